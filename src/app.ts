@@ -1,0 +1,161 @@
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Config } from './platform/config.js';
+import { loggerOptions } from './platform/logger.js';
+import { openDatabase, type DatabaseHandle } from './platform/database/index.js';
+import { migrateToLatest } from './platform/database/migrator.js';
+import { createRedis } from './platform/redis.js';
+import { EventBus } from './platform/events.js';
+import { MemoryPubSub, RedisPubSub, type PubSub } from './platform/pubsub.js';
+import { AccessTokens } from './platform/auth/tokens.js';
+import { PasswordHasher } from './platform/auth/passwords.js';
+import { CareRelationships } from './platform/access.js';
+import { Limiter } from './platform/rate-limit.js';
+import { Authenticator, registerAuth } from './platform/http/auth.js';
+import { registerProblemHandlers } from './platform/http/problem.js';
+import { registerMetrics } from './platform/http/metrics.js';
+import { registerDocs } from './platform/http/docs.js';
+import { ProblemSchema } from './platform/http/schemas.js';
+import type { AppContext, AppModule } from './platform/context.js';
+import { systemRoutes } from './modules/system/routes.js';
+import { identityModule, createIdentityService, sessionResolver } from './modules/identity/index.js';
+import { modules as featureModules } from './modules/index.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    ctx: AppContext;
+  }
+}
+
+export interface BuiltApp {
+  app: FastifyInstance;
+  ctx: AppContext;
+  modules: AppModule[];
+  /** Runs demo seeding (if asked) and each module's background work. */
+  start(): Promise<string[]>;
+  /** Stops background work, closes the server, then pubsub, Redis and the database. */
+  close(): Promise<void>;
+}
+
+const REQUEST_ID_RE = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/**
+ * Builds one instance of the service: infrastructure chosen from the config
+ * (PGlite or PostgreSQL, memory or Redis), migrations applied, every module's routes
+ * registered under /api/v1. Used identically by `npm start` and by the tests.
+ */
+export async function buildApp(config: Config): Promise<BuiltApp> {
+  const app = Fastify({
+    logger: loggerOptions(config),
+    disableRequestLogging: true,
+    bodyLimit: config.bodyLimitBytes,
+    trustProxy: process.env.TRUST_PROXY === 'true',
+    requestIdLogLabel: 'req_id',
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID_RE.test(given) ? given : randomUUID();
+    },
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true } },
+    forceCloseConnections: 'idle',
+    return503OnClosing: true,
+  });
+
+  let database: DatabaseHandle | null = null;
+  const redis = createRedis(config, 'commands');
+  const subscriber = createRedis(config, 'subscriber');
+  try {
+    database = await openDatabase(config);
+    await migrateToLatest(database.db, config.databaseSchema);
+  } catch (err) {
+    await database?.close().catch(() => {});
+    redis?.disconnect();
+    subscriber?.disconnect();
+    await app.close();
+    throw err;
+  }
+
+  const pubsub: PubSub = redis && subscriber ? new RedisPubSub(redis, subscriber, config.redisPrefix + 'ps:') : new MemoryPubSub();
+  const tokens = new AccessTokens(config.jwtSecret, config.accessTokenTtlSeconds);
+  const limit = (name: string, points: number, durationSeconds: number, blockSeconds?: number) =>
+    new Limiter({ name, points, durationSeconds, blockSeconds }, redis, config.redisPrefix);
+  const authenticator = new Authenticator(tokens, sessionResolver(database.db));
+  const ctx: AppContext = {
+    config,
+    log: app.log,
+    database,
+    db: database.db,
+    redis,
+    events: new EventBus(app.log),
+    pubsub,
+    tokens,
+    passwords: new PasswordHasher(config.argon2),
+    care: new CareRelationships(),
+    authenticator,
+    limiters: {
+      authIp: limit('auth-ip', config.rateLimitAuthPerMin, 60),
+      authAccount: limit('auth-account', config.rateLimitAuthPerMin, 60),
+      loginFailures: limit('login-failures', config.loginMaxFailures, config.loginLockoutSeconds, config.loginLockoutSeconds),
+      api: limit('api', config.rateLimitApiPerMin, 60),
+    },
+  };
+  app.decorate('ctx', ctx);
+
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  // One access-log line per request: the route pattern (not the URL, whose query may hold
+  // names or tokens), status, latency and the user id — never bodies or PHI.
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.info(
+      { method: request.method, route: request.routeOptions.url ?? 'unmatched', status: reply.statusCode, latency_ms: Math.round(reply.elapsedTime * 10) / 10, user_id: request.actor?.id },
+      'request completed',
+    );
+  });
+
+  registerProblemHandlers(app);
+  app.addSchema(ProblemSchema);
+  registerAuth(app, authenticator, ctx.limiters.api);
+  const registry = registerMetrics(app, database);
+  await registerDocs(app);
+
+  const modules: AppModule[] = [identityModule, ...featureModules];
+  await app.register(
+    async (api) => {
+      for (const module of modules) await module.routes(api, ctx);
+    },
+    { prefix: '/api/v1' },
+  );
+  await systemRoutes(app, ctx, registry, []);
+  await app.ready();
+
+  let started = false;
+  return {
+    app,
+    ctx,
+    modules,
+    async start() {
+      const lines: string[] = [];
+      if (config.adminEmail && config.adminPassword) {
+        await createIdentityService(ctx).ensureAdmin(config.adminEmail, config.adminPassword);
+        lines.push(`admin    ${config.adminEmail.padEnd(34)} (ADMIN_PASSWORD)`);
+      }
+      if (config.seedDemo) {
+        for (const module of modules) {
+          const out = await module.seedDemo?.(ctx);
+          if (out) lines.push(...out);
+        }
+      }
+      for (const module of modules) await module.start?.(ctx);
+      started = true;
+      return lines;
+    },
+    async close() {
+      if (started) for (const module of [...modules].reverse()) await module.stop?.();
+      await app.close();
+      await pubsub.close();
+      redis?.disconnect();
+      subscriber?.disconnect();
+      await database?.close();
+    },
+  };
+}

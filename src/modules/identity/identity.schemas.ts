@@ -1,0 +1,114 @@
+import { Type, type Static } from 'typebox';
+import { DateTime, Uuid } from '../../platform/http/schemas.js';
+
+export const RoleSchema = Type.Union([Type.Literal('patient'), Type.Literal('doctor'), Type.Literal('nurse'), Type.Literal('admin')]);
+export const StatusSchema = Type.Union([Type.Literal('active'), Type.Literal('pending'), Type.Literal('deactivated'), Type.Literal('deleted')]);
+const Email = Type.String({ format: 'email', maxLength: 254 });
+const Username = Type.String({ minLength: 3, maxLength: 40, pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*$' });
+const Phone = Type.String({ minLength: 5, maxLength: 32, pattern: '^\\+?[0-9 ()./-]+$' });
+const FullName = Type.String({ minLength: 1, maxLength: 200 });
+/** Length is checked by the password policy (422 with a reason), not the schema. */
+const Password = Type.String({ minLength: 1, maxLength: 1024 });
+const TimeZone = Type.String({ minLength: 1, maxLength: 64 });
+
+/** The only shape a user is ever serialised in: no hash, token or secret can leak. */
+export const UserSchema = Type.Object(
+  {
+    id: Uuid,
+    email: Type.String(),
+    username: Type.Union([Type.String(), Type.Null()]),
+    full_name: Type.String(),
+    phone: Type.Union([Type.String(), Type.Null()]),
+    time_zone: Type.String(),
+    role: RoleSchema,
+    status: StatusSchema,
+    approved_at: Type.Union([DateTime, Type.Null()]),
+    created_at: DateTime,
+    updated_at: DateTime,
+  },
+  { $id: 'User', additionalProperties: false },
+);
+export type UserDto = Static<typeof UserSchema>;
+
+export const RegisterBody = Type.Object(
+  {
+    email: Email,
+    password: Password,
+    full_name: FullName,
+    role: RoleSchema,
+    phone: Type.Optional(Phone),
+    username: Type.Optional(Username),
+  },
+  { additionalProperties: false },
+);
+export type RegisterBody = Static<typeof RegisterBody>;
+
+export const LoginBody = Type.Object(
+  {
+    email: Type.Optional(Type.String({ minLength: 1, maxLength: 254 })),
+    username: Type.Optional(Type.String({ minLength: 1, maxLength: 254 })),
+    password: Password,
+    // OAuth2 password-grant fields that Swagger UI sends along with the form.
+    grant_type: Type.Optional(Type.String({ maxLength: 32 })),
+    scope: Type.Optional(Type.String({ maxLength: 512 })),
+    client_id: Type.Optional(Type.String({ maxLength: 256 })),
+    client_secret: Type.Optional(Type.String({ maxLength: 256 })),
+  },
+  { additionalProperties: false },
+);
+export type LoginBody = Static<typeof LoginBody>;
+
+export const TokenPairSchema = Type.Object({
+  access_token: Type.String(),
+  refresh_token: Type.String(),
+  token_type: Type.Literal('bearer'),
+  expires_in: Type.Integer(),
+  user: Type.Ref('User'),
+});
+
+export const RefreshBody = Type.Object({ refresh_token: Type.String({ minLength: 1, maxLength: 512 }) }, { additionalProperties: false });
+export const LogoutBody = Type.Object({ refresh_token: Type.Optional(Type.String({ minLength: 1, maxLength: 512 })) }, { additionalProperties: false });
+export const LogoutQuery = Type.Object({ all: Type.Optional(Type.Boolean()) });
+
+export const UpdateMeBody = Type.Object(
+  {
+    full_name: Type.Optional(FullName),
+    phone: Type.Optional(Type.Union([Phone, Type.Null()])),
+    username: Type.Optional(Type.Union([Username, Type.Null()])),
+    time_zone: Type.Optional(TimeZone),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
+export type UpdateMeBody = Static<typeof UpdateMeBody>;
+
+export const ChangePasswordBody = Type.Object({ current_password: Password, new_password: Password }, { additionalProperties: false });
+export const ForgotPasswordBody = Type.Object({ email: Email }, { additionalProperties: false });
+export const ResetPasswordBody = Type.Object({ token: Type.String({ minLength: 1, maxLength: 512 }), new_password: Password }, { additionalProperties: false });
+export const AcceptedSchema = Type.Object({ detail: Type.String() });
+
+export const UserListQuery = Type.Object(
+  {
+    role: Type.Optional(RoleSchema),
+    status: Type.Optional(StatusSchema),
+    q: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+    sort: Type.Optional(Type.Union([Type.Literal('created_at'), Type.Literal('-created_at'), Type.Literal('full_name'), Type.Literal('-full_name')])),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20 })),
+    cursor: Type.Optional(Type.String({ maxLength: 512 })),
+  },
+  { additionalProperties: false },
+);
+export type UserListQuery = Static<typeof UserListQuery>;
+
+export const UserRef = Type.Object({ user: Type.String({ minLength: 1, maxLength: 64 }) });
+export const AdminUpdateUserBody = Type.Object(
+  {
+    role: Type.Optional(RoleSchema),
+    status: Type.Optional(Type.Union([Type.Literal('active'), Type.Literal('deactivated')])),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
+export const SetRoleBody = Type.Object({ role: RoleSchema }, { additionalProperties: false });
+export const SetPasswordBody = Type.Object(
+  { new_password: Password, current_password: Type.Optional(Password) },
+  { additionalProperties: false },
+);

@@ -1,0 +1,8 @@
+import type { AppModule } from '../platform/context.js';
+
+/**
+ * Feature modules, in registration order. Each lives in src/modules/<area>/ and exports
+ * an AppModule from its index.ts. Identity is registered first by app.ts, since the
+ * authentication of every other route depends on it.
+ */
+export const modules: AppModule[] = [];

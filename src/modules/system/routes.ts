@@ -1,0 +1,45 @@
+import type { FastifyInstance } from 'fastify';
+import type { Registry } from 'prom-client';
+import type { AppContext } from '../../platform/context.js';
+import { sendProblem } from '../../platform/http/problem.js';
+
+export interface ReadinessCheck {
+  name: string;
+  check(): Promise<void>;
+}
+
+/** Operational endpoints at the root (contract §0, §8). */
+export async function systemRoutes(app: FastifyInstance, ctx: AppContext, registry: Registry, extraChecks: ReadinessCheck[]): Promise<void> {
+  app.get('/health', { schema: { hide: true } }, async () => ({ status: 'ok' }));
+
+  app.get('/ready', { schema: { hide: true } }, async (request, reply) => {
+    const checks: ReadinessCheck[] = [{ name: 'database', check: () => ctx.database.ping() }];
+    if (ctx.redis) {
+      const redis = ctx.redis;
+      checks.push({ name: 'redis', check: async () => void (await redis.ping()) });
+    }
+    checks.push(...extraChecks);
+    const results: Record<string, 'ok' | 'failing'> = {};
+    await Promise.all(
+      checks.map(async ({ name, check }) => {
+        try {
+          await Promise.race([check(), new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), 2000))]);
+          results[name] = 'ok';
+        } catch (err) {
+          request.log.warn({ err, dependency: name }, 'readiness check failed');
+          results[name] = 'failing';
+        }
+      }),
+    );
+    const failing = Object.entries(results).filter(([, v]) => v === 'failing').map(([k]) => k);
+    if (failing.length) {
+      return sendProblem(reply, request, 503, 'Service Unavailable', `Not ready: ${failing.join(', ')} failing.`, { code: 'not-ready' });
+    }
+    return { status: 'ready', checks: results };
+  });
+
+  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
+    reply.type(registry.contentType);
+    return registry.metrics();
+  });
+}

@@ -1,0 +1,50 @@
+import type { Executor } from './database/index.js';
+import type { Role } from './auth/tokens.js';
+
+/** Who is calling, as resolved from a valid access token and a live session. */
+export interface Actor {
+  id: string;
+  role: Role;
+  status: 'active' | 'pending';
+  sessionId: string;
+}
+
+/**
+ * The care relationship of contract §3: a doctor may read a patient's data if they have
+ * or had an appointment, are the assigned doctor, or share a chat room. Each area that
+ * creates such a link registers a check here (scheduling: appointments and client
+ * assignment; chat: shared rooms), so every resource uses the same rule.
+ */
+export type CareLinkCheck = (db: Executor, doctorId: string, patientId: string) => Promise<boolean>;
+
+export class CareRelationships {
+  private readonly checks: { name: string; check: CareLinkCheck }[] = [];
+
+  register(name: string, check: CareLinkCheck): void {
+    this.checks.push({ name, check });
+  }
+
+  async exists(db: Executor, doctorId: string, patientId: string): Promise<boolean> {
+    for (const { check } of this.checks) {
+      if (await check(db, doctorId, patientId)) return true;
+    }
+    return false;
+  }
+
+  /**
+   * May `actor` read data about patient `patientId`? Patients: only themselves.
+   * Doctors: their patients. Nurses and admins: everyone (clinic staff).
+   * Callers turn `false` into a 404 so existence stays private.
+   */
+  async canAccessPatient(db: Executor, actor: Actor, patientId: string): Promise<boolean> {
+    switch (actor.role) {
+      case 'patient':
+        return actor.id === patientId;
+      case 'doctor':
+        return actor.status === 'active' && (await this.exists(db, actor.id, patientId));
+      case 'nurse':
+      case 'admin':
+        return actor.status === 'active';
+    }
+  }
+}

@@ -1,0 +1,117 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { AppError, type FieldError } from '../errors.js';
+
+/**
+ * Maps every error to RFC 9457 problem+json, in one place.
+ *  - AppError subclasses carry their own status.
+ *  - Schema validation: 422 with `errors[]` (400 is reserved for bodies that can't be parsed);
+ *    a malformed id in the path is a 404, since no resource can have it.
+ *  - Fastify's own client errors (bad JSON 400, too large 413, media type 415) keep their status.
+ *  - Anything else is a bug: logged with its stack, answered as a bare 500.
+ */
+export const PROBLEM_BASE = 'https://carebridge.dev/problems/';
+
+interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  instance: string;
+  errors?: FieldError[];
+}
+
+const STATUS_TITLES: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  406: 'Not Acceptable',
+  408: 'Request Timeout',
+  409: 'Conflict',
+  411: 'Length Required',
+  413: 'Payload Too Large',
+  414: 'URI Too Long',
+  415: 'Unsupported Media Type',
+  422: 'Unprocessable Content',
+  429: 'Too Many Requests',
+  431: 'Request Header Fields Too Large',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+};
+
+const FASTIFY_CLIENT_ERRORS: Record<string, { status: number; detail: string }> = {
+  FST_ERR_CTP_INVALID_JSON_BODY: { status: 400, detail: 'The request body is not valid JSON.' },
+  FST_ERR_CTP_EMPTY_JSON_BODY: { status: 400, detail: 'The request body is empty but Content-Type is application/json.' },
+  FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, detail: 'The request body is larger than the server accepts.' },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: { status: 415, detail: 'This endpoint does not accept that Content-Type.' },
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: { status: 400, detail: 'Content-Length does not match the body.' },
+  FST_ERR_CTP_INVALID_TYPE: { status: 415, detail: 'The Content-Type header is invalid.' },
+  FST_ERR_BAD_URL: { status: 400, detail: 'The URL is malformed.' },
+  FST_ERR_ASYNC_CONSTRAINT: { status: 400, detail: 'The request could not be routed.' },
+};
+
+function slug(title: string): string {
+  return title.toLowerCase().replace(/[^a-z0-9]+/g, '-');
+}
+
+function pointer(instancePath: string, missing?: string): string {
+  const base = instancePath || '';
+  return missing ? `${base}/${missing}` : base || '/';
+}
+
+function validationErrors(error: FastifyError): FieldError[] {
+  return (error.validation ?? []).map((v) => {
+    const params = v.params as Record<string, unknown>;
+    const missing = typeof params?.missingProperty === 'string' ? params.missingProperty : undefined;
+    const extra = typeof params?.additionalProperty === 'string' ? params.additionalProperty : undefined;
+    const message = extra ? `unknown property "${extra}"` : (v.message ?? 'is invalid');
+    return { path: pointer(v.instancePath, missing), message };
+  });
+}
+
+export function sendProblem(reply: FastifyReply, request: FastifyRequest, status: number, title: string, detail: string, extra: { code?: string; errors?: FieldError[]; headers?: Record<string, string> } = {}) {
+  const problem: Problem = {
+    type: PROBLEM_BASE + (extra.code ?? slug(title)),
+    title,
+    status,
+    detail,
+    instance: request.url.split('?')[0] ?? request.url,
+  };
+  if (extra.errors?.length) problem.errors = extra.errors;
+  for (const [name, value] of Object.entries(extra.headers ?? {})) reply.header(name, value);
+  return reply.code(status).type('application/problem+json').send(problem);
+}
+
+export function registerProblemHandlers(app: FastifyInstance): void {
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    if (error instanceof AppError) {
+      return sendProblem(reply, request, error.status, error.title, error.detail, { code: error.code, errors: error.errors, headers: error.headers });
+    }
+    if (error.validation) {
+      const context = error.validationContext;
+      if (context === 'params') {
+        return sendProblem(reply, request, 404, 'Not Found', 'No resource has that identifier.');
+      }
+      const where = context === 'querystring' ? 'query string' : context === 'headers' ? 'request headers' : 'request body';
+      return sendProblem(reply, request, 422, 'Unprocessable Content', `The ${where} failed validation.`, {
+        code: 'validation-failed',
+        errors: validationErrors(error),
+      });
+    }
+    const known = error.code ? FASTIFY_CLIENT_ERRORS[error.code] : undefined;
+    if (known) return sendProblem(reply, request, known.status, STATUS_TITLES[known.status] ?? 'Bad Request', known.detail);
+    const status = error.statusCode ?? 500;
+    if (status >= 400 && status < 500) {
+      // A client error from a plugin (multipart limits, websocket upgrade...). Its message is
+      // written for clients, unlike a 500's.
+      return sendProblem(reply, request, status, STATUS_TITLES[status] ?? 'Bad Request', error.message);
+    }
+    request.log.error({ err: error }, 'unhandled error');
+    return sendProblem(reply, request, 500, 'Internal Server Error', 'Something went wrong on our side. The request id identifies it in our logs.');
+  });
+
+  app.setNotFoundHandler((request, reply) =>
+    sendProblem(reply, request, 404, 'Not Found', `No route ${request.method} ${request.url.split('?')[0]}.`),
+  );
+}

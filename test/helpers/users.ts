@@ -1,0 +1,62 @@
+import { randomBytes } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import type { BuiltApp } from '../../src/app.js';
+import type { Role } from '../../src/platform/auth/tokens.js';
+
+export const GOOD_PASSWORD = 'correct horse battery staple';
+
+export interface TestUser {
+  id: string;
+  email: string;
+  password: string;
+  role: Role;
+  token: string;
+  refreshToken: string;
+  /** `{ authorization: 'Bearer …' }` for app.inject. */
+  auth: { authorization: string };
+}
+
+export function uniqueEmail(prefix = 'user'): string {
+  return `${prefix}-${randomBytes(5).toString('hex')}@example.test`;
+}
+
+export async function login(app: FastifyInstance, email: string, password: string) {
+  const res = await app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email, password } });
+  if (res.statusCode !== 200) throw new Error(`login failed ${res.statusCode}: ${res.body}`);
+  return res.json() as { access_token: string; refresh_token: string; user: { id: string } };
+}
+
+/**
+ * Creates a signed-in user of any role. Doctors and nurses are approved (through the
+ * admin API when `approvedBy` is given, otherwise directly) unless `pending` is set.
+ */
+export async function createUser(built: BuiltApp, role: Role, options: { pending?: boolean; fullName?: string; email?: string } = {}): Promise<TestUser> {
+  const { app, ctx } = built;
+  const email = options.email ?? uniqueEmail(role);
+  const fullName = options.fullName ?? `Test ${role} ${randomBytes(2).toString('hex')}`;
+  if (role === 'admin') {
+    const { createIdentityService } = await import('../../src/modules/identity/index.js');
+    await createIdentityService(ctx).ensureAdmin(email, GOOD_PASSWORD, fullName);
+  } else {
+    const res = await app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/register',
+      payload: { email, password: GOOD_PASSWORD, full_name: fullName, role },
+      remoteAddress: `10.9.${Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250)}`,
+    });
+    if (res.statusCode !== 201) throw new Error(`register failed ${res.statusCode}: ${res.body}`);
+    if (role !== 'patient' && !options.pending) {
+      await ctx.db.updateTable('users').set({ status: 'active', approved_at: new Date() }).where('email', '=', email).execute();
+    }
+  }
+  const session = await login(app, email, GOOD_PASSWORD);
+  return {
+    id: session.user.id,
+    email,
+    password: GOOD_PASSWORD,
+    role,
+    token: session.access_token,
+    refreshToken: session.refresh_token,
+    auth: { authorization: `Bearer ${session.access_token}` },
+  };
+}
