@@ -125,7 +125,7 @@ export async function buildApp(config: Config): Promise<BuiltApp> {
     },
     { prefix: '/api/v1' },
   );
-  await systemRoutes(app, ctx, registry, []);
+  await systemRoutes(app, ctx, registry, modules.flatMap((module) => module.readiness?.(ctx) ?? []));
   await app.ready();
 
   let started = false;

@@ -48,4 +48,6 @@ export interface AppModule {
   /** Start background work after listening; stopped by `stop` on shutdown. */
   start?(ctx: AppContext): Promise<void> | void;
   stop?(): Promise<void> | void;
+  /** Dependencies this module adds to GET /ready (e.g. object storage). */
+  readiness?(ctx: AppContext): { name: string; check(): Promise<void> }[];
 }
