@@ -112,6 +112,9 @@ export async function buildApp(config: Config): Promise<BuiltApp> {
     );
   });
 
+  // JSON routes take JSON only (contract §0): without this Fastify would also parse text/plain
+  // bodies and answer 422 instead of 415. Multipart and the login form add their own parsers.
+  app.removeContentTypeParser('text/plain');
   registerProblemHandlers(app);
   app.addSchema(ProblemSchema);
   registerAuth(app, authenticator, ctx.limiters.api);

@@ -20,8 +20,14 @@ export function uniqueEmail(prefix = 'user'): string {
   return `${prefix}-${randomBytes(5).toString('hex')}@example.test`;
 }
 
+/** A fresh client address, so helpers don't trip the per-IP auth rate limit meant for real clients. */
+export function randomIp(): string {
+  const octet = () => Math.floor(Math.random() * 250) + 1;
+  return `10.${octet()}.${octet()}.${octet()}`;
+}
+
 export async function login(app: FastifyInstance, email: string, password: string) {
-  const res = await app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email, password } });
+  const res = await app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email, password }, remoteAddress: randomIp() });
   if (res.statusCode !== 200) throw new Error(`login failed ${res.statusCode}: ${res.body}`);
   return res.json() as { access_token: string; refresh_token: string; user: { id: string } };
 }
@@ -42,7 +48,7 @@ export async function createUser(built: BuiltApp, role: Role, options: { pending
       method: 'POST',
       url: '/api/v1/auth/register',
       payload: { email, password: GOOD_PASSWORD, full_name: fullName, role },
-      remoteAddress: `10.9.${Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250)}`,
+      remoteAddress: randomIp(),
     });
     if (res.statusCode !== 201) throw new Error(`register failed ${res.statusCode}: ${res.body}`);
     if (role !== 'patient' && !options.pending) {

@@ -59,7 +59,11 @@ export async function authRoutes(root: FastifyInstance, identity: IdentityServic
 
   app.post('/auth/logout', {
     config: { access: anyUserEvenPending },
-    schema: { tags, summary: 'End this session, the session of a refresh token, or all sessions (?all=true)', body: Type.Optional(LogoutBody), querystring: LogoutQuery, response: { 204: Type.Null(), ...problemResponses } },
+    schema: { tags, summary: 'End this session, the session of a refresh token, or all sessions (?all=true)', body: LogoutBody, querystring: LogoutQuery, response: { 204: Type.Null(), ...problemResponses } },
+    // The body is optional: a bare POST ends the current session.
+    preValidation: async (request) => {
+      request.body ??= {};
+    },
     handler: async (request, reply) => {
       await identity.logout(actorOf(request), { refreshToken: request.body?.refresh_token, all: request.query.all });
       return reply.code(204).send(null);
