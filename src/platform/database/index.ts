@@ -68,7 +68,8 @@ async function openPostgres(config: Config, connectionString: string): Promise<D
 async function openPGlite(config: Config): Promise<DatabaseHandle> {
   const dataDir = config.embeddedDatabase === 'memory' ? undefined : config.embeddedDatabase;
   if (dataDir) mkdirSync(dataDir, { recursive: true });
-  const pglite = new PGlite(dataDir, {
+  // PGlite.create (not `new PGlite`) is what loads the extension bundles before first use.
+  const pglite = await PGlite.create(dataDir, {
     // Same extensions the PostgreSQL migrations create, so one migration history serves both.
     extensions: { btree_gist },
     parsers: {
@@ -77,7 +78,6 @@ async function openPGlite(config: Config): Promise<DatabaseHandle> {
       [pgliteTypes.DATE]: (value: string) => value,
     },
   });
-  await pglite.waitReady;
   const dialect = new PGliteDialect(pglite);
   const db = new Kysely<Database>({ dialect });
   return {
