@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Config } from './platform/config.js';
 import { loggerOptions } from './platform/logger.js';
 import { openDatabase, type DatabaseHandle } from './platform/database/index.js';
@@ -47,10 +47,10 @@ const REQUEST_ID_RE = /^[A-Za-z0-9._:-]{1,128}$/;
 export async function buildApp(config: Config): Promise<BuiltApp> {
   const app = Fastify({
     logger: loggerOptions(config),
-    disableRequestLogging: true,
+    // Our own onResponse hook writes the access log (see below), so Fastify's is off.
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'req_id' }),
     bodyLimit: config.bodyLimitBytes,
     trustProxy: process.env.TRUST_PROXY === 'true',
-    requestIdLogLabel: 'req_id',
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID_RE.test(given) ? given : randomUUID();
@@ -78,7 +78,7 @@ export async function buildApp(config: Config): Promise<BuiltApp> {
   const tokens = new AccessTokens(config.jwtSecret, config.accessTokenTtlSeconds);
   const limit = (name: string, points: number, durationSeconds: number, blockSeconds?: number) =>
     new Limiter({ name, points, durationSeconds, blockSeconds }, redis, config.redisPrefix);
-  const authenticator = new Authenticator(tokens, sessionResolver(database.db));
+  const authenticator = new Authenticator(tokens, sessionResolver({ db: database.db, pubsub }));
   const ctx: AppContext = {
     config,
     log: app.log,

@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import type { TestContext } from 'node:test';
 import pg from 'pg';
 import { loadConfig, type Config } from '../../src/platform/config.js';
 import { buildApp, type BuiltApp } from '../../src/app.js';
@@ -12,7 +11,12 @@ import { buildApp, type BuiltApp } from '../../src/app.js';
  *    files run in parallel without seeing each other's rows.
  * The app is closed when the test (or suite) that built it ends.
  */
-export async function build(t: Pick<TestContext, 'after'>, overrides: Partial<Config> = {}, env: Record<string, string> = {}): Promise<BuiltApp> {
+/** Anything with an `after` hook: a TestContext, or `{ after }` imported from node:test at file level. */
+export interface HasAfter {
+  after(fn: () => Promise<void> | void): void;
+}
+
+export async function build(t: HasAfter, overrides: Partial<Config> = {}, env: Record<string, string> = {}): Promise<BuiltApp> {
   const tag = `t${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
   const services = Boolean(process.env.DATABASE_URL);
   const config = loadConfig(

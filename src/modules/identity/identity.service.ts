@@ -12,6 +12,7 @@ import { isValidTimeZone } from '../../platform/time.js';
 import { iso } from '../../platform/http/schemas.js';
 import type { UserRow, UsersRepository } from './users.repository.js';
 import type { SessionsRepository } from './sessions.repository.js';
+import type { SessionCache } from './session-cache.js';
 import type { RegisterBody, UpdateMeBody, UserDto } from './identity.schemas.js';
 
 export interface ClientInfo {
@@ -54,6 +55,7 @@ export interface IdentityDeps {
   passwords: PasswordHasher;
   events: EventBus;
   limiters: { authIp: Limiter; authAccount: Limiter; loginFailures: Limiter };
+  cache: SessionCache;
 }
 
 /** Registration, sign-in, sessions and passwords (contract §1). */
@@ -148,23 +150,26 @@ export class IdentityService {
     const { db, sessions, users } = this.deps;
     const outcome = await db.transaction().execute(async (trx) => {
       const token = await sessions.findRefreshTokenForUpdate(trx, hashToken(refreshToken));
-      if (!token) return { error: 'The refresh token is not valid.' } as const;
+      if (!token) return { error: 'The refresh token is not valid.', userId: null } as const;
       if (token.used_at) {
         await sessions.revoke(trx, token.session_id, 'refresh_token_reuse');
-        return { error: 'The refresh token was already used; this session has been ended for safety.' } as const;
+        return { error: 'The refresh token was already used; this session has been ended for safety.', userId: token.user_id } as const;
       }
       const now = new Date();
       if (token.revoked_at || token.expires_at <= now || token.session_expires_at <= now) {
-        return { error: 'The session has ended; sign in again.' } as const;
+        return { error: 'The session has ended; sign in again.', userId: null } as const;
       }
       const user = await users.findById(trx, token.user_id);
-      if (!user || (user.status !== 'active' && user.status !== 'pending')) return { error: 'The session has ended; sign in again.' } as const;
+      if (!user || (user.status !== 'active' && user.status !== 'pending')) return { error: 'The session has ended; sign in again.', userId: null } as const;
       await sessions.markRefreshTokenUsed(trx, token.token_hash);
       await sessions.touch(trx, token.session_id);
       return { pair: await this.issueTokens(trx, user, token.session_id, token.session_expires_at) } as const;
     });
     // The revocation above must commit even though the caller gets a 401, hence no throw inside.
-    if ('error' in outcome) throw new UnauthorizedError(outcome.error);
+    if ('error' in outcome) {
+      if (outcome.userId) await this.deps.cache.invalidateUser(outcome.userId);
+      throw new UnauthorizedError(outcome.error);
+    }
     return outcome.pair;
   }
 
@@ -172,6 +177,7 @@ export class IdentityService {
     const { db, sessions } = this.deps;
     if (options.all) {
       await sessions.revokeAllForUser(db, actor.id, 'logout_all');
+      await this.deps.cache.invalidateUser(actor.id);
       return;
     }
     if (options.refreshToken) {
@@ -179,12 +185,17 @@ export class IdentityService {
       // Someone else's token is treated like an unknown one: no revocation, no hint.
       if (!token || token.user_id !== actor.id) throw new BadRequestError('The refresh token is not valid for this account.');
       await sessions.revoke(db, token.session_id, 'logout');
+      await this.deps.cache.invalidateUser(actor.id);
       return;
     }
     await sessions.revoke(db, actor.sessionId, 'logout');
+    await this.deps.cache.invalidateUser(actor.id);
   }
 
   async me(actor: Actor): Promise<UserDto> {
+    // The auth hook has just loaded (or validated the cached) row for this session.
+    const cached = this.deps.cache.get(actor.sessionId);
+    if (cached && cached.user.id === actor.id) return toUserDto(cached.user);
     const user = await this.deps.users.findById(this.deps.db, actor.id);
     if (!user) throw new NotFoundError('User');
     return toUserDto(user);
@@ -203,6 +214,7 @@ export class IdentityService {
         ...(input.username !== undefined && { username: input.username }),
         ...(input.time_zone !== undefined && { time_zone: input.time_zone }),
       });
+      await this.deps.cache.invalidateUser(actor.id);
       return toUserDto(row);
     } catch (err) {
       if (isUniqueViolation(err, 'users_username_unique')) throw new ConflictError('This username is taken.', 'username-taken');
@@ -233,6 +245,7 @@ export class IdentityService {
       await this.deps.users.update(trx, user.id, { password_hash: hash, password_changed_at: new Date() });
       await this.deps.sessions.revokeAllForUser(trx, user.id, 'password_changed', keepSessionId);
     });
+    await this.deps.cache.invalidateUser(user.id);
   }
 
   /**
@@ -281,6 +294,7 @@ export class IdentityService {
       return true;
     });
     if (!spent) throw new BadRequestError(invalid);
+    await this.deps.cache.invalidateUser(user.id);
     await this.deps.limiters.loginFailures.reset(user.email);
   }
 
@@ -290,7 +304,9 @@ export class IdentityService {
     const existing = await users.findByLogin(db, email);
     const hash = existing && (await passwords.verify(existing.password_hash, password)) ? existing.password_hash : await passwords.hash(password);
     if (existing) {
-      return users.update(db, existing.id, { role: 'admin', status: 'active', password_hash: hash, approved_at: existing.approved_at ?? new Date() });
+      const updated = await users.update(db, existing.id, { role: 'admin', status: 'active', password_hash: hash, approved_at: existing.approved_at ?? new Date() });
+      await this.deps.cache.invalidateUser(existing.id);
+      return updated;
     }
     return users.insert(db, { email, username: null, password_hash: hash, full_name: fullName, phone: null, role: 'admin', status: 'active', approved_at: new Date() });
   }

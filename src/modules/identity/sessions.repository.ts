@@ -1,5 +1,6 @@
 import type { Executor } from '../../platform/database/index.js';
 import type { Actor } from '../../platform/access.js';
+import type { UserRow } from './users.repository.js';
 
 export class SessionsRepository {
   async create(db: Executor, values: { user_id: string; expires_at: Date; ip: string | null; user_agent: string | null }): Promise<string> {
@@ -50,21 +51,21 @@ export class SessionsRepository {
   }
 
   /**
-   * The per-request check behind every protected route: the session is live and its user
-   * may still sign in. One primary-key lookup joined to the user row.
+   * The per-request check behind every protected route (when not cached): the session is
+   * live and its user may still sign in. One primary-key lookup joined to the user row.
    */
-  async resolveActor(db: Executor, sessionId: string, userId: string): Promise<Actor | null> {
-    const row = await db
+  async resolveSession(db: Executor, sessionId: string, userId: string): Promise<{ actor: Actor; user: UserRow } | null> {
+    const user = await db
       .selectFrom('auth_sessions as s')
       .innerJoin('users as u', 'u.id', 's.user_id')
-      .select(['u.id', 'u.role', 'u.status'])
+      .selectAll('u')
       .where('s.id', '=', sessionId)
       .where('s.user_id', '=', userId)
       .where('s.revoked_at', 'is', null)
       .where('s.expires_at', '>', new Date())
       .executeTakeFirst();
-    if (!row || (row.status !== 'active' && row.status !== 'pending')) return null;
-    return { id: row.id, role: row.role, status: row.status, sessionId };
+    if (!user || (user.status !== 'active' && user.status !== 'pending')) return null;
+    return { actor: { id: user.id, role: user.role, status: user.status, sessionId }, user };
   }
 
   async createResetToken(db: Executor, userId: string, tokenHash: string, expiresAt: Date): Promise<void> {

@@ -10,6 +10,7 @@ import type { UserRow, UsersRepository } from './users.repository.js';
 import type { SessionsRepository } from './sessions.repository.js';
 import type { UserListQuery, UserDto } from './identity.schemas.js';
 import { toUserDto, type IdentityService } from './identity.service.js';
+import type { SessionCache } from './session-cache.js';
 
 /** Administration of accounts (contract §1, seed 004 aliases). */
 export class UsersService {
@@ -20,6 +21,7 @@ export class UsersService {
     private readonly identity: IdentityService,
     private readonly passwords: PasswordHasher,
     private readonly events: EventBus,
+    private readonly cache: SessionCache,
   ) {}
 
   async list(query: UserListQuery) {
@@ -64,6 +66,7 @@ export class UsersService {
       if (change.status === 'deactivated') await this.sessions.revokeAllForUser(trx, user.id, 'deactivated');
       return row;
     });
+    await this.cache.invalidateUser(user.id);
     if (approving) await this.events.publish('user.approved', { userId: user.id, role: updated.role, approvedBy: actor.id });
     if (change.role && change.role !== user.role) await this.events.publish('user.role_changed', { userId: user.id, from: user.role, to: change.role });
     return toUserDto(updated);
@@ -96,6 +99,7 @@ export class UsersService {
       });
       await this.sessions.revokeAllForUser(trx, user.id, 'deleted');
     });
+    await this.cache.invalidateUser(user.id);
     await this.events.publish('user.deleted', { userId: user.id, by: actor.id });
   }
 
