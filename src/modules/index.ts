@@ -1,8 +1,10 @@
 import type { AppModule } from '../platform/context.js';
+import { auditModule } from './audit/index.js';
+import { filesModule } from './files/index.js';
 
 /**
  * Feature modules, in registration order. Each lives in src/modules/<area>/ and exports
  * an AppModule from its index.ts. Identity is registered first by app.ts, since the
  * authentication of every other route depends on it.
  */
-export const modules: AppModule[] = [];
+export const modules: AppModule[] = [auditModule, filesModule];

@@ -1,0 +1,42 @@
+import { Type, type Static } from 'typebox';
+import { DateTime, Uuid } from '../../platform/http/schemas.js';
+import { PageQuery } from '../../platform/http/pagination.js';
+
+export const AuditActionSchema = Type.Union(
+  ['read', 'list', 'create', 'update', 'upload', 'download', 'status_change'].map((a) => Type.Literal(a)),
+);
+
+export const AuditEntrySchema = Type.Object(
+  {
+    id: Uuid,
+    at: DateTime,
+    actor: Type.Union([
+      Type.Object({ id: Uuid, role: Type.String(), full_name: Type.Union([Type.String(), Type.Null()]) }),
+      Type.Null(),
+    ]),
+    patient_id: Type.Union([Uuid, Type.Null()]),
+    resource_type: Type.String(),
+    resource_id: Type.Union([Type.String(), Type.Null()]),
+    action: Type.String(),
+    /** Admins only; null in a patient's view of their own record. */
+    ip: Type.Union([Type.String(), Type.Null()]),
+    user_agent: Type.Union([Type.String(), Type.Null()]),
+    request_id: Type.Union([Type.String(), Type.Null()]),
+  },
+  { $id: 'AuditEntry', additionalProperties: false },
+);
+
+export const AuditQuery = Type.Object(
+  {
+    ...PageQuery.properties,
+    patient_id: Type.Optional(Uuid),
+    actor_id: Type.Optional(Uuid),
+    resource_type: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+    resource_id: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+    action: Type.Optional(AuditActionSchema),
+    from: Type.Optional(DateTime),
+    to: Type.Optional(DateTime),
+  },
+  { additionalProperties: false },
+);
+export type AuditQuery = Static<typeof AuditQuery>;

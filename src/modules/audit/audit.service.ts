@@ -1,0 +1,97 @@
+import type { FastifyRequest } from 'fastify';
+import type { Actor } from '../../platform/access.js';
+import type { Db, Executor } from '../../platform/database/index.js';
+import { ForbiddenError } from '../../platform/errors.js';
+import { decodeCursor, toPage } from '../../platform/http/pagination.js';
+import { actorOf } from '../../platform/http/auth.js';
+import { iso } from '../../platform/http/schemas.js';
+import type { AuditRepository } from './audit.repository.js';
+import type { AuditQuery } from './audit.schemas.js';
+import type { AuditAction } from './audit.tables.js';
+
+/** Who is acting and from where: passed from a route to the services it calls. */
+export interface RequestMeta {
+  actor: Actor;
+  ip: string | null;
+  userAgent: string | null;
+  requestId: string | null;
+}
+
+export function requestMeta(request: FastifyRequest): RequestMeta {
+  const ua = request.headers['user-agent'];
+  return {
+    actor: actorOf(request),
+    ip: request.ip ?? null,
+    userAgent: typeof ua === 'string' ? ua.slice(0, 512) : null,
+    requestId: request.id ?? null,
+  };
+}
+
+export interface AuditEvent {
+  patientId: string | null;
+  resourceType: string;
+  resourceId: string | null;
+  action: AuditAction;
+  details?: Record<string, unknown>;
+}
+
+/**
+ * The PHI access log (contract §3): every read and write of patient data writes a row
+ * with who, what, when and from where. Writes are audited in the same transaction as
+ * the change; reads right after the data is loaded. Rows are append-only (a database
+ * trigger refuses UPDATE/DELETE), and the API only ever reads them.
+ */
+export class AuditService {
+  constructor(
+    private readonly db: Db,
+    private readonly repository: AuditRepository,
+  ) {}
+
+  async record(db: Executor, meta: RequestMeta | null, events: AuditEvent[]): Promise<void> {
+    await this.repository.insert(
+      db,
+      events.map((event) => ({
+        actor_id: meta?.actor.id ?? null,
+        actor_role: meta?.actor.role ?? 'system',
+        patient_id: event.patientId,
+        resource_type: event.resourceType,
+        resource_id: event.resourceId,
+        action: event.action,
+        ip: meta?.ip ?? null,
+        user_agent: meta?.userAgent ?? null,
+        request_id: meta?.requestId ?? null,
+        details: event.details ?? null,
+      })),
+    );
+  }
+
+  /** Admins: everything, with filters. Patients: who accessed their own data. */
+  async list(actor: Actor, query: AuditQuery) {
+    const isAdmin = actor.role === 'admin';
+    if (!isAdmin && actor.role !== 'patient') throw new ForbiddenError('The audit log is available to administrators, and to patients for their own record.');
+    const limit = query.limit ?? 20;
+    const rows = await this.repository.list(this.db, {
+      patientId: isAdmin ? query.patient_id : actor.id,
+      actorId: query.actor_id,
+      resourceType: query.resource_type,
+      resourceId: query.resource_id,
+      action: query.action,
+      from: query.from ? new Date(query.from) : undefined,
+      to: query.to ? new Date(query.to) : undefined,
+      after: decodeCursor(query.cursor),
+      limit,
+    });
+    return toPage(rows, limit, (row) => iso(row.at), (row) => ({
+      id: row.id,
+      at: iso(row.at),
+      actor: row.actor_id ? { id: row.actor_id, role: row.actor_role, full_name: row.actor_name ?? null } : null,
+      patient_id: row.patient_id,
+      resource_type: row.resource_type,
+      resource_id: row.resource_id,
+      action: row.action,
+      ip: isAdmin ? row.ip : null,
+      user_agent: isAdmin ? row.user_agent : null,
+      request_id: isAdmin ? row.request_id : null,
+    }));
+  }
+}

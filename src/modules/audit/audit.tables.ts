@@ -1,0 +1,26 @@
+import type { Generated } from 'kysely';
+import type { Role } from '../../platform/auth/tokens.js';
+
+export type AuditAction = 'read' | 'list' | 'create' | 'update' | 'upload' | 'download' | 'status_change';
+
+/** One access to patient data. Append-only: a trigger refuses UPDATE, DELETE and TRUNCATE. */
+export interface AuditLogTable {
+  id: Generated<string>;
+  at: Generated<Date>;
+  actor_id: string | null;
+  actor_role: Role | 'system';
+  patient_id: string | null;
+  resource_type: string;
+  resource_id: string | null;
+  action: AuditAction;
+  ip: string | null;
+  user_agent: string | null;
+  request_id: string | null;
+  details: unknown | null;
+}
+
+declare module '../../platform/database/schema.js' {
+  interface Database {
+    audit_log: AuditLogTable;
+  }
+}
