@@ -36,6 +36,9 @@ if (services) {
   if (psql(`CREATE DATABASE ${dbName}`).status !== 0) process.exit(1);
   const url = new URL(adminUrl);
   url.pathname = `/${dbName}`;
+  // Extensions are per database; create them once up front so test files migrating their
+  // own schemas in parallel don't race to create them.
+  if (spawnSync('node', ['scripts/pg-admin.mjs', url.toString(), 'create extension if not exists btree_gist with schema public'], { stdio: 'inherit' }).status !== 0) process.exit(1);
   env.DATABASE_URL = url.toString();
   env.REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
   env.TEST_REDIS_PREFIX = `${dbName}:`;

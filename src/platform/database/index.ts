@@ -40,8 +40,9 @@ async function openPostgres(config: Config, connectionString: string): Promise<D
   const pool = new pg.Pool({
     connectionString,
     max: config.databasePoolSize,
-    // search_path per connection lets tests (and multi-tenant deployments) use one schema each.
-    options: config.databaseSchema ? `-c search_path=${config.databaseSchema}` : undefined,
+    // search_path per connection lets tests (and multi-tenant deployments) use one schema each;
+    // `public` stays on the path for the extensions (btree_gist) every schema shares.
+    options: config.databaseSchema ? `-c search_path=${config.databaseSchema},public` : undefined,
     connectionTimeoutMillis: 10_000,
     idleTimeoutMillis: 30_000,
   });
