@@ -75,7 +75,7 @@ export async function buildApp(config: Config): Promise<BuiltApp> {
   }
 
   const pubsub: PubSub = redis && subscriber ? new RedisPubSub(redis, subscriber, config.redisPrefix + 'ps:') : new MemoryPubSub();
-  const tokens = new AccessTokens(config.jwtSecret, config.accessTokenTtlSeconds);
+  const tokens = new AccessTokens(config.jwtSecret, config.accessTokenTtlSeconds, config.jwtKeys);
   const limit = (name: string, points: number, durationSeconds: number, blockSeconds?: number) =>
     new Limiter({ name, points, durationSeconds, blockSeconds }, redis, config.redisPrefix);
   const authenticator = new Authenticator(tokens, sessionResolver({ db: database.db, pubsub }));

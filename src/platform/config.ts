@@ -1,5 +1,5 @@
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 
 /**
@@ -23,6 +23,11 @@ export interface Config {
   /** Prefix for every Redis key this instance writes, so test runs and deployments don't collide. */
   redisPrefix: string;
   jwtSecret: string;
+  /**
+   * Asymmetric signing (SSO-ready: other services verify our tokens from /.well-known/jwks.json).
+   * When set, access tokens are signed with this key instead of JWT_SECRET.
+   */
+  jwtKeys: { algorithm: 'RS256' | 'ES256' | 'EdDSA'; privateKeyPem: string; publicKeyPem: string; kid: string } | null;
   accessTokenTtlSeconds: number;
   refreshTokenTtlSeconds: number;
   passwordResetTtlSeconds: number;
@@ -51,6 +56,17 @@ export interface Config {
   };
   /** Argon2id cost. Tests lower it so the suite stays fast; production keeps OWASP's recommendation. */
   argon2: { memoryCost: number; timeCost: number; parallelism: number };
+  /** Real-time sockets: server ping interval and how long presence outlives a silent connection. */
+  realtime: { heartbeatSeconds: number; presenceTtlSeconds: number };
+  /** Video: STUN/TURN for WebRTC (TURN REST credentials) and an optional token provider. */
+  video: {
+    stunUrls: string[];
+    turnUrls: string[];
+    turnSecret: string | null;
+    turnTtlSeconds: number;
+    agora: { appId: string; appCertificate: string } | null;
+    livekit: { url: string; apiKey: string; apiSecret: string } | null;
+  };
 }
 
 export class ConfigError extends Error {
@@ -125,6 +141,34 @@ function jwtSecret(env: Env, dataDir: string, persist: boolean): string {
   return secret;
 }
 
+/** Reads JWT_PRIVATE_KEY_FILE (PEM); the algorithm follows from the key type. */
+function jwtKeys(env: Env): Config['jwtKeys'] {
+  const file = str(env, 'JWT_PRIVATE_KEY_FILE');
+  if (file === null) return null;
+  let pem: string;
+  try {
+    pem = readFileSync(file, 'utf8');
+  } catch {
+    throw new ConfigError('JWT_PRIVATE_KEY_FILE', `cannot be read (${file})`);
+  }
+  let key;
+  try {
+    key = createPrivateKey(pem);
+  } catch {
+    throw new ConfigError('JWT_PRIVATE_KEY_FILE', 'is not a PEM private key');
+  }
+  const type = key.asymmetricKeyType;
+  const details = key.asymmetricKeyDetails;
+  let algorithm: 'RS256' | 'ES256' | 'EdDSA';
+  if (type === 'rsa' && (details?.modulusLength ?? 0) >= 2048) algorithm = 'RS256';
+  else if (type === 'ec' && details?.namedCurve === 'prime256v1') algorithm = 'ES256';
+  else if (type === 'ed25519') algorithm = 'EdDSA';
+  else throw new ConfigError('JWT_PRIVATE_KEY_FILE', 'must be an RSA (≥ 2048 bits), EC P-256 or Ed25519 key');
+  const publicKeyPem = createPublicKey(key).export({ type: 'spki', format: 'pem' }).toString();
+  const kid = createHash('sha256').update(publicKeyPem).digest('base64url').slice(0, 16);
+  return { algorithm, privateKeyPem: key.export({ type: 'pkcs8', format: 'pem' }).toString(), publicKeyPem, kid };
+}
+
 export function loadConfig(env: Env = process.env, overrides: Partial<Config> = {}): Config {
   const mode = oneOf(env, 'NODE_ENV', ['development', 'test', 'production'] as const, 'development');
   const dataDir = resolve(str(env, 'DATA_DIR') ?? './data');
@@ -158,6 +202,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:']),
     redisPrefix: str(env, 'REDIS_PREFIX') ?? 'carebridge:',
     jwtSecret: jwtSecret(env, dataDir, !inTest),
+    jwtKeys: jwtKeys(env),
     accessTokenTtlSeconds: int(env, 'ACCESS_TOKEN_TTL_SECONDS', 15 * 60, 30, 24 * 3600),
     refreshTokenTtlSeconds: int(env, 'REFRESH_TOKEN_TTL_SECONDS', 30 * 24 * 3600, 60, 365 * 24 * 3600),
     passwordResetTtlSeconds: int(env, 'PASSWORD_RESET_TTL_SECONDS', 3600, 60, 7 * 24 * 3600),
@@ -186,9 +231,53 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     argon2: inTest
       ? { memoryCost: 1024, timeCost: 1, parallelism: 1 }
       : { memoryCost: int(env, 'ARGON2_MEMORY_KIB', 19456, 1024, 1024 * 1024), timeCost: int(env, 'ARGON2_TIME_COST', 2, 1, 20), parallelism: 1 },
+    realtime: {
+      heartbeatSeconds: int(env, 'WS_HEARTBEAT_SECONDS', 10, 1, 300),
+      presenceTtlSeconds: int(env, 'PRESENCE_TTL_SECONDS', 30, 2, 3600),
+    },
+    video: videoConfig(env),
   };
   if ((config.s3.bucket === null) !== (config.s3.endpoint === null) && config.s3.bucket === null) {
     throw new ConfigError('S3_BUCKET', 'is required when S3_ENDPOINT is set');
   }
   return { ...config, ...overrides };
+}
+
+function urlList(env: Env, name: string, schemes: string[]): string[] {
+  const raw = str(env, name);
+  if (raw === null) return [];
+  const list = raw.split(',').map((u) => u.trim()).filter(Boolean);
+  for (const item of list) {
+    const scheme = item.split(':')[0] ?? '';
+    if (!schemes.includes(scheme) || item.length <= scheme.length + 1) throw new ConfigError(name, `entries must be ${schemes.join(' or ')} URLs, got "${item}"`);
+  }
+  return list;
+}
+
+function videoConfig(env: Env): Config['video'] {
+  const turnUrls = urlList(env, 'TURN_URLS', ['turn', 'turns']);
+  const turnSecret = str(env, 'TURN_SECRET');
+  if (turnUrls.length && turnSecret === null) throw new ConfigError('TURN_SECRET', 'is required when TURN_URLS is set');
+  if (turnSecret !== null && turnSecret.length < 16) throw new ConfigError('TURN_SECRET', 'must be at least 16 characters');
+  const appId = str(env, 'AGORA_APP_ID');
+  const appCertificate = str(env, 'AGORA_APP_CERTIFICATE');
+  if ((appId === null) !== (appCertificate === null)) throw new ConfigError(appId === null ? 'AGORA_APP_ID' : 'AGORA_APP_CERTIFICATE', 'must be set together with its pair (AGORA_APP_ID and AGORA_APP_CERTIFICATE)');
+  if (appId !== null && !/^[0-9a-f]{32}$/i.test(appId)) throw new ConfigError('AGORA_APP_ID', 'must be 32 hexadecimal characters');
+  if (appCertificate !== null && !/^[0-9a-f]{32}$/i.test(appCertificate)) throw new ConfigError('AGORA_APP_CERTIFICATE', 'must be 32 hexadecimal characters');
+  const lkUrl = url(env, 'LIVEKIT_URL', ['ws:', 'wss:', 'http:', 'https:']);
+  const lkKey = str(env, 'LIVEKIT_API_KEY');
+  const lkSecret = str(env, 'LIVEKIT_API_SECRET');
+  const lkSet = [lkUrl, lkKey, lkSecret].filter((v) => v !== null).length;
+  if (lkSet > 0 && lkSet < 3) {
+    const missing = lkUrl === null ? 'LIVEKIT_URL' : lkKey === null ? 'LIVEKIT_API_KEY' : 'LIVEKIT_API_SECRET';
+    throw new ConfigError(missing, 'must be set together with LIVEKIT_URL, LIVEKIT_API_KEY and LIVEKIT_API_SECRET');
+  }
+  return {
+    stunUrls: urlList(env, 'STUN_URLS', ['stun', 'stuns']),
+    turnUrls,
+    turnSecret,
+    turnTtlSeconds: int(env, 'TURN_TTL_SECONDS', 3600, 60, 48 * 3600),
+    agora: appId && appCertificate ? { appId, appCertificate } : null,
+    livekit: lkUrl && lkKey && lkSecret ? { url: lkUrl, apiKey: lkKey, apiSecret: lkSecret } : null,
+  };
 }

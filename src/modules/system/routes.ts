@@ -38,6 +38,12 @@ export async function systemRoutes(app: FastifyInstance, ctx: AppContext, regist
     return { status: 'ready', checks: results };
   });
 
+  // Public keys of asymmetric access tokens, for services that verify them (SSO-ready).
+  app.get('/.well-known/jwks.json', { schema: { hide: true } }, async (_request, reply) => {
+    reply.header('cache-control', 'public, max-age=300');
+    return ctx.tokens.jwks;
+  });
+
   app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
     reply.type(registry.contentType);
     return registry.metrics();

@@ -95,3 +95,42 @@ describe('bootstrap admin', () => {
     assert.equal(admins.length, 1);
   });
 });
+
+describe('asymmetric access tokens (JWT_PRIVATE_KEY_FILE)', () => {
+  it('signs with the configured key, publishes it as JWKS, and refuses HS256 tokens made with the old secret', async (t) => {
+    const { generateKeyPairSync, createPublicKey, verify } = await import('node:crypto');
+    const { writeFileSync, mkdtempSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const { createSigner } = await import('fast-jwt');
+    const dir = mkdtempSync(join(tmpdir(), 'carebridge-keys-'));
+    const keyFile = join(dir, 'jwt.pem');
+    const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+    writeFileSync(keyFile, privateKey.export({ type: 'pkcs8', format: 'pem' }));
+
+    const built = await build(t, {}, { JWT_PRIVATE_KEY_FILE: keyFile });
+    const user = await createUser(built, 'patient');
+    const [headerB64, payloadB64, signatureB64] = user.token.split('.');
+    const header = JSON.parse(Buffer.from(headerB64!, 'base64url').toString());
+    assert.equal(header.alg, 'ES256');
+
+    const jwks = (await built.app.inject('/.well-known/jwks.json')).json();
+    assert.equal(jwks.keys.length, 1);
+    assert.equal(jwks.keys[0].kid, header.kid);
+    assert.equal(jwks.keys[0].d, undefined, 'no private part is published');
+    // Anyone holding the JWKS can verify the token (ES256 = ECDSA P-256 over SHA-256, IEEE P1363 signature).
+    const publicKey = createPublicKey({ key: jwks.keys[0], format: 'jwk' });
+    const valid = verify('sha256', Buffer.from(`${headerB64}.${payloadB64}`), { key: publicKey, dsaEncoding: 'ieee-p1363' }, Buffer.from(signatureB64!, 'base64url'));
+    assert.equal(valid, true);
+
+    assert.equal((await built.app.inject({ method: 'GET', url: '/api/v1/auth/me', headers: user.auth })).statusCode, 200);
+    const claims = JSON.parse(Buffer.from(payloadB64!, 'base64url').toString());
+    const hs = createSigner({ key: built.ctx.config.jwtSecret, algorithm: 'HS256' })({ sub: claims.sub, sid: claims.sid, role: 'admin', iss: 'carebridge', aud: 'carebridge-api' });
+    assert.equal((await built.app.inject({ method: 'GET', url: '/api/v1/auth/me', headers: { authorization: `Bearer ${hs}` } })).statusCode, 401);
+  });
+
+  it('publishes no keys with the shared-secret default', async () => {
+    const { app } = await build({ after });
+    assert.deepEqual((await app.inject('/.well-known/jwks.json')).json(), { keys: [] });
+  });
+});

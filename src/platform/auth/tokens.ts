@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, createPublicKey, randomBytes, type JsonWebKey } from 'node:crypto';
 import { createSigner, createVerifier, TokenError } from 'fast-jwt';
 import { UnauthorizedError } from '../errors.js';
 
@@ -14,19 +14,32 @@ export interface AccessClaims {
   exp: number;
 }
 
+export interface SigningKeys {
+  algorithm: 'RS256' | 'ES256' | 'EdDSA';
+  privateKeyPem: string;
+  publicKeyPem: string;
+  kid: string;
+}
+
 /**
- * Access tokens: HS256 JWTs. The verifier accepts HS256 only, so `alg: none` and
- * tokens signed with another algorithm or key are rejected.
+ * Access tokens: HS256 JWTs with JWT_SECRET, or RS256/ES256/EdDSA when a private key is
+ * configured (then the public half is served as a JWKS for other services). The verifier
+ * accepts exactly the configured algorithm, so `alg: none` and tokens signed with another
+ * algorithm or key are rejected.
  */
 export class AccessTokens {
   private readonly signer: (payload: Record<string, unknown>) => string;
   private readonly verifier: (token: string) => AccessClaims;
+  /** Public keys to publish at /.well-known/jwks.json (none for a shared secret). */
+  readonly jwks: { keys: (JsonWebKey & { kid: string; alg: string; use: 'sig' })[] };
 
-  constructor(secret: string, readonly ttlSeconds: number) {
-    this.signer = createSigner({ key: secret, algorithm: 'HS256', expiresIn: ttlSeconds * 1000, iss: 'carebridge', aud: 'carebridge-api' });
+  constructor(secret: string, readonly ttlSeconds: number, keys: SigningKeys | null = null) {
+    const algorithm = keys?.algorithm ?? 'HS256';
+    this.signer = createSigner({ key: keys?.privateKeyPem ?? secret, algorithm, kid: keys?.kid, expiresIn: ttlSeconds * 1000, iss: 'carebridge', aud: 'carebridge-api' });
+    this.jwks = { keys: keys ? [{ ...createPublicKey(keys.publicKeyPem).export({ format: 'jwk' }), kid: keys.kid, alg: algorithm, use: 'sig' }] : [] };
     this.verifier = createVerifier({
-      key: secret,
-      algorithms: ['HS256'],
+      key: keys?.publicKeyPem ?? secret,
+      algorithms: [algorithm],
       allowedIss: 'carebridge',
       allowedAud: 'carebridge-api',
       requiredClaims: ['sub', 'sid', 'role', 'exp'],
