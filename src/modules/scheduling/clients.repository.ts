@@ -1,0 +1,74 @@
+import { sql, type Selectable } from 'kysely';
+import type { Executor } from '../../platform/database/index.js';
+import type { KeysetPosition } from '../../platform/http/pagination.js';
+import type { ClientsTable } from './scheduling.tables.js';
+
+export type ClientRow = Selectable<ClientsTable>;
+type ClientValues = Partial<Omit<ClientRow, 'id' | 'created_at' | 'updated_at' | 'deleted_at' | 'created_by'>>;
+
+function escapeLike(text: string): string {
+  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
+export class ClientsRepository {
+  async insert(db: Executor, values: ClientValues & { first_name: string; last_name: string; created_by: string }): Promise<ClientRow> {
+    return db.insertInto('clients').values({ ...values, deleted_at: null } as never).returningAll().executeTakeFirstOrThrow();
+  }
+
+  async findLive(db: Executor, id: string): Promise<ClientRow | undefined> {
+    return db.selectFrom('clients').selectAll().where('id', '=', id).where('deleted_at', 'is', null).executeTakeFirst();
+  }
+
+  async update(db: Executor, id: string, values: ClientValues): Promise<ClientRow> {
+    return db.updateTable('clients').set({ ...values, updated_at: new Date() }).where('id', '=', id).returningAll().executeTakeFirstOrThrow();
+  }
+
+  async softDelete(db: Executor, id: string): Promise<void> {
+    await db.updateTable('clients').set({ deleted_at: new Date(), updated_at: new Date() }).where('id', '=', id).execute();
+  }
+
+  /**
+   * Search `q`: case-insensitive partial match on first/last/full name and email; phone
+   * matches on digits only, so "030 1234" finds "+49 (30) 1234-56".
+   */
+  async list(db: Executor, filter: { q?: string; assignedDoctorId?: string; sort: 'created_at' | '-created_at' | 'last_name' | '-last_name'; after: KeysetPosition | null; limit: number }): Promise<ClientRow[]> {
+    const column = filter.sort.replace('-', '') as 'created_at' | 'last_name';
+    const descending = filter.sort.startsWith('-');
+    let query = db.selectFrom('clients').selectAll().where('deleted_at', 'is', null);
+    if (filter.assignedDoctorId) query = query.where('assigned_doctor_id', '=', filter.assignedDoctorId);
+    if (filter.q) {
+      const pattern = `%${escapeLike(filter.q.toLowerCase())}%`;
+      const digits = filter.q.replace(/\D/g, '');
+      query = query.where((eb) =>
+        eb.or([
+          eb(sql<string>`lower(first_name || ' ' || last_name)`, 'like', pattern),
+          eb(sql<string>`lower(last_name || ' ' || first_name)`, 'like', pattern),
+          eb(sql<string>`lower(coalesce(email, ''))`, 'like', pattern),
+          eb(sql<string>`coalesce(phone, '')`, 'like', pattern),
+          ...(digits.length >= 3 ? [eb(sql<string>`regexp_replace(coalesce(phone, ''), '[^0-9]', '', 'g')`, 'like', `%${digits}%`)] : []),
+        ]),
+      );
+    }
+    if (filter.after) {
+      const value = column === 'created_at' ? new Date(String(filter.after.v)) : String(filter.after.v);
+      const id = filter.after.id;
+      const op = descending ? '<' : '>';
+      query = query.where((eb) => eb.or([eb(column, op, value), eb.and([eb(column, '=', value), eb('id', op, id)])]));
+    }
+    const direction = descending ? 'desc' : 'asc';
+    return query.orderBy(column, direction).orderBy('id', direction).limit(filter.limit + 1).execute();
+  }
+
+  /** Care link: a live client record linking the patient account to the assigned doctor. */
+  async isAssigned(db: Executor, doctorId: string, patientId: string): Promise<boolean> {
+    const row = await db
+      .selectFrom('clients')
+      .select('id')
+      .where('user_id', '=', patientId)
+      .where('assigned_doctor_id', '=', doctorId)
+      .where('deleted_at', 'is', null)
+      .limit(1)
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+}

@@ -1,0 +1,103 @@
+import type { Db } from '../../platform/database/index.js';
+import type { Actor } from '../../platform/access.js';
+import { NotFoundError, ValidationError } from '../../platform/errors.js';
+import { decodeCursor, toPage } from '../../platform/http/pagination.js';
+import { iso } from '../../platform/http/schemas.js';
+import type { DoctorRow, ProfilesRepository } from './profiles.repository.js';
+import type { DoctorDto, DoctorListQuery, DoctorMeBody, PatientMeBody, PatientProfileDto } from './scheduling.schemas.js';
+import { parseInstant, requireTimeZone } from './time.js';
+
+export function toDoctorDto(row: DoctorRow): DoctorDto {
+  return {
+    id: row.id,
+    full_name: row.full_name,
+    specialty: row.specialty,
+    qualifications: row.qualifications ?? [],
+    bio: row.bio,
+    languages: row.languages ?? [],
+    consultation_fee: row.consultation_fee === null ? null : Number(row.consultation_fee),
+    time_zone: row.time_zone ?? row.user_time_zone ?? 'UTC',
+    default_slot_minutes: row.default_slot_minutes ?? 30,
+    buffer_minutes: row.buffer_minutes ?? 0,
+    next_available: row.next_available ? iso(row.next_available) : null,
+  };
+}
+
+/** Patient and doctor profiles, and the public doctor directory (contract §2). */
+export class ProfilesService {
+  constructor(
+    private readonly db: Db,
+    private readonly profiles: ProfilesRepository,
+  ) {}
+
+  async listDoctors(query: DoctorListQuery) {
+    const limit = query.limit ?? 20;
+    const rows = await this.profiles.listDoctors(this.db, {
+      specialty: query.specialty,
+      q: query.q,
+      language: query.language,
+      availableFrom: query.available_from ? parseInstant(query.available_from, '/available_from') : undefined,
+      after: decodeCursor(query.cursor),
+      limit,
+    });
+    return toPage(rows, limit, (row) => row.full_name, toDoctorDto);
+  }
+
+  /** Public profile of an active doctor; pending or deactivated doctors are not found. */
+  async getDoctor(id: string): Promise<DoctorDto> {
+    const row = await this.profiles.findDoctor(this.db, id);
+    if (!row || row.status !== 'active') throw new NotFoundError('Doctor');
+    return toDoctorDto(row);
+  }
+
+  /** `/doctors/me` exists from approval on: the row is created on first read if the event was missed. */
+  async getOwnDoctorProfile(actor: Actor): Promise<DoctorDto> {
+    await this.profiles.ensureDoctorProfile(this.db, actor.id);
+    const row = await this.profiles.findDoctor(this.db, actor.id);
+    if (!row) throw new NotFoundError('Doctor');
+    return toDoctorDto(row);
+  }
+
+  async updateOwnDoctorProfile(actor: Actor, body: DoctorMeBody): Promise<DoctorDto> {
+    if (body.time_zone) requireTimeZone(body.time_zone, '/time_zone');
+    const languages = body.languages ? [...new Set(body.languages.map((l) => l.toLowerCase()))] : undefined;
+    await this.profiles.upsertDoctorProfile(this.db, actor.id, { ...body, ...(languages && { languages }) });
+    return this.getOwnDoctorProfile(actor);
+  }
+
+  async createProfileOnApproval(userId: string, role: string): Promise<void> {
+    if (role === 'doctor') await this.profiles.ensureDoctorProfile(this.db, userId);
+  }
+
+  async getOwnPatientProfile(actor: Actor): Promise<PatientProfileDto> {
+    const row = await this.profiles.findPatient(this.db, actor.id);
+    if (!row) throw new NotFoundError('Patient');
+    return {
+      user_id: row.id,
+      full_name: row.full_name,
+      email: row.email,
+      date_of_birth: row.date_of_birth ?? null,
+      sex: row.sex ?? null,
+      phone: row.phone ?? row.user_phone ?? null,
+      address: row.address ?? null,
+      allergies: row.allergies ?? [],
+      chronic_conditions: row.chronic_conditions ?? [],
+      emergency_contact: row.emergency_contact ?? null,
+      time_zone: row.time_zone ?? row.user_time_zone,
+      photo_file_id: row.photo_file_id ?? null,
+      updated_at: row.updated_at ? iso(row.updated_at) : null,
+    };
+  }
+
+  async updateOwnPatientProfile(actor: Actor, body: PatientMeBody): Promise<PatientProfileDto> {
+    if (body.time_zone) requireTimeZone(body.time_zone, '/time_zone');
+    if (body.date_of_birth) {
+      const today = new Date().toISOString().slice(0, 10);
+      if (body.date_of_birth > today || body.date_of_birth < '1900-01-01') {
+        throw new ValidationError('date_of_birth must be a past date.', [{ path: '/date_of_birth', message: 'must be between 1900-01-01 and today' }]);
+      }
+    }
+    await this.profiles.upsertPatientProfile(this.db, actor.id, body);
+    return this.getOwnPatientProfile(actor);
+  }
+}
