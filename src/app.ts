@@ -103,6 +103,16 @@ export async function buildApp(config: Config): Promise<BuiltApp> {
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
+  if (config.env === 'test') {
+    // Safety net for the whole suite: a reply that carries a password hash or a stored token
+    // hash fails the test that caused it, whichever module it comes from.
+    app.addHook('onSend', async (request, _reply, payload) => {
+      if (typeof payload === 'string' && /\$argon2|"(password_hash|token_hash)"/.test(payload)) {
+        throw new Error(`Secret material in the reply to ${request.method} ${request.url}`);
+      }
+      return payload;
+    });
+  }
   // One access-log line per request: the route pattern (not the URL, whose query may hold
   // names or tokens), status, latency and the user id — never bodies or PHI.
   app.addHook('onResponse', async (request, reply) => {
