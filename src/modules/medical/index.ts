@@ -1,0 +1,49 @@
+import type { AppContext, AppModule } from '../../platform/context.js';
+import { auditFor } from '../audit/index.js';
+import { filesFor, withMultipart } from '../files/index.js';
+import { PrescriptionsRepository, RecordsRepository } from './medical.repository.js';
+import { PrescriptionSchema, RecordSchema, RecordVersionSchema } from './medical.schemas.js';
+import { RecordsService } from './records.service.js';
+import { PrescriptionsService } from './prescriptions.service.js';
+import { prescriptionsRoutes, recordsRoutes, recordUploadRoutes } from './medical.routes.js';
+import { seedClinicalDemo } from './demo.js';
+import './medical.tables.js';
+
+export { RecordsService } from './records.service.js';
+export { PrescriptionsService } from './prescriptions.service.js';
+export { visiblePage, appointmentOfPatient } from './visible-page.js';
+
+/**
+ * Medical records (append-only versions, diagnoses with ICD-10, attachments) and
+ * prescriptions. `medicalFor(ctx)` gives the services to other modules (e.g. the
+ * assistant's "add_prescription" goes through `prescriptions.create`, same checks).
+ * Events: `medical_record.created`, `prescription.created`, `prescription.status_changed`.
+ */
+const instances = new WeakMap<AppContext, { records: RecordsService; prescriptions: PrescriptionsService }>();
+
+export function medicalFor(ctx: AppContext) {
+  let services = instances.get(ctx);
+  if (!services) {
+    const audit = auditFor(ctx);
+    services = {
+      records: new RecordsService(ctx.db, new RecordsRepository(), filesFor(ctx), ctx.care, audit, ctx.events),
+      prescriptions: new PrescriptionsService(ctx.db, new PrescriptionsRepository(), ctx.care, audit, ctx.events),
+    };
+    instances.set(ctx, services);
+  }
+  return services;
+}
+
+export const medicalModule: AppModule = {
+  name: 'medical',
+  async routes(app, ctx) {
+    app.addSchema(RecordSchema);
+    app.addSchema(RecordVersionSchema);
+    app.addSchema(PrescriptionSchema);
+    const { records, prescriptions } = medicalFor(ctx);
+    await recordsRoutes(app, ctx.db, records);
+    await withMultipart(app, ctx, (scope) => recordUploadRoutes(scope, records));
+    await prescriptionsRoutes(app, ctx.db, prescriptions);
+  },
+  seedDemo: (ctx) => seedClinicalDemo(ctx),
+};

@@ -1,0 +1,147 @@
+import type { Selectable } from 'kysely';
+import type { Executor } from '../../platform/database/index.js';
+import type { KeysetPosition } from '../../platform/http/pagination.js';
+import type { Diagnosis, MedicalRecordsTable, MedicalRecordVersionsTable, PrescriptionItem, PrescriptionsTable, PrescriptionStatus, RecordType } from './medical.tables.js';
+
+export type RecordRow = Selectable<MedicalRecordsTable>;
+export type RecordVersionRow = Selectable<MedicalRecordVersionsTable>;
+export type PrescriptionRow = Selectable<PrescriptionsTable>;
+
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export interface RecordFilter {
+  patientId?: string;
+  recordType?: RecordType;
+  appointmentId?: string;
+  from?: string;
+  to?: string;
+  descending: boolean;
+}
+
+export interface RecordContent {
+  record_type: RecordType;
+  title: string;
+  content: string;
+  diagnoses: Diagnosis[];
+  appointment_id: string | null;
+}
+
+function keyset<T extends { where: any }>(query: T, column: string, after: KeysetPosition | null, descending: boolean): T {
+  if (!after) return query;
+  const value = new Date(String(after.v));
+  const op = descending ? '<' : '>';
+  return (query as any).where((eb: any) => eb.or([eb(column, op, value), eb.and([eb(column, '=', value), eb('id', op, after.id)])]));
+}
+
+export class RecordsRepository {
+  async insert(db: Executor, values: RecordContent & { patient_id: string; author_id: string }): Promise<RecordRow> {
+    const row = await db
+      .insertInto('medical_records')
+      .values({ ...values, diagnoses: JSON.stringify(values.diagnoses), version: 1, updated_by: values.author_id })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    await this.insertVersion(db, row, values.author_id);
+    return row;
+  }
+
+  private async insertVersion(db: Executor, row: RecordRow, writtenBy: string): Promise<void> {
+    await db
+      .insertInto('medical_record_versions')
+      .values({
+        record_id: row.id,
+        version: row.version,
+        record_type: row.record_type,
+        title: row.title,
+        content: row.content,
+        diagnoses: JSON.stringify(row.diagnoses),
+        appointment_id: row.appointment_id,
+        written_by: writtenBy,
+        created_at: row.updated_at,
+      })
+      .execute();
+  }
+
+  /** Writes version `expected + 1`; undefined when the record is no longer at `expected`. */
+  async newVersion(db: Executor, id: string, expected: number, values: RecordContent, writtenBy: string): Promise<RecordRow | undefined> {
+    const row = await db
+      .updateTable('medical_records')
+      .set({ ...values, diagnoses: JSON.stringify(values.diagnoses), version: expected + 1, updated_at: new Date(), updated_by: writtenBy })
+      .where('id', '=', id)
+      .where('version', '=', expected)
+      .returningAll()
+      .executeTakeFirst();
+    if (row) await this.insertVersion(db, row, writtenBy);
+    return row;
+  }
+
+  async findById(db: Executor, id: string): Promise<RecordRow | undefined> {
+    if (!UUID_RE.test(id)) return undefined;
+    return db.selectFrom('medical_records').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  async versions(db: Executor, id: string): Promise<RecordVersionRow[]> {
+    return db.selectFrom('medical_record_versions').selectAll().where('record_id', '=', id).orderBy('version', 'asc').execute();
+  }
+
+  async list(db: Executor, filter: RecordFilter, after: KeysetPosition | null, count: number): Promise<RecordRow[]> {
+    let query = db.selectFrom('medical_records').selectAll();
+    if (filter.patientId) query = query.where('patient_id', '=', filter.patientId);
+    if (filter.recordType) query = query.where('record_type', '=', filter.recordType);
+    if (filter.appointmentId) query = query.where('appointment_id', '=', filter.appointmentId);
+    if (filter.from) query = query.where('created_at', '>=', new Date(`${filter.from}T00:00:00Z`));
+    if (filter.to) query = query.where('created_at', '<', new Date(new Date(`${filter.to}T00:00:00Z`).getTime() + 86_400_000));
+    query = keyset(query, 'created_at', after, filter.descending);
+    const direction = filter.descending ? 'desc' : 'asc';
+    return query.orderBy('created_at', direction).orderBy('id', direction).limit(count).execute();
+  }
+
+  async attach(db: Executor, recordId: string, fileId: string, addedBy: string): Promise<void> {
+    await db.insertInto('medical_record_attachments').values({ record_id: recordId, file_id: fileId, added_by: addedBy }).execute();
+  }
+
+  async attachmentIds(db: Executor, recordIds: string[]): Promise<{ record_id: string; file_id: string }[]> {
+    if (recordIds.length === 0) return [];
+    return db.selectFrom('medical_record_attachments').select(['record_id', 'file_id']).where('record_id', 'in', recordIds).orderBy('created_at').execute();
+  }
+}
+
+export interface PrescriptionFilter {
+  patientId?: string;
+  status?: PrescriptionStatus;
+  appointmentId?: string;
+}
+
+export class PrescriptionsRepository {
+  async insert(db: Executor, values: { patient_id: string; doctor_id: string; appointment_id: string | null; items: PrescriptionItem[]; notes: string | null }): Promise<PrescriptionRow> {
+    return db
+      .insertInto('prescriptions')
+      .values({ ...values, items: JSON.stringify(values.items), status: 'active', status_reason: null, status_changed_at: null, status_changed_by: null })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+  }
+
+  async findById(db: Executor, id: string): Promise<PrescriptionRow | undefined> {
+    if (!UUID_RE.test(id)) return undefined;
+    return db.selectFrom('prescriptions').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  /** Moves `from` → `to` atomically; undefined when the status was no longer `from`. */
+  async changeStatus(db: Executor, id: string, from: PrescriptionStatus, to: PrescriptionStatus, reason: string | null, by: string): Promise<PrescriptionRow | undefined> {
+    return db
+      .updateTable('prescriptions')
+      .set({ status: to, status_reason: reason, status_changed_at: new Date(), status_changed_by: by, updated_at: new Date() })
+      .where('id', '=', id)
+      .where('status', '=', from)
+      .returningAll()
+      .executeTakeFirst();
+  }
+
+  async list(db: Executor, filter: PrescriptionFilter, after: KeysetPosition | null, count: number): Promise<PrescriptionRow[]> {
+    let query = db.selectFrom('prescriptions').selectAll();
+    if (filter.patientId) query = query.where('patient_id', '=', filter.patientId);
+    if (filter.status) query = query.where('status', '=', filter.status);
+    if (filter.appointmentId) query = query.where('appointment_id', '=', filter.appointmentId);
+    query = keyset(query, 'created_at', after, true);
+    return query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(count).execute();
+  }
+}

@@ -1,0 +1,118 @@
+import type { Actor, CareRelationships } from '../../platform/access.js';
+import type { Db, Executor } from '../../platform/database/index.js';
+import { ConflictError, NotFoundError, ValidationError } from '../../platform/errors.js';
+import { decodeCursor } from '../../platform/http/pagination.js';
+import { iso } from '../../platform/http/schemas.js';
+import type { EventBus } from '../../platform/events.js';
+import type { AuditService, RequestMeta } from '../audit/index.js';
+import type { PrescriptionRow, PrescriptionsRepository } from './medical.repository.js';
+import type { CreatePrescriptionBody, PrescriptionListQuery, PrescriptionStatusBody } from './medical.schemas.js';
+import type { PrescriptionStatus } from './medical.tables.js';
+import { appointmentOfPatient, visiblePage } from './visible-page.js';
+
+export function prescriptionDto(row: PrescriptionRow) {
+  return {
+    id: row.id,
+    patient_id: row.patient_id,
+    doctor_id: row.doctor_id,
+    appointment_id: row.appointment_id,
+    items: row.items,
+    notes: row.notes,
+    status: row.status,
+    status_reason: row.status_reason,
+    status_changed_at: row.status_changed_at ? iso(row.status_changed_at) : null,
+    created_at: iso(row.created_at),
+    updated_at: iso(row.updated_at),
+  };
+}
+
+/** Legal status changes: an active prescription is completed or cancelled; those are final. */
+const TRANSITIONS: Record<PrescriptionStatus, PrescriptionStatus[]> = { active: ['completed', 'cancelled'], completed: [], cancelled: [] };
+
+/**
+ * Prescriptions (contract §3): doctors prescribe for patients in their care, patients see
+ * their own, doctors those of their patients, nurses and admins all. Emits
+ * `prescription.created` and `prescription.status_changed` (notifications listen).
+ */
+export class PrescriptionsService {
+  constructor(
+    private readonly db: Db,
+    private readonly prescriptions: PrescriptionsRepository,
+    private readonly care: CareRelationships,
+    private readonly audit: AuditService,
+    private readonly events: EventBus,
+  ) {}
+
+  private async visible(db: Executor, actor: Actor, id: string): Promise<PrescriptionRow> {
+    const row = await this.prescriptions.findById(db, id);
+    if (!row || !(await this.care.canAccessPatient(db, actor, row.patient_id))) throw new NotFoundError('Prescription');
+    return row;
+  }
+
+  async create(meta: RequestMeta, body: CreatePrescriptionBody) {
+    if (!(await this.care.canAccessPatient(this.db, meta.actor, body.patient_id))) throw new NotFoundError('Patient');
+    if (body.appointment_id) {
+      const found = await appointmentOfPatient(this.db, body.appointment_id, body.patient_id);
+      if (found === null || found === 'no-table') throw new ValidationError('The appointment does not exist or is not this patient’s.', [{ path: '/appointment_id', message: 'is not an appointment of this patient' }]);
+    }
+    const row = await this.db.transaction().execute(async (trx) => {
+      const created = await this.prescriptions.insert(trx, {
+        patient_id: body.patient_id,
+        doctor_id: meta.actor.id,
+        appointment_id: body.appointment_id ?? null,
+        items: body.items.map((item) => ({ ...item, drug: item.drug.trim() })),
+        notes: body.notes ?? null,
+      });
+      await this.audit.record(trx, meta, [{ patientId: created.patient_id, resourceType: 'prescription', resourceId: created.id, action: 'create' }]);
+      return created;
+    });
+    await this.events.publish('prescription.created', { prescription_id: row.id, patient_id: row.patient_id, doctor_id: row.doctor_id, drugs: body.items.map((i) => i.drug) });
+    return prescriptionDto(row);
+  }
+
+  async get(meta: RequestMeta, id: string) {
+    const row = await this.visible(this.db, meta.actor, id);
+    await this.audit.record(this.db, meta, [{ patientId: row.patient_id, resourceType: 'prescription', resourceId: row.id, action: 'read' }]);
+    return prescriptionDto(row);
+  }
+
+  async changeStatus(meta: RequestMeta, id: string, body: PrescriptionStatusBody) {
+    const current = await this.visible(this.db, meta.actor, id);
+    if (!TRANSITIONS[current.status].includes(body.status)) {
+      throw new ConflictError(`A prescription that is ${current.status} cannot become ${body.status}.`, 'illegal-transition');
+    }
+    const row = await this.db.transaction().execute(async (trx) => {
+      const updated = await this.prescriptions.changeStatus(trx, id, current.status, body.status, body.reason ?? null, meta.actor.id);
+      if (!updated) throw new ConflictError('The prescription was changed meanwhile; reload it.', 'illegal-transition');
+      await this.audit.record(trx, meta, [{ patientId: updated.patient_id, resourceType: 'prescription', resourceId: updated.id, action: 'status_change', details: { from: current.status, to: updated.status } }]);
+      return updated;
+    });
+    await this.events.publish('prescription.status_changed', { prescription_id: row.id, patient_id: row.patient_id, status: row.status });
+    return prescriptionDto(row);
+  }
+
+  async list(meta: RequestMeta, query: PrescriptionListQuery) {
+    const actor = meta.actor;
+    let patientId = query.patient_id;
+    if (actor.role === 'patient') {
+      if (patientId && patientId !== actor.id) throw new NotFoundError('Patient');
+      patientId = actor.id;
+    } else if (patientId && !(await this.care.canAccessPatient(this.db, actor, patientId))) {
+      throw new NotFoundError('Patient');
+    }
+    const filter = { patientId, status: query.status, appointmentId: query.appointment_id };
+    const page = await visiblePage({
+      db: this.db,
+      care: this.care,
+      actor,
+      limit: query.limit ?? 20,
+      after: decodeCursor(query.cursor),
+      prefiltered: Boolean(patientId) || actor.role === 'admin' || actor.role === 'nurse',
+      fetch: (after, count) => this.prescriptions.list(this.db, filter, after, count),
+      position: (row) => ({ v: iso(row.created_at), id: row.id }),
+    });
+    const patients = [...new Set(page.rows.map((r) => r.patient_id))];
+    await this.audit.record(this.db, meta, patients.map((p) => ({ patientId: p, resourceType: 'prescription', resourceId: null, action: 'list' as const })));
+    return { items: page.rows.map(prescriptionDto), next_cursor: page.next_cursor };
+  }
+}

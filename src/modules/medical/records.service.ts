@@ -1,0 +1,174 @@
+import type { FastifyRequest } from 'fastify';
+import type { Actor, CareRelationships } from '../../platform/access.js';
+import type { Db, Executor } from '../../platform/database/index.js';
+import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../../platform/errors.js';
+import { decodeCursor } from '../../platform/http/pagination.js';
+import { iso } from '../../platform/http/schemas.js';
+import type { EventBus } from '../../platform/events.js';
+import type { AuditService, RequestMeta } from '../audit/index.js';
+import { fileDto, type FileDto, type FilesService } from '../files/index.js';
+import type { RecordContent, RecordRow, RecordsRepository, RecordVersionRow } from './medical.repository.js';
+import type { CreateRecordBody, RecordListQuery, UpdateRecordBody } from './medical.schemas.js';
+import type { Diagnosis } from './medical.tables.js';
+import { appointmentOfPatient, visiblePage } from './visible-page.js';
+
+export function normaliseDiagnoses(input: { code?: string | null; text: string }[] | undefined): Diagnosis[] {
+  return (input ?? []).map((d) => ({ code: d.code ? d.code.toUpperCase() : null, text: d.text.trim() }));
+}
+
+function versionDto(row: RecordVersionRow) {
+  return {
+    record_id: row.record_id,
+    version: row.version,
+    record_type: row.record_type,
+    title: row.title,
+    content: row.content,
+    diagnoses: row.diagnoses,
+    appointment_id: row.appointment_id,
+    written_by: row.written_by,
+    created_at: iso(row.created_at),
+  };
+}
+
+/**
+ * Medical records (contract §3). Doctors write for patients in their care; patients read
+ * their own; nurses and admins read all. Updates never overwrite: each PUT writes a new
+ * version row, and the head row carries the latest version number. Every read and write
+ * is audited; a record the caller may not see is a 404.
+ */
+export class RecordsService {
+  constructor(
+    private readonly db: Db,
+    private readonly records: RecordsRepository,
+    private readonly files: FilesService,
+    private readonly care: CareRelationships,
+    private readonly audit: AuditService,
+    private readonly events: EventBus,
+  ) {}
+
+  private async assertPatient(db: Executor, actor: Actor, patientId: string): Promise<void> {
+    if (!(await this.care.canAccessPatient(db, actor, patientId))) throw new NotFoundError('Patient');
+  }
+
+  private async checkAppointment(db: Executor, appointmentId: string | null | undefined, patientId: string): Promise<void> {
+    if (!appointmentId) return;
+    const found = await appointmentOfPatient(db, appointmentId, patientId);
+    if (found === null || found === 'no-table') {
+      throw new ValidationError('The appointment does not exist or is not this patient’s.', [{ path: '/appointment_id', message: 'is not an appointment of this patient' }]);
+    }
+  }
+
+  private async visibleRecord(db: Executor, actor: Actor, id: string): Promise<RecordRow> {
+    const record = await this.records.findById(db, id);
+    if (!record || !(await this.care.canAccessPatient(db, actor, record.patient_id))) throw new NotFoundError('Medical record');
+    return record;
+  }
+
+  private async dtos(db: Executor, rows: RecordRow[]) {
+    const links = await this.records.attachmentIds(db, rows.map((r) => r.id));
+    const files = new Map((await this.files.rowsByIds(db, [...new Set(links.map((l) => l.file_id))])).map((f) => [f.id, fileDto(f)]));
+    return rows.map((row) => ({
+      id: row.id,
+      patient_id: row.patient_id,
+      author_id: row.author_id,
+      appointment_id: row.appointment_id,
+      record_type: row.record_type,
+      title: row.title,
+      content: row.content,
+      diagnoses: row.diagnoses,
+      version: row.version,
+      created_at: iso(row.created_at),
+      updated_at: iso(row.updated_at),
+      updated_by: row.updated_by,
+      attachments: links.filter((l) => l.record_id === row.id).map((l) => files.get(l.file_id)).filter((f): f is FileDto => f !== undefined),
+    }));
+  }
+
+  private async dto(db: Executor, row: RecordRow) {
+    return (await this.dtos(db, [row]))[0]!;
+  }
+
+  async create(meta: RequestMeta, body: CreateRecordBody) {
+    await this.assertPatient(this.db, meta.actor, body.patient_id);
+    await this.checkAppointment(this.db, body.appointment_id, body.patient_id);
+    const content: RecordContent = { record_type: body.record_type, title: body.title.trim(), content: body.content, diagnoses: normaliseDiagnoses(body.diagnoses), appointment_id: body.appointment_id ?? null };
+    const row = await this.db.transaction().execute(async (trx) => {
+      const created = await this.records.insert(trx, { ...content, patient_id: body.patient_id, author_id: meta.actor.id });
+      await this.audit.record(trx, meta, [{ patientId: created.patient_id, resourceType: 'medical_record', resourceId: created.id, action: 'create', details: { version: 1 } }]);
+      return created;
+    });
+    await this.events.publish('medical_record.created', { record_id: row.id, patient_id: row.patient_id, author_id: row.author_id });
+    return this.dto(this.db, row);
+  }
+
+  async get(meta: RequestMeta, id: string) {
+    const row = await this.visibleRecord(this.db, meta.actor, id);
+    await this.audit.record(this.db, meta, [{ patientId: row.patient_id, resourceType: 'medical_record', resourceId: row.id, action: 'read' }]);
+    return this.dto(this.db, row);
+  }
+
+  async update(meta: RequestMeta, id: string, body: UpdateRecordBody) {
+    const current = await this.visibleRecord(this.db, meta.actor, id);
+    if (body.version !== undefined && body.version !== current.version) {
+      throw new ConflictError(`The record is at version ${current.version}, not ${body.version}; reload it and apply your change again.`, 'stale-version');
+    }
+    const appointmentId = body.appointment_id === undefined ? current.appointment_id : body.appointment_id;
+    if (appointmentId !== current.appointment_id) await this.checkAppointment(this.db, appointmentId, current.patient_id);
+    const content: RecordContent = { record_type: body.record_type, title: body.title.trim(), content: body.content, diagnoses: normaliseDiagnoses(body.diagnoses), appointment_id: appointmentId };
+    const row = await this.db.transaction().execute(async (trx) => {
+      const updated = await this.records.newVersion(trx, id, current.version, content, meta.actor.id);
+      if (!updated) throw new ConflictError('The record was changed by someone else meanwhile; reload it and apply your change again.', 'stale-version');
+      await this.audit.record(trx, meta, [{ patientId: updated.patient_id, resourceType: 'medical_record', resourceId: updated.id, action: 'update', details: { version: updated.version } }]);
+      return updated;
+    });
+    return this.dto(this.db, row);
+  }
+
+  async versions(meta: RequestMeta, id: string) {
+    const row = await this.visibleRecord(this.db, meta.actor, id);
+    const versions = await this.records.versions(this.db, id);
+    await this.audit.record(this.db, meta, [{ patientId: row.patient_id, resourceType: 'medical_record', resourceId: row.id, action: 'read', details: { versions: true } }]);
+    return { items: versions.map(versionDto), next_cursor: null };
+  }
+
+  async list(meta: RequestMeta, query: RecordListQuery) {
+    const actor = meta.actor;
+    let patientId = query.patient_id;
+    if (actor.role === 'patient') {
+      if (patientId && patientId !== actor.id) throw new NotFoundError('Patient');
+      patientId = actor.id;
+    } else if (patientId) {
+      await this.assertPatient(this.db, actor, patientId);
+    }
+    const descending = (query.sort ?? '-created_at') === '-created_at';
+    const filter = { patientId, recordType: query.record_type, appointmentId: query.appointment_id, from: query.from, to: query.to, descending };
+    const page = await visiblePage({
+      db: this.db,
+      care: this.care,
+      actor,
+      limit: query.limit ?? 20,
+      after: decodeCursor(query.cursor),
+      prefiltered: Boolean(patientId) || actor.role === 'admin' || actor.role === 'nurse',
+      fetch: (after, count) => this.records.list(this.db, filter, after, count),
+      position: (row) => ({ v: iso(row.created_at), id: row.id }),
+    });
+    const patients = [...new Set(page.rows.map((r) => r.patient_id))];
+    await this.audit.record(this.db, meta, patients.map((p) => ({ patientId: p, resourceType: 'medical_record', resourceId: null, action: 'list' as const, details: { count: page.rows.filter((r) => r.patient_id === p).length } })));
+    return { items: await this.dtos(this.db, page.rows), next_cursor: page.next_cursor };
+  }
+
+  /** POST /medical/records/{id}/upload: a doctor of the patient, or the patient. */
+  async attach(meta: RequestMeta, id: string, request: FastifyRequest) {
+    const record = await this.visibleRecord(this.db, meta.actor, id);
+    if (meta.actor.role !== 'doctor' && meta.actor.id !== record.patient_id) throw new ForbiddenError('Only the patient or a doctor of the patient may attach files to a record.');
+    const staged = await this.files.receive(request);
+    return this.files.storeWith(staged, { ownerId: meta.actor.id, patientId: record.patient_id }, async (trx, file) => {
+      await this.records.attach(trx, record.id, file.id, meta.actor.id);
+      await this.audit.record(trx, meta, [
+        { patientId: record.patient_id, resourceType: 'medical_record', resourceId: record.id, action: 'upload', details: { file_id: file.id } },
+        { patientId: record.patient_id, resourceType: 'file', resourceId: file.id, action: 'upload' },
+      ]);
+      return fileDto(file);
+    });
+  }
+}
