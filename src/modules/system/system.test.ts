@@ -134,3 +134,13 @@ describe('asymmetric access tokens (JWT_PRIVATE_KEY_FILE)', () => {
     assert.deepEqual((await app.inject('/.well-known/jwks.json')).json(), { keys: [] });
   });
 });
+
+describe('OpenAPI access notes', () => {
+  it('states who may call each route', async () => {
+    const { app } = await build({ after });
+    const doc = (await app.inject('/openapi.json')).json();
+    assert.match(doc.paths['/api/v1/users'].get.description, /Who may call:\*\* admin\./);
+    assert.match(doc.paths['/api/v1/auth/register'].post.description, /anyone/);
+    assert.match(doc.paths['/api/v1/auth/me'].get.description, /awaiting approval/);
+  });
+});

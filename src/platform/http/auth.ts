@@ -22,6 +22,12 @@ export function rolesAllowed(...roles: Role[]): Access {
   return { roles };
 }
 
+export function describeAccess(access: Access): string {
+  if ('public' in access) return '**Who may call:** anyone.';
+  const roles = access.roles === 'any' ? 'any signed-in user' : access.roles.join(', ');
+  return `**Who may call:** ${roles}${access.allowPending ? ' (including accounts awaiting approval)' : ''}.`;
+}
+
 export type SessionResolver = (claims: AccessClaims) => Promise<Actor | null>;
 
 declare module 'fastify' {
@@ -73,8 +79,11 @@ export function registerAuth(app: FastifyInstance, authenticator: Authenticator,
     const access = route.config?.access;
     const isApi = route.url.startsWith('/api/');
     if (isApi && !access) throw new Error(`Route ${route.method} ${route.url} does not declare config.access`);
-    if (access && !('public' in access)) {
-      route.schema = { ...route.schema, security: [{ bearerAuth: [] }, { oauth2: [] }] };
+    if (access) {
+      // The OpenAPI document states who may call each route, from the same declaration.
+      const who = describeAccess(access);
+      const description = route.schema?.description ? `${who}\n\n${route.schema.description}` : who;
+      route.schema = { ...route.schema, description, ...(!('public' in access) && { security: [{ bearerAuth: [] }, { oauth2: [] }] }) };
     }
   });
 
