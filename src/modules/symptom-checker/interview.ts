@@ -1,0 +1,474 @@
+/**
+ * Interview: a pure state machine over plain-JSON state.
+ *
+ *   startInterview(input, options?)          → InterviewResult (with `state`)
+ *   answer(state, {question_id, value}, options?) → InterviewResult (with the new `state`)
+ *
+ * The state is plain JSON (store it as a jsonb row, pass it back unchanged). Nothing is mutated.
+ *
+ * Each step: posterior over conditions (inference.ts) → red flags and triage (triage.ts) → stop
+ * rules → otherwise the next question, the unknown evidence (or categorical group) with the
+ * highest expected information gain about the condition posterior plus the triage distribution.
+ * Stop rules: a red flag is present (the advice is to get emergency help now), the top condition
+ * reaches `STOP_CONFIDENCE`, the best gain is below `MIN_GAIN_BITS`, or `maxQuestions` (≤ 15)
+ * questions have been asked. Known evidence, and evidence implied by known answers, is never asked.
+ */
+import { getKnowledgeBase } from './kb/loader.js';
+import type { KnowledgeBase, Sex, TriageLevel } from './kb/types.js';
+import {
+  denseEvidence, expectedGain, getModel, posteriorDense, rankConditions,
+} from './inference.js';
+import type { CompiledModel, EvidenceMap, EvidenceState, PatientContext, RankedCondition } from './inference.js';
+import type { ModelAdjustments } from './learning.js';
+import { SymptomCheckerError } from './errors.js';
+import { DISCLAIMER, computeTriage, findRedFlags } from './triage.js';
+import type { RedFlag, TriageResult } from './triage.js';
+import { durationOption, mapSymptoms } from './text-mapping.js';
+import type { Mention, Unrecognised } from './text-mapping.js';
+
+export const STATE_VERSION = 1;
+export const MAX_QUESTIONS = 15;
+export const STOP_CONFIDENCE = 0.85;
+export const MIN_GAIN_BITS = 0.03;
+/** Weight of the triage-entropy reduction relative to the condition-entropy reduction. */
+export const TRIAGE_GAIN_WEIGHT = 1;
+
+export type QuestionType = 'yes_no' | 'single' | 'duration';
+
+export interface QuestionOption {
+  id: string;
+  label: string;
+}
+
+export interface Question {
+  id: string;
+  text: string;
+  type: QuestionType;
+  options?: QuestionOption[];
+}
+
+export interface StartInput {
+  age: number;
+  sex: Sex | string;
+  symptoms?: string[];
+  text?: string;
+  duration_days?: number;
+  pregnant?: boolean | null;
+  /** Evidence already known by id (e.g. from a structured form). */
+  evidence?: Record<string, EvidenceState>;
+}
+
+export interface AnswerInput {
+  question_id: string;
+  value: string;
+}
+
+/** Shape of the emergency detector in src/modules/emergency/detector.ts (injected, optional). */
+export type EmergencyDetector = (text: string) => {
+  is_emergency: boolean;
+  level: string;
+  matched: { category: string; phrase: string }[];
+  advice?: string;
+};
+
+export interface EngineOptions {
+  kb?: KnowledgeBase;
+  adjustments?: ModelAdjustments;
+  detectEmergency?: EmergencyDetector;
+  /** At most 15. */
+  maxQuestions?: number;
+}
+
+export interface InterviewState {
+  v: number;
+  kb_version: string;
+  patient: { age: number; sex: Sex; pregnant: boolean | null };
+  /** Known evidence: given at start, answered, or implied (a present child implies its parent). */
+  evidence: EvidenceMap;
+  /** Question ids asked so far, in order (evidence ids or group ids). */
+  asked: string[];
+  answers: { question_id: string; value: string }[];
+  pending: Question | null;
+  finished: boolean;
+  stop_reason: StopReason | null;
+  recognised: Mention[];
+  unrecognised: Unrecognised[];
+  /** Red flags found in the free text by the emergency detector. */
+  text_red_flags: RedFlag[];
+  max_questions: number;
+}
+
+export type StopReason = 'red_flag' | 'confident' | 'no_informative_question' | 'max_questions';
+
+export interface ConditionOut {
+  id: string;
+  name: string;
+  probability: number;
+  icd10: string;
+  triage: TriageLevel;
+}
+
+export interface InterviewResult {
+  question: Question | null;
+  conditions: ConditionOut[];
+  triage: TriageResult;
+  should_stop: boolean;
+  stop_reason: StopReason | null;
+  disclaimer: string;
+  recognised: { id: string; name: string; state: EvidenceState; text: string }[];
+  unrecognised: Unrecognised[];
+  questions_asked: number;
+  state: InterviewState;
+}
+
+const YES_NO_OPTIONS: QuestionOption[] = [
+  { id: 'present', label: 'Yes' },
+  { id: 'absent', label: 'No' },
+  { id: 'unknown', label: "Don't know" },
+];
+
+const VALUE_ALIASES: Record<string, 'present' | 'absent' | 'unknown'> = {
+  present: 'present', yes: 'present', y: 'present', true: 'present',
+  absent: 'absent', no: 'absent', n: 'absent', false: 'absent',
+  unknown: 'unknown', dont_know: 'unknown', "don't know": 'unknown', skip: 'unknown',
+};
+
+// ------------------------------------------------------------------ helpers
+
+function kbOf(opts?: EngineOptions): KnowledgeBase {
+  return opts?.kb ?? getKnowledgeBase();
+}
+
+function applicable(model: CompiledModel, e: number, patient: PatientContext): boolean {
+  const item = model.evidence[e]!;
+  if (item.sex && item.sex !== patient.sex) return false;
+  if (item.min_age !== undefined && patient.age < item.min_age) return false;
+  if (item.max_age !== undefined && patient.age > item.max_age) return false;
+  return true;
+}
+
+/**
+ * Adds evidence with its implications. Returns the id of a contradicted evidence item, or null.
+ * (present child ⇒ parent present; a second option of a categorical group contradicts the first.)
+ */
+function setEvidence(model: CompiledModel, ev: EvidenceMap, id: string, s: EvidenceState): string | null {
+  const i = model.evIndex.get(id);
+  if (i === undefined) return null;
+  if (ev[id] !== undefined && ev[id] !== s) return id;
+  const item = model.evidence[i]!;
+  if (s === 'present' && item.parent) {
+    if (ev[item.parent] === 'absent') return id;
+    ev[item.parent] = 'present';
+  }
+  if (s === 'absent' && !item.parent) {
+    // An absent parent with a present child is a contradiction.
+    for (let c = 0; c < model.nE; c++) if (model.parent[c] === i && ev[model.evidence[c]!.id] === 'present') return id;
+  }
+  if (s === 'present' && item.group) {
+    const g = model.groups[model.groupIndex.get(item.group)!]!;
+    for (const o of g.options) { const oid = model.evidence[o]!.id; if (oid !== id && ev[oid] === 'present') return id; }
+  }
+  ev[id] = s;
+  return null;
+}
+
+function validatePatient(input: StartInput): { age: number; sex: Sex; pregnant: boolean | null } {
+  if (typeof input !== 'object' || input === null) throw new SymptomCheckerError('INVALID_INPUT', 'Input must be an object.');
+  const age = input.age as unknown;
+  if (typeof age !== 'number' || !Number.isFinite(age)) throw new SymptomCheckerError('INVALID_AGE', 'Age must be a number of years.', 'age');
+  if (age < 0 || age > 120) throw new SymptomCheckerError('INVALID_AGE', `Age ${age} is outside 0–120 years.`, 'age');
+  const sexRaw = typeof input.sex === 'string' ? input.sex.trim().toLowerCase() : input.sex;
+  const sex = sexRaw === 'm' ? 'male' : sexRaw === 'f' ? 'female' : sexRaw;
+  if (sex !== 'male' && sex !== 'female') throw new SymptomCheckerError('INVALID_SEX', 'Sex must be "male" or "female" (sex at birth, used for prevalence).', 'sex');
+  const pregnant = input.pregnant ?? null;
+  if (pregnant !== null && typeof pregnant !== 'boolean') throw new SymptomCheckerError('INVALID_INPUT', 'pregnant must be a boolean.', 'pregnant');
+  if (pregnant === true && sex === 'male') throw new SymptomCheckerError('CONTRADICTORY_INPUT', 'pregnant is true but sex is male.', 'pregnant');
+  if (pregnant === true && (age < 10 || age > 60)) throw new SymptomCheckerError('CONTRADICTORY_INPUT', `pregnant is true at age ${age}.`, 'pregnant');
+  return { age, sex, pregnant };
+}
+
+function questionFor(model: CompiledModel, qid: string): Question | null {
+  const gi = model.groupIndex.get(qid);
+  if (gi !== undefined) {
+    const g = model.groups[gi]!;
+    return {
+      id: g.id, text: g.question, type: g.type,
+      options: [...g.options.map((o) => ({ id: model.evidence[o]!.id, label: model.evidence[o]!.name })), { id: 'unknown', label: "Don't know" }],
+    };
+  }
+  const ei = model.evIndex.get(qid);
+  if (ei === undefined) return null;
+  const e = model.evidence[ei]!;
+  return { id: e.id, text: e.question, type: 'yes_no', options: YES_NO_OPTIONS };
+}
+
+/** Chooses the next question by expected information gain; null when nothing helps enough. */
+export function nextQuestion(
+  model: CompiledModel,
+  state: InterviewState,
+  post: Float64Array,
+  ev: Int8Array,
+): { question: Question; gain: number } | null {
+  const patient = state.patient;
+  const asked = new Set(state.asked);
+  // Support: conditions that still matter (keeps the step fast).
+  const order = Array.from({ length: model.nC }, (_, i) => i).sort((a, b) => post[b]! - post[a]!);
+  const support: number[] = [];
+  for (const c of order) { if (post[c]! < 1e-4 && support.length >= 10) break; support.push(c); if (support.length >= 60) break; }
+  let best: { id: string; gain: number } | null = null;
+  for (let e = 0; e < model.nE; e++) {
+    if (!model.informative[e] || ev[e] !== 0 || model.groupOf[e]! >= 0) continue;
+    const item = model.evidence[e]!;
+    if (asked.has(item.id) || !applicable(model, e, patient)) continue;
+    const p = model.parent[e]!;
+    if (p >= 0 && ev[p] !== 1) continue;
+    const gain = expectedGain(model, post, [[{ e, present: true }], [{ e, present: false }]], TRIAGE_GAIN_WEIGHT, support);
+    if (!best || gain > best.gain) best = { id: item.id, gain };
+  }
+  model.groups.forEach((g) => {
+    if (asked.has(g.id) || g.options.some((o) => ev[o] !== 0)) return;
+    const gain = expectedGain(model, post, g.options.map((o) => [{ e: o, present: true }]), TRIAGE_GAIN_WEIGHT, support);
+    if (!best || gain > best.gain) best = { id: g.id, gain };
+  });
+  if (!best) return null;
+  const b = best as { id: string; gain: number };
+  const q = questionFor(model, b.id);
+  return q ? { question: q, gain: b.gain } : null;
+}
+
+function evaluate(model: CompiledModel, state: InterviewState): { post: Float64Array; ev: Int8Array; flags: RedFlag[]; triage: TriageResult } {
+  const ev = denseEvidence(model, state.evidence);
+  const post = posteriorDense(model, state.patient, ev);
+  const flags = [...findRedFlags(model, ev, state.patient), ...state.text_red_flags];
+  return { post, ev, flags, triage: computeTriage(model, post, flags) };
+}
+
+function round(x: number): number {
+  return Math.round(x * 10000) / 10000;
+}
+
+/** Advances the state: decides whether to stop and which question is next. Pure. */
+function step(model: CompiledModel, state: InterviewState): InterviewResult {
+  const { post, ev, flags, triage } = evaluate(model, state);
+  const ranked = rankConditions(model, post, 10);
+  let stop: StopReason | null = null;
+  let question: Question | null = null;
+  if (flags.length > 0) stop = 'red_flag';
+  else if (ranked[0] && ranked[0].probability >= STOP_CONFIDENCE) stop = 'confident';
+  else if (state.asked.length >= state.max_questions) stop = 'max_questions';
+  else {
+    const next = nextQuestion(model, state, post, ev);
+    if (!next || next.gain < MIN_GAIN_BITS) stop = 'no_informative_question';
+    else question = next.question;
+  }
+  const newState: InterviewState = { ...state, pending: question, finished: stop !== null, stop_reason: stop };
+  return {
+    question,
+    conditions: ranked
+      .filter((c, i) => i < 3 || c.probability >= 0.01)
+      .map((c) => ({ id: c.id, name: c.name, probability: round(c.probability), icd10: c.icd10, triage: c.triage })),
+    triage,
+    should_stop: stop !== null,
+    stop_reason: stop,
+    disclaimer: DISCLAIMER,
+    recognised: state.recognised.map((m) => ({ id: m.evidence_id, name: m.name, state: m.state, text: m.text })),
+    unrecognised: state.unrecognised,
+    questions_asked: state.asked.length,
+    state: newState,
+  };
+}
+
+function mapDetectorLevel(level: string): 'emergency' | 'emergency_ambulance' {
+  return /ambulance|critical|immediate|999|911|112/i.test(level) ? 'emergency_ambulance' : 'emergency';
+}
+
+// ------------------------------------------------------------------ public API
+
+/** Starts an interview. Throws SymptomCheckerError for invalid input; never for unknown symptoms. */
+export function startInterview(input: StartInput, opts?: EngineOptions): InterviewResult {
+  const kb = kbOf(opts);
+  const model = getModel(kb, opts?.adjustments);
+  const patient = validatePatient(input);
+  const symptoms = input.symptoms ?? [];
+  if (!Array.isArray(symptoms) || !symptoms.every((s) => typeof s === 'string')) {
+    throw new SymptomCheckerError('INVALID_INPUT', 'symptoms must be an array of strings.', 'symptoms');
+  }
+  if (input.text !== undefined && input.text !== null && typeof input.text !== 'string') {
+    throw new SymptomCheckerError('INVALID_INPUT', 'text must be a string.', 'text');
+  }
+  const text = typeof input.text === 'string' ? input.text : '';
+  const given = input.evidence ?? {};
+  if (typeof given !== 'object' || given === null) throw new SymptomCheckerError('INVALID_INPUT', 'evidence must be an object.', 'evidence');
+  const nonEmptySymptoms = symptoms.filter((s) => s.trim() !== '');
+  if (nonEmptySymptoms.length === 0 && text.trim() === '' && Object.keys(given).length === 0) {
+    throw new SymptomCheckerError('EMPTY_INPUT', 'Describe at least one symptom (symptoms or text).');
+  }
+  if (input.duration_days !== undefined && input.duration_days !== null &&
+    (typeof input.duration_days !== 'number' || !Number.isFinite(input.duration_days) || input.duration_days < 0 || input.duration_days > 36500)) {
+    throw new SymptomCheckerError('INVALID_INPUT', 'duration_days must be a number of days ≥ 0.', 'duration_days');
+  }
+
+  const mapped = mapSymptoms(kb, nonEmptySymptoms, text);
+  if (mapped.conflicts.length > 0) {
+    throw new SymptomCheckerError('CONTRADICTORY_INPUT', `Contradictory input about: ${mapped.conflicts.join(', ')}.`, 'symptoms');
+  }
+  const evidence: EvidenceMap = {};
+  const recognised: Mention[] = [];
+  const add = (id: string, s: EvidenceState, path: string) => {
+    const i = model.evIndex.get(id);
+    if (i === undefined) throw new SymptomCheckerError('INVALID_INPUT', `Unknown evidence id ${id}.`, path);
+    if (!applicable(model, i, patient)) return; // e.g. "missed period" for a man: not applicable
+    const bad = setEvidence(model, evidence, id, s);
+    if (bad) throw new SymptomCheckerError('CONTRADICTORY_INPUT', `Contradictory input about: ${bad}.`, path);
+  };
+  for (const [id, s] of Object.entries(given)) {
+    if (s !== 'present' && s !== 'absent') throw new SymptomCheckerError('INVALID_INPUT', `evidence.${id} must be present or absent.`, `evidence.${id}`);
+    add(id, s, `evidence.${id}`);
+  }
+  // Children before parents so "no chest pain" + "crushing chest pain" is caught as a contradiction.
+  const entries = Object.entries(mapped.evidence).sort(([a], [b]) => Number(!!model.evidence[model.evIndex.get(b)!]!.parent) - Number(!!model.evidence[model.evIndex.get(a)!]!.parent));
+  for (const [id, s] of entries) add(id, s, 'symptoms');
+  for (const m of mapped.mentions) {
+    const i = model.evIndex.get(m.evidence_id);
+    if (i !== undefined && applicable(model, i, patient)) recognised.push(m);
+  }
+  const days = input.duration_days ?? mapped.duration_days;
+  if (days !== undefined && days !== null && model.evIndex.has(durationOption(days))) {
+    add(durationOption(days), 'present', 'duration_days');
+  }
+  if (model.evIndex.has('pregnant') && patient.sex === 'female' && patient.pregnant !== null) {
+    const i = model.evIndex.get('pregnant')!;
+    if (applicable(model, i, patient)) {
+      const bad = setEvidence(model, evidence, 'pregnant', patient.pregnant ? 'present' : 'absent');
+      if (bad) throw new SymptomCheckerError('CONTRADICTORY_INPUT', 'pregnant contradicts the text.', 'pregnant');
+    }
+  }
+
+  const textRedFlags: RedFlag[] = [];
+  if (opts?.detectEmergency && text.trim()) {
+    try {
+      const det = opts.detectEmergency(text);
+      if (det?.is_emergency) {
+        const level = mapDetectorLevel(String(det.level ?? ''));
+        const matched = Array.isArray(det.matched) && det.matched.length ? det.matched : [{ category: 'emergency', phrase: text.slice(0, 60) }];
+        for (const m of matched) textRedFlags.push({ id: `text:${m.category}`, name: `"${m.phrase}" (${m.category.replace(/_/g, ' ')})`, level, source: 'text' });
+      }
+    } catch {
+      // The detector is advisory here; a failure must not break the interview.
+    }
+  }
+
+  const maxQ = Math.max(0, Math.min(MAX_QUESTIONS, Math.floor(opts?.maxQuestions ?? MAX_QUESTIONS)));
+  const state: InterviewState = {
+    v: STATE_VERSION,
+    kb_version: kb.meta.version,
+    patient,
+    evidence,
+    asked: [],
+    answers: [],
+    pending: null,
+    finished: false,
+    stop_reason: null,
+    recognised,
+    unrecognised: mapped.unrecognised,
+    text_red_flags: textRedFlags,
+    max_questions: maxQ,
+  };
+  return step(model, state);
+}
+
+/** Checks that a value read back from storage is an interview state this engine can continue. */
+export function assertState(raw: unknown, kb?: KnowledgeBase): InterviewState {
+  const bad = (m: string): never => { throw new SymptomCheckerError('INVALID_STATE', `Interview state is not valid: ${m}.`); };
+  if (typeof raw !== 'object' || raw === null) bad('not an object');
+  const s = raw as InterviewState;
+  if (s.v !== STATE_VERSION) bad(`version ${String(s.v)}`);
+  if (typeof s.patient !== 'object' || s.patient === null || typeof s.patient.age !== 'number' || (s.patient.sex !== 'male' && s.patient.sex !== 'female')) bad('patient');
+  if (typeof s.evidence !== 'object' || s.evidence === null || !Array.isArray(s.asked) || !Array.isArray(s.answers)) bad('evidence/asked/answers');
+  if (typeof s.finished !== 'boolean' || !Array.isArray(s.text_red_flags) || typeof s.max_questions !== 'number') bad('flags');
+  const k = kb ?? getKnowledgeBase();
+  const ids = new Set(k.evidence.map((e) => e.id));
+  for (const [id, v] of Object.entries(s.evidence)) if (!ids.has(id) || (v !== 'present' && v !== 'absent')) bad(`evidence ${id}`);
+  return s;
+}
+
+/** Serialises a state for storage (plain JSON). */
+export function serializeState(state: InterviewState): string {
+  return JSON.stringify(state);
+}
+
+/** Reads a stored state (string or parsed JSON) and validates it. */
+export function deserializeState(raw: string | unknown, kb?: KnowledgeBase): InterviewState {
+  let v: unknown = raw;
+  if (typeof raw === 'string') {
+    try { v = JSON.parse(raw); } catch { throw new SymptomCheckerError('INVALID_STATE', 'Interview state is not JSON.'); }
+  }
+  return assertState(v, kb);
+}
+
+/** Answers the pending question. Re-sending the same answer to an answered question is idempotent. */
+export function answer(stateIn: InterviewState, ans: AnswerInput, opts?: EngineOptions): InterviewResult {
+  const kb = kbOf(opts);
+  const model = getModel(kb, opts?.adjustments);
+  const state = assertState(stateIn, kb);
+  if (typeof ans !== 'object' || ans === null || typeof ans.question_id !== 'string' || typeof ans.value !== 'string') {
+    throw new SymptomCheckerError('INVALID_INPUT', 'answer must be {question_id: string, value: string}.', 'answer');
+  }
+  const qid = ans.question_id;
+  const isGroup = model.groupIndex.has(qid);
+  let value = ans.value.trim();
+  if (!isGroup) {
+    const v = VALUE_ALIASES[value.toLowerCase()];
+    if (!v) throw new SymptomCheckerError('INVALID_ANSWER_VALUE', `"${ans.value}" is not a valid answer to a yes/no question (present, absent, unknown).`, 'answer.value');
+    value = v;
+  } else {
+    const g = model.groups[model.groupIndex.get(qid)!]!;
+    const opts2 = new Set(g.options.map((o) => model.evidence[o]!.id));
+    if (VALUE_ALIASES[value.toLowerCase()] === 'unknown') value = 'unknown';
+    if (value !== 'unknown' && !opts2.has(value)) {
+      throw new SymptomCheckerError('INVALID_ANSWER_VALUE', `"${ans.value}" is not an option of ${qid} (${[...opts2].join(', ')}, unknown).`, 'answer.value');
+    }
+  }
+
+  // An earlier question answered again: idempotent if the same, a contradiction otherwise.
+  const previous = state.answers.find((a) => a.question_id === qid);
+  if (previous) {
+    if (previous.value === value) return step(model, { ...state, pending: state.pending });
+    throw new SymptomCheckerError('CONTRADICTORY_ANSWER', `Question ${qid} was already answered "${previous.value}".`, 'answer.question_id');
+  }
+  if (state.finished) throw new SymptomCheckerError('INTERVIEW_FINISHED', 'The interview has finished; start a new one.', 'answer');
+  if (!state.pending || state.pending.id !== qid) {
+    throw new SymptomCheckerError('QUESTION_NOT_ASKED', `Question ${qid} was not asked${state.pending ? ` (the pending question is ${state.pending.id})` : ''}.`, 'answer.question_id');
+  }
+
+  const evidence: EvidenceMap = { ...state.evidence };
+  if (value !== 'unknown') {
+    const id = isGroup ? value : qid;
+    const s: EvidenceState = isGroup ? 'present' : (value as EvidenceState);
+    const bad = setEvidence(model, evidence, id, s);
+    if (bad) throw new SymptomCheckerError('CONTRADICTORY_ANSWER', `The answer contradicts what is already known about ${bad}.`, 'answer.value');
+  }
+  const next: InterviewState = {
+    ...state,
+    evidence,
+    asked: [...state.asked, qid],
+    answers: [...state.answers, { question_id: qid, value }],
+  };
+  return step(model, next);
+}
+
+/** Re-computes the result of a stored state without changing it (e.g. GET of a session). */
+export function resume(stateIn: InterviewState, opts?: EngineOptions): InterviewResult {
+  const kb = kbOf(opts);
+  const state = assertState(stateIn, kb);
+  const result = step(getModel(kb, opts?.adjustments), state);
+  // Keep the pending question that was actually asked.
+  return state.pending ? { ...result, question: state.pending, state: { ...result.state, pending: state.pending } } : result;
+}
+
+/** Full ranking for a state (all conditions), e.g. for evaluation. */
+export function rankState(state: InterviewState, opts?: EngineOptions): RankedCondition[] {
+  const kb = kbOf(opts);
+  const model = getModel(kb, opts?.adjustments);
+  return rankConditions(model, posteriorDense(model, state.patient, denseEvidence(model, state.evidence)));
+}
