@@ -281,7 +281,8 @@ export class AppointmentsService {
   /**
    * Moves an appointment to another free slot of the same doctor, atomically: in one
    * transaction the new slot is taken first (conditional update, so it is never double
-   * booked), then the appointment points at it, then the old slot is released. Any failure
+   * booked), then the appointment points at it, then the old slot is released (and offered to the
+   * waitlist). Any failure
    * rolls back everything — never both slots lost, never both held.
    */
   async reschedule(actor: Actor, id: string, newSlotId: string): Promise<AppointmentDto> {
@@ -304,7 +305,9 @@ export class AppointmentsService {
         }
         await this.appointments.update(trx, row.id, { slot_id: taken.id, start_at: taken.start_at, end_at: taken.end_at, status: 'scheduled', bumpReschedule: true }, [row.status]);
         await this.appointments.setSlotState(trx, row.slot_id, 'free');
-        return { before: row, after: (await this.appointments.findById(trx, id))! };
+        const doctor = await this.profiles.findDoctor(trx, row.doctor_id);
+        const offer = await this.waitlist.offerFreedSlot(trx, { id: row.slot_id, doctor_id: row.doctor_id, start_at: row.start_at, end_at: row.end_at }, row.patient_id, row.doctor_name, doctor?.time_zone ?? doctor?.user_time_zone ?? 'UTC');
+        return { before: row, after: (await this.appointments.findById(trx, id))!, offer };
       })
       .catch((err) => {
         if (isExclusionViolation(err, 'appointments_patient_no_overlap')) throw new ConflictError('The patient already has another appointment at that time.', 'patient-busy');
@@ -315,6 +318,7 @@ export class AppointmentsService {
       ...eventOf(result.after, actor.id),
       previous: { slotId: result.before.slot_id, start: iso(result.before.start_at), end: iso(result.before.end_at) },
     } satisfies AppointmentRescheduledEvent);
+    if (result.offer) await this.events.publish('waitlist.offered', result.offer);
     return toAppointmentDto(result.after);
   }
 }
