@@ -3,10 +3,11 @@ import { auditModule } from './audit/index.js';
 import { filesModule } from './files/index.js';
 import { schedulingModule } from './scheduling/index.js';
 import { medicalModule } from './medical/index.js';
+import { reportsModule } from './reports/index.js';
 
 /**
  * Feature modules, in registration order. Each lives in src/modules/<area>/ and exports
  * an AppModule from its index.ts. Identity is registered first by app.ts, since the
  * authentication of every other route depends on it.
  */
-export const modules: AppModule[] = [auditModule, filesModule, schedulingModule, medicalModule];
+export const modules: AppModule[] = [auditModule, filesModule, schedulingModule, medicalModule, reportsModule];
