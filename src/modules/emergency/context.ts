@@ -1,0 +1,279 @@
+/**
+ * NegEx / ConText-style scoping of concept mentions.
+ *
+ * Each mention (a token range) gets one status:
+ *  - `figurative`  "nearly gave me a heart attack", "a heart attack on a plate", "stroke of luck"
+ *  - `generic`     educational or encyclopaedic sentences ("Symptoms include…", "an essay on…",
+ *                  "the film was about…"), and generic subjects ("people who have had a stroke")
+ *  - `hypothetical` "what if", "if I ever", "in case of", "should I worry if", "what are the signs
+ *                  of", "how do I know if", "risk of", "can you get"
+ *  - `negated`     pre-triggers ("no", "not", "n't", "never", "without", "denies", "free of",
+ *                  "negative for"…) whose scope runs up to 6 tokens (10 for list triggers such as
+ *                  "denies") and stops at a terminator ("but", "however", "although", "except",
+ *                  "and I/he/she/my…", sentence punctuation; commas too except for list triggers);
+ *                  post-triggers ("ruled out", "unlikely"); pseudo-triggers ("not sure",
+ *                  "not going away", "won't stop", "oh no") never negate.
+ *  - `historical`  "history of", "previous", "used to", "after his …", "died of", and time
+ *                  expressions after the mention in the same clause ("in 2019", "years ago",
+ *                  "last month", "as a child", "when I was 19"). Recent times ("an hour ago",
+ *                  "yesterday", "this morning") are NOT history.
+ *  - `resolved`    "…but it's gone now", "coughed it out and I'm fine now", "ECG was normal"
+ *                  (unless it then "came back" / "again" / "worse").
+ *  - `affirmed`    everything else — including emergencies happening now to someone else
+ *                  ("my dad is clutching his chest").
+ *
+ * Triggers that fall inside the mention itself are ignored, so concepts that contain a negation
+ * ("can't breathe", "won't wake up", "rash that doesn't fade", "no reason to live") stay affirmed.
+ */
+import type { Normalized } from './normalize.js';
+import { tokenRange } from './normalize.js';
+
+export type MentionStatus =
+  | 'affirmed'
+  | 'negated'
+  | 'historical'
+  | 'hypothetical'
+  | 'generic'
+  | 'figurative'
+  | 'resolved';
+
+function re(alternatives: string[]): RegExp {
+  return new RegExp(String.raw`(?<![\p{L}\p{N}'])(?:${alternatives.join('|')})(?![\p{L}\p{N}'])`, 'gu');
+}
+
+const NEG_PRE = re([
+  'no', 'not', 'never', 'without', 'nor', 'neither', 'none',
+  String.raw`(?:do|does|did|is|are|was|were|have|has|had|ai)n't`,
+  'do not', 'does not', 'did not', 'have not', 'has not', 'had not', 'free of', 'absence of', 'negative for',
+  'rule out', 'ruled out', 'deny', 'denies', 'denied', 'denying', 'no signs? of', 'no evidence of',
+  'no history of', 'no hx of', 'no more', 'not any',
+]);
+const NEG_LIST_PRE = re([
+  'deny', 'denies', 'denied', 'denying', 'negative for', 'no signs? of', 'no evidence of', 'free of',
+  'without any', 'no history of', 'no hx of',
+]);
+const NEG_POST = re([
+  'ruled out', 'was excluded', 'been excluded', '(?:is|was|are|were|seems) unlikely', 'not present',
+  '(?:was|is|came back) negative',
+]);
+const PSEUDO_NEG = re([
+  'not sure', 'not certain', 'no idea', "(?:don't|do not|didn't|not) know", "(?:don't|do not) think",
+  'no doubt', 'not only', 'not just', 'no better', 'not better', 'not improving', 'not getting better',
+  'not going away', 'not go away', "(?:doesn't|don't|didn't|won't|isn't) go(?:ing)? away", 'no change',
+  'not stopping', 'not stop', "(?:doesn't|don't|didn't|won't|hasn't|isn't) stop(?:ped|ping)?",
+  'not helping', "(?:doesn't|didn't|isn't|hasn't) help(?:ing|ed)?", 'not working',
+  "(?:isn't|doesn't|didn't|hasn't) work(?:ing|ed)?", 'oh no', 'no no', 'no one', 'noone', 'no way',
+  'not long', 'not able to', 'not enough', 'no matter', 'not even', 'nothing (?:is )?help\\w*',
+  "(?:don't|do not) want to (?:be alive|live|exist|be here|wake up|go on)",
+]);
+
+const HIST_PRE_WIDE = re([
+  'history of', 'hx of', 'h o', 'past (?:medical )?history', 'pmh', 'previous', 'previously', 'prior',
+  'in the past', 'used to', 'recovering from', 'recovered from', 'survived', 'survivor of',
+  'died (?:of|from|after|with)', 'passed away (?:from|of|after|with)', 'lost (?:my|his|her|our) \\S+ to',
+  'in remission', 'when (?:i|he|she|they) (?:was|were) (?:\\d+|young|little|small|younger|a \\S+)',
+  'as a (?:child|kid|baby|teenager|teen|toddler|student|boy|girl)', '(?:years|months) ago',
+]);
+const HIST_PRE_NEAR = re(['(?:after|since|following|post) (?:my|his|her|their|your|its|the)']);
+const HIST_POST = re([
+  String.raw`\d+ (?:weeks?|months?|years?|yrs?|decades?) ago`,
+  String.raw`(?:a|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|several|many|few|couple of|a couple of|a few) (?:weeks?|months?|years?|decades?) ago`,
+  'a while ago', 'long ago', 'ages ago', 'years back',
+  'last (?:year|month|week|summer|winter|spring|autumn|fall|christmas|pregnancy)',
+  'in (?:her|my|his|their|a|the) (?:last|previous|first|earlier) pregnancy',
+  String.raw`in (?:19|20)\d\d`, 'back in', 'in the past',
+  'as a (?:child|kid|baby|teenager|teen|toddler|student|boy|girl|young \\S+)',
+  'when (?:i|he|she|they) (?:was|were) (?:\\d+|young|little|small|younger|a \\S+|pregnant with)',
+  'years earlier', 'in (?:his|her|my|their) (?:twenties|thirties|forties|fifties|youth|teens)',
+  '(?:but )?none since', '(?:is|was|are) (?:fine|ok|okay|well) now',
+]);
+const HYPO_PRE = re([
+  'if', 'what if', 'in case', 'incase', 'in the event', 'should i (?:be )?worr(?:y|ied)', 'do i need to worry',
+  'worried about (?:the |my |a )?(?:risk|chance)', '(?:risk|risks|chance|chances|likelihood|odds) of',
+  'at risk', 'prevent\\w*', 'avoid\\w*',
+  'how (?:do|can|would|will|should|could) (?:i|you|we|one|someone|people) (?:know|tell|recogni[sz]e|spot|identify)',
+  'how to (?:tell|know|recogni[sz]e|spot|identify|prevent|avoid|treat|help|deal)',
+  'what (?:are|is) (?:the )?(?:\\S+ )?(?:signs|symptoms)', "what (?:is|are) (?:a|an)", "what's (?:a|an)",
+  'what does', 'what causes', 'what happens', 'what to do', 'can you get', 'could (?:i|you) get',
+  String.raw`can (?:\S+ ){1,2}(?:cause|give you|lead to|trigger)`, 'is it possible', 'whether',
+  'in the future', 'suppose', 'supposing', 'imagine', 'scared of', 'afraid of', 'fear of',
+  'when (?:should|do|would) (?:i|you|we)', 'test(?:s|ed|ing)? for', 'screen\\w* for',
+  'vaccin\\w* (?:against|for)', 'jab (?:for|against)', 'first aid for',
+]);
+const GENERIC_SUBJ_PRE = re([
+  '(?:people|someone|somebody|anyone|anybody|person|patients?|those|a man|a woman|a teenager|teenagers|kids|children|men|women|one) (?:who|that|with)',
+  '(?:people|patients|men|women|children|kids|teenagers|adults) (?:\\S+ )?(?:can|may|might|often|usually|sometimes|generally|typically)',
+  'do you (?:treat|see|help|have)',
+]);
+const EDU_SENTENCE = re([
+  'essay', 'essays', 'article', 'articles', 'documentary', 'film', 'films', 'movie', 'movies', 'novel',
+  'lecture', 'presentation', 'workshop', 'homework', 'assignment', 'statistics', 'research', 'researching',
+  'read about', 'reading about', 'learning about', 'learn about', 'wikipedia', 'leaflet', 'podcast',
+  'tv show', 'episode', 'squad', 'stands for', 'acronym',
+  '(?:symptoms|signs) (?:can |may |often |usually )?include', '(?:is|are) (?:often |usually |commonly )?treated with',
+  '(?:is|are) (?:often |usually |commonly )?caused by', 'occurs? when', 'deaths (?:rose|fell|increased|decreased)',
+  'awareness', 'prevention(?! line| hotline| helpline| number)',
+  String.raw`(?:(?<=^)|(?<=[.!?;] ))(?!(?:this|it|that|he|she|my|his|her|i|there|what|which)\b)(?:a |an |the )?[\p{L}']+(?: [\p{L}']+)? (?:is|are) (?:a|an) (?:severe|serious|life threatening|medical|common|rare|type|condition|disease|form|leading|major|sudden|acute)`,
+]);
+const FIG_PRE = re([
+  'nearly', 'almost', 'practically', 'basically', "gonna give me", 'gave me', 'give me', 'giving me',
+  'like a', 'laughing', 'laughed', 'lol', 'haha', 'lmao',
+]);
+const FIG_POST = re(['on a plate', 'waiting to happen', 'of luck', 'of genius', 'of laughter', 'laughing', 'lol', 'haha', 'lmao']);
+const RESOLVED_POST = re([
+  "(?:it's|its|it has|it is|it|has|have|pain's|pain has|pain is|is|they've|they have) (?:completely |all |totally |now |since )?(?:gone|settled|resolved|stopped|passed|cleared|subsided|eased|eased off|went away)",
+  'went away', 'go(?:ne)? away on its own', '(?:fine|ok|okay|better|alright|all right) now',
+  'coughed it (?:out|up)', 'came back (?:normal|fine|clear)',
+  '(?:ecg|ekg|test|tests|scan|bloods|x ray|troponin) (?:was|were|is|are|came back) (?:normal|fine|clear)',
+]);
+const RECURRENCE = re(['back', 'again', 'returned', 'worse', 'recurr\\w*', 'worsening']);
+const HARD_WORDS = new Set(['but', 'however', 'although', 'though', 'except', 'apart', 'aside', 'whereas', 'yet']);
+const SENTENCE_END = new Set(['.', '!', '?', ';']);
+const SOFT_PUNCT = new Set([',', ':', '(', ')']);
+const CLAUSE_JOIN = new Set(['and', 'so', 'then', 'because', 'cos', 'now', 'plus']);
+const SUBJECT = new Set([
+  'i', "i'm", "i've", 'he', 'she', "he's", "she's", 'it', "it's", 'they', "they're", 'we', "we're",
+  'my', 'his', 'her', 'our', 'their', 'now', "there's", 'there', 'suddenly', 'the', 'im',
+]);
+const HIST_STOP = new Set(['now', 'currently', 'today', 'again', 'still', 'tonight']);
+
+interface Hit {
+  first: number;
+  last: number;
+}
+
+export interface ContextIndex {
+  n: Normalized;
+  sentence: Int32Array;
+  /** boundary level per token: 0 none, 1 soft (comma…), 2 hard (but, and-I…), 3 sentence end */
+  boundary: Uint8Array;
+  eduSentence: Set<number>;
+  negPre: Hit[];
+  negListPre: Hit[];
+  negPost: Hit[];
+  histPreWide: Hit[];
+  histPreNear: Hit[];
+  histPost: Hit[];
+  hypoPre: Hit[];
+  genericPre: Hit[];
+  figPre: Hit[];
+  figPost: Hit[];
+  resolvedPost: Hit[];
+  recurrence: Hit[];
+}
+
+function hits(n: Normalized, rx: RegExp): Hit[] {
+  const out: Hit[] = [];
+  rx.lastIndex = 0;
+  for (const m of n.canonical.matchAll(rx)) {
+    if (m[0].length === 0) continue;
+    const [first, last] = tokenRange(n, m.index, m.index + m[0].length);
+    out.push({ first, last });
+  }
+  return out;
+}
+
+function overlaps(a: Hit, b: Hit): boolean {
+  return a.first <= b.last && b.first <= a.last;
+}
+
+export function buildContext(n: Normalized): ContextIndex {
+  const count = n.tokens.length;
+  const sentence = new Int32Array(count);
+  const boundary = new Uint8Array(count);
+  let s = 0;
+  for (let i = 0; i < count; i++) {
+    const t = n.tokens[i]!.text;
+    sentence[i] = s;
+    if (SENTENCE_END.has(t)) {
+      boundary[i] = 3;
+      s++;
+    } else if (SOFT_PUNCT.has(t)) boundary[i] = 1;
+    else if (HARD_WORDS.has(t)) boundary[i] = 2;
+    else if (CLAUSE_JOIN.has(t) && i + 1 < count && SUBJECT.has(n.tokens[i + 1]!.text)) boundary[i] = 2;
+  }
+  const pseudo = hits(n, PSEUDO_NEG);
+  const negPre = hits(n, NEG_PRE).filter((h) => !pseudo.some((p) => overlaps(p, h)));
+  const eduSentence = new Set<number>();
+  for (const h of hits(n, EDU_SENTENCE)) eduSentence.add(sentence[h.first]!);
+  return {
+    n,
+    sentence,
+    boundary,
+    eduSentence,
+    negPre,
+    negListPre: hits(n, NEG_LIST_PRE),
+    negPost: hits(n, NEG_POST),
+    histPreWide: hits(n, HIST_PRE_WIDE),
+    histPreNear: hits(n, HIST_PRE_NEAR),
+    histPost: hits(n, HIST_POST),
+    hypoPre: hits(n, HYPO_PRE),
+    genericPre: hits(n, GENERIC_SUBJ_PRE),
+    figPre: hits(n, FIG_PRE),
+    figPost: hits(n, FIG_POST),
+    resolvedPost: hits(n, RESOLVED_POST),
+    recurrence: hits(n, RECURRENCE),
+  };
+}
+
+/** Is there a boundary of level >= minLevel strictly between token a and token b (a < b)? */
+function blocked(ctx: ContextIndex, a: number, b: number, minLevel: number): boolean {
+  for (let i = a + 1; i < b; i++) if (ctx.boundary[i]! >= minLevel) return true;
+  return false;
+}
+
+/** A trigger ending before the mention, within `window` tokens, with no boundary >= minLevel in between. */
+function preTrigger(ctx: ContextIndex, list: Hit[], first: number, window: number, minLevel: number): boolean {
+  for (const h of list) {
+    if (h.last >= first) continue;
+    if (first - h.last > window) continue;
+    if (blocked(ctx, h.last, first, minLevel)) continue;
+    return true;
+  }
+  return false;
+}
+
+function postTrigger(
+  ctx: ContextIndex,
+  list: Hit[],
+  last: number,
+  window: number,
+  minLevel: number,
+  stop?: Set<string>,
+): Hit | undefined {
+  outer: for (const h of list) {
+    if (h.first <= last) continue;
+    if (h.first - last > window) continue;
+    if (blocked(ctx, last, h.first, minLevel)) continue;
+    if (stop) for (let i = last + 1; i < h.first; i++) if (stop.has(ctx.n.tokens[i]!.text)) continue outer;
+    return h;
+  }
+  return undefined;
+}
+
+export interface MentionOptions {
+  /** First-person statements are never discounted as generic text. */
+  firstPerson?: boolean;
+}
+
+export function mentionStatus(ctx: ContextIndex, first: number, last: number, opts: MentionOptions = {}): MentionStatus {
+  // Figurative: a trigger right next to the mention.
+  if (preTrigger(ctx, ctx.figPre, first, 3, 1) || postTrigger(ctx, ctx.figPost, last, 2, 1)) return 'figurative';
+  if (!opts.firstPerson) {
+    if (ctx.eduSentence.has(ctx.sentence[first]!)) return 'generic';
+    if (preTrigger(ctx, ctx.genericPre, first, 8, 1)) return 'generic';
+  }
+  if (preTrigger(ctx, ctx.hypoPre, first, 15, 1)) return 'hypothetical';
+  if (preTrigger(ctx, ctx.negPre, first, 6, 1)) return 'negated';
+  if (preTrigger(ctx, ctx.negListPre, first, 10, 2)) return 'negated';
+  if (postTrigger(ctx, ctx.negPost, last, 4, 1)) return 'negated';
+  if (preTrigger(ctx, ctx.histPreWide, first, 10, 1)) return 'historical';
+  if (preTrigger(ctx, ctx.histPreNear, first, 2, 1)) return 'historical';
+  if (postTrigger(ctx, ctx.histPost, last, 12, 2, HIST_STOP)) return 'historical';
+  const res = postTrigger(ctx, ctx.resolvedPost, last, 15, 3);
+  if (res) {
+    const back = ctx.recurrence.some((h) => h.first > res.last && ctx.sentence[h.first] === ctx.sentence[res.last]);
+    if (!back) return 'resolved';
+  }
+  return 'affirmed';
+}

@@ -1,0 +1,182 @@
+/**
+ * Emergency detection (contract §7.2): pure, synchronous, no I/O.
+ *
+ *   text → normalise (lowercase, typos, contractions) → concept mentions (lexicon regexes)
+ *        → scope each mention (negated / historical / hypothetical / generic / figurative /
+ *          resolved / affirmed, see context.ts) → rules (combinations of affirmed concepts)
+ *        → highest level, matched phrases with offsets in the original text, advice.
+ *
+ * A rule whose mentions are affirmed fires at its level; one whose mentions are only affirmed or
+ * resolved ("I had chest pain yesterday but it's gone now") fires at most at `consultation_24`.
+ * Input longer than MAX_INPUT_CHARS is analysed up to that length.
+ */
+import { buildContext, mentionStatus, type MentionStatus } from './context.js';
+import { CATEGORY_ADVICE, CONCEPTS, CRISIS_RESOURCES, RULES, type Concept } from './lexicon.js';
+import { MAX_INPUT_CHARS, normalize, tokenRange } from './normalize.js';
+import {
+  LEVEL_RANK,
+  type EmergencyCategory,
+  type EmergencyCheck,
+  type EmergencyLevel,
+  type EmergencyMatch,
+} from './types.js';
+
+export type {
+  CrisisResource,
+  EmergencyCategory,
+  EmergencyCheck,
+  EmergencyLevel,
+  EmergencyMatch,
+} from './types.js';
+export { MAX_INPUT_CHARS };
+
+interface Mention {
+  concept: string;
+  first: number;
+  last: number;
+  start: number;
+  end: number;
+  status: MentionStatus;
+}
+
+const LEVEL_LEAD: Record<EmergencyLevel, string> = {
+  emergency_ambulance:
+    'This may be a medical emergency: call an ambulance now (112 in Europe, 911 in the US/Canada, 999 in the UK). Do not wait for an online reply.',
+  emergency:
+    'This needs urgent medical help: go to the nearest emergency department now, or call 112 / 911 / 999 if the person cannot travel safely or gets worse.',
+  consultation_24:
+    'No immediate emergency signs were found, but this should be checked by a doctor within 24 hours. If symptoms return, get worse or you feel very unwell, call 112 / 911 / 999.',
+  none:
+    'No emergency warning signs were found in this message. If anyone has severe, sudden or worsening symptoms, call your local emergency number (112 / 911 / 999).',
+};
+
+const SELF_HARM_LEAD =
+  'Thank you for telling us — you deserve support right now. Please call your local emergency number (112 / 911 / 999) if you are in immediate danger or have hurt yourself, or reach a crisis line now: 988 in the US (call or text), Samaritans on 116 123 in the UK and Ireland.';
+
+function findMentions(text: string): { mentions: Mention[]; original: string } {
+  const n = normalize(text);
+  const ctx = buildContext(n);
+  const mentions: Mention[] = [];
+  for (const concept of CONCEPTS) {
+    concept.re.lastIndex = 0;
+    for (const m of n.canonical.matchAll(concept.re)) {
+      if (m[0].length === 0) continue;
+      const cs = m.index;
+      const ce = cs + m[0].length;
+      if (excluded(concept, n.canonical, cs, ce)) continue;
+      const [first, last] = tokenRange(n, cs, ce);
+      const opts = concept.firstPerson ? { firstPerson: true } : {};
+      mentions.push({
+        concept: concept.id,
+        first,
+        last,
+        start: n.tokens[first]!.start,
+        end: n.tokens[last]!.end,
+        status: mentionStatus(ctx, first, last, opts),
+      });
+    }
+  }
+  return { mentions, original: text };
+}
+
+function excluded(concept: Concept, canonical: string, cs: number, ce: number): boolean {
+  if (concept.notFollowedBy && concept.notFollowedBy.test(canonical.slice(ce, ce + 60))) return true;
+  if (concept.notPrecededBy && concept.notPrecededBy.test(canonical.slice(Math.max(0, cs - 60), cs))) return true;
+  return false;
+}
+
+interface Fired {
+  rule: string;
+  category: EmergencyCategory;
+  level: EmergencyLevel;
+  start: number;
+  end: number;
+}
+
+const MAX_PHRASE = 160;
+
+export function detectEmergency(text: string): EmergencyCheck {
+  const input = typeof text === 'string' ? text : '';
+  const { mentions } = findMentions(input);
+
+  const byConcept = new Map<string, Mention[]>();
+  for (const m of mentions) {
+    const list = byConcept.get(m.concept);
+    if (list) list.push(m);
+    else byConcept.set(m.concept, [m]);
+  }
+
+  const fired: Fired[] = [];
+  for (const rule of RULES) {
+    const chosen: Mention[] = [];
+    let resolvedOnly = false;
+    let ok = true;
+    for (const id of rule.all) {
+      const list = byConcept.get(id);
+      const affirmed = list?.find((m) => m.status === 'affirmed');
+      const resolved = list?.find((m) => m.status === 'resolved');
+      const pick = affirmed ?? resolved;
+      if (!pick) {
+        ok = false;
+        break;
+      }
+      if (!affirmed) resolvedOnly = true;
+      chosen.push(pick);
+    }
+    if (!ok || chosen.length === 0) continue;
+    let level = rule.level;
+    if (resolvedOnly && LEVEL_RANK[level] > LEVEL_RANK.consultation_24) level = 'consultation_24';
+    // Span: the whole combination when it is short, otherwise the first concept's mention.
+    let start = Math.min(...chosen.map((m) => m.start));
+    let end = Math.max(...chosen.map((m) => m.end));
+    if (end - start > MAX_PHRASE) {
+      start = chosen[0]!.start;
+      end = chosen[0]!.end;
+    }
+    fired.push({ rule: rule.id, category: rule.category, level, start, end });
+  }
+
+  let level: EmergencyLevel = 'none';
+  for (const f of fired) if (LEVEL_RANK[f.level] > LEVEL_RANK[level]) level = f.level;
+
+  // Report each rule once; drop a rule whose span and category repeat a more urgent one.
+  fired.sort((a, b) => LEVEL_RANK[b.level] - LEVEL_RANK[a.level] || a.start - b.start);
+  const matched: EmergencyMatch[] = [];
+  const seen = new Set<string>();
+  for (const f of fired) {
+    const key = `${f.category}:${f.start}:${f.end}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    matched.push({
+      category: f.category,
+      phrase: input.slice(f.start, f.end),
+      span: [f.start, f.end],
+      rule: f.rule,
+      level: f.level,
+    });
+  }
+
+  const isEmergency = LEVEL_RANK[level] >= LEVEL_RANK.emergency;
+  const selfHarm = fired.some((f) => f.category === 'self_harm' && LEVEL_RANK[f.level] >= LEVEL_RANK.emergency);
+  const result: EmergencyCheck = {
+    is_emergency: isEmergency,
+    level,
+    matched,
+    advice: buildAdvice(level, fired, selfHarm),
+  };
+  if (selfHarm) result.crisis_resources = CRISIS_RESOURCES.map((r) => ({ name: r.name, contact: r.contact }));
+  return result;
+}
+
+function buildAdvice(level: EmergencyLevel, fired: Fired[], selfHarm: boolean): string {
+  const parts: string[] = [];
+  if (selfHarm) parts.push(SELF_HARM_LEAD);
+  if (!selfHarm || level !== 'emergency') parts.push(LEVEL_LEAD[level]);
+  const categories: EmergencyCategory[] = [];
+  for (const f of fired) {
+    if (f.level !== level && !(selfHarm && f.category === 'self_harm')) continue;
+    if (!categories.includes(f.category)) categories.push(f.category);
+  }
+  for (const c of categories.slice(0, 3)) parts.push(CATEGORY_ADVICE[c]);
+  return parts.join(' ');
+}

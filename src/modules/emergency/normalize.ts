@@ -1,0 +1,203 @@
+/**
+ * Text normalisation for the emergency detector.
+ *
+ * The input is split into tokens (words, numbers, punctuation) that keep their offsets in the
+ * original text. Each token gets a canonical form: lowercase, curly apostrophes straightened,
+ * contractions written without the apostrophe restored ("cant" → "can't"), common misspellings
+ * and joined words fixed from a small typo table ("hart" → "heart", "chestpain" → "chest pain"),
+ * and, for a short list of long clinical words only, a Damerau edit distance of 1 (2 for words of
+ * 10+ letters) ("unconcious" → "unconscious", "siezure" → "seizure"). Short everyday words are
+ * never fuzzily corrected ("cooking" must not become "choking").
+ *
+ * The canonical string is the canonical tokens joined by single spaces; the lexicon's regular
+ * expressions run over it, and `tokenAt` maps a canonical character offset back to a token
+ * (and so to the original text).
+ */
+
+/** Longest input that is analysed; the rest is ignored (chat messages are far shorter). */
+export const MAX_INPUT_CHARS = 20_000;
+
+export interface Token {
+  /** Canonical text of the token (may contain a space after a word split, e.g. "chest pain"). */
+  text: string;
+  /** Offsets in the original text. */
+  start: number;
+  end: number;
+  /** Offset of the token in the canonical string. */
+  cstart: number;
+  cend: number;
+}
+
+export interface Normalized {
+  tokens: Token[];
+  canonical: string;
+  /** canonical char offset → token index (spaces map to the following token). */
+  tokenAt: Int32Array;
+}
+
+/** Misspellings, missing apostrophes and joined words. Keys are lowercase tokens. */
+const TYPOS: Record<string, string> = {
+  // contractions without apostrophes
+  cant: "can't", dont: "don't", doesnt: "doesn't", didnt: "didn't", isnt: "isn't", wasnt: "wasn't",
+  arent: "aren't", werent: "weren't", havent: "haven't", hasnt: "hasn't", hadnt: "hadn't",
+  wont: "won't", couldnt: "couldn't", shouldnt: "shouldn't", wouldnt: "wouldn't", aint: "ain't",
+  im: "i'm", ive: "i've", id: "i'd", ill: 'ill', shes: "she's", hes: "he's", theyre: "they're",
+  youre: "you're", thats: "that's", whats: "what's", cannot: 'cannot', hasent: "hasn't",
+  // everyday misspellings of red-flag words
+  hart: 'heart', harts: 'hearts', heartattack: 'heart attack', hartattack: 'heart attack',
+  heartatack: 'heart attack', atack: 'attack', attak: 'attack', attac: 'attack',
+  chestpain: 'chest pain', chestpains: 'chest pains', chespain: 'chest pain', chets: 'chest', ches: 'chest',
+  breath: 'breath', breth: 'breath', brethe: 'breathe', breate: 'breathe', breahte: 'breathe', breathe: 'breathe',
+  breating: 'breathing', brething: 'breathing', breathin: 'breathing', cantbreathe: "can't breathe",
+  cantbreath: "can't breathe", speach: 'speech', speeh: 'speech', slured: 'slurred', slurd: 'slurred',
+  strok: 'stroke', stoke: 'stroke', strock: 'stroke',
+  bleading: 'bleeding', bleding: 'bleeding', bledding: 'bleeding', bleeing: 'bleeding',
+  vomitting: 'vomiting', vommiting: 'vomiting', vomming: 'vomiting', vommit: 'vomit', vomitted: 'vomited',
+  suicid: 'suicide', sucide: 'suicide', suiside: 'suicide', suacide: 'suicide', sucidal: 'suicidal',
+  suisidal: 'suicidal', suacidal: 'suicidal', kms: 'kill myself',
+  pregant: 'pregnant', pregnet: 'pregnant', pregnat: 'pregnant', prego: 'pregnant', pregos: 'pregnant',
+  fitting: 'fitting', siezure: 'seizure', seisure: 'seizure', sezure: 'seizure', ceizure: 'seizure',
+  seizur: 'seizure', siezures: 'seizures', siezing: 'seizing',
+  unconcious: 'unconscious', unconsious: 'unconscious', unconscience: 'unconscious',
+  consious: 'conscious', concious: 'conscious', unresponsiv: 'unresponsive',
+  overdosed: 'overdosed', ovedose: 'overdose', overdoes: 'overdose', od: 'od', oded: 'overdosed',
+  paracetemol: 'paracetamol', paracetomol: 'paracetamol', paracetmol: 'paracetamol',
+  tylenol: 'tylenol', anaphylatic: 'anaphylactic', anaphalactic: 'anaphylactic', anafalactic: 'anaphylactic',
+  anaphalaxis: 'anaphylaxis', anafylaxis: 'anaphylaxis', anaphylaxsis: 'anaphylaxis',
+  meningitus: 'meningitis', menigitis: 'meningitis', meningites: 'meningitis',
+  sweatting: 'sweating', swetting: 'sweating', swollon: 'swollen', swolen: 'swollen', sollen: 'swollen',
+  tounge: 'tongue', tung: 'tongue', throught: 'throat', throad: 'throat',
+  chocking: 'choking', choaking: 'choking', chokeing: 'choking',
+  collaped: 'collapsed', colapsed: 'collapsed', collasped: 'collapsed',
+  numbe: 'numb', drooping: 'drooping', droping: 'drooping', droopping: 'drooping',
+  ambulence: 'ambulance', amublance: 'ambulance',
+  diabetic: 'diabetic', diabetc: 'diabetic', diabeties: 'diabetes', diebetic: 'diabetic',
+  tempreture: 'temperature', temprature: 'temperature', temperture: 'temperature', tempature: 'temperature',
+  headach: 'headache', hedache: 'headache', headake: 'headache', testical: 'testicle', testicel: 'testicle',
+  babys: "baby's", mums: "mum's", moms: "mom's", dads: "dad's", newborns: "newborn's",
+};
+
+/**
+ * Long clinical words for the fuzzy match. Only words whose edit-distance-1 neighbours are not
+ * common English words are listed.
+ */
+const FUZZY_VOCAB = [
+  'unconscious', 'unresponsive', 'suicidal', 'suicide', 'seizure', 'seizures', 'seizing',
+  'anaphylaxis', 'anaphylactic', 'meningitis', 'pregnant', 'pregnancy', 'overdose', 'overdosed',
+  'paracetamol', 'ambulance', 'haemorrhage', 'hemorrhage', 'convulsing', 'convulsion', 'convulsions',
+  'epileptic', 'fontanelle', 'breathing', 'breathless', 'unconsciously', 'collapsed', 'ketoacidosis',
+  'eclampsia', 'thunderclap', 'radiating', 'clutching', 'temperature', 'suffocating', 'testicle',
+  'unrousable', 'strangling', 'gasping', 'headache', 'tightness',
+];
+
+const FUZZY_BY_FIRST = new Map<string, string[]>();
+for (const w of FUZZY_VOCAB) {
+  const k = w[0]!;
+  const list = FUZZY_BY_FIRST.get(k);
+  if (list) list.push(w);
+  else FUZZY_BY_FIRST.set(k, [w]);
+}
+const FUZZY_SET = new Set(FUZZY_VOCAB);
+
+/** Optimal-string-alignment distance, abandoned once it exceeds `max`. */
+function osaDistance(a: string, b: string, max: number): number {
+  const la = a.length;
+  const lb = b.length;
+  if (Math.abs(la - lb) > max) return max + 1;
+  let prev2 = new Array<number>(lb + 1).fill(0);
+  let prev = Array.from({ length: lb + 1 }, (_, j) => j);
+  let cur = new Array<number>(lb + 1).fill(0);
+  for (let i = 1; i <= la; i++) {
+    cur[0] = i;
+    let rowMin = cur[0];
+    for (let j = 1; j <= lb; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let v = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) v = Math.min(v, prev2[j - 2]! + 1);
+      cur[j] = v;
+      if (v < rowMin) rowMin = v;
+    }
+    if (rowMin > max) return max + 1;
+    [prev2, prev, cur] = [prev, cur, prev2];
+  }
+  return prev[lb]!;
+}
+
+const fuzzyCache = new Map<string, string>();
+
+function fuzzyCorrect(word: string): string {
+  if (word.length < 6 || FUZZY_SET.has(word)) return word;
+  const cached = fuzzyCache.get(word);
+  if (cached !== undefined) return cached;
+  const max = word.length >= 10 ? 2 : 1;
+  let best = word;
+  let bestD = max + 1;
+  for (const cand of FUZZY_BY_FIRST.get(word[0]!) ?? []) {
+    const d = osaDistance(word, cand, max);
+    if (d < bestD) {
+      bestD = d;
+      best = cand;
+    }
+  }
+  // Plural/inflected forms of a vocabulary word are not typos of it.
+  if (best !== word && (word === best + 's' || word === best + 'd' || word.startsWith(best))) best = word;
+  if (fuzzyCache.size > 5000) fuzzyCache.clear();
+  fuzzyCache.set(word, best);
+  return best;
+}
+
+/** Canonical form of one lowercase word token. */
+export function canonicalWord(word: string): string {
+  const t = TYPOS[word];
+  if (t !== undefined) return t;
+  return fuzzyCorrect(word);
+}
+
+// words (letters with inner apostrophes), numbers with decimals, and punctuation that matters.
+const TOKEN_RE = /\p{L}+(?:'\p{L}+)*|\d+(?:[.,]\d+)?|[.!?;:,()]|\n/gu;
+
+function lowerSameLength(text: string): string {
+  // Lowercase char by char so offsets never shift (some characters lowercase to two units).
+  const lower = text.toLowerCase();
+  if (lower.length === text.length) return lower;
+  let out = '';
+  for (const ch of text) {
+    const l = ch.toLowerCase();
+    out += l.length === ch.length ? l : ch;
+  }
+  return out;
+}
+
+export function normalize(input: string): Normalized {
+  const text = input.length > MAX_INPUT_CHARS ? input.slice(0, MAX_INPUT_CHARS) : input;
+  const lower = lowerSameLength(text).replace(/[\u2018\u2019\u02bc`´]/g, "'");
+  const tokens: Token[] = [];
+  let canonical = '';
+  for (const m of lower.matchAll(TOKEN_RE)) {
+    const raw = m[0];
+    const start = m.index;
+    let form: string;
+    if (raw === '\n') form = '.';
+    else if (/^\p{L}/u.test(raw)) form = canonicalWord(raw);
+    else form = raw;
+    if (canonical.length) canonical += ' ';
+    const cstart = canonical.length;
+    canonical += form;
+    tokens.push({ text: form, start, end: start + raw.length, cstart, cend: canonical.length });
+  }
+  const tokenAt = new Int32Array(canonical.length + 1);
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i]!;
+    const from = i === 0 ? 0 : tokens[i - 1]!.cend;
+    tokenAt.fill(i, from, t.cend);
+  }
+  tokenAt[canonical.length] = Math.max(0, tokens.length - 1);
+  return { tokens, canonical, tokenAt };
+}
+
+/** Token range [first, last] covering the canonical character range [cs, ce). */
+export function tokenRange(n: Normalized, cs: number, ce: number): [number, number] {
+  const first = n.tokenAt[cs] ?? 0;
+  const last = n.tokenAt[Math.max(cs, ce - 1)] ?? first;
+  return [first, last];
+}
