@@ -6,7 +6,6 @@ import { PrescriptionSchema, RecordSchema, RecordVersionSchema } from './medical
 import { RecordsService } from './records.service.js';
 import { PrescriptionsService } from './prescriptions.service.js';
 import { prescriptionsRoutes, recordsRoutes, recordUploadRoutes } from './medical.routes.js';
-import { seedClinicalDemo } from './demo.js';
 import './medical.tables.js';
 
 export { RecordsService } from './records.service.js';
@@ -45,5 +44,4 @@ export const medicalModule: AppModule = {
     await withMultipart(app, ctx, (scope) => recordUploadRoutes(scope, records));
     await prescriptionsRoutes(app, ctx.db, prescriptions);
   },
-  seedDemo: (ctx) => seedClinicalDemo(ctx),
 };

@@ -5,6 +5,7 @@ import { ReportsRepository } from './reports.repository.js';
 import { ReportsService } from './reports.service.js';
 import { reportsRoutes, reportUploadRoutes } from './reports.routes.js';
 import { LabReportSchema, LabReportSummarySchema, ObservationSchema } from './reports.schemas.js';
+import { seedClinicalDemo } from './demo.js';
 import './reports.tables.js';
 
 export { ReportsService } from './reports.service.js';
@@ -32,4 +33,6 @@ export const reportsModule: AppModule = {
     await withMultipart(app, ctx, (scope) => reportUploadRoutes(scope, reports));
     await reportsRoutes(app, reports);
   },
+  /** Demo record, prescription and lab report for Jane Doe / Dr. Hause (after scheduling's seed). */
+  seedDemo: (ctx) => seedClinicalDemo(ctx),
 };
