@@ -76,7 +76,7 @@ const HIST_PRE_WIDE = re([
 ]);
 const HIST_PRE_NEAR = re(['(?:after|since|following|post) (?:my|his|her|their|your|its|the)']);
 const HIST_POST = re([
-  String.raw`\d+ (?:weeks?|months?|years?|yrs?|decades?) ago`,
+  String.raw`\d+ (?:weeks?|months?|years?|yrs?|decades?) ago`, '(?:weeks|months|years|decades) ago',
   String.raw`(?:a|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|several|many|few|couple of|a couple of|a few) (?:weeks?|months?|years?|decades?) ago`,
   'a while ago', 'long ago', 'ages ago', 'years back',
   'last (?:year|month|week|summer|winter|spring|autumn|fall|christmas|pregnancy)',
@@ -98,7 +98,7 @@ const HYPO_PRE = re([
   String.raw`can (?:\S+ ){1,2}(?:cause|give you|lead to|trigger)`, 'is it possible', 'whether',
   'in the future', 'suppose', 'supposing', 'imagine', 'scared of', 'afraid of', 'fear of',
   'when (?:should|do|would) (?:i|you|we)', 'test(?:s|ed|ing)? for', 'screen\\w* for',
-  'vaccin\\w* (?:against|for)', 'jab (?:for|against)', 'first aid for',
+  'always', 'usually', 'normally', 'necessarily', 'vaccin\\w* (?:against|for)', 'jab (?:for|against)', 'first aid for',
 ]);
 const GENERIC_SUBJ_PRE = re([
   '(?:people|someone|somebody|anyone|anybody|person|patients?|those|a man|a woman|a teenager|teenagers|kids|children|men|women|one) (?:who|that|with)',
@@ -109,7 +109,8 @@ const EDU_SENTENCE = re([
   'essay', 'essays', 'article', 'articles', 'documentary', 'film', 'films', 'movie', 'movies', 'novel',
   'lecture', 'presentation', 'workshop', 'homework', 'assignment', 'statistics', 'research', 'researching',
   'read about', 'reading about', 'learning about', 'learn about', 'wikipedia', 'leaflet', 'podcast',
-  'tv show', 'episode', 'squad', 'stands for', 'acronym',
+  'tv show', 'episode', 'squad', '(?:school|uni|university|college|class|science|research) (?:project|report|paper)',
+  '(?:project|essay|report|presentation|talk|assignment|paper|poster) (?:on|about)', 'stands for', 'acronym',
   '(?:symptoms|signs) (?:can |may |often |usually )?include', '(?:is|are) (?:often |usually |commonly )?treated with',
   '(?:is|are) (?:often |usually |commonly )?caused by', 'occurs? when', 'deaths (?:rose|fell|increased|decreased)',
   'awareness', 'prevention(?! line| hotline| helpline| number)',
@@ -119,7 +120,9 @@ const FIG_PRE = re([
   'nearly', 'almost', 'practically', 'basically', "gonna give me", 'gave me', 'give me', 'giving me',
   'like a', 'laughing', 'laughed', 'lol', 'haha', 'lmao',
 ]);
-const FIG_POST = re(['on a plate', 'waiting to happen', 'of luck', 'of genius', 'of laughter', 'laughing', 'lol', 'haha', 'lmao']);
+const FIG_POST = re(['on a plate', 'waiting to happen', 'of luck', 'of genius', 'of laughter', 'laughing']);
+/** Laughter markers make the whole sentence figurative ("I'm choking on all this paperwork lol"). */
+const LAUGH = re(['lol', 'lool', 'haha\\w*', 'hehe', 'lmao', 'lmfao', 'rofl', 'jk', 'just kidding', 'joking']);
 const RESOLVED_POST = re([
   "(?:it's|its|it has|it is|it|has|have|pain's|pain has|pain is|is|they've|they have) (?:completely |all |totally |now |since )?(?:gone|settled|resolved|stopped|passed|cleared|subsided|eased|eased off|went away)",
   'went away', 'go(?:ne)? away on its own', '(?:fine|ok|okay|better|alright|all right) now',
@@ -137,7 +140,7 @@ const SUBJECT = new Set([
 ]);
 const HIST_STOP = new Set(['now', 'currently', 'today', 'again', 'still', 'tonight']);
 
-interface Hit {
+export interface Hit {
   first: number;
   last: number;
 }
@@ -148,6 +151,7 @@ export interface ContextIndex {
   /** boundary level per token: 0 none, 1 soft (comma…), 2 hard (but, and-I…), 3 sentence end */
   boundary: Uint8Array;
   eduSentence: Set<number>;
+  laughSentence: Set<number>;
   negPre: Hit[];
   negListPre: Hit[];
   negPost: Hit[];
@@ -196,11 +200,14 @@ export function buildContext(n: Normalized): ContextIndex {
   const negPre = hits(n, NEG_PRE).filter((h) => !pseudo.some((p) => overlaps(p, h)));
   const eduSentence = new Set<number>();
   for (const h of hits(n, EDU_SENTENCE)) eduSentence.add(sentence[h.first]!);
+  const laughSentence = new Set<number>();
+  for (const h of hits(n, LAUGH)) laughSentence.add(sentence[h.first]!);
   return {
     n,
     sentence,
     boundary,
     eduSentence,
+    laughSentence,
     negPre,
     negListPre: hits(n, NEG_LIST_PRE),
     negPost: hits(n, NEG_POST),
@@ -214,6 +221,17 @@ export function buildContext(n: Normalized): ContextIndex {
     resolvedPost: hits(n, RESOLVED_POST),
     recurrence: hits(n, RECURRENCE),
   };
+}
+
+/**
+ * Negation words that are part of a matched concept ("isn't feeding", "won't wake up", "can't
+ * breathe") are consumed by it and do not negate the next concept ("isn't feeding and is very
+ * sleepy").
+ */
+export function consumeTriggers(ctx: ContextIndex, spans: Hit[]): void {
+  const inside = (h: Hit) => spans.some((s) => s.first <= h.first && h.last <= s.last);
+  ctx.negPre = ctx.negPre.filter((h) => !inside(h));
+  ctx.negListPre = ctx.negListPre.filter((h) => !inside(h));
 }
 
 /** Is there a boundary of level >= minLevel strictly between token a and token b (a < b)? */
@@ -259,6 +277,7 @@ export interface MentionOptions {
 export function mentionStatus(ctx: ContextIndex, first: number, last: number, opts: MentionOptions = {}): MentionStatus {
   // Figurative: a trigger right next to the mention.
   if (preTrigger(ctx, ctx.figPre, first, 3, 1) || postTrigger(ctx, ctx.figPost, last, 2, 1)) return 'figurative';
+  if (ctx.laughSentence.has(ctx.sentence[first]!)) return 'figurative';
   if (!opts.firstPerson) {
     if (ctx.eduSentence.has(ctx.sentence[first]!)) return 'generic';
     if (preTrigger(ctx, ctx.genericPre, first, 8, 1)) return 'generic';

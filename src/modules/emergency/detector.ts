@@ -10,7 +10,7 @@
  * resolved ("I had chest pain yesterday but it's gone now") fires at most at `consultation_24`.
  * Input longer than MAX_INPUT_CHARS is analysed up to that length.
  */
-import { buildContext, mentionStatus, type MentionStatus } from './context.js';
+import { buildContext, consumeTriggers, mentionStatus, type MentionStatus } from './context.js';
 import { CATEGORY_ADVICE, CONCEPTS, CRISIS_RESOURCES, RULES, type Concept } from './lexicon.js';
 import { MAX_INPUT_CHARS, normalize, tokenRange } from './normalize.js';
 import {
@@ -53,10 +53,21 @@ const LEVEL_LEAD: Record<EmergencyLevel, string> = {
 const SELF_HARM_LEAD =
   'Thank you for telling us — you deserve support right now. Please call your local emergency number (112 / 911 / 999) if you are in immediate danger or have hurt yourself, or reach a crisis line now: 988 in the US (call or text), Samaritans on 116 123 in the UK and Ireland.';
 
-function findMentions(text: string): { mentions: Mention[]; original: string } {
+/** Every concept mention in `text` with its context status (for debugging and tests). */
+export function explainEmergency(text: string): { concept: string; phrase: string; span: [number, number]; status: MentionStatus }[] {
+  const input = typeof text === 'string' ? text : '';
+  return findMentions(input).map((m) => ({
+    concept: m.concept,
+    phrase: input.slice(m.start, m.end),
+    span: [m.start, m.end],
+    status: m.status,
+  }));
+}
+
+function findMentions(text: string): Mention[] {
   const n = normalize(text);
   const ctx = buildContext(n);
-  const mentions: Mention[] = [];
+  const raw: { concept: Concept; first: number; last: number }[] = [];
   for (const concept of CONCEPTS) {
     concept.re.lastIndex = 0;
     for (const m of n.canonical.matchAll(concept.re)) {
@@ -65,18 +76,18 @@ function findMentions(text: string): { mentions: Mention[]; original: string } {
       const ce = cs + m[0].length;
       if (excluded(concept, n.canonical, cs, ce)) continue;
       const [first, last] = tokenRange(n, cs, ce);
-      const opts = concept.firstPerson ? { firstPerson: true } : {};
-      mentions.push({
-        concept: concept.id,
-        first,
-        last,
-        start: n.tokens[first]!.start,
-        end: n.tokens[last]!.end,
-        status: mentionStatus(ctx, first, last, opts),
-      });
+      raw.push({ concept, first, last });
     }
   }
-  return { mentions, original: text };
+  consumeTriggers(ctx, raw);
+  return raw.map(({ concept, first, last }) => ({
+    concept: concept.id,
+    first,
+    last,
+    start: n.tokens[first]!.start,
+    end: n.tokens[last]!.end,
+    status: mentionStatus(ctx, first, last, concept.firstPerson ? { firstPerson: true } : {}),
+  }));
 }
 
 function excluded(concept: Concept, canonical: string, cs: number, ce: number): boolean {
@@ -97,7 +108,7 @@ const MAX_PHRASE = 160;
 
 export function detectEmergency(text: string): EmergencyCheck {
   const input = typeof text === 'string' ? text : '';
-  const { mentions } = findMentions(input);
+  const mentions = findMentions(input);
 
   const byConcept = new Map<string, Mention[]>();
   for (const m of mentions) {

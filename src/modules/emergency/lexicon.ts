@@ -97,7 +97,7 @@ function c(
 
 const CHEST = String.raw`chests?(?! (?:infection|infections|cold|x ray|xray|scan|hair|drain|clinic|physio|freezer|of drawers))`;
 const PAIN_WORDS = String.raw`pain|pains|painful|hurts?|hurting|ache|aching|pressure|tight|tightness|heavy|heaviness|discomfort|squeez\w*|crush\w*|burning|sore`;
-const SEVERE_CHEST_WORDS = String.raw`crushing|crushed|squeezing|squeezed|tearing|ripping|severe|heavy|heaviness|(?<!blood )pressure|vice|elephant|excruciating|agonising|agonizing|intense|terrible|unbearable`;
+const SEVERE_CHEST_WORDS = String.raw`(?<!(?:a bit|a little|slightly|mildly|bit|little|somewhat|kind of|kinda|sort of) )(?:crushing|crushed|squeezing|squeezed|tearing|ripping|severe|heavy|heaviness|(?<!blood )pressure|vice|elephant|excruciating|agonising|agonizing|intense|terrible|unbearable)`;
 const SELF = String.raw`myself|my ?self|himself|herself|themselves|themself`;
 const NUM_WORD = String.raw`one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve`;
 const TESTIS = String.raw`testicles?|testicular|testis|testes|scrotum|scrotal|(?:my|his) balls?`;
@@ -232,7 +232,8 @@ export const CONCEPTS: Concept[] = [
   c('self_harm_intent', [
     String.raw`kill (?:myself|my ?self|me self)|end (?:my|it) (?:own )?life|take my (?:own )?life|(?:i|i'm|im)(?: ${G})? (?:want|wanna) to die|(?:don't|do not) want to (?:be alive|live|exist|be here anymore|wake up|go on)`,
     String.raw`hang myself|slit my wrists?|cut my wrists?|so i (?:never|don't|won't) wake up|wish i (?:was|were) dead|wish i (?:could )?(?:die|disappear forever)`,
-    String.raw`better off (?:dead|without me|if i (?:was|were) gone)|(?:nobody|no one|noone) would (?:even )?(?:notice|care|miss me) if i|no (?:reason|point) (?:to |in )?(?:live|living|going on|being alive)`,
+    String.raw`better off (?:dead|without me|if i (?:was|were) gone)|(?:nobody|no one|noone) would (?:even )?(?:notice|care|miss me) if i|no (?:reason|point) (?:to |in |of )?(?:live|living|life|going on|carrying on|being alive|being here)`,
+    String.raw`(?:don't|can't|do not|cannot) see (?:the |any )?(?:point|reason) (?:to |in |of )?(?:live|living|life|going on|carrying on|being alive|being here)|what's the point (?:of|in) (?:living|life|going on|being alive)`,
   ], { firstPerson: true, notFollowedBy: String.raw`laughing|of (?:embarrassment|boredom|shame)` }),
   c('self_harm_cut', String.raw`(?:hurt|hurting|harm|harming|cut|cutting|burn|burning|burnt|burned) myself`, {
     firstPerson: true,

@@ -41,7 +41,7 @@ const TYPOS: Record<string, string> = {
   cant: "can't", dont: "don't", doesnt: "doesn't", didnt: "didn't", isnt: "isn't", wasnt: "wasn't",
   arent: "aren't", werent: "weren't", havent: "haven't", hasnt: "hasn't", hadnt: "hadn't",
   wont: "won't", couldnt: "couldn't", shouldnt: "shouldn't", wouldnt: "wouldn't", aint: "ain't",
-  im: "i'm", ive: "i've", id: "i'd", ill: 'ill', shes: "she's", hes: "he's", theyre: "they're",
+  im: "i'm", ive: "i've", shes: "she's", hes: "he's", theyre: "they're",
   youre: "you're", thats: "that's", whats: "what's", cannot: 'cannot', hasent: "hasn't",
   // everyday misspellings of red-flag words
   hart: 'heart', harts: 'hearts', heartattack: 'heart attack', hartattack: 'heart attack',
@@ -83,11 +83,11 @@ const TYPOS: Record<string, string> = {
  */
 const FUZZY_VOCAB = [
   'unconscious', 'unresponsive', 'suicidal', 'suicide', 'seizure', 'seizures', 'seizing',
-  'anaphylaxis', 'anaphylactic', 'meningitis', 'pregnant', 'pregnancy', 'overdose', 'overdosed',
+  'anaphylaxis', 'anaphylactic', 'meningitis', 'pregnant', 'pregnancy',
   'paracetamol', 'ambulance', 'haemorrhage', 'hemorrhage', 'convulsing', 'convulsion', 'convulsions',
-  'epileptic', 'fontanelle', 'breathing', 'breathless', 'unconsciously', 'collapsed', 'ketoacidosis',
+  'epileptic', 'fontanelle', 'breathing', 'breathless', 'collapsed', 'ketoacidosis',
   'eclampsia', 'thunderclap', 'radiating', 'clutching', 'temperature', 'suffocating', 'testicle',
-  'unrousable', 'strangling', 'gasping', 'headache', 'tightness',
+  'unrousable', 'headache', 'tightness',
 ];
 
 const FUZZY_BY_FIRST = new Map<string, string[]>();
