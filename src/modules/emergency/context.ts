@@ -57,7 +57,7 @@ const NEG_POST = re([
   '(?:was|is|came back) negative',
 ]);
 const PSEUDO_NEG = re([
-  'not sure', 'not certain', 'no idea', "(?:don't|do not|didn't|not) know", "(?:don't|do not) think",
+  'not sure', 'not certain', 'no idea', "(?:don't|do not|didn't|not) know",
   'no doubt', 'not only', 'not just', 'no better', 'not better', 'not improving', 'not getting better',
   'not going away', 'not go away', "(?:doesn't|don't|didn't|won't|isn't) go(?:ing)? away", 'no change',
   'not stopping', 'not stop', "(?:doesn't|don't|didn't|won't|hasn't|isn't) stop(?:ped|ping)?",
@@ -71,10 +71,11 @@ const HIST_PRE_WIDE = re([
   'history of', 'hx of', 'h o', 'past (?:medical )?history', 'pmh', 'previous', 'previously', 'prior',
   'in the past', 'used to', 'recovering from', 'recovered from', 'survived', 'survivor of',
   'died (?:of|from|after|with)', 'passed away (?:from|of|after|with)', 'lost (?:my|his|her|our) \\S+ to',
-  'in remission', 'when (?:i|he|she|they) (?:was|were) (?:\\d+|young|little|small|younger|a \\S+)',
+  'in remission', 'recover(?:y|ing|ed|s)? from', 'last (?:year|month|week|summer|winter|spring|autumn|fall|christmas|pregnancy)',
+  String.raw`in (?:19|20)\d\d`, String.raw`\d+ (?:weeks?|months?|years?|yrs?|decades?) ago`, 'when (?:i|he|she|they) (?:was|were) (?:\\d+|young|little|small|younger|a \\S+)',
   'as a (?:child|kid|baby|teenager|teen|toddler|student|boy|girl)', '(?:years|months) ago',
 ]);
-const HIST_PRE_NEAR = re(['(?:after|since|following|post) (?:my|his|her|their|your|its|the)']);
+const HIST_PRE_NEAR = re(['(?:after|since|following|post) (?:my|his|her|their|your|its|the|a|an)']);
 const HIST_POST = re([
   String.raw`\d+ (?:weeks?|months?|years?|yrs?|decades?) ago`, '(?:weeks|months|years|decades) ago',
   String.raw`(?:a|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|several|many|few|couple of|a couple of|a few) (?:weeks?|months?|years?|decades?) ago`,
@@ -95,10 +96,15 @@ const HYPO_PRE = re([
   'how to (?:tell|know|recogni[sz]e|spot|identify|prevent|avoid|treat|help|deal)',
   'what (?:are|is) (?:the )?(?:\\S+ )?(?:signs|symptoms)', "what (?:is|are) (?:a|an)", "what's (?:a|an)",
   'what does', 'what causes', 'what happens', 'what to do', 'can you get', 'could (?:i|you) get',
-  String.raw`can (?:\S+ ){1,2}(?:cause|give you|lead to|trigger)`, 'is it possible', 'whether',
+  String.raw`can (?:\S+ ){1,2}(?:cause|give you|lead to|trigger|make you)`, 'makes? you', 'feel like you',
+  'is it (?:possible|safe|ok|okay|normal|dangerous|bad)', 'can i still', 'whether',
   'in the future', 'suppose', 'supposing', 'imagine', 'scared of', 'afraid of', 'fear of',
   'when (?:should|do|would) (?:i|you|we)', 'test(?:s|ed|ing)? for', 'screen\\w* for',
   'always', 'usually', 'normally', 'necessarily', 'vaccin\\w* (?:against|for)', 'jab (?:for|against)', 'first aid for',
+]);
+/** Animals are not our patients ("my cat is choking on a hairball"). */
+const ANIMAL_PRE = re([
+  "(?:cat|cats|dog|dogs|puppy|kitten|pet|rabbit|hamster|guinea pig|horse|pony|parrot|budgie|bird|ferret|tortoise|snake)(?:'s)?",
 ]);
 const GENERIC_SUBJ_PRE = re([
   '(?:people|someone|somebody|anyone|anybody|person|patients?|those|a man|a woman|a teenager|teenagers|kids|children|men|women|one) (?:who|that|with)',
@@ -124,7 +130,7 @@ const FIG_POST = re(['on a plate', 'waiting to happen', 'of luck', 'of genius', 
 /** Laughter markers make the whole sentence figurative ("I'm choking on all this paperwork lol"). */
 const LAUGH = re(['lol', 'lool', 'haha\\w*', 'hehe', 'lmao', 'lmfao', 'rofl', 'jk', 'just kidding', 'joking']);
 const RESOLVED_POST = re([
-  "(?:it's|its|it has|it is|it|has|have|pain's|pain has|pain is|is|they've|they have) (?:completely |all |totally |now |since )?(?:gone|settled|resolved|stopped|passed|cleared|subsided|eased|eased off|went away)",
+  "(?:it's|its|it has|it is|it|has|have|pain's|pain has|pain is|is|they've|they have) (?:completely |all |totally |now |since )?(?:gone|settled|resolved|stopped|passed|cleared|subsided|eased|eased off|went away)(?= *(?:$|[.,;!?]|now|away|and|but|since|completely|for good|on its own|by itself|after|with|within|in))",
   'went away', 'go(?:ne)? away on its own', '(?:fine|ok|okay|better|alright|all right) now',
   'coughed it (?:out|up)', 'came back (?:normal|fine|clear)',
   '(?:ecg|ekg|test|tests|scan|bloods|x ray|troponin) (?:was|were|is|are|came back) (?:normal|fine|clear)',
@@ -160,6 +166,7 @@ export interface ContextIndex {
   histPost: Hit[];
   hypoPre: Hit[];
   genericPre: Hit[];
+  animalPre: Hit[];
   figPre: Hit[];
   figPost: Hit[];
   resolvedPost: Hit[];
@@ -216,6 +223,7 @@ export function buildContext(n: Normalized): ContextIndex {
     histPost: hits(n, HIST_POST),
     hypoPre: hits(n, HYPO_PRE),
     genericPre: hits(n, GENERIC_SUBJ_PRE),
+    animalPre: hits(n, ANIMAL_PRE),
     figPre: hits(n, FIG_PRE),
     figPost: hits(n, FIG_POST),
     resolvedPost: hits(n, RESOLVED_POST),
@@ -232,6 +240,10 @@ export function consumeTriggers(ctx: ContextIndex, spans: Hit[]): void {
   const inside = (h: Hit) => spans.some((s) => s.first <= h.first && h.last <= s.last);
   ctx.negPre = ctx.negPre.filter((h) => !inside(h));
   ctx.negListPre = ctx.negListPre.filter((h) => !inside(h));
+  ctx.hypoPre = ctx.hypoPre.filter((h) => !inside(h));
+  ctx.histPreWide = ctx.histPreWide.filter((h) => !inside(h));
+  ctx.histPost = ctx.histPost.filter((h) => !inside(h));
+  ctx.resolvedPost = ctx.resolvedPost.filter((h) => !inside(h));
 }
 
 /** Is there a boundary of level >= minLevel strictly between token a and token b (a < b)? */
@@ -272,6 +284,8 @@ function postTrigger(
 export interface MentionOptions {
   /** First-person statements are never discounted as generic text. */
   firstPerson?: boolean;
+  /** Named events can be dated by "after his …" / "since my …". */
+  event?: boolean;
 }
 
 export function mentionStatus(ctx: ContextIndex, first: number, last: number, opts: MentionOptions = {}): MentionStatus {
@@ -282,12 +296,13 @@ export function mentionStatus(ctx: ContextIndex, first: number, last: number, op
     if (ctx.eduSentence.has(ctx.sentence[first]!)) return 'generic';
     if (preTrigger(ctx, ctx.genericPre, first, 8, 1)) return 'generic';
   }
+  if (preTrigger(ctx, ctx.animalPre, first, 4, 1)) return 'generic';
   if (preTrigger(ctx, ctx.hypoPre, first, 15, 1)) return 'hypothetical';
   if (preTrigger(ctx, ctx.negPre, first, 6, 1)) return 'negated';
   if (preTrigger(ctx, ctx.negListPre, first, 10, 2)) return 'negated';
   if (postTrigger(ctx, ctx.negPost, last, 4, 1)) return 'negated';
   if (preTrigger(ctx, ctx.histPreWide, first, 10, 1)) return 'historical';
-  if (preTrigger(ctx, ctx.histPreNear, first, 2, 1)) return 'historical';
+  if (opts.event && preTrigger(ctx, ctx.histPreNear, first, 2, 1)) return 'historical';
   if (postTrigger(ctx, ctx.histPost, last, 12, 2, HIST_STOP)) return 'historical';
   const res = postTrigger(ctx, ctx.resolvedPost, last, 15, 3);
   if (res) {

@@ -86,7 +86,7 @@ function findMentions(text: string): Mention[] {
     last,
     start: n.tokens[first]!.start,
     end: n.tokens[last]!.end,
-    status: mentionStatus(ctx, first, last, concept.firstPerson ? { firstPerson: true } : {}),
+    status: mentionStatus(ctx, first, last, { firstPerson: concept.firstPerson === true, event: concept.event === true }),
   }));
 }
 

@@ -51,6 +51,11 @@ export interface Concept {
    * educational text, because a person writing that inside an essay-like message still needs help.
    */
   firstPerson?: boolean;
+  /**
+   * A named event ("heart attack", "stroke", "overdose"): "after his heart attack" / "since my
+   * stroke" marks it as history. Symptoms and contexts are not events ("after a wasp sting").
+   */
+  event?: boolean;
   /** A mention is ignored when the canonical text right after it matches (anchored at its end). */
   notFollowedBy?: RegExp;
   /** A mention is ignored when the canonical text right before it matches (anchored at its start). */
@@ -71,7 +76,7 @@ export interface Rule {
 /** A gap token: any word that is not punctuation and not a negation. */
 const G = String.raw`(?!\S*n't\b|no\b|not\b|never\b|without\b|nor\b)[^\s.,;:!?()]+`;
 /** Possessive / determiner before a body part. */
-const POSS = String.raw`(?:my|his|her|their|the|your|our|its|a|one|[a-z]+'s)`;
+const POSS = String.raw`(?:my|his|her|their|the|your|our|its|a|one|both|either|[a-z]+'s)`;
 
 /** `a` and `b` within `n` gap tokens of each other, in either order, inside one clause. */
 function near(a: string, b: string, n: number): string {
@@ -85,11 +90,12 @@ function then(a: string, b: string, n: number): string {
 function c(
   id: string,
   source: string | string[],
-  opts: { firstPerson?: boolean; notFollowedBy?: string; notPrecededBy?: string } = {},
+  opts: { firstPerson?: boolean; event?: boolean; notFollowedBy?: string; notPrecededBy?: string } = {},
 ): Concept {
   const src = Array.isArray(source) ? source.join('|') : source;
   const concept: Concept = { id, re: new RegExp(String.raw`(?<![\p{L}\p{N}'])(?:${src})(?![\p{L}\p{N}])`, 'gu') };
   if (opts.firstPerson) concept.firstPerson = true;
+  if (opts.event) concept.event = true;
   if (opts.notFollowedBy) concept.notFollowedBy = new RegExp(String.raw`^ (?:${opts.notFollowedBy})(?![\p{L}\p{N}])`, 'u');
   if (opts.notPrecededBy) concept.notPrecededBy = new RegExp(String.raw`(?<![\p{L}\p{N}'])(?:${opts.notPrecededBy}) $`, 'u');
   return concept;
@@ -107,7 +113,7 @@ const TESTIS = String.raw`testicles?|testicular|testis|testes|scrotum|scrotal|(?
 
 export const CONCEPTS: Concept[] = [
   // --- cardiac
-  c('heart_attack', String.raw`heart attacks?|cardiac arrest|myocardial infarction`),
+  c('heart_attack', String.raw`heart attacks?|cardiac arrest|myocardial infarction`, { event: true }),
   c('chest_pain', near(CHEST, PAIN_WORDS, 4)),
   c('chest_severe', near(SEVERE_CHEST_WORDS, CHEST, 5)),
   c('clutch_chest', String.raw`(?:clutch\w*|hold\w*|grabb?\w*|grip\w*|clasp\w*) (?:at )?${POSS} chest`),
@@ -119,7 +125,7 @@ export const CONCEPTS: Concept[] = [
   c('breathless', String.raw`short of breath|shortness of breath|breathless\w*|out of breath|(?:can't|cannot) catch (?:my|his|her) breath|difficulty breathing|trouble breathing|hard to breathe`),
 
   // --- stroke
-  c('stroke_named', String.raw`(?:a|having|another|mini|massive|major) stroke(?! of| clinic| unit| team| nurse| rehab| ward| service| risk)|\btia\b`),
+  c('stroke_named', String.raw`(?:a|having|another|mini|massive|major) stroke(?! of| clinic| unit| team| nurse| rehab| ward| service| risk)|\btia\b`, { event: true }),
   c('face_droop', [
     String.raw`face (?:is |seems |looks |has |went |gone |just |all )*(?:droop\w*|drop\w*|lopsided|fallen|dropped|twisted|sagging|slumped)`,
     String.raw`droop\w* (?:on )?(?:one|the left|the right|left|right) side`,
@@ -152,6 +158,7 @@ export const CONCEPTS: Concept[] = [
     String.raw`(?:can't|cannot|can not|can ?barely|can hardly|unable to|not able to|struggling to|struggle to|fighting to|fighting for) breathe?(?! through)`,
     String.raw`(?:not|isn't|is not|wasn't|stopped|stops|stopping|no longer|barely|aren't|hasn't been|isn't really) breathing`,
     String.raw`struggling (?:for|to catch) (?:breath|air)`,
+    String.raw`(?:don't|do not|can't) think (?:he|she|they|he's|she's|they're|it's|the baby|baby)(?: is| are|'s)? breathing`,
     String.raw`(?:can't|cannot) (?:get|catch) (?:my|his|her|any) (?:breath|air)`,
     String.raw`gasp\w* (?:for )?(?:air|breath)`,
     String.raw`suffocat\w*`,
@@ -169,7 +176,7 @@ export const CONCEPTS: Concept[] = [
   c('grunting', String.raw`grunt\w*`),
 
   // --- anaphylaxis
-  c('anaphylaxis_named', String.raw`anaphyla\w+|allergic shock|severe allergic reaction|(?:epipen|epi pen|adrenaline)(?: ${G}){0,2}? (?:didn't|did not|isn't|not) (?:work|working|help|helping)`),
+  c('anaphylaxis_named', String.raw`anaphyla\w+|allergic shock|severe allergic reaction|(?:epipen|epi pen|adrenaline)(?: ${G}){0,2}? (?:didn't|did not|isn't|not) (?:work|working|help|helping)`, { event: true }),
   c('throat_swelling', near('throat|tongue|airways?', 'closing|close|closed|swelling|swell|swells|swollen|tight|tightening|tighter|constricting|closing up', 4)),
   c('lips_face_swelling', near(String.raw`lips?|face|eyes|eyelids|mouth`, 'swelling|swollen|swell|swells|puffing up|puffed up|puffy', 3)),
   c('allergen', String.raw`allerg\w*|peanuts?|nuts?|shellfish|shrimps?|prawns?|stung|sting|bee|wasp|hives|wheez\w*|epipen|epi pen|penicillin|after eating|after taking`),
@@ -182,7 +189,7 @@ export const CONCEPTS: Concept[] = [
     String.raw`(?:spurting|pouring|gushing|pumping) (?:out )?blood`,
     String.raw`bleed\w* (?:very |really |so )?(?:heavily|badly|profusely|a lot|everywhere|uncontrollably|loads)`,
     String.raw`(?:heavy|heavily|massive|severe|uncontrollable|profuse|major) bleed\w*`,
-    String.raw`lost a lot of blood|losing (?:a lot of |lots of )?blood|pool of blood`,
+    String.raw`(?:lost|losing) (?:a lot of |lots of |loads of |so much |too much |a load of )?blood|pool of blood`,
   ], { notFollowedBy: String.raw`(?:\S+ ){0,3}?(?:period|periods|menstrua\w*|gums)` }),
   c('vomit_blood', [
     String.raw`(?:vomit\w*|throw\w* up|threw up|puk\w*|being sick|sick|spewing) (?:up )?(?:some |lots of |a lot of |fresh |bright red )?blood`,
@@ -208,7 +215,7 @@ export const CONCEPTS: Concept[] = [
     String.raw`seizures?|seizing|convuls\w+|status epilepticus`,
     String.raw`(?:is|are|been|keeps?|kept|started|still|he's|she's|was) fitting`,
     String.raw`(?:having|had|has|have|in|into|took) (?:a |another )?(?:fit|epileptic fit)(?! of)`,
-  ], { notFollowedBy: String.raw`meds|medication|medications|medicine|tablets|pills|clinic|diary|plan|free|alert|dog|threshold|action plan|nurse|review|prescription` }),
+  ], { event: true, notFollowedBy: String.raw`meds|medication|medications|medicine|tablets|pills|clinic|diary|plan|free|alert|dog|threshold|action plan|nurse|review|prescription` }),
 
   // --- meningitis and fever
   c('fever', [
@@ -224,7 +231,7 @@ export const CONCEPTS: Concept[] = [
     String.raw`(?:rash|spots?|marks?|blotch\w*|dots)(?: ${G}){0,6}? (?:doesn't|does not|don't|do not|won't|will not|didn't|did not|not|isn't|aren't) (?:go away|disappear|going away)(?: ${G}){0,2}? (?:under|with|when|if) (?:\S+ ){0,3}?(?:glass|tumbler|press\w*)`,
     String.raw`non blanching|nonblanching|purpur\w*|petechia\w*|purple (?:\S+ )?(?:spots|rash|blotches|dots|marks)|(?:rash|spots) (?:\S+ ){0,2}?like (?:bruises|pin ?pricks)`,
   ]),
-  c('meningitis_named', String.raw`meningitis|meningococcal|septicaemia|septicemia`),
+  c('meningitis_named', String.raw`meningitis|meningococcal|septicaemia|septicemia`, { event: true }),
   c('photophobia', String.raw`(?:light|lights|brightness) (?:\S+ ){0,2}?(?:hurts?|hurting|painful|bothers?)|photophobi\w*|(?:can't|cannot) (?:stand|bear|look at) (?:the )?light`),
   c('headache', String.raw`headaches?|head ache|head hurts|migraine`),
 
@@ -246,7 +253,7 @@ export const CONCEPTS: Concept[] = [
     String.raw`jump\w* (?:off|from|in front of) (?:a |the |this |that )?(?:bridge|building|roof|cliff|balcony|tower|train|car park|window|motorway)`,
     String.raw`(?:suicide|goodbye) (?:notes?|letters?)|(?:written|wrote|writing) (?:\S+ ){0,2}?(?:letters?|notes?) to (?:my|everyone)`,
     String.raw`take all (?:my|of my|his|her|the) (?:pills|tablets|meds|medication)|overdose on purpose`,
-  ], { notFollowedBy: String.raw`laughing|of (?:embarrassment|boredom|shame)` }),
+  ], { event: true, notFollowedBy: String.raw`laughing|of (?:embarrassment|boredom|shame)` }),
   c('self_harm_imminent', String.raw`tonight|right now|now|today|plan|planned|deep|took|taken|swallowed|bleeding|letters?|notes?|rope|gun|pills|tablets|bridge|goodbye`),
 
   // --- overdose / poisoning
@@ -257,7 +264,7 @@ export const CONCEPTS: Concept[] = [
     String.raw`(?:drank|drunk|swallowed|ate|eaten|drinking|licked|inhaled|sucked) (?:some |a |the |an |of |his |her |my |bottle of |some of )*(?:\S+'s )?(?:bleach|detergent|antifreeze|anti freeze|weed ?killer|weedkiller|pesticide|rat poison|cleaning \S+|washing \S+|dishwasher \S+|laundry \S+|capsule|pod|pods|button batter\w*|batter\w*|magnets?|poison\w*|chemicals?|petrol|gasoline|paraffin|kerosene|white spirit|drain cleaner|lighter fluid|e liquid)`,
     String.raw`button batter\w*|(?<!food |blood |lead )poisoned|(?<!food |blood |lead |carbon monoxide )poisoning|carbon monoxide`,
     String.raw`swallowed (?:some |a |one |a few |some of |one of |a couple of )?(?:\S+'s )?(?:\S+ )?(?:tablets|pills|medicine|medication|capsules)`,
-  ]),
+  ], { event: true }),
 
   // --- pregnancy
   c('pregnant', [
@@ -271,7 +278,7 @@ export const CONCEPTS: Concept[] = [
   c('severe_headache', String.raw`(?:severe|bad|terrible|awful|really bad|splitting|pounding|intense|worst|excruciating) (?:\S+ )?headache|headache (?:that )?(?:won't|will not|doesn't) go`),
   c('vision_problem', String.raw`blurr\w* (?:vision|eyesight)|(?:vision|eyesight) (?:is |has gone |gone )?(?:blurr\w*|blurry|flashing|funny|strange|weird)|flashing lights|seeing (?:spots|stars|flashing)|spots (?:in front of|before) (?:my|her) eyes`),
   c('body_swelling', String.raw`(?:face|hands|feet|ankles|fingers|legs)(?: ${G}){0,2}? (?:swollen|swelling|puffy)|swollen (?:face|hands|feet)|sudden swelling`),
-  c('preeclampsia_named', String.raw`pre ?eclampsia|eclampsia|hellp`),
+  c('preeclampsia_named', String.raw`pre ?eclampsia|eclampsia|hellp`, { event: true }),
   c('reduced_fetal_movements', [
     String.raw`(?:haven't|hasn't|have not|has not|not|didn't|can't|cannot|not been able to) (?:\S+ ){0,2}?(?:felt|feel|feeling) (?:the |my |her )?(?:baby|babies|bump) (?:move|moving|kick\w*)`,
     String.raw`baby (?:has |is |isn't |hasn't )?(?:stopped|not|isn't|hasn't|less|reduced) (?:moving|kicking|been moving|movements?)`,
@@ -305,7 +312,7 @@ export const CONCEPTS: Concept[] = [
     String.raw`(?:hit|banged|bumped|knocked|hurt|injured|smashed|bashed|struck|cracked) (?:\S+ )?(?:${POSS} )?head`,
     String.raw`head (?:injury|injuries|wound|trauma)|concussion|concussed`,
     String.raw`(?:fell|fall|fallen) (?:\S+ ){0,4}?(?:on|onto|hit|landed on) (?:${POSS} )?head`,
-  ]),
+  ], { event: true }),
   c('head_injury_sign', [
     String.raw`vomit\w*|(?:been|being|was) sick|sick (?:twice|again|\S+ times)|threw up|throwing up|confus\w*|drowsy|sleepy|unconscious|knocked out|passed out|seizure|fitting`,
     String.raw`clear fluid|(?:blood|fluid) (?:from|coming out of) (?:${POSS} )?(?:ears?|nose)|(?:can't|cannot|doesn't) remember|memory loss|slurr\w*|unequal pupils|double vision|blurred vision`,
@@ -337,7 +344,7 @@ export const CONCEPTS: Concept[] = [
   // --- diabetic emergencies
   c('diabetic', String.raw`diabetic|diabetes|type (?:1|one)|t1d|insulin`),
   c('ketones_high', String.raw`ketones?(?: ${G}){0,2}? (?:high|raised|very high|over|above|\d+(?:[.,]\d+)?)|high ketones|fruity (?:smelling )?breath|breath smells (?:fruity|of pear drops|like pear drops)|pear drops`),
-  c('dka_named', String.raw`ketoacidosis|dka`),
+  c('dka_named', String.raw`ketoacidosis|dka`, { event: true }),
   c('low_sugar', String.raw`(?:blood sugars?|sugars?|glucose|blood glucose|bg|bm)(?: levels?| reading)? (?:is |was |of |at |reading |reads |down to |dropped to |only |just )*(?:[0-2](?:[.,]\d+)?|3(?:[.,][0-4])?)(?! ?(?:mg|years|yrs|weeks|mins|minutes|hours|days))|hypo|hypos|hypoglyc\w*|low blood sugar|blood sugar (?:is |was )?(?:very |really )?low`),
   c('hypo_sign', String.raw`confus\w*|drowsy|unconscious|unresponsive|not making sense|(?:can't|cannot|won't|unable to) (?:swallow|eat|drink|wake)|fitting|seizure|collapsed|sweaty|slurr\w*|aggressive`),
   c('fast_breathing', String.raw`breathing (?:really |very )?(?:fast|quickly|rapidly|deeply|heavily)|rapid breathing|deep sighing breaths`),
@@ -350,7 +357,7 @@ export const CONCEPTS: Concept[] = [
     String.raw`(?:going to|gonna|about to) die|never felt (?:this|so) (?:ill|unwell|sick)`,
     String.raw`(?:not|haven't|hasn't) (?:\S+ )?(?:peed|passed urine|weed|urinated)|(?:very|really|extremely) (?:breathless|confused)`,
   ]),
-  c('sepsis_named', String.raw`sepsis|septic shock`),
+  c('sepsis_named', String.raw`sepsis|septic shock`, { event: true }),
 
   // --- acute abdomen
   c('abdo_extreme', [
