@@ -242,7 +242,7 @@ test('bad and large input', () => {
   const odd = 'İİİ my dad is not breathing';
   const m = detectEmergency(odd).matched[0]!;
   assert.equal(odd.slice(m.span[0], m.span[1]), m.phrase);
-  assert.equal(m.phrase, 'not breathing');
+  assert.equal(m.phrase, 'is not breathing');
 });
 
 test('speed: well under 1 ms for a chat message', () => {
