@@ -133,6 +133,7 @@ const RESOLVED_POST = re([
   "(?:it's|its|it has|it is|it|has|have|pain's|pain has|pain is|is|they've|they have) (?:completely |all |totally |now |since )?(?:gone|settled|resolved|stopped|passed|cleared|subsided|eased|eased off|went away)(?= *(?:$|[.,;!?]|now|away|and|but|since|completely|for good|on its own|by itself|after|with|within|in))",
   'went away', 'go(?:ne)? away on its own', '(?:fine|ok|okay|better|alright|all right) now',
   'coughed it (?:out|up)', 'came back (?:normal|fine|clear)',
+  '(?:was|were|has been|have been|got|been) (?:reviewed|seen|assessed|treated|checked over|discharged)',
   '(?:ecg|ekg|test|tests|scan|bloods|x ray|troponin) (?:was|were|is|are|came back) (?:normal|fine|clear)',
 ]);
 const RECURRENCE = re(['back', 'again', 'returned', 'worse', 'recurr\\w*', 'worsening']);
@@ -286,6 +287,11 @@ export interface MentionOptions {
   firstPerson?: boolean;
   /** Named events can be dated by "after his …" / "since my …". */
   event?: boolean;
+  /**
+   * The mention itself starts with a negation ("not breathing", "won't wake up"): an earlier
+   * negation is a list of problems ("not moving and not breathing"), not a denial.
+   */
+  startsNegated?: boolean;
 }
 
 export function mentionStatus(ctx: ContextIndex, first: number, last: number, opts: MentionOptions = {}): MentionStatus {
@@ -298,8 +304,10 @@ export function mentionStatus(ctx: ContextIndex, first: number, last: number, op
   }
   if (preTrigger(ctx, ctx.animalPre, first, 4, 1)) return 'generic';
   if (preTrigger(ctx, ctx.hypoPre, first, 15, 1)) return 'hypothetical';
-  if (preTrigger(ctx, ctx.negPre, first, 6, 1)) return 'negated';
-  if (preTrigger(ctx, ctx.negListPre, first, 10, 2)) return 'negated';
+  if (!opts.startsNegated) {
+    if (preTrigger(ctx, ctx.negPre, first, 6, 1)) return 'negated';
+    if (preTrigger(ctx, ctx.negListPre, first, 10, 2)) return 'negated';
+  }
   if (postTrigger(ctx, ctx.negPost, last, 4, 1)) return 'negated';
   if (preTrigger(ctx, ctx.histPreWide, first, 10, 1)) return 'historical';
   if (opts.event && preTrigger(ctx, ctx.histPreNear, first, 2, 1)) return 'historical';

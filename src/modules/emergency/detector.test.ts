@@ -62,6 +62,7 @@ test('negation: NegEx-style triggers, scopes and terminators', () => {
   assertEmergency("he isn't breathing", 'breathing');
   assertEmergency("she won't wake up", 'unconscious');
   assertEmergency("my 2 month old isn't feeding and is very sleepy", 'infant');
+  assertEmergency('he is not moving and not breathing', 'breathing');
   assertEmergency("I don't want to be alive anymore", 'self_harm');
   assertNotEmergency("I don't want to die, I'm just scared of the operation");
   // pseudo-negations

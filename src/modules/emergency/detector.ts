@@ -86,7 +86,11 @@ function findMentions(text: string): Mention[] {
     last,
     start: n.tokens[first]!.start,
     end: n.tokens[last]!.end,
-    status: mentionStatus(ctx, first, last, { firstPerson: concept.firstPerson === true, event: concept.event === true }),
+    status: mentionStatus(ctx, first, last, {
+      firstPerson: concept.firstPerson === true,
+      event: concept.event === true,
+      startsNegated: NEGATION_WORD.test(n.tokens[first]!.text),
+    }),
   }));
 }
 
@@ -105,6 +109,7 @@ interface Fired {
 }
 
 const MAX_PHRASE = 160;
+const NEGATION_WORD = /^(?:not|no|never|cannot|\p{L}+n't)$/u;
 
 export function detectEmergency(text: string): EmergencyCheck {
   const input = typeof text === 'string' ? text : '';
