@@ -17,7 +17,7 @@ test('posterior is a distribution', () => {
 test('chest pain + sweating in a 60-year-old man puts acute coronary syndrome on top', () => {
   const r = computePosterior(kb, { age: 60, sex: 'male' }, { chest_pain: 'present', sweating: 'present' });
   assert.equal(r[0]!.id, 'acute_coronary_syndrome');
-  assert.ok(r[0]!.probability > 0.3);
+  assert.ok(r[0]!.probability > 0.2);
 });
 
 test('age matters: the same chest pain is less likely cardiac at 20 than at 60', () => {

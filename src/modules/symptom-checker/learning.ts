@@ -3,7 +3,7 @@
  * reads feedback rows, calls `applyFeedbackBatch`, and stores the returned adjustments (JSON).
  *
  * Priors. The knowledge-base priors π (normalised) are the mean of a Dirichlet with strength S
- * (`prior_strength`, default 2000 pseudo-cases). Confirmed outcomes add counts n_c:
+ * (`prior_strength`, default 10000 pseudo-cases). Confirmed outcomes add counts n_c:
  *     π'_c = (S·π_c + n_c) / (S + N),   factor_c = π'_c / π_c, clamped to [1/F, F] (F = 2).
  * Likelihoods. Each listed P(e | c) = p is the mean of a Beta(K·p, K·(1−p)) with K =
  * `likelihood_strength` (default 30). A confirmed case of c where e was answered adds to the
@@ -35,7 +35,7 @@ export interface LearningParams {
 }
 
 export const DEFAULT_LEARNING_PARAMS: LearningParams = {
-  prior_strength: 2000,
+  prior_strength: 10000,
   likelihood_strength: 30,
   max_prior_factor: 2,
   max_logit_shift: 1,

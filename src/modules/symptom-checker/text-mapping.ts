@@ -77,6 +77,10 @@ export function normalise(text: string): string {
     .replace(/'s\b/g, '')
     .replace(/'/g, '')
     .replace(/\bnot able to\b/g, 'unable to')
+    .replace(/\b(feel|feels|feeling|felt) (very |a bit |really )?faint\b/g, 'lightheaded')
+    .replace(/\b(been |keep |am |started )?cutting (myself|my arms?|my wrists?)\b/g, 'self harm')
+    // "pain in my hip" → "hip pain", "swelling of the ankle" → "ankle swelling"
+    .replace(/\b(pain|ache|aching|swelling|itching|itch|bleeding|numbness|tingling|stiffness|weakness|tenderness) (?:in|of|on|around|behind|under) (?:my |the |his |her |their |both |one |a )?(left |right )?([a-z]+)/g, '$2$3 $1')
     .replace(/\b(being|been|was|were|is|am|are|getting|get) sick\b/g, 'vomiting')
     .replace(/\b(feel|feels|feeling|felt) (a bit |very |really )?sick\b/g, 'nauseous')
     .replace(/\bno longer\b/g, 'no')
@@ -144,6 +148,7 @@ function buildIndex(kb: KnowledgeBase): PhraseIndex {
   const vocab = new Set<string>();
   let maxLen = 1;
   const names: PhraseIndex['names'] = [];
+  const reversed: [string, string][] = [];
   for (const e of kb.evidence) {
     if (e.type === 'duration') continue; // parsed separately
     const texts = [e.name, ...e.synonyms];
@@ -157,9 +162,13 @@ function buildIndex(kb: KnowledgeBase): PhraseIndex {
       const ids = phrases.get(k) ?? [];
       if (!ids.includes(e.id)) ids.push(e.id);
       phrases.set(k, ids);
+      if (key.length === 2) reversed.push([`${key[1]} ${key[0]}`, e.id]);
     }
     names.push({ id: e.id, name: e.name, texts: texts.map((t) => normalise(t)), stems });
   }
+  // Two-word phrases also match in reverse order ("calf swollen" ~ "swollen calf"), unless the
+  // reversed words are a phrase of their own.
+  for (const [k, id] of reversed) if (!phrases.has(k)) phrases.set(k, [id]);
   return { phrases, maxLen, vocab, vocabList: [...vocab], byId: new Map(kb.evidence.map((e) => [e.id, e])), names };
 }
 
