@@ -78,7 +78,42 @@ export function checkVignettes(vs: Vignette[], kb: KnowledgeBase = getKnowledgeB
   return errs;
 }
 
-export function runVignette(v: Vignette, opts: EngineOptions = {}): VignetteResult {
+/**
+ * Perturbations of the simulated patient, for robustness figures: `drop` is the probability that
+ * an answer the vignette knows is replaced by "don't know"; `flip` the probability that a yes/no
+ * answer is reversed (a mistaken patient). Deterministic (seeded by vignette id).
+ */
+export interface Perturbation {
+  drop?: number;
+  flip?: number;
+  seed?: number;
+}
+
+function rng(seed: number): () => number {
+  let s = seed >>> 0 || 1;
+  return () => { s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0; return s / 4294967296; };
+}
+
+function hash(str: string): number {
+  let h = 2166136261;
+  for (let i = 0; i < str.length; i++) h = Math.imul(h ^ str.charCodeAt(i), 16777619);
+  return h >>> 0;
+}
+
+export function perturbAnswers(v: Vignette, p: Perturbation): Record<string, string> {
+  if (!p.drop && !p.flip) return v.answers;
+  const r = rng(hash(v.id) ^ (p.seed ?? 1));
+  const out: Record<string, string> = {};
+  for (const [k, val] of Object.entries(v.answers)) {
+    if (p.drop && r() < p.drop) continue;
+    if (p.flip && (val === 'present' || val === 'absent') && r() < p.flip) out[k] = val === 'present' ? 'absent' : 'present';
+    else out[k] = val;
+  }
+  return out;
+}
+
+export function runVignette(v: Vignette, opts: EngineOptions = {}, perturb: Perturbation = {}): VignetteResult {
+  const answers = perturbAnswers(v, perturb);
   let r: InterviewResult = startInterview(
     { age: v.age, sex: v.sex, symptoms: v.symptoms ?? [], text: v.text ?? '', pregnant: v.pregnant ?? null, ...(v.duration_days !== undefined ? { duration_days: v.duration_days } : {}) },
     opts,
@@ -86,7 +121,7 @@ export function runVignette(v: Vignette, opts: EngineOptions = {}): VignetteResu
   let guard = 0;
   while (r.question && guard++ < 30) {
     const q = r.question;
-    const value = v.answers[q.id] ?? 'unknown';
+    const value = answers[q.id] ?? 'unknown';
     r = answer(r.state, { question_id: q.id, value }, opts);
   }
   const ranking = rankState(r.state, opts).map((c) => c.id);
@@ -107,8 +142,8 @@ export function runVignette(v: Vignette, opts: EngineOptions = {}): VignetteResu
 const URGENCY: Record<TriageLevel, number> = { self_care: 0, consultation: 1, consultation_24: 2, emergency: 3, emergency_ambulance: 4 };
 const EMERGENT = new Set<TriageLevel>(['emergency', 'emergency_ambulance']);
 
-export function evaluate(vs: Vignette[] = loadVignettes(), opts: EngineOptions = {}): EvalReport {
-  const results = vs.map((v) => runVignette(v, opts));
+export function evaluate(vs: Vignette[] = loadVignettes(), opts: EngineOptions = {}, perturb: Perturbation = {}): EvalReport {
+  const results = vs.map((v) => runVignette(v, opts, perturb));
   const n = results.length;
   const within = (k: number) => results.filter((r) => r.rank !== null && r.rank <= k).length / n;
   const emergent = results.filter((r) => EMERGENT.has(r.expected_triage));

@@ -37,6 +37,15 @@ const t0 = performance.now();
 const report = evaluate(vignettes);
 print(`Symptom checker (engine only) — ${((performance.now() - t0) / 1000).toFixed(2)} s`, report);
 
+// Robustness: the same vignettes with a less complete / less reliable simulated patient.
+const sparse = evaluate(vignettes, {}, { drop: 0.5, seed: 7 });
+const noisy = evaluate(vignettes, {}, { flip: 0.1, seed: 7 });
+const textOnly = evaluate(vignettes, {}, { drop: 1 });
+console.log('\nRobustness (engine only)                     top-1   top-3  top-10  triage  emergent recall');
+for (const [name, r] of [['answers as written', report], ['half of the answers "don\'t know"', sparse], ['10% of yes/no answers flipped', noisy], ['presenting text only, no answers', textOnly]] as const) {
+  console.log(`  ${name.padEnd(42)} ${pct(r.top1).padStart(6)} ${pct(r.top3).padStart(7)} ${pct(r.top10).padStart(7)} ${pct(r.triage_accuracy).padStart(7)} ${pct(r.emergent_recall).padStart(8)}`);
+}
+
 const em = await loadEmergencyModule();
 if (em.detectEmergency) {
   print('Symptom checker with the emergency detector on the free text', evaluate(vignettes, { detectEmergency: em.detectEmergency }));
