@@ -1,0 +1,49 @@
+import { AppError } from '../../platform/errors.js';
+
+/** Writing to a room the caller has left: they know it exists, so this is a 403 with its own code. */
+export class RoomLeftError extends AppError {
+  constructor() {
+    super(403, 'Forbidden', 'You have left this chat room; you can no longer post in it.', undefined, 'room-left');
+  }
+}
+
+/** WebSocket close codes (4000–4999 are the application's range). */
+export const CLOSE = {
+  /** Missing, invalid or expired token (also mid-connection, when the access token expires). */
+  unauthenticated: 4401,
+  /** Authenticated but not allowed (e.g. /chat/ws/{user_id} for another user, video room not yours). */
+  forbidden: 4403,
+  /** Unknown video room. */
+  notFound: 4404,
+  /** Too many frames too fast. */
+  flood: 4429,
+  /** Outside the appointment's time window. */
+  outsideWindow: 4409,
+  /** The server is shutting down: reconnect (to another instance) and `resume`. */
+  goingAway: 1001,
+} as const;
+
+/** Maps an application error to the `code` of a socket `error` frame. */
+export function frameErrorCode(err: AppError): string {
+  if (err.code === 'room-left') return 'room_left';
+  switch (err.status) {
+    case 400:
+      return 'bad_request';
+    case 401:
+      return 'unauthenticated';
+    case 403:
+      return 'forbidden';
+    case 404:
+      return 'not_found';
+    case 409:
+      return 'conflict';
+    case 413:
+      return 'message_too_large';
+    case 422:
+      return 'invalid';
+    case 429:
+      return 'rate_limited';
+    default:
+      return 'unavailable';
+  }
+}

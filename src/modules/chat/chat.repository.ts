@@ -1,0 +1,275 @@
+import { sql, type Selectable } from 'kysely';
+import type { Executor } from '../../platform/database/index.js';
+import type { Role } from '../../platform/auth/tokens.js';
+import type { ChatMessagesTable, ChatRoomsTable, MessageKind, RoomKind, SenderRole } from './chat.tables.js';
+
+export type RoomRow = Selectable<ChatRoomsTable>;
+export type MessageRow = Selectable<ChatMessagesTable>;
+
+export interface ParticipantInfo {
+  user_id: string;
+  role: Role;
+  full_name: string;
+  left_at: Date | null;
+  last_read_seq: number;
+}
+
+export interface RoomListRow extends RoomRow {
+  last_read_seq: number;
+  unread_count: number;
+  activity_at: Date;
+}
+
+export interface UserRef {
+  id: string;
+  role: Role;
+  status: string;
+  full_name: string;
+}
+
+/** All SQL of the chat area. Methods take the executor so they run inside or outside a transaction. */
+export class ChatRepository {
+  async findUsers(db: Executor, ids: string[]): Promise<UserRef[]> {
+    if (ids.length === 0) return [];
+    return db.selectFrom('users').select(['id', 'role', 'status', 'full_name']).where('id', 'in', ids).execute();
+  }
+
+  async findRoom(db: Executor, roomId: string): Promise<RoomRow | undefined> {
+    return db.selectFrom('chat_rooms').selectAll().where('id', '=', roomId).executeTakeFirst();
+  }
+
+  async findDirect(db: Executor, directKey: string): Promise<RoomRow | undefined> {
+    return db.selectFrom('chat_rooms').selectAll().where('direct_key', '=', directKey).executeTakeFirst();
+  }
+
+  async insertRoom(db: Executor, values: { kind: RoomKind; title: string | null; direct_key: string | null; created_by: string }): Promise<RoomRow> {
+    return db.insertInto('chat_rooms').values({ ...values, last_message_at: null }).returningAll().executeTakeFirstOrThrow();
+  }
+
+  /** Adds participants, or brings back ones who had left. */
+  async upsertParticipants(db: Executor, roomId: string, userIds: string[]): Promise<void> {
+    if (userIds.length === 0) return;
+    await db
+      .insertInto('chat_participants')
+      .values(userIds.map((user_id) => ({ room_id: roomId, user_id, left_at: null })))
+      .onConflict((oc) => oc.columns(['room_id', 'user_id']).doUpdateSet({ left_at: null }))
+      .execute();
+  }
+
+  async participants(db: Executor, roomId: string): Promise<ParticipantInfo[]> {
+    return db
+      .selectFrom('chat_participants as p')
+      .innerJoin('users as u', 'u.id', 'p.user_id')
+      .select(['p.user_id', 'u.role', 'u.full_name', 'p.left_at', 'p.last_read_seq'])
+      .where('p.room_id', '=', roomId)
+      .orderBy('p.joined_at')
+      .execute();
+  }
+
+  async participantsOfRooms(db: Executor, roomIds: string[]): Promise<(ParticipantInfo & { room_id: string })[]> {
+    if (roomIds.length === 0) return [];
+    return db
+      .selectFrom('chat_participants as p')
+      .innerJoin('users as u', 'u.id', 'p.user_id')
+      .select(['p.room_id', 'p.user_id', 'u.role', 'u.full_name', 'p.left_at', 'p.last_read_seq'])
+      .where('p.room_id', 'in', roomIds)
+      .where('p.left_at', 'is', null)
+      .orderBy('p.joined_at')
+      .execute();
+  }
+
+  async membership(db: Executor, roomId: string, userId: string): Promise<{ left_at: Date | null; last_read_seq: number } | undefined> {
+    return db
+      .selectFrom('chat_participants')
+      .select(['left_at', 'last_read_seq'])
+      .where('room_id', '=', roomId)
+      .where('user_id', '=', userId)
+      .executeTakeFirst();
+  }
+
+  async activeParticipantIds(db: Executor, roomId: string): Promise<string[]> {
+    const rows = await db.selectFrom('chat_participants').select('user_id').where('room_id', '=', roomId).where('left_at', 'is', null).execute();
+    return rows.map((r) => r.user_id);
+  }
+
+  /** The rooms a user currently belongs to, with their last seq (socket baselines). */
+  async roomsOfUser(db: Executor, userId: string): Promise<{ id: string; last_seq: number }[]> {
+    return db
+      .selectFrom('chat_participants as p')
+      .innerJoin('chat_rooms as r', 'r.id', 'p.room_id')
+      .select(['r.id', 'r.last_seq'])
+      .where('p.user_id', '=', userId)
+      .where('p.left_at', 'is', null)
+      .execute();
+  }
+
+  /** Own rooms, most recently active first, keyset-paged on (activity_at, id). */
+  async listRooms(db: Executor, userId: string, limit: number, after: { v: string; id: string } | null): Promise<RoomListRow[]> {
+    const activity = sql<Date>`coalesce(r.last_message_at, r.created_at)`;
+    let query = db
+      .selectFrom('chat_participants as p')
+      .innerJoin('chat_rooms as r', 'r.id', 'p.room_id')
+      .selectAll('r')
+      .select([
+        'p.last_read_seq',
+        activity.as('activity_at'),
+        sql<number>`(select count(*) from chat_messages m where m.room_id = r.id and m.seq > p.last_read_seq and m.sender_id is distinct from ${userId})`.as('unread_count'),
+      ])
+      .where('p.user_id', '=', userId)
+      .where('p.left_at', 'is', null);
+    if (after) {
+      query = query.where(sql<boolean>`(coalesce(r.last_message_at, r.created_at), r.id) < (${new Date(after.v)}::timestamptz, ${after.id}::uuid)`);
+    }
+    return query.orderBy(activity, 'desc').orderBy('r.id', 'desc').limit(limit + 1).execute() as Promise<RoomListRow[]>;
+  }
+
+  async unread(db: Executor, roomId: string, userId: string): Promise<{ last_read_seq: number; unread_count: number } | undefined> {
+    return db
+      .selectFrom('chat_participants as p')
+      .select([
+        'p.last_read_seq',
+        sql<number>`(select count(*) from chat_messages m where m.room_id = p.room_id and m.seq > p.last_read_seq and m.sender_id is distinct from ${userId})`.as('unread_count'),
+      ])
+      .where('p.room_id', '=', roomId)
+      .where('p.user_id', '=', userId)
+      .executeTakeFirst();
+  }
+
+  async lastMessages(db: Executor, rooms: { id: string; last_seq: number }[]): Promise<MessageRow[]> {
+    const withMessages = rooms.filter((r) => r.last_seq > 0);
+    if (withMessages.length === 0) return [];
+    return db
+      .selectFrom('chat_messages')
+      .selectAll()
+      .where((eb) => eb.or(withMessages.map((r) => eb.and([eb('room_id', '=', r.id), eb('seq', '=', r.last_seq)]))))
+      .execute();
+  }
+
+  /** Newest `limit + 1` messages before `beforeSeq` (newest first; the caller reverses). */
+  async historyBefore(db: Executor, roomId: string, beforeSeq: number | null, limit: number): Promise<MessageRow[]> {
+    let query = db.selectFrom('chat_messages').selectAll().where('room_id', '=', roomId);
+    if (beforeSeq !== null) query = query.where('seq', '<', beforeSeq);
+    return query.orderBy('seq', 'desc').limit(limit + 1).execute();
+  }
+
+  /** Messages after `afterSeq`, oldest first (resume and gap fill). */
+  async messagesAfter(db: Executor, roomId: string, afterSeq: number, limit: number): Promise<MessageRow[]> {
+    return db.selectFrom('chat_messages').selectAll().where('room_id', '=', roomId).where('seq', '>', afterSeq).orderBy('seq', 'asc').limit(limit).execute();
+  }
+
+  async findByClientMsgId(db: Executor, roomId: string, senderId: string, clientMsgId: string): Promise<MessageRow | undefined> {
+    return db
+      .selectFrom('chat_messages')
+      .selectAll()
+      .where('room_id', '=', roomId)
+      .where('sender_id', '=', senderId)
+      .where('client_msg_id', '=', clientMsgId)
+      .executeTakeFirst();
+  }
+
+  /** Locks the room row until the transaction ends, so seq allocation and the idempotency check are serial per room. */
+  async lockRoom(db: Executor, roomId: string): Promise<RoomRow | undefined> {
+    return db.selectFrom('chat_rooms').selectAll().where('id', '=', roomId).forUpdate().executeTakeFirst();
+  }
+
+  async allocateSeq(db: Executor, roomId: string, at: Date): Promise<number> {
+    const row = await db
+      .updateTable('chat_rooms')
+      .set({ last_seq: sql`last_seq + 1`, last_message_at: at })
+      .where('id', '=', roomId)
+      .returning('last_seq')
+      .executeTakeFirstOrThrow();
+    return row.last_seq;
+  }
+
+  async insertMessage(
+    db: Executor,
+    values: { room_id: string; seq: number; sender_id: string | null; sender_role: SenderRole; kind: MessageKind; content: string; file_id: string | null; client_msg_id: string | null; created_at: Date },
+  ): Promise<MessageRow> {
+    return db.insertInto('chat_messages').values(values).returningAll().executeTakeFirstOrThrow();
+  }
+
+  /** Moves the read pointer forward only, capped at the room's last seq. Returns the new value. */
+  async markRead(db: Executor, roomId: string, userId: string, upToSeq: number): Promise<number | undefined> {
+    const row = await db
+      .updateTable('chat_participants as p')
+      .from('chat_rooms as r')
+      .set({ last_read_seq: sql`greatest(p.last_read_seq, least(${upToSeq}::bigint, r.last_seq))` })
+      .whereRef('r.id', '=', 'p.room_id')
+      .where('p.room_id', '=', roomId)
+      .where('p.user_id', '=', userId)
+      .where('p.left_at', 'is', null)
+      .returning('p.last_read_seq')
+      .executeTakeFirst();
+    return row?.last_read_seq;
+  }
+
+  async leave(db: Executor, roomId: string, userId: string): Promise<boolean> {
+    const res = await db
+      .updateTable('chat_participants')
+      .set({ left_at: new Date() })
+      .where('room_id', '=', roomId)
+      .where('user_id', '=', userId)
+      .where('left_at', 'is', null)
+      .executeTakeFirst();
+    return Number(res.numUpdatedRows) > 0;
+  }
+
+  /** Everyone who shares a current room with the user (whose presence they may see). */
+  async peersOf(db: Executor, userId: string): Promise<string[]> {
+    const rows = await db
+      .selectFrom('chat_participants as a')
+      .innerJoin('chat_participants as b', 'b.room_id', 'a.room_id')
+      .select('b.user_id')
+      .distinct()
+      .where('a.user_id', '=', userId)
+      .where('a.left_at', 'is', null)
+      .where('b.left_at', 'is', null)
+      .where('b.user_id', '<>', userId)
+      .limit(1000)
+      .execute();
+    return rows.map((r) => r.user_id);
+  }
+
+  /** Care link: the doctor and the patient are both current participants of one room. */
+  async shareRoom(db: Executor, userA: string, userB: string): Promise<boolean> {
+    const row = await db
+      .selectFrom('chat_participants as a')
+      .innerJoin('chat_participants as b', 'b.room_id', 'a.room_id')
+      .select('a.room_id')
+      .where('a.user_id', '=', userA)
+      .where('b.user_id', '=', userB)
+      .where('a.left_at', 'is', null)
+      .where('b.left_at', 'is', null)
+      .limit(1)
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+
+  /** Was `fileId` shared in a room where `userId` is a current participant? */
+  async fileSharedWith(db: Executor, fileId: string, userId: string): Promise<boolean> {
+    const row = await db
+      .selectFrom('chat_messages as m')
+      .innerJoin('chat_participants as p', 'p.room_id', 'm.room_id')
+      .select('m.id')
+      .where('m.file_id', '=', fileId)
+      .where('p.user_id', '=', userId)
+      .where('p.left_at', 'is', null)
+      .limit(1)
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+
+  async stats(db: Executor, since: Date) {
+    const rooms = await db.selectFrom('chat_rooms').select(['kind', sql<number>`count(*)`.as('n')]).groupBy('kind').execute();
+    const messages = await db
+      .selectFrom('chat_messages')
+      .select([sql<number>`count(*)`.as('total'), sql<number>`count(*) filter (where created_at >= ${since})`.as('recent')])
+      .executeTakeFirstOrThrow();
+    return { rooms, messages };
+  }
+
+  async insertBroadcast(db: Executor, values: { sender_id: string; role: string | null; content: string }) {
+    return db.insertInto('chat_broadcasts').values(values).returningAll().executeTakeFirstOrThrow();
+  }
+}

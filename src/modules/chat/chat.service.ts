@@ -1,0 +1,454 @@
+import type { Actor, CareRelationships } from '../../platform/access.js';
+import type { Role } from '../../platform/auth/tokens.js';
+import { isUniqueViolation, type Db, type Executor } from '../../platform/database/index.js';
+import { ForbiddenError, NotFoundError, PayloadTooLargeError, ValidationError } from '../../platform/errors.js';
+import type { EventBus } from '../../platform/events.js';
+import { iso } from '../../platform/http/schemas.js';
+import { decodeCursor, encodeCursor } from '../../platform/http/pagination.js';
+import type { ChatRepository, MessageRow, RoomRow } from './chat.repository.js';
+import type { MessageKind, RoomKind, SenderRole } from './chat.tables.js';
+import { RoomLeftError } from './chat.errors.js';
+import type { Frame, Hub } from './hub.js';
+
+/** Largest message body, in UTF-8 bytes (contract: oversized messages get a clear error). */
+export const MAX_MESSAGE_BYTES = 8 * 1024;
+const STAFF: readonly Role[] = ['doctor', 'nurse', 'admin'];
+
+export interface EmergencyResult {
+  is_emergency: boolean;
+  level: string;
+  matched: unknown[];
+  advice?: string;
+}
+export type EmergencyDetector = (text: string) => EmergencyResult | Promise<EmergencyResult>;
+
+/** Read access to an uploaded file, asked of the files area (null while that area is absent). */
+export interface FileAccess {
+  /** File metadata when `actor` may read it, otherwise null (unknown and foreign look the same). */
+  readable(actor: Actor, fileId: string): Promise<{ id: string; filename: string; content_type: string; size: number } | null>;
+}
+
+export interface MessageDto {
+  id: string;
+  room_id: string;
+  seq: number;
+  sender_id: string | null;
+  sender_role: SenderRole;
+  kind: MessageKind;
+  content: string;
+  file_id: string | null;
+  client_msg_id: string | null;
+  created_at: string;
+}
+
+export function messageDto(row: MessageRow): MessageDto {
+  return {
+    id: row.id,
+    room_id: row.room_id,
+    seq: row.seq,
+    sender_id: row.sender_id,
+    sender_role: row.sender_role,
+    kind: row.kind,
+    content: row.content,
+    file_id: row.file_id,
+    client_msg_id: row.client_msg_id,
+    created_at: iso(row.created_at),
+  };
+}
+
+/** The socket shape of a stored message (contract §4 `chat_message`). */
+export function messageFrame(row: MessageRow): Frame {
+  return {
+    type: 'chat_message',
+    room_id: row.room_id,
+    message_id: row.id,
+    seq: row.seq,
+    sender_id: row.sender_id,
+    sender_role: row.sender_role,
+    kind: row.kind,
+    content: row.content,
+    file_id: row.file_id,
+    client_msg_id: row.client_msg_id,
+    created_at: iso(row.created_at),
+  };
+}
+
+export interface SendInput {
+  roomId: string;
+  content: string;
+  clientMsgId?: string | null;
+  fileId?: string | null;
+}
+
+/**
+ * Chat rules. Who may open a direct room with whom (documented in docs/REALTIME.md):
+ *  - a patient with a doctor only when a care relationship exists (an appointment, past or
+ *    future, assignment, or an existing shared room); with nurses and admins (the clinic's
+ *    front desk) always; never with another patient;
+ *  - a doctor with a patient only under the same care relationship (opening a room creates a
+ *    care link, so it must not be a way to reach a stranger's record); with staff always;
+ *  - nurses and admins with anyone, and they may set up a room between a doctor and a patient
+ *    (a referral / assignment act).
+ * Care-team rooms are created by staff; a patient in one must be someone the creator may access.
+ */
+export class ChatService {
+  constructor(
+    private readonly db: Db,
+    private readonly repo: ChatRepository,
+    private readonly care: CareRelationships,
+    private readonly events: EventBus,
+    private readonly hub: Hub,
+    private readonly deps: { files: () => FileAccess | null; detector: () => Promise<EmergencyDetector | null> },
+  ) {}
+
+  // ---- rooms ----
+
+  async createRoom(actor: Actor, input: { kind: RoomKind; participant_ids: string[]; title?: string }): Promise<{ room: Awaited<ReturnType<ChatService['roomView']>>; created: boolean }> {
+    const requested = [...new Set(input.participant_ids)];
+    const staffForOthers = (actor.role === 'nurse' || actor.role === 'admin') && input.kind === 'direct' && requested.length === 2 && !requested.includes(actor.id);
+    const ids = staffForOthers ? requested : [...new Set([actor.id, ...requested])];
+
+    if (input.kind === 'assistant') {
+      if (ids.length !== 1) throw new ValidationError('An assistant room holds only you and the assistant.', [{ path: '/participant_ids', message: 'must be empty or only your own id' }]);
+      const room = await this.db.transaction().execute(async (trx) => {
+        const row = await this.repo.insertRoom(trx, { kind: 'assistant', title: input.title ?? 'Assistant', direct_key: null, created_by: actor.id });
+        await this.repo.upsertParticipants(trx, row.id, ids);
+        return row;
+      });
+      await this.hub.roomAdded(actor.id, room.id, 0);
+      return { room: await this.roomView(actor, room), created: true };
+    }
+
+    const users = await this.repo.findUsers(this.db, ids);
+    const byId = new Map(users.map((u) => [u.id, u]));
+    const errors = ids
+      .map((id, i) => ({ id, i }))
+      .filter(({ id }) => byId.get(id)?.status !== 'active')
+      .map(({ i }) => ({ path: `/participant_ids/${i}`, message: 'is not an active user you can add' }));
+    if (errors.length) throw new ValidationError('Some participants cannot be added to a chat room.', errors);
+
+    if (input.kind === 'direct') {
+      if (ids.length !== 2) throw new ValidationError('A direct room connects exactly two people.', [{ path: '/participant_ids', message: 'must name exactly one other person (or, for staff, two people)' }]);
+      const [a, b] = ids.map((id) => byId.get(id)!);
+      await this.checkDirectPair(actor, a!, b!);
+      const directKey = [...ids].sort().join(':');
+      const existing = await this.repo.findDirect(this.db, directKey);
+      if (existing) {
+        await this.repo.upsertParticipants(this.db, existing.id, ids);
+        for (const id of ids) await this.hub.roomAdded(id, existing.id, existing.last_seq);
+        return { room: await this.roomView(actor, existing), created: false };
+      }
+      let room: RoomRow;
+      try {
+        room = await this.db.transaction().execute(async (trx) => {
+          const row = await this.repo.insertRoom(trx, { kind: 'direct', title: input.title ?? null, direct_key: directKey, created_by: actor.id });
+          await this.repo.upsertParticipants(trx, row.id, ids);
+          return row;
+        });
+      } catch (err) {
+        if (!isUniqueViolation(err, 'chat_rooms_direct_key')) throw err;
+        const raced = await this.repo.findDirect(this.db, directKey);
+        if (!raced) throw err;
+        return { room: await this.roomView(actor, raced), created: false };
+      }
+      for (const id of ids) await this.hub.roomAdded(id, room.id, 0);
+      return { room: await this.roomView(actor, room), created: true };
+    }
+
+    // care_team
+    if (!STAFF.includes(actor.role)) throw new ForbiddenError('Care-team rooms are created by clinic staff.');
+    if (ids.length < 2) throw new ValidationError('A care-team room needs at least one other participant.', [{ path: '/participant_ids', message: 'must name at least one other person' }]);
+    const patients = users.filter((u) => u.role === 'patient');
+    if (patients.length > 1) throw new ValidationError('A care-team room is about at most one patient.', [{ path: '/participant_ids', message: 'holds more than one patient' }]);
+    for (const patient of patients) {
+      if (!(await this.care.canAccessPatient(this.db, actor, patient.id))) {
+        throw new ValidationError('Some participants cannot be added to a chat room.', [{ path: `/participant_ids/${ids.indexOf(patient.id)}`, message: 'is not an active user you can add' }]);
+      }
+    }
+    const room = await this.db.transaction().execute(async (trx) => {
+      const row = await this.repo.insertRoom(trx, { kind: 'care_team', title: input.title ?? null, direct_key: null, created_by: actor.id });
+      await this.repo.upsertParticipants(trx, row.id, ids);
+      return row;
+    });
+    for (const id of ids) await this.hub.roomAdded(id, room.id, 0);
+    return { room: await this.roomView(actor, room), created: true };
+  }
+
+  private async checkDirectPair(actor: Actor, a: { id: string; role: Role }, b: { id: string; role: Role }): Promise<void> {
+    if (a.role === 'patient' && b.role === 'patient') {
+      throw new ValidationError('Direct rooms connect a patient with clinic staff, or two staff members.', [{ path: '/participant_ids', message: 'two patients cannot share a direct room' }]);
+    }
+    if (actor.role === 'nurse' || actor.role === 'admin') return;
+    const patient = a.role === 'patient' ? a : b.role === 'patient' ? b : null;
+    const doctor = a.role === 'doctor' ? a : b.role === 'doctor' ? b : null;
+    if (!patient || !doctor) return; // staff with staff, or patient with nurse/admin
+    if (await this.care.exists(this.db, doctor.id, patient.id)) return;
+    throw new ForbiddenError(
+      actor.role === 'patient'
+        ? 'You can message doctors you have or had an appointment with; book one first, or write to the clinic staff.'
+        : 'You can open a chat only with your own patients (an appointment, assignment or referral links you).',
+    );
+  }
+
+  async roomView(actor: Actor, room: RoomRow, membership?: { last_read_seq: number; unread_count: number }) {
+    const participants = await this.repo.participantsOfRooms(this.db, [room.id]);
+    const last = room.last_seq > 0 ? (await this.repo.lastMessages(this.db, [room]))[0] : undefined;
+    return {
+      id: room.id,
+      kind: room.kind,
+      title: room.title,
+      created_at: iso(room.created_at),
+      last_seq: room.last_seq,
+      participants: participants.map((p) => ({ user_id: p.user_id, role: p.role, full_name: p.full_name })),
+      last_message: last ? messageDto(last) : null,
+      last_read_seq: membership?.last_read_seq ?? participants.find((p) => p.user_id === actor.id)?.last_read_seq ?? 0,
+      unread_count: membership?.unread_count ?? 0,
+    };
+  }
+
+  async getRoom(actor: Actor, roomId: string) {
+    const room = await this.requireMember(actor, roomId);
+    return this.roomView(actor, room, await this.repo.unread(this.db, roomId, actor.id));
+  }
+
+  /** Own rooms (or, for an admin, another user's: without message content), most recent first. */
+  async listRooms(actor: Actor, userId: string, query: { limit?: number; cursor?: string }) {
+    if (userId !== actor.id && actor.role !== 'admin') throw new NotFoundError('User');
+    const limit = query.limit ?? 20;
+    const after = decodeCursor(query.cursor);
+    const rows = await this.repo.listRooms(this.db, userId, limit, after ? { v: String(after.v), id: after.id } : null);
+    const page = rows.slice(0, limit);
+    const participants = await this.repo.participantsOfRooms(this.db, page.map((r) => r.id));
+    const lastMessages = userId === actor.id ? await this.repo.lastMessages(this.db, page) : [];
+    const lastByRoom = new Map(lastMessages.map((m) => [m.room_id, m]));
+    const items = page.map((room) => {
+      const last = lastByRoom.get(room.id);
+      return {
+        id: room.id,
+        kind: room.kind,
+        title: room.title,
+        created_at: iso(room.created_at),
+        last_seq: room.last_seq,
+        participants: participants.filter((p) => p.room_id === room.id).map((p) => ({ user_id: p.user_id, role: p.role, full_name: p.full_name })),
+        last_message: last ? messageDto(last) : null,
+        last_read_seq: room.last_read_seq,
+        unread_count: room.unread_count,
+      };
+    });
+    const lastRow = page[page.length - 1];
+    return { items, next_cursor: rows.length > limit && lastRow ? encodeCursor({ v: iso(lastRow.activity_at), id: lastRow.id }) : null };
+  }
+
+  private async requireMember(actor: Actor, roomId: string, db: Executor = this.db): Promise<RoomRow> {
+    const membership = await this.repo.membership(db, roomId, actor.id);
+    if (!membership || membership.left_at) throw new NotFoundError('Chat room');
+    const room = await this.repo.findRoom(db, roomId);
+    if (!room) throw new NotFoundError('Chat room');
+    return room;
+  }
+
+  /** Rooms a socket of this user starts in, with their current seq as the delivery baseline. */
+  roomsForSocket(userId: string) {
+    return this.repo.roomsOfUser(this.db, userId);
+  }
+
+  peersOf(userId: string): Promise<string[]> {
+    return this.repo.peersOf(this.db, userId);
+  }
+
+  async roomIdsOf(userId: string): Promise<string[]> {
+    return (await this.repo.roomsOfUser(this.db, userId)).map((r) => r.id);
+  }
+
+  async joinCheck(actor: Actor, roomId: string): Promise<RoomRow> {
+    return this.requireMember(actor, roomId);
+  }
+
+  async history(actor: Actor, roomId: string, query: { limit?: number; before_seq?: number; cursor?: string }) {
+    await this.requireMember(actor, roomId);
+    const limit = query.limit ?? 50;
+    let before = query.before_seq ?? null;
+    if (before === null && query.cursor) {
+      const c = decodeCursor(query.cursor);
+      before = Number(c?.v);
+    }
+    const rows = await this.repo.historyBefore(this.db, roomId, before, limit);
+    const page = rows.slice(0, limit).reverse();
+    const first = page[0];
+    const more = rows.length > limit && first;
+    return {
+      items: page.map(messageDto),
+      next_cursor: more ? encodeCursor({ v: first.seq, id: first.id }) : null,
+      next_before_seq: more ? first.seq : null,
+    };
+  }
+
+  async messagesAfter(roomId: string, afterSeq: number, limit: number) {
+    return this.repo.messagesAfter(this.db, roomId, afterSeq, limit);
+  }
+
+  // ---- messages ----
+
+  /**
+   * Persists a message and only then reports success (the socket's `ack`). Seq allocation,
+   * the idempotency check on `client_msg_id` and the insert happen under the room's row lock
+   * in one transaction, so seqs are gap-free and a resend stores nothing new.
+   */
+  async send(actor: Actor, input: SendInput): Promise<{ message: MessageRow; duplicate: boolean }> {
+    const content = input.content;
+    if (Buffer.byteLength(content, 'utf8') > MAX_MESSAGE_BYTES) {
+      throw new PayloadTooLargeError(`A chat message is at most ${MAX_MESSAGE_BYTES} bytes (UTF-8).`);
+    }
+    if (!input.fileId && content.trim() === '') throw new ValidationError('The message is empty.', [{ path: '/content', message: 'must not be blank' }]);
+    let fileId: string | null = null;
+    if (input.fileId) {
+      // Membership first: a non-participant must not learn anything about the file either.
+      await this.requireWritable(actor, input.roomId);
+      const files = this.deps.files();
+      if (!files) throw new NotFoundError('File', 'File sharing is not available on this server.');
+      const file = await files.readable(actor, input.fileId);
+      if (!file) throw new NotFoundError('File');
+      fileId = file.id;
+    }
+    const result = await this.db.transaction().execute(async (trx) => {
+      const membership = await this.repo.membership(trx, input.roomId, actor.id);
+      if (!membership) throw new NotFoundError('Chat room');
+      if (membership.left_at) throw new RoomLeftError();
+      const room = await this.repo.lockRoom(trx, input.roomId);
+      if (!room) throw new NotFoundError('Chat room');
+      if (input.clientMsgId) {
+        const existing = await this.repo.findByClientMsgId(trx, input.roomId, actor.id, input.clientMsgId);
+        if (existing) return { message: existing, duplicate: true };
+      }
+      const now = new Date();
+      const seq = await this.repo.allocateSeq(trx, input.roomId, now);
+      const message = await this.repo.insertMessage(trx, {
+        room_id: input.roomId,
+        seq,
+        sender_id: actor.id,
+        sender_role: actor.role,
+        kind: fileId ? 'file' : 'text',
+        content,
+        file_id: fileId,
+        client_msg_id: input.clientMsgId ?? null,
+        created_at: now,
+      });
+      await this.repo.markRead(trx, input.roomId, actor.id, seq);
+      return { message, duplicate: false };
+    });
+    if (!result.duplicate) {
+      await this.hub.publishChat(input.roomId, result.message.seq, messageFrame(result.message));
+      if (actor.role === 'patient' && content.trim()) await this.checkEmergency(actor, result.message);
+    }
+    return result;
+  }
+
+  private async requireWritable(actor: Actor, roomId: string): Promise<void> {
+    const membership = await this.repo.membership(this.db, roomId, actor.id);
+    if (!membership) throw new NotFoundError('Chat room');
+    if (membership.left_at) throw new RoomLeftError();
+  }
+
+  /** Messages by the AI assistant or the system (other areas call this; no client_msg_id). */
+  async postAs(senderRole: 'assistant' | 'system', roomId: string, content: string): Promise<MessageRow> {
+    if (Buffer.byteLength(content, 'utf8') > MAX_MESSAGE_BYTES) throw new PayloadTooLargeError(`A chat message is at most ${MAX_MESSAGE_BYTES} bytes (UTF-8).`);
+    const message = await this.db.transaction().execute(async (trx) => {
+      const room = await this.repo.lockRoom(trx, roomId);
+      if (!room) throw new NotFoundError('Chat room');
+      const now = new Date();
+      const seq = await this.repo.allocateSeq(trx, roomId, now);
+      return this.repo.insertMessage(trx, { room_id: roomId, seq, sender_id: null, sender_role: senderRole, kind: senderRole === 'system' ? 'system' : 'text', content, file_id: null, client_msg_id: null, created_at: now });
+    });
+    await this.hub.publishChat(roomId, message.seq, messageFrame(message));
+    return message;
+  }
+
+  private async checkEmergency(actor: Actor, message: MessageRow): Promise<void> {
+    const detect = await this.deps.detector();
+    if (!detect) return;
+    let result: EmergencyResult;
+    try {
+      result = await detect(message.content);
+    } catch {
+      return;
+    }
+    if (!result?.is_emergency) return;
+    const payload = { patientId: actor.id, roomId: message.room_id, messageId: message.id, level: result.level, matched: result.matched };
+    await this.events.publish('emergency.detected', payload);
+    const clinicians = (await this.repo.participantsOfRooms(this.db, [message.room_id])).filter((p) => p.role === 'doctor' || p.role === 'nurse');
+    const frame: Frame = {
+      type: 'notification',
+      kind: 'emergency',
+      room_id: message.room_id,
+      message_id: message.id,
+      patient_id: actor.id,
+      level: result.level,
+      matched: result.matched,
+      advice: result.advice ?? null,
+      created_at: iso(message.created_at),
+    };
+    for (const c of clinicians) await this.hub.publishUser(c.user_id, frame);
+  }
+
+  async markRead(actor: Actor, roomId: string, upToSeq: number) {
+    await this.requireMember(actor, roomId);
+    const seq = await this.repo.markRead(this.db, roomId, actor.id, upToSeq);
+    if (seq === undefined) throw new NotFoundError('Chat room');
+    await this.hub.publishRoom(roomId, { type: 'read_receipt', room_id: roomId, user_id: actor.id, up_to_seq: seq, read_at: iso(new Date()) }, actor.id);
+    const unread = await this.repo.unread(this.db, roomId, actor.id);
+    return { room_id: roomId, last_read_seq: seq, unread_count: Number(unread?.unread_count ?? 0) };
+  }
+
+  async leave(actor: Actor, roomId: string): Promise<void> {
+    await this.requireMember(actor, roomId);
+    await this.repo.leave(this.db, roomId, actor.id);
+    await this.hub.roomRemoved(actor.id, roomId);
+    await this.hub.publishRoom(roomId, { type: 'participant_left', room_id: roomId, user_id: actor.id }, actor.id);
+  }
+
+  /** Typing indicators are relayed, never stored. */
+  async typing(actor: Actor, roomId: string, isTyping: boolean, ttlMs: number): Promise<void> {
+    await this.hub.publishRoom(roomId, { type: 'typing', room_id: roomId, user_id: actor.id, is_typing: isTyping, expires_in_ms: isTyping ? ttlMs : 0 }, actor.id);
+  }
+
+  // ---- files ----
+
+  /** The files area's extension point: participants of a room where the file was shared may read it. */
+  fileSharedWith(fileId: string, userId: string): Promise<boolean> {
+    return this.repo.fileSharedWith(this.db, fileId, userId);
+  }
+
+  // ---- admin ----
+
+  async stats() {
+    const { rooms, messages } = await this.repo.stats(this.db, new Date(Date.now() - 24 * 3600 * 1000));
+    const byKind = { direct: 0, care_team: 0, assistant: 0 } as Record<RoomKind, number>;
+    for (const r of rooms) byKind[r.kind] = Number(r.n);
+    const online = await this.hub.presenceStore.online();
+    return {
+      rooms: { total: byKind.direct + byKind.care_team + byKind.assistant, ...byKind },
+      messages: { total: Number(messages.total), last_24h: Number(messages.recent) },
+      online_users: online.length,
+      connections_this_instance: this.hub.connectionCount,
+    };
+  }
+
+  async activeUsers() {
+    const online = await this.hub.presenceStore.online();
+    const users = await this.repo.findUsers(this.db, online.map((u) => u.userId));
+    const byId = new Map(users.map((u) => [u.id, u]));
+    return {
+      items: online
+        .filter((u) => byId.has(u.userId))
+        .map((u) => ({ user_id: u.userId, status: u.status, role: byId.get(u.userId)!.role, full_name: byId.get(u.userId)!.full_name })),
+    };
+  }
+
+  async broadcast(actor: Actor, input: { content: string; role?: Role }) {
+    if (Buffer.byteLength(input.content, 'utf8') > MAX_MESSAGE_BYTES) throw new PayloadTooLargeError(`A broadcast is at most ${MAX_MESSAGE_BYTES} bytes (UTF-8).`);
+    const row = await this.repo.insertBroadcast(this.db, { sender_id: actor.id, role: input.role ?? null, content: input.content });
+    const created_at = iso(row.created_at);
+    await this.hub.broadcast({ type: 'notification', kind: 'broadcast', id: row.id, sender_id: actor.id, sender_role: 'system', role: row.role, content: row.content, created_at }, input.role ?? null);
+    return { id: row.id, role: (row.role as Role | null) ?? null, content: row.content, created_at };
+  }
+}
