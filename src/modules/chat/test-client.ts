@@ -6,6 +6,8 @@ export type AnyFrame = { type: string } & Record<string, any>;
 export class SocketClient {
   readonly frames: AnyFrame[] = [];
   closeCode: number | null = null;
+  /** The `ready` frame after `connect`. */
+  ready: AnyFrame | null = null;
   closeReason = '';
   private waiters: { pred: (f: AnyFrame) => boolean; resolve: (f: AnyFrame) => void; from: number }[] = [];
   private closeWaiters: ((code: number) => void)[] = [];
@@ -48,7 +50,7 @@ export class SocketClient {
   /** Opens, authenticates by query token and waits for `ready`. */
   static async connect(base: string, token: string, path = '/api/v1/ws'): Promise<SocketClient> {
     const client = await SocketClient.open(`${base}${path}?token=${encodeURIComponent(token)}`);
-    await client.next((f) => f.type === 'ready');
+    client.ready = await client.next((f) => f.type === 'ready');
     return client;
   }
 
