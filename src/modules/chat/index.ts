@@ -7,6 +7,8 @@ import { MessageSchema, RoomSchema } from './chat.schemas.js';
 import { Hub } from './hub.js';
 import { MemoryPresence, RedisPresence, type PresenceStore } from './presence.js';
 import { registerWebSockets } from './ws-scope.js';
+import { filesFor } from '../files/index.js';
+import { detectEmergency } from '../emergency/index.js';
 import './chat.tables.js';
 
 export { ChatService } from './chat.service.js';
@@ -18,16 +20,7 @@ export function chatServiceOf(ctx: AppContext): ChatService | undefined {
   return services.get(ctx);
 }
 
-/** The emergency detector of src/modules/emergency, when that area is present. */
-async function loadDetector(): Promise<EmergencyDetector | null> {
-  const specifier = '../emergency/detector.js';
-  try {
-    const mod = (await import(specifier)) as { detectEmergency?: EmergencyDetector };
-    return typeof mod.detectEmergency === 'function' ? mod.detectEmergency : null;
-  } catch {
-    return null;
-  }
-}
+const detector: EmergencyDetector = detectEmergency;
 
 export const chatModule: AppModule = {
   name: 'chat',
@@ -37,16 +30,24 @@ export const chatModule: AppModule = {
     const repo = new ChatRepository();
     let service: ChatService | null = null;
     const hub = new Hub(ctx.pubsub, presence, ctx.log, (userId) => service!.roomIdsOf(userId));
-    let detector: Promise<EmergencyDetector | null> | null = null;
-    let files: FileAccess | null = null;
+    // Files shared in chat: the sender must be able to read the file; afterwards every current
+    // participant of a room where it was shared may read it too (a rule of the files area).
+    const filesService = filesFor(ctx);
+    filesService.access.register((db, actor, fileId) => repo.fileSharedWith(db, fileId, actor.id), 'chat');
+    const files: FileAccess = {
+      async readable(actor, fileId) {
+        if (!(await filesService.canRead(ctx.db, actor, fileId))) return null;
+        const [row] = await filesService.rowsByIds(ctx.db, [fileId]);
+        return row ? { id: row.id, filename: row.filename, content_type: row.content_type, size: Number(row.size) } : null;
+      },
+    };
     service = new ChatService(ctx.db, repo, ctx.care, ctx.events, hub, {
       files: () => files,
-      detector: () => (detector ??= loadDetector()),
+      detector: async () => detector,
     });
     services.set(ctx, service);
     // Care relationship (contract §3): a doctor and a patient who share a chat room.
     ctx.care.register('chat_room', (db, doctorId, patientId) => repo.shareRoom(db, doctorId, patientId));
-    void files;
 
     app.addSchema(MessageSchema);
     app.addSchema(RoomSchema);
