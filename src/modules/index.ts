@@ -2,6 +2,7 @@ import type { AppModule } from '../platform/context.js';
 import { auditModule } from './audit/index.js';
 import { filesModule } from './files/index.js';
 import { chatModule } from './chat/index.js';
+import { videoModule } from './video/index.js';
 import { schedulingModule } from './scheduling/index.js';
 import { medicalModule } from './medical/index.js';
 import { reportsModule } from './reports/index.js';
@@ -11,4 +12,4 @@ import { reportsModule } from './reports/index.js';
  * an AppModule from its index.ts. Identity is registered first by app.ts, since the
  * authentication of every other route depends on it.
  */
-export const modules: AppModule[] = [auditModule, filesModule, chatModule, schedulingModule, medicalModule, reportsModule];
+export const modules: AppModule[] = [auditModule, filesModule, chatModule, videoModule, schedulingModule, medicalModule, reportsModule];

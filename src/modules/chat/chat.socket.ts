@@ -25,7 +25,12 @@ export interface SocketSettings {
 const validators = Object.fromEntries(Object.entries(ClientFrames).map(([type, schema]) => [type, Compile(schema)])) as Record<string, ReturnType<typeof Compile>>;
 
 /** Parses and validates one client frame; returns the frame or an error frame body. */
-export function parseFrame(data: RawData, isBinary: boolean, maxBytes: number): { frame: ClientFrame } | { error: { code: string; detail: string } } {
+export function parseFrame<F = ClientFrame>(
+  data: RawData,
+  isBinary: boolean,
+  maxBytes: number,
+  known: Record<string, ReturnType<typeof Compile>> = validators,
+): { frame: F } | { error: { code: string; detail: string } } {
   if (isBinary) return { error: { code: 'binary_not_supported', detail: 'Frames are JSON text; binary frames are not accepted.' } };
   const size = Array.isArray(data) ? data.reduce((n, b) => n + b.length, 0) : (data as Buffer | ArrayBuffer).byteLength;
   if (size > maxBytes) return { error: { code: 'frame_too_large', detail: `A frame is at most ${maxBytes} bytes.` } };
@@ -39,13 +44,13 @@ export function parseFrame(data: RawData, isBinary: boolean, maxBytes: number): 
     return { error: { code: 'invalid_frame', detail: 'A frame is a JSON object with a string "type".' } };
   }
   const type = (parsed as { type: string }).type;
-  const validator = validators[type];
-  if (!validator) return { error: { code: 'unknown_type', detail: `Unknown frame type "${type.slice(0, 40)}"; expected one of ${Object.keys(validators).join(', ')}.` } };
+  const validator = known[type];
+  if (!validator) return { error: { code: 'unknown_type', detail: `Unknown frame type "${type.slice(0, 40)}"; expected one of ${Object.keys(known).join(', ')}.` } };
   if (!validator.Check(parsed)) {
     const first = [...validator.Errors(parsed)][0];
     return { error: { code: 'invalid_frame', detail: `Invalid "${type}" frame: ${first ? `${first.instancePath || '/'} ${first.message}` : 'does not match its schema'}.` } };
   }
-  return { frame: parsed as ClientFrame };
+  return { frame: parsed as F };
 }
 
 interface SocketState {

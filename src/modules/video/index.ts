@@ -1,0 +1,26 @@
+import type { AppModule } from '../../platform/context.js';
+import { registerWebSockets } from '../chat/ws-scope.js';
+import { createSchedulingServices } from '../scheduling/index.js';
+import { VideoService } from './video.service.js';
+import { VideoSockets } from './video.socket.js';
+import { videoRoutes, videoSocketRoutes } from './video.routes.js';
+
+export { VideoService, agoraUid, channelFor } from './video.service.js';
+
+/**
+ * Video (contract §5): WebRTC signalling per appointment, ICE servers with TURN REST
+ * credentials, and Agora / LiveKit tokens. Appointments (parties, time window) come from
+ * the scheduling area's service.
+ */
+export const videoModule: AppModule = {
+  name: 'video',
+  async routes(app, ctx) {
+    const video = new VideoService(ctx.config, createSchedulingServices(ctx).appointments);
+    await videoRoutes(app, video);
+    const sockets = new VideoSockets(ctx.authenticator, video, ctx.pubsub, ctx.log);
+    await app.register(async (scope) => {
+      await registerWebSockets(scope, async () => sockets.closeAll());
+      await videoSocketRoutes(scope, sockets);
+    });
+  },
+};
