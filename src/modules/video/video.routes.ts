@@ -69,11 +69,11 @@ export async function videoSocketRoutes(root: FastifyInstance, sockets: VideoSoc
   app.get(
     '/ws/video/:room_id',
     { websocket: true, config: { access: publicAccess }, schema: { tags, summary, params: Type.Object({ room_id: Uuid }), querystring: Type.Object({ token: Type.Optional(Type.String({ maxLength: 4096 })) }), response: problemResponses } },
-    (socket, request) => void sockets.handle(socket, request.params.room_id, request.query.token),
+    (socket, request) => void sockets.handle(socket, request.params.room_id, request.query.token).catch(() => socket.terminate()),
   );
   app.get(
     '/ws/video/:room_id/*',
     { websocket: true, config: { access: publicAccess }, schema: { tags, summary: `${summary} (seed 002 alias: token in the path)`, params: Type.Object({ room_id: Uuid, '*': Type.String({ minLength: 1, maxLength: 4096 }) }), response: problemResponses } },
-    (socket, request) => void sockets.handle(socket, request.params.room_id, request.params['*']),
+    (socket, request) => void sockets.handle(socket, request.params.room_id, request.params['*']).catch(() => socket.terminate()),
   );
 }

@@ -104,9 +104,9 @@ export class VideoSockets {
       room!.delete(peer);
       if (room!.size === 0) {
         this.rooms.delete(appointmentId);
-        void this.unsubscribe(appointmentId);
+        this.unsubscribe(appointmentId).catch(() => {});
       }
-      void this.pubsub.publish(`video:${appointmentId}`, { k: 'left', peer: info } satisfies Envelope);
+      this.pubsub.publish(`video:${appointmentId}`, { k: 'left', peer: info } satisfies Envelope).catch(() => {});
     });
     ws.on('message', (data, isBinary) => this.onMessage(appointmentId, peer, info, data as Buffer, isBinary));
     this.send(peer, { type: 'joined', room_id: appointmentId, peer_id: peer.peerId, user_id: peer.userId, ice: this.video.iceServers(actor.id).ice_servers });
@@ -157,7 +157,7 @@ export class VideoSockets {
           if (envelope.peer.peer_id === peer.peerId) break;
           this.send(peer, { type: 'peer_joined', ...envelope.peer });
           // Tell the newcomer about us (it may be on another instance).
-          void this.pubsub.publish(`video:${appointmentId}`, { k: 'here', to: envelope.peer.peer_id, peer: { peer_id: peer.peerId, user_id: peer.userId, role: peer.role } } satisfies Envelope);
+          this.pubsub.publish(`video:${appointmentId}`, { k: 'here', to: envelope.peer.peer_id, peer: { peer_id: peer.peerId, user_id: peer.userId, role: peer.role } } satisfies Envelope).catch(() => {});
           break;
         case 'here':
           if (envelope.to === peer.peerId) this.send(peer, { type: 'peer_joined', ...envelope.peer });
