@@ -163,7 +163,7 @@ export async function buildApp(config: Config): Promise<BuiltApp> {
       return lines;
     },
     async close() {
-      if (started) for (const module of [...modules].reverse()) await module.stop?.();
+      if (started) for (const module of [...modules].reverse()) await module.stop?.(ctx);
       await app.close();
       await pubsub.close();
       redis?.disconnect();

@@ -54,6 +54,8 @@ export interface Config {
     secretAccessKey: string | null;
     forcePathStyle: boolean;
   };
+  /** How often the symptom checker folds pending feedback into a new model version. */
+  symptomLearningIntervalSeconds: number;
   /** Argon2id cost. Tests lower it so the suite stays fast; production keeps OWASP's recommendation. */
   argon2: { memoryCost: number; timeCost: number; parallelism: number };
   /** Real-time sockets: server ping interval and how long presence outlives a silent connection. */
@@ -228,6 +230,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
       secretAccessKey: str(env, 'S3_SECRET_ACCESS_KEY'),
       forcePathStyle: bool(env, 'S3_FORCE_PATH_STYLE', true),
     },
+    symptomLearningIntervalSeconds: int(env, 'SYMPTOM_LEARNING_INTERVAL_SECONDS', 3600, 10, 7 * 24 * 3600),
     argon2: inTest
       ? { memoryCost: 1024, timeCost: 1, parallelism: 1 }
       : { memoryCost: int(env, 'ARGON2_MEMORY_KIB', 19456, 1024, 1024 * 1024), timeCost: int(env, 'ARGON2_TIME_COST', 2, 1, 20), parallelism: 1 },

@@ -47,7 +47,7 @@ export interface AppModule {
   seedDemo?(ctx: AppContext): Promise<string[] | void>;
   /** Start background work after listening; stopped by `stop` on shutdown. */
   start?(ctx: AppContext): Promise<void> | void;
-  stop?(): Promise<void> | void;
+  stop?(ctx: AppContext): Promise<void> | void;
   /** Dependencies this module adds to GET /ready (e.g. object storage). */
   readiness?(ctx: AppContext): { name: string; check(): Promise<void> }[];
 }

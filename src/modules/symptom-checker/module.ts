@@ -1,0 +1,53 @@
+import type { AppContext, AppModule } from '../../platform/context.js';
+import { SymptomCheckerRepository } from './symptom-checker.repository.js';
+import { SymptomCheckerService } from './symptom-checker.service.js';
+import { symptomCheckerRoutes } from './symptom-checker.routes.js';
+import './symptom-checker.tables.js';
+
+const services = new WeakMap<AppContext, SymptomCheckerService>();
+
+export function symptomCheckerFor(ctx: AppContext): SymptomCheckerService {
+  let service = services.get(ctx);
+  if (!service) {
+    service = new SymptomCheckerService({
+      db: ctx.db,
+      repo: new SymptomCheckerRepository(),
+      events: ctx.events,
+      pubsub: ctx.pubsub,
+      log: ctx.log,
+      sessionTtlHours: 24,
+      learningBatchSize: 1000,
+    });
+    services.set(ctx, service);
+  }
+  return service;
+}
+
+const timers = new WeakMap<AppContext, NodeJS.Timeout>();
+
+/**
+ * HTTP surface of the symptom checker (contract §7.1). The engine itself (index.ts and
+ * the files it re-exports) is pure and knows nothing of HTTP or storage.
+ */
+export const symptomCheckerModule: AppModule = {
+  name: 'symptom-checker',
+  async routes(app, ctx) {
+    const service = symptomCheckerFor(ctx);
+    await service.listen();
+    await symptomCheckerRoutes(app, service);
+  },
+  start(ctx) {
+    // The learning job: hourly by default; several instances are safe (advisory lock).
+    const timer = setInterval(() => {
+      symptomCheckerFor(ctx)
+        .applyPendingFeedback()
+        .catch((err) => ctx.log.error({ err }, 'symptom-checker learning job failed'));
+    }, ctx.config.symptomLearningIntervalSeconds * 1000);
+    timer.unref();
+    timers.set(ctx, timer);
+  },
+  async stop(ctx) {
+    clearInterval(timers.get(ctx));
+    await symptomCheckerFor(ctx).close();
+  },
+};
