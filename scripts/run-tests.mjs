@@ -49,7 +49,9 @@ if (services) {
 const concurrency = process.env.TEST_CONCURRENCY ?? (services ? '2' : '2');
 const result = spawnSync(
   process.execPath,
-  ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...files],
+  // A test that leaves a handle open must not hang CI: each test has a time limit, and the
+  // runner exits once every file has reported.
+  ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-timeout=180000', '--test-force-exit', '--test-reporter=spec', ...files],
   { stdio: 'inherit', env },
 );
 dropDatabase();
