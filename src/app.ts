@@ -16,6 +16,7 @@ import { registerProblemHandlers } from './platform/http/problem.js';
 import { registerMetrics } from './platform/http/metrics.js';
 import { registerDocs } from './platform/http/docs.js';
 import { ProblemSchema } from './platform/http/schemas.js';
+import { BadRequestError } from './platform/errors.js';
 import type { AppContext, AppModule } from './platform/context.js';
 import { systemRoutes } from './modules/system/routes.js';
 import { identityModule, createIdentityService, sessionResolver } from './modules/identity/index.js';
@@ -125,6 +126,18 @@ export async function buildApp(config: Config): Promise<BuiltApp> {
   // JSON routes take JSON only (contract §0): without this Fastify would also parse text/plain
   // bodies and answer 422 instead of 415. Multipart and the login form add their own parsers.
   app.removeContentTypeParser('text/plain');
+  // No text column can hold a NUL character, and no legitimate client sends one: refuse it
+  // at the door (400) instead of letting it reach the database. Otherwise Fastify's own
+  // parser (prototype-poisoning safe) does the work.
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if ((body as string).includes('\\u0000')) {
+      done(new BadRequestError('The request body contains a NUL character (\\u0000), which is not accepted.'), undefined);
+      return;
+    }
+    parseJson(request, body as string, done);
+  });
   registerProblemHandlers(app);
   app.addSchema(ProblemSchema);
   registerAuth(app, authenticator, ctx.limiters.api);

@@ -90,6 +90,11 @@ describe('request hygiene', () => {
     assertProblem(res, 400);
   });
 
+  it('refuses NUL characters in JSON with 400 before they reach the database', async () => {
+    const res = await app.inject({ method: 'POST', url: '/api/v1/auth/register', headers: { 'content-type': 'application/json' }, payload: JSON.stringify({ email: uniqueEmail(), password: GOOD_PASSWORD, full_name: 'Nul\u0000Name', role: 'patient' }) });
+    assertProblem(res, 400);
+  });
+
   it('answers an oversized body with 413', async () => {
     const res = await app.inject({ method: 'POST', url: '/api/v1/auth/register', headers: { 'content-type': 'application/json' }, payload: JSON.stringify({ full_name: 'x'.repeat(2 * 1024 * 1024) }) });
     assertProblem(res, 413);

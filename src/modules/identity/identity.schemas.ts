@@ -99,7 +99,8 @@ export const UserListQuery = Type.Object(
 );
 export type UserListQuery = Static<typeof UserListQuery>;
 
-export const UserRef = Type.Object({ user: Type.String({ minLength: 1, maxLength: 64 }) });
+/** A user id or a username (seed 004 addresses users by username). */
+export const UserRef = Type.Object({ user: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.@-]+$' }) });
 export const AdminUpdateUserBody = Type.Object(
   {
     role: Type.Optional(RoleSchema),

@@ -83,6 +83,24 @@ export function sendProblem(reply: FastifyReply, request: FastifyRequest, status
   return reply.code(status).type('application/problem+json').send(problem);
 }
 
+/**
+ * PostgreSQL "data exception" errors (SQLSTATE class 22) raised by a value that came from
+ * the request: a NUL character, a malformed date or number, an out-of-range value.
+ */
+const PG_DATA_EXCEPTIONS: Record<string, string> = {
+  '22021': 'A value in the request contains a character that cannot be stored (such as NUL).',
+  '22P02': 'A value in the request is not in the expected format.',
+  '22007': 'A date or time in the request is not valid.',
+  '22008': 'A date or time in the request is out of range.',
+  '22003': 'A number in the request is out of range.',
+  '22001': 'A value in the request is too long.',
+};
+
+function databaseInputError(error: unknown): string | null {
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' && code in PG_DATA_EXCEPTIONS ? PG_DATA_EXCEPTIONS[code]! : null;
+}
+
 export function registerProblemHandlers(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error instanceof AppError) {
@@ -98,6 +116,13 @@ export function registerProblemHandlers(app: FastifyInstance): void {
         code: 'validation-failed',
         errors: validationErrors(error),
       });
+    }
+    const dataError = databaseInputError(error);
+    if (dataError) {
+      // Validation should have caught this; log it so the gap gets closed, but the client
+      // sent something unusable, which is a 400, not our failure.
+      request.log.warn({ err: error }, 'database rejected a value from the request');
+      return sendProblem(reply, request, 400, 'Bad Request', dataError);
     }
     const known = error.code ? FASTIFY_CLIENT_ERRORS[error.code] : undefined;
     if (known) return sendProblem(reply, request, known.status, STATUS_TITLES[known.status] ?? 'Bad Request', known.detail);
