@@ -1,3 +1,4 @@
+import { editDistance } from '../../platform/text.js';
 /**
  * Text normalisation for the emergency detector.
  *
@@ -99,29 +100,6 @@ for (const w of FUZZY_VOCAB) {
 }
 const FUZZY_SET = new Set(FUZZY_VOCAB);
 
-/** Optimal-string-alignment distance, abandoned once it exceeds `max`. */
-function osaDistance(a: string, b: string, max: number): number {
-  const la = a.length;
-  const lb = b.length;
-  if (Math.abs(la - lb) > max) return max + 1;
-  let prev2 = new Array<number>(lb + 1).fill(0);
-  let prev = Array.from({ length: lb + 1 }, (_, j) => j);
-  let cur = new Array<number>(lb + 1).fill(0);
-  for (let i = 1; i <= la; i++) {
-    cur[0] = i;
-    let rowMin = cur[0];
-    for (let j = 1; j <= lb; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      let v = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) v = Math.min(v, prev2[j - 2]! + 1);
-      cur[j] = v;
-      if (v < rowMin) rowMin = v;
-    }
-    if (rowMin > max) return max + 1;
-    [prev2, prev, cur] = [prev, cur, prev2];
-  }
-  return prev[lb]!;
-}
 
 const fuzzyCache = new Map<string, string>();
 
@@ -133,7 +111,7 @@ function fuzzyCorrect(word: string): string {
   let best = word;
   let bestD = max + 1;
   for (const cand of FUZZY_BY_FIRST.get(word[0]!) ?? []) {
-    const d = osaDistance(word, cand, max);
+    const d = editDistance(word, cand, max);
     if (d < bestD) {
       bestD = d;
       best = cand;

@@ -20,6 +20,9 @@
  */
 import type { EvidenceItem, KnowledgeBase } from './kb/types.js';
 import type { EvidenceState } from './inference.js';
+import { editDistance } from '../../platform/text.js';
+
+export { editDistance };
 
 export interface Mention {
   evidence_id: string;
@@ -176,30 +179,6 @@ function getIndex(kb: KnowledgeBase): PhraseIndex {
   let idx = indexCache.get(kb);
   if (!idx) { idx = buildIndex(kb); indexCache.set(kb, idx); }
   return idx;
-}
-
-/** Damerau–Levenshtein (optimal string alignment) distance, stopping early above `max`. */
-export function editDistance(a: string, b: string, max = Infinity): number {
-  if (Math.abs(a.length - b.length) > max) return max + 1;
-  const n = a.length;
-  const m = b.length;
-  let prev2 = new Array<number>(m + 1).fill(0);
-  let prev = Array.from({ length: m + 1 }, (_, j) => j);
-  let cur = new Array<number>(m + 1).fill(0);
-  for (let i = 1; i <= n; i++) {
-    cur[0] = i;
-    let rowMin = cur[0];
-    for (let j = 1; j <= m; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      let v = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) v = Math.min(v, prev2[j - 2]! + 1);
-      cur[j] = v;
-      if (v < rowMin) rowMin = v;
-    }
-    if (rowMin > max) return max + 1;
-    [prev2, prev, cur] = [prev, cur, prev2];
-  }
-  return prev[m]!;
 }
 
 function correctTypo(idx: PhraseIndex, t: Token): string {
