@@ -1,4 +1,3 @@
-import { editDistance } from '../../platform/text.js';
 /**
  * Text normalisation for the emergency detector.
  *
@@ -14,6 +13,7 @@ import { editDistance } from '../../platform/text.js';
  * expressions run over it, and `tokenAt` maps a canonical character offset back to a token
  * (and so to the original text).
  */
+import { editDistance } from '../../platform/text.js';
 
 /** Longest input that is analysed; the rest is ignored (chat messages are far shorter). */
 export const MAX_INPUT_CHARS = 20_000;
