@@ -1,5 +1,6 @@
 import type { Executor } from './database/index.js';
 import type { Role } from './auth/tokens.js';
+import { NotFoundError } from './errors.js';
 
 /** Who is calling, as resolved from a valid access token and a live session. */
 export interface Actor {
@@ -46,5 +47,23 @@ export class CareRelationships {
       case 'admin':
         return actor.status === 'active';
     }
+  }
+
+  /**
+   * The patient scope of a list request (`?patient_id=`): a patient always gets their own
+   * data, whatever they ask for someone else (404); staff and doctors get the patient they
+   * name if they may see them (404 otherwise), or, without a name, every row they may see.
+   * `everyRowVisible` tells the caller whether rows still need a per-row care check.
+   */
+  async listScope(db: Executor, actor: Actor, requestedPatientId: string | undefined): Promise<{ patientId: string | undefined; everyRowVisible: boolean }> {
+    if (actor.role === 'patient') {
+      if (requestedPatientId && requestedPatientId !== actor.id) throw new NotFoundError('Patient');
+      return { patientId: actor.id, everyRowVisible: true };
+    }
+    if (requestedPatientId) {
+      if (!(await this.canAccessPatient(db, actor, requestedPatientId))) throw new NotFoundError('Patient');
+      return { patientId: requestedPatientId, everyRowVisible: true };
+    }
+    return { patientId: undefined, everyRowVisible: actor.role === 'admin' || actor.role === 'nurse' };
   }
 }

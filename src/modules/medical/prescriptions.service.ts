@@ -93,13 +93,7 @@ export class PrescriptionsService {
 
   async list(meta: RequestMeta, query: PrescriptionListQuery) {
     const actor = meta.actor;
-    let patientId = query.patient_id;
-    if (actor.role === 'patient') {
-      if (patientId && patientId !== actor.id) throw new NotFoundError('Patient');
-      patientId = actor.id;
-    } else if (patientId && !(await this.care.canAccessPatient(this.db, actor, patientId))) {
-      throw new NotFoundError('Patient');
-    }
+    const { patientId, everyRowVisible } = await this.care.listScope(this.db, actor, query.patient_id);
     const filter = { patientId, status: query.status, appointmentId: query.appointment_id };
     const page = await visiblePage({
       db: this.db,
@@ -107,7 +101,7 @@ export class PrescriptionsService {
       actor,
       limit: query.limit ?? 20,
       after: decodeCursor(query.cursor),
-      prefiltered: Boolean(patientId) || actor.role === 'admin' || actor.role === 'nurse',
+      prefiltered: everyRowVisible,
       fetch: (after, count) => this.prescriptions.list(this.db, filter, after, count),
       position: (row) => ({ v: iso(row.created_at), id: row.id }),
     });

@@ -133,13 +133,7 @@ export class RecordsService {
 
   async list(meta: RequestMeta, query: RecordListQuery) {
     const actor = meta.actor;
-    let patientId = query.patient_id;
-    if (actor.role === 'patient') {
-      if (patientId && patientId !== actor.id) throw new NotFoundError('Patient');
-      patientId = actor.id;
-    } else if (patientId) {
-      await this.assertPatient(this.db, actor, patientId);
-    }
+    const { patientId, everyRowVisible } = await this.care.listScope(this.db, actor, query.patient_id);
     const descending = (query.sort ?? '-created_at') === '-created_at';
     const filter = { patientId, recordType: query.record_type, appointmentId: query.appointment_id, from: query.from, to: query.to, descending };
     const page = await visiblePage({
@@ -148,7 +142,7 @@ export class RecordsService {
       actor,
       limit: query.limit ?? 20,
       after: decodeCursor(query.cursor),
-      prefiltered: Boolean(patientId) || actor.role === 'admin' || actor.role === 'nurse',
+      prefiltered: everyRowVisible,
       fetch: (after, count) => this.records.list(this.db, filter, after, count),
       position: (row) => ({ v: iso(row.created_at), id: row.id }),
     });

@@ -158,20 +158,14 @@ export class ReportsService {
 
   async list(meta: RequestMeta, query: { patient_id?: string; status?: string; limit?: number; cursor?: string }) {
     const actor = meta.actor;
-    let patientId = query.patient_id;
-    if (actor.role === 'patient') {
-      if (patientId && patientId !== actor.id) throw new NotFoundError('Patient');
-      patientId = actor.id;
-    } else if (patientId) {
-      await this.assertPatient(this.db, actor, patientId);
-    }
+    const { patientId, everyRowVisible } = await this.care.listScope(this.db, actor, query.patient_id);
     const page = await visiblePage({
       db: this.db,
       care: this.care,
       actor,
       limit: query.limit ?? 20,
       after: decodeCursor(query.cursor),
-      prefiltered: Boolean(patientId) || actor.role === 'admin' || actor.role === 'nurse',
+      prefiltered: everyRowVisible,
       fetch: (after, count) => this.reports.list(this.db, { patientId, status: query.status }, after, count),
       position: (row) => ({ v: iso(row.created_at), id: row.id }),
     });
