@@ -23,7 +23,7 @@ interface Server {
   info: { port: number; database: string; redis: boolean; tokens?: string[]; roomId?: string };
 }
 
-async function startServer(env: Record<string, string>): Promise<Server> {
+async function startServer(env: Record<string, string | undefined>): Promise<Server> {
   const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', 'bench/chat-server.ts'], { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'inherit'] });
   const lines = createInterface({ input: child.stdout! });
   const info = await new Promise<Server['info']>((resolve, reject) => {
