@@ -21,7 +21,16 @@ try {
 const built = await buildApp(config);
 const { app } = built;
 const credentials = await built.start();
-await app.listen({ host: config.host, port: config.port });
+try {
+  await app.listen({ host: config.host, port: config.port });
+} catch (err) {
+  await built.close();
+  if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+    console.error(`Port ${config.port} on ${config.host} is already in use: stop the other server or set PORT to a free port.`);
+    process.exit(1);
+  }
+  throw err;
+}
 
 const where = `http://${config.host}:${config.port}`;
 console.log(
