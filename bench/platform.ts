@@ -32,6 +32,17 @@ try {
       body: JSON.stringify({ email, password }),
     }),
   );
+  // The same call with the session cache off: every request checks the session in PostgreSQL.
+  const uncached = await startTarget({ SESSION_CACHE_SECONDS: '0' });
+  try {
+    const uncachedBase = `http://127.0.0.1:${uncached.info.app}`;
+    await fetch(`${uncachedBase}/api/v1/auth/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password, full_name: 'Bench Mark', role: 'patient' }) });
+    const s2 = (await (await fetch(`${uncachedBase}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password }) })).json()) as { access_token: string };
+    await load('warm-up', { url: `${uncachedBase}/api/v1/auth/me`, duration: 2, headers: { authorization: `Bearer ${s2.access_token}` } });
+    results.push(await load('`GET /api/v1/auth/me`, SESSION_CACHE_SECONDS=0 (PostgreSQL lookup every request)', { url: `${uncachedBase}/api/v1/auth/me`, duration, headers: { authorization: `Bearer ${s2.access_token}` } }));
+  } finally {
+    await stopTarget(uncached);
+  }
   const hello = results[0]!.requestsPerSecond;
   const me = results[2]!.requestsPerSecond;
   console.log(`\n## Platform (database: ${target.info.database})\n\nMachine: ${machine()}. Duration ${duration} s per scenario, 50 connections (login: 8).\n`);

@@ -79,7 +79,7 @@ export async function buildApp(config: Config): Promise<BuiltApp> {
   const tokens = new AccessTokens(config.jwtSecret, config.accessTokenTtlSeconds, config.jwtKeys);
   const limit = (name: string, points: number, durationSeconds: number, blockSeconds?: number) =>
     new Limiter({ name, points, durationSeconds, blockSeconds }, redis, config.redisPrefix);
-  const authenticator = new Authenticator(tokens, sessionResolver({ db: database.db, pubsub }));
+  const authenticator = new Authenticator(tokens, sessionResolver({ db: database.db, pubsub, config }));
   const ctx: AppContext = {
     config,
     log: app.log,

@@ -30,6 +30,8 @@ export interface Config {
   jwtKeys: { algorithm: 'RS256' | 'ES256' | 'EdDSA'; privateKeyPem: string; publicKeyPem: string; kid: string } | null;
   accessTokenTtlSeconds: number;
   refreshTokenTtlSeconds: number;
+  /** How long a verified session is trusted without a database check (0: check every request). */
+  sessionCacheSeconds: number;
   passwordResetTtlSeconds: number;
   logLevel: string;
   logFile: string | null;
@@ -207,6 +209,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     jwtKeys: jwtKeys(env),
     accessTokenTtlSeconds: int(env, 'ACCESS_TOKEN_TTL_SECONDS', 15 * 60, 30, 24 * 3600),
     refreshTokenTtlSeconds: int(env, 'REFRESH_TOKEN_TTL_SECONDS', 30 * 24 * 3600, 60, 365 * 24 * 3600),
+    sessionCacheSeconds: int(env, 'SESSION_CACHE_SECONDS', 5, 0, 60),
     passwordResetTtlSeconds: int(env, 'PASSWORD_RESET_TTL_SECONDS', 3600, 60, 7 * 24 * 3600),
     logLevel,
     logFile: str(env, 'LOG_FILE'),

@@ -20,17 +20,17 @@ export { UserSchema } from './identity.schemas.js';
 const caches = new WeakMap<Db, SessionCache>();
 
 /** One session cache per running instance (keyed by its database handle). */
-export function sessionCacheFor(ctx: Pick<AppContext, 'db' | 'pubsub'>): SessionCache {
+export function sessionCacheFor(ctx: Pick<AppContext, 'db' | 'pubsub' | 'config'>): SessionCache {
   let cache = caches.get(ctx.db);
   if (!cache) {
-    cache = new SessionCache(ctx.pubsub);
+    cache = new SessionCache(ctx.pubsub, ctx.config.sessionCacheSeconds * 1000);
     caches.set(ctx.db, cache);
   }
   return cache;
 }
 
 /** The session check the auth hook runs on every protected request. */
-export function sessionResolver(ctx: Pick<AppContext, 'db' | 'pubsub'>): SessionResolver {
+export function sessionResolver(ctx: Pick<AppContext, 'db' | 'pubsub' | 'config'>): SessionResolver {
   const sessions = new SessionsRepository();
   const cache = sessionCacheFor(ctx);
   return async (claims) => {

@@ -61,7 +61,7 @@ export class SessionCache {
 
   /** Stores a loaded entry unless the user was invalidated since `generationAtLoad`. */
   set(actor: Actor, user: UserRow, generationAtLoad: number): void {
-    if (this.generation(user.id) !== generationAtLoad) return;
+    if (this.ttlMs <= 0 || this.generation(user.id) !== generationAtLoad) return;
     if (this.entries.size >= this.maxEntries) {
       const oldest = this.entries.keys().next().value;
       if (oldest !== undefined) this.entries.delete(oldest);
