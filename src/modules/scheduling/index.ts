@@ -9,7 +9,10 @@ import { SlotsService } from './slots.service.js';
 import { AppointmentsService } from './appointments.service.js';
 import { WaitlistService } from './waitlist.service.js';
 import { ClientsService } from './clients.service.js';
-import { profilesRoutes } from './profiles.routes.js';
+import { patientPhotoRoutes, profilesRoutes } from './profiles.routes.js';
+import { filesFor, withMultipart } from '../files/index.js';
+import { FilesRepository } from '../files/files.repository.js';
+import { IMAGE_TYPES, type AllowedType } from '../files/upload.js';
 import { appointmentsRoutes } from './appointments.routes.js';
 import { clientsRoutes } from './clients.routes.js';
 import { AppointmentSchema, ClientSchema, DoctorSchema, SlotSchema } from './scheduling.schemas.js';
@@ -33,7 +36,7 @@ export interface SchedulingServices {
 }
 
 /** The scheduling services of one app instance (other areas, e.g. infections consult, book through `appointments`). */
-export function createSchedulingServices(ctx: Pick<AppContext, 'db' | 'care' | 'events'>): SchedulingServices {
+export function createSchedulingServices(ctx: AppContext): SchedulingServices {
   const profilesRepository = new ProfilesRepository();
   const slotsRepository = new SlotsRepository();
   const appointmentsRepository = new AppointmentsRepository();
@@ -42,7 +45,11 @@ export function createSchedulingServices(ctx: Pick<AppContext, 'db' | 'care' | '
     profilesRepository,
     slotsRepository,
     appointmentsRepository,
-    profiles: new ProfilesService(ctx.db, profilesRepository),
+    profiles: new ProfilesService(ctx.db, profilesRepository, async (actor, fileId) => {
+      const files = filesFor(ctx);
+      const file = await new FilesRepository().findById(ctx.db, fileId);
+      return Boolean(file && IMAGE_TYPES.has(file.content_type as AllowedType) && (await files.canRead(ctx.db, actor, fileId)));
+    }),
     slots: new SlotsService(ctx.db, slotsRepository, profilesRepository),
     appointments: new AppointmentsService(ctx.db, appointmentsRepository, profilesRepository, waitlist, ctx.care, ctx.events),
     waitlist,
@@ -75,6 +82,7 @@ export const schedulingModule: AppModule = {
     ctx.events.subscribe<{ userId: string; role: string }>('user.approved', (event) => services.profiles.createProfileOnApproval(event.userId, event.role));
     const icsHost = safeHost(ctx.config.publicBaseUrl);
     await profilesRoutes(app, ctx.db, services.profiles, services.slots);
+    await withMultipart(app, ctx, (scope) => patientPhotoRoutes(scope, ctx, services.profiles));
     await appointmentsRoutes(app, ctx.db, services.appointments, services.waitlist, icsHost);
     await clientsRoutes(app, ctx.db, services.clients);
   },

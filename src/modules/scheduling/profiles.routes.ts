@@ -1,4 +1,7 @@
 import type { FastifyInstance } from 'fastify';
+import type { AppContext } from '../../platform/context.js';
+import { filesFor } from '../files/index.js';
+import { IMAGE_TYPES } from '../files/upload.js';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { actorOf, publicAccess, rolesAllowed } from '../../platform/http/auth.js';
@@ -107,4 +110,32 @@ export async function profilesRoutes(root: FastifyInstance, db: Db, profiles: Pr
       return reply.code(204).send(null);
     },
   });
+}
+
+/**
+ * Seed 004's photo upload: `PUT /patients/me/photo` (or POST) with a multipart image in the
+ * field `file`. The image goes through the files module (sniffed type, EXIF stripped, size
+ * limit) and becomes the profile photo in the same transaction.
+ */
+export async function patientPhotoRoutes(root: FastifyInstance, ctx: AppContext, profiles: ProfilesService): Promise<void> {
+  const app = root.withTypeProvider<TypeBoxTypeProvider>();
+  const files = filesFor(ctx);
+  for (const method of ['PUT', 'POST'] as const) {
+    app.route({
+      method,
+      url: '/patients/me/photo',
+      config: { access: patientOnly },
+      schema: {
+        tags: ['patients'],
+        summary: 'Upload a profile photo (multipart image in the field `file`; PNG, JPEG or WEBP)',
+        consumes: ['multipart/form-data'],
+        response: { 200: PatientProfileSchema, ...problemResponses },
+      },
+      handler: async (request) => {
+        const actor = actorOf(request);
+        const staged = await files.receive(request, [...IMAGE_TYPES]);
+        return profiles.setOwnPhoto(actor, (write) => files.storeWith(staged, { ownerId: actor.id, patientId: actor.id }, (trx, file) => write(trx, file.id)));
+      },
+    });
+  }
 }

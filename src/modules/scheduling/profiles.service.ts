@@ -1,4 +1,4 @@
-import type { Db } from '../../platform/database/index.js';
+import type { Db, Executor } from '../../platform/database/index.js';
 import type { Actor } from '../../platform/access.js';
 import { NotFoundError, ValidationError } from '../../platform/errors.js';
 import { decodeCursor, toPage } from '../../platform/http/pagination.js';
@@ -28,6 +28,8 @@ export class ProfilesService {
   constructor(
     private readonly db: Db,
     private readonly profiles: ProfilesRepository,
+    /** Is `fileId` an image this user may use as their photo? (files module; absent in unit wiring.) */
+    private readonly isUsablePhoto: (actor: Actor, fileId: string) => Promise<boolean> = async () => false,
   ) {}
 
   async listDoctors(query: DoctorListQuery) {
@@ -97,7 +99,16 @@ export class ProfilesService {
         throw new ValidationError('date_of_birth must be a past date.', [{ path: '/date_of_birth', message: 'must be between 1900-01-01 and today' }]);
       }
     }
+    if (body.photo_file_id && !(await this.isUsablePhoto(actor, body.photo_file_id))) {
+      throw new ValidationError('photo_file_id must be an image you uploaded.', [{ path: '/photo_file_id', message: 'is not an image file of yours' }]);
+    }
     await this.profiles.upsertPatientProfile(this.db, actor.id, body);
+    return this.getOwnPatientProfile(actor);
+  }
+
+  /** Seed 004's photo upload: the stored image becomes the profile photo in the same transaction. */
+  async setOwnPhoto(actor: Actor, store: (write: (trx: Executor, fileId: string) => Promise<void>) => Promise<void>): Promise<PatientProfileDto> {
+    await store((trx, fileId) => this.profiles.upsertPatientProfile(trx, actor.id, { photo_file_id: fileId }));
     return this.getOwnPatientProfile(actor);
   }
 }
