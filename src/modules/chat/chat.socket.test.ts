@@ -192,6 +192,23 @@ test('auth: first frame, wrong user alias, bad token, auth timeout, flood and ex
   assert.ok(expiring.frames.some((f) => f.type === 'error' && f.code === 'token_expired'));
 });
 
+test('a logout closes the sockets of that session with 4401 at once; other sessions stay up', async (t) => {
+  const { patient, connect, built, base } = await setup(t);
+  const { login } = await import('../../../test/helpers/users.js');
+  const other = await login(built.app, patient.email, patient.password);
+  const sameSession = await connect(patient);
+  const otherSession = await SocketClient.connect(base, other.access_token);
+  const res = await built.app.inject({ method: 'POST', url: '/api/v1/auth/logout', headers: patient.auth });
+  assert.equal(res.statusCode, 204);
+  const started = Date.now();
+  assert.equal(await sameSession.closed(3000), 4401);
+  assert.ok(Date.now() - started < 2000, 'closed at once, not at token expiry');
+  assert.ok(sameSession.frames.some((f) => f.type === 'error' && f.code === 'session_ended'));
+  otherSession.send({ type: 'ping' });
+  assert.equal((await otherSession.next((f) => f.type === 'pong')).type, 'pong');
+  otherSession.ws.terminate();
+});
+
 test('presence: online on connect, away on request, offline soon after a dead connection', async (t) => {
   const { patient, doctor, connect, built, nurse } = await setup(t);
   const d = await connect(doctor);

@@ -57,6 +57,8 @@ interface SocketState {
   ws: WebSocket;
   conn: Connection | null;
   actor: Actor | null;
+  /** The access token the socket authenticated with, re-checked when the user's sessions change. */
+  token: string | null;
   alive: boolean;
   tokens: number;
   refilledAt: number;
@@ -113,12 +115,33 @@ export class ChatSockets {
     await this.hub.refreshPresence(this.settings.awayAfterMs).catch((err) => this.log.warn({ err }, 'presence refresh failed'));
   }
 
+  /**
+   * A user's sessions changed (logout, password change, deactivation…): every socket of that
+   * user re-checks its token's session, and one whose session has ended is closed with 4401
+   * at once instead of living on until the token expires.
+   */
+  async revalidateUser(userId: string): Promise<void> {
+    for (const state of this.sockets) {
+      if (state.closed || state.actor?.id !== userId || !state.token) continue;
+      const token = state.token;
+      this.enqueue(state, async () => {
+        try {
+          await this.authenticator.authenticate(token);
+        } catch {
+          this.send(state, { type: 'error', code: 'session_ended', detail: 'This session has ended; sign in again.' });
+          this.close(state, CLOSE.unauthenticated, 'session ended');
+        }
+      });
+    }
+  }
+
   handle(ws: WebSocket, options: { token?: string; expectUserId?: string }): void {
     this.ensureHeartbeat();
     const state: SocketState = {
       ws,
       conn: null,
       actor: null,
+      token: null,
       alive: true,
       tokens: this.settings.burst,
       refilledAt: Date.now(),
@@ -227,6 +250,7 @@ export class ChatSockets {
     }, Math.max(0, ms));
     const first = !state.actor;
     state.actor = actor;
+    state.token = token;
     for (const timer of state.timers) clearTimeout(timer);
     state.timers.clear();
     if (!first) {

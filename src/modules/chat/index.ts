@@ -1,4 +1,5 @@
 import type { AppContext, AppModule } from '../../platform/context.js';
+import { IDENTITY_CHANGED_CHANNEL } from '../identity/index.js';
 import { ChatRepository } from './chat.repository.js';
 import { ChatService, type EmergencyDetector, type FileAccess } from './chat.service.js';
 import { chatRoutes, chatSocketRoutes } from './chat.routes.js';
@@ -61,6 +62,11 @@ export const chatModule: AppModule = {
       maxFrameBytes: 32 * 1024,
       burst: 60,
       perSecond: 30,
+    });
+    // Logout, password change or deactivation (on any instance) closes that user's dead sockets.
+    await ctx.pubsub.subscribe(IDENTITY_CHANGED_CHANNEL, (message) => {
+      const userId = (message as { userId?: unknown }).userId;
+      if (typeof userId === 'string') void sockets.revalidateUser(userId);
     });
     await app.register(async (scope) => {
       await registerWebSockets(scope, () => sockets.closeAll());

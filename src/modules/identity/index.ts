@@ -16,6 +16,7 @@ import './identity.tables.js';
 export { IdentityService } from './identity.service.js';
 export { UsersRepository } from './users.repository.js';
 export { UserSchema } from './identity.schemas.js';
+export { IDENTITY_CHANGED_CHANNEL } from './session-cache.js';
 
 const caches = new WeakMap<Db, SessionCache>();
 

@@ -8,7 +8,9 @@ interface Entry {
   expiresAt: number;
 }
 
-const CHANNEL = 'identity.invalidate';
+/** Published (with `{userId}`) after any write to a user or their sessions. */
+export const IDENTITY_CHANGED_CHANNEL = 'identity.invalidate';
+const CHANNEL = IDENTITY_CHANGED_CHANNEL;
 
 /**
  * Caches "session S of user U is live, and this is U's row" for a few seconds, so an
