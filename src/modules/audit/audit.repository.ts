@@ -2,6 +2,7 @@ import type { Insertable } from 'kysely';
 import type { Executor } from '../../platform/database/index.js';
 import type { KeysetPosition } from '../../platform/http/pagination.js';
 import type { AuditAction, AuditLogTable } from './audit.tables.js';
+import { afterPosition } from '../../platform/database/keyset.js';
 
 export interface AuditFilter {
   patientId?: string;
@@ -39,7 +40,7 @@ export class AuditRepository {
     if (filter.after) {
       const at = new Date(String(filter.after.v));
       const id = filter.after.id;
-      query = query.where((eb) => eb.or([eb('a.at', '<', at), eb.and([eb('a.at', '=', at), eb('a.id', '<', id)])]));
+      query = query.where(afterPosition('a.at', 'a.id', true, at, id));
     }
     return query.orderBy('a.at', 'desc').orderBy('a.id', 'desc').limit(filter.limit + 1).execute();
   }

@@ -3,6 +3,7 @@ import type { Executor } from '../../platform/database/index.js';
 import type { Role } from '../../platform/auth/tokens.js';
 import type { KeysetPosition } from '../../platform/http/pagination.js';
 import type { UsersTable, UserStatus } from './identity.tables.js';
+import { afterPosition } from '../../platform/database/keyset.js';
 
 export type UserRow = Selectable<UsersTable>;
 
@@ -104,9 +105,7 @@ export class UsersRepository {
     if (filter.after) {
       const value = column === 'created_at' ? new Date(String(filter.after.v)) : String(filter.after.v);
       const id = filter.after.id;
-      query = query.where((eb) =>
-        eb.or([eb(column, descending ? '<' : '>', value), eb.and([eb(column, '=', value), eb('id', descending ? '<' : '>', id)])]),
-      );
+      query = query.where(afterPosition(column, 'id', descending, value, id));
     }
     const direction = descending ? 'desc' : 'asc';
     return query.orderBy(column, direction).orderBy('id', direction).limit(filter.limit + 1).execute();

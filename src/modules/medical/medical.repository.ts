@@ -2,6 +2,7 @@ import type { Selectable } from 'kysely';
 import type { Executor } from '../../platform/database/index.js';
 import type { KeysetPosition } from '../../platform/http/pagination.js';
 import type { Diagnosis, MedicalRecordsTable, MedicalRecordVersionsTable, PrescriptionItem, PrescriptionsTable, PrescriptionStatus, RecordType } from './medical.tables.js';
+import { afterPosition } from '../../platform/database/keyset.js';
 
 export type RecordRow = Selectable<MedicalRecordsTable>;
 export type RecordVersionRow = Selectable<MedicalRecordVersionsTable>;
@@ -29,8 +30,7 @@ export interface RecordContent {
 function keyset<T extends { where: any }>(query: T, column: string, after: KeysetPosition | null, descending: boolean): T {
   if (!after) return query;
   const value = new Date(String(after.v));
-  const op = descending ? '<' : '>';
-  return (query as any).where((eb: any) => eb.or([eb(column, op, value), eb.and([eb(column, '=', value), eb('id', op, after.id)])]));
+  return query.where(afterPosition(column, 'id', descending, value, after.id));
 }
 
 export class RecordsRepository {

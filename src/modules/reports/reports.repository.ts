@@ -2,6 +2,7 @@ import type { Insertable, Selectable } from 'kysely';
 import type { Executor } from '../../platform/database/index.js';
 import type { KeysetPosition } from '../../platform/http/pagination.js';
 import type { LabReportsTable, ObservationsTable } from './reports.tables.js';
+import { afterPosition } from '../../platform/database/keyset.js';
 
 export type ReportRow = Selectable<LabReportsTable>;
 export type ObservationRow = Selectable<ObservationsTable>;
@@ -29,7 +30,7 @@ export class ReportsRepository {
     if (filter.status) query = query.where('status', '=', filter.status as ReportRow['status']);
     if (after) {
       const at = new Date(String(after.v));
-      query = query.where((eb) => eb.or([eb('created_at', '<', at), eb.and([eb('created_at', '=', at), eb('id', '<', after.id)])]));
+      query = query.where(afterPosition('created_at', 'id', true, at, after.id));
     }
     return query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(count).execute();
   }
@@ -38,7 +39,7 @@ export class ReportsRepository {
     let query = db.selectFrom('observations').selectAll().where('patient_id', '=', patientId).where('code', '=', code);
     if (after) {
       const at = new Date(String(after.v));
-      query = query.where((eb) => eb.or([eb('observed_at', '>', at), eb.and([eb('observed_at', '=', at), eb('id', '>', after.id)])]));
+      query = query.where(afterPosition('observed_at', 'id', false, at, after.id));
     }
     return query.orderBy('observed_at', 'asc').orderBy('id', 'asc').limit(count).execute();
   }

@@ -2,6 +2,7 @@ import { sql, type Selectable } from 'kysely';
 import type { Executor } from '../../platform/database/index.js';
 import type { KeysetPosition } from '../../platform/http/pagination.js';
 import type { AppointmentStatus, AppointmentsTable, AppointmentType, SlotState } from './scheduling.tables.js';
+import { afterPosition } from '../../platform/database/keyset.js';
 
 export type AppointmentRow = Selectable<AppointmentsTable> & { doctor_name: string; patient_name: string };
 
@@ -143,8 +144,7 @@ export class AppointmentsRepository {
     if (filter.after) {
       const at = new Date(String(filter.after.v));
       const id = filter.after.id;
-      const op = filter.descending ? '<' : '>';
-      query = query.where((eb) => eb.or([eb('a.start_at', op, at), eb.and([eb('a.start_at', '=', at), eb('a.id', op, id)])]));
+      query = query.where(afterPosition('a.start_at', 'a.id', filter.descending, at, id));
     }
     const direction = filter.descending ? 'desc' : 'asc';
     return query.orderBy('a.start_at', direction).orderBy('a.id', direction).limit(filter.limit + 1).execute();

@@ -2,6 +2,7 @@ import { sql, type Selectable } from 'kysely';
 import type { Executor } from '../../platform/database/index.js';
 import type { KeysetPosition } from '../../platform/http/pagination.js';
 import type { ClientsTable } from './scheduling.tables.js';
+import { afterPosition } from '../../platform/database/keyset.js';
 
 export type ClientRow = Selectable<ClientsTable>;
 type ClientValues = Partial<Omit<ClientRow, 'id' | 'created_at' | 'updated_at' | 'deleted_at' | 'created_by'>>;
@@ -52,8 +53,7 @@ export class ClientsRepository {
     if (filter.after) {
       const value = column === 'created_at' ? new Date(String(filter.after.v)) : String(filter.after.v);
       const id = filter.after.id;
-      const op = descending ? '<' : '>';
-      query = query.where((eb) => eb.or([eb(column, op, value), eb.and([eb(column, '=', value), eb('id', op, id)])]));
+      query = query.where(afterPosition(column, 'id', descending, value, id));
     }
     const direction = descending ? 'desc' : 'asc';
     return query.orderBy(column, direction).orderBy('id', direction).limit(filter.limit + 1).execute();

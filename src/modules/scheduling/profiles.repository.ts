@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import type { Executor } from '../../platform/database/index.js';
 import type { KeysetPosition } from '../../platform/http/pagination.js';
 import type { EmergencyContact, Sex } from './scheduling.tables.js';
+import { afterPosition } from '../../platform/database/keyset.js';
 
 export interface DoctorRow {
   id: string;
@@ -98,7 +99,7 @@ export class ProfilesRepository {
     if (filter.after) {
       const name = String(filter.after.v);
       const id = filter.after.id;
-      query = query.where((eb) => eb.or([eb('u.full_name', '>', name), eb.and([eb('u.full_name', '=', name), eb('u.id', '>', id)])]));
+      query = query.where(afterPosition('u.full_name', 'u.id', false, name, id));
     }
     return (await query.orderBy('u.full_name').orderBy('u.id').limit(filter.limit + 1).execute()) as DoctorRow[];
   }

@@ -2,6 +2,7 @@ import type { Selectable } from 'kysely';
 import type { Executor } from '../../platform/database/index.js';
 import type { KeysetPosition } from '../../platform/http/pagination.js';
 import type { SlotState, SlotsTable } from './scheduling.tables.js';
+import { afterPosition } from '../../platform/database/keyset.js';
 
 export type SlotRow = Selectable<SlotsTable>;
 
@@ -36,7 +37,7 @@ export class SlotsRepository {
     if (filter.after) {
       const at = new Date(String(filter.after.v));
       const id = filter.after.id;
-      query = query.where((eb) => eb.or([eb('start_at', '>', at), eb.and([eb('start_at', '=', at), eb('id', '>', id)])]));
+      query = query.where(afterPosition('start_at', 'id', false, at, id));
     }
     return query.orderBy('start_at').orderBy('id').limit(filter.limit + 1).execute();
   }

@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import type { Executor } from '../../platform/database/index.js';
 import type { KeysetPosition } from '../../platform/http/pagination.js';
 import type { InterviewResult, InterviewState, ModelAdjustments } from './index.js';
+import { afterPosition } from '../../platform/database/keyset.js';
 
 function summaryColumns(result: InterviewResult) {
   const top = result.conditions[0];
@@ -47,7 +48,7 @@ export class SymptomCheckerRepository {
       .where('s.user_id', '=', userId);
     if (after) {
       const at = new Date(String(after.v));
-      query = query.where((eb) => eb.or([eb('s.created_at', '<', at), eb.and([eb('s.created_at', '=', at), eb('s.id', '<', after.id)])]));
+      query = query.where(afterPosition('s.created_at', 's.id', true, at, after.id));
     }
     return query.orderBy('s.created_at', 'desc').orderBy('s.id', 'desc').limit(limit + 1).execute();
   }
