@@ -8,9 +8,9 @@ import type { AppContext } from '../../platform/context.js';
 import { auditFor } from '../audit/index.js';
 import { filesFor, type StagedFile } from '../files/index.js';
 import { PrescriptionsRepository, RecordsRepository } from '../medical/medical.repository.js';
-import { analyteKey } from './analytes.js';
 import { parseCsvReport } from './parse.js';
 import { ReportsRepository } from './reports.repository.js';
+import { observationRows } from './reports.service.js';
 
 const fixtures = join(dirname(fileURLToPath(import.meta.url)), 'fixtures');
 
@@ -75,20 +75,7 @@ export async function seedClinicalDemo(ctx: AppContext): Promise<string[]> {
   await copyFile(source, tmp);
   const staged: StagedFile = { path: tmp, filename: 'cbc-metabolic-panel.csv', contentType: 'text/csv', size: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex'), fields: {}, cleanup: [tmp] };
   const parsed = parseCsvReport(bytes);
-  const observations = parsed.observations.map((o, position) => ({
-    patient_id: jane,
-    position,
-    name: o.name,
-    code: analyteKey(o.name),
-    value: o.value,
-    unit: o.unit,
-    reference_range: o.reference_range,
-    ref_low: o.ref_low,
-    ref_high: o.ref_high,
-    flag: o.flag,
-    range_source: o.range_source,
-    observed_at: collectedAt,
-  }));
+  const observations = observationRows(parsed.observations, jane, collectedAt);
   await files.storeWith(staged, { ownerId: hause, patientId: jane }, async (trx, file) => {
     const report = await new ReportsRepository().insert(
       trx,

@@ -10,7 +10,7 @@ import type { AuditService, RequestMeta } from '../audit/index.js';
 import { fileDto, type FilesService, type StagedFile } from '../files/index.js';
 import { visiblePage } from '../medical/index.js';
 import { analyteKey, findAnalyte } from './analytes.js';
-import { extractPdfText, parseCsvReport, parsePdfLines, type ParseResult } from './parse.js';
+import { extractPdfText, parseCsvReport, parsePdfLines, type ParsedObservation, type ParseResult } from './parse.js';
 import type { ObservationRow, ReportRow, ReportsRepository } from './reports.repository.js';
 
 /** Lab reports are parsed in memory; larger files are refused (a lab report is a few pages). */
@@ -47,6 +47,24 @@ export interface UploadOptions {
  * original file in one transaction. Rows that cannot be read are kept in `unparsed`
  * with a reason. Emits `lab_report.created` (with the abnormal count) for notifications.
  */
+/** Parsed observations as rows of the observations table, in report order. */
+export function observationRows(observations: ParsedObservation[], patientId: string, collectedAt: Date) {
+  return observations.map((o, position) => ({
+    patient_id: patientId,
+    position,
+    name: o.name,
+    code: analyteKey(o.name),
+    value: o.value,
+    unit: o.unit,
+    reference_range: o.reference_range,
+    ref_low: o.ref_low,
+    ref_high: o.ref_high,
+    flag: o.flag,
+    range_source: o.range_source,
+    observed_at: o.observed_at ? new Date(o.observed_at) : collectedAt,
+  }));
+}
+
 export class ReportsService {
   constructor(
     private readonly db: Db,
@@ -94,20 +112,7 @@ export class ReportsService {
       await this.files.discard(staged);
       throw err;
     }
-    const observations = parsed.observations.map((o, position) => ({
-      patient_id: patientId,
-      position,
-      name: o.name,
-      code: analyteKey(o.name),
-      value: o.value,
-      unit: o.unit,
-      reference_range: o.reference_range,
-      ref_low: o.ref_low,
-      ref_high: o.ref_high,
-      flag: o.flag,
-      range_source: o.range_source,
-      observed_at: o.observed_at ? new Date(o.observed_at) : collectedAt,
-    }));
+    const observations = observationRows(parsed.observations, patientId, collectedAt);
     const abnormal = observations.filter((o) => o.flag && o.flag !== 'normal').length;
     const status = observations.length === 0 ? 'unparsed' : parsed.unparsed.length ? 'partial' : 'parsed';
     const report = await this.files.storeWith(staged, { ownerId: actor.id, patientId }, async (trx, file) => {
