@@ -10,7 +10,7 @@ import { buildApp } from '../src/app.js';
 const schema = `bench_${Date.now().toString(36)}`;
 const config = loadConfig(
   { ...process.env, NODE_ENV: 'production', LOG_LEVEL: 'warn', RATE_LIMIT_AUTH_PER_MIN: '1000000', RATE_LIMIT_API_PER_MIN: '10000000', LOGIN_MAX_FAILURES: '1000' },
-  { databaseSchema: process.env.DATABASE_URL ? schema : null, embeddedDatabase: process.env.DATABASE_URL ? 'memory' : 'memory', port: 0 },
+  { databaseSchema: process.env.DATABASE_URL ? schema : null, embeddedDatabase: 'memory', port: 0 },
 );
 const built = await buildApp(config);
 await built.app.listen({ host: '127.0.0.1', port: 0 });

@@ -11,6 +11,8 @@ export interface Config {
   env: 'development' | 'test' | 'production';
   host: string;
   port: number;
+  /** Honour X-Forwarded-For (only behind a proxy you control). */
+  trustProxy: boolean;
   dataDir: string;
   /** PostgreSQL connection string; when null the embedded PGlite database is used. */
   databaseUrl: string | null;
@@ -198,6 +200,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     env: mode,
     host,
     port,
+    trustProxy: bool(env, 'TRUST_PROXY', false),
     dataDir,
     databaseUrl,
     databaseSchema: schema,
