@@ -7,9 +7,8 @@ import { deflateSync } from 'node:zlib';
 import sharp from 'sharp';
 import { build } from '../../../test/helpers/build.js';
 import { createUser } from '../../../test/helpers/users.js';
-import { startS3Server } from '../../platform/storage/testing.js';
 import type { BuiltApp } from '../../app.js';
-import { linkCare, makePdf, multipartBody, upload } from './testing.js';
+import { clinicOnStorage, makePdf, multipartBody, upload } from './testing.js';
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
@@ -62,19 +61,7 @@ async function fileCount(built: BuiltApp): Promise<number> {
 
 for (const backend of ['local', 's3'] as const) {
   test(`files on ${backend} storage`, async (t) => {
-    const s3 = backend === 's3' ? await startS3Server(t) : null;
-    const built = await build(t, s3 ? { s3 } : {});
-    const { app } = built;
-    const [patient, other, doctor, stranger, nurse, admin, pending] = await Promise.all([
-      createUser(built, 'patient'),
-      createUser(built, 'patient'),
-      createUser(built, 'doctor'),
-      createUser(built, 'doctor'),
-      createUser(built, 'nurse'),
-      createUser(built, 'admin'),
-      createUser(built, 'doctor', { pending: true }),
-    ]);
-    await linkCare(built, doctor, patient);
+    const { built, app, patient, otherPatient: other, doctor, otherDoctor: stranger, nurse, admin, pendingDoctor: pending } = await clinicOnStorage(t, backend);
 
     await t.test('readiness reports the storage backend', async () => {
       const res = await app.inject({ method: 'GET', url: '/ready' });

@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { BuiltApp } from '../../app.js';
-import type { TestUser } from '../../../test/helpers/users.js';
+import { build } from '../../../test/helpers/build.js';
+import { createUser, type TestUser } from '../../../test/helpers/users.js';
+import { startS3Server } from '../../platform/storage/testing.js';
 
 /** Test helpers for multipart uploads and care links (imported by tests only). */
 export interface Part {
@@ -68,4 +70,25 @@ export async function linkCare(built: BuiltApp, doctor: TestUser, patient: TestU
     built.ctx.care.register('test-link', async (_db, doctorId, patientId) => set.has(`${doctorId}:${patientId}`));
   }
   links.add(`${doctor.id}:${patient.id}`);
+}
+
+/**
+ * The cast of the storage-backed tests (files, medical, reports): an app on local disk or on
+ * a real S3-compatible server, two patients, two doctors, a nurse, an admin and a pending
+ * doctor, with `doctor` caring for `patient` through a real appointment.
+ */
+export async function clinicOnStorage(t: Parameters<typeof build>[0] & Parameters<typeof startS3Server>[0], backend: 'local' | 's3') {
+  const s3 = backend === 's3' ? await startS3Server(t) : null;
+  const built = await build(t, s3 ? { s3 } : {});
+  const [patient, otherPatient, doctor, otherDoctor, nurse, admin, pendingDoctor] = await Promise.all([
+    createUser(built, 'patient'),
+    createUser(built, 'patient'),
+    createUser(built, 'doctor'),
+    createUser(built, 'doctor'),
+    createUser(built, 'nurse'),
+    createUser(built, 'admin'),
+    createUser(built, 'doctor', { pending: true }),
+  ]);
+  await linkCare(built, doctor, patient);
+  return { built, app: built.app, patient, otherPatient, doctor, otherDoctor, nurse, admin, pendingDoctor };
 }

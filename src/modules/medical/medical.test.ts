@@ -1,25 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { build } from '../../../test/helpers/build.js';
-import { createUser, type TestUser } from '../../../test/helpers/users.js';
-import { startS3Server } from '../../platform/storage/testing.js';
-import { linkCare, makePdf, upload } from '../files/testing.js';
+import type { TestUser } from '../../../test/helpers/users.js';
+import { clinicOnStorage, linkCare, makePdf, upload } from '../files/testing.js';
 
 for (const backend of ['local', 's3'] as const) {
   test(`medical records and prescriptions (${backend} storage)`, async (t) => {
-    const s3 = backend === 's3' ? await startS3Server(t) : null;
-    const built = await build(t, s3 ? { s3 } : {});
-    const { app } = built;
-    const [patient, otherPatient, doctor, otherDoctor, nurse, admin, pendingDoctor] = await Promise.all([
-      createUser(built, 'patient'),
-      createUser(built, 'patient'),
-      createUser(built, 'doctor'),
-      createUser(built, 'doctor'),
-      createUser(built, 'nurse'),
-      createUser(built, 'admin'),
-      createUser(built, 'doctor', { pending: true }),
-    ]);
-    await linkCare(built, doctor, patient);
+    const { built, app, patient, otherPatient, doctor, otherDoctor, nurse, admin, pendingDoctor } = await clinicOnStorage(t, backend);
     await linkCare(built, otherDoctor, otherPatient);
     const call = (user: TestUser | null, method: 'GET' | 'POST' | 'PUT' | 'PATCH', url: string, payload?: unknown) =>
       app.inject({ method, url: `/api/v1${url}`, headers: { ...(user?.auth ?? {}), 'user-agent': 'tests' }, ...(payload === undefined ? {} : { payload: payload as object }) });

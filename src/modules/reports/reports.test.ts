@@ -4,10 +4,8 @@ import { readFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
-import { build } from '../../../test/helpers/build.js';
-import { createUser, type TestUser } from '../../../test/helpers/users.js';
-import { startS3Server } from '../../platform/storage/testing.js';
-import { linkCare, upload } from '../files/testing.js';
+import type { TestUser } from '../../../test/helpers/users.js';
+import { clinicOnStorage, upload } from '../files/testing.js';
 import { parseCsvReport, parseRange, parseValue, classify } from './parse.js';
 
 const fixtures = join(dirname(fileURLToPath(import.meta.url)), 'fixtures');
@@ -36,19 +34,7 @@ test('parsing units: ranges, values, flags', () => {
 
 for (const backend of ['local', 's3'] as const) {
   test(`lab reports (${backend} storage)`, async (t) => {
-    const s3 = backend === 's3' ? await startS3Server(t) : null;
-    const built = await build(t, s3 ? { s3 } : {});
-    const { app } = built;
-    const [patient, otherPatient, doctor, otherDoctor, nurse, admin, pendingDoctor] = await Promise.all([
-      createUser(built, 'patient'),
-      createUser(built, 'patient'),
-      createUser(built, 'doctor'),
-      createUser(built, 'doctor'),
-      createUser(built, 'nurse'),
-      createUser(built, 'admin'),
-      createUser(built, 'doctor', { pending: true }),
-    ]);
-    await linkCare(built, doctor, patient);
+    const { built, app, patient, otherPatient, doctor, otherDoctor, nurse, admin, pendingDoctor } = await clinicOnStorage(t, backend);
     const events: { abnormal_count: number }[] = [];
     built.ctx.events.subscribe('lab_report.created', (e: { abnormal_count: number }) => void events.push(e));
     const get = (user: TestUser | null, url: string) => app.inject({ method: 'GET', url: `/api/v1${url}`, headers: user?.auth ?? {} });
