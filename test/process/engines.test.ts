@@ -1,0 +1,36 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+
+/**
+ * The lock must install and run on every Node line `engines` promises. Two locked packages
+ * once said `node >=22` (they were ESM-only and `require`d from CommonJS, which Node 20
+ * before 20.19 cannot do) while package.json said ≥ 20.6; package.json `overrides` now pin
+ * the versions that declare Node 20 (see README, "Node versions"). This keeps it that way:
+ * every locked package must accept the oldest Node we promise and the current LTS lines.
+ */
+const semver = createRequire(import.meta.url)('semver') as {
+  minVersion(range: string): { version: string } | null;
+  satisfies(version: string, range: string): boolean;
+};
+
+type Lock = { packages: Record<string, { version?: string; optional?: boolean; os?: string[]; cpu?: string[]; engines?: { node?: string } }> };
+
+test('every locked package accepts the oldest Node in engines and Node 22/24 LTS', () => {
+  const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { engines: { node: string } };
+  const lock = JSON.parse(readFileSync('package-lock.json', 'utf8')) as Lock;
+  const oldest = semver.minVersion(pkg.engines.node)?.version;
+  assert.ok(oldest, `engines.node "${pkg.engines.node}" has no minimum`);
+  // Native prebuilds for other platforms (optional, os/cpu-specific) are never installed here
+  // and some pin a single major (e.g. sharp's win32-ia32 build): judge what installs on Linux.
+  const installable = Object.entries(lock.packages).filter(([path, entry]) => path !== '' && !(entry.optional && (entry.os || entry.cpu)));
+  const wrong: string[] = [];
+  for (const node of [oldest, '22.12.0', '24.0.0']) {
+    for (const [path, entry] of installable) {
+      const range = entry.engines?.node;
+      if (range && !semver.satisfies(node, range)) wrong.push(`${path}@${entry.version} wants node ${range}, not ${node}`);
+    }
+  }
+  assert.deepEqual(wrong, []);
+});
