@@ -10,9 +10,9 @@
  * resolved ("I had chest pain yesterday but it's gone now") fires at most at `consultation_24`.
  * Input longer than MAX_INPUT_CHARS is analysed up to that length.
  */
-import { buildContext, consumeTriggers, mentionStatus, type MentionStatus } from './context.js';
+import { buildContext, consumeTriggers, mentionStatus, type MentionStatus } from '../clinical-text/index.js';
 import { CATEGORY_ADVICE, CONCEPTS, CRISIS_RESOURCES, RULES, type Concept } from './lexicon.js';
-import { MAX_INPUT_CHARS, normalize, tokenRange } from './normalize.js';
+import { MAX_INPUT_CHARS, normalize, tokenRange } from '../clinical-text/index.js';
 import {
   LEVEL_RANK,
   type EmergencyCategory,

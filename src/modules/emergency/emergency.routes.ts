@@ -5,7 +5,7 @@ import { publicAccess } from '../../platform/http/auth.js';
 import { problemResponses } from '../../platform/http/schemas.js';
 import type { EventBus } from '../../platform/events.js';
 import { detectEmergency } from './detector.js';
-import { MAX_INPUT_CHARS } from './normalize.js';
+import { MAX_INPUT_CHARS } from '../clinical-text/index.js';
 
 const Level = Type.Union([Type.Literal('emergency_ambulance'), Type.Literal('emergency'), Type.Literal('consultation_24'), Type.Literal('none')]);
 

@@ -1,0 +1,310 @@
+/**
+ * Concept matching: which findings a text mentions, order-free within a clause.
+ *
+ * A concept (a knowledge-base evidence item, see src/modules/symptom-checker/kb/COMPLAINTS.md and
+ * kb/types.ts) is recognised from
+ *  - `synonyms`: contiguous phrases ("stiff neck"), compared on content words (stopwords dropped on
+ *    both sides) after light stemming;
+ *  - `patterns`: co-occurrence patterns "pain | ache | pressure + chest | breastbone": every group
+ *    (separated by " + ") must have one of its alternatives (separated by " | ") in the same clause,
+ *    within WINDOW content words, in any order, with other words between. A word ending in `*`
+ *    matches by prefix. "pain right in the middle of my chest" is chest pain; "chest … into my arm"
+ *    is radiation.
+ *
+ * Why not single generic words: "low", "down", "back", "fits" mean nothing clinical on their own, so
+ * the knowledge base never lists them alone and this matcher never invents a finding from one word.
+ * Spelling correction is only tried for words of six letters or more that are unknown to the
+ * vocabulary, and only onto a vocabulary word (one edit; two from ten letters), so an everyday word
+ * ("funny") is never turned into a finding ("runny").
+ *
+ * Cost is linear in the text: every word is looked up once in an inverted index from first words
+ * (and 3-letter prefixes) to pattern alternatives, and only patterns whose groups all occur are
+ * checked for the window.
+ */
+import { editDistance } from '../../platform/text.js';
+import { consumeTriggers, mentionStatus, buildContext, type ContextIndex, type MentionStatus } from './context.js';
+import type { Normalized } from './normalize.js';
+import { stem } from './stem.js';
+
+export interface ConceptSource {
+  id: string;
+  synonyms?: string[];
+  patterns?: string[];
+  /** The name is also a phrase of the concept. */
+  name?: string;
+}
+
+export interface ConceptMention {
+  concept: string;
+  /** Token range in the normalised text (see normalize.ts). */
+  first: number;
+  last: number;
+  /** Character range in the original text. */
+  start: number;
+  end: number;
+  status: MentionStatus;
+}
+
+/** Words between the first and last word of a pattern match, at most (content words). */
+export const WINDOW = 8;
+const MIN_FUZZY_LENGTH = 6;
+
+/** Function words dropped before matching (never negation words: those carry meaning). */
+const STOPWORDS = new Set([
+  'a', 'an', 'the', 'my', 'i', "i'm", 'im', "i've", 'ive', 'me', 'have', 'has', 'had', 'having', 'got', 'get', 'getting',
+  'am', 'is', 'are', 'was', 'were', 'be', 'some', 'bit', 'little', 'very', 'really', 'quite', 'of', 'in',
+  'on', 'at', 'to', 'it', 'its', "it's", 'this', 'that', 'there', 'also', 'just', 'like', 'kind', 'sort', 'so', 'too',
+  'lot', 'lots', 'much', 'and', 'or', 'for', 'from', 'by', 'as', 'all', 'up', 'into', 'right', 'his', 'her', 'their',
+  'our', 'your', 'he', 'she', 'they', 'we', 'you', 'him', 'them', 'us', 'its', 'real', 'totally', 'completely',
+  'pretty', 'super', 'kinda', 'sorta', 'abit', 'bit', 'around', 'over', 'about', 'out', 'off',
+]);
+
+interface Alt {
+  pattern: number;
+  group: number;
+  /** Stems (or prefixes) of the words after the first. */
+  rest: { stem: string; prefix: boolean }[];
+}
+
+interface CompiledPattern {
+  concept: string;
+  groups: number;
+  /**
+   * `phrase`: a synonym, its words contiguous and in order (one group). `pair`: a two-word synonym,
+   * also matched reversed with one word between ("chest pain" ~ "pain in the middle of my chest"),
+   * but never with a word between in the written order ("been sick" is not "been feeling sick").
+   * `pattern`: order-free within WINDOW words.
+   */
+  kind: 'phrase' | 'pair' | 'pattern';
+}
+
+export interface Lexicon {
+  patterns: CompiledPattern[];
+  byFirst: Map<string, Alt[]>;
+  byPrefix: Map<string, { prefix: string; alt: Alt }[]>;
+  vocab: Set<string>;
+  /** Vocabulary words of ≥ MIN_FUZZY_LENGTH letters, by first letter, for spelling correction. */
+  fuzzy: Map<string, string[]>;
+  fuzzyCache: Map<string, string | null>;
+}
+
+/** Lowercase word → matching form: apostrophes dropped ("can't" → "cant"), light stemming. */
+export function matchForm(word: string): string {
+  return stem(word.replace(/'/g, ''));
+}
+
+function phraseWords(phrase: string): { stem: string; prefix: boolean }[] {
+  const words = phrase
+    .toLowerCase()
+    .replace(/[\u2018\u2019`´]/g, "'")
+    .split(/[^\p{L}\p{N}'*]+/u)
+    .filter((w) => w.length > 0);
+  const out: { stem: string; prefix: boolean }[] = [];
+  for (const w of words) {
+    if (w.endsWith('*')) {
+      const p = w.slice(0, -1).replace(/'/g, '');
+      if (p.length >= 3) out.push({ stem: p, prefix: true });
+      continue;
+    }
+    if (STOPWORDS.has(w) && words.length > 1) continue;
+    out.push({ stem: matchForm(w), prefix: false });
+  }
+  return out;
+}
+
+/** Compiles concepts once (the knowledge base is static per process). */
+export function compileLexicon(concepts: readonly ConceptSource[]): Lexicon {
+  const lex: Lexicon = { patterns: [], byFirst: new Map(), byPrefix: new Map(), vocab: new Set(), fuzzy: new Map(), fuzzyCache: new Map() };
+  const addAlt = (pattern: number, group: number, words: { stem: string; prefix: boolean }[]) => {
+    if (words.length === 0) return;
+    const [first, ...rest] = words;
+    const alt: Alt = { pattern, group, rest };
+    for (const w of words) if (!w.prefix) lex.vocab.add(w.stem);
+    if (first!.prefix) {
+      const key = first!.stem.slice(0, 3);
+      const list = lex.byPrefix.get(key) ?? [];
+      list.push({ prefix: first!.stem, alt });
+      lex.byPrefix.set(key, list);
+    } else {
+      const list = lex.byFirst.get(first!.stem) ?? [];
+      list.push(alt);
+      lex.byFirst.set(first!.stem, list);
+    }
+  };
+  for (const c of concepts) {
+    const phrases = [...(c.name ? [c.name] : []), ...(c.synonyms ?? [])];
+    for (const p of phrases) {
+      const words = phraseWords(p);
+      if (words.length === 0) continue;
+      if (words.length === 2 && !words[0]!.prefix && !words[1]!.prefix) {
+        const idx = lex.patterns.push({ concept: c.id, groups: 2, kind: 'pair' }) - 1;
+        addAlt(idx, 0, [words[0]!]);
+        addAlt(idx, 1, [words[1]!]);
+        continue;
+      }
+      const idx = lex.patterns.push({ concept: c.id, groups: 1, kind: 'phrase' }) - 1;
+      addAlt(idx, 0, words);
+    }
+    for (const p of c.patterns ?? []) {
+      const groups = p.split(' + ').map((g) => g.split('|').map((a) => phraseWords(a)).filter((a) => a.length > 0)).filter((g) => g.length > 0);
+      if (groups.length === 0) continue;
+      const idx = lex.patterns.push({ concept: c.id, groups: groups.length, kind: 'pattern' }) - 1;
+      groups.forEach((alts, gi) => { for (const a of alts) addAlt(idx, gi, a); });
+    }
+  }
+  for (const v of lex.vocab) {
+    if (v.length < MIN_FUZZY_LENGTH - 1 || /\d/.test(v)) continue;
+    const list = lex.fuzzy.get(v[0]!) ?? [];
+    list.push(v);
+    lex.fuzzy.set(v[0]!, list);
+  }
+  return lex;
+}
+
+interface Word {
+  /** Matching form (stemmed). */
+  form: string;
+  /** Lowercase surface without apostrophes (for prefix alternatives). */
+  surface: string;
+  token: number;
+  /** Clause number: clauses end at sentence punctuation and hard words ("but", "and I …"). */
+  clause: number;
+}
+
+function correct(lex: Lexicon, form: string, surface: string): string {
+  if (lex.vocab.has(form) || surface.length < MIN_FUZZY_LENGTH || /\d/.test(surface)) return form;
+  const cached = lex.fuzzyCache.get(form);
+  if (cached !== undefined) return cached ?? form;
+  const max = surface.length >= 10 ? 2 : 1;
+  let best: string | null = null;
+  let bestD = max + 1;
+  for (const v of lex.fuzzy.get(form[0]!) ?? []) {
+    if (Math.abs(v.length - form.length) > max) continue;
+    const d = editDistance(form, v, max);
+    if (d < bestD) { bestD = d; best = v; }
+  }
+  // An inflection of a vocabulary word is not a typo of it.
+  if (best !== null && (form.startsWith(best) || best.startsWith(form))) best = null;
+  if (lex.fuzzyCache.size > 10_000) lex.fuzzyCache.clear();
+  lex.fuzzyCache.set(form, best);
+  return best ?? form;
+}
+
+function wordsOf(lex: Lexicon, n: Normalized, ctx: ContextIndex): Word[] {
+  const out: Word[] = [];
+  let clause = 0;
+  for (let i = 0; i < n.tokens.length; i++) {
+    // Sentence ends and hard boundaries ("but", "however", "and I …") start a new clause;
+    // commas do not, so "pain in my chest, going into my arm" stays one clause.
+    if (ctx.boundary[i]! >= 2) { clause++; continue; }
+    const text = n.tokens[i]!.text;
+    if (!/^[\p{L}\p{N}]/u.test(text)) continue;
+    for (const w of text.split(' ')) {
+      if (STOPWORDS.has(w)) continue;
+      const surface = w.replace(/'/g, '');
+      out.push({ form: correct(lex, matchForm(w), surface), surface, token: i, clause });
+    }
+  }
+  return out;
+}
+
+/** Every concept mention in a normalised text, each scoped (affirmed, negated, historical …). */
+export function findConcepts(lex: Lexicon, n: Normalized, ctx: ContextIndex = buildContext(n)): ConceptMention[] {
+  const words = wordsOf(lex, n, ctx);
+  // Per pattern and group: the word ranges where an alternative of that group occurs.
+  const found = new Map<number, [number, number][][]>();
+  const tryAlt = (alt: Alt, at: number) => {
+    let end = at;
+    const p = lex.patterns[alt.pattern]!;
+    for (const w of alt.rest) {
+      const next = words[end + 1];
+      if (!next || next.clause !== words[at]!.clause) return;
+      if (w.prefix ? !next.surface.startsWith(w.stem) : next.form !== w.stem) return;
+      end++;
+    }
+    let groups = found.get(alt.pattern);
+    if (!groups) { groups = Array.from({ length: p.groups }, () => []); found.set(alt.pattern, groups); }
+    groups[alt.group]!.push([at, end]);
+  };
+  for (let i = 0; i < words.length; i++) {
+    const w = words[i]!;
+    for (const alt of lex.byFirst.get(w.form) ?? []) tryAlt(alt, i);
+    for (const { prefix, alt } of lex.byPrefix.get(w.surface.slice(0, 3)) ?? []) if (w.surface.startsWith(prefix)) tryAlt(alt, i);
+  }
+
+  const raw: { concept: string; first: number; last: number }[] = [];
+  for (const [pi, groups] of found) {
+    if (groups.some((g) => g.length === 0)) continue;
+    const p = lex.patterns[pi]!;
+    for (const range of p.kind === 'pair' ? pairMatches(groups, words) : bestCombinations(groups, words)) {
+      raw.push({ concept: p.concept, first: words[range[0]]!.token, last: words[range[1]]!.token });
+    }
+  }
+  // One mention per concept and token range; the shortest ranges first so scoping sees them.
+  const seen = new Set<string>();
+  const unique = raw
+    .sort((a, b) => a.last - a.first - (b.last - b.first))
+    .filter((m) => { const k = `${m.concept}:${m.first}:${m.last}`; if (seen.has(k)) return false; seen.add(k); return true; });
+  consumeTriggers(ctx, unique);
+  return unique.map((m) => ({
+    concept: m.concept,
+    first: m.first,
+    last: m.last,
+    start: n.tokens[m.first]!.start,
+    end: n.tokens[m.last]!.end,
+    status: mentionStatus(ctx, m.first, m.last, { firstPerson: true, startsNegated: /^(?:not|no|never|cannot|can't|won't|\p{L}+n't)$/u.test(n.tokens[m.first]!.text) }),
+  }));
+}
+
+/**
+ * Word ranges where every group occurs within one clause and WINDOW words. Groups are few (≤ 4) and
+ * each occurs a handful of times, so the search anchors on each occurrence of the first group and
+ * takes the nearest occurrence of every other group.
+ */
+function bestCombinations(groups: [number, number][][], words: Word[]): [number, number][] {
+  if (groups.length === 1) return groups[0]!.map((r) => [r[0], r[1]] as [number, number]);
+  const out: [number, number][] = [];
+  for (const anchor of groups[0]!) {
+    let lo = anchor[0];
+    let hi = anchor[1];
+    const clause = words[anchor[0]]!.clause;
+    let ok = true;
+    for (let g = 1; g < groups.length && ok; g++) {
+      const list = groups[g]!;
+      let best: [number, number] | undefined;
+      let bestSpan = Infinity;
+      // Occurrences are in text order: only those starting within WINDOW of the anchor can fit.
+      for (let k = firstAtOrAfter(list, anchor[0] - WINDOW); k < list.length && list[k]![0] <= anchor[1] + WINDOW; k++) {
+        const r = list[k]!;
+        if (words[r[0]]!.clause !== clause || (r[0] === anchor[0] && r[1] === anchor[1])) continue;
+        const span = Math.max(hi, r[1]) - Math.min(lo, r[0]);
+        if (span < bestSpan) { bestSpan = span; best = r; }
+      }
+      if (!best || bestSpan > WINDOW) ok = false;
+      else { lo = Math.min(lo, best[0]); hi = Math.max(hi, best[1]); }
+    }
+    if (ok) out.push([lo, hi]);
+  }
+  return out;
+}
+
+function firstAtOrAfter(list: [number, number][], start: number): number {
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) { const mid = (lo + hi) >> 1; if (list[mid]![0] < start) lo = mid + 1; else hi = mid; }
+  return lo;
+}
+
+/** Two-word synonyms: adjacent in order, or reversed with at most one word between. */
+function pairMatches(groups: [number, number][][], words: Word[]): [number, number][] {
+  const out: [number, number][] = [];
+  const second = groups[1]!;
+  for (const [a] of groups[0]!) {
+    for (let k = firstAtOrAfter(second, a - 2); k < second.length && second[k]![0] <= a + 1; k++) {
+      const b = second[k]![0];
+      if (words[a]!.clause !== words[b]!.clause) continue;
+      if (b === a + 1 || (b < a && a - b <= 2)) out.push([Math.min(a, b), Math.max(a, b)]);
+    }
+  }
+  return out;
+}
