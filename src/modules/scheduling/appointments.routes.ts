@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { actorOf, anyUser, rolesAllowed } from '../../platform/http/auth.js';
@@ -20,13 +20,27 @@ import {
 import type { AppointmentsService } from './appointments.service.js';
 import type { WaitlistService } from './waitlist.service.js';
 import { appointmentToIcs } from './ics.js';
+import { requestMeta, type AuditEvent, type AuditService } from '../audit/index.js';
+import type { AppointmentDto } from './scheduling.schemas.js';
+import { acceptSpecialtySynonyms } from './specialties.js';
 
 const tags = ['appointments'];
 const patientOnly = rolesAllowed('patient');
 
-export async function appointmentsRoutes(root: FastifyInstance, db: Db, appointments: AppointmentsService, waitlist: WaitlistService, icsHost: string): Promise<void> {
+export async function appointmentsRoutes(root: FastifyInstance, db: Db, appointments: AppointmentsService, waitlist: WaitlistService, icsHost: string, audit: AuditService): Promise<void> {
   const app = root.withTypeProvider<TypeBoxTypeProvider>();
   const One = { 200: Type.Ref('Appointment'), ...problemResponses };
+  /**
+   * Appointments hold patient data (reason, notes): every read and write is audited, and a
+   * booking grants (a cancellation revokes) the doctor's care relationship with the patient.
+   */
+  const audited = async <T extends AppointmentDto | AppointmentDto[]>(request: FastifyRequest, result: T, action: AuditEvent['action'], care?: 'grant' | 'revoke'): Promise<T> => {
+    const rows = Array.isArray(result) ? result : [result];
+    const events: AuditEvent[] = rows.map((a) => ({ patientId: a.patient_id, resourceType: 'appointment', resourceId: a.id, action }));
+    if (care) for (const a of rows) events.push({ patientId: a.patient_id, resourceType: 'care_relationship', resourceId: a.doctor_id, action: care, details: { cause: 'appointment', appointment_id: a.id } });
+    await audit.record(db, requestMeta(request), events);
+    return result;
+  };
 
   app.post('/appointments', {
     config: { access: anyUser },
@@ -36,28 +50,33 @@ export async function appointmentsRoutes(root: FastifyInstance, db: Db, appointm
       body: BookBody,
       response: { 201: Type.Ref('Appointment'), ...problemResponses },
     },
-    handler: async (request, reply) => idempotent(db, request, reply, 201, () => appointments.book(actorOf(request), request.body)),
+    handler: async (request, reply) => idempotent(db, request, reply, 201, async () => audited(request, await appointments.book(actorOf(request), request.body), 'create', 'grant')),
   });
   app.post('/appointments/request', {
     config: { access: patientOnly },
+    preValidation: acceptSpecialtySynonyms('body'),
     schema: { tags, summary: 'Book the earliest free slot for a specialty or doctor after a time (seed 004)', body: RequestBody, response: { 201: Type.Ref('Appointment'), ...problemResponses } },
-    handler: async (request, reply) => idempotent(db, request, reply, 201, () => appointments.requestEarliest(actorOf(request), request.body)),
+    handler: async (request, reply) => idempotent(db, request, reply, 201, async () => audited(request, await appointments.requestEarliest(actorOf(request), request.body), 'create', 'grant')),
   });
   app.get('/appointments', {
     config: { access: anyUser },
     schema: { tags, summary: 'Own appointments (patient), own schedule (doctor), all (nurse, admin)', querystring: AppointmentListQuery, response: { 200: pageOf(Type.Ref('Appointment')), ...problemResponses } },
-    handler: async (request) => appointments.list(actorOf(request), request.query),
+    handler: async (request) => {
+      const page = await appointments.list(actorOf(request), request.query);
+      await audited(request, page.items, 'list');
+      return page;
+    },
   });
   app.get('/appointments/:id', {
     config: { access: anyUser },
     schema: { tags, summary: 'One appointment (parties and staff)', params: IdParams, response: One },
-    handler: async (request) => appointments.get(actorOf(request), request.params.id),
+    handler: async (request) => audited(request, await appointments.get(actorOf(request), request.params.id), 'read'),
   });
   app.get('/appointments/:id.ics', {
     config: { access: anyUser },
     schema: { tags, summary: 'The appointment as an iCalendar event', params: IdParams, response: { 200: Type.String({ description: 'text/calendar' }), ...problemResponses } },
     handler: async (request, reply) => {
-      const appointment = await appointments.get(actorOf(request), request.params.id);
+      const appointment = await audited(request, await appointments.get(actorOf(request), request.params.id), 'download');
       return reply
         .type('text/calendar; charset=utf-8')
         .header('content-disposition', `attachment; filename="appointment-${appointment.id}.ics"`)
@@ -67,7 +86,7 @@ export async function appointmentsRoutes(root: FastifyInstance, db: Db, appointm
   app.patch('/appointments/:id', {
     config: { access: anyUser },
     schema: { tags, summary: 'Change reason (parties) or notes (doctor, staff)', params: IdParams, body: PatchAppointmentBody, response: One },
-    handler: async (request) => appointments.patch(actorOf(request), request.params.id, request.body),
+    handler: async (request) => audited(request, await appointments.patch(actorOf(request), request.params.id, request.body), 'update'),
   });
   app.patch('/appointments/:id/status', {
     config: { access: anyUser },
@@ -78,22 +97,26 @@ export async function appointmentsRoutes(root: FastifyInstance, db: Db, appointm
       body: StatusBody,
       response: One,
     },
-    handler: async (request) => appointments.changeStatus(actorOf(request), request.params.id, request.body),
+    handler: async (request) => {
+      const changed = await appointments.changeStatus(actorOf(request), request.params.id, request.body);
+      return audited(request, changed, 'status_change', changed.status === 'cancelled' ? 'revoke' : undefined);
+    },
   });
   app.post('/appointments/:id/cancel', {
     config: { access: anyUser },
     schema: { tags, summary: 'Cancel with a reason (same as PATCH status=cancelled)', params: IdParams, body: CancelBody, response: One },
-    handler: async (request) => appointments.changeStatus(actorOf(request), request.params.id, { status: 'cancelled', reason: request.body.reason }),
+    handler: async (request) => audited(request, await appointments.changeStatus(actorOf(request), request.params.id, { status: 'cancelled', reason: request.body.reason }), 'status_change', 'revoke'),
   });
   app.post('/appointments/:id/reschedule', {
     config: { access: anyUser },
     schema: { tags, summary: 'Move to another free slot of the same doctor, atomically', params: IdParams, body: RescheduleBody, response: One },
-    handler: async (request) => appointments.reschedule(actorOf(request), request.params.id, request.body.slot_id),
+    handler: async (request) => audited(request, await appointments.reschedule(actorOf(request), request.params.id, request.body.slot_id), 'update'),
   });
 
   // ----- waitlist -----
   app.post('/waitlist', {
     config: { access: patientOnly },
+    preValidation: acceptSpecialtySynonyms('body'),
     schema: { tags: ['waitlist'], summary: "Join a doctor's or specialty's waitlist for a date range", body: JoinWaitlistBody, response: { 201: WaitlistEntrySchema, ...problemResponses } },
     handler: async (request, reply) => idempotent(db, request, reply, 201, () => waitlist.join(actorOf(request), request.body)),
   });

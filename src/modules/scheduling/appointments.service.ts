@@ -11,6 +11,7 @@ import type { WaitlistOffer, WaitlistService } from './waitlist.service.js';
 import type { AppointmentStatus } from './scheduling.tables.js';
 import type { AppointmentDto, AppointmentListQuery, BookBody, PatchAppointmentBody, RequestBody, StatusBody } from './scheduling.schemas.js';
 import { parseInstant } from './time.js';
+import { parseTimeFilters } from '../../platform/http/time-filter.js';
 
 /** Payload of every `appointment.*` domain event (published after commit). */
 export interface AppointmentEvent {
@@ -208,6 +209,7 @@ export class AppointmentsService {
   async list(actor: Actor, query: AppointmentListQuery) {
     const limit = query.limit ?? 20;
     const descending = query.sort === '-start';
+    const { from, to } = await parseTimeFilters({ from: { value: query.from, bound: 'start' }, to: { value: query.to, bound: 'end' } }, query.tz, () => this.profiles.timeZoneOf(this.db, actor.id));
     const rows = await this.appointments.list(this.db, {
       doctorId: actor.role === 'doctor' ? actor.id : query.doctor_id,
       patientId: actor.role === 'patient' ? actor.id : query.patient_id,
@@ -215,8 +217,8 @@ export class AppointmentsService {
       ...(actor.role === 'patient' && query.patient_id && query.patient_id !== actor.id && { patientId: '00000000-0000-0000-0000-000000000000' }),
       status: query.status,
       type: query.type,
-      from: query.from ? parseInstant(query.from, '/from') : undefined,
-      to: query.to ? parseInstant(query.to, '/to') : undefined,
+      from,
+      to,
       descending,
       after: decodeCursor(query.cursor),
       limit,

@@ -15,11 +15,13 @@ import { FilesRepository } from '../files/files.repository.js';
 import { IMAGE_TYPES, type AllowedType } from '../files/upload.js';
 import { appointmentsRoutes } from './appointments.routes.js';
 import { clientsRoutes } from './clients.routes.js';
-import { AppointmentSchema, ClientSchema, DoctorSchema, SlotSchema } from './scheduling.schemas.js';
+import { AppointmentSchema, ClientLinkSchema, ClientSchema, DoctorSchema, SlotSchema } from './scheduling.schemas.js';
+import { auditFor } from '../audit/index.js';
 import { seedSchedulingDemo } from './demo.js';
 import './scheduling.tables.js';
 
 export { SPECIALTIES, type Specialty, type AppointmentDto } from './scheduling.schemas.js';
+export { canonicalSpecialty } from './specialties.js';
 export { APPOINTMENT_EVENTS, type AppointmentEvent, type AppointmentCancelledEvent, type AppointmentRescheduledEvent, type AppointmentStatusChangedEvent } from './appointments.service.js';
 export type { WaitlistOffer } from './waitlist.service.js';
 export { AppointmentsService } from './appointments.service.js';
@@ -53,7 +55,7 @@ export function createSchedulingServices(ctx: AppContext): SchedulingServices {
     slots: new SlotsService(ctx.db, slotsRepository, profilesRepository),
     appointments: new AppointmentsService(ctx.db, appointmentsRepository, profilesRepository, waitlist, ctx.care, ctx.events),
     waitlist,
-    clients: new ClientsService(ctx.db, new ClientsRepository(), profilesRepository),
+    clients: new ClientsService(ctx.db, new ClientsRepository(), profilesRepository, auditFor(ctx)),
   };
 }
 
@@ -74,7 +76,7 @@ export function createSchedulingServices(ctx: AppContext): SchedulingServices {
 export const schedulingModule: AppModule = {
   name: 'scheduling',
   async routes(app, ctx) {
-    for (const schema of [DoctorSchema, SlotSchema, AppointmentSchema, ClientSchema]) app.addSchema(schema);
+    for (const schema of [DoctorSchema, SlotSchema, AppointmentSchema, ClientSchema, ClientLinkSchema]) app.addSchema(schema);
     const services = createSchedulingServices(ctx);
     const clientsRepository = new ClientsRepository();
     ctx.care.register('appointment', (db, doctorId, patientId) => services.appointmentsRepository.hasCareLink(db, doctorId, patientId));
@@ -83,7 +85,7 @@ export const schedulingModule: AppModule = {
     const icsHost = safeHost(ctx.config.publicBaseUrl);
     await profilesRoutes(app, ctx.db, services.profiles, services.slots);
     await withMultipart(app, ctx, (scope) => patientPhotoRoutes(scope, ctx, services.profiles));
-    await appointmentsRoutes(app, ctx.db, services.appointments, services.waitlist, icsHost);
+    await appointmentsRoutes(app, ctx.db, services.appointments, services.waitlist, icsHost, auditFor(ctx));
     await clientsRoutes(app, ctx.db, services.clients);
   },
   seedDemo: (ctx) => seedSchedulingDemo(ctx, createSchedulingServices(ctx)),

@@ -157,6 +157,18 @@ export class ProfilesRepository {
       .execute();
   }
 
+  /** The zone a user's profile shows: the patient or doctor profile's, else the account's. */
+  async timeZoneOf(db: Executor, userId: string): Promise<string | null> {
+    const row = await db
+      .selectFrom('users as u')
+      .leftJoin('patient_profiles as p', 'p.user_id', 'u.id')
+      .leftJoin('doctor_profiles as d', 'd.user_id', 'u.id')
+      .select(sql<string>`coalesce(p.time_zone, d.time_zone, u.time_zone)`.as('zone'))
+      .where('u.id', '=', userId)
+      .executeTakeFirst();
+    return row?.zone ?? null;
+  }
+
   async userRoleStatus(db: Executor, userId: string): Promise<{ id: string; role: string; status: string; full_name: string } | undefined> {
     return db.selectFrom('users').select(['id', 'role', 'status', 'full_name']).where('id', '=', userId).executeTakeFirst();
   }

@@ -22,6 +22,7 @@ import {
 } from './scheduling.schemas.js';
 import type { ProfilesService } from './profiles.service.js';
 import type { SlotsService } from './slots.service.js';
+import { acceptSpecialtySynonyms } from './specialties.js';
 
 const doctorOnly = rolesAllowed('doctor');
 const patientOnly = rolesAllowed('patient');
@@ -53,8 +54,9 @@ export async function profilesRoutes(root: FastifyInstance, db: Db, profiles: Pr
   // ----- doctors -----
   app.get('/doctors', {
     config: { access: publicAccess },
+    preValidation: acceptSpecialtySynonyms('query'),
     schema: { tags: ['doctors'], summary: 'Doctor directory (filters specialty, q, language, available_from) with next_available', querystring: DoctorListQuery, response: { 200: pageOf(Type.Ref('Doctor')), ...problemResponses } },
-    handler: async (request) => profiles.listDoctors(request.query),
+    handler: async (request) => profiles.listDoctors(request.query, request.actor?.id ?? null),
   });
   app.get('/doctors/me', {
     config: { access: doctorOnly },
@@ -66,6 +68,7 @@ export async function profilesRoutes(root: FastifyInstance, db: Db, profiles: Pr
       method,
       url: '/doctors/me',
       config: { access: doctorOnly },
+      preValidation: acceptSpecialtySynonyms('body'),
       schema: {
         tags: ['doctors'],
         summary: method === 'PUT' ? 'Update own doctor profile (fields given are replaced)' : 'Seed 004 alias of PUT /doctors/me',
@@ -82,8 +85,14 @@ export async function profilesRoutes(root: FastifyInstance, db: Db, profiles: Pr
   });
   app.get('/doctors/:id/slots', {
     config: { access: publicAccess },
-    schema: { tags: ['doctors'], summary: 'Free slots of a doctor in [from, to) (default: next 14 days)', params: IdParams, querystring: PublicSlotsQuery, response: { 200: Type.Array(Type.Ref('Slot')), ...problemResponses } },
-    handler: async (request) => slots.listFree(request.params.id, request.query.from, request.query.to),
+    schema: {
+      tags: ['doctors'],
+      summary: 'Free slots of a doctor in [from, to) (default: next 14 days), paginated {items, next_cursor}; plain dates are days in tz (default: your profile zone, else the doctor\'s)',
+      params: IdParams,
+      querystring: PublicSlotsQuery,
+      response: { 200: pageOf(Type.Ref('Slot')), ...problemResponses },
+    },
+    handler: async (request) => slots.listFree(request.params.id, request.query, request.actor?.id ?? null),
   });
 
   // ----- own slots -----

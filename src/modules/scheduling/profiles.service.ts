@@ -5,7 +5,8 @@ import { decodeCursor, toPage } from '../../platform/http/pagination.js';
 import { iso } from '../../platform/http/schemas.js';
 import type { DoctorRow, ProfilesRepository } from './profiles.repository.js';
 import type { DoctorDto, DoctorListQuery, DoctorMeBody, PatientMeBody, PatientProfileDto } from './scheduling.schemas.js';
-import { parseInstant, requireTimeZone } from './time.js';
+import { requireTimeZone } from './time.js';
+import { parseTimeFilters } from '../../platform/http/time-filter.js';
 
 export function toDoctorDto(row: DoctorRow): DoctorDto {
   return {
@@ -32,13 +33,14 @@ export class ProfilesService {
     private readonly isUsablePhoto: (actor: Actor, fileId: string) => Promise<boolean> = async () => false,
   ) {}
 
-  async listDoctors(query: DoctorListQuery) {
+  async listDoctors(query: DoctorListQuery, callerId: string | null = null) {
     const limit = query.limit ?? 20;
+    const { available_from } = await parseTimeFilters({ available_from: { value: query.available_from, bound: 'start' } }, query.tz, async () => (callerId ? this.profiles.timeZoneOf(this.db, callerId) : null));
     const rows = await this.profiles.listDoctors(this.db, {
       specialty: query.specialty,
       q: query.q,
       language: query.language,
-      availableFrom: query.available_from ? parseInstant(query.available_from, '/available_from') : undefined,
+      availableFrom: available_from,
       after: decodeCursor(query.cursor),
       limit,
     });

@@ -1,5 +1,6 @@
 import { Type, type Static } from 'typebox';
 import { DateTime, Uuid } from '../../platform/http/schemas.js';
+import { TimeFilter, TzParam } from '../../platform/http/time-filter.js';
 
 /** The fixed specialty list (contract §2). Other areas (infections consult) use these names. */
 export const SPECIALTIES = [
@@ -21,7 +22,10 @@ export const SPECIALTIES = [
   'oncology',
 ] as const;
 export type Specialty = (typeof SPECIALTIES)[number];
-export const SpecialtySchema = Type.Union(SPECIALTIES.map((s) => Type.Literal(s)));
+export const SpecialtySchema = Type.Union(
+  SPECIALTIES.map((s) => Type.Literal(s)),
+  { description: 'A specialty from the fixed list. Common synonyms are accepted and mapped (e.g. "dermatologist" or "skin" → dermatology, "GP" → general_practice, "cardiologist" or "heart" → cardiology; see specialties.ts).' },
+);
 
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) => Type.Union([schema, Type.Null()]);
 /** Times are taken as strings and parsed by the service, so a missing offset gets its own 422. */
@@ -84,7 +88,8 @@ export const DoctorListQuery = Type.Object(
     specialty: Type.Optional(SpecialtySchema),
     q: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
     language: Type.Optional(Type.String({ minLength: 2, maxLength: 10 })),
-    available_from: Type.Optional(TimeInput),
+    available_from: Type.Optional(TimeFilter),
+    tz: Type.Optional(TzParam),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20 })),
     cursor: Type.Optional(Type.String({ maxLength: 512 })),
   },
@@ -190,8 +195,9 @@ export const SlotsRangeResult = Type.Object({
 
 export const OwnSlotsQuery = Type.Object(
   {
-    from: Type.Optional(TimeInput),
-    to: Type.Optional(TimeInput),
+    from: Type.Optional(TimeFilter),
+    to: Type.Optional(TimeFilter),
+    tz: Type.Optional(TzParam),
     state: Type.Optional(SlotStateSchema),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20 })),
     cursor: Type.Optional(Type.String({ maxLength: 512 })),
@@ -200,7 +206,17 @@ export const OwnSlotsQuery = Type.Object(
 );
 export type OwnSlotsQuery = Static<typeof OwnSlotsQuery>;
 
-export const PublicSlotsQuery = Type.Object({ from: Type.Optional(TimeInput), to: Type.Optional(TimeInput) }, { additionalProperties: false });
+export const PublicSlotsQuery = Type.Object(
+  {
+    from: Type.Optional(TimeFilter),
+    to: Type.Optional(TimeFilter),
+    tz: Type.Optional(TzParam),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20 })),
+    cursor: Type.Optional(Type.String({ maxLength: 512 })),
+  },
+  { additionalProperties: false },
+);
+export type PublicSlotsQuery = Static<typeof PublicSlotsQuery>;
 
 // ---------- appointments ----------
 
@@ -257,8 +273,9 @@ export type RequestBody = Static<typeof RequestBody>;
 export const AppointmentListQuery = Type.Object(
   {
     status: Type.Optional(AppointmentStatusSchema),
-    from: Type.Optional(TimeInput),
-    to: Type.Optional(TimeInput),
+    from: Type.Optional(TimeFilter),
+    to: Type.Optional(TimeFilter),
+    tz: Type.Optional(TzParam),
     doctor_id: Type.Optional(Uuid),
     patient_id: Type.Optional(Uuid),
     type: Type.Optional(AppointmentTypeSchema),
@@ -334,12 +351,29 @@ export const ClientSchema = Type.Object(
     notes: Nullable(Type.String()),
     assigned_doctor_id: Nullable(Uuid),
     user_id: Nullable(Uuid),
+    /** `pending`: the patient has not accepted the link yet (no access through it); `active`: accepted, or made by an admin. */
+    user_link_status: Nullable(Type.Union([Type.Literal('pending'), Type.Literal('active')])),
     created_by: Uuid,
     created_at: DateTime,
     updated_at: DateTime,
   },
   { $id: 'Client', additionalProperties: false },
 );
+
+/** A patient's view of a clinic record that names their account (issue 11: consent to the link). */
+export const ClientLinkSchema = Type.Object(
+  {
+    client_id: Uuid,
+    status: Type.Union([Type.Literal('pending'), Type.Literal('active')]),
+    full_name: Type.String(),
+    assigned_doctor: Nullable(Type.Object({ id: Uuid, full_name: Type.String() })),
+    requested_by: Nullable(Type.Object({ id: Uuid, full_name: Type.String(), role: Type.String() })),
+    requested_at: DateTime,
+    confirmed_at: Nullable(DateTime),
+  },
+  { $id: 'ClientLink', additionalProperties: false },
+);
+export type ClientLinkDto = Static<typeof ClientLinkSchema>;
 export type ClientDto = Static<typeof ClientSchema>;
 
 const ClientFields = {

@@ -42,18 +42,17 @@ export class SlotsRepository {
     return query.orderBy('start_at').orderBy('id').limit(filter.limit + 1).execute();
   }
 
-  async listFree(db: Executor, doctorId: string, from: Date, to: Date, limit = 2000): Promise<SlotRow[]> {
-    return db
+  async listFree(db: Executor, doctorId: string, filter: { from: Date; to: Date; after: KeysetPosition | null; limit: number }): Promise<SlotRow[]> {
+    let query = db
       .selectFrom('slots')
       .selectAll()
       .where('doctor_id', '=', doctorId)
       .where('deleted_at', 'is', null)
       .where('status', '=', 'free')
-      .where('start_at', '>=', from)
-      .where('start_at', '<', to)
-      .orderBy('start_at')
-      .limit(limit)
-      .execute();
+      .where('start_at', '>=', filter.from)
+      .where('start_at', '<', filter.to);
+    if (filter.after) query = query.where(afterPosition('start_at', 'id', false, new Date(String(filter.after.v)), filter.after.id));
+    return query.orderBy('start_at').orderBy('id').limit(filter.limit + 1).execute();
   }
 
   /** Soft-deletes a doctor's own slot unless it is booked or held; returns it, or nothing. */

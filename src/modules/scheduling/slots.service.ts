@@ -6,7 +6,8 @@ import { decodeCursor, toPage } from '../../platform/http/pagination.js';
 import { iso } from '../../platform/http/schemas.js';
 import type { ProfilesRepository } from './profiles.repository.js';
 import type { SlotRow, SlotsRepository } from './slots.repository.js';
-import type { CreateSlotBody, OwnSlotsQuery, SlotDto, SlotsRangeBody } from './scheduling.schemas.js';
+import type { CreateSlotBody, OwnSlotsQuery, PublicSlotsQuery, SlotDto, SlotsRangeBody } from './scheduling.schemas.js';
+import { parseTimeFilters } from '../../platform/http/time-filter.js';
 import { daysBetween, generateRangeSlots, localIso, parseInstant, requireTimeZone, todayIn } from './time.js';
 
 const DAY_MS = 86_400_000;
@@ -104,9 +105,10 @@ export class SlotsService {
   async listOwn(actor: Actor, query: OwnSlotsQuery) {
     const settings = await this.doctorSettings(actor.id);
     const limit = query.limit ?? 20;
+    const { from, to } = await parseTimeFilters({ from: { value: query.from, bound: 'start' }, to: { value: query.to, bound: 'end' } }, query.tz, async () => settings.timeZone);
     const rows = await this.slots.listOwn(this.db, actor.id, {
-      from: query.from ? parseInstant(query.from, '/from') : undefined,
-      to: query.to ? parseInstant(query.to, '/to') : undefined,
+      from,
+      to,
       state: query.state,
       after: decodeCursor(query.cursor),
       limit,
@@ -122,18 +124,24 @@ export class SlotsService {
     throw new ConflictError('This slot is booked; cancel or reschedule the appointment first.', 'slot-booked');
   }
 
-  /** Free slots of an active doctor in [from, to) (default: the next 14 days). */
-  async listFree(doctorId: string, fromText?: string, toText?: string): Promise<SlotDto[]> {
+  /**
+   * Free slots of an active doctor in [from, to) (default: the next 14 days), a page at a
+   * time like every list. Plain dates are days in `tz`, else the caller's profile zone
+   * (`callerId`), else the doctor's zone.
+   */
+  async listFree(doctorId: string, query: PublicSlotsQuery, callerId: string | null = null) {
     const doctor = await this.profiles.findDoctor(this.db, doctorId);
     if (!doctor || doctor.status !== 'active') throw new NotFoundError('Doctor');
+    const zone = doctor.time_zone ?? doctor.user_time_zone ?? 'UTC';
+    const filters = await parseTimeFilters({ from: { value: query.from, bound: 'start' }, to: { value: query.to, bound: 'end' } }, query.tz, async () => (callerId ? this.profiles.timeZoneOf(this.db, callerId) : zone));
     const now = new Date();
-    const requestedFrom = fromText ? parseInstant(fromText, '/from') : now;
-    const to = toText ? parseInstant(toText, '/to') : new Date(requestedFrom.getTime() + 14 * DAY_MS);
+    const requestedFrom = filters.from ?? now;
+    const to = filters.to ?? new Date(requestedFrom.getTime() + 14 * DAY_MS);
     if (to <= requestedFrom) throw new ValidationError('to must be after from.', [{ path: '/to', message: 'must be after from' }]);
     if (to.getTime() - requestedFrom.getTime() > MAX_RANGE_DAYS * DAY_MS) throw new ValidationError(`The window may span at most ${MAX_RANGE_DAYS} days.`, [{ path: '/to', message: 'window too long' }]);
     const from = requestedFrom < now ? now : requestedFrom;
-    const zone = doctor.time_zone ?? doctor.user_time_zone ?? 'UTC';
-    const rows = await this.slots.listFree(this.db, doctorId, from, to);
-    return rows.map((row) => toSlotDto(row, zone));
+    const limit = query.limit ?? 20;
+    const rows = await this.slots.listFree(this.db, doctorId, { from, to, after: decodeCursor(query.cursor), limit });
+    return toPage(rows, limit, (row) => iso(row.start_at), (row) => toSlotDto(row, zone));
   }
 }

@@ -149,8 +149,9 @@ test('profiles, directory and slots', async (t) => {
 
     const free = await app.inject({ method: 'GET', url: `/api/v1/doctors/${u.doctor.id}/slots` });
     assert.equal(free.statusCode, 200, free.body);
-    assert.equal(free.json().length, 2);
-    assert.equal(free.json()[0].time_zone, 'Europe/Berlin');
+    assert.equal(free.json().items.length, 2);
+    assert.equal(free.json().next_cursor, null);
+    assert.equal(free.json().items[0].time_zone, 'Europe/Berlin');
     const unknown = await app.inject({ method: 'GET', url: `/api/v1/doctors/00000000-0000-4000-8000-000000000000/slots` });
     assert.equal(unknown.statusCode, 404);
     const pendingSlots = await app.inject({ method: 'GET', url: `/api/v1/doctors/${pending.id}` });

@@ -60,14 +60,96 @@ function pointer(instancePath: string, missing?: string): string {
   return missing ? `${base}/${missing}` : base || '/';
 }
 
+interface AjvError {
+  instancePath: string;
+  schemaPath: string;
+  keyword: string;
+  params?: Record<string, unknown>;
+  message?: string;
+}
+
+/** One reported error: where, what, and the AJV error(s) it came from. */
+interface Reported {
+  instancePath: string;
+  schemaPath: string;
+  keyword: string;
+  params: Record<string, unknown>;
+  message: string;
+}
+
+function show(value: unknown): string {
+  return typeof value === 'string' ? value : JSON.stringify(value);
+}
+
+function messageOf(e: AjvError): string {
+  const params = (e.params ?? {}) as Record<string, unknown>;
+  if (e.keyword === 'additionalProperties' && typeof params.additionalProperty === 'string') return `unknown property "${params.additionalProperty}"`;
+  if (e.keyword === 'enum' && Array.isArray(params.allowedValues)) return `must be one of: ${params.allowedValues.map(show).join(', ')}`;
+  if (e.keyword === 'const' && 'allowedValue' in params) return `must be ${show(params.allowedValue)}`;
+  return e.message ?? 'is invalid';
+}
+
+/** Object-level failures: the value had the branch's shape, something inside it is wrong. */
+const STRUCTURAL = new Set(['required', 'additionalProperties', 'minProperties', 'maxProperties', 'dependentRequired']);
+
+/**
+ * A union (`anyOf`/`oneOf`, e.g. an enum written as literals, or a nullable field) makes AJV
+ * report one error per branch plus "must match a schema in anyOf": sixteen "must be equal
+ * to constant" for one bad specialty. Each such group becomes ONE message naming what is
+ * allowed ("must be one of: a, b, c"), unless the value matched one branch's shape (an
+ * object) and failed inside it, in which case that branch's own errors are the useful ones.
+ * Innermost unions are collapsed first, so nested ones compose.
+ */
+function collapseUnions(errors: AjvError[]): Reported[] {
+  let list: Reported[] = errors.map((e) => ({ instancePath: e.instancePath ?? '', schemaPath: e.schemaPath ?? '', keyword: e.keyword, params: (e.params ?? {}) as Record<string, unknown>, message: messageOf(e) }));
+  const unions = list.filter((e) => e.keyword === 'anyOf' || e.keyword === 'oneOf').sort((a, b) => b.schemaPath.length - a.schemaPath.length);
+  for (const union of unions) {
+    const prefix = `${union.schemaPath}/`;
+    const branchErrors = list.filter((e) => e !== union && e.schemaPath.startsWith(prefix) && e.instancePath.startsWith(union.instancePath));
+    if (branchErrors.length === 0) continue;
+    const branchOf = (e: Reported) => Number.parseInt(e.schemaPath.slice(prefix.length), 10);
+    const deep = branchErrors.find((e) => e.instancePath.length > union.instancePath.length || STRUCTURAL.has(e.keyword));
+    let replacement: Reported[];
+    if (deep) {
+      const branch = branchOf(deep);
+      replacement = branchErrors.filter((e) => branchOf(e) === branch);
+    } else {
+      const allowed: string[] = [];
+      const kinds: string[] = [];
+      const others: string[] = [];
+      for (const e of branchErrors) {
+        if (e.keyword === 'const' && 'allowedValue' in e.params) allowed.push(show(e.params.allowedValue));
+        else if (e.keyword === 'enum' && Array.isArray(e.params.allowedValues)) allowed.push(...e.params.allowedValues.map(show));
+        else if (e.keyword === 'type' && typeof e.params.type === 'string') kinds.push(e.params.type);
+        else if (e.keyword === 'collapsed' && e.message.startsWith('must be one of: ')) allowed.push(...e.message.slice('must be one of: '.length).split(', '));
+        else others.push(e.message.replace(/^must be /, ''));
+      }
+      const alternatives = [...new Set([...kinds, ...others])];
+      const message = allowed.length
+        ? `must be one of: ${[...new Set(allowed)].join(', ')}${alternatives.length ? ` (or ${alternatives.join(' or ')})` : ''}`
+        : `must be ${alternatives.join(' or ')}`;
+      replacement = [{ instancePath: union.instancePath, schemaPath: union.schemaPath, keyword: 'collapsed', params: {}, message }];
+    }
+    const drop = new Set<Reported>([union, ...branchErrors]);
+    const at = list.indexOf(union);
+    list = [...list.slice(0, at).filter((e) => !drop.has(e)), ...replacement, ...list.slice(at + 1).filter((e) => !drop.has(e))];
+  }
+  return list;
+}
+
 function validationErrors(error: FastifyError): FieldError[] {
-  return (error.validation ?? []).map((v) => {
-    const params = v.params as Record<string, unknown>;
-    const missing = typeof params?.missingProperty === 'string' ? params.missingProperty : undefined;
-    const extra = typeof params?.additionalProperty === 'string' ? params.additionalProperty : undefined;
-    const message = extra ? `unknown property "${extra}"` : (v.message ?? 'is invalid');
-    return { path: pointer(v.instancePath, missing), message };
-  });
+  const seen = new Set<string>();
+  const out: FieldError[] = [];
+  for (const e of collapseUnions((error.validation ?? []) as AjvError[])) {
+    const missing = typeof e.params.missingProperty === 'string' ? e.params.missingProperty : undefined;
+    const path = pointer(e.instancePath, missing);
+    const message = missing ? 'is required' : e.message;
+    const key = `${path}\u0000${message}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push({ path, message });
+  }
+  return out;
 }
 
 export function sendProblem(reply: FastifyReply, request: FastifyRequest, status: number, title: string, detail: string, extra: { code?: string; errors?: FieldError[]; headers?: Record<string, string> } = {}) {
