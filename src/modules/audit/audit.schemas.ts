@@ -3,7 +3,7 @@ import { DateTime, Uuid } from '../../platform/http/schemas.js';
 import { PageQuery } from '../../platform/http/pagination.js';
 
 export const AuditActionSchema = Type.Union(
-  ['read', 'list', 'create', 'update', 'upload', 'download', 'status_change'].map((a) => Type.Literal(a)),
+  ['read', 'list', 'create', 'update', 'delete', 'upload', 'download', 'status_change', 'grant', 'revoke', 'consent'].map((a) => Type.Literal(a)),
 );
 
 export const AuditEntrySchema = Type.Object(

@@ -1,7 +1,7 @@
 import type { Generated } from 'kysely';
 import type { Role } from '../../platform/auth/tokens.js';
 
-export type AuditAction = 'read' | 'list' | 'create' | 'update' | 'upload' | 'download' | 'status_change';
+export type AuditAction = 'read' | 'list' | 'create' | 'update' | 'delete' | 'upload' | 'download' | 'status_change' | 'grant' | 'revoke' | 'consent';
 
 /** One access to patient data. Append-only: a trigger refuses UPDATE, DELETE and TRUNCATE. */
 export interface AuditLogTable {

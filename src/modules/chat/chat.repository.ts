@@ -231,16 +231,25 @@ export class ChatRepository {
     return rows.map((r) => r.user_id);
   }
 
-  /** Care link: the doctor and the patient are both current participants of one room. */
-  async shareRoom(db: Executor, userA: string, userB: string): Promise<boolean> {
+  /**
+   * Care link: the doctor and the patient are both current participants of a room the
+   * patient joined of their own accord or the clinic set up — one the patient opened, or
+   * one a nurse or admin opened (a referral). A room a doctor opened rests on the care
+   * relationship that allowed it and does not outlive it (issue 11: no doctor-made link
+   * may sustain itself). Leaving the room ends the link.
+   */
+  async shareRoom(db: Executor, doctorId: string, patientId: string): Promise<boolean> {
     const row = await db
       .selectFrom('chat_participants as a')
       .innerJoin('chat_participants as b', 'b.room_id', 'a.room_id')
+      .innerJoin('chat_rooms as r', 'r.id', 'a.room_id')
+      .leftJoin('users as c', 'c.id', 'r.created_by')
       .select('a.room_id')
-      .where('a.user_id', '=', userA)
-      .where('b.user_id', '=', userB)
+      .where('a.user_id', '=', doctorId)
+      .where('b.user_id', '=', patientId)
       .where('a.left_at', 'is', null)
       .where('b.left_at', 'is', null)
+      .where((eb) => eb.or([eb('r.created_by', '=', patientId), eb('c.role', 'in', ['nurse', 'admin'])]))
       .limit(1)
       .executeTakeFirst();
     return row !== undefined;

@@ -23,6 +23,7 @@ import {
 } from './chat.schemas.js';
 import { messageDto, type ChatService } from './chat.service.js';
 import type { ChatSockets } from './chat.socket.js';
+import { requestMeta } from '../audit/index.js';
 
 const tags = ['chat'];
 const adminOnly = rolesAllowed('admin');
@@ -39,7 +40,7 @@ export async function chatRoutes(root: FastifyInstance, chat: ChatService): Prom
       response: { 200: Type.Ref('ChatRoom'), 201: Type.Ref('ChatRoom'), ...problemResponses },
     },
     handler: async (request, reply) => {
-      const { room, created } = await chat.createRoom(actorOf(request), request.body);
+      const { room, created } = await chat.createRoom(actorOf(request), request.body, requestMeta(request));
       return reply.code(created ? 201 : 200).send(room);
     },
   });
@@ -48,7 +49,7 @@ export async function chatRoutes(root: FastifyInstance, chat: ChatService): Prom
     config: { access: anyUser },
     schema: { tags, summary: 'Direct doctor–patient room (seed 001 alias)', body: CreateRoomAliasBody, response: { 200: Type.Ref('ChatRoom'), 201: Type.Ref('ChatRoom'), ...problemResponses } },
     handler: async (request, reply) => {
-      const { room, created } = await chat.createRoom(actorOf(request), { kind: 'direct', participant_ids: [request.body.doctor_id, request.body.patient_id] });
+      const { room, created } = await chat.createRoom(actorOf(request), { kind: 'direct', participant_ids: [request.body.doctor_id, request.body.patient_id] }, requestMeta(request));
       return reply.code(created ? 201 : 200).send(room);
     },
   });
@@ -80,7 +81,7 @@ export async function chatRoutes(root: FastifyInstance, chat: ChatService): Prom
   app.get('/chat/rooms/:id/history', {
     config: { access: anyUser },
     schema: { tags, summary: 'Messages before `before_seq` (newest page first), oldest→newest within the page', params: RoomIdParams, querystring: HistoryQuery, response: { 200: HistoryPage, ...problemResponses } },
-    handler: async (request) => chat.history(actorOf(request), request.params.id, request.query),
+    handler: async (request) => chat.history(actorOf(request), request.params.id, request.query, requestMeta(request)),
   });
 
   app.post('/chat/rooms/:id/messages', {
@@ -113,7 +114,7 @@ export async function chatRoutes(root: FastifyInstance, chat: ChatService): Prom
     config: { access: anyUser },
     schema: { tags, summary: 'Leave a room (no more reading or posting)', params: RoomIdParams, response: { 204: Type.Null(), ...problemResponses } },
     handler: async (request, reply) => {
-      await chat.leave(actorOf(request), request.params.id);
+      await chat.leave(actorOf(request), request.params.id, requestMeta(request));
       return reply.code(204).send(null);
     },
   });

@@ -9,6 +9,7 @@ import type { ChatRepository, MessageRow, RoomRow } from './chat.repository.js';
 import type { MessageKind, RoomKind, SenderRole } from './chat.tables.js';
 import { RoomLeftError } from './chat.errors.js';
 import type { Frame, Hub } from './hub.js';
+import type { AuditEvent, AuditService, RequestMeta } from '../audit/index.js';
 
 /** Largest message body, in UTF-8 bytes (contract: oversized messages get a clear error). */
 export const MAX_MESSAGE_BYTES = 8 * 1024;
@@ -98,12 +99,35 @@ export class ChatService {
     private readonly care: CareRelationships,
     private readonly events: EventBus,
     private readonly hub: Hub,
-    private readonly deps: { files: () => FileAccess | null; detector: () => Promise<EmergencyDetector | null> },
+    private readonly deps: { files: () => FileAccess | null; detector: () => Promise<EmergencyDetector | null>; audit?: AuditService },
   ) {}
+
+  /**
+   * The care relationships a room causes (see ChatRepository.shareRoom): each doctor with
+   * each patient among the current participants, when the room was opened by that patient
+   * or by a nurse or admin. Used to audit grants (room opened) and revocations (left).
+   */
+  private async careLinksOf(room: RoomRow): Promise<{ doctorId: string; patientId: string }[]> {
+    if (room.kind === 'assistant') return [];
+    const participants = await this.repo.participantsOfRooms(this.db, [room.id]);
+    const [creator] = room.created_by ? await this.repo.findUsers(this.db, [room.created_by]) : [];
+    const links: { doctorId: string; patientId: string }[] = [];
+    for (const patient of participants.filter((p) => p.role === 'patient')) {
+      if (room.created_by !== patient.user_id && creator?.role !== 'nurse' && creator?.role !== 'admin') continue;
+      for (const doctor of participants.filter((p) => p.role === 'doctor')) links.push({ doctorId: doctor.user_id, patientId: patient.user_id });
+    }
+    return links;
+  }
+
+  private async auditCare(meta: RequestMeta | null | undefined, room: RoomRow, action: 'grant' | 'revoke', links?: { doctorId: string; patientId: string }[]): Promise<void> {
+    if (!this.deps.audit) return;
+    const events: AuditEvent[] = (links ?? (await this.careLinksOf(room))).map((l) => ({ patientId: l.patientId, resourceType: 'care_relationship', resourceId: l.doctorId, action, details: { cause: 'chat_room', room_id: room.id } }));
+    await this.deps.audit.record(this.db, meta ?? null, events);
+  }
 
   // ---- rooms ----
 
-  async createRoom(actor: Actor, input: { kind: RoomKind; participant_ids: string[]; title?: string }): Promise<{ room: Awaited<ReturnType<ChatService['roomView']>>; created: boolean }> {
+  async createRoom(actor: Actor, input: { kind: RoomKind; participant_ids: string[]; title?: string }, meta?: RequestMeta): Promise<{ room: Awaited<ReturnType<ChatService['roomView']>>; created: boolean }> {
     const requested = [...new Set(input.participant_ids)];
     const staffForOthers = (actor.role === 'nurse' || actor.role === 'admin') && input.kind === 'direct' && requested.length === 2 && !requested.includes(actor.id);
     const ids = staffForOthers ? requested : [...new Set([actor.id, ...requested])];
@@ -136,6 +160,7 @@ export class ChatService {
       if (existing) {
         await this.repo.upsertParticipants(this.db, existing.id, ids);
         for (const id of ids) await this.hub.roomAdded(id, existing.id, existing.last_seq);
+        await this.auditCare(meta, existing, 'grant');
         return { room: await this.roomView(actor, existing), created: false };
       }
       let room: RoomRow;
@@ -152,6 +177,7 @@ export class ChatService {
         return { room: await this.roomView(actor, raced), created: false };
       }
       for (const id of ids) await this.hub.roomAdded(id, room.id, 0);
+      await this.auditCare(meta, room, 'grant');
       return { room: await this.roomView(actor, room), created: true };
     }
 
@@ -171,6 +197,7 @@ export class ChatService {
       return row;
     });
     for (const id of ids) await this.hub.roomAdded(id, room.id, 0);
+    await this.auditCare(meta, room, 'grant');
     return { room: await this.roomView(actor, room), created: true };
   }
 
@@ -264,8 +291,13 @@ export class ChatService {
     return this.requireMember(actor, roomId);
   }
 
-  async history(actor: Actor, roomId: string, query: { limit?: number; before_seq?: number; cursor?: string }) {
+  async history(actor: Actor, roomId: string, query: { limit?: number; before_seq?: number; cursor?: string }, meta?: RequestMeta) {
     await this.requireMember(actor, roomId);
+    if (this.deps.audit) {
+      // Chat history is patient data: one audit row per patient in the room (one without a patient if none).
+      const patients = (await this.repo.participantsOfRooms(this.db, [roomId])).filter((p) => p.role === 'patient').map((p) => p.user_id);
+      await this.deps.audit.record(this.db, meta ?? null, (patients.length ? patients : [null]).map((patientId) => ({ patientId, resourceType: 'chat_history', resourceId: roomId, action: 'read' as const })));
+    }
     const limit = query.limit ?? 50;
     let before = query.before_seq ?? null;
     if (before === null && query.cursor) {
@@ -399,9 +431,11 @@ export class ChatService {
     return { room_id: roomId, last_read_seq: seq, unread_count: Number(unread?.unread_count ?? 0) };
   }
 
-  async leave(actor: Actor, roomId: string): Promise<void> {
-    await this.requireMember(actor, roomId);
+  async leave(actor: Actor, roomId: string, meta?: RequestMeta): Promise<void> {
+    const room = await this.requireMember(actor, roomId);
+    const ending = (await this.careLinksOf(room)).filter((l) => l.doctorId === actor.id || l.patientId === actor.id);
     await this.repo.leave(this.db, roomId, actor.id);
+    if (ending.length) await this.auditCare(meta ?? { actor, ip: null, userAgent: null, requestId: null }, room, 'revoke', ending);
     await this.hub.roomRemoved(actor.id, roomId);
     await this.hub.publishRoom(roomId, { type: 'participant_left', room_id: roomId, user_id: actor.id }, actor.id);
   }

@@ -9,6 +9,7 @@ import { Hub } from './hub.js';
 import { MemoryPresence, RedisPresence, type PresenceStore } from './presence.js';
 import { registerWebSockets } from './ws-scope.js';
 import { filesFor } from '../files/index.js';
+import { auditFor } from '../audit/index.js';
 import { detectEmergency } from '../emergency/index.js';
 import './chat.tables.js';
 
@@ -45,6 +46,7 @@ export const chatModule: AppModule = {
     service = new ChatService(ctx.db, repo, ctx.care, ctx.events, hub, {
       files: () => files,
       detector: async () => detector,
+      audit: auditFor(ctx),
     });
     services.set(ctx, service);
     // Care relationship (contract §3): a doctor and a patient who share a chat room.

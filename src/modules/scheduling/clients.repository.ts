@@ -59,13 +59,36 @@ export class ClientsRepository {
     return query.orderBy(column, direction).orderBy('id', direction).limit(filter.limit + 1).execute();
   }
 
-  /** Care link: a live client record linking the patient account to the assigned doctor. */
+  /** The live clinic records that name `userId` as their patient account, with the names a patient needs to decide. */
+  async linksOfUser(db: Executor, userId: string) {
+    return db
+      .selectFrom('clients as c')
+      .leftJoin('users as d', 'd.id', 'c.assigned_doctor_id')
+      .leftJoin('users as r', 'r.id', 'c.user_linked_by')
+      .select(['c.id', 'c.first_name', 'c.last_name', 'c.user_link_status', 'c.user_link_confirmed_at', 'c.updated_at', 'c.assigned_doctor_id', 'd.full_name as doctor_name', 'c.user_linked_by', 'r.full_name as requester_name', 'r.role as requester_role'])
+      .where('c.user_id', '=', userId)
+      .where('c.deleted_at', 'is', null)
+      .orderBy('c.updated_at', 'desc')
+      .limit(100)
+      .execute();
+  }
+
+  async findLiveOfUser(db: Executor, id: string, userId: string): Promise<ClientRow | undefined> {
+    return db.selectFrom('clients').selectAll().where('id', '=', id).where('user_id', '=', userId).where('deleted_at', 'is', null).forUpdate().executeTakeFirst();
+  }
+
+  /**
+   * Care link: a live client record linking the patient account to the assigned doctor,
+   * and the link is `active` (the patient accepted it, or an admin made it). A link a
+   * doctor wrote into the record alone is `pending` and opens nothing.
+   */
   async isAssigned(db: Executor, doctorId: string, patientId: string): Promise<boolean> {
     const row = await db
       .selectFrom('clients')
       .select('id')
       .where('user_id', '=', patientId)
       .where('assigned_doctor_id', '=', doctorId)
+      .where('user_link_status', '=', 'active')
       .where('deleted_at', 'is', null)
       .limit(1)
       .executeTakeFirst();

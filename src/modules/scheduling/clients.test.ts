@@ -56,6 +56,10 @@ test('clinic clients', async (t) => {
 
   await t.test('update, delete, care link via assignment', async () => {
     const asDoctor = { id: u.doctor.id, role: 'doctor' as const, status: 'active' as const, sessionId: '' };
+    // A link a doctor wrote is pending until the patient accepts it (issue 11).
+    assert.equal(mine.json().user_link_status, 'pending');
+    assert.equal(await ctx.care.canAccessPatient(ctx.db, asDoctor, u.patient.id), false);
+    assert.equal((await app.inject({ method: 'POST', url: `/api/v1/patients/me/client-links/${mine.json().id}/accept`, headers: u.patient.auth })).statusCode, 204);
     assert.equal(await ctx.care.canAccessPatient(ctx.db, asDoctor, u.patient.id), true);
     const put = await app.inject({ method: 'PUT', url: `/api/v1/clients/${mine.json().id}`, headers: u.doctor.auth, payload: { notes: 'Prefers mornings', phone: null } });
     assert.equal(put.statusCode, 200, put.body);

@@ -116,6 +116,10 @@ export interface ClientsTable {
   notes: string | null;
   assigned_doctor_id: string | null;
   user_id: string | null;
+  /** `pending` until the patient accepts (or an admin linked); only `active` is a care link. */
+  user_link_status: 'pending' | 'active' | null;
+  user_linked_by: string | null;
+  user_link_confirmed_at: Date | null;
   created_by: string;
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
