@@ -49,7 +49,7 @@ export async function clientsRoutes(root: FastifyInstance, db: Db, clients: Clie
   app.get('/patients/me/client-links', {
     config: { access: patientOnly },
     schema: { tags, summary: 'Clinic records that name your account: pending ones wait for your consent before the assigned doctor may see your data', response: { 200: Type.Object({ items: Type.Array(Type.Ref('ClientLink')) }), ...problemResponses } },
-    handler: async (request) => clients.linksOf(actorOf(request)),
+    handler: async (request) => clients.linksOf(requestMeta(request)),
   });
   app.post('/patients/me/client-links/:id/accept', {
     config: { access: patientOnly },

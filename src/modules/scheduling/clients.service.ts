@@ -176,8 +176,9 @@ export class ClientsService {
   // ---- the patient's side of the link ----
 
   /** The clinic records that name the caller's account, pending or active. */
-  async linksOf(actor: Actor): Promise<{ items: ClientLinkDto[] }> {
-    const rows = await this.clients.linksOfUser(this.db, actor.id);
+  async linksOf(meta: RequestMeta): Promise<{ items: ClientLinkDto[] }> {
+    const rows = await this.clients.linksOfUser(this.db, meta.actor.id);
+    await this.audit.record(this.db, meta, rows.map((r) => ({ patientId: meta.actor.id, resourceType: 'client', resourceId: r.id, action: 'list' as const })));
     return {
       items: rows.map((r) => ({
         client_id: r.id,
