@@ -136,6 +136,11 @@ export class PrescriptionsRepository {
       .executeTakeFirst();
   }
 
+  /** The patient's active prescriptions (for the duplicate check). */
+  async active(db: Executor, patientId: string): Promise<Pick<PrescriptionRow, 'id' | 'items'>[]> {
+    return db.selectFrom('prescriptions').select(['id', 'items']).where('patient_id', '=', patientId).where('status', '=', 'active').limit(500).execute();
+  }
+
   async list(db: Executor, filter: PrescriptionFilter, after: KeysetPosition | null, count: number): Promise<PrescriptionRow[]> {
     let query = db.selectFrom('prescriptions').selectAll();
     if (filter.patientId) query = query.where('patient_id', '=', filter.patientId);

@@ -123,6 +123,12 @@ export const CreatePrescriptionBody = Type.Object(
     appointment_id: Type.Optional(Type.Union([Uuid, Type.Null()])),
     items: Type.Array(PrescriptionItem, { minItems: 1, maxItems: 30 }),
     notes: Type.Optional(Type.String({ maxLength: 5000 })),
+    confirm_warnings: Type.Optional(
+      Type.Boolean({
+        description:
+          'Prescribe even though the drugs conflict with the patient\'s recorded allergies or active prescriptions. Without it such a request is answered 422 (code prescription-warnings) listing each conflict in errors[]. Extension to the contract, see docs/API.md.',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -144,3 +150,35 @@ export const PrescriptionListQuery = Type.Object(
   { additionalProperties: false },
 );
 export type PrescriptionListQuery = Static<typeof PrescriptionListQuery>;
+
+// ---------- allergies and the patient chart ----------
+
+export const AllergySeveritySchema = Type.Union(['mild', 'moderate', 'severe', 'unknown'].map((v) => Type.Literal(v)));
+
+export const AllergySchema = Type.Object(
+  {
+    id: Uuid,
+    patient_id: Uuid,
+    substance: Type.String(),
+    reaction: Type.Union([Type.String(), Type.Null()]),
+    severity: AllergySeveritySchema,
+    notes: Type.Union([Type.String(), Type.Null()]),
+    drug_class: Type.Union([Type.String(), Type.Null()], { description: 'The drug class this substance belongs to or names, when known (used by the prescription check)' }),
+    recorded_by: Uuid,
+    created_at: DateTime,
+  },
+  { $id: 'Allergy', additionalProperties: false },
+);
+
+export const CreateAllergyBody = Type.Object(
+  {
+    substance: Type.String({ minLength: 1, maxLength: 200, pattern: '\\S', description: 'A drug, drug class ("penicillin", "sulfa", "NSAIDs"), food or other substance' }),
+    reaction: Type.Optional(Type.String({ minLength: 1, maxLength: 500 })),
+    severity: Type.Optional(AllergySeveritySchema),
+    notes: Type.Optional(Type.String({ maxLength: 2000 })),
+  },
+  { additionalProperties: false },
+);
+export type CreateAllergyBody = Static<typeof CreateAllergyBody>;
+
+export const AllergyParams = Type.Object({ id: Uuid, allergy_id: Uuid });

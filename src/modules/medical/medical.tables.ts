@@ -71,8 +71,27 @@ export interface PrescriptionsTable {
   updated_at: Generated<Date>;
 }
 
+export type AllergySeverity = 'mild' | 'moderate' | 'severe' | 'unknown';
+
+/** A recorded allergy; `removed_at` set means it was deleted (kept for the record). */
+export interface AllergiesTable {
+  id: Generated<string>;
+  patient_id: string;
+  substance: string;
+  /** Normalised substance, one live record per patient and key. */
+  substance_key: string;
+  reaction: string | null;
+  severity: Generated<AllergySeverity>;
+  notes: string | null;
+  recorded_by: string;
+  created_at: Generated<Date>;
+  removed_at: Date | null;
+  removed_by: string | null;
+}
+
 declare module '../../platform/database/schema.js' {
   interface Database {
+    allergies: AllergiesTable;
     medical_records: MedicalRecordsTable;
     medical_record_versions: MedicalRecordVersionsTable;
     medical_record_attachments: MedicalRecordAttachmentsTable;

@@ -9,6 +9,26 @@ import type { PrescriptionRow, PrescriptionsRepository } from './medical.reposit
 import type { CreatePrescriptionBody, PrescriptionListQuery, PrescriptionStatusBody } from './medical.schemas.js';
 import type { PrescriptionStatus } from './medical.tables.js';
 import { appointmentOfPatient, visiblePage } from './visible-page.js';
+import { findConflicts, type Conflict } from './drug-safety.js';
+import type { AllergiesService } from './allergies.service.js';
+import { AppError } from '../../platform/errors.js';
+
+/**
+ * 422 for a prescription that conflicts with recorded allergies or active drugs, listing
+ * each conflict as an error of the item's `drug` field. Sending it again with
+ * `confirm_warnings: true` prescribes anyway (the override is audited).
+ */
+export class PrescriptionWarningsError extends AppError {
+  constructor(conflicts: Conflict[]) {
+    super(
+      422,
+      'Prescription Needs Confirmation',
+      `The prescription conflicts with the patient's recorded allergies or active medication (${conflicts.length} warning${conflicts.length === 1 ? '' : 's'}). Review them; to prescribe anyway, send the same request with "confirm_warnings": true.`,
+      conflicts.map((c) => ({ path: `/items/${c.itemIndex}/drug`, message: c.message })),
+      'prescription-warnings',
+    );
+  }
+}
 
 export function prescriptionDto(row: PrescriptionRow) {
   return {
@@ -41,7 +61,15 @@ export class PrescriptionsService {
     private readonly care: CareRelationships,
     private readonly audit: AuditService,
     private readonly events: EventBus,
+    private readonly allergies: Pick<AllergiesService, 'facts'>,
   ) {}
+
+  /** Allergy and duplicate conflicts of a new prescription (docs/API.md, "Prescription warnings"). */
+  async conflicts(patientId: string, items: { drug: string }[]): Promise<Conflict[]> {
+    const [allergies, active] = await Promise.all([this.allergies.facts(this.db, patientId), this.prescriptions.active(this.db, patientId)]);
+    const activeDrugs = active.flatMap((p) => p.items.map((item) => ({ prescriptionId: p.id, drug: item.drug })));
+    return findConflicts(items, allergies, activeDrugs);
+  }
 
   private async visible(db: Executor, actor: Actor, id: string): Promise<PrescriptionRow> {
     const row = await this.prescriptions.findById(db, id);
@@ -55,15 +83,19 @@ export class PrescriptionsService {
       const found = await appointmentOfPatient(this.db, body.appointment_id, body.patient_id);
       if (found === null || found === 'no-table') throw new ValidationError('The appointment does not exist or is not this patient’s.', [{ path: '/appointment_id', message: 'is not an appointment of this patient' }]);
     }
+    const items = body.items.map((item) => ({ ...item, drug: item.drug.trim() }));
+    const conflicts = await this.conflicts(body.patient_id, items);
+    if (conflicts.length && body.confirm_warnings !== true) throw new PrescriptionWarningsError(conflicts);
     const row = await this.db.transaction().execute(async (trx) => {
       const created = await this.prescriptions.insert(trx, {
         patient_id: body.patient_id,
         doctor_id: meta.actor.id,
         appointment_id: body.appointment_id ?? null,
-        items: body.items.map((item) => ({ ...item, drug: item.drug.trim() })),
+        items,
         notes: body.notes ?? null,
       });
-      await this.audit.record(trx, meta, [{ patientId: created.patient_id, resourceType: 'prescription', resourceId: created.id, action: 'create' }]);
+      const overridden = conflicts.length ? { overridden_warnings: conflicts.map((c) => ({ item: c.itemIndex, kind: c.kind, message: c.message })) } : undefined;
+      await this.audit.record(trx, meta, [{ patientId: created.patient_id, resourceType: 'prescription', resourceId: created.id, action: 'create', ...(overridden && { details: overridden }) }]);
       return created;
     });
     await this.events.publish('prescription.created', { prescription_id: row.id, patient_id: row.patient_id, doctor_id: row.doctor_id, drugs: body.items.map((i) => i.drug) });

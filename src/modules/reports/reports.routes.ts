@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { anyUser } from '../../platform/http/auth.js';
+import { actorOf, anyUser, rolesAllowed } from '../../platform/http/auth.js';
 import { IdParams, problemResponses } from '../../platform/http/schemas.js';
 import { pageOf } from '../../platform/http/pagination.js';
 import { requestMeta } from '../audit/index.js';
@@ -39,6 +39,11 @@ export async function reportsRoutes(root: FastifyInstance, reports: ReportsServi
     config: { access: anyUser },
     schema: { tags, summary: 'One lab report: observations, unparsed rows, original file link', params: IdParams, response: { 200: Type.Ref('LabReport'), ...problemResponses } },
     handler: async (request) => reports.get(requestMeta(request), request.params.id),
+  });
+  app.get('/patients/me/observations', {
+    config: { access: rolesAllowed('patient') },
+    schema: { tags, summary: 'Own trend of one analyte over time (?name=HbA1c), oldest first; like /patients/{id}/observations', querystring: TrendQuery, response: { 200: TrendSchema, ...problemResponses } },
+    handler: async (request) => reports.trend(requestMeta(request), actorOf(request).id, request.query),
   });
   app.get('/patients/:id/observations', {
     config: { access: anyUser },

@@ -22,6 +22,17 @@ import './scheduling.tables.js';
 
 export { SPECIALTIES, type Specialty, type AppointmentDto } from './scheduling.schemas.js';
 export { canonicalSpecialty } from './specialties.js';
+export { PatientProfileSchema, type PatientProfileDto } from './scheduling.schemas.js';
+
+/**
+ * Patient demographics for other areas (medical's GET /patients/{id} and prescription
+ * checks): the profile as GET /patients/me shows it, or null when the id is not a patient.
+ * It does not check access: the caller does, through ctx.care.
+ */
+export function patientProfilesFor(ctx: AppContext): { profile(patientId: string): Promise<import('./scheduling.schemas.js').PatientProfileDto | null> } {
+  const profiles = new ProfilesService(ctx.db, new ProfilesRepository());
+  return { profile: (patientId) => profiles.patientProfile(patientId) };
+}
 export { APPOINTMENT_EVENTS, type AppointmentEvent, type AppointmentCancelledEvent, type AppointmentRescheduledEvent, type AppointmentStatusChangedEvent } from './appointments.service.js';
 export type { WaitlistOffer } from './waitlist.service.js';
 export { AppointmentsService } from './appointments.service.js';

@@ -126,6 +126,7 @@ export class ProfilesRepository {
       .leftJoin('patient_profiles as p', 'p.user_id', 'u.id')
       .select([
         'u.id',
+        'u.role',
         'u.full_name',
         'u.email',
         'u.phone as user_phone',

@@ -74,8 +74,15 @@ export class ProfilesService {
   }
 
   async getOwnPatientProfile(actor: Actor): Promise<PatientProfileDto> {
-    const row = await this.profiles.findPatient(this.db, actor.id);
-    if (!row) throw new NotFoundError('Patient');
+    const profile = await this.patientProfile(actor.id);
+    if (!profile) throw new NotFoundError('Patient');
+    return profile;
+  }
+
+  /** A patient's profile as /patients/me shows it; null when the id is not a patient's. No access check: callers decide. */
+  async patientProfile(patientId: string): Promise<PatientProfileDto | null> {
+    const row = await this.profiles.findPatient(this.db, patientId);
+    if (!row || row.role !== 'patient') return null;
     return {
       user_id: row.id,
       full_name: row.full_name,
