@@ -1,5 +1,38 @@
 import type { FastifyServerOptions } from 'fastify';
+import { stdSerializers } from 'pino';
 import type { Config } from './config.js';
+
+/**
+ * Properties of database errors that carry the statement, its bound values or the values
+ * of the offending row (PGlite adds `query`/`params`; PostgreSQL's `detail` and `where`
+ * quote row values), and of framework errors that may carry a request body. None is logged.
+ */
+const UNSAFE_ERROR_KEYS = new Set(['query', 'params', 'parameters', 'queryOptions', 'detail', 'where', 'internalQuery', 'hint', 'body', 'validation', 'data', 'request', 'response', 'config']);
+/** SQLSTATE codes: five digits or capitals. Database messages quote values ("invalid input syntax for type uuid: \"…\""). */
+const SQLSTATE = /^[0-9A-Z]{5}$/;
+
+/**
+ * The `err` serializer of every log line (issue 11): the error's type, message, code and
+ * stack, with bound values, statement text, row details and bodies removed, and quoted
+ * values in database messages masked. Database errors are logged by constraint and code.
+ */
+export function safeError(err: any): { type: string; message: string; stack: string; [key: string]: unknown } {
+  if (!err || typeof err !== 'object') return { type: typeof err, message: String(err), stack: '' };
+  const serialized = stdSerializers.err(err as Error) as unknown as Record<string, unknown>;
+  const out: { type: string; message: string; stack: string; [key: string]: unknown } = { type: 'Error', message: '', stack: '' };
+  const isDatabase = typeof serialized.code === 'string' && SQLSTATE.test(serialized.code);
+  for (const [key, value] of Object.entries(serialized)) {
+    if (UNSAFE_ERROR_KEYS.has(key)) continue;
+    if (isDatabase && (key === 'message' || key === 'stack') && typeof value === 'string') out[key] = maskQuoted(value);
+    else if (key === 'cause' && value && typeof value === 'object') out[key] = safeError(value);
+    else out[key] = value;
+  }
+  return out;
+}
+
+function maskQuoted(text: string): string {
+  return text.replace(/"[^"\n]*"/g, '"…"').replace(/'[^'\n]*'/g, "'…'").replace(/\(([^()\n]*)\)=\(([^\n]*?)\)/g, '($1)=(…)');
+}
 
 /**
  * pino options: JSON lines, request ids, and no secrets or PHI. Request logging is done
@@ -21,7 +54,7 @@ export function loggerOptions(config: Config): FastifyServerOptions['logger'] {
     ],
     censor: '[redacted]',
   };
-  const base = { level: config.logLevel, redact, base: { service: 'carebridge' } };
+  const base = { level: config.logLevel, redact, base: { service: 'carebridge' }, serializers: { err: safeError, error: safeError } };
   if (config.logFile) {
     return {
       ...base,

@@ -24,6 +24,13 @@ export interface SocketSettings {
 
 const validators = Object.fromEntries(Object.entries(ClientFrames).map(([type, schema]) => [type, Compile(schema)])) as Record<string, ReturnType<typeof Compile>>;
 
+function containsNul(value: unknown, depth = 0): boolean {
+  if (typeof value === 'string') return value.includes('\u0000');
+  if (depth > 32 || typeof value !== 'object' || value === null) return false;
+  for (const [key, item] of Object.entries(value)) if (key.includes('\u0000') || containsNul(item, depth + 1)) return true;
+  return false;
+}
+
 /** Parses and validates one client frame; returns the frame or an error frame body. */
 export function parseFrame<F = ClientFrame>(
   data: RawData,
@@ -43,6 +50,9 @@ export function parseFrame<F = ClientFrame>(
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed) || typeof (parsed as { type?: unknown }).type !== 'string') {
     return { error: { code: 'invalid_frame', detail: 'A frame is a JSON object with a string "type".' } };
   }
+  // No text column can hold a NUL character and no legitimate client sends one: bad input,
+  // as in HTTP bodies (app.ts), answered with an error frame before it reaches the database.
+  if (containsNul(parsed)) return { error: { code: 'invalid_frame', detail: 'The frame contains a NUL character (\\u0000), which is not accepted.' } };
   const type = (parsed as { type: string }).type;
   const validator = known[type];
   if (!validator) return { error: { code: 'unknown_type', detail: `Unknown frame type "${type.slice(0, 40)}"; expected one of ${Object.keys(known).join(', ')}.` } };
