@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Config } from './platform/config.js';
 import { loggerOptions } from './platform/logger.js';
+import { secureFilesystem } from './platform/file-permissions.js';
 import { openDatabase, type DatabaseHandle } from './platform/database/index.js';
 import { migrateToLatest } from './platform/database/migrator.js';
 import { createRedis } from './platform/redis.js';
@@ -46,6 +47,8 @@ const REQUEST_ID_RE = /^[A-Za-z0-9._:-]{1,128}$/;
  * registered under /api/v1. Used identically by `npm start` and by the tests.
  */
 export async function buildApp(config: Config): Promise<BuiltApp> {
+  // Before anything writes a file (the log transport, PGlite, uploads): private modes only.
+  const permissions = secureFilesystem({ dataDir: config.dataDir, createDataDir: !config.databaseUrl && config.embeddedDatabase !== 'memory', logFile: config.logFile });
   const app = Fastify({
     logger: loggerOptions(config),
     // Our own onResponse hook writes the access log (see below), so Fastify's is off.
@@ -61,9 +64,10 @@ export async function buildApp(config: Config): Promise<BuiltApp> {
     return503OnClosing: true,
   });
 
+  if (permissions.fixed.length) app.log.warn({ count: permissions.fixed.length, paths: permissions.fixed.slice(0, 20) }, 'tightened loose permissions under DATA_DIR / LOG_FILE to 0700/0600');
   let database: DatabaseHandle | null = null;
-  const redis = createRedis(config, 'commands');
-  const subscriber = createRedis(config, 'subscriber');
+  const redis = await createRedis(config, 'commands');
+  const subscriber = await createRedis(config, 'subscriber');
   try {
     database = await openDatabase(config);
     await migrateToLatest(database.db, config.databaseSchema);
@@ -101,8 +105,19 @@ export async function buildApp(config: Config): Promise<BuiltApp> {
   };
   app.decorate('ctx', ctx);
 
+  // Shutdown drain. Fastify answers requests that arrive once close() has begun with 503 and
+  // `Connection: close`, but a request already in flight would get `keep-alive`, and Node's
+  // server.close() reaps idle sockets only once, at its start: the client's socket would stay
+  // open for the whole keep-alive timeout and the process be killed mid-drain. So while
+  // draining, replies say `Connection: close` (Node then ends the socket after the reply), and
+  // a socket whose reply had already gone out is closed as soon as it is idle.
+  let draining = false;
+  app.addHook('preClose', async () => {
+    draining = true;
+  });
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
+    if (draining) reply.header('connection', 'close');
   });
   if (config.env === 'test') {
     // Safety net for the whole suite: a reply that carries a password hash or a stored token
@@ -117,6 +132,7 @@ export async function buildApp(config: Config): Promise<BuiltApp> {
   // One access-log line per request: the route pattern (not the URL, whose query may hold
   // names or tokens), status, latency and the user id — never bodies or PHI.
   app.addHook('onResponse', async (request, reply) => {
+    if (draining) setImmediate(() => app.server.closeIdleConnections());
     request.log.info(
       { method: request.method, route: request.routeOptions.url ?? 'unmatched', status: reply.statusCode, latency_ms: Math.round(reply.elapsedTime * 10) / 10, user_id: request.actor?.id },
       'request completed',
@@ -176,8 +192,10 @@ export async function buildApp(config: Config): Promise<BuiltApp> {
       return lines;
     },
     async close() {
-      if (started) for (const module of [...modules].reverse()) await module.stop?.(ctx);
+      // Stop accepting and drain first (in-flight requests may still need background
+      // services and the database), then stop the modules' background work.
       await app.close();
+      if (started) for (const module of [...modules].reverse()) await module.stop?.(ctx);
       await pubsub.close();
       redis?.disconnect();
       subscriber?.disconnect();

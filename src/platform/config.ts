@@ -21,6 +21,11 @@ export interface Config {
   databasePoolSize: number;
   /** Where PGlite keeps its files; `memory` keeps everything in memory (tests). */
   embeddedDatabase: 'memory' | string;
+  /**
+   * PGlite's shared_buffers. PostgreSQL's 128 MB default lives inside the WebAssembly heap
+   * and is resident for good once touched; the OS page cache already holds the files.
+   */
+  embeddedSharedBuffersMb: number;
   redisUrl: string | null;
   /** Prefix for every Redis key this instance writes, so test runs and deployments don't collide. */
   redisPrefix: string;
@@ -206,6 +211,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     databaseSchema: schema,
     databasePoolSize: int(env, 'DATABASE_POOL_SIZE', 10, 1, 200),
     embeddedDatabase: join(dataDir, 'pglite'),
+    embeddedSharedBuffersMb: int(env, 'PGLITE_SHARED_BUFFERS_MB', 16, 1, 1024),
     redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:']),
     redisPrefix: str(env, 'REDIS_PREFIX') ?? 'carebridge:',
     jwtSecret: jwtSecret(env, dataDir, !inTest),

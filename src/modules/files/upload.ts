@@ -5,8 +5,7 @@ import { extname, join } from 'node:path';
 import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { FastifyRequest } from 'fastify';
-import { fileTypeFromFile } from 'file-type';
-import sharp, { type Metadata } from 'sharp';
+import type { Metadata } from 'sharp';
 import { AppError, BadRequestError, PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from '../../platform/errors.js';
 
 /** The allow-list (contract §3). The type is always sniffed from the bytes. */
@@ -154,6 +153,7 @@ async function assertNotPolyglot(path: string, size: number, type: AllowedType):
 }
 
 async function sniff(path: string): Promise<{ type: AllowedType | null; detected: string }> {
+  const { fileTypeFromFile } = await import('file-type'); // on first upload, not at start-up
   const detected = await fileTypeFromFile(path);
   if (detected) {
     const type = (detected.mime in ALLOWED_TYPES ? detected.mime : null) as AllowedType | null;
@@ -167,6 +167,9 @@ async function sniff(path: string): Promise<{ type: AllowedType | null; detected
 
 /** Re-encodes an image without its metadata (EXIF, GPS, XMP, ICC comments). */
 async function stripImage(path: string, type: AllowedType, out: string): Promise<void> {
+  // sharp (libvips, ~30 MB resident) loads on the first image upload, not at start-up
+  // (docs/BENCHMARKS.md, Footprint); outside the try so a broken install is a 500, not a 422.
+  const { default: sharp } = await import('sharp');
   const options = { limitInputPixels: MAX_IMAGE_PIXELS, failOn: 'error' as const, sequentialRead: true };
   let meta: Metadata;
   try {

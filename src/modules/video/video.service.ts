@@ -1,6 +1,4 @@
 import { createHash, createHmac } from 'node:crypto';
-import agora from 'agora-token';
-import { AccessToken } from 'livekit-server-sdk';
 import type { Actor } from '../../platform/access.js';
 import type { Config } from '../../platform/config.js';
 import { AppError, ConflictError, NotFoundError, ServiceUnavailableError } from '../../platform/errors.js';
@@ -96,11 +94,15 @@ export class VideoService {
     const expiresAt = new Date(now + ttl * 1000).toISOString();
     const { agora: agoraConfig, livekit } = this.config.video;
     if (agoraConfig) {
+      // Provider SDKs load on first use: most servers configure one or none, and together
+      // they cost ~25 MB of resident memory and a second of start-up (docs/BENCHMARKS.md, Footprint).
+      const { default: agora } = await import('agora-token');
       const uid = agoraUid(actor.id);
       const token = agora.RtcTokenBuilder.buildTokenWithUid(agoraConfig.appId, agoraConfig.appCertificate, channel, uid, agora.RtcRole.PUBLISHER, ttl, ttl);
       return { provider: 'agora' as const, token, app_id: agoraConfig.appId, channel, uid, url: null, identity: actor.id, expires_at: expiresAt };
     }
     if (livekit) {
+      const { AccessToken } = await import('livekit-server-sdk');
       const at = new AccessToken(livekit.apiKey, livekit.apiSecret, { identity: actor.id, ttl });
       at.addGrant({ roomJoin: true, room: channel, canPublish: true, canSubscribe: true });
       return { provider: 'livekit' as const, token: await at.toJwt(), app_id: null, channel, uid: null, url: livekit.url, identity: actor.id, expires_at: expiresAt };

@@ -1,7 +1,7 @@
 import { readdirSync, existsSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { Migrator, type Migration, type MigrationProvider, type MigrationResultSet } from 'kysely';
+import { Migrator, sql, type Migration, type MigrationProvider, type MigrationResultSet } from 'kysely';
 import type { Db } from './index.js';
 
 const srcDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -23,8 +23,9 @@ export class ModuleMigrationProvider implements MigrationProvider {
     }
     const migrations: Record<string, Migration> = {};
     for (const folder of folders) {
-      for (const file of readdirSync(folder).filter((f) => /^\d{12}_[a-z0-9_]+\.ts$/.test(f))) {
-        const name = file.replace(/\.ts$/, '');
+      // .ts under tsx (src/), .js once compiled (dist/, `npm run build`): same names either way.
+      for (const file of readdirSync(folder).filter((f) => /^\d{12}_[a-z0-9_]+\.(?:ts|js)$/.test(f))) {
+        const name = file.replace(/\.(?:ts|js)$/, '');
         if (migrations[name]) throw new Error(`Duplicate migration name ${name}`);
         const mod = (await import(pathToFileURL(join(folder, file)).href)) as Migration;
         migrations[name] = mod;
@@ -35,9 +36,15 @@ export class ModuleMigrationProvider implements MigrationProvider {
 }
 
 export async function migrateToLatest(db: Db, schema: string | null): Promise<MigrationResultSet> {
+  const migrations = await new ModuleMigrationProvider().getMigrations();
+  // Most starts find nothing to do. Kysely's migrator would still create-if-missing its two
+  // tables, introspect the catalog and take its lock, about a second of CPU on PGlite
+  // (docs/BENCHMARKS.md, Footprint); one read of the applied names answers it. Any
+  // difference, or no table yet, goes through the migrator and its lock as before.
+  if (await allApplied(db, schema, Object.keys(migrations))) return { results: [] };
   const migrator = new Migrator({
     db,
-    provider: new ModuleMigrationProvider(),
+    provider: { getMigrations: async () => migrations },
     ...(schema ? { migrationTableSchema: schema } : {}),
   });
   const result = await migrator.migrateToLatest();
@@ -47,4 +54,15 @@ export async function migrateToLatest(db: Db, schema: string | null): Promise<Mi
     throw new Error(`Migration ${failed?.migrationName ?? '(unknown)'} failed: ${reason}`);
   }
   return result;
+}
+
+async function allApplied(db: Db, schema: string | null, names: string[]): Promise<boolean> {
+  const table = schema ? sql.id(schema, 'kysely_migration') : sql.id('kysely_migration');
+  try {
+    const { rows } = await sql<{ name: string }>`select name from ${table}`.execute(db);
+    const applied = new Set(rows.map((row) => row.name));
+    return applied.size === names.length && names.every((name) => applied.has(name));
+  } catch {
+    return false; // no migration table yet: a new database
+  }
 }

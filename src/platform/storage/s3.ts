@@ -1,6 +1,5 @@
 import type { Readable } from 'node:stream';
-import { DeleteObjectCommand, GetObjectCommand, HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { assertSafeKey, ObjectNotFoundError, type ObjectStorage } from './storage.js';
 
 export interface S3StorageOptions {
@@ -20,23 +19,35 @@ export interface S3StorageOptions {
  * 8 MiB parts in flight at most), so a 50 MB file never sits in memory whole; S3
  * makes the object visible only when the upload completes, and a failed multipart
  * upload is aborted.
+ *
+ * The SDK (~45 MB resident, most of a second to load) is imported on first use, so a
+ * server on local-disk storage never pays for it (docs/BENCHMARKS.md, Footprint).
  */
 export class S3Storage implements ObjectStorage {
   readonly kind = 's3' as const;
-  readonly client: S3Client;
   private readonly bucket: string;
   private readonly prefix: string;
+  private readonly options: S3StorageOptions;
+  private sdk: Promise<{ client: S3Client; s3: typeof import('@aws-sdk/client-s3') }> | null = null;
 
   constructor(options: S3StorageOptions) {
     this.bucket = options.bucket;
     this.prefix = options.prefix ?? '';
-    this.client = new S3Client({
-      region: options.region,
-      endpoint: options.endpoint ?? undefined,
-      forcePathStyle: options.forcePathStyle,
-      credentials: options.accessKeyId && options.secretAccessKey ? { accessKeyId: options.accessKeyId, secretAccessKey: options.secretAccessKey } : undefined,
-      maxAttempts: 3,
-    });
+    this.options = options;
+  }
+
+  private load() {
+    this.sdk ??= import('@aws-sdk/client-s3').then((s3) => ({
+      s3,
+      client: new s3.S3Client({
+        region: this.options.region,
+        endpoint: this.options.endpoint ?? undefined,
+        forcePathStyle: this.options.forcePathStyle,
+        credentials: this.options.accessKeyId && this.options.secretAccessKey ? { accessKeyId: this.options.accessKeyId, secretAccessKey: this.options.secretAccessKey } : undefined,
+        maxAttempts: 3,
+      }),
+    }));
+    return this.sdk;
   }
 
   private key(key: string): string {
@@ -45,8 +56,9 @@ export class S3Storage implements ObjectStorage {
   }
 
   async put(key: string, body: Readable, meta: { contentType: string; size: number }): Promise<void> {
+    const [{ client }, { Upload }] = await Promise.all([this.load(), import('@aws-sdk/lib-storage')]);
     const upload = new Upload({
-      client: this.client,
+      client,
       params: { Bucket: this.bucket, Key: this.key(key), Body: body, ContentType: meta.contentType, ContentLength: meta.size },
       partSize: 8 * 1024 * 1024,
       queueSize: 2,
@@ -57,7 +69,8 @@ export class S3Storage implements ObjectStorage {
 
   async get(key: string): Promise<Readable> {
     try {
-      const result = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.key(key) }));
+      const { client, s3 } = await this.load();
+      const result = await client.send(new s3.GetObjectCommand({ Bucket: this.bucket, Key: this.key(key) }));
       if (!result.Body) throw new ObjectNotFoundError(key);
       return result.Body as Readable;
     } catch (err) {
@@ -68,14 +81,17 @@ export class S3Storage implements ObjectStorage {
   }
 
   async delete(key: string): Promise<void> {
-    await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.key(key) }));
+    const { client, s3 } = await this.load();
+    await client.send(new s3.DeleteObjectCommand({ Bucket: this.bucket, Key: this.key(key) }));
   }
 
   async check(): Promise<void> {
-    await this.client.send(new HeadBucketCommand({ Bucket: this.bucket }));
+    const { client, s3 } = await this.load();
+    await client.send(new s3.HeadBucketCommand({ Bucket: this.bucket }));
   }
 
   close(): void {
-    this.client.destroy();
+    // Nothing to close if the SDK was never loaded; otherwise once it is, release its sockets.
+    void this.sdk?.then(({ client }) => client.destroy());
   }
 }

@@ -1,0 +1,39 @@
+#!/usr/bin/env node
+// `npm run build`: src/ → dist/ for production, which then runs `node dist/main.js` with no
+// npm, no tsx and no compile at start-up (README, "Running in production").
+//  - esbuild transpiles each .ts file to one .js file (no bundling): the migration and
+//    knowledge-base folders keep their layout, and code that finds files beside itself
+//    (import.meta.url) finds them. Types are checked by `npm run typecheck`, not here.
+//  - tests and test-only helpers stay out; data files the code reads (symptom-checker
+//    knowledge base, evaluation sets) are copied.
+import { cpSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { build } from 'esbuild';
+
+const TEST_ONLY = /(\.test\.ts|\/testing\.ts|\/test-helpers\.ts)$|\/fixtures\//;
+
+function walk(dir, out = []) {
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) walk(path, out);
+    else out.push(path);
+  }
+  return out;
+}
+
+rmSync('dist', { recursive: true, force: true });
+const files = walk('src').filter((path) => !TEST_ONLY.test(path));
+const sources = files.filter((path) => path.endsWith('.ts'));
+await build({
+  entryPoints: sources,
+  outdir: 'dist',
+  outbase: 'src',
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  sourcemap: true,
+  logLevel: 'warning',
+});
+const data = files.filter((path) => !path.endsWith('.ts') && !path.endsWith('.md'));
+for (const path of data) cpSync(path, join('dist', relative('src', path)));
+console.log(`dist/: ${sources.length} modules, ${data.length} data files`);
