@@ -71,6 +71,9 @@ export async function buildApp(config: Config): Promise<BuiltApp> {
   try {
     database = await openDatabase(config);
     await migrateToLatest(database.db, config.databaseSchema);
+    // PGlite lays out a new cluster with explicit modes (0666), whatever the umask: tighten again.
+    const afterOpen = secureFilesystem({ dataDir: config.dataDir, createDataDir: false, logFile: config.logFile });
+    if (afterOpen.fixed.length) app.log.debug({ count: afterOpen.fixed.length }, 'tightened the embedded database files to 0600');
   } catch (err) {
     await database?.close().catch(() => {});
     redis?.disconnect();
@@ -114,6 +117,7 @@ export async function buildApp(config: Config): Promise<BuiltApp> {
   let draining = false;
   app.addHook('preClose', async () => {
     draining = true;
+    app.log.info('draining: new requests get 503, every reply closes its connection');
   });
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
