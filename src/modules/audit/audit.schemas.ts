@@ -1,6 +1,7 @@
 import { Type, type Static } from 'typebox';
 import { DateTime, Uuid } from '../../platform/http/schemas.js';
 import { PageQuery } from '../../platform/http/pagination.js';
+import { TimeFilter, TzParam } from '../../platform/http/time-filter.js';
 
 export const AuditActionSchema = Type.Union(
   ['read', 'list', 'create', 'update', 'delete', 'upload', 'download', 'status_change', 'grant', 'revoke', 'consent'].map((a) => Type.Literal(a)),
@@ -34,8 +35,9 @@ export const AuditQuery = Type.Object(
     resource_type: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
     resource_id: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
     action: Type.Optional(AuditActionSchema),
-    from: Type.Optional(DateTime),
-    to: Type.Optional(DateTime),
+    from: Type.Optional(TimeFilter),
+    to: Type.Optional(TimeFilter),
+    tz: Type.Optional(TzParam),
   },
   { additionalProperties: false },
 );

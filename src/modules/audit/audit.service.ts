@@ -8,6 +8,8 @@ import { iso } from '../../platform/http/schemas.js';
 import type { AuditRepository } from './audit.repository.js';
 import type { AuditQuery } from './audit.schemas.js';
 import type { AuditAction } from './audit.tables.js';
+import { parseTimeFilters } from '../../platform/http/time-filter.js';
+import { UsersRepository } from '../identity/index.js';
 
 /** Who is acting and from where: passed from a route to the services it calls. */
 export interface RequestMeta {
@@ -70,14 +72,16 @@ export class AuditService {
     const isAdmin = actor.role === 'admin';
     if (!isAdmin && actor.role !== 'patient') throw new ForbiddenError('The audit log is available to administrators, and to patients for their own record.');
     const limit = query.limit ?? 20;
+    // Plain dates are days in `tz`, else the caller's account time zone (docs/API.md §0).
+    const { from, to } = await parseTimeFilters({ from: { value: query.from, bound: 'start' }, to: { value: query.to, bound: 'end' } }, query.tz, async () => (await new UsersRepository().findById(this.db, actor.id))?.time_zone);
     const rows = await this.repository.list(this.db, {
       patientId: isAdmin ? query.patient_id : actor.id,
       actorId: query.actor_id,
       resourceType: query.resource_type,
       resourceId: query.resource_id,
       action: query.action,
-      from: query.from ? new Date(query.from) : undefined,
-      to: query.to ? new Date(query.to) : undefined,
+      from,
+      to,
       after: decodeCursor(query.cursor),
       limit,
     });

@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { DateTime } from 'luxon';
 import { build } from '../../../test/helpers/build.js';
 import { createUser, type TestUser } from '../../../test/helpers/users.js';
 import { linkCare, upload } from '../files/testing.js';
@@ -131,6 +132,34 @@ test('patient chart, allergies and prescription warnings', async (t) => {
     assert.ok(rows.some((r) => r.resource_type === 'allergy' && r.action === 'delete' && r.resource_id === penicillinId && r.actor.id === doctor.id));
     const res = await call(doctor, 'POST', '/prescriptions', { patient_id: patient.id, items: [{ drug: 'Amoxicillin', dose: '500 mg', frequency: 'tid' }] });
     assert.equal(res.statusCode, 201, res.body);
+  });
+
+  await t.test('records and audit take plain-date filters (days in tz or the caller\'s zone)', async () => {
+    assert.equal((await call(doctor, 'POST', '/medical/records', { patient_id: patient.id, record_type: 'note', title: 'Dated', content: 'x' })).statusCode, 201);
+    const kiritimati = DateTime.now().setZone('Pacific/Kiritimati').toISODate(); // UTC+14: always a later date than in Pago Pago (UTC-11)
+    const records = async (q: string, user: TestUser = doctor) => {
+      const res = await call(user, 'GET', `/medical/records?patient_id=${patient.id}&${q}`);
+      assert.equal(res.statusCode, 200, `${q}: ${res.body}`);
+      return res.json().items.length;
+    };
+    assert.equal(await records(`from=${kiritimati}&to=${kiritimati}&tz=Pacific/Kiritimati`), 1);
+    assert.equal(await records(`from=${kiritimati}&to=${kiritimati}&tz=Pacific/Pago_Pago`), 0);
+    // Without tz, the patient's profile zone.
+    assert.equal((await call(patient, 'PUT', '/patients/me', { time_zone: 'Pacific/Kiritimati' })).statusCode, 200);
+    assert.equal(await records(`from=${kiritimati}`, patient), 1);
+    assert.equal(await records(`to=${encodeURIComponent(DateTime.now().minus({ hours: 1 }).toISO()!)}`), 0);
+    assert.equal((await call(doctor, 'GET', '/medical/records?from=7%2F12%2F2026')).statusCode, 422);
+    const audit = async (q: string) => {
+      const res = await call(admin, 'GET', `/audit?patient_id=${patient.id}&${q}`);
+      assert.equal(res.statusCode, 200, `${q}: ${res.body}`);
+      return res.json().items.length;
+    };
+    assert.ok((await audit(`from=${kiritimati}&tz=Pacific/Kiritimati`)) > 0);
+    assert.equal(await audit(`from=${DateTime.fromISO(kiritimati!).plus({ days: 1 }).toISODate()}&tz=Pacific/Kiritimati`), 0);
+    assert.ok((await audit(`from=${DateTime.utc().toISODate()}`)) > 0, 'the admin account zone (UTC)');
+    const mangled = await call(admin, 'GET', '/audit?from=2026-12-07T09:00:00+01:00');
+    assert.equal(mangled.statusCode, 422);
+    assert.match(mangled.json().errors[0].message, /%2B/);
   });
 
   await t.test('/patients/me/observations: the signed-in patient\'s own trend', async () => {

@@ -6,7 +6,7 @@ import { AllergySchema, PrescriptionSchema, RecordSchema, RecordVersionSchema } 
 import { AllergiesRepository } from './allergies.repository.js';
 import { AllergiesService } from './allergies.service.js';
 import { allergiesRoutes } from './allergies.routes.js';
-import { patientProfilesFor } from '../scheduling/index.js';
+import { patientProfilesFor, timeZonesFor } from '../scheduling/index.js';
 import { RecordsService } from './records.service.js';
 import { PrescriptionsService } from './prescriptions.service.js';
 import { prescriptionsRoutes, recordsRoutes, recordUploadRoutes } from './medical.routes.js';
@@ -30,7 +30,7 @@ export function medicalFor(ctx: AppContext) {
     const audit = auditFor(ctx);
     const allergies = new AllergiesService(ctx.db, new AllergiesRepository(), ctx.care, audit, patientProfilesFor(ctx));
     services = {
-      records: new RecordsService(ctx.db, new RecordsRepository(), filesFor(ctx), ctx.care, audit, ctx.events),
+      records: new RecordsService(ctx.db, new RecordsRepository(), filesFor(ctx), ctx.care, audit, ctx.events, timeZonesFor(ctx)),
       prescriptions: new PrescriptionsService(ctx.db, new PrescriptionsRepository(), ctx.care, audit, ctx.events, allergies),
       allergies,
     };

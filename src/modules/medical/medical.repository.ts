@@ -14,8 +14,9 @@ export interface RecordFilter {
   patientId?: string;
   recordType?: RecordType;
   appointmentId?: string;
-  from?: string;
-  to?: string;
+  from?: Date;
+  /** Exclusive upper bound. */
+  to?: Date;
   descending: boolean;
 }
 
@@ -88,8 +89,8 @@ export class RecordsRepository {
     if (filter.patientId) query = query.where('patient_id', '=', filter.patientId);
     if (filter.recordType) query = query.where('record_type', '=', filter.recordType);
     if (filter.appointmentId) query = query.where('appointment_id', '=', filter.appointmentId);
-    if (filter.from) query = query.where('created_at', '>=', new Date(`${filter.from}T00:00:00Z`));
-    if (filter.to) query = query.where('created_at', '<', new Date(new Date(`${filter.to}T00:00:00Z`).getTime() + 86_400_000));
+    if (filter.from) query = query.where('created_at', '>=', filter.from);
+    if (filter.to) query = query.where('created_at', '<', filter.to);
     query = keyset(query, 'created_at', after, filter.descending);
     const direction = filter.descending ? 'desc' : 'asc';
     return query.orderBy('created_at', direction).orderBy('id', direction).limit(count).execute();

@@ -1,13 +1,13 @@
 import { Type, type Static } from 'typebox';
 import { DateTime, Uuid } from '../../platform/http/schemas.js';
 import { PageQuery } from '../../platform/http/pagination.js';
+import { TimeFilter, TzParam } from '../../platform/http/time-filter.js';
 
 export const RecordTypeSchema = Type.Union(['consultation', 'diagnosis', 'lab', 'imaging', 'note'].map((t) => Type.Literal(t)));
 /** ICD-10 (WHO / ICD-10-CM shape): letter, two digits or digit+letter, optional dot and up to 4 more. */
 export const Icd10 = Type.String({ pattern: '^[A-Za-z][0-9][0-9A-Za-z](\\.[0-9A-Za-z]{1,4})?$', maxLength: 8, description: 'ICD-10 code, e.g. J06.9' });
 const DiagnosisIn = Type.Object({ code: Type.Optional(Type.Union([Icd10, Type.Null()])), text: Type.String({ minLength: 1, maxLength: 500 }) }, { additionalProperties: false });
 const DiagnosisOut = Type.Object({ code: Type.Union([Type.String(), Type.Null()]), text: Type.String() }, { additionalProperties: false });
-const DateOnly = Type.String({ format: 'date' });
 
 export const RecordSchema = Type.Object(
   {
@@ -76,8 +76,9 @@ export const RecordListQuery = Type.Object(
     patient_id: Type.Optional(Uuid),
     record_type: Type.Optional(RecordTypeSchema),
     appointment_id: Type.Optional(Uuid),
-    from: Type.Optional(DateOnly),
-    to: Type.Optional(DateOnly),
+    from: Type.Optional(TimeFilter),
+    to: Type.Optional(TimeFilter),
+    tz: Type.Optional(TzParam),
     sort: Type.Optional(Type.Union([Type.Literal('created_at'), Type.Literal('-created_at')], { default: '-created_at' })),
   },
   { additionalProperties: false },

@@ -2,6 +2,7 @@ import type { FastifyRequest } from 'fastify';
 import type { Actor, CareRelationships } from '../../platform/access.js';
 import type { Db, Executor } from '../../platform/database/index.js';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../../platform/errors.js';
+import { parseTimeFilters } from '../../platform/http/time-filter.js';
 import { decodeCursor } from '../../platform/http/pagination.js';
 import { iso } from '../../platform/http/schemas.js';
 import type { EventBus } from '../../platform/events.js';
@@ -44,6 +45,8 @@ export class RecordsService {
     private readonly care: CareRelationships,
     private readonly audit: AuditService,
     private readonly events: EventBus,
+    /** The caller's profile time zone, for plain dates in `from`/`to` (scheduling). */
+    private readonly timeZoneOf: (userId: string) => Promise<string | null> = async () => null,
   ) {}
 
   private async assertPatient(db: Executor, actor: Actor, patientId: string): Promise<void> {
@@ -135,7 +138,8 @@ export class RecordsService {
     const actor = meta.actor;
     const { patientId, everyRowVisible } = await this.care.listScope(this.db, actor, query.patient_id);
     const descending = (query.sort ?? '-created_at') === '-created_at';
-    const filter = { patientId, recordType: query.record_type, appointmentId: query.appointment_id, from: query.from, to: query.to, descending };
+    const { from, to } = await parseTimeFilters({ from: { value: query.from, bound: 'start' }, to: { value: query.to, bound: 'end' } }, query.tz, () => this.timeZoneOf(actor.id));
+    const filter = { patientId, recordType: query.record_type, appointmentId: query.appointment_id, from, to, descending };
     const page = await visiblePage({
       db: this.db,
       care: this.care,

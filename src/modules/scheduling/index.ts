@@ -33,6 +33,12 @@ export function patientProfilesFor(ctx: AppContext): { profile(patientId: string
   const profiles = new ProfilesService(ctx.db, new ProfilesRepository());
   return { profile: (patientId) => profiles.patientProfile(patientId) };
 }
+
+/** The time zone a user's profile shows (patient or doctor profile, else the account's): plain dates in filters are days in it. */
+export function timeZonesFor(ctx: AppContext): (userId: string) => Promise<string | null> {
+  const repository = new ProfilesRepository();
+  return (userId) => repository.timeZoneOf(ctx.db, userId);
+}
 export { APPOINTMENT_EVENTS, type AppointmentEvent, type AppointmentCancelledEvent, type AppointmentRescheduledEvent, type AppointmentStatusChangedEvent } from './appointments.service.js';
 export type { WaitlistOffer } from './waitlist.service.js';
 export { AppointmentsService } from './appointments.service.js';
