@@ -14,7 +14,7 @@ import { createSlot, futureHour } from '../../src/modules/scheduling/test-helper
  */
 const PHI_TAGS = new Set(['appointments', 'clients', 'medical records', 'prescriptions', 'lab reports', 'files']);
 /** PHI operations in otherwise non-PHI areas. */
-const PHI_OPERATIONS = new Set(['GET /api/v1/chat/rooms/{id}/history', 'GET /api/v1/patients/me/client-links', 'POST /api/v1/patients/me/client-links/{id}/accept', 'DELETE /api/v1/patients/me/client-links/{id}']);
+const PHI_OPERATIONS = new Set(['GET /api/v1/chat/rooms/{id}/history', 'GET /api/v1/patients/{id}', 'GET /api/v1/patients/me/allergies', 'POST /api/v1/patients/me/allergies', 'GET /api/v1/patients/{id}/allergies', 'POST /api/v1/patients/{id}/allergies', 'DELETE /api/v1/patients/{id}/allergies/{allergy_id}', 'GET /api/v1/patients/me/client-links', 'POST /api/v1/patients/me/client-links/{id}/accept', 'DELETE /api/v1/patients/me/client-links/{id}']);
 /** Operations under a PHI tag that read or write no patient data, and why. */
 const NOT_PHI: Record<string, string> = {
   'GET /api/v1/appointments/{id}/token': 'video-provider credentials for a party of the appointment; reveals nothing about the patient',
@@ -42,6 +42,7 @@ test('every PHI route in the OpenAPI document writes an audit row', async (t) =>
   const prescription2 = await ok(await inject(doctor, 'POST', '/api/v1/prescriptions', { patient_id: patient.id, items: [{ drug: 'Cetirizine', dose: '10 mg', frequency: 'qd' }] }));
   const file = await ok(await upload(built, patient, '/api/v1/files', { filename: 'notes.csv', data: 'a,b\n1,2\n' }));
   const report = await ok(await upload(built, patient, '/api/v1/reports', { filename: 'labs.csv', data: 'test,value,unit,range\nGlucose,5.1,mmol/L,3.9-5.5\n' }));
+  const allergy = await ok(await inject(nurse, 'POST', `/api/v1/patients/${patient.id}/allergies`, { substance: 'Peanuts' }));
   const room = await ok(await inject(patient, 'POST', '/api/v1/chat/rooms', { kind: 'direct', participant_ids: [doctor.id] }));
   await ok(await inject(patient, 'POST', `/api/v1/chat/rooms/${room.id}/messages`, { content: 'hello' }));
 
@@ -82,8 +83,18 @@ test('every PHI route in the OpenAPI document writes an audit row', async (t) =>
     'GET /api/v1/patients/{id}/observations': { who: () => doctor, method: 'GET', url: () => `/api/v1/patients/${patient.id}/observations?name=glucose` },
     'GET /api/v1/patients/me/observations': { who: () => patient, method: 'GET', url: () => '/api/v1/patients/me/observations?name=glucose' },
     'GET /api/v1/chat/rooms/{id}/history': { who: () => doctor, method: 'GET', url: () => `/api/v1/chat/rooms/${room.id}/history` },
+    'GET /api/v1/patients/{id}': { who: () => doctor, method: 'GET', url: () => `/api/v1/patients/${patient.id}` },
+    'POST /api/v1/patients/me/allergies': { who: () => patient, method: 'POST', url: () => '/api/v1/patients/me/allergies', payload: () => ({ substance: 'Penicillin', severity: 'severe' }) },
+    'GET /api/v1/patients/me/allergies': { who: () => patient, method: 'GET', url: () => '/api/v1/patients/me/allergies' },
+    'POST /api/v1/patients/{id}/allergies': { who: () => nurse, method: 'POST', url: () => `/api/v1/patients/${patient.id}/allergies`, payload: () => ({ substance: 'Latex' }) },
+    'GET /api/v1/patients/{id}/allergies': { who: () => doctor, method: 'GET', url: () => `/api/v1/patients/${patient.id}/allergies` },
     'DELETE /api/v1/patients/me/client-links/{id}': { who: () => patient, method: 'DELETE', url: () => `/api/v1/patients/me/client-links/${linked.id}` },
     'DELETE /api/v1/clients/{id}': { who: () => admin, method: 'DELETE', url: () => `/api/v1/clients/${client.id}` },
+    'DELETE /api/v1/patients/{id}/allergies/{allergy_id}': {
+      who: () => doctor,
+      method: 'DELETE',
+      url: () => `/api/v1/patients/${patient.id}/allergies/${allergy.id}`,
+    },
   };
 
   const doc = (await app.inject('/openapi.json')).json() as { paths: Record<string, Record<string, { tags?: string[] }>> };
