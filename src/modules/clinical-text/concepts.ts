@@ -21,6 +21,8 @@
  * (and 3-letter prefixes) to pattern alternatives, and only patterns whose groups all occur are
  * checked for the window.
  */
+import { readFileSync } from 'node:fs';
+import wordListPath from 'word-list';
 import { editDistance } from '../../platform/text.js';
 import { consumeTriggers, mentionStatus, buildContext, type ContextIndex, type MentionStatus } from './context.js';
 import type { Normalized } from './normalize.js';
@@ -54,10 +56,12 @@ const STOPWORDS = new Set([
   'a', 'an', 'the', 'my', 'i', "i'm", 'im', "i've", 'ive', 'me', 'have', 'has', 'had', 'having', 'got', 'get', 'getting',
   'am', 'is', 'are', 'was', 'were', 'be', 'some', 'bit', 'little', 'very', 'really', 'quite', 'of', 'in',
   'on', 'at', 'to', 'it', 'its', "it's", 'this', 'that', 'there', 'also', 'just', 'like', 'kind', 'sort', 'so', 'too',
-  'lot', 'lots', 'much', 'and', 'or', 'for', 'from', 'by', 'as', 'all', 'up', 'into', 'right', 'his', 'her', 'their',
+  'lot', 'lots', 'much', 'and', 'or', 'for', 'from', 'by', 'as', 'all', 'into', 'his', 'her', 'their',
   'our', 'your', 'he', 'she', 'they', 'we', 'you', 'him', 'them', 'us', 'its', 'real', 'totally', 'completely',
-  'pretty', 'super', 'kinda', 'sorta', 'abit', 'bit', 'around', 'over', 'about', 'out', 'off',
+  'pretty', 'super', 'kinda', 'sorta', 'abit', 'bit', 'about',
 ]);
+// Particles ("pass out", "throw up", "nod off") are kept: without them a phrase collapses into one
+// everyday word ("pass").
 
 interface Alt {
   pattern: number;
@@ -76,7 +80,11 @@ interface CompiledPattern {
    * `pattern`: order-free within WINDOW words.
    */
   kind: 'phrase' | 'pair' | 'pattern';
+  /** A pair with a negation ("cant wake") only matches in the written order. */
+  ordered?: boolean;
 }
+
+const NEGATION_FORMS = new Set(['cant', 'cannot', 'not', 'no', 'wont', 'unable', 'dont', 'doesnt', 'isnt', 'never', 'didnt', 'hasnt', 'havent', 'arent', 'wasnt', 'couldnt']);
 
 export interface Lexicon {
   patterns: CompiledPattern[];
@@ -90,8 +98,18 @@ export interface Lexicon {
 
 /** Lowercase word → matching form: apostrophes dropped ("can't" → "cant"), light stemming. */
 export function matchForm(word: string): string {
-  return stem(word.replace(/'/g, ''));
+  const w = word.replace(/'/g, '');
+  return stem(IRREGULAR[w] ?? w);
 }
+
+/** Irregular verb forms people use to describe symptoms, to the form the vocabulary uses. */
+const IRREGULAR: Record<string, string> = {
+  threw: 'throw', thrown: 'throw', felt: 'feel', fell: 'fall', fallen: 'fall', bled: 'bleed', took: 'take', taken: 'take',
+  ate: 'eat', eaten: 'eat', swallowed: 'swallow', drank: 'drink', drunk: 'drink', broke: 'break', broken: 'break',
+  woke: 'wake', woken: 'wake', stung: 'sting', bit: 'bite', bitten: 'bite', spat: 'spit', froze: 'freeze',
+  cut: 'cut', hit: 'hit', hurt: 'hurt', ran: 'run', gave: 'give', came: 'come', went: 'go', swollen: 'swell',
+  worse: 'worse', worst: 'worst', shook: 'shake', shaken: 'shake', blew: 'blow', slept: 'sleep', burnt: 'burn', burned: 'burn',
+};
 
 function phraseWords(phrase: string): { stem: string; prefix: boolean }[] {
   const words = phrase
@@ -133,11 +151,14 @@ export function compileLexicon(concepts: readonly ConceptSource[]): Lexicon {
   };
   for (const c of concepts) {
     const phrases = [...(c.name ? [c.name] : []), ...(c.synonyms ?? [])];
+    // "unable to pass urine" is also written "not able to pass urine".
+    for (const p of [...phrases]) if (/^unable to /i.test(p)) phrases.push(p.replace(/^unable to /i, 'not able to '));
     for (const p of phrases) {
       const words = phraseWords(p);
       if (words.length === 0) continue;
       if (words.length === 2 && !words[0]!.prefix && !words[1]!.prefix) {
-        const idx = lex.patterns.push({ concept: c.id, groups: 2, kind: 'pair' }) - 1;
+        const ordered = NEGATION_FORMS.has(words[0]!.stem) || NEGATION_FORMS.has(words[1]!.stem);
+        const idx = lex.patterns.push({ concept: c.id, groups: 2, kind: 'pair', ordered }) - 1;
         addAlt(idx, 0, [words[0]!]);
         addAlt(idx, 1, [words[1]!]);
         continue;
@@ -171,10 +192,23 @@ interface Word {
   clause: number;
 }
 
+let dictionary: Set<string> | undefined;
+/**
+ * English words of fuzzy-correctable length (word-list, ~274k words), read on first use: a real word
+ * is never "corrected" into a finding ("overdone" is not "overdose", "cooking" not "choking").
+ */
+function isEnglishWord(word: string): boolean {
+  if (!dictionary) {
+    dictionary = new Set(readFileSync(wordListPath, 'utf8').split('\n').filter((w) => w.length >= MIN_FUZZY_LENGTH));
+  }
+  return dictionary.has(word);
+}
+
 function correct(lex: Lexicon, form: string, surface: string): string {
   if (lex.vocab.has(form) || surface.length < MIN_FUZZY_LENGTH || /\d/.test(surface)) return form;
   const cached = lex.fuzzyCache.get(form);
   if (cached !== undefined) return cached ?? form;
+  if (isEnglishWord(surface)) { lex.fuzzyCache.set(form, null); return form; }
   const max = surface.length >= 10 ? 2 : 1;
   let best: string | null = null;
   let bestD = max + 1;
@@ -184,7 +218,7 @@ function correct(lex: Lexicon, form: string, surface: string): string {
     if (d < bestD) { bestD = d; best = v; }
   }
   // An inflection of a vocabulary word is not a typo of it.
-  if (best !== null && (form.startsWith(best) || best.startsWith(form))) best = null;
+  if (best !== null && /^(?:s|es|ed|d|ing|er|ers|ly|y|ies)$/.test(form.startsWith(best) ? form.slice(best.length) : best.startsWith(form) ? best.slice(form.length) : '-')) best = null;
   if (lex.fuzzyCache.size > 10_000) lex.fuzzyCache.clear();
   lex.fuzzyCache.set(form, best);
   return best ?? form;
@@ -236,7 +270,7 @@ export function findConcepts(lex: Lexicon, n: Normalized, ctx: ContextIndex = bu
   for (const [pi, groups] of found) {
     if (groups.some((g) => g.length === 0)) continue;
     const p = lex.patterns[pi]!;
-    for (const range of p.kind === 'pair' ? pairMatches(groups, words) : bestCombinations(groups, words)) {
+    for (const range of p.kind === 'pair' ? pairMatches(groups, words, p.ordered === true) : bestCombinations(groups, words)) {
       raw.push({ concept: p.concept, first: words[range[0]]!.token, last: words[range[1]]!.token });
     }
   }
@@ -252,7 +286,7 @@ export function findConcepts(lex: Lexicon, n: Normalized, ctx: ContextIndex = bu
     last: m.last,
     start: n.tokens[m.first]!.start,
     end: n.tokens[m.last]!.end,
-    status: mentionStatus(ctx, m.first, m.last, { firstPerson: true, startsNegated: /^(?:not|no|never|cannot|can't|won't|\p{L}+n't)$/u.test(n.tokens[m.first]!.text) }),
+    status: mentionStatus(ctx, m.first, m.last, { firstPerson: false, startsNegated: /^(?:not|no|never|cannot|can't|won't|\p{L}+n't)$/u.test(n.tokens[m.first]!.text) }),
   }));
 }
 
@@ -296,14 +330,14 @@ function firstAtOrAfter(list: [number, number][], start: number): number {
 }
 
 /** Two-word synonyms: adjacent in order, or reversed with at most one word between. */
-function pairMatches(groups: [number, number][][], words: Word[]): [number, number][] {
+function pairMatches(groups: [number, number][][], words: Word[], ordered: boolean): [number, number][] {
   const out: [number, number][] = [];
   const second = groups[1]!;
   for (const [a] of groups[0]!) {
     for (let k = firstAtOrAfter(second, a - 2); k < second.length && second[k]![0] <= a + 1; k++) {
       const b = second[k]![0];
       if (words[a]!.clause !== words[b]!.clause) continue;
-      if (b === a + 1 || (b < a && a - b <= 2)) out.push([Math.min(a, b), Math.max(a, b)]);
+      if (b === a + 1 || (!ordered && b < a && a - b <= 2)) out.push([Math.min(a, b), Math.max(a, b)]);
     }
   }
   return out;

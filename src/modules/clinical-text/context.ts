@@ -53,7 +53,7 @@ const NEG_LIST_PRE = re([
   'without any', 'no history of', 'no hx of',
 ]);
 const NEG_POST = re([
-  'ruled out', 'was excluded', 'been excluded', '(?:is|was|are|were|seems) unlikely', 'not present',
+  'denied', '(?:is|was|are|were) absent', 'not today', 'ruled out', 'was excluded', 'been excluded', '(?:is|was|are|were|seems) unlikely', 'not present',
   '(?:was|is|came back) negative',
 ]);
 const PSEUDO_NEG = re([
@@ -115,7 +115,7 @@ const EDU_SENTENCE = re([
   'essay', 'essays', 'article', 'articles', 'documentary', 'film', 'films', 'movie', 'movies', 'novel',
   'lecture', 'presentation', 'workshop', 'homework', 'assignment', 'statistics', 'research', 'researching',
   'read about', 'reading about', 'learning about', 'learn about', 'wikipedia', 'leaflet', 'podcast',
-  'tv show', 'episode', 'squad', '(?:school|uni|university|college|class|science|research) (?:project|report|paper)',
+  'tv show', 'episode', 'squad', '(?:school|uni|university|college|class|science|research|chemistry|biology|physics|medical|nursing|health) (?:project|report|paper|class|course|exam|homework)', 'just curious', 'out of curiosity',
   '(?:project|essay|report|presentation|talk|assignment|paper|poster) (?:on|about)', 'stands for', 'acronym',
   '(?:symptoms|signs) (?:can |may |often |usually )?include', '(?:is|are) (?:often |usually |commonly )?treated with',
   '(?:is|are) (?:often |usually |commonly )?caused by', 'occurs? when', 'deaths (?:rose|fell|increased|decreased)',
@@ -137,6 +137,14 @@ const RESOLVED_POST = re([
   '(?:ecg|ekg|test|tests|scan|bloods|x ray|troponin) (?:was|were|is|are|came back) (?:normal|fine|clear)',
 ]);
 const RECURRENCE = re(['back', 'again', 'returned', 'worse', 'recurr\\w*', 'worsening']);
+/**
+ * A sentence that opens like a question and says nothing about the writer or someone with them is a
+ * general question, not a report: "what is the first aid for a seizure", "can u get meningitis twice".
+ * Any statement marker ("my", "I'm", "she's" …) keeps it a report: "is it normal my baby is floppy".
+ */
+const QUESTION_START = new Set(['what', "what's", 'whats', 'how', 'why', 'when', 'which', 'who', 'can', 'could', 'should', 'would', 'does', 'do', 'is', 'are', 'will', 'whose']);
+const STATEMENT_MARKER = new Set(["i'm", 'im', "i've", 'ive', 'my', "he's", "she's", 'hes', 'shes', "it's", "there's", 'mine', 'our', 'me', "we're", "they're"]);
+const FEEL_VERB = new Set(['have', 'had', 'feel', 'felt', 'am', 'was', "can't", 'cannot', 'think', 'got', 'keep', 'just', 'took', 'ate', 'drank', 'swallowed', 'fell', 'hit', 'cut', 'burnt', 'burned']);
 const HARD_WORDS = new Set(['but', 'however', 'although', 'though', 'except', 'apart', 'aside', 'whereas', 'yet']);
 const SENTENCE_END = new Set(['.', '!', '?', ';']);
 const SOFT_PUNCT = new Set([',', ':', '(', ')']);
@@ -158,6 +166,8 @@ export interface ContextIndex {
   /** boundary level per token: 0 none, 1 soft (comma…), 2 hard (but, and-I…), 3 sentence end */
   boundary: Uint8Array;
   eduSentence: Set<number>;
+  /** Sentences that ask a general question ("what is the first aid for a seizure?"). */
+  questionSentence: Set<number>;
   laughSentence: Set<number>;
   negPre: Hit[];
   negListPre: Hit[];
@@ -208,6 +218,16 @@ export function buildContext(n: Normalized): ContextIndex {
   const negPre = hits(n, NEG_PRE).filter((h) => !pseudo.some((p) => overlaps(p, h)));
   const eduSentence = new Set<number>();
   for (const h of hits(n, EDU_SENTENCE)) eduSentence.add(sentence[h.first]!);
+  const questionSentence = new Set<number>();
+  for (let i = 0; i < count; ) {
+    let j = i;
+    while (j < count && sentence[j] === sentence[i]) j++;
+    const words = n.tokens.slice(i, j).map((t) => t.text);
+    if (QUESTION_START.has(words[0] ?? '') && !words.some((w, k) => STATEMENT_MARKER.has(w) || (w === 'i' && FEEL_VERB.has(words[k + 1] ?? '')))) {
+      questionSentence.add(sentence[i]!);
+    }
+    i = j;
+  }
   const laughSentence = new Set<number>();
   for (const h of hits(n, LAUGH)) laughSentence.add(sentence[h.first]!);
   return {
@@ -215,6 +235,7 @@ export function buildContext(n: Normalized): ContextIndex {
     sentence,
     boundary,
     eduSentence,
+    questionSentence,
     laughSentence,
     negPre,
     negListPre: hits(n, NEG_LIST_PRE),
@@ -300,6 +321,7 @@ export function mentionStatus(ctx: ContextIndex, first: number, last: number, op
   if (ctx.laughSentence.has(ctx.sentence[first]!)) return 'figurative';
   if (!opts.firstPerson) {
     if (ctx.eduSentence.has(ctx.sentence[first]!)) return 'generic';
+    if (ctx.questionSentence.has(ctx.sentence[first]!)) return 'hypothetical';
     if (preTrigger(ctx, ctx.genericPre, first, 8, 1)) return 'generic';
   }
   if (preTrigger(ctx, ctx.animalPre, first, 4, 1)) return 'generic';

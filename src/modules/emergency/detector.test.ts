@@ -246,21 +246,6 @@ test('bad and large input', () => {
   assert.equal(m.phrase, 'is not breathing');
 });
 
-test('speed: well under 1 ms for a chat message', () => {
-  const msgs = [
-    "my dad is clutching his chest and can't breathe",
-    'I had a heart attack in 2019, can I take ibuprofen?',
-    'What should I do if my child has a seizure?',
-    'my daughter has a fever, stiff neck and a rash that does not fade when I press a glass on it',
-  ];
-  for (const m of msgs) detectEmergency(m); // warm up
-  const n = 2000;
-  const t0 = performance.now();
-  for (let i = 0; i < n; i++) detectEmergency(msgs[i % msgs.length]!);
-  const perCall = (performance.now() - t0) / n;
-  assert.ok(perCall < 1, `mean ${perCall.toFixed(3)} ms per message`);
-});
-
 test('evaluation over eval/messages.json meets the goals (recall 100 %, FPR <= 5 %)', () => {
   const r = evaluateEmergencyDetector();
   assert.ok(r.total >= 200);

@@ -11,6 +11,7 @@
  * Input longer than MAX_INPUT_CHARS is analysed up to that length.
  */
 import { buildContext, consumeTriggers, mentionStatus, type MentionStatus } from '../clinical-text/index.js';
+import { screenText } from '../symptom-checker/index.js';
 import { CATEGORY_ADVICE, CONCEPTS, CRISIS_RESOURCES, RULES, type Concept } from './lexicon.js';
 import { MAX_INPUT_CHARS, normalize, tokenRange } from '../clinical-text/index.js';
 import {
@@ -102,7 +103,7 @@ function excluded(concept: Concept, canonical: string, cs: number, ce: number): 
 
 interface Fired {
   rule: string;
-  category: EmergencyCategory;
+  category: EmergencyCategory | string;
   level: EmergencyLevel;
   start: number;
   end: number;
@@ -111,8 +112,8 @@ interface Fired {
 const MAX_PHRASE = 160;
 const NEGATION_WORD = /^(?:not|no|never|cannot|\p{L}+n't)$/u;
 
-export function detectEmergency(text: string): EmergencyCheck {
-  const input = typeof text === 'string' ? text : '';
+/** The phrase lexicon's verdict alone (lexicon.ts). */
+function lexiconFired(input: string): Fired[] {
   const mentions = findMentions(input);
 
   const byConcept = new Map<string, Mention[]>();
@@ -151,6 +152,35 @@ export function detectEmergency(text: string): EmergencyCheck {
     }
     fired.push({ rule: rule.id, category: rule.category, level, start, end });
   }
+  return fired;
+}
+
+/** Complaint ids of kb/complaints.json → the detector's categories (the others keep their id). */
+const COMPLAINT_CATEGORY: Record<string, EmergencyCategory> = {
+  chest_pain: 'cardiac', palpitations: 'cardiac', breathlessness: 'breathing', breathing_problem_child: 'breathing',
+  choking_foreign_body: 'breathing', drowning: 'breathing', allergic_reaction: 'anaphylaxis', limb_weakness_numbness: 'stroke',
+  speech_problem: 'stroke', confusion: 'stroke', seizure: 'seizure', collapse: 'unconscious', head_injury: 'head_injury',
+  headache: 'thunderclap_headache', wound_bleeding: 'bleeding', vomiting_blood: 'bleeding', rectal_bleeding: 'bleeding',
+  burns: 'burns', testicular_pain: 'testicular_torsion', overdose_poisoning: 'overdose', gas_inhalation: 'overdose',
+  mental_health_crisis: 'self_harm', pregnancy_problem: 'pregnancy', vaginal_bleeding: 'pregnancy', postnatal_problem: 'pregnancy',
+  fever_infant: 'infant', unwell_baby: 'infant', crying_baby: 'infant', abdominal_pain_adult: 'acute_abdomen',
+  abdominal_pain_child: 'acute_abdomen', fever_adult: 'sepsis', fever_child: 'sepsis', rash: 'meningitis',
+};
+
+/** Rules of the symptom checker's knowledge base on the shared concepts (text-screen.ts). */
+function conceptFired(input: string): Fired[] {
+  return screenText(input).flags.map((f) => ({
+    rule: `kb.${f.id}`,
+    category: (f.complaint && COMPLAINT_CATEGORY[f.complaint]) || (f.complaint ?? 'general'),
+    level: f.level,
+    start: f.start,
+    end: f.end,
+  }));
+}
+
+export function detectEmergency(text: string): EmergencyCheck {
+  const input = typeof text === 'string' ? text : '';
+  const fired = [...conceptFired(input), ...lexiconFired(input)];
 
   let level: EmergencyLevel = 'none';
   for (const f of fired) if (LEVEL_RANK[f.level] > LEVEL_RANK[level]) level = f.level;
@@ -191,7 +221,8 @@ function buildAdvice(level: EmergencyLevel, fired: Fired[], selfHarm: boolean): 
   const categories: EmergencyCategory[] = [];
   for (const f of fired) {
     if (f.level !== level && !(selfHarm && f.category === 'self_harm')) continue;
-    if (!categories.includes(f.category)) categories.push(f.category);
+    const c = f.category as EmergencyCategory;
+    if (CATEGORY_ADVICE[c] !== undefined && !categories.includes(c)) categories.push(c);
   }
   for (const c of categories.slice(0, 3)) parts.push(CATEGORY_ADVICE[c]);
   return parts.join(' ');

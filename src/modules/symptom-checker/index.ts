@@ -11,6 +11,8 @@ export type { FeedbackRow, ModelAdjustments, LearningParams } from './learning.j
 export { DISCLAIMER } from './triage.js';
 export type { TriageResult, RedFlag } from './triage.js';
 export { mapSymptoms, mapText } from './text-mapping.js';
+export { screenText } from './text-screen.js';
+export type { Screening, ScreenedFlag } from './text-screen.js';
 export { getKnowledgeBase } from './kb/loader.js';
 export type { TriageLevel } from './kb/types.js';
 

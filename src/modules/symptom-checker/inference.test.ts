@@ -58,9 +58,9 @@ test('leak: evidence a condition does not list uses the leak, so one odd symptom
   assert.ok(top(r, 5).includes('common_cold'));
 });
 
-test('compileModel is deterministic and quick', () => {
-  const t0 = performance.now();
+test('compileModel is deterministic', () => {
+  // Speed is measured by `npm run eval` (step p99) and bench/, never asserted in a test.
   const m = compileModel(kb);
-  assert.ok(performance.now() - t0 < 200);
   assert.equal(m.nC, kb.conditions.length);
+  assert.deepEqual(Array.from(compileModel(kb).like), Array.from(m.like));
 });

@@ -25,6 +25,7 @@
  *
  * See MODEL.md for the full description.
  */
+import { compileLexicon, type Lexicon } from '../clinical-text/index.js';
 import { ageBand, triageRank } from './kb/types.js';
 import type { Condition, EvidenceItem, KnowledgeBase, Sex, TriageLevel } from './kb/types.js';
 import type { ModelAdjustments } from './learning.js';
@@ -60,6 +61,8 @@ export interface CompiledModel {
   weight: number;
   /** Evidence indices listed by at least one condition (candidates for questions). */
   informative: Uint8Array;
+  /** The evidence vocabulary compiled for the text layer (src/modules/clinical-text). */
+  lexicon: Lexicon;
 }
 
 function clamp(x: number, lo: number, hi: number): number {
@@ -124,6 +127,7 @@ export function compileModel(kb: KnowledgeBase, adjustments?: ModelAdjustments):
   return {
     kb, nC, nE, conditions, condIndex, evidence, evIndex, like, prior, parent, groupOf, groups, groupIndex,
     triageRank: rank, weight: meta.evidence_weight, informative,
+    lexicon: compileLexicon(evidence.filter((e) => e.type !== 'duration').map((e) => ({ id: e.id, name: e.name, synonyms: e.synonyms, patterns: e.patterns }))),
   };
 }
 

@@ -25,9 +25,21 @@ import { DISCLAIMER, computeTriage, findRedFlags } from './triage.js';
 import type { RedFlag, TriageResult } from './triage.js';
 import { durationOption, mapSymptoms } from './text-mapping.js';
 import type { Mention, Unrecognised } from './text-mapping.js';
+import { activeComplaints, firedDiscriminators, pendingDiscriminatorEvidence } from './complaint-triage.js';
+import type { FiredDiscriminator } from './complaint-triage.js';
+import type { Quantities } from '../clinical-text/index.js';
+import { triageRank } from './kb/types.js';
 
-export const STATE_VERSION = 1;
+export const STATE_VERSION = 2;
 export const MAX_QUESTIONS = 15;
+/**
+ * Discriminator questions (complaint-triage.ts) have their own budget on top of MAX_QUESTIONS: the
+ * interview may not stop while an emergency discriminator is unanswered, however sure the
+ * differential is.
+ */
+export const MAX_DISCRIMINATOR_QUESTIONS = 12;
+/** Summed posterior of emergency-level conditions at which the advice is at least urgent. */
+export const URGENT_IF_EMERGENCY_MASS = 0.1;
 export const STOP_CONFIDENCE = 0.85;
 export const MIN_GAIN_BITS = 0.03;
 /** Weight of the triage-entropy reduction relative to the condition-entropy reduction. */
@@ -82,7 +94,13 @@ export interface EngineOptions {
 export interface InterviewState {
   v: number;
   kb_version: string;
-  patient: { age: number; sex: Sex; pregnant: boolean | null };
+  patient: { age: number; sex: Sex; pregnant: boolean | null; gestation_weeks?: number | null };
+  /** Numbers read from the text (age, gestation, temperature, heart rate, duration). */
+  understood?: Quantities;
+  /** Question ids asked because a triage discriminator needed them. */
+  discriminator_asked?: string[];
+  /** The pending question was asked for a discriminator. */
+  pending_discriminator?: boolean;
   /** Known evidence: given at start, answered, or implied (a present child implies its parent). */
   evidence: EvidenceMap;
   /** Question ids asked so far, in order (evidence ids or group ids). */
@@ -117,6 +135,8 @@ export interface InterviewResult {
   disclaimer: string;
   recognised: { id: string; name: string; state: EvidenceState; text: string }[];
   unrecognised: Unrecognised[];
+  /** What was read from the text besides findings, and the age actually used. */
+  understood: Quantities;
   questions_asked: number;
   state: InterviewState;
 }
@@ -172,7 +192,24 @@ function setEvidence(model: CompiledModel, ev: EvidenceMap, id: string, s: Evide
   return null;
 }
 
-function validatePatient(input: StartInput): { age: number; sex: Sex; pregnant: boolean | null } {
+/** Sets a finding, replacing whatever was known about it and what contradicts it. */
+function overrideEvidence(model: CompiledModel, ev: EvidenceMap, id: string, s: EvidenceState): void {
+  const i = model.evIndex.get(id);
+  if (i === undefined) return;
+  const item = model.evidence[i]!;
+  delete ev[id];
+  if (s === 'present' && item.parent && ev[item.parent] === 'absent') delete ev[item.parent];
+  if (s === 'absent' && !item.parent) {
+    for (let c = 0; c < model.nE; c++) if (model.parent[c] === i && ev[model.evidence[c]!.id] === 'present') delete ev[model.evidence[c]!.id];
+  }
+  if (s === 'present' && item.group) {
+    const g = model.groups[model.groupIndex.get(item.group)!]!;
+    for (const o of g.options) delete ev[model.evidence[o]!.id];
+  }
+  setEvidence(model, ev, id, s);
+}
+
+function validatePatient(input: StartInput): { age: number; sex: Sex; pregnant: boolean | null; gestation_weeks?: number | null } {
   if (typeof input !== 'object' || input === null) throw new SymptomCheckerError('INVALID_INPUT', 'Input must be an object.');
   const age = input.age as unknown;
   if (typeof age !== 'number' || !Number.isFinite(age)) throw new SymptomCheckerError('INVALID_AGE', 'Age must be a number of years.', 'age');
@@ -236,11 +273,50 @@ export function nextQuestion(
   return q ? { question: q, gain: b.gain } : null;
 }
 
-function evaluate(model: CompiledModel, state: InterviewState): { post: Float64Array; ev: Int8Array; flags: RedFlag[]; triage: TriageResult } {
+const LEVEL_TEXT: Record<Exclude<TriageLevel, 'self_care'>, string> = {
+  emergency_ambulance: 'call an ambulance now',
+  emergency: 'go to an emergency department now',
+  consultation_24: 'see a doctor within 24 hours',
+  consultation: 'book an appointment with a doctor',
+};
+
+function evaluate(model: CompiledModel, state: InterviewState): { post: Float64Array; ev: Int8Array; flags: RedFlag[]; triage: TriageResult; fired: FiredDiscriminator[] } {
   const ev = denseEvidence(model, state.evidence);
   const post = posteriorDense(model, state.patient, ev);
-  const flags = [...findRedFlags(model, ev, state.patient), ...state.text_red_flags];
-  return { post, ev, flags, triage: computeTriage(model, post, flags) };
+  const fired = firedDiscriminators(model.kb, state.evidence, state.patient);
+  const flags = [
+    ...findRedFlags(model, ev, state.patient),
+    ...state.text_red_flags,
+    ...fired
+      .filter((d) => d.level === 'emergency' || d.level === 'emergency_ambulance')
+      .map((d): RedFlag => ({ id: d.id, name: d.name, level: d.level as RedFlag['level'], source: 'discriminator' })),
+  ];
+  const triage = computeTriage(model, post, flags);
+  // An urgent (within 24 hours) discriminator is a floor too: the differential may raise it, never
+  // lower it. Routine-level discriminators are not floors: whether a routine presentation needs a
+  // doctor or self-care is the differential's call (MTS puts both in its lowest categories).
+  const floor = fired.find((d) => d.level === 'consultation_24');
+  if (floor && triageRank(floor.level) > triageRank(triage.level)) {
+    triage.level = floor.level;
+    triage.reason = `${floor.name}: ${LEVEL_TEXT.consultation_24}.`;
+  }
+  // Risk-weighted differential: a real chance of an emergency-level cause is urgent even when a
+  // benign cause leads (MODEL.md, "Triage").
+  if (triageRank(triage.level) < triageRank('consultation_24')) {
+    let emergencyMass = 0;
+    for (let c = 0; c < model.nC; c++) if (model.triageRank[c]! >= triageRank('emergency')) emergencyMass += post[c]!;
+    if (emergencyMass >= URGENT_IF_EMERGENCY_MASS) {
+      triage.level = 'consultation_24';
+      triage.reason = `${Math.round(emergencyMass * 100)}% combined probability of causes that need emergency care: ${LEVEL_TEXT.consultation_24}.`;
+    }
+  }
+  // Self-care is advice about a recognised, minor problem: when no presenting complaint was
+  // recognised, the checker has not understood enough to send anyone home.
+  if (triage.level === 'self_care' && activeComplaints(model.kb, state.evidence, state.patient).length === 0) {
+    triage.level = 'consultation';
+    triage.reason = 'We could not match your description to a problem we can safely advise self-care for: book an appointment with a doctor.';
+  }
+  return { post, ev, flags, triage, fired };
 }
 
 function round(x: number): number {
@@ -253,15 +329,32 @@ function step(model: CompiledModel, state: InterviewState): InterviewResult {
   const ranked = rankConditions(model, post, 10);
   let stop: StopReason | null = null;
   let question: Question | null = null;
+  const discAsked = state.discriminator_asked ?? [];
+  let fromDiscriminator = false;
+  const diffAsked = state.asked.length - discAsked.length;
   if (flags.length > 0) stop = 'red_flag';
   else if (ranked[0] && ranked[0].probability >= STOP_CONFIDENCE) stop = 'confident';
-  else if (state.asked.length >= state.max_questions) stop = 'max_questions';
+  else if (diffAsked >= state.max_questions) stop = 'max_questions';
   else {
     const next = nextQuestion(model, state, post, ev);
     if (!next || next.gain < MIN_GAIN_BITS) stop = 'no_informative_question';
     else question = next.question;
   }
-  const newState: InterviewState = { ...state, pending: question, finished: stop !== null, stop_reason: stop };
+  // Before the interview may stop, and before any differential question, the emergency
+  // discriminators of the presenting complaints must be answered (then the urgent ones).
+  if (stop !== 'red_flag' && discAsked.length < MAX_DISCRIMINATOR_QUESTIONS && state.max_questions > 0) {
+    const asked = new Set(state.asked);
+    const askable = (id: string) => {
+      const i = model.evIndex.get(id);
+      return i !== undefined && !asked.has(id) && applicable(model, i, state.patient) && (model.parent[i]! < 0 || ev[model.parent[i]!] !== -1);
+    };
+    const pending = pendingDiscriminatorEvidence(model.kb, state.evidence, state.patient, 'emergency', askable);
+    const urgent = pending.length > 0 || stop === null ? pending : pendingDiscriminatorEvidence(model.kb, state.evidence, state.patient, 'consultation_24', askable);
+    const first = urgent[0];
+    const q = first ? questionFor(model, first.evidence) : null;
+    if (q) { question = q; stop = null; fromDiscriminator = true; }
+  }
+  const newState: InterviewState = { ...state, pending: question, pending_discriminator: fromDiscriminator, finished: stop !== null, stop_reason: stop };
   return {
     question,
     conditions: ranked
@@ -273,6 +366,7 @@ function step(model: CompiledModel, state: InterviewState): InterviewResult {
     disclaimer: DISCLAIMER,
     recognised: state.recognised.map((m) => ({ id: m.evidence_id, name: m.name, state: m.state, text: m.text })),
     unrecognised: state.unrecognised,
+    understood: { ...(state.understood ?? {}), age_years: state.patient.age },
     questions_asked: state.asked.length,
     state: newState,
   };
@@ -309,25 +403,36 @@ export function startInterview(input: StartInput, opts?: EngineOptions): Intervi
   }
 
   const mapped = mapSymptoms(kb, nonEmptySymptoms, text);
-  if (mapped.conflicts.length > 0) {
-    throw new SymptomCheckerError('CONTRADICTORY_INPUT', `Contradictory input about: ${mapped.conflicts.join(', ')}.`, 'symptoms');
+  // The text describes the person who is ill: a stated age ("my 9 month old") or pregnancy
+  // ("33 weeks pregnant") is theirs and overrides the form, since triage floors depend on it.
+  const q = mapped.quantities;
+  if (q.age_years !== undefined) patient.age = q.age_years;
+  if (q.gestation_weeks !== undefined && patient.sex === 'female' && patient.age >= 10 && patient.age <= 60) {
+    patient.pregnant = true;
+    patient.gestation_weeks = q.gestation_weeks;
+  } else if (patient.sex === 'female' && mapped.evidence['pregnant'] === 'present' && patient.pregnant !== false) {
+    patient.pregnant = true;
   }
   const evidence: EvidenceMap = {};
   const recognised: Mention[] = [];
+  const given_ = new Set(Object.keys(given));
   const add = (id: string, s: EvidenceState, path: string) => {
     const i = model.evIndex.get(id);
     if (i === undefined) throw new SymptomCheckerError('INVALID_INPUT', `Unknown evidence id ${id}.`, path);
     if (!applicable(model, i, patient)) return; // e.g. "missed period" for a man: not applicable
+    if (path !== 'evidence' && given_.has(id)) return; // structured evidence outranks the text
     const bad = setEvidence(model, evidence, id, s);
-    if (bad) throw new SymptomCheckerError('CONTRADICTORY_INPUT', `Contradictory input about: ${bad}.`, path);
+    if (!bad) return;
+    // Structured input that contradicts itself is a client error; a plain-language description
+    // never is: the later statement wins (children of an absent parent go with it).
+    if (path.startsWith('evidence')) throw new SymptomCheckerError('CONTRADICTORY_INPUT', `Contradictory input about: ${bad}.`, path);
+    overrideEvidence(model, evidence, id, s);
   };
   for (const [id, s] of Object.entries(given)) {
     if (s !== 'present' && s !== 'absent') throw new SymptomCheckerError('INVALID_INPUT', `evidence.${id} must be present or absent.`, `evidence.${id}`);
-    add(id, s, `evidence.${id}`);
+    add(id, s, 'evidence');
   }
-  // Children before parents so "no chest pain" + "crushing chest pain" is caught as a contradiction.
-  const entries = Object.entries(mapped.evidence).sort(([a], [b]) => Number(!!model.evidence[model.evIndex.get(b)!]!.parent) - Number(!!model.evidence[model.evIndex.get(a)!]!.parent));
-  for (const [id, s] of entries) add(id, s, 'symptoms');
+  for (const [id, s] of Object.entries(mapped.evidence)) add(id, s, 'symptoms');
   for (const m of mapped.mentions) {
     const i = model.evIndex.get(m.evidence_id);
     if (i !== undefined && applicable(model, i, patient)) recognised.push(m);
@@ -338,10 +443,7 @@ export function startInterview(input: StartInput, opts?: EngineOptions): Intervi
   }
   if (model.evIndex.has('pregnant') && patient.sex === 'female' && patient.pregnant !== null) {
     const i = model.evIndex.get('pregnant')!;
-    if (applicable(model, i, patient)) {
-      const bad = setEvidence(model, evidence, 'pregnant', patient.pregnant ? 'present' : 'absent');
-      if (bad) throw new SymptomCheckerError('CONTRADICTORY_INPUT', 'pregnant contradicts the text.', 'pregnant');
-    }
+    if (applicable(model, i, patient)) overrideEvidence(model, evidence, 'pregnant', patient.pregnant ? 'present' : 'absent');
   }
 
   const textRedFlags: RedFlag[] = [];
@@ -371,6 +473,8 @@ export function startInterview(input: StartInput, opts?: EngineOptions): Intervi
     stop_reason: null,
     recognised,
     unrecognised: mapped.unrecognised,
+    understood: mapped.quantities,
+    discriminator_asked: [],
     text_red_flags: textRedFlags,
     max_questions: maxQ,
   };
@@ -382,7 +486,8 @@ export function assertState(raw: unknown, kb?: KnowledgeBase): InterviewState {
   const bad = (m: string): never => { throw new SymptomCheckerError('INVALID_STATE', `Interview state is not valid: ${m}.`); };
   if (typeof raw !== 'object' || raw === null) bad('not an object');
   const s = raw as InterviewState;
-  if (s.v !== STATE_VERSION) bad(`version ${String(s.v)}`);
+  // Version 1 states (before complaint triage) lack only optional fields and continue as they are.
+  if (s.v !== STATE_VERSION && s.v !== 1) bad(`version ${String(s.v)}`);
   if (typeof s.patient !== 'object' || s.patient === null || typeof s.patient.age !== 'number' || (s.patient.sex !== 'male' && s.patient.sex !== 'female')) bad('patient');
   if (typeof s.evidence !== 'object' || s.evidence === null || !Array.isArray(s.asked) || !Array.isArray(s.answers)) bad('evidence/asked/answers');
   if (typeof s.finished !== 'boolean' || !Array.isArray(s.text_red_flags) || typeof s.max_questions !== 'number') bad('flags');
@@ -451,6 +556,7 @@ export function answer(stateIn: InterviewState, ans: AnswerInput, opts?: EngineO
   const next: InterviewState = {
     ...state,
     evidence,
+    discriminator_asked: state.pending_discriminator ? [...(state.discriminator_asked ?? []), qid] : state.discriminator_asked ?? [],
     asked: [...state.asked, qid],
     answers: [...state.answers, { question_id: qid, value }],
   };

@@ -3,6 +3,15 @@ import { SymptomCheckerRepository } from './symptom-checker.repository.js';
 import { SymptomCheckerService } from './symptom-checker.service.js';
 import { symptomCheckerRoutes } from './symptom-checker.routes.js';
 import './symptom-checker.tables.js';
+import { patientProfilesFor } from '../scheduling/index.js';
+
+/** Whole years (fractional under 2, where months matter for triage) from a date of birth. */
+function ageFrom(dateOfBirth: string, now = new Date()): number | undefined {
+  const dob = new Date(`${dateOfBirth.slice(0, 10)}T00:00:00Z`);
+  if (Number.isNaN(dob.getTime()) || dob > now) return undefined;
+  const years = (now.getTime() - dob.getTime()) / (365.25 * 24 * 3600 * 1000);
+  return years < 2 ? Math.round(years * 100) / 100 : Math.floor(years);
+}
 
 const services = new WeakMap<AppContext, SymptomCheckerService>();
 
@@ -17,6 +26,12 @@ export function symptomCheckerFor(ctx: AppContext): SymptomCheckerService {
       log: ctx.log,
       sessionTtlHours: 24,
       learningBatchSize: 1000,
+      patientBasics: async (userId) => {
+        const p = await patientProfilesFor(ctx).profile(userId);
+        const age = p?.date_of_birth ? ageFrom(p.date_of_birth) : undefined;
+        const sex = p?.sex === 'male' || p?.sex === 'female' ? p.sex : undefined;
+        return { ...(age !== undefined ? { age } : {}), ...(sex ? { sex } : {}) };
+      },
     });
     services.set(ctx, service);
   }

@@ -36,7 +36,7 @@ describe('symptom checker over HTTP', () => {
       body = res.json();
       steps++;
     }
-    assert.ok(steps <= 15);
+    assert.ok(steps <= 27, `${steps} questions`);
     assert.equal(body.question, null);
     assert.ok(body.conditions.length > 0 && body.conditions.length <= 10);
     // A finished interview takes no more answers.
@@ -50,6 +50,31 @@ describe('symptom checker over HTTP', () => {
     assert.ok(['emergency', 'emergency_ambulance'].includes(body.triage.level), body.triage.level);
     assert.ok(body.triage.red_flags.length > 0);
     assert.ok(body.triage.reason.length > 0);
+  });
+
+  it('reads ages, pregnancy, temperatures and durations from the text, shows them, and never refuses plain language', async () => {
+    const res = await start(patient.auth, { age: 30, sex: 'female', text: 'my 2 month old has a temp of 38.4 since yesterday' });
+    assert.equal(res.statusCode, 201, res.body);
+    const body = res.json();
+    assert.ok(Math.abs(body.understood.age_years - 0.167) < 0.01, JSON.stringify(body.understood));
+    assert.equal(body.understood.temperature_c, 38.4);
+    assert.equal(body.understood.duration_days, 1);
+    // NICE NG143: any fever under 3 months is red.
+    assert.ok(['emergency', 'emergency_ambulance'].includes(body.triage.level), body.triage.level);
+    const contradictory = await start(patient.auth, { age: 30, sex: 'male', symptoms: ['fever'], text: 'actually no fever now, just a cough' });
+    assert.equal(contradictory.statusCode, 201, contradictory.body);
+    assert.ok(contradictory.json().recognised.some((r: { id: string; state: string }) => r.id === 'fever' && r.state === 'absent'));
+  });
+
+  it('takes age and sex from the patient profile when the request leaves them out, and says what is missing otherwise', async () => {
+    const missing = await start(patient.auth, { text: 'sore throat for two days' });
+    assert.equal(missing.statusCode, 422, missing.body);
+    assert.match(missing.json().detail ?? missing.json().title, /date of birth|profile/);
+    const put = await app.inject({ method: 'PUT', url: '/api/v1/patients/me', headers: patient.auth, payload: { date_of_birth: '1990-05-01', sex: 'female' } });
+    assert.ok(put.statusCode < 300, put.body);
+    const ok = await start(patient.auth, { text: 'sore throat for two days' });
+    assert.equal(ok.statusCode, 201, ok.body);
+    assert.ok(ok.json().understood.age_years >= 36);
   });
 
   it('answers unknown symptoms with suggestions instead of failing', async () => {

@@ -6,10 +6,10 @@ const EvidenceState = Type.Union([Type.Literal('present'), Type.Literal('absent'
 
 export const StartBody = Type.Object(
   {
-    age: Type.Number({ description: 'Age in years (0–120).' }),
-    sex: Type.Union([Type.Literal('male'), Type.Literal('female')]),
+    age: Type.Optional(Type.Number({ description: 'Age in years (0–120; fractions for babies). Defaults to the signed-in patient\'s date of birth; an age stated in the text ("my 9 month old") is used for the person described.' })),
+    sex: Type.Optional(Type.Union([Type.Literal('male'), Type.Literal('female')], { description: 'Defaults to the signed-in patient\'s profile.' })),
     symptoms: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 200 }), { maxItems: 30 })),
-    text: Type.Optional(Type.String({ maxLength: 4000, description: 'Free text, e.g. "I have a cough and no fever".' })),
+    text: Type.Optional(Type.String({ maxLength: 2000, description: 'Free text, e.g. "I have a cough and no fever".' })),
     duration_days: Type.Optional(Type.Number({ minimum: 0, maximum: 36500 })),
     pregnant: Type.Optional(Type.Union([Type.Boolean(), Type.Null()])),
   },
@@ -63,6 +63,18 @@ export const InterviewReply = Type.Object(
     questions_asked: Type.Integer(),
     recognised: Type.Array(Type.Object({ id: Type.String(), name: Type.String(), state: EvidenceState, text: Type.String() })),
     unrecognised: Type.Array(Type.Object({ text: Type.String(), suggestions: Type.Array(Type.Object({ id: Type.String(), name: Type.String() })) })),
+    understood: Type.Optional(
+      Type.Object(
+        {
+          age_years: Type.Optional(Type.Number({ description: 'The age used (stated in the text, else given, else from the profile).' })),
+          gestation_weeks: Type.Optional(Type.Number()),
+          temperature_c: Type.Optional(Type.Number()),
+          heart_rate: Type.Optional(Type.Number()),
+          duration_days: Type.Optional(Type.Number()),
+        },
+        { description: 'Numbers read from the text besides the findings, so the patient can check them.' },
+      ),
+    ),
     disclaimer: Type.String(),
     created_at: Type.Optional(DateTime),
     expires_at: Type.Optional(DateTime),

@@ -7,7 +7,7 @@ import type { Actor } from '../../platform/access.js';
 import { BadRequestError, ConflictError, NotFoundError, ValidationError } from '../../platform/errors.js';
 import { decodeCursor, toPage } from '../../platform/http/pagination.js';
 import { iso } from '../../platform/http/schemas.js';
-import { detectEmergency } from '../emergency/detector.js';
+import { detectEmergency } from '../emergency/index.js';
 import {
   answer,
   applyFeedbackBatch,
@@ -39,6 +39,8 @@ export interface SymptomCheckerDeps {
   sessionTtlHours: number;
   /** Most feedback rows one learning pass takes. */
   learningBatchSize: number;
+  /** Age and sex from the patient's profile, for a start that omits them (scheduling's public API). */
+  patientBasics?: (userId: string) => Promise<{ age?: number; sex?: 'male' | 'female' }>;
 }
 
 /** Engine errors carry a suggested status; map them onto the platform's error types once. */
@@ -99,6 +101,7 @@ export class SymptomCheckerService {
       questions_asked: result.questions_asked,
       recognised: result.recognised,
       unrecognised: result.unrecognised,
+      understood: result.understood,
       disclaimer: result.disclaimer,
     };
   }
@@ -114,7 +117,21 @@ export class SymptomCheckerService {
     });
   }
 
-  async start(actor: Actor, input: StartInput) {
+  async start(actor: Actor, body: Omit<StartInput, 'age' | 'sex'> & { age?: number; sex?: string }) {
+    let { age, sex } = body;
+    if ((age === undefined || sex === undefined) && this.deps.patientBasics) {
+      const basics = await this.deps.patientBasics(actor.id);
+      age ??= basics.age;
+      sex ??= basics.sex;
+    }
+    const missing = [age === undefined ? 'age' : null, sex === undefined ? 'sex' : null].filter((x): x is string => x !== null);
+    if (missing.length) {
+      throw new ValidationError(
+        `Give ${missing.join(' and ')} in the request, or add ${missing.map((m) => (m === 'age' ? 'your date of birth' : 'your sex')).join(' and ')} to your profile (PUT /api/v1/patients/me).`,
+        missing.map((m) => ({ path: `/${m}`, message: 'required when the profile does not have it' })),
+      );
+    }
+    const input: StartInput = { ...body, age: age!, sex: sex! };
     const options = await this.engineOptions();
     const result = engineCall(() => startInterview(input, options));
     const expiresAt = new Date(Date.now() + this.deps.sessionTtlHours * 3600 * 1000);

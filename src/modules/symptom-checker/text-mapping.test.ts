@@ -14,7 +14,9 @@ test('negation: "no fever", "denies chest pain", "without vomiting" are absent',
 });
 
 test('negation scope covers lists and stops at "but" and new clauses', () => {
-  assert.deepEqual(ev('no fever, cough or vomiting'), { fever: 'absent', cough: 'absent', vomiting: 'absent' });
+  assert.deepEqual(ev('no fever or vomiting'), { fever: 'absent', vomiting: 'absent' });
+  // A comma ends a negation's scope: reading a finding as denied when it was not is the unsafe error.
+  assert.deepEqual(ev('no fever, chest pain since this morning'), { fever: 'absent', chest_pain: 'present' });
   assert.deepEqual(ev('I have a cough but no fever'), { cough: 'present', fever: 'absent' });
   assert.deepEqual(ev('no fever but a terrible headache'), { fever: 'absent', headache: 'present' });
   assert.deepEqual(ev('no fever and I have a sore throat'), { fever: 'absent', sore_throat: 'present' });
@@ -23,7 +25,8 @@ test('negation scope covers lists and stops at "but" and new clauses', () => {
 
 test('post-negation: "chest pain denied", "fever has gone"', () => {
   assert.equal(ev('chest pain denied')['chest_pain'], 'absent');
-  assert.equal(ev('my fever has gone')['fever'], 'absent');
+  // A symptom that has settled is still reported (chest pain that came and went matters).
+  assert.equal(ev('I had chest pain this morning but it has gone now')['chest_pain'], 'present');
 });
 
 test('lexicalised negatives are symptoms, not negations', () => {

@@ -25,7 +25,7 @@ export interface RedFlag {
   id: string;
   name: string;
   level: 'emergency' | 'emergency_ambulance';
-  source: 'evidence' | 'rule' | 'text';
+  source: 'evidence' | 'rule' | 'text' | 'discriminator';
 }
 
 export interface TriageResult {

@@ -168,20 +168,3 @@ export function evaluate(vs: Vignette[] = loadVignettes(), opts: EngineOptions =
     results,
   };
 }
-
-/** Loads the emergency module's detector if that module exists (another team builds it). */
-export async function loadEmergencyModule(): Promise<{
-  detectEmergency?: EmergencyDetector;
-  evaluateEmergencyDetector?: () => { recall: number; falsePositiveRate: number; total: number; [k: string]: unknown };
-}> {
-  const out: Awaited<ReturnType<typeof loadEmergencyModule>> = {};
-  try {
-    const m = (await import(new URL('../../emergency/detector.js', import.meta.url).href)) as { detectEmergency?: EmergencyDetector };
-    if (typeof m.detectEmergency === 'function') out.detectEmergency = m.detectEmergency;
-  } catch { /* module not there (yet) */ }
-  try {
-    const m = (await import(new URL('../../emergency/eval.js', import.meta.url).href)) as { evaluateEmergencyDetector?: () => never };
-    if (typeof m.evaluateEmergencyDetector === 'function') out.evaluateEmergencyDetector = m.evaluateEmergencyDetector;
-  } catch { /* module not there (yet) */ }
-  return out;
-}

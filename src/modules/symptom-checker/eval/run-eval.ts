@@ -1,67 +1,101 @@
 /**
- * `npm run eval` — symptom-checker evaluation on the vignettes, plus the emergency detector's own
- * figures when src/modules/emergency exists.
+ * `npm run eval` — the symptom checker and the emergency detector on the independent set
+ * (eval/independent/README.md): the frozen `test` split is the figure that counts, `dev` is the one
+ * we tune on. Safety first in every table. The figures are also written into docs/EVALUATION.md
+ * between the `eval:independent` markers, so the document always shows the last run.
+ * `--update-docs=false` only prints; `-v` lists every case the engine got wrong.
+ *
+ * The older own-author sets (vignettes.json, src/modules/emergency/eval/messages.json) follow as
+ * regression figures: they were used to build the engine, so they measure memory, not quality.
  */
-import { checkVignettes, evaluate, loadEmergencyModule, loadVignettes } from './evaluate.js';
-import type { EvalReport } from './evaluate.js';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { detectEmergency, evaluateEmergencyDetector } from '../../emergency/index.js';
+import { checkVignettes, evaluate, loadVignettes } from './evaluate.js';
+import { checkFrozen, evaluateMessages, evaluateVignettes, loadMessageSplit, loadVignetteSplit } from './independent.js';
+import type { DetectorReport, Split, VignetteReport } from './independent.js';
 
-const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
-const verbose = process.argv.includes('--verbose') || process.argv.includes('-v');
+const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
+const verbose = process.argv.includes('-v') || process.argv.includes('--verbose');
+const updateDocs = !process.argv.includes('--update-docs=false');
 
-function print(title: string, r: EvalReport): void {
-  console.log(`\n${title}`);
-  console.log(`  vignettes            ${r.n}`);
-  console.log(`  top-1 accuracy       ${pct(r.top1)}`);
-  console.log(`  top-3 accuracy       ${pct(r.top3)}`);
-  console.log(`  top-10 accuracy      ${pct(r.top10)}`);
-  console.log(`  triage accuracy      ${pct(r.triage_accuracy)}  (over-triage ${pct(r.over_triage)}, under-triage ${pct(r.under_triage)})`);
-  console.log(`  emergent recall      ${pct(r.emergent_recall)}  (${r.emergent_n} cases expected emergency/emergency_ambulance)`);
-  console.log(`  mean questions       ${r.mean_questions.toFixed(1)}`);
-  for (const [level, p] of Object.entries(r.per_level)) console.log(`    triage ${level.padEnd(20)} ${p.correct}/${p.n}`);
+const frozen = checkFrozen();
+const changed = frozen.filter((f) => f.expected !== f.actual);
+if (changed.length) {
+  console.error(`The frozen test split changed (${changed.map((f) => f.file).join(', ')}): its figures would mean nothing.`);
+  process.exit(1);
+}
+
+const reports: Record<Split, { v: VignetteReport; d: DetectorReport; seconds: number }> = {} as never;
+for (const split of ['dev', 'test'] as const) {
+  const t0 = performance.now();
+  const v = evaluateVignettes(loadVignetteSplit(split), { detectEmergency });
+  const d = evaluateMessages(loadMessageSplit(split), detectEmergency);
+  reports[split] = { v, d, seconds: (performance.now() - t0) / 1000 };
+}
+
+const rows: [string, (s: Split) => string][] = [
+  ['**emergencies advised self-care** (count; target 0)', (s) => `**${reports[s].v.emergencies_self_care}** of ${reports[s].v.emergencies}`],
+  ['emergencies given an emergency level (target ≥ 95 %)', (s) => pct(reports[s].v.emergency_level_rate)],
+  ['under-triage (advice less urgent than needed)', (s) => pct(reports[s].v.under_triage)],
+  ['safe advice (at or above the needed urgency)', (s) => pct(reports[s].v.safe_advice)],
+  ['**detector recall** (target ≥ 95 %)', (s) => `**${pct(reports[s].d.recall)}** of ${reports[s].d.positives}`],
+  ['**detector false positives on hard negatives** (target ≤ 8 %)', (s) => `**${pct(reports[s].d.false_positive_rate)}** of ${reports[s].d.negatives}`],
+  ['3-class triage (emergency / see a doctor / self-care; target ≥ 80 %)', (s) => pct(reports[s].v.three_class)],
+  ['self-care cases over-triaged (target ≤ 20 %)', (s) => pct(reports[s].v.self_care_over_triaged)],
+  ['over-triage (all cases)', (s) => pct(reports[s].v.over_triage)],
+  ['exact triage (5 levels)', (s) => pct(reports[s].v.exact)],
+  ['top-1 condition', (s) => pct(reports[s].v.top1)],
+  ['top-3 condition (target ≥ 75 %)', (s) => pct(reports[s].v.top3)],
+  ['plain-language descriptions refused (422)', (s) => String(reports[s].v.errors_422)],
+  ['mean questions asked', (s) => reports[s].v.mean_questions.toFixed(1)],
+  ['interview step p99 (ms, this run)', (s) => reports[s].v.step_p99_ms.toFixed(2)],
+];
+const n = (s: Split) => `${reports[s].v.n} vignettes (${reports[s].v.emergencies} emergencies, ${reports[s].v.with_condition} with a listed condition), ${reports[s].d.positives + reports[s].d.negatives} messages`;
+const table = [
+  '| measure | **test** (frozen, never tuned on) | dev (tuned on) |',
+  '|---|---|---|',
+  `| cases | ${n('test')} | ${n('dev')} |`,
+  ...rows.map(([label, f]) => `| ${label} | ${f('test')} | ${f('dev')} |`),
+].join('\n');
+
+console.log('\nIndependent set (src/modules/symptom-checker/eval/independent/README.md)\n');
+console.log(table);
+for (const split of ['test', 'dev'] as const) {
+  const { v, d } = reports[split];
+  const unsafe = v.results.filter((r) => (r.expected_triage === 'emergency' || r.expected_triage === 'emergency_ambulance') && r.triage === 'self_care');
+  if (unsafe.length) console.log(`\n${split}: emergencies advised self-care: ${unsafe.map((r) => r.id).join(', ')}`);
   if (verbose) {
-    for (const x of r.results) {
-      const ok = x.rank === 1 ? 'ok ' : x.rank !== null && x.rank <= 3 ? 'top3' : 'MISS';
-      const tr = x.triage === x.expected_triage ? '' : `  triage ${x.triage} (expected ${x.expected_triage})`;
-      console.log(`  ${ok.padEnd(4)} ${x.id.padEnd(7)} ${x.expected_condition.padEnd(28)} rank ${String(x.rank).padEnd(4)} q=${String(x.questions).padEnd(2)} ${x.stop_reason ?? ''} top: ${x.top.join(', ')}${tr}`);
+    console.log(`\n${split}: cases with a different triage or the condition outside the top 3`);
+    for (const r of v.results) {
+      if (r.triage === r.expected_triage && (r.expected_condition === null || (r.rank ?? 99) <= 3) && !r.error) continue;
+      console.log(`  ${r.id} ${r.population.padEnd(16)} expected ${r.expected_triage.padEnd(19)} got ${r.triage.padEnd(19)} ${r.expected_condition ?? '-'} rank ${r.rank ?? '-'} q=${r.questions} ${r.error ?? ''}`);
     }
+    for (const m of d.missed) console.log(`  detector missed   [${m.category}] ${m.text}`);
+    for (const m of d.false_alarms) console.log(`  detector flagged  [${m.category}] ${m.text}`);
   }
 }
 
-const vignettes = loadVignettes();
-const problems = checkVignettes(vignettes);
+// Regression figures on the own-author sets (memory, not quality).
+const own = loadVignettes();
+const problems = checkVignettes(own);
 if (problems.length) {
   console.error(`vignette file has problems:\n${problems.join('\n')}`);
   process.exit(1);
 }
-const t0 = performance.now();
-const report = evaluate(vignettes);
-print(`Symptom checker (engine only) — ${((performance.now() - t0) / 1000).toFixed(2)} s`, report);
+const ownReport = evaluate(own, { detectEmergency });
+const ownDetector = evaluateEmergencyDetector();
+const ownLine = `own-author sets (used to build the engine; memory, not quality): ${ownReport.n} vignettes — emergent recall ${pct(ownReport.emergent_recall)}, top-3 ${pct(ownReport.top3)}, triage ${pct(ownReport.triage_accuracy)}; ${ownDetector.total} messages — detector recall ${pct(ownDetector.recall)}, false positives ${pct(ownDetector.falsePositiveRate)}.`;
+console.log(`\n${ownLine}`);
 
-// Robustness: the same vignettes with a less complete / less reliable simulated patient.
-const sparse = evaluate(vignettes, {}, { drop: 0.5, seed: 7 });
-const noisy = evaluate(vignettes, {}, { flip: 0.1, seed: 7 });
-const textOnly = evaluate(vignettes, {}, { drop: 1 });
-console.log('\nRobustness (engine only)                     top-1   top-3  top-10  triage  emergent recall');
-for (const [name, r] of [['answers as written', report], ['half of the answers "don\'t know"', sparse], ['10% of yes/no answers flipped', noisy], ['presenting text only, no answers', textOnly]] as const) {
-  console.log(`  ${name.padEnd(42)} ${pct(r.top1).padStart(6)} ${pct(r.top3).padStart(7)} ${pct(r.top10).padStart(7)} ${pct(r.triage_accuracy).padStart(7)} ${pct(r.emergent_recall).padStart(8)}`);
-}
-
-const em = await loadEmergencyModule();
-if (em.detectEmergency) {
-  print('Symptom checker with the emergency detector on the free text', evaluate(vignettes, { detectEmergency: em.detectEmergency }));
-} else {
-  console.log('\n(src/modules/emergency/detector.ts not available: skipped the run with the emergency detector)');
-}
-if (em.evaluateEmergencyDetector) {
-  try {
-    const d = em.evaluateEmergencyDetector();
-    console.log('\nEmergency detector (src/modules/emergency/eval.ts)');
-    console.log(`  messages             ${d.total}`);
-    console.log(`  recall               ${pct(d.recall)}`);
-    console.log(`  false-positive rate  ${pct(d.falsePositiveRate)}`);
-  } catch (e) {
-    console.log(`\nEmergency detector evaluation failed: ${(e as Error).message}`);
-  }
-} else {
-  console.log('(src/modules/emergency/eval.ts not available: emergency-detector figures skipped)');
+if (updateDocs) {
+  const doc = fileURLToPath(new URL('../../../../docs/EVALUATION.md', import.meta.url));
+  const text = readFileSync(doc, 'utf8');
+  const start = '<!-- eval:independent:start -->';
+  const end = '<!-- eval:independent:end -->';
+  const block = `${start}\n_Last \`npm run eval\`: ${new Date().toISOString().slice(0, 10)}, ${cpus().length} CPU(s), Node ${process.version}; ${(reports.dev.seconds + reports.test.seconds).toFixed(1)} s for both splits._\n\n${table}\n\n${ownLine}\n${end}`;
+  const i = text.indexOf(start);
+  const j = text.indexOf(end);
+  writeFileSync(doc, i >= 0 && j > i ? text.slice(0, i) + block + text.slice(j + end.length) : `${text.trimEnd()}\n\n${block}\n`);
 }

@@ -1,8 +1,8 @@
 // Reads the knowledge base JSON files from disk (once, lazily) and validates them.
-import { readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Condition, EvidenceGroup, EvidenceItem, KnowledgeBase, KnowledgeBaseMeta, RedFlagRule, Source } from './types.js';
+import type { ComplaintSet, Condition, EvidenceGroup, EvidenceItem, KnowledgeBase, KnowledgeBaseMeta, RedFlagRule, Source } from './types.js';
 import { validateKnowledgeBase } from './validate.js';
 
 export const KB_DIR = fileURLToPath(new URL('.', import.meta.url));
@@ -15,7 +15,14 @@ function readJson<T>(file: string): T {
 export function readKnowledgeBase(dir: string = KB_DIR): KnowledgeBase {
   const meta = readJson<KnowledgeBaseMeta>(join(dir, 'meta.json'));
   const ev = readJson<{ evidence: EvidenceItem[]; groups: EvidenceGroup[] }>(join(dir, 'evidence.json'));
-  const sources = readJson<{ sources: Source[] }>(join(dir, 'sources.json')).sources;
+  // Triage discriminators (complaints.json) bring their own evidence and sources in separate files.
+  const optional = <T>(file: string, fallback: T): T => (existsSync(join(dir, file)) ? readJson<T>(join(dir, file)) : fallback);
+  const triageEvidence = optional<{ evidence: EvidenceItem[] }>('evidence-triage.json', { evidence: [] }).evidence;
+  const complaints = optional<ComplaintSet>('complaints.json', { general: [], complaints: [] });
+  const sources = [
+    ...readJson<{ sources: Source[] }>(join(dir, 'sources.json')).sources,
+    ...optional<{ sources: Source[] }>('sources-triage.json', { sources: [] }).sources,
+  ];
   const rules = readJson<{ rules: RedFlagRule[] }>(join(dir, 'red-flag-rules.json')).rules;
   const conditions: Condition[] = [];
   const condDir = join(dir, 'conditions');
@@ -23,7 +30,7 @@ export function readKnowledgeBase(dir: string = KB_DIR): KnowledgeBase {
     const data = readJson<{ conditions: Condition[] }>(join(condDir, file));
     conditions.push(...data.conditions);
   }
-  return { meta, evidence: ev.evidence, groups: ev.groups, conditions, sources, red_flag_rules: rules };
+  return { meta, evidence: [...ev.evidence, ...triageEvidence], groups: ev.groups, conditions, sources, red_flag_rules: rules, complaints };
 }
 
 let cached: KnowledgeBase | undefined;

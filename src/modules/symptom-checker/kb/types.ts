@@ -57,8 +57,13 @@ export interface EvidenceItem {
   /** Lay question in the second person ("Do you have …?"). */
   question: string;
   type: EvidenceType;
-  /** Lay synonyms and phrasings used by text mapping. */
+  /** Lay synonyms and phrasings used by text mapping (contiguous phrases). */
   synonyms: string[];
+  /**
+   * Order-free co-occurrence patterns ("pain | ache + chest | breastbone"): every " + " group must
+   * occur in one clause within a few words, in any order (src/modules/clinical-text/concepts.ts).
+   */
+  patterns?: string[];
   /**
    * Leak: P(evidence present | a condition that does not list it). The background rate of the
    * finding among symptom-checker users from causes outside the listed link. Default by type.
@@ -146,8 +151,47 @@ export interface KnowledgeBaseMeta {
   max_likelihood: number;
 }
 
+/** Age range in years (fractional for babies), inclusive min, exclusive max. */
+export interface AgeRange {
+  min_years?: number;
+  max_years?: number;
+}
+
+/**
+ * A triage discriminator (Manchester Triage System sense): a finding that, when present, puts the
+ * presentation at `level` whatever the likely diagnosis. Fires when every `all` evidence and at least
+ * one `any` evidence is present, for a patient within `age`, `sex` and `pregnancy`.
+ */
+export interface Discriminator {
+  id: string;
+  name: string;
+  level: Exclude<TriageLevel, 'self_care'>;
+  any?: string[];
+  all?: string[];
+  age?: AgeRange;
+  sex?: Sex;
+  pregnancy?: { min_weeks?: number; max_weeks?: number };
+  source: string;
+}
+
+/** A presenting complaint: activated by any trigger evidence, with discriminators most urgent first. */
+export interface Complaint {
+  id: string;
+  name: string;
+  triggers: string[];
+  age?: AgeRange;
+  discriminators: Discriminator[];
+}
+
+export interface ComplaintSet {
+  /** Discriminators that apply to every presentation (airway, consciousness, haemorrhage, floors …). */
+  general: Discriminator[];
+  complaints: Complaint[];
+}
+
 export interface KnowledgeBase {
   meta: KnowledgeBaseMeta;
+  complaints: ComplaintSet;
   evidence: EvidenceItem[];
   groups: EvidenceGroup[];
   conditions: Condition[];

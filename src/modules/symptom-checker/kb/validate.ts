@@ -1,6 +1,10 @@
 // Plain-TypeScript validator for the knowledge base: shapes, value ranges and referential
 // integrity. Returns every problem found (never throws) so a test can show them all.
 import { AGE_BANDS, BODY_SYSTEMS, TRIAGE_LEVELS } from './types.js';
+import type { Discriminator } from './types.js';
+
+/** Everyday words that must never be a synonym or pattern on their own. */
+const GENERIC_WORDS = new Set(['low', 'down', 'back', 'going', 'fits', 'off', 'funny', 'hot', 'weak', 'bad', 'trip', 'gone', 'out', 'up', 'sick', 'ill', 'unwell', 'not right']);
 import type { KnowledgeBase } from './types.js';
 
 export interface ValidationResult {
@@ -70,6 +74,11 @@ export function validateKnowledgeBase(kbIn: unknown): ValidationResult {
       if (!isStr(e.question) || !/\?\s*$/.test(e.question)) err(`${where}: question must be a sentence ending in "?"`);
       if (!['symptom', 'risk_factor', 'duration'].includes(e.type)) err(`${where}: bad type`);
       if (!Array.isArray(e.synonyms) || !e.synonyms.every(isStr)) err(`${where}: synonyms must be strings`);
+      if (e.patterns !== undefined && (!Array.isArray(e.patterns) || !e.patterns.every(isStr))) err(`${where}: patterns must be strings`);
+      // A finding is never read from one everyday word (see src/modules/clinical-text/concepts.ts).
+      for (const p of [...(Array.isArray(e.synonyms) ? e.synonyms : []), ...(Array.isArray(e.patterns) ? e.patterns : [])]) {
+        if (isStr(p) && GENERIC_WORDS.has(p.trim().toLowerCase())) err(`${where}: "${p}" is a generic word, not a finding`);
+      }
       if (e.leak !== undefined && !isProb(e.leak)) err(`${where}: leak must be in (0,1)`);
       if (e.red_flag !== undefined && typeof e.red_flag !== 'boolean') err(`${where}: red_flag must be boolean`);
       if (e.red_flag_level !== undefined && (e.red_flag_level !== 'emergency' && e.red_flag_level !== 'emergency_ambulance')) err(`${where}: bad red_flag_level`);
@@ -173,6 +182,33 @@ export function validateKnowledgeBase(kbIn: unknown): ValidationResult {
     if (r.level !== 'emergency' && r.level !== 'emergency_ambulance') err(`rule ${r.id}: bad level`);
     if (!Array.isArray(r.all) || r.all.length === 0) err(`rule ${r.id}: needs evidence`);
     else for (const e of r.all) if (!evidence.has(e)) err(`rule ${r.id}: evidence ${e} does not exist`);
+  }
+
+  // ---- complaints and discriminators (kb/complaints.json)
+  const discIds = new Set<string>();
+  const checkDisc = (d: Discriminator, where: string) => {
+    if (!isObj(d) || !isStr(d.id) || !isStr(d.name)) { err(`${where}: bad discriminator`); return; }
+    if (discIds.has(d.id)) err(`${where} ${d.id}: duplicate discriminator id`);
+    discIds.add(d.id);
+    if (!(TRIAGE_LEVELS.slice(0, 4) as readonly string[]).includes(d.level)) err(`${where} ${d.id}: bad level`);
+    const ids = [...(d.any ?? []), ...(d.all ?? [])];
+    if (ids.length === 0) err(`${where} ${d.id}: needs any or all`);
+    for (const e of ids) if (!evidence.has(e)) err(`${where} ${d.id}: evidence ${e} does not exist`);
+    if (!isStr(d.source) || !sourceIds.has(d.source)) err(`${where} ${d.id}: source ${String(d.source)} does not exist`);
+  };
+  const cs = kb.complaints;
+  if (!isObj(cs) || !Array.isArray(cs.general) || !Array.isArray(cs.complaints)) err('complaints: must be {general, complaints}');
+  else {
+    cs.general.forEach((d, i) => checkDisc(d, `complaints.general[${i}]`));
+    const complaintIds = new Set<string>();
+    for (const c of cs.complaints) {
+      if (!isObj(c) || !isStr(c.id) || complaintIds.has(c.id)) { err(`complaint ${String(c?.id)}: bad or duplicate`); continue; }
+      complaintIds.add(c.id);
+      if (!Array.isArray(c.triggers) || c.triggers.length === 0) err(`complaint ${c.id}: needs triggers`);
+      else for (const t of c.triggers) if (!evidence.has(t)) err(`complaint ${c.id}: trigger ${t} does not exist`);
+      if (!Array.isArray(c.discriminators)) err(`complaint ${c.id}: discriminators must be an array`);
+      else c.discriminators.forEach((d) => checkDisc(d, `complaint ${c.id}`));
+    }
   }
 
   for (const e of evidence.values()) {

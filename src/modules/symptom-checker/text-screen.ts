@@ -1,0 +1,120 @@
+/**
+ * Screening one message for emergencies with the knowledge base's own concepts and triage rules, so
+ * that chat, the assistants and the symptom checker judge the same words the same way (the emergency
+ * detector in src/modules/emergency builds on this).
+ *
+ * The message is read by the clinical text layer (concepts with scope, numbers with units). Findings
+ * stated as present now (affirmed, also about someone else who is with the writer) fire
+ *  - red-flag findings (kb/evidence.json `red_flag`),
+ *  - compound rules (kb/red-flag-rules.json),
+ *  - emergency-level discriminators, general and of every complaint the message presents
+ *    (kb/complaints.json),
+ * for the person described: an age or pregnancy stated in the message is used; when unstated, rules
+ * that need an age band or a sex are tried for every band and sex the message allows, so an
+ * unstated detail never hides an emergency. Findings that have settled ("it's gone now") fire at
+ * most at `consultation_24`; negated, historical, hypothetical, generic and figurative mentions
+ * never fire.
+ */
+import { understand } from '../clinical-text/index.js';
+import type { Quantities } from '../clinical-text/index.js';
+import { getKnowledgeBase } from './kb/loader.js';
+import type { KnowledgeBase, Sex } from './kb/types.js';
+import { denseEvidence, getModel } from './inference.js';
+import type { EvidenceMap } from './inference.js';
+import { firedDiscriminators } from './complaint-triage.js';
+import type { TriagePatient } from './complaint-triage.js';
+import { findRedFlags } from './triage.js';
+
+export interface ScreenedFlag {
+  id: string;
+  name: string;
+  level: 'emergency_ambulance' | 'emergency' | 'consultation_24';
+  /** The complaint whose discriminator fired (null for general ones and red-flag findings). */
+  complaint: string | null;
+  /** Evidence ids that made it fire. */
+  evidence: string[];
+  /** Character range in the message covering the findings that made it fire. */
+  start: number;
+  end: number;
+}
+
+export interface Screening {
+  flags: ScreenedFlag[];
+  concepts: { id: string; status: string; start: number; end: number }[];
+  quantities: Quantities;
+}
+
+/**
+ * Ages tried when the message states none: adults always; babies and children only when the
+ * message speaks of one (an infant-only rule must not fire on an adult's breathlessness).
+ */
+const ADULT_PROBES = [30, 75];
+const BABY_WORDS = /\b(?:baby|babies|infant|newborn|new born|neonate|toddler|bub|little one|month old|months old|week old|weeks old|nappy|nappies|diaper|breastfe\w*|formula|bottle)\b/i;
+const CHILD_WORDS = /\b(?:child|children|kid|kids|son|daughter|boy|girl|toddler|year old|years old|yo|school)\b/i;
+function agesFor(text: string, q: Quantities): number[] {
+  if (q.age_years !== undefined) return [q.age_years];
+  const ages = [...ADULT_PROBES];
+  if (BABY_WORDS.test(text)) ages.push(0.1, 0.4, 1);
+  if (CHILD_WORDS.test(text)) ages.push(4, 10);
+  return ages;
+}
+
+export function screenText(text: string, kb: KnowledgeBase = getKnowledgeBase()): Screening {
+  const model = getModel(kb);
+  const u = understand(model.lexicon, text);
+  const spans = new Map<string, { start: number; end: number }>();
+  const affirmed: EvidenceMap = {};
+  const settled: EvidenceMap = {};
+  for (const m of u.mentions) {
+    if (m.status === 'affirmed') { affirmed[m.concept] = 'present'; spans.set(m.concept, { start: m.start, end: m.end }); }
+    else if (m.status === 'resolved') { settled[m.concept] = 'present'; if (!spans.has(m.concept)) spans.set(m.concept, { start: m.start, end: m.end }); }
+  }
+  const t = u.quantities.temperature_c;
+  if (t !== undefined && t >= 38) {
+    affirmed['fever'] = 'present';
+    if (t >= 39) affirmed['fever_high'] = 'present';
+  }
+  const pregnant = u.quantities.gestation_weeks !== undefined || affirmed['pregnant'] === 'present';
+  const ages = agesFor(u.text, u.quantities);
+  const sexes: Sex[] = pregnant ? ['female'] : ['female', 'male'];
+
+  const flags = new Map<string, ScreenedFlag>();
+  const fire = (ev: EvidenceMap, settledOnly: boolean) => {
+    for (const age of ages) {
+      for (const sex of sexes) {
+        const patient: TriagePatient = { age, sex, pregnant, gestation_weeks: u.quantities.gestation_weeks ?? null };
+        const found: Omit<ScreenedFlag, 'start' | 'end'>[] = [];
+        for (const d of firedDiscriminators(kb, ev, patient)) {
+          if (d.level !== 'emergency' && d.level !== 'emergency_ambulance') continue;
+          const disc = findDiscriminator(kb, d.id);
+          const evidence = [...(disc?.all ?? []), ...(disc?.any ?? [])].filter((e) => ev[e] === 'present');
+          found.push({ id: d.id, name: d.name, level: d.level, complaint: d.complaint, evidence });
+        }
+        for (const f of findRedFlags(model, denseEvidence(model, ev), { age, sex })) {
+          const evidence = f.source === 'evidence' ? [f.id] : kb.red_flag_rules.find((r) => r.id === f.id)?.all ?? [];
+          found.push({ id: f.id, name: f.name, level: f.level, complaint: null, evidence });
+        }
+        for (const f of found) {
+          if (flags.has(f.id)) continue;
+          const ranges = f.evidence.map((e) => spans.get(e)).filter((r): r is { start: number; end: number } => r !== undefined);
+          const start = ranges.length ? Math.min(...ranges.map((r) => r.start)) : 0;
+          const end = ranges.length ? Math.max(...ranges.map((r) => r.end)) : 0;
+          flags.set(f.id, { ...f, level: settledOnly ? 'consultation_24' : f.level, start, end });
+        }
+      }
+    }
+  };
+  fire(affirmed, false);
+  if (Object.keys(settled).length) fire({ ...settled, ...affirmed }, true);
+  return {
+    flags: [...flags.values()],
+    concepts: u.mentions.map((m) => ({ id: m.concept, status: m.status, start: m.start, end: m.end })),
+    quantities: u.quantities,
+  };
+}
+
+function findDiscriminator(kb: KnowledgeBase, id: string) {
+  for (const d of kb.complaints.general) if (d.id === id) return d;
+  for (const c of kb.complaints.complaints) for (const d of c.discriminators) if (d.id === id) return d;
+  return undefined;
+}
