@@ -10,6 +10,10 @@ import { cpSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { build } from 'esbuild';
 
+// --outdir=DIR builds elsewhere (the process tests build into node_modules/.cache, where
+// package imports still resolve); the default is dist/.
+const outdir = process.argv.find((arg) => arg.startsWith('--outdir='))?.slice('--outdir='.length) ?? 'dist';
+
 const TEST_ONLY = /(\.test\.ts|\/testing\.ts|\/test-helpers\.ts)$|\/fixtures\//;
 
 function walk(dir, out = []) {
@@ -21,12 +25,12 @@ function walk(dir, out = []) {
   return out;
 }
 
-rmSync('dist', { recursive: true, force: true });
+rmSync(outdir, { recursive: true, force: true });
 const files = walk('src').filter((path) => !TEST_ONLY.test(path));
 const sources = files.filter((path) => path.endsWith('.ts'));
 await build({
   entryPoints: sources,
-  outdir: 'dist',
+  outdir,
   outbase: 'src',
   format: 'esm',
   platform: 'node',
@@ -35,5 +39,5 @@ await build({
   logLevel: 'warning',
 });
 const data = files.filter((path) => !path.endsWith('.ts') && !path.endsWith('.md'));
-for (const path of data) cpSync(path, join('dist', relative('src', path)));
-console.log(`dist/: ${sources.length} modules, ${data.length} data files`);
+for (const path of data) cpSync(path, join(outdir, relative('src', path)));
+console.log(`${outdir}: ${sources.length} modules, ${data.length} data files`);
