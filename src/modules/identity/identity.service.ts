@@ -56,6 +56,12 @@ export interface IdentityDeps {
   events: EventBus;
   limiters: { authIp: Limiter; authAccount: Limiter; loginFailures: Limiter };
   cache: SessionCache;
+  log?: { error(obj: object, msg: string): void };
+}
+
+/** The rate-limit and lockout key of an account: its id, so email and username share one budget. */
+function accountKey(userId: string): string {
+  return `user:${userId}`;
 }
 
 /** Registration, sign-in, sessions and passwords (contract §1). */
@@ -99,13 +105,17 @@ export class IdentityService {
   }
 
   async login(identifier: string, password: string, client: ClientInfo): Promise<TokenPair> {
-    const account = identifier.trim().toLowerCase();
-    await this.limitAuth(client, account);
+    const identifierKey = identifier.trim().toLowerCase();
+    await this.deps.limiters.authIp.consume(client.ip);
+    // Rate limit and lockout count per account, whichever identifier (email or username)
+    // names it: both share one budget (issue 11). Unknown identifiers get their own.
+    const user = await this.deps.users.findByLogin(this.deps.db, identifierKey);
+    const account = user ? accountKey(user.id) : `login:${identifierKey}`;
+    await this.deps.limiters.authAccount.consume(account);
     const { loginFailures } = this.deps.limiters;
     const lockedFor = await loginFailures.blockedFor(account);
     if (lockedFor > 0) throw new RateLimitedError(lockedFor, 'Too many failed sign-in attempts for this account; try again later.');
 
-    const user = await this.deps.users.findByLogin(this.deps.db, account);
     if (!user) {
       await this.deps.passwords.burn(password);
       await loginFailures.penalise(account);
@@ -227,10 +237,10 @@ export class IdentityService {
     const { db, users, sessions, passwords } = this.deps;
     const user = await users.findById(db, actor.id);
     if (!user) throw new NotFoundError('User');
-    const lockedFor = await this.deps.limiters.loginFailures.blockedFor(user.email);
+    const lockedFor = await this.deps.limiters.loginFailures.blockedFor(accountKey(user.id));
     if (lockedFor > 0) throw new RateLimitedError(lockedFor, 'Too many failed password attempts; try again later.');
     if (!(await passwords.verify(user.password_hash, currentPassword))) {
-      await this.deps.limiters.loginFailures.penalise(user.email);
+      await this.deps.limiters.loginFailures.penalise(accountKey(user.id));
       throw new ValidationError('The current password is incorrect.', [{ path: '/current_password', message: 'is incorrect' }]);
     }
     await this.setPassword(user, newPassword, actor.sessionId);
@@ -244,6 +254,8 @@ export class IdentityService {
     await this.deps.db.transaction().execute(async (trx) => {
       await this.deps.users.update(trx, user.id, { password_hash: hash, password_changed_at: new Date() });
       await this.deps.sessions.revokeAllForUser(trx, user.id, 'password_changed', keepSessionId);
+      // A reset link sent before the change must not undo it (issue 11).
+      await this.deps.sessions.spendResetTokens(trx, user.id);
     });
     await this.deps.cache.invalidateUser(user.id);
   }
@@ -254,6 +266,22 @@ export class IdentityService {
    */
   async forgotPassword(email: string, client: ClientInfo): Promise<void> {
     await this.limitAuth(client, email);
+    // The lookup, token and email happen after the reply, so known and unknown addresses
+    // take the same time to answer (issue 11): nothing in the reply or its timing tells them apart.
+    const work = this.issueReset(email)
+      .catch((err) => this.deps.log?.error({ err }, 'password reset email failed'))
+      .finally(() => this.background.delete(work));
+    this.background.add(work);
+  }
+
+  /** Background work started by forgotPassword (awaited by tests and at shutdown). */
+  readonly background = new Set<Promise<unknown>>();
+
+  async settled(): Promise<void> {
+    while (this.background.size) await Promise.all([...this.background]);
+  }
+
+  private async issueReset(email: string): Promise<void> {
     const { db, users, sessions, config } = this.deps;
     const user = await users.findByLogin(db, email.toLowerCase());
     if (!user || user.status === 'deleted' || user.status === 'deactivated') return;
@@ -295,7 +323,7 @@ export class IdentityService {
     });
     if (!spent) throw new BadRequestError(invalid);
     await this.deps.cache.invalidateUser(user.id);
-    await this.deps.limiters.loginFailures.reset(user.email);
+    await this.deps.limiters.loginFailures.reset(accountKey(user.id));
   }
 
   /** Creates or updates the bootstrap admin from ADMIN_EMAIL/ADMIN_PASSWORD. */

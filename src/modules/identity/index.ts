@@ -56,6 +56,7 @@ export function createIdentityService(ctx: Pick<AppContext, 'config' | 'db' | 't
     passwords: ctx.passwords,
     events: ctx.events,
     limiters: ctx.limiters,
+    log: (ctx as Partial<AppContext>).log,
   });
 }
 

@@ -4,6 +4,7 @@ import { createSchedulingServices } from '../scheduling/index.js';
 import { VideoService } from './video.service.js';
 import { VideoSockets } from './video.socket.js';
 import { videoRoutes, videoSocketRoutes } from './video.routes.js';
+import { IDENTITY_CHANGED_CHANNEL } from '../identity/index.js';
 
 export { VideoService, agoraUid, channelFor } from './video.service.js';
 
@@ -18,6 +19,11 @@ export const videoModule: AppModule = {
     const video = new VideoService(ctx.config, createSchedulingServices(ctx).appointments);
     await videoRoutes(app, video);
     const sockets = new VideoSockets(ctx.authenticator, video, ctx.pubsub, ctx.log);
+    // A session that ends (logout, password change, deactivation) closes its signalling sockets too.
+    await ctx.pubsub.subscribe(IDENTITY_CHANGED_CHANNEL, (message) => {
+      const userId = (message as { userId?: unknown }).userId;
+      if (typeof userId === 'string') void sockets.revalidateUser(userId).catch((err) => ctx.log.warn({ err }, 'video socket revalidation failed'));
+    });
     await app.register(async (scope) => {
       await registerWebSockets(scope, async () => sockets.closeAll());
       await videoSocketRoutes(scope, sockets);

@@ -39,6 +39,8 @@ interface Peer {
   ws: WebSocket;
   tokens: number;
   refilledAt: number;
+  /** The access token the peer joined with, re-checked when the user's sessions change. */
+  token: string;
 }
 
 type Envelope =
@@ -89,7 +91,7 @@ export class VideoSockets {
       return;
     }
     if (ws.readyState !== ws.OPEN) return;
-    const peer: Peer = { peerId: randomUUID(), userId: actor.id, role: actor.role, ws, tokens: 200, refilledAt: Date.now() };
+    const peer: Peer = { peerId: randomUUID(), userId: actor.id, role: actor.role, ws, tokens: 200, refilledAt: Date.now(), token: token! };
     const info: PeerInfo = { peer_id: peer.peerId, user_id: peer.userId, role: peer.role };
     let room = this.rooms.get(appointmentId);
     if (!room) this.rooms.set(appointmentId, (room = new Set()));
@@ -170,6 +172,24 @@ export class VideoSockets {
           if (envelope.to && envelope.to !== peer.peerId) break;
           this.send(peer, { ...envelope.frame, from: envelope.from.peer_id, from_user_id: envelope.from.user_id });
           break;
+      }
+    }
+  }
+
+  /**
+   * Logout, password change or deactivation of `userId` (on any instance): every signalling
+   * socket of that user whose session no longer verifies is closed with 4401, like chat sockets.
+   */
+  async revalidateUser(userId: string): Promise<void> {
+    for (const room of this.rooms.values()) {
+      for (const peer of room) {
+        if (peer.userId !== userId || peer.ws.readyState !== peer.ws.OPEN) continue;
+        try {
+          await this.authenticator.authenticate(peer.token);
+        } catch {
+          this.send(peer, { type: 'error', code: 'session_ended', detail: 'This session has ended; sign in again.' });
+          peer.ws.close(CLOSE.unauthenticated, 'session ended');
+        }
       }
     }
   }
