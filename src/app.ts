@@ -143,7 +143,7 @@ export async function buildApp(config: Config): Promise<BuiltApp> {
     );
   });
 
-  // JSON routes take JSON only (contract §0): without this Fastify would also parse text/plain
+  // JSON routes take JSON only (docs/API.md §0): without this Fastify would also parse text/plain
   // bodies and answer 422 instead of 415. Multipart and the login form add their own parsers.
   app.removeContentTypeParser('text/plain');
   // No text column can hold a NUL character, and no legitimate client sends one: refuse it

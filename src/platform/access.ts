@@ -11,7 +11,7 @@ export interface Actor {
 }
 
 /**
- * The care relationship of contract §3: a doctor may read a patient's data if they have
+ * The care relationship of docs/API.md §3: a doctor may read a patient's data if they have
  * or had an appointment, are the assigned doctor, or share a chat room. Each area that
  * creates such a link registers a check here (scheduling: appointments and client
  * assignment; chat: shared rooms), so every resource uses the same rule.

@@ -38,7 +38,7 @@ export interface AuditEvent {
 }
 
 /**
- * The PHI access log (contract §3): every read and write of patient data writes a row
+ * The PHI access log (docs/API.md §3): every read and write of patient data writes a row
  * with who, what, when and from where. Writes are audited in the same transaction as
  * the change; reads right after the data is loaded. Rows are append-only (a database
  * trigger refuses UPDATE/DELETE), and the API only ever reads them.

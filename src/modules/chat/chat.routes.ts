@@ -144,7 +144,7 @@ export async function chatRoutes(root: FastifyInstance, chat: ChatService): Prom
  */
 export async function chatSocketRoutes(root: FastifyInstance, sockets: ChatSockets): Promise<void> {
   const app = root.withTypeProvider<TypeBoxTypeProvider>();
-  const summary = 'Chat socket (frames in contract §4); token in the query or a first {"type":"auth"} frame';
+  const summary = 'Chat socket (frames in docs/API.md §4); token in the query or a first {"type":"auth"} frame';
 
   app.get('/ws', { websocket: true, config: { access: publicAccess }, schema: { tags, summary, querystring: SocketQuery, response: problemResponses } }, (socket, request) => {
     sockets.handle(socket, { token: request.query.token });

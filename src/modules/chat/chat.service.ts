@@ -57,7 +57,7 @@ export function messageDto(row: MessageRow): MessageDto {
   };
 }
 
-/** The socket shape of a stored message (contract §4 `chat_message`). */
+/** The socket shape of a stored message (docs/API.md §4 `chat_message`). */
 export function messageFrame(row: MessageRow): Frame {
   return {
     type: 'chat_message',

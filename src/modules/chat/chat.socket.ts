@@ -81,7 +81,7 @@ interface SocketState {
 }
 
 /**
- * The chat socket protocol (contract §4): authentication (query token or first `auth` frame),
+ * The chat socket protocol (docs/API.md §4): authentication (query token or first `auth` frame),
  * validation of every frame, per-socket flood control, heartbeats, token expiry (4401), and
  * the mapping of frames onto ChatService calls. Frames of one socket are handled in order.
  */

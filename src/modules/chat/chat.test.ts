@@ -38,7 +38,7 @@ test('chat rooms over HTTP', async (t) => {
     const again = await app.inject({ method: 'POST', url: '/api/v1/chat/rooms/create', headers: doctor.auth, payload: { doctor_id: doctor.id, patient_id: patient.id } });
     assert.equal(again.statusCode, 200);
     assert.equal(again.json().id, roomId);
-    // The room is itself a care link now (contract §3).
+    // The room is itself a care link now (docs/API.md §3).
     assert.equal(await ctx.care.exists(ctx.db, doctor.id, patient.id), true);
   });
 

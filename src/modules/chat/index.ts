@@ -49,7 +49,7 @@ export const chatModule: AppModule = {
       audit: auditFor(ctx),
     });
     services.set(ctx, service);
-    // Care relationship (contract §3): a doctor and a patient who share a chat room.
+    // Care relationship (docs/API.md §3): a doctor and a patient who share a chat room.
     ctx.care.register('chat_room', (db, doctorId, patientId) => repo.shareRoom(db, doctorId, patientId));
 
     app.addSchema(MessageSchema);

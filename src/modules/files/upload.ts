@@ -8,7 +8,7 @@ import type { FastifyRequest } from 'fastify';
 import type { Metadata } from 'sharp';
 import { AppError, BadRequestError, PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from '../../platform/errors.js';
 
-/** The allow-list (contract §3). The type is always sniffed from the bytes. */
+/** The allow-list (docs/API.md §3). The type is always sniffed from the bytes. */
 export const ALLOWED_TYPES = {
   'application/pdf': { ext: 'pdf', label: 'PDF' },
   'text/csv': { ext: 'csv', label: 'CSV' },

@@ -5,7 +5,7 @@ export type UserStatus = 'active' | 'pending' | 'deactivated' | 'deleted';
 
 export interface UsersTable {
   id: Generated<string>;
-  /** Stored lower-cased: emails are case-insensitive (contract §1). */
+  /** Stored lower-cased: emails are case-insensitive (docs/API.md §1). */
   email: string;
   username: string | null;
   password_hash: string;

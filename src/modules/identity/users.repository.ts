@@ -28,7 +28,7 @@ export class UsersRepository {
     return db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
   }
 
-  /** Seed 004 addresses users by username; contract §1 by id. Both are accepted. */
+  /** Seed 004 addresses users by username; docs/API.md §1 by id. Both are accepted. */
   async findByIdOrUsername(db: Executor, idOrUsername: string): Promise<UserRow | undefined> {
     if (UUID_RE.test(idOrUsername)) return this.findById(db, idOrUsername);
     return db

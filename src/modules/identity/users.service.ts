@@ -12,7 +12,7 @@ import type { UserListQuery, UserDto } from './identity.schemas.js';
 import { toUserDto, type IdentityService } from './identity.service.js';
 import type { SessionCache } from './session-cache.js';
 
-/** Administration of accounts (contract §1, seed 004 aliases). */
+/** Administration of accounts (docs/API.md §1, seed 004 aliases). */
 export class UsersService {
   constructor(
     private readonly db: Db,

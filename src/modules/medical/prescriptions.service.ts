@@ -50,7 +50,7 @@ export function prescriptionDto(row: PrescriptionRow) {
 const TRANSITIONS: Record<PrescriptionStatus, PrescriptionStatus[]> = { active: ['completed', 'cancelled'], completed: [], cancelled: [] };
 
 /**
- * Prescriptions (contract §3): doctors prescribe for patients in their care, patients see
+ * Prescriptions (docs/API.md §3): doctors prescribe for patients in their care, patients see
  * their own, doctors those of their patients, nurses and admins all. Emits
  * `prescription.created` and `prescription.status_changed` (notifications listen).
  */

@@ -32,7 +32,7 @@ function versionDto(row: RecordVersionRow) {
 }
 
 /**
- * Medical records (contract §3). Doctors write for patients in their care; patients read
+ * Medical records (docs/API.md §3). Doctors write for patients in their care; patients read
  * their own; nurses and admins read all. Updates never overwrite: each PUT writes a new
  * version row, and the head row carries the latest version number. Every read and write
  * is audited; a record the caller may not see is a 404.

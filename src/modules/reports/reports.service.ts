@@ -42,7 +42,7 @@ export interface UploadOptions {
 }
 
 /**
- * Lab reports (seed 000, contract §3): a CSV or PDF upload is validated like any file,
+ * Lab reports (seed 000, docs/API.md §3): a CSV or PDF upload is validated like any file,
  * parsed into observations with low/normal/high/critical flags, and stored with its
  * original file in one transaction. Rows that cannot be read are kept in `unparsed`
  * with a reason. Emits `lab_report.created` (with the abnormal count) for notifications.

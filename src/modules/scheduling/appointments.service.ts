@@ -82,7 +82,7 @@ function eventOf(row: AppointmentRow, actorId: string): AppointmentEvent {
 }
 
 type Party = 'doctor' | 'patient' | 'staff';
-/** The lifecycle of contract §2. `when` is checked against the appointment's start. */
+/** The lifecycle of docs/API.md §2. `when` is checked against the appointment's start. */
 const TRANSITIONS: Partial<Record<AppointmentStatus, { from: AppointmentStatus[]; who: Party[]; when?: 'before_start' | 'after_start' | 'from_15_min_before' }>> = {
   confirmed: { from: ['scheduled'], who: ['doctor', 'staff'], when: 'before_start' },
   in_progress: { from: ['scheduled', 'confirmed'], who: ['doctor'], when: 'from_15_min_before' },

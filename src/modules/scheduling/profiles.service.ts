@@ -24,7 +24,7 @@ export function toDoctorDto(row: DoctorRow): DoctorDto {
   };
 }
 
-/** Patient and doctor profiles, and the public doctor directory (contract §2). */
+/** Patient and doctor profiles, and the public doctor directory (docs/API.md §2). */
 export class ProfilesService {
   constructor(
     private readonly db: Db,

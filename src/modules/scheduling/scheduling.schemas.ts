@@ -2,7 +2,7 @@ import { Type, type Static } from 'typebox';
 import { DateTime, Uuid } from '../../platform/http/schemas.js';
 import { TimeFilter, TzParam } from '../../platform/http/time-filter.js';
 
-/** The fixed specialty list (contract §2). Other areas (infections consult) use these names. */
+/** The fixed specialty list (docs/API.md §2). Other areas (infections consult) use these names. */
 export const SPECIALTIES = [
   'general_practice',
   'internal_medicine',

@@ -8,7 +8,7 @@ export interface ReadinessCheck {
   check(): Promise<void>;
 }
 
-/** Operational endpoints at the root (contract §0, §8). */
+/** Operational endpoints at the root (docs/API.md §0, §8). */
 export async function systemRoutes(app: FastifyInstance, ctx: AppContext, registry: Registry, extraChecks: ReadinessCheck[]): Promise<void> {
   app.get('/health', { schema: { hide: true } }, async () => ({ status: 'ok' }));
 

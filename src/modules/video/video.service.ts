@@ -4,7 +4,7 @@ import type { Config } from '../../platform/config.js';
 import { AppError, ConflictError, NotFoundError, ServiceUnavailableError } from '../../platform/errors.js';
 import type { AppointmentsService } from '../scheduling/index.js';
 
-/** The video room opens this long before the appointment starts (contract §5). */
+/** The video room opens this long before the appointment starts (docs/API.md §5). */
 export const EARLY_JOIN_MS = 15 * 60 * 1000;
 const CHANNEL_RE = /^(?:appt-)?([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/i;
 

@@ -6,7 +6,7 @@ import { ConflictError, ValidationError } from '../errors.js';
 import { actorOf } from './auth.js';
 
 /**
- * `Idempotency-Key` for POSTs that create things (contract §0), on the `idempotency_keys`
+ * `Idempotency-Key` for POSTs that create things (docs/API.md §0), on the `idempotency_keys`
  * table (primary key user + route + key):
  *  - first request with a key: the key is claimed (a row without a status), the handler
  *    runs, and its status and body are stored;

@@ -2,7 +2,7 @@ import { Type, type Static, type TSchema } from 'typebox';
 import { ValidationError } from '../errors.js';
 
 /**
- * Cursor pagination (contract §0): `?limit=` (default 20, max 100) and an opaque `?cursor=`.
+ * Cursor pagination (docs/API.md §0): `?limit=` (default 20, max 100) and an opaque `?cursor=`.
  * Cursors are keyset positions (the sort value and id of the last item), so pages stay
  * stable while rows are inserted, and a page costs an index range scan, not an OFFSET.
  */

@@ -16,7 +16,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     )`.execute(db);
   await sql`create index email_outbox_queued on email_outbox (created_at) where status = 'queued'`.execute(db);
 
-  // Idempotency-Key support for POSTs that create things (contract §0).
+  // Idempotency-Key support for POSTs that create things (docs/API.md §0).
   await sql`
     create table idempotency_keys (
       user_id uuid not null,
