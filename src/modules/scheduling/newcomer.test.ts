@@ -48,6 +48,7 @@ test('newcomer journeys: specialties, validation messages, slot pages, date filt
     assert.equal(errors.length, 1, res.body);
     assert.equal(errors[0]!.path, '/specialty');
     assert.equal(errors[0]!.message, `must be one of: ${SPECIALTIES.join(', ')}`);
+    assert.equal(res.json().detail, `The query string failed validation. specialty must be one of: ${SPECIALTIES.join(', ')}.`);
     const body = await app.inject({ method: 'PUT', url: '/api/v1/doctors/me', headers: cardio.auth, payload: { specialty: 'astrology' } });
     assert.equal(body.statusCode, 422);
     assert.equal(body.json().errors.length, 1);

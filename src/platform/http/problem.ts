@@ -194,9 +194,12 @@ export function registerProblemHandlers(app: FastifyInstance): void {
         return sendProblem(reply, request, 404, 'Not Found', 'No resource has that identifier.');
       }
       const where = context === 'querystring' ? 'query string' : context === 'headers' ? 'request headers' : 'request body';
-      return sendProblem(reply, request, 422, 'Unprocessable Content', `The ${where} failed validation.`, {
+      const errors = validationErrors(error);
+      // The detail names the first problem, so a curl user sees it without reading errors[].
+      const first = errors[0] ? ` ${errors[0].path === '/' ? 'The value' : errors[0].path.slice(1)} ${errors[0].message}${errors.length > 1 ? ` (and ${errors.length - 1} more in errors)` : ''}.` : '';
+      return sendProblem(reply, request, 422, 'Unprocessable Content', `The ${where} failed validation.${first}`, {
         code: 'validation-failed',
-        errors: validationErrors(error),
+        errors,
       });
     }
     const dataError = databaseInputError(error);
