@@ -64,7 +64,7 @@ function accountKey(userId: string): string {
   return `user:${userId}`;
 }
 
-/** Registration, sign-in, sessions and passwords (contract §1). */
+/** Registration, sign-in, sessions and passwords (docs/API.md §1). */
 export class IdentityService {
   constructor(private readonly deps: IdentityDeps) {}
 

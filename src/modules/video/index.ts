@@ -9,7 +9,7 @@ import { IDENTITY_CHANGED_CHANNEL } from '../identity/index.js';
 export { VideoService, agoraUid, channelFor } from './video.service.js';
 
 /**
- * Video (contract §5): WebRTC signalling per appointment, ICE servers with TURN REST
+ * Video (docs/API.md §5): WebRTC signalling per appointment, ICE servers with TURN REST
  * credentials, and Agora / LiveKit tokens. Appointments (parties, time window) come from
  * the scheduling area's service.
  */

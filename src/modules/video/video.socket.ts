@@ -51,7 +51,7 @@ type Envelope =
 type PeerInfo = { peer_id: string; user_id: string; role: string };
 
 /**
- * WebRTC signalling per appointment (contract §5). Peers of one appointment may sit on
+ * WebRTC signalling per appointment (docs/API.md §5). Peers of one appointment may sit on
  * different instances: every event goes through `ctx.pubsub` channel `video:<appointment id>`.
  * The server relays offer/answer/ice_candidate/hangup verbatim (it never inspects SDP beyond
  * size), adds the sender, and announces peer_joined/peer_left.
