@@ -242,7 +242,7 @@ export class ChatService {
   async listRooms(actor: Actor, userId: string, query: { limit?: number; cursor?: string }) {
     if (userId !== actor.id && actor.role !== 'admin') throw new NotFoundError('User');
     const limit = query.limit ?? 20;
-    const after = decodeCursor(query.cursor);
+    const after = decodeCursor(query.cursor, 'timestamp');
     const rows = await this.repo.listRooms(this.db, userId, limit, after ? { v: String(after.v), id: after.id } : null);
     const page = rows.slice(0, limit);
     const participants = await this.repo.participantsOfRooms(this.db, page.map((r) => r.id));
@@ -301,7 +301,7 @@ export class ChatService {
     const limit = query.limit ?? 50;
     let before = query.before_seq ?? null;
     if (before === null && query.cursor) {
-      const c = decodeCursor(query.cursor);
+      const c = decodeCursor(query.cursor, 'number');
       before = Number(c?.v);
     }
     const rows = await this.repo.historyBefore(this.db, roomId, before, limit);

@@ -1,5 +1,5 @@
 import { Type, type Static, type TSchema } from 'typebox';
-import { ValidationError } from '../errors.js';
+import { BadRequestError } from '../errors.js';
 
 /**
  * Cursor pagination (docs/API.md §0): `?limit=` (default 20, max 100) and an opaque `?cursor=`.
@@ -26,15 +26,40 @@ export function encodeCursor(position: KeysetPosition): string {
   return Buffer.from(JSON.stringify(position)).toString('base64url');
 }
 
-export function decodeCursor(cursor: string | undefined): KeysetPosition | null {
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const MAX_CURSOR_VALUE_LENGTH = 256;
+
+/** A malformed cursor is a malformed request (400), whatever list it was sent to. */
+export function invalidCursor(): BadRequestError {
+  return new BadRequestError('The cursor is not valid; use the next_cursor value of a previous page.', [{ path: '/cursor', message: 'is not a cursor this API issued' }]);
+}
+
+/**
+ * The one cursor codec (issue 11): base64url of `{v, id}` where `id` is a UUID and `v` is
+ * null, a finite number or a string of at most 256 characters; anything else — not
+ * base64, not JSON, other types or keys — is a 400. `expect` narrows `v` for lists whose
+ * sort value is a timestamp (`'timestamp'`: an ISO date string), a number or a string.
+ */
+export function decodeCursor(cursor: string | undefined, expect?: 'timestamp' | 'number' | 'string'): KeysetPosition | null {
   if (!cursor) return null;
+  let parsed: unknown;
   try {
-    const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as KeysetPosition;
-    if (typeof parsed !== 'object' || parsed === null || typeof parsed.id !== 'string') throw new Error('shape');
-    return parsed;
+    if (!/^[A-Za-z0-9_-]+={0,2}$/.test(cursor)) throw invalidCursor();
+    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
   } catch {
-    throw new ValidationError('The cursor is not valid; use the next_cursor value of a previous page.', [{ path: '/cursor', message: 'is not a cursor this API issued' }]);
+    throw invalidCursor();
   }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw invalidCursor();
+  const keys = Object.keys(parsed);
+  if (keys.some((k) => k !== 'v' && k !== 'id') || !('v' in parsed)) throw invalidCursor();
+  const { v, id } = parsed as { v: unknown; id: unknown };
+  if (typeof id !== 'string' || !UUID_RE.test(id)) throw invalidCursor();
+  const valueOk = v === null || (typeof v === 'number' && Number.isFinite(v)) || (typeof v === 'string' && v.length <= MAX_CURSOR_VALUE_LENGTH);
+  if (!valueOk) throw invalidCursor();
+  if (expect === 'timestamp' && (typeof v !== 'string' || Number.isNaN(Date.parse(v)))) throw invalidCursor();
+  if (expect === 'number' && typeof v !== 'number') throw invalidCursor();
+  if (expect === 'string' && typeof v !== 'string') throw invalidCursor();
+  return { v: v as KeysetPosition['v'], id };
 }
 
 /**
