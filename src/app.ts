@@ -14,6 +14,7 @@ import { CareRelationships } from './platform/access.js';
 import { Limiter } from './platform/rate-limit.js';
 import { Authenticator, registerAuth } from './platform/http/auth.js';
 import { registerProblemHandlers } from './platform/http/problem.js';
+import { clientErrorHandler, registerEdge } from './platform/http/edge.js';
 import { registerMetrics } from './platform/http/metrics.js';
 import { registerDocs } from './platform/http/docs.js';
 import { ProblemSchema } from './platform/http/schemas.js';
@@ -61,6 +62,12 @@ export async function buildApp(config: Config): Promise<BuiltApp> {
     },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true } },
     forceCloseConnections: 'idle',
+    // A slow client cannot hold a connection (issue 11): the whole request within
+    // REQUEST_TIMEOUT_SECONDS, headers within 10 s, idle keep-alive sockets closed after 5 s.
+    requestTimeout: config.requestTimeoutSeconds * 1000,
+    keepAliveTimeout: 5000,
+    http: { headersTimeout: Math.min(10, config.requestTimeoutSeconds) * 1000, connectionsCheckingInterval: Math.min(1000, config.requestTimeoutSeconds * 250) },
+    clientErrorHandler,
     return503OnClosing: true,
   });
 
@@ -159,6 +166,7 @@ export async function buildApp(config: Config): Promise<BuiltApp> {
     parseJson(request, body as string, done);
   });
   registerProblemHandlers(app);
+  await registerEdge(app);
   app.addSchema(ProblemSchema);
   registerAuth(app, authenticator, ctx.limiters.api);
   const registry = registerMetrics(app, database);

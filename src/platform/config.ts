@@ -1,6 +1,7 @@
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { createHash, createPrivateKey, createPublicKey, randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
+import { isIP } from 'node:net';
 
 /**
  * One validated configuration object, built once at start-up from the environment.
@@ -67,6 +68,10 @@ export interface Config {
   symptomLearningIntervalSeconds: number;
   /** Argon2id cost. Tests lower it so the suite stays fast; production keeps OWASP's recommendation. */
   argon2: { memoryCost: number; timeCost: number; parallelism: number };
+  /** The longest a client may take to send one whole request, headers and body (slow clients are dropped). */
+  requestTimeoutSeconds: number;
+  /** /metrics restrictions: a bearer token and/or the client addresses allowed (empty: no restriction of that kind). */
+  metrics: { token: string | null; allowIps: string[] };
   /** Real-time sockets: server ping interval and how long presence outlives a silent connection. */
   realtime: { heartbeatSeconds: number; presenceTtlSeconds: number };
   /** Video: STUN/TURN for WebRTC (TURN REST credentials) and an optional token provider. */
@@ -246,6 +251,8 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     argon2: inTest
       ? { memoryCost: 1024, timeCost: 1, parallelism: 1 }
       : { memoryCost: int(env, 'ARGON2_MEMORY_KIB', 19456, 1024, 1024 * 1024), timeCost: int(env, 'ARGON2_TIME_COST', 2, 1, 20), parallelism: 1 },
+    requestTimeoutSeconds: int(env, 'REQUEST_TIMEOUT_SECONDS', 120, 1, 3600),
+    metrics: metricsConfig(env),
     realtime: {
       heartbeatSeconds: int(env, 'WS_HEARTBEAT_SECONDS', 10, 1, 300),
       presenceTtlSeconds: int(env, 'PRESENCE_TTL_SECONDS', 30, 2, 3600),
@@ -267,6 +274,14 @@ function urlList(env: Env, name: string, schemes: string[]): string[] {
     if (!schemes.includes(scheme) || item.length <= scheme.length + 1) throw new ConfigError(name, `entries must be ${schemes.join(' or ')} URLs, got "${item}"`);
   }
   return list;
+}
+
+function metricsConfig(env: Env): Config['metrics'] {
+  const token = str(env, 'METRICS_TOKEN');
+  if (token !== null && token.length < 16) throw new ConfigError('METRICS_TOKEN', 'must be at least 16 characters');
+  const allowIps = (str(env, 'METRICS_ALLOW_IPS') ?? '').split(',').map((ip) => ip.trim()).filter(Boolean);
+  for (const ip of allowIps) if (isIP(ip) === 0) throw new ConfigError('METRICS_ALLOW_IPS', `entries must be IP addresses, got "${ip}"`);
+  return { token, allowIps };
 }
 
 function videoConfig(env: Env): Config['video'] {

@@ -4,7 +4,14 @@ import type { AppointmentDto } from './scheduling.schemas.js';
 
 /** TEXT escaping (RFC 5545 §3.3.11). */
 function escapeText(value: string): string {
-  return value.replace(/\\/g, '\\\\').replace(/;/g, '\\;').replace(/,/g, '\\,').replace(/\r?\n/g, '\\n');
+  // Every line break (CRLF, bare LF and bare CR) becomes \\n, and other control characters,
+  // which TEXT may not hold, are dropped: no input can start a new property line (issue 11).
+  return value
+    .replace(/\\/g, '\\\\')
+    .replace(/;/g, '\\;')
+    .replace(/,/g, '\\,')
+    .replace(/\r\n|\r|\n/g, '\\n')
+    .replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, '');
 }
 
 /** Lines longer than 75 octets are folded with CRLF + space (§3.1), never inside a UTF-8 sequence. */

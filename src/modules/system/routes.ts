@@ -1,3 +1,4 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
 import type { AppContext } from '../../platform/context.js';
@@ -44,7 +45,18 @@ export async function systemRoutes(app: FastifyInstance, ctx: AppContext, regist
     return ctx.tokens.jwks;
   });
 
-  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
+  // /metrics can be restricted by configuration (issue 11): METRICS_ALLOW_IPS (client
+  // addresses) and/or METRICS_TOKEN (a bearer token for the scraper).
+  const { token, allowIps } = ctx.config.metrics;
+  const expected = token ? createHash('sha256').update(token).digest() : null;
+  app.get('/metrics', { schema: { hide: true } }, async (request, reply) => {
+    if (allowIps.length && !allowIps.includes(request.ip)) return sendProblem(reply, request, 404, 'Not Found', `No route GET /metrics.`);
+    if (expected) {
+      const given = /^Bearer (.+)$/.exec(request.headers.authorization ?? '')?.[1];
+      if (!given || !timingSafeEqual(createHash('sha256').update(given).digest(), expected)) {
+        return sendProblem(reply, request, 401, 'Unauthorized', 'GET /metrics needs the METRICS_TOKEN as a bearer token.', { headers: { 'www-authenticate': 'Bearer' } });
+      }
+    }
     reply.type(registry.contentType);
     return registry.metrics();
   });

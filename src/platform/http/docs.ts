@@ -30,7 +30,8 @@ export async function registerDocs(app: FastifyInstance): Promise<void> {
     },
     refResolver: { buildLocalReference: (json, _base, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
   });
-  await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { persistAuthorization: true } });
+  // Tokens entered under Authorize live in the page only: not persisted to localStorage (issue 11).
+  await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { persistAuthorization: false } });
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 

@@ -1,0 +1,88 @@
+import type { Socket } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+import helmet from '@fastify/helmet';
+import { PROBLEM_BASE, sendProblem } from './problem.js';
+
+/** Longest request target (path and query) accepted; longer is 414. Node's 16 KB header limit still applies above it (431). */
+export const MAX_URL_LENGTH = 8 * 1024;
+
+/**
+ * The HTTP edge (issue 11, item 7):
+ *  - security headers through @fastify/helmet on every reply, errors included: nosniff, no
+ *    framing (X-Frame-Options DENY and frame-ancestors 'none'), Referrer-Policy no-referrer,
+ *    and a Content-Security-Policy that lets /docs (Swagger UI) and /redoc run from our own
+ *    origin only (their scripts are files, not inline; both need inline styles, data: images
+ *    and, for ReDoc, a blob: worker);
+ *  - `Cache-Control: no-store` on every reply to an authenticated request and on every
+ *    /api/v1/auth reply (login and refresh carry tokens), so no shared or browser cache keeps
+ *    patient data or tokens;
+ *  - 414 problem+json for an over-long request target.
+ */
+export async function registerEdge(app: FastifyInstance): Promise<void> {
+  await app.register(helmet, {
+    global: true,
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'self'"],
+        baseUri: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:'],
+        fontSrc: ["'self'", 'data:'],
+        connectSrc: ["'self'"],
+        workerSrc: ["'self'", 'blob:'],
+        objectSrc: ["'none'"],
+        frameAncestors: ["'none'"],
+        formAction: ["'self'"],
+      },
+    },
+    frameguard: { action: 'deny' },
+    referrerPolicy: { policy: 'no-referrer' },
+    crossOriginEmbedderPolicy: false,
+    // Swagger UI's own CSP option would replace ours per route; the one policy above covers it.
+    enableCSPNonces: false,
+  });
+
+  app.addHook('onRequest', async (request, reply) => {
+    if (request.raw.url && request.raw.url.length > MAX_URL_LENGTH) {
+      return sendProblem(reply, request, 414, 'URI Too Long', `The request target is longer than ${MAX_URL_LENGTH} characters; send long inputs in a request body.`);
+    }
+  });
+
+  app.addHook('onSend', async (request, reply, payload) => {
+    if (request.headers.authorization || request.actor || request.url.startsWith('/api/v1/auth')) {
+      reply.header('cache-control', 'no-store');
+    }
+    return payload;
+  });
+}
+
+const CLIENT_ERRORS: Record<string, { status: number; title: string; detail: string }> = {
+  HPE_HEADER_OVERFLOW: { status: 431, title: 'Request Header Fields Too Large', detail: 'The request headers are too large.' },
+  ERR_HTTP_REQUEST_TIMEOUT: { status: 408, title: 'Request Timeout', detail: 'The request was not received in time.' },
+  ERR_HTTP_HEADERS_TIMEOUT: { status: 408, title: 'Request Timeout', detail: 'The request headers were not received in time.' },
+};
+
+/**
+ * Errors Node's HTTP parser raises before Fastify sees a request (headers too large, a
+ * request or its headers too slow, malformed HTTP): answered as problem+json and closed,
+ * instead of Node's or Fastify's plain replies. A request line alone over the header limit
+ * is a 414 (URI Too Long), other header overflows 431.
+ */
+export function clientErrorHandler(error: Error, socket: Socket): void {
+  const err = error as Error & { code?: string; rawPacket?: unknown };
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  let problem = (err.code && CLIENT_ERRORS[err.code]) || { status: 400, title: 'Bad Request', detail: 'The request is not valid HTTP.' };
+  if (err.code === 'HPE_HEADER_OVERFLOW' && Buffer.isBuffer(err.rawPacket)) {
+    const lineEnd = err.rawPacket.indexOf('\r\n');
+    if (lineEnd === -1 || lineEnd > MAX_URL_LENGTH) problem = { status: 414, title: 'URI Too Long', detail: `The request target is longer than ${MAX_URL_LENGTH} characters.` };
+  }
+  const body = JSON.stringify({ type: PROBLEM_BASE + problem.title.toLowerCase().replace(/\s+/g, '-'), title: problem.title, status: problem.status, detail: problem.detail });
+  socket.end(
+    `HTTP/1.1 ${problem.status} ${problem.title}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nCache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\nConnection: close\r\n\r\n${body}`,
+  );
+}
