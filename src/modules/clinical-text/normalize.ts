@@ -131,6 +131,8 @@ export function canonicalWord(word: string): string {
   return fuzzyCorrect(word);
 }
 
+const SEIZURE_FIT_RE = /\b(a|another|first|having|had|has|have|big|bad|febrile|epileptic|is|she's|he's|shes|hes|been|started|keeps|still|was|were|are|kept)\s+(fit|fits|fitting)\b(?!\s+(?:of|for|in|into|and well|and healthy|enough|well))/g;
+
 // words (letters with inner apostrophes), numbers with decimals, and punctuation that matters.
 const TOKEN_RE = /\p{L}+(?:'\p{L}+)*|\d+(?:[.,]\d+)?|[.!?;:,()]|\n/gu;
 
@@ -151,11 +153,15 @@ export function normalize(input: string): Normalized {
   const lower = lowerSameLength(text).replace(/[\u2018\u2019\u02bc`´]/g, "'");
   const tokens: Token[] = [];
   let canonical = '';
+  // "had a fit", "she's fitting" are seizures; "keep fit", "a fit of coughing", "it fits" are not.
+  const seizureAt = new Map<number, string>();
+  for (const m of lower.matchAll(SEIZURE_FIT_RE)) seizureAt.set(m.index + m[0].length - m[2]!.length, /ing$/.test(m[2]!) ? 'seizing' : 'seizure');
   for (const m of lower.matchAll(TOKEN_RE)) {
     const raw = m[0];
     const start = m.index;
     let form: string;
     if (raw === '\n') form = '.';
+    else if (seizureAt.has(start)) form = seizureAt.get(start)!;
     else if (/^\p{L}/u.test(raw)) form = canonicalWord(raw);
     else form = raw;
     if (canonical.length) canonical += ' ';

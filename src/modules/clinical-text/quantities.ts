@@ -39,9 +39,13 @@ const WEEKDAYS = ['sunday', 'monday', 'tuesday', 'wednesday', 'thursday', 'frida
 
 const AGE_RE = new RegExp(String.raw`\b${NUM}[\s-]*(years?|yrs?|y|months?|mos?|mths?|m|weeks?|wks?|w|days?|d)[\s-]*(?:old\b|o\b|\/o\b)`, 'g');
 const AGE_YO_RE = /\b(\d{1,3})\s*(?:yo|y\/o|yrs?o)\b/g;
+/** "my 18 month", "our 3 week": a possessive before a bare age is a person, not a duration. */
+const AGE_POSSESSIVE_RE = new RegExp(String.raw`\b(?:my|our|her|his|their)\s+${NUM}[\s-]*(years?|yrs?|months?|mths?|mos?|weeks?|wks?|days?)\b(?!\s*(?:ago|of|since|now|later|after|before|pregnant|postpartum))`, 'g');
 const AGE_CUE_RE = /\b(?:aged?|i am|i'm|im|he is|she is|he's|she's|hes|shes)\s+(\d{1,3})(?:\s*(?:years?|yrs?))?\b(?!\s*(?:weeks?|wks?|days?|hours?|minutes?|mins?|times?|kg|lbs?|stone|cm|mm|percent|%|°|degrees?|c\b|f\b|pregnant))/g;
 const NEWBORN_RE = /\b(newborn|new born|new-born|neonate)\b/;
 const GESTATION_RE = [
+  // "I'm 32 weeks" is said of a pregnancy, never of how long a symptom has lasted.
+  /\b(?:i'm|im|i am|she's|shes|she is|wife is|partner is)\s+(\d{1,2})\s*(?:\+\d\s*)?(?:weeks?|wks?)\b(?!\s*(?:old|ago|post|after|since))/,
   /\b(\d{1,2})\s*(?:\+\d)?\s*(?:weeks?|wks?|w)\s*(?:pregnant|gestation|along|preg)\b/,
   /\bpregnant\s*(?:at|with|and|,)?\s*(?:about|around)?\s*(\d{1,2})\s*(?:weeks?|wks?)\b/,
   /\b(\d{1,2})\s*(?:weeks?|wks?)\s*(?:into|in)\s*(?:my|the|her)?\s*pregnancy\b/,
@@ -49,7 +53,9 @@ const GESTATION_RE = [
 ];
 const TRIMESTER_RE = /\b(first|1st|second|2nd|third|3rd)\s+trimester\b/;
 const TEMP_UNIT_RE = /\b(\d{2,3}(?:[.,]\d{1,2})?)\s*(?:°\s*|degrees?\s*|deg\s*)?(c|f|celsius|centigrade|fahrenheit)\b|\b(\d{2,3}(?:[.,]\d{1,2})?)\s*°|\b(\d{2,3}(?:[.,]\d{1,2})?)\s*degrees?\b/g;
-const TEMP_CUE_RE = /\b(?:temp|temperature|fever|feverish|temps|thermometer|pyrexia|febrile|reading|read|running|spiked?|spiking|high of)\b[^.?!\d]{0,25}?(\d{2,3}(?:[.,]\d{1,2})?)\b/g;
+const TEMP_CUE_RE = /\b(?:temp\w*|tempr\w*|fever\w*|thermometer|pyrexia|febrile|reading|read|running|spiked?|spiking|high of|hot|burning up|boiling)\b[^.?!\d]{0,25}?(\d{2,3}(?:[.,]\d{1,2})?)\b/g;
+/** A number with one decimal in the fever range, not followed by another unit, is a temperature. */
+const TEMP_DECIMAL_RE = /(?<![\d.,])(3[7-9]|4[0-2])[.,](\d)(?![\d.,])(?!\s*(?:weeks?|wks?|kg|kilos?|lbs?|cm|mm|ml|years?|yrs?|months?|days?|hours?|%|percent|mmol|units?))/g;
 const HR_RE = /\b(?:pulse|heart\s*rate|hr|heart(?:beat)?\s*(?:is|at|of)?|bpm)\D{0,15}?(\d{2,3})\b|\b(\d{2,3})\s*(?:bpm|beats)\b/g;
 const DUR_RE = new RegExp(String.raw`\b(?:for|since|past|last|over|about|around|nearly|almost|already|it's been|its been|been)?\s*(?:the\s+)?${NUM}\s+(minutes?|mins?|hours?|hrs?|h|days?|nights?|weeks?|wks?|fortnights?|months?|years?|yrs?)\b(?!\s*(?:old|pregnant|postpartum|post partum|after (?:birth|delivery|giving birth)))`, 'g');
 const AGO_RE = /\b(?:since|from|started|began|start(?:ed)? on|beginning|on)\s+(monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b/;
@@ -80,6 +86,13 @@ export function parseQuantities(input: string, now: Date = new Date()): Quantiti
     text = text.slice(0, start) + ' '.repeat(m[0].length) + text.slice(start + m[0].length);
   };
   for (const m of [...text.matchAll(AGE_RE)]) {
+    const n = num(m[1]!);
+    const unit = m[2]!.replace(/s$/, '');
+    const factor = UNIT_YEARS[unit] ?? UNIT_YEARS[unit.slice(0, 2)] ?? UNIT_YEARS[unit[0]!];
+    if (Number.isFinite(n) && factor !== undefined && q.age_years === undefined) q.age_years = Math.round(n * factor * 1000) / 1000;
+    blank(m);
+  }
+  for (const m of [...text.matchAll(AGE_POSSESSIVE_RE)]) {
     const n = num(m[1]!);
     const unit = m[2]!.replace(/s$/, '');
     const factor = UNIT_YEARS[unit] ?? UNIT_YEARS[unit.slice(0, 2)] ?? UNIT_YEARS[unit[0]!];
@@ -119,6 +132,10 @@ export function parseQuantities(input: string, now: Date = new Date()): Quantiti
   }
   for (const m of text.matchAll(TEMP_CUE_RE)) {
     const c = toCelsius(Number(m[1]!.replace(',', '.')));
+    if (c !== undefined) temps.push(c);
+  }
+  for (const m of text.matchAll(TEMP_DECIMAL_RE)) {
+    const c = toCelsius(Number(`${m[1]}.${m[2]}`));
     if (c !== undefined) temps.push(c);
   }
   if (temps.length) q.temperature_c = Math.max(...temps);

@@ -160,7 +160,7 @@ const COMPLAINT_CATEGORY: Record<string, EmergencyCategory> = {
   chest_pain: 'cardiac', palpitations: 'cardiac', breathlessness: 'breathing', breathing_problem_child: 'breathing',
   choking_foreign_body: 'breathing', drowning: 'breathing', allergic_reaction: 'anaphylaxis', limb_weakness_numbness: 'stroke',
   speech_problem: 'stroke', confusion: 'stroke', seizure: 'seizure', collapse: 'unconscious', head_injury: 'head_injury',
-  headache: 'thunderclap_headache', wound_bleeding: 'bleeding', vomiting_blood: 'bleeding', rectal_bleeding: 'bleeding',
+  wound_bleeding: 'bleeding', vomiting_blood: 'bleeding', rectal_bleeding: 'bleeding',
   burns: 'burns', testicular_pain: 'testicular_torsion', overdose_poisoning: 'overdose', gas_inhalation: 'overdose',
   mental_health_crisis: 'self_harm', pregnancy_problem: 'pregnancy', vaginal_bleeding: 'pregnancy', postnatal_problem: 'pregnancy',
   fever_infant: 'infant', unwell_baby: 'infant', crying_baby: 'infant', abdominal_pain_adult: 'acute_abdomen',

@@ -90,9 +90,14 @@ export function firedDiscriminators(kb: KnowledgeBase, ev: EvidenceMap, p: Triag
 
 /**
  * Evidence still to ask before the interview may stop: for every applicable discriminator at
- * `minLevel` or above that is neither present nor ruled out, its first unanswered finding. Most
- * urgent first; each finding once. `isAskable` filters findings that cannot be asked (wrong sex,
- * already asked and answered "don't know").
+ * `minLevel` or above that is neither present nor ruled out, its first unanswered finding. Each
+ * finding once, in this order:
+ *  1. discriminators already partly present ("fever" known, "on chemotherapy?" missing);
+ *  2. the presenting complaints' own discriminators, most urgent first;
+ *  3. general discriminators for a population (a baby's floppiness, a pregnancy's bleeding).
+ * General discriminators with nothing present and no population are not asked: a person typing to
+ * us is breathing and conscious, and the text layer catches those if they are mentioned (MTS assesses
+ * them by observation, not by asking). `isAskable` filters findings that cannot be asked.
  */
 export function pendingDiscriminatorEvidence(
   kb: KnowledgeBase,
@@ -102,14 +107,21 @@ export function pendingDiscriminatorEvidence(
   isAskable: (evidenceId: string) => boolean,
 ): { evidence: string; discriminator: string; level: TriageLevel }[] {
   const min = triageRank(minLevel);
-  const out: { evidence: string; discriminator: string; level: TriageLevel }[] = [];
+  const out: { evidence: string; discriminator: string; level: TriageLevel; tier: number }[] = [];
   const seen = new Set<string>();
-  for (const { d } of applicableDiscriminators(kb, ev, p)) {
+  for (const { d, complaint } of applicableDiscriminators(kb, ev, p)) {
     if (triageRank(d.level) < min || fires(d, ev) || ruledOut(d, ev)) continue;
-    const ask = [...(d.all ?? []), ...(d.any ?? [])].find((e) => ev[e] === undefined && isAskable(e));
+    const ids = [...(d.all ?? []), ...(d.any ?? [])];
+    const partial = ids.some((e) => ev[e] === 'present');
+    const population = d.age !== undefined || d.pregnancy !== undefined || d.sex !== undefined;
+    const tier = partial ? 0 : complaint !== null ? 1 : population ? 2 : -1;
+    if (tier < 0) continue;
+    const ask = ids.find((e) => ev[e] === undefined && isAskable(e));
     if (ask === undefined || seen.has(ask)) continue;
     seen.add(ask);
-    out.push({ evidence: ask, discriminator: d.id, level: d.level });
+    out.push({ evidence: ask, discriminator: d.id, level: d.level, tier });
   }
-  return out.sort((a, b) => triageRank(b.level) - triageRank(a.level));
+  return out
+    .sort((a, b) => a.tier - b.tier || triageRank(b.level) - triageRank(a.level))
+    .map(({ evidence, discriminator, level }) => ({ evidence, discriminator, level }));
 }

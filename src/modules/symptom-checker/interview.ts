@@ -38,6 +38,8 @@ export const MAX_QUESTIONS = 15;
  * differential is.
  */
 export const MAX_DISCRIMINATOR_QUESTIONS = 12;
+/** Without a recognised complaint, self-care needs a leading condition at least this probable. */
+export const SELF_CARE_MIN_CONFIDENCE = 0.35;
 /** Summed posterior of emergency-level conditions at which the advice is at least urgent. */
 export const URGENT_IF_EMERGENCY_MASS = 0.1;
 export const STOP_CONFIDENCE = 0.85;
@@ -310,9 +312,12 @@ function evaluate(model: CompiledModel, state: InterviewState): { post: Float64A
       triage.reason = `${Math.round(emergencyMass * 100)}% combined probability of causes that need emergency care: ${LEVEL_TEXT.consultation_24}.`;
     }
   }
-  // Self-care is advice about a recognised, minor problem: when no presenting complaint was
-  // recognised, the checker has not understood enough to send anyone home.
-  if (triage.level === 'self_care' && activeComplaints(model.kb, state.evidence, state.patient).length === 0) {
+  // Self-care is advice about a recognised, minor problem: when neither a presenting complaint was
+  // recognised nor one self-care condition clearly leads, the checker has not understood enough to
+  // send anyone home.
+  let top = 0;
+  for (let c = 0; c < model.nC; c++) if (post[c]! > top) top = post[c]!;
+  if (triage.level === 'self_care' && top < SELF_CARE_MIN_CONFIDENCE && activeComplaints(model.kb, state.evidence, state.patient).length === 0) {
     triage.level = 'consultation';
     triage.reason = 'We could not match your description to a problem we can safely advise self-care for: book an appointment with a doctor.';
   }

@@ -77,12 +77,14 @@ export function mapText(kb: KnowledgeBase, text: string, now?: Date): MappingRes
   const u = understand(model.lexicon, typeof text === 'string' ? text : '', now);
   const mentions: Mention[] = [];
   for (const m of [...u.mentions].sort((a, b) => a.start - b.start)) {
+    const i = model.evIndex.get(m.concept);
+    if (i === undefined) continue;
     let state: EvidenceState;
     if (m.status === 'affirmed' || m.status === 'resolved') state = 'present';
     else if (m.status === 'negated') state = 'absent';
+    // A risk factor is history by nature ("spleen removed years ago", "back from Nigeria 2 weeks ago").
+    else if (m.status === 'historical' && model.evidence[i]!.type === 'risk_factor') state = 'present';
     else continue; // history, hypotheticals, questions, idioms: not a finding of now
-    const i = model.evIndex.get(m.concept);
-    if (i === undefined) continue;
     mentions.push({ evidence_id: m.concept, name: model.evidence[i]!.name, state, text: u.text.slice(m.start, m.end) });
   }
   const evidence: Record<string, EvidenceState> = {};

@@ -69,6 +69,11 @@ export function screenText(text: string, kb: KnowledgeBase = getKnowledgeBase())
     if (m.status === 'affirmed') { affirmed[m.concept] = 'present'; spans.set(m.concept, { start: m.start, end: m.end }); }
     else if (m.status === 'resolved') { settled[m.concept] = 'present'; if (!spans.has(m.concept)) spans.set(m.concept, { start: m.start, end: m.end }); }
   }
+  // A present refinement implies its finding ("pain spreading to the jaw" is chest pain).
+  for (const [id] of Object.entries(affirmed)) {
+    const parent = model.evidence[model.evIndex.get(id) ?? -1]?.parent;
+    if (parent) affirmed[parent] = 'present';
+  }
   const t = u.quantities.temperature_c;
   if (t !== undefined && t >= 38) {
     affirmed['fever'] = 'present';

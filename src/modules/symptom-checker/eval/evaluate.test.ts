@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { checkVignettes, evaluate, loadVignettes } from './evaluate.js';
+import { MAX_DISCRIMINATOR_QUESTIONS, MAX_QUESTIONS } from '../interview.js';
 
 const vignettes = loadVignettes();
 
@@ -13,10 +14,10 @@ test('the vignette set is well formed, ≥ 60 cases, all five triage levels even
   for (const n of per.values()) assert.ok(n >= 12, `uneven triage coverage: ${[...per].join(' ')}`);
 });
 
-test('evaluation thresholds (deterministic engine): emergent recall 100 %, top-3 ≥ 70 %, triage ≥ 75 %', () => {
+test('own-author vignettes (regression, not quality: the engine was built on them): emergent recall 100 %, top-3 ≥ 70 %, triage ≥ 75 %', () => {
   const r = evaluate(vignettes);
   assert.equal(r.emergent_recall, 1, `missed emergencies: ${r.results.filter((x) => ['emergency', 'emergency_ambulance'].includes(x.expected_triage) && !['emergency', 'emergency_ambulance'].includes(x.triage)).map((x) => x.id).join(', ')}`);
   assert.ok(r.top3 >= 0.7, `top-3 ${r.top3}`);
   assert.ok(r.triage_accuracy >= 0.75, `triage ${r.triage_accuracy}`);
-  assert.ok(r.results.every((x) => x.questions <= 15));
+  assert.ok(r.results.every((x) => x.questions <= MAX_QUESTIONS + MAX_DISCRIMINATOR_QUESTIONS));
 });

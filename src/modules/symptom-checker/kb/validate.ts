@@ -2,9 +2,8 @@
 // integrity. Returns every problem found (never throws) so a test can show them all.
 import { AGE_BANDS, BODY_SYSTEMS, TRIAGE_LEVELS } from './types.js';
 import type { Discriminator } from './types.js';
+import { GENERIC_WORDS } from '../../clinical-text/index.js';
 
-/** Everyday words that must never be a synonym or pattern on their own. */
-const GENERIC_WORDS = new Set(['low', 'down', 'back', 'going', 'fits', 'off', 'funny', 'hot', 'weak', 'bad', 'trip', 'gone', 'out', 'up', 'sick', 'ill', 'unwell', 'not right']);
 import type { KnowledgeBase } from './types.js';
 
 export interface ValidationResult {
