@@ -38,6 +38,16 @@ export class ChatRepository {
     return db.selectFrom('chat_rooms').selectAll().where('id', '=', roomId).executeTakeFirst();
   }
 
+  /** The room, if `userId` is a current (not departed) participant: one round trip for the check every room read makes. */
+  async findRoomOfMember(db: Executor, roomId: string, userId: string): Promise<RoomRow | undefined> {
+    return db
+      .selectFrom('chat_rooms as r')
+      .innerJoin('chat_participants as p', (join) => join.onRef('p.room_id', '=', 'r.id').on('p.user_id', '=', userId).on('p.left_at', 'is', null))
+      .selectAll('r')
+      .where('r.id', '=', roomId)
+      .executeTakeFirst();
+  }
+
   async findDirect(db: Executor, directKey: string): Promise<RoomRow | undefined> {
     return db.selectFrom('chat_rooms').selectAll().where('direct_key', '=', directKey).executeTakeFirst();
   }

@@ -267,9 +267,7 @@ export class ChatService {
   }
 
   private async requireMember(actor: Actor, roomId: string, db: Executor = this.db): Promise<RoomRow> {
-    const membership = await this.repo.membership(db, roomId, actor.id);
-    if (!membership || membership.left_at) throw new NotFoundError('Chat room');
-    const room = await this.repo.findRoom(db, roomId);
+    const room = await this.repo.findRoomOfMember(db, roomId, actor.id);
     if (!room) throw new NotFoundError('Chat room');
     return room;
   }

@@ -1,8 +1,7 @@
-import { sql, type Selectable } from 'kysely';
+import { CompiledQuery, sql, type Selectable } from 'kysely';
 import type { Executor } from '../../platform/database/index.js';
-import type { KeysetPosition } from '../../platform/http/pagination.js';
+import { invalidCursor, type KeysetPosition } from '../../platform/http/pagination.js';
 import type { AppointmentStatus, AppointmentsTable, AppointmentType, SlotState } from './scheduling.tables.js';
-import { afterPosition } from '../../platform/database/keyset.js';
 
 export type AppointmentRow = Selectable<AppointmentsTable> & { doctor_name: string; patient_name: string };
 
@@ -133,21 +132,42 @@ export class AppointmentsRepository {
     return query.executeTakeFirst();
   }
 
+  /**
+   * One page of appointments with both names. Written as SQL text rather than with the query
+   * builder: this is the most requested list (every patient's and doctor's home screen), and
+   * building the query through Kysely cost more CPU than serialising the page
+   * (docs/BENCHMARKS.md, "Read paths"). The text depends only on which filters are present,
+   * so each shape is one prepared statement (platform/database/prepared.ts).
+   */
   async list(db: Executor, filter: AppointmentFilter): Promise<AppointmentRow[]> {
-    let query = this.withNames(db);
-    if (filter.doctorId) query = query.where('a.doctor_id', '=', filter.doctorId);
-    if (filter.patientId) query = query.where('a.patient_id', '=', filter.patientId);
-    if (filter.status) query = query.where('a.status', '=', filter.status);
-    if (filter.type) query = query.where('a.type', '=', filter.type);
-    if (filter.from) query = query.where('a.start_at', '>=', filter.from);
-    if (filter.to) query = query.where('a.start_at', '<', filter.to);
-    if (filter.after) {
-      const at = new Date(String(filter.after.v));
-      const id = filter.after.id;
-      query = query.where(afterPosition('a.start_at', 'a.id', filter.descending, at, id));
-    }
+    const values: unknown[] = [];
+    const where: string[] = [];
+    const add = (condition: (placeholder: string) => string, value: unknown) => {
+      values.push(value);
+      where.push(condition(`$${values.length}`));
+    };
+    if (filter.doctorId) add((p) => `a.doctor_id = ${p}`, filter.doctorId);
+    if (filter.patientId) add((p) => `a.patient_id = ${p}`, filter.patientId);
+    if (filter.status) add((p) => `a.status = ${p}`, filter.status);
+    if (filter.type) add((p) => `a.type = ${p}`, filter.type);
+    if (filter.from) add((p) => `a.start_at >= ${p}`, filter.from);
+    if (filter.to) add((p) => `a.start_at < ${p}`, filter.to);
     const direction = filter.descending ? 'desc' : 'asc';
-    return query.orderBy('a.start_at', direction).orderBy('a.id', direction).limit(filter.limit + 1).execute();
+    if (filter.after) {
+      // The keyset predicate of platform/database/keyset.ts (afterPosition), as text.
+      const at = new Date(String(filter.after.v));
+      if (Number.isNaN(at.getTime())) throw invalidCursor();
+      values.push(at, filter.after.id);
+      where.push(`(a.start_at, a.id) ${filter.descending ? '<' : '>'} ($${values.length - 1}, $${values.length})`);
+    }
+    values.push(filter.limit + 1);
+    const text =
+      'select a.*, d.full_name as doctor_name, p.full_name as patient_name from appointments a ' +
+      'join users d on d.id = a.doctor_id join users p on p.id = a.patient_id' +
+      (where.length ? ` where ${where.join(' and ')}` : '') +
+      ` order by a.start_at ${direction}, a.id ${direction} limit $${values.length}`;
+    const result = await db.executeQuery<AppointmentRow>(CompiledQuery.raw(text, values));
+    return result.rows;
   }
 
   async update(

@@ -6,6 +6,8 @@ import { btree_gist } from '@electric-sql/pglite/contrib/btree_gist';
 import type { Config } from '../config.js';
 import type { Database } from './schema.js';
 import { PGliteDialect } from './pglite-dialect.js';
+import { PreparingClient } from './prepared.js';
+import { timestamptzParser } from './timestamps.js';
 
 export type Db = Kysely<Database>;
 export type Tx = Transaction<Database>;
@@ -30,6 +32,8 @@ const DATE = 1082;
 pg.types.setTypeParser(INT8, (value) => Number(value));
 pg.types.setTypeParser(NUMERIC, (value) => Number(value));
 pg.types.setTypeParser(DATE, (value) => value);
+const TIMESTAMPTZ = 1184;
+pg.types.setTypeParser(TIMESTAMPTZ, timestamptzParser(pg.types.getTypeParser(TIMESTAMPTZ) as (text: string) => unknown));
 
 export async function openDatabase(config: Config): Promise<DatabaseHandle> {
   if (config.databaseUrl) return openPostgres(config, config.databaseUrl);
@@ -39,6 +43,8 @@ export async function openDatabase(config: Config): Promise<DatabaseHandle> {
 async function openPostgres(config: Config, connectionString: string): Promise<DatabaseHandle> {
   const pool = new pg.Pool({
     connectionString,
+    // Statements are prepared once per connection (see prepared.ts).
+    Client: PreparingClient,
     max: config.databasePoolSize,
     // search_path per connection lets tests (and multi-tenant deployments) use one schema each;
     // `public` stays on the path for the extensions (btree_gist) every schema shares.
