@@ -1,12 +1,13 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, open, rm, stat } from 'node:fs/promises';
+import { mkdir, open, readFile, rm, stat } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { FastifyRequest } from 'fastify';
 import type { Metadata } from 'sharp';
 import { AppError, BadRequestError, PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from '../../platform/errors.js';
+import { inspectPdf } from './pdf-active.js';
 
 /** The allow-list (docs/API.md §3). The type is always sniffed from the bytes. */
 export const ALLOWED_TYPES = {
@@ -121,7 +122,6 @@ const ZIP_EOCD = Buffer.from([0x50, 0x4b, 0x05, 0x06]);
 const ZIP_LOCAL = Buffer.from([0x50, 0x4b, 0x03, 0x04]);
 const ACTIVE_MARKUP = /<(script|html|svg|iframe|object|embed)\b|<\?php|<%@?\s/i;
 const MARKUP_START = /^(\ufeff|ï»¿)?\s*<(!doctype|html|\?xml|svg|script|head|body)\b/i;
-const PDF_ACTIVE = /\/(JavaScript|JS|Launch|EmbeddedFile|RichMedia|XFA)\b/;
 
 /**
  * Polyglots: a file that is a valid PDF/image *and* something else (a ZIP/JAR appended,
@@ -138,17 +138,13 @@ async function assertNotPolyglot(path: string, size: number, type: AllowedType):
     if (ACTIVE_MARKUP.test(head.toString('latin1'))) reject('it contains HTML or script markup (polyglot)');
   }
   if (type === 'application/pdf') {
-    // Scan the whole PDF (streamed, with overlap) for active content.
-    const stream = createReadStream(path, { highWaterMark: 256 * 1024 });
-    let carry = '';
-    for await (const chunk of stream as AsyncIterable<Buffer>) {
-      const text = carry + chunk.toString('latin1');
-      if (PDF_ACTIVE.test(text)) {
-        stream.destroy();
-        reject('it contains active content (JavaScript, launch actions or embedded files)');
-      }
-      carry = text.slice(-32);
+    // Read the PDF's structure (decoded names, inflated object streams), not its bytes.
+    const verdict = inspectPdf(await readFile(path));
+    if (!verdict.ok && verdict.reason === 'active') reject(`it contains active content (/${verdict.name}: JavaScript, launch actions, embedded files or forms)`);
+    if (!verdict.ok && verdict.reason === 'encrypted') {
+      throw new ValidationError('The PDF is password-protected (encrypted), so its content cannot be checked; upload an unencrypted copy.', [{ path: '/file', message: 'is an encrypted PDF' }]);
     }
+    if (!verdict.ok && verdict.reason === 'undecodable') reject('its compressed object streams cannot be read, so its content cannot be checked for active content');
   }
 }
 
@@ -265,11 +261,15 @@ export async function receiveUpload(request: FastifyRequest, options: ReceiveOpt
     if (!type || !options.allowed.includes(type)) {
       throw new UnsupportedMediaTypeError(`The content is ${detected}; accepted here: ${allowedLabels} (the type is read from the bytes, not the filename).`);
     }
-    const filename = validateFilename(part.filename, type);
-    const claimed = EXTENSION_CLAIMS[extname(filename).toLowerCase()];
+    let filename = validateFilename(part.filename, type);
+    const extension = extname(filename).toLowerCase();
+    const claimed = EXTENSION_CLAIMS[extension];
     if (claimed && claimed !== type) {
       throw new UnsupportedMediaTypeError(`The filename says ${ALLOWED_TYPES[claimed].label} but the content is ${ALLOWED_TYPES[type].label}.`);
     }
+    // A stored file's extension always matches its sniffed type (issue 11): "report.html"
+    // holding CSV is stored as "report.csv", "evil.exe" holding a PNG as "evil.png".
+    if (!claimed) filename = `${extension ? filename.slice(0, -extension.length) : filename}.${ALLOWED_TYPES[type].ext}`;
     await assertNotPolyglot(raw, counter.bytes, type);
 
     if (IMAGE_TYPES.has(type)) {
