@@ -10,7 +10,7 @@ import { findConcepts, type ConceptMention, type Lexicon } from './concepts.js';
 import { MAX_INPUT_CHARS, normalize } from './normalize.js';
 import { parseQuantities, type Quantities } from './quantities.js';
 
-export { compileLexicon, findConcepts, matchForm, GENERIC_WORDS, WINDOW } from './concepts.js';
+export { compileLexicon, findConcepts, loadDictionary, matchForm, GENERIC_WORDS, WINDOW } from './concepts.js';
 export type { ConceptMention, ConceptSource, Lexicon } from './concepts.js';
 export { parseQuantities } from './quantities.js';
 export type { Quantities } from './quantities.js';

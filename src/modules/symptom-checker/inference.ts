@@ -48,6 +48,9 @@ export interface CompiledModel {
   evIndex: Map<string, number>;
   /** P(e|c) at [c * nE + e], already clamped. */
   like: Float64Array;
+  /** like^weight and (1 − like)^weight, precomputed: the question search evaluates them per candidate. */
+  likeW: Float64Array;
+  unlikeW: Float64Array;
   /** Prior (with learning adjustments) per condition. */
   prior: Float64Array;
   /** Parent evidence index per evidence (-1 = none). */
@@ -127,6 +130,8 @@ export function compileModel(kb: KnowledgeBase, adjustments?: ModelAdjustments):
   return {
     kb, nC, nE, conditions, condIndex, evidence, evIndex, like, prior, parent, groupOf, groups, groupIndex,
     triageRank: rank, weight: meta.evidence_weight, informative,
+    likeW: like.map((l) => Math.pow(l, meta.evidence_weight)),
+    unlikeW: like.map((l) => Math.pow(1 - l, meta.evidence_weight)),
     lexicon: compileLexicon(evidence.filter((e) => e.type !== 'duration').map((e) => ({ id: e.id, name: e.name, synonyms: e.synonyms, patterns: e.patterns }))),
   };
 }
@@ -265,7 +270,7 @@ export function expectedGain(
   triageWeight: number,
   support: number[],
 ): number {
-  const { nE, like, weight, triageRank: rank } = model;
+  const { nE, like, likeW, unlikeW, triageRank: rank } = model;
   // Baseline entropies over the support (renormalised).
   let mass = 0;
   for (const c of support) mass += post[c]!;
@@ -290,10 +295,9 @@ export function expectedGain(
       let q = 1;
       let qw = 1;
       for (const { e, present } of outcome) {
-        const l = like[c * nE + e]!;
-        const f = present ? l : 1 - l;
-        q *= f;
-        qw *= weight === 1 ? f : Math.pow(f, weight);
+        const i = c * nE + e;
+        q *= present ? like[i]! : 1 - like[i]!;
+        qw *= present ? likeW[i]! : unlikeW[i]!;
       }
       pOut += (post[c]! / mass) * q;
       const v = post[c]! * qw;

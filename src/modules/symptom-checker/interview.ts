@@ -332,32 +332,38 @@ function round(x: number): number {
 function step(model: CompiledModel, state: InterviewState): InterviewResult {
   const { post, ev, flags, triage } = evaluate(model, state);
   const ranked = rankConditions(model, post, 10);
-  let stop: StopReason | null = null;
-  let question: Question | null = null;
+  let stop = null as StopReason | null;
+  let question = null as Question | null;
   const discAsked = state.discriminator_asked ?? [];
   let fromDiscriminator = false;
   const diffAsked = state.asked.length - discAsked.length;
-  if (flags.length > 0) stop = 'red_flag';
-  else if (ranked[0] && ranked[0].probability >= STOP_CONFIDENCE) stop = 'confident';
-  else if (diffAsked >= state.max_questions) stop = 'max_questions';
-  else {
-    const next = nextQuestion(model, state, post, ev);
-    if (!next || next.gain < MIN_GAIN_BITS) stop = 'no_informative_question';
-    else question = next.question;
-  }
-  // Before the interview may stop, and before any differential question, the emergency
-  // discriminators of the presenting complaints must be answered (then the urgent ones).
-  if (stop !== 'red_flag' && discAsked.length < MAX_DISCRIMINATOR_QUESTIONS && state.max_questions > 0) {
-    const asked = new Set(state.asked);
-    const askable = (id: string) => {
-      const i = model.evIndex.get(id);
-      return i !== undefined && !asked.has(id) && applicable(model, i, state.patient) && (model.parent[i]! < 0 || ev[model.parent[i]!] !== -1);
-    };
-    const pending = pendingDiscriminatorEvidence(model.kb, state.evidence, state.patient, 'emergency', askable);
-    const urgent = pending.length > 0 || stop === null ? pending : pendingDiscriminatorEvidence(model.kb, state.evidence, state.patient, 'consultation_24', askable);
-    const first = urgent[0];
+  const canAskDiscriminator = discAsked.length < MAX_DISCRIMINATOR_QUESTIONS && state.max_questions > 0;
+  const asked = new Set(state.asked);
+  const askable = (id: string) => {
+    const i = model.evIndex.get(id);
+    return i !== undefined && !asked.has(id) && applicable(model, i, state.patient) && (model.parent[i]! < 0 || ev[model.parent[i]!] !== -1);
+  };
+  const askDiscriminator = (minLevel: TriageLevel): boolean => {
+    const first = pendingDiscriminatorEvidence(model.kb, state.evidence, state.patient, minLevel, askable)[0];
     const q = first ? questionFor(model, first.evidence) : null;
-    if (q) { question = q; stop = null; fromDiscriminator = true; }
+    if (!q) return false;
+    question = q;
+    stop = null;
+    fromDiscriminator = true;
+    return true;
+  };
+  if (flags.length > 0) stop = 'red_flag';
+  // The emergency discriminators of the presenting complaints come before any differential
+  // question, and the interview may not stop while one is unanswered (then the urgent ones).
+  else if (!(canAskDiscriminator && askDiscriminator('emergency'))) {
+    if (ranked[0] && ranked[0].probability >= STOP_CONFIDENCE) stop = 'confident';
+    else if (diffAsked >= state.max_questions) stop = 'max_questions';
+    else {
+      const next = nextQuestion(model, state, post, ev);
+      if (!next || next.gain < MIN_GAIN_BITS) stop = 'no_informative_question';
+      else question = next.question;
+    }
+    if (stop !== null && canAskDiscriminator) askDiscriminator('consultation_24');
   }
   const newState: InterviewState = { ...state, pending: question, pending_discriminator: fromDiscriminator, finished: stop !== null, stop_reason: stop };
   return {

@@ -4,6 +4,9 @@ import { SymptomCheckerService } from './symptom-checker.service.js';
 import { symptomCheckerRoutes } from './symptom-checker.routes.js';
 import './symptom-checker.tables.js';
 import { patientProfilesFor } from '../scheduling/index.js';
+import { loadDictionary } from '../clinical-text/index.js';
+import { getKnowledgeBase } from './kb/loader.js';
+import { getModel } from './inference.js';
 
 /** Whole years (fractional under 2, where months matter for triage) from a date of birth. */
 function ageFrom(dateOfBirth: string, now = new Date()): number | undefined {
@@ -52,6 +55,10 @@ export const symptomCheckerModule: AppModule = {
     await symptomCheckerRoutes(app, service);
   },
   start(ctx) {
+    // Chat messages and interviews read text from the first request on: load the spelling
+    // dictionary and compile the knowledge base now rather than on a patient's first message.
+    loadDictionary();
+    getModel(getKnowledgeBase());
     // The learning job: hourly by default; several instances are safe (advisory lock).
     const timer = setInterval(() => {
       symptomCheckerFor(ctx)
