@@ -21,7 +21,8 @@ test('DATA_DIR, the embedded database and LOG_FILE are private to the service us
   writeFileSync(join(logDir, 'app.1.log'), '{}\n');
   chmodSync(join(logDir, 'app.1.log'), 0o644);
 
-  const built = await build(t, { dataDir, embeddedDatabase: join(dataDir, 'pglite'), logFile: join(logDir, 'app.log'), logLevel: 'info' });
+  // The embedded database on disk, also in the services run (that is where the finding was).
+  const built = await build(t, { dataDir, embeddedDatabase: join(dataDir, 'pglite'), databaseUrl: null, databaseSchema: null, logFile: join(logDir, 'app.log'), logLevel: 'info' });
   const patient = await createUser(built, 'patient');
   await built.app.inject({ method: 'GET', url: '/api/v1/auth/me', headers: patient.auth });
   await built.close();
