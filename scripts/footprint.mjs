@@ -3,9 +3,11 @@
 // memory (VmRSS) and its high-water mark (VmHWM) of every process in the process group
 // after it has sat idle — so an npm or tsx wrapper is counted, not hidden.
 //
-//   node scripts/footprint.mjs [--idle=5] [--port=8790] -- <command …>
+//   node scripts/footprint.mjs [--idle=5] [--port=8790] [--load=SECONDS] -- <command …>
 //   e.g. DATA_DIR=/tmp/fp node scripts/footprint.mjs -- node dist/main.js
 //
+// --load=N then drives N seconds of keep-alive load (autocannon, 50 connections, the public
+// doctor directory and /openapi.json) and reports the peak again.
 // The command's environment is ours plus PORT; prints one JSON line. Figures in
 // docs/BENCHMARKS.md ("Footprint").
 import { spawn } from 'node:child_process';
@@ -91,5 +93,16 @@ if (readyMs === null) {
 await sleep(idleSeconds * 1000);
 const processes = group(child.pid);
 const total = processes.reduce((sum, p) => sum + p.rss_mb, 0);
-console.log(JSON.stringify({ command: [cmd, ...args].join(' '), ready_ms: Math.round(readyMs), ready_cpu_ms: readyCpuMs, load_average: readFileSync('/proc/loadavg', 'utf8').split(' ')[0], idle_seconds: idleSeconds, total_rss_mb: total, processes }));
+let underLoad;
+if (opts.load) {
+  const { default: autocannon } = await import('autocannon');
+  const result = await autocannon({
+    url: `http://127.0.0.1:${port}`,
+    connections: 50,
+    duration: Number(opts.load),
+    requests: [{ path: '/api/v1/doctors?limit=20' }, { path: '/openapi.json' }],
+  });
+  underLoad = { seconds: Number(opts.load), requests_per_s: Math.round(result.requests.average), non_2xx: result.non2xx, processes: group(child.pid) };
+}
+console.log(JSON.stringify({ command: [cmd, ...args].join(' '), ready_ms: Math.round(readyMs), ready_cpu_ms: readyCpuMs, load_average: readFileSync('/proc/loadavg', 'utf8').split(' ')[0], idle_seconds: idleSeconds, total_rss_mb: total, processes, under_load: underLoad }));
 process.kill(-child.pid, 'SIGTERM');

@@ -26,7 +26,7 @@ const { app } = built;
 
 // Installed before seeding and listening, so a signal during either still closes the
 // database cleanly. The delay is a last resort: a clean drain takes well under 2 s
-// (test/process/server.test.ts); past it the process exits 1 rather than hang.
+// (test/process/shutdown.test.ts); past it the process exits 1 rather than hang.
 closeWithGrace({ delay: 10_000, logger: { error: (message: unknown) => app.log.error(message) } }, async ({ signal, err }) => {
   if (err) app.log.error({ err }, 'shutting down after an error');
   else app.log.info({ signal }, 'shutting down');
@@ -45,6 +45,7 @@ try {
   }
   throw err;
 }
+built.warmUp();
 
 // PORT=0 asks the OS for a free port (the process tests use it): print the one we got.
 const address = app.server.address();

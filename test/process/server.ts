@@ -152,6 +152,14 @@ export function request(base: string, method: string, path: string, options: { b
   });
 }
 
+export const PASSWORD = 'process-test-password-1';
+
+/** Signs up a new account over HTTP (doctors then await approval). */
+export async function register(base: string, role: 'patient' | 'doctor', agent?: http.Agent): Promise<{ email: string; reply: Reply }> {
+  const email = `${role}-${randomBytes(6).toString('hex')}@process.test`;
+  return { email, reply: await request(base, 'POST', '/api/v1/auth/register', { body: { email, password: PASSWORD, full_name: `Process ${role}`, role }, agent }) };
+}
+
 export async function login(base: string, email: string, password: string): Promise<{ token: string; id: string }> {
   const res = await request(base, 'POST', '/api/v1/auth/login', { body: { email, password } });
   if (res.status !== 200) throw new Error(`login ${email}: ${res.status} ${JSON.stringify(res.body)}`);
