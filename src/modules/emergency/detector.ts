@@ -1,5 +1,5 @@
 /**
- * Emergency detection (contract §7.2): pure, synchronous, no I/O.
+ * Emergency detection (docs/API.md §7.2): pure, synchronous, no I/O.
  *
  *   text → normalise (lowercase, typos, contractions) → concept mentions (lexicon regexes)
  *        → scope each mention (negated / historical / hypothetical / generic / figurative /

@@ -26,7 +26,7 @@ export const EmergencyCheckReply = Type.Object({
 });
 
 /**
- * `POST /ml/emergency/check` (contract §7.2). Public on purpose: someone in trouble must not
+ * `POST /ml/emergency/check` (docs/API.md §7.2). Public on purpose: someone in trouble must not
  * need an account to be told to call for help. When a signed-in patient's text is an
  * emergency, the care team is alerted through the `emergency.detected` event.
  */

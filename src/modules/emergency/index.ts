@@ -1,4 +1,4 @@
-/** Emergency detection service core (contract §7.2). Pure TypeScript, no HTTP or database. */
+/** Emergency detection service core (docs/API.md §7.2). Pure TypeScript, no HTTP or database. */
 export { detectEmergency, MAX_INPUT_CHARS } from './detector.js';
 export { evaluateEmergencyDetector, EVAL_MESSAGES } from './eval.js';
 export type { EmergencyEvalMessage, EmergencyEvaluation } from './eval.js';

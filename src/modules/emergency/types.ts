@@ -1,5 +1,5 @@
 /**
- * Public types of the emergency-detection service (contract §7.2).
+ * Public types of the emergency-detection service (docs/API.md §7.2).
  */
 
 /** Triage levels the detector can return, most urgent first (Infermedica scale subset). */

@@ -39,9 +39,9 @@ export const MAX_QUESTIONS = 15;
  */
 export const MAX_DISCRIMINATOR_QUESTIONS = 12;
 /** Without a recognised complaint, self-care needs a leading condition at least this probable. */
-export const SELF_CARE_MIN_CONFIDENCE = 0.35;
+export const SELF_CARE_MIN_CONFIDENCE = 0.5;
 /** Summed posterior of emergency-level conditions at which the advice is at least urgent. */
-export const URGENT_IF_EMERGENCY_MASS = 0.1;
+export const URGENT_IF_EMERGENCY_MASS = 0.05;
 export const STOP_CONFIDENCE = 0.85;
 export const MIN_GAIN_BITS = 0.03;
 /** Weight of the triage-entropy reduction relative to the condition-entropy reduction. */
@@ -137,8 +137,10 @@ export interface InterviewResult {
   disclaimer: string;
   recognised: { id: string; name: string; state: EvidenceState; text: string }[];
   unrecognised: Unrecognised[];
-  /** What was read from the text besides findings, and the age actually used. */
-  understood: Quantities;
+  /** The findings read from the patient's words, each once with its final state (docs/API.md §7.1). */
+  understood: { id: string; name: string; state: EvidenceState }[];
+  /** Numbers read from the text (age, gestation, temperature, heart rate, duration) and the age used. */
+  quantities: Quantities;
   questions_asked: number;
   state: InterviewState;
 }
@@ -324,6 +326,16 @@ function evaluate(model: CompiledModel, state: InterviewState): { post: Float64A
   return { post, ev, flags, triage, fired };
 }
 
+/** Each finding read from the text once, with the state it ended with (later statements win). */
+function understoodFindings(state: InterviewState): { id: string; name: string; state: EvidenceState }[] {
+  const seen = new Map<string, { id: string; name: string; state: EvidenceState }>();
+  for (const m of state.recognised) {
+    const final = state.evidence[m.evidence_id];
+    if (final !== undefined) seen.set(m.evidence_id, { id: m.evidence_id, name: m.name, state: final });
+  }
+  return [...seen.values()];
+}
+
 function round(x: number): number {
   return Math.round(x * 10000) / 10000;
 }
@@ -377,7 +389,8 @@ function step(model: CompiledModel, state: InterviewState): InterviewResult {
     disclaimer: DISCLAIMER,
     recognised: state.recognised.map((m) => ({ id: m.evidence_id, name: m.name, state: m.state, text: m.text })),
     unrecognised: state.unrecognised,
-    understood: { ...(state.understood ?? {}), age_years: state.patient.age },
+    understood: understoodFindings(state),
+    quantities: { ...(state.understood ?? {}), age_years: state.patient.age },
     questions_asked: state.asked.length,
     state: newState,
   };

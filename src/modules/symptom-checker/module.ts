@@ -44,7 +44,7 @@ export function symptomCheckerFor(ctx: AppContext): SymptomCheckerService {
 const timers = new WeakMap<AppContext, NodeJS.Timeout>();
 
 /**
- * HTTP surface of the symptom checker (contract §7.1). The engine itself (index.ts and
+ * HTTP surface of the symptom checker (docs/API.md §7.1). The engine itself (index.ts and
  * the files it re-exports) is pure and knows nothing of HTTP or storage.
  */
 export const symptomCheckerModule: AppModule = {

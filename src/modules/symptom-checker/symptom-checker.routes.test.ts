@@ -56,14 +56,16 @@ describe('symptom checker over HTTP', () => {
     const res = await start(patient.auth, { age: 30, sex: 'female', text: 'my 2 month old has a temp of 38.4 since yesterday' });
     assert.equal(res.statusCode, 201, res.body);
     const body = res.json();
-    assert.ok(Math.abs(body.understood.age_years - 0.167) < 0.01, JSON.stringify(body.understood));
-    assert.equal(body.understood.temperature_c, 38.4);
-    assert.equal(body.understood.duration_days, 1);
+    assert.ok(Math.abs(body.quantities.age_years - 0.167) < 0.01, JSON.stringify(body.quantities));
+    assert.equal(body.quantities.temperature_c, 38.4);
+    assert.equal(body.quantities.duration_days, 1);
     // NICE NG143: any fever under 3 months is red.
     assert.ok(['emergency', 'emergency_ambulance'].includes(body.triage.level), body.triage.level);
     const contradictory = await start(patient.auth, { age: 30, sex: 'male', symptoms: ['fever'], text: 'actually no fever now, just a cough' });
     assert.equal(contradictory.statusCode, 201, contradictory.body);
-    assert.ok(contradictory.json().recognised.some((r: { id: string; state: string }) => r.id === 'fever' && r.state === 'absent'));
+    const fever = contradictory.json().understood.filter((u: { id: string }) => u.id === 'fever');
+    assert.equal(fever.length, 1, 'each finding once, with its final state');
+    assert.equal(fever[0].state, 'absent');
   });
 
   it('takes age and sex from the patient profile when the request leaves them out, and says what is missing otherwise', async () => {
@@ -74,7 +76,7 @@ describe('symptom checker over HTTP', () => {
     assert.ok(put.statusCode < 300, put.body);
     const ok = await start(patient.auth, { text: 'sore throat for two days' });
     assert.equal(ok.statusCode, 201, ok.body);
-    assert.ok(ok.json().understood.age_years >= 36);
+    assert.ok(ok.json().quantities.age_years >= 36);
   });
 
   it('answers unknown symptoms with suggestions instead of failing', async () => {

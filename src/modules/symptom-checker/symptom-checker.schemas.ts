@@ -63,7 +63,10 @@ export const InterviewReply = Type.Object(
     questions_asked: Type.Integer(),
     recognised: Type.Array(Type.Object({ id: Type.String(), name: Type.String(), state: EvidenceState, text: Type.String() })),
     unrecognised: Type.Array(Type.Object({ text: Type.String(), suggestions: Type.Array(Type.Object({ id: Type.String(), name: Type.String() })) })),
-    understood: Type.Optional(
+    understood: Type.Array(Type.Object({ id: Type.String(), name: Type.String(), state: EvidenceState }), {
+      description: 'The findings read from the description, each with its final state (a later statement wins over an earlier one).',
+    }),
+    quantities: Type.Optional(
       Type.Object(
         {
           age_years: Type.Optional(Type.Number({ description: 'The age used (stated in the text, else given, else from the profile).' })),

@@ -102,6 +102,7 @@ export class SymptomCheckerService {
       recognised: result.recognised,
       unrecognised: result.unrecognised,
       understood: result.understood,
+      quantities: result.quantities,
       disclaimer: result.disclaimer,
     };
   }
