@@ -1,4 +1,5 @@
 import type { FastifyRequest } from 'fastify';
+import type { Insertable } from 'kysely';
 import type { Actor } from '../../platform/access.js';
 import type { Db, Executor } from '../../platform/database/index.js';
 import { ForbiddenError } from '../../platform/errors.js';
@@ -7,7 +8,8 @@ import { actorOf } from '../../platform/http/auth.js';
 import { iso } from '../../platform/http/schemas.js';
 import type { AuditRepository } from './audit.repository.js';
 import type { AuditQuery } from './audit.schemas.js';
-import type { AuditAction } from './audit.tables.js';
+import type { AuditAction, AuditLogTable } from './audit.tables.js';
+import { GroupCommit } from './group-commit.js';
 import { parseTimeFilters } from '../../platform/http/time-filter.js';
 import { UsersRepository } from '../identity/index.js';
 
@@ -49,9 +51,17 @@ export class AuditService {
     private readonly repository: AuditRepository,
   ) {}
 
+  /** Rows of reads outside a transaction, written together under load (see group-commit.ts). */
+  private readonly reads = new GroupCommit<Insertable<AuditLogTable>>((rows) => this.repository.insert(this.db, rows));
+
+  /**
+   * Inside a transaction (a write) the rows go into that transaction, so they commit or roll
+   * back with the change; otherwise (a read) they join the next group commit. Either way the
+   * promise settles once the rows are stored.
+   */
   async record(db: Executor, meta: RequestMeta | null, events: AuditEvent[]): Promise<void> {
-    await this.repository.insert(
-      db,
+    const write = (rows: Insertable<AuditLogTable>[]) => (db === this.db && !db.isTransaction ? this.reads.add(rows) : this.repository.insert(db, rows));
+    await write(
       events.map((event) => ({
         actor_id: meta?.actor.id ?? null,
         actor_role: meta?.actor.role ?? 'system',
