@@ -58,11 +58,15 @@ test('HTTP edge: security headers, no-store, problem+json for framework errors, 
     assert.equal(login.headers['cache-control'], 'no-store');
   });
 
-  await t.test('404 and 414 are problem+json with the security headers', async () => {
+  await t.test('404, 414 and a malformed URL (400) are problem+json with the security headers', async () => {
     const missing = await app.inject({ method: 'GET', url: '/nowhere' });
     assert.equal(missing.statusCode, 404);
     assert.match(String(missing.headers['content-type']), /application\/problem\+json/);
     assert.equal(missing.headers['x-content-type-options'], 'nosniff');
+    const badUrl = await app.inject({ method: 'GET', url: '/api/v1/clients/%zz' });
+    assert.equal(badUrl.statusCode, 400);
+    assert.match(String(badUrl.headers['content-type']), /application\/problem\+json/);
+    assert.equal(badUrl.headers['x-content-type-options'], 'nosniff');
     const long = await app.inject({ method: 'GET', url: `/api/v1/doctors?q=${'a'.repeat(9000)}` });
     assert.equal(long.statusCode, 414);
     assert.match(String(long.headers['content-type']), /application\/problem\+json/);

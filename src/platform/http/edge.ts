@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import helmet from '@fastify/helmet';
 import { PROBLEM_BASE, sendProblem } from './problem.js';
 
@@ -85,4 +85,14 @@ export function clientErrorHandler(error: Error, socket: Socket): void {
   socket.end(
     `HTTP/1.1 ${problem.status} ${problem.title}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nCache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\nConnection: close\r\n\r\n${body}`,
   );
+}
+
+/**
+ * Errors Fastify raises before routing (a malformed percent-encoded URL, a failing
+ * constraint): problem+json like every other error, with the headers the hooks would add.
+ */
+export function frameworkErrors(error: Error & { code?: string }, request: FastifyRequest, reply: FastifyReply): void {
+  reply.header('x-content-type-options', 'nosniff').header('cache-control', 'no-store');
+  const detail = error.code === 'FST_ERR_BAD_URL' ? 'The request URL is not valid (malformed percent-encoding).' : 'The request could not be routed.';
+  void sendProblem(reply, request, 400, 'Bad Request', detail);
 }
