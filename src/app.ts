@@ -17,6 +17,7 @@ import { registerProblemHandlers } from './platform/http/problem.js';
 import { clientErrorHandler, frameworkErrors, registerEdge } from './platform/http/edge.js';
 import { registerMetrics } from './platform/http/metrics.js';
 import { registerDocs } from './platform/http/docs.js';
+import { lazySerializers } from './platform/http/serializers.js';
 import { ProblemSchema } from './platform/http/schemas.js';
 import { BadRequestError } from './platform/errors.js';
 import type { AppContext, AppModule } from './platform/context.js';
@@ -38,6 +39,12 @@ export interface BuiltApp {
   start(): Promise<string[]>;
   /** Stops background work, closes the server, then pubsub, Redis and the database. */
   close(): Promise<void>;
+  /**
+   * Compiles, in the background, the response serializers no request has needed yet (they
+   * are built on first use so start-up is faster; see platform/http/serializers.ts). The
+   * process entry calls it once listening; tests do without.
+   */
+  warmUp(): void;
 }
 
 const REQUEST_ID_RE = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -50,6 +57,7 @@ const REQUEST_ID_RE = /^[A-Za-z0-9._:-]{1,128}$/;
 export async function buildApp(config: Config): Promise<BuiltApp> {
   // Before anything writes a file (the log transport, PGlite, uploads): private modes only.
   const permissions = secureFilesystem({ dataDir: config.dataDir, createDataDir: !config.databaseUrl && config.embeddedDatabase !== 'memory', logFile: config.logFile });
+  const serializers = lazySerializers();
   const app = Fastify({
     logger: loggerOptions(config),
     // Our own onResponse hook writes the access log (see below), so Fastify's is off.
@@ -70,6 +78,7 @@ export async function buildApp(config: Config): Promise<BuiltApp> {
     clientErrorHandler,
     frameworkErrors,
     return503OnClosing: true,
+    schemaController: { compilersFactory: { buildSerializer: serializers.buildSerializer } },
   });
 
   if (permissions.fixed.length) app.log.warn({ count: permissions.fixed.length, paths: permissions.fixed.slice(0, 20) }, 'tightened loose permissions under DATA_DIR / LOG_FILE to 0700/0600');
@@ -125,6 +134,7 @@ export async function buildApp(config: Config): Promise<BuiltApp> {
   let draining = false;
   app.addHook('preClose', async () => {
     draining = true;
+    serializers.stop();
     app.log.info('draining: new requests get 503, every reply closes its connection');
   });
   app.addHook('onSend', async (request, reply) => {
@@ -203,6 +213,9 @@ export async function buildApp(config: Config): Promise<BuiltApp> {
       for (const module of modules) await module.start?.(ctx);
       started = true;
       return lines;
+    },
+    warmUp() {
+      void serializers.warm((err) => app.log.error({ err }, 'a response schema does not compile'));
     },
     async close() {
       // Stop accepting and drain first (in-flight requests may still need background
