@@ -26,6 +26,7 @@
  * See MODEL.md for the full description.
  */
 import { compileLexicon, type Lexicon } from '../clinical-text/index.js';
+import { buildSuggestIndex, type SuggestEntry } from './suggest-index.js';
 import { ageBand, triageRank } from './kb/types.js';
 import type { Condition, EvidenceItem, KnowledgeBase, Sex, TriageLevel } from './kb/types.js';
 import type { ModelAdjustments } from './learning.js';
@@ -66,6 +67,8 @@ export interface CompiledModel {
   informative: Uint8Array;
   /** The evidence vocabulary compiled for the text layer (src/modules/clinical-text). */
   lexicon: Lexicon;
+  /** Names and synonyms prepared for suggestions (text-mapping.ts). */
+  suggestIndex: SuggestEntry[];
 }
 
 function clamp(x: number, lo: number, hi: number): number {
@@ -132,6 +135,7 @@ export function compileModel(kb: KnowledgeBase, adjustments?: ModelAdjustments):
     triageRank: rank, weight: meta.evidence_weight, informative,
     likeW: like.map((l) => Math.pow(l, meta.evidence_weight)),
     unlikeW: like.map((l) => Math.pow(1 - l, meta.evidence_weight)),
+    suggestIndex: buildSuggestIndex(evidence),
     lexicon: compileLexicon(evidence.filter((e) => e.type !== 'duration').map((e) => ({ id: e.id, name: e.name, synonyms: e.synonyms, patterns: e.patterns }))),
   };
 }

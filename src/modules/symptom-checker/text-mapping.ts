@@ -46,9 +46,8 @@ export interface MappingResult {
   quantities: Quantities;
 }
 
-export function normalise(text: string): string {
-  return text.toLowerCase().replace(/[’‘`´]/g, "'").replace(/'/g, '');
-}
+export { normalise } from './suggest-index.js';
+import { normalise } from './suggest-index.js';
 
 /** Days of the first duration in a text ("for 3 days", "since Tuesday"), never an age. */
 export function parseDurationDays(text: string, now?: Date): number | undefined {
@@ -104,24 +103,30 @@ export function mapText(kb: KnowledgeBase, text: string, now?: Date): MappingRes
 }
 
 /** Closest evidence to an unrecognised phrase (by stem overlap and edit distance). */
+/** Suggestions are for short phrases a person typed as a symptom; longer text gets none. */
+const SUGGEST_MAX_CHARS = 60;
+/** At most this many unrecognised inputs of one request get suggestions (bounds the work). */
+const SUGGEST_MAX_ITEMS = 3;
+
 export function suggest(kb: KnowledgeBase, text: string, limit = 3): Suggestion[] {
-  const idx = { names: kb.evidence.filter((e) => e.type !== 'duration').map((e) => {
-    const texts = [e.name, ...e.synonyms].map((t) => normalise(t));
-    return { id: e.id, name: e.name, texts, stems: new Set(texts.flatMap((t) => t.split(/[^a-z0-9]+/).filter((w) => w.length > 2).map(stem))) };
-  }) };
+  if (text.length > SUGGEST_MAX_CHARS) return [];
+  const names = getModel(kb).suggestIndex;
   const norm = normalise(text).trim();
   const words = norm.split(/[^a-z0-9]+/).filter((w) => w.length > 2).map(stem);
   const scored: { id: string; name: string; score: number }[] = [];
-  for (const n of idx.names) {
+  for (const n of names) {
     let score = 0;
     for (const w of words) {
       if (n.stems.has(w)) score += 1;
       else for (const s of n.stems) {
         if (s.length >= 4 && w.length >= 4 && (s.startsWith(w) || w.startsWith(s))) { score += 0.6; break; }
-        if (editDistance(s, w, 2) <= (w.length >= 7 ? 2 : 1)) { score += 0.7; break; }
+        // Typos rarely change the first letter; checking only those keeps this loop cheap.
+        if (s[0] === w[0] && editDistance(s, w, 2) <= (w.length >= 7 ? 2 : 1)) { score += 0.7; break; }
       }
     }
-    for (const t of n.texts) {
+    // Whole-phrase similarity against the name and the first synonyms only: the full synonym lists
+    // (thousands of phrases) would make one unrecognised phrase cost tens of milliseconds.
+    for (const t of n.texts.slice(0, 6)) {
       const max = Math.max(2, Math.floor(t.length / 3));
       const d = editDistance(norm, t, max);
       if (d <= max) score = Math.max(score, 1.5 * (1 - d / (max + 1)));
@@ -158,12 +163,12 @@ export function mapSymptoms(kb: KnowledgeBase, symptoms: string[], text?: string
   for (const s of symptoms) {
     if (typeof s !== 'string' || s.trim() === '') continue;
     const r = mapText(kb, s);
-    if (r.mentions.length === 0) unrecognised.push({ text: s, suggestions: suggest(kb, s) });
+    if (r.mentions.length === 0) unrecognised.push({ text: s, suggestions: unrecognised.length < SUGGEST_MAX_ITEMS ? suggest(kb, s) : [] });
     merge(r);
   }
   if (text && text.trim()) {
     const r = mapText(kb, text);
-    if (r.mentions.length === 0 && Object.keys(r.quantities).length === 0) unrecognised.push({ text, suggestions: suggest(kb, text) });
+    if (r.mentions.length === 0 && Object.keys(r.quantities).length === 0) unrecognised.push({ text, suggestions: unrecognised.length < SUGGEST_MAX_ITEMS ? suggest(kb, text) : [] });
     merge(r);
   }
   const out: MappingResult & { conflicts: string[] } = { evidence, mentions, unrecognised, conflicts: [...conflicts], quantities };
