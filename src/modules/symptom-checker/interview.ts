@@ -21,7 +21,7 @@ import {
 import type { CompiledModel, EvidenceMap, EvidenceState, PatientContext, RankedCondition } from './inference.js';
 import type { ModelAdjustments } from './learning.js';
 import { SymptomCheckerError } from './errors.js';
-import { DISCLAIMER, computeTriage, findRedFlags } from './triage.js';
+import { DISCLAIMER, LEVEL_TEXT, computeTriage, findRedFlags } from './triage.js';
 import type { RedFlag, TriageResult } from './triage.js';
 import { durationOption, mapSymptoms } from './text-mapping.js';
 import type { Mention, Unrecognised } from './text-mapping.js';
@@ -277,12 +277,6 @@ export function nextQuestion(
   return q ? { question: q, gain: b.gain } : null;
 }
 
-const LEVEL_TEXT: Record<Exclude<TriageLevel, 'self_care'>, string> = {
-  emergency_ambulance: 'call an ambulance now',
-  emergency: 'go to an emergency department now',
-  consultation_24: 'see a doctor within 24 hours',
-  consultation: 'book an appointment with a doctor',
-};
 
 function evaluate(model: CompiledModel, state: InterviewState): { post: Float64Array; ev: Int8Array; flags: RedFlag[]; triage: TriageResult; fired: FiredDiscriminator[] } {
   const ev = denseEvidence(model, state.evidence);

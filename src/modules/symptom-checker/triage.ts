@@ -34,7 +34,8 @@ export interface TriageResult {
   red_flags: RedFlag[];
 }
 
-const LEVEL_TEXT: Record<TriageLevel, string> = {
+/** What each level asks the patient to do, for the reasons shown with the advice. */
+export const LEVEL_TEXT: Record<TriageLevel, string> = {
   emergency_ambulance: 'call an ambulance now',
   emergency: 'go to an emergency department now',
   consultation_24: 'see a doctor within 24 hours',

@@ -8,7 +8,7 @@ import { getKnowledgeBase } from '../kb/loader.js';
 import { TRIAGE_LEVELS } from '../kb/types.js';
 import type { KnowledgeBase, TriageLevel } from '../kb/types.js';
 import { answer, rankState, startInterview } from '../interview.js';
-import type { EmergencyDetector, EngineOptions, InterviewResult } from '../interview.js';
+import type { EngineOptions, InterviewResult } from '../interview.js';
 
 export interface Vignette {
   id: string;
