@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import helmet from '@fastify/helmet';
+import helmet from 'helmet';
 import { PROBLEM_BASE, sendProblem } from './problem.js';
 
 /** Longest request target (path and query) accepted; longer is 414. Node's 16 KB header limit still applies above it (431). */
@@ -8,7 +8,7 @@ export const MAX_URL_LENGTH = 8 * 1024;
 
 /**
  * The HTTP edge (issue 11, item 7):
- *  - security headers through @fastify/helmet on every reply, errors included: nosniff, no
+ *  - security headers through helmet on every reply, errors included: nosniff, no
  *    framing (X-Frame-Options DENY and frame-ancestors 'none'), Referrer-Policy no-referrer,
  *    and a Content-Security-Policy that lets /docs (Swagger UI) and /redoc run from our own
  *    origin only (their scripts are files, not inline; both need inline styles, data: images
@@ -19,8 +19,9 @@ export const MAX_URL_LENGTH = 8 * 1024;
  *  - 414 problem+json for an over-long request target.
  */
 export async function registerEdge(app: FastifyInstance): Promise<void> {
-  await app.register(helmet, {
-    global: true,
+  // Built once: @fastify/helmet rebuilt this middleware — parsing the CSP directives — on every
+  // request, ~9 % of the CPU of a small authenticated reply (docs/BENCHMARKS.md, "Read paths").
+  const securityHeaders = helmet({
     contentSecurityPolicy: {
       useDefaults: false,
       directives: {
@@ -40,9 +41,10 @@ export async function registerEdge(app: FastifyInstance): Promise<void> {
     frameguard: { action: 'deny' },
     referrerPolicy: { policy: 'no-referrer' },
     crossOriginEmbedderPolicy: false,
-    // Swagger UI's own CSP option would replace ours per route; the one policy above covers it.
-    enableCSPNonces: false,
   });
+  // On every reply, errors and 404s included; Swagger UI's own CSP option is not used (it would
+  // replace this policy per route), the one policy above covers it.
+  app.addHook('onRequest', (request, reply, done) => securityHeaders(request.raw, reply.raw, (err) => done(err as Error | undefined)));
 
   app.addHook('onRequest', async (request, reply) => {
     if (request.raw.url && request.raw.url.length > MAX_URL_LENGTH) {
