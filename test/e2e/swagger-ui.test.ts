@@ -1,16 +1,15 @@
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { build } from '../helpers/build.js';
 import { createUser } from '../helpers/users.js';
+import { CHROMIUM, skipWithoutBrowser } from '../helpers/browser.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 /**
  * A person opens /docs, presses Authorize, signs in with the OAuth2 password form and
  * calls GET /auth/me from the page. Runs in headless Chromium (Debian package).
  */
-describe('Swagger UI', { skip: existsSync(CHROMIUM) ? false : `Chromium not installed at ${CHROMIUM}` }, () => {
+describe('Swagger UI', { skip: skipWithoutBrowser() }, () => {
   it('authorises with the OAuth2 password form and calls a protected route', async () => {
     const built = await build({ after });
     const user = await createUser(built, 'patient');

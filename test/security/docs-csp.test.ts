@@ -1,17 +1,16 @@
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { build } from '../helpers/build.js';
 import { createUser } from '../helpers/users.js';
+import { CHROMIUM, skipWithoutBrowser } from '../helpers/browser.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 /**
  * Issue 11, items 7 and 9: the Content-Security-Policy keeps /docs and /redoc working (no
  * violation reported by the browser, both render), and Swagger UI keeps the token it was
  * authorised with out of localStorage.
  */
-describe('API docs under the Content-Security-Policy', { skip: existsSync(CHROMIUM) ? false : `Chromium not installed at ${CHROMIUM}` }, () => {
+describe('API docs under the Content-Security-Policy', { skip: skipWithoutBrowser() }, () => {
   it('/docs and /redoc render without CSP violations; Swagger UI does not persist the token', async () => {
     const built = await build({ after });
     const user = await createUser(built, 'patient');
