@@ -12,12 +12,16 @@ import { createSlot, futureHour } from '../../src/modules/scheduling/test-helper
  * audit row naming the caller. A new PHI route without a request here, or without an audit
  * row, fails the test.
  */
-const PHI_TAGS = new Set(['appointments', 'clients', 'medical records', 'prescriptions', 'lab reports', 'files']);
+const PHI_TAGS = new Set(['appointments', 'clients', 'medical records', 'prescriptions', 'lab reports', 'files', 'symptom-checker']);
 /** PHI operations in otherwise non-PHI areas. */
 const PHI_OPERATIONS = new Set(['GET /api/v1/chat/rooms/{id}/history', 'GET /api/v1/patients/{id}', 'GET /api/v1/patients/me/allergies', 'POST /api/v1/patients/me/allergies', 'GET /api/v1/patients/{id}/allergies', 'POST /api/v1/patients/{id}/allergies', 'DELETE /api/v1/patients/{id}/allergies/{allergy_id}', 'GET /api/v1/patients/me/client-links', 'POST /api/v1/patients/me/client-links/{id}/accept', 'DELETE /api/v1/patients/me/client-links/{id}']);
 /** Operations under a PHI tag that read or write no patient data, and why. */
 const NOT_PHI: Record<string, string> = {
   'GET /api/v1/appointments/{id}/token': 'video-provider credentials for a party of the appointment; reveals nothing about the patient',
+  'GET /api/v1/ml/symptom-checker/conditions': 'the public knowledge base (conditions, evidence, sources); no patient data',
+  'GET /api/v1/ml/symptom-checker/model': 'admin view of model versions: aggregate adjustments and counts, no patient data',
+  'POST /api/v1/ml/symptom-checker/model/apply': 'folds pending feedback into aggregate model adjustments; no patient data is read out',
+  'POST /api/v1/ml/symptom-checker/model/versions/{id}/activate': 'switches the active model version; no patient data',
 };
 
 type Call = { who: () => TestUser; method: string; url: () => string; payload?: () => unknown; multipart?: () => { filename: string; data: string } };
@@ -44,6 +48,7 @@ test('every PHI route in the OpenAPI document writes an audit row', async (t) =>
   const report = await ok(await upload(built, patient, '/api/v1/reports', { filename: 'labs.csv', data: 'test,value,unit,range\nGlucose,5.1,mmol/L,3.9-5.5\n' }));
   const allergy = await ok(await inject(nurse, 'POST', `/api/v1/patients/${patient.id}/allergies`, { substance: 'Peanuts' }));
   const room = await ok(await inject(patient, 'POST', '/api/v1/chat/rooms', { kind: 'direct', participant_ids: [doctor.id] }));
+  const interview = await ok(await inject(patient, 'POST', '/api/v1/ml/symptom-checker/start', { age: 30, sex: 'female', text: 'sore throat and a cough for two days' }));
   await ok(await inject(patient, 'POST', `/api/v1/chat/rooms/${room.id}/messages`, { content: 'hello' }));
 
   // In the order they run (destructive ones last).
@@ -83,6 +88,11 @@ test('every PHI route in the OpenAPI document writes an audit row', async (t) =>
     'GET /api/v1/patients/{id}/observations': { who: () => doctor, method: 'GET', url: () => `/api/v1/patients/${patient.id}/observations?name=glucose` },
     'GET /api/v1/patients/me/observations': { who: () => patient, method: 'GET', url: () => '/api/v1/patients/me/observations?name=glucose' },
     'GET /api/v1/chat/rooms/{id}/history': { who: () => doctor, method: 'GET', url: () => `/api/v1/chat/rooms/${room.id}/history` },
+    'POST /api/v1/ml/symptom-checker/start': { who: () => patient, method: 'POST', url: () => '/api/v1/ml/symptom-checker/start', payload: () => ({ age: 30, sex: 'female', text: 'headache since yesterday' }) },
+    'POST /api/v1/ml/symptom-checker/continue': { who: () => patient, method: 'POST', url: () => '/api/v1/ml/symptom-checker/continue', payload: () => ({ session_id: interview.session_id, answer: { question_id: interview.question.id, value: 'unknown' } }) },
+    'GET /api/v1/ml/symptom-checker/sessions/{id}': { who: () => patient, method: 'GET', url: () => `/api/v1/ml/symptom-checker/sessions/${interview.session_id}` },
+    'GET /api/v1/ml/symptom-checker/history': { who: () => patient, method: 'GET', url: () => '/api/v1/ml/symptom-checker/history' },
+    'POST /api/v1/ml/symptom-checker/feedback': { who: () => patient, method: 'POST', url: () => '/api/v1/ml/symptom-checker/feedback', payload: () => ({ session_id: interview.session_id, helpful: true }) },
     'GET /api/v1/patients/{id}': { who: () => doctor, method: 'GET', url: () => `/api/v1/patients/${patient.id}` },
     'POST /api/v1/patients/me/allergies': { who: () => patient, method: 'POST', url: () => '/api/v1/patients/me/allergies', payload: () => ({ substance: 'Penicillin', severity: 'severe' }) },
     'GET /api/v1/patients/me/allergies': { who: () => patient, method: 'GET', url: () => '/api/v1/patients/me/allergies' },

@@ -4,6 +4,7 @@ import { SymptomCheckerService } from './symptom-checker.service.js';
 import { symptomCheckerRoutes } from './symptom-checker.routes.js';
 import './symptom-checker.tables.js';
 import { patientProfilesFor } from '../scheduling/index.js';
+import { auditFor } from '../audit/index.js';
 import { loadDictionary } from '../clinical-text/index.js';
 import { getKnowledgeBase } from './kb/loader.js';
 import { getModel } from './inference.js';
@@ -29,6 +30,7 @@ export function symptomCheckerFor(ctx: AppContext): SymptomCheckerService {
       log: ctx.log,
       sessionTtlHours: 24,
       learningBatchSize: 1000,
+      audit: auditFor(ctx),
       patientBasics: async (userId) => {
         const p = await patientProfilesFor(ctx).profile(userId);
         const age = p?.date_of_birth ? ageFrom(p.date_of_birth) : undefined;

@@ -7,6 +7,7 @@ import { PageQuery, pageOf } from '../../platform/http/pagination.js';
 import { ApplyReply, ContinueBody, FeedbackBody, FeedbackReply, HistoryItem, InterviewReply, ModelOverview, StartBody } from './symptom-checker.schemas.js';
 import type { SymptomCheckerService } from './symptom-checker.service.js';
 import { listKnowledgeBase } from './index.js';
+import { requestMeta } from '../audit/index.js';
 
 const tags = ['symptom-checker'];
 
@@ -18,31 +19,31 @@ export async function symptomCheckerRoutes(root: FastifyInstance, service: Sympt
   app.post('/ml/symptom-checker/start', {
     config: { access: anyUser },
     schema: { tags, summary: 'Start an interview from age, sex, symptoms and/or free text', body: StartBody, response: { 201: Type.Ref('SymptomInterview'), ...problemResponses } },
-    handler: async (request, res) => res.code(201).send(await service.start(actorOf(request), request.body)),
+    handler: async (request, res) => res.code(201).send(await service.start(requestMeta(request), request.body)),
   });
 
   app.post('/ml/symptom-checker/continue', {
     config: { access: anyUser },
     schema: { tags, summary: 'Answer the pending question; get the next one (or the result)', body: ContinueBody, response: reply },
-    handler: async (request) => service.continue(actorOf(request), request.body.session_id, request.body.answer),
+    handler: async (request) => service.continue(requestMeta(request), request.body.session_id, request.body.answer),
   });
 
   app.get('/ml/symptom-checker/sessions/:id', {
     config: { access: anyUser },
     schema: { tags, summary: 'One of your sessions, as it stands', params: Type.Object({ id: Uuid }), response: reply },
-    handler: async (request) => service.get(actorOf(request), request.params.id),
+    handler: async (request) => service.get(requestMeta(request), request.params.id),
   });
 
   app.get('/ml/symptom-checker/history', {
     config: { access: anyUser },
     schema: { tags, summary: 'Your past sessions, newest first', querystring: PageQuery, response: { 200: pageOf(HistoryItem), ...problemResponses } },
-    handler: async (request) => service.history(actorOf(request), request.query),
+    handler: async (request) => service.history(requestMeta(request), request.query),
   });
 
   app.post('/ml/symptom-checker/feedback', {
     config: { access: anyUser },
     schema: { tags, summary: 'Tell us what it turned out to be; feeds the bounded learning update', body: FeedbackBody, response: { 201: FeedbackReply, ...problemResponses } },
-    handler: async (request, res) => res.code(201).send(await service.feedback(actorOf(request), request.body)),
+    handler: async (request, res) => res.code(201).send(await service.feedback(requestMeta(request), request.body)),
   });
 
   app.get('/ml/symptom-checker/conditions', {

@@ -8,6 +8,10 @@ import { BadRequestError, ConflictError, NotFoundError, ValidationError } from '
 import { decodeCursor, toPage } from '../../platform/http/pagination.js';
 import { iso } from '../../platform/http/schemas.js';
 import { detectEmergency } from '../emergency/index.js';
+import type { AuditService, RequestMeta } from '../audit/index.js';
+
+/** Audit resource type of a symptom-checker session (and the feedback on it). */
+const SESSION = 'symptom_checker_session';
 import {
   answer,
   applyFeedbackBatch,
@@ -39,6 +43,8 @@ export interface SymptomCheckerDeps {
   sessionTtlHours: number;
   /** Most feedback rows one learning pass takes. */
   learningBatchSize: number;
+  /** Every read or write of a session is audited: what a person reports about their health is PHI. */
+  audit: AuditService;
   /** Age and sex from the patient's profile, for a start that omits them (scheduling's public API). */
   patientBasics?: (userId: string) => Promise<{ age?: number; sex?: 'male' | 'female' }>;
 }
@@ -118,7 +124,8 @@ export class SymptomCheckerService {
     });
   }
 
-  async start(actor: Actor, body: Omit<StartInput, 'age' | 'sex'> & { age?: number; sex?: string }) {
+  async start(meta: RequestMeta, body: Omit<StartInput, 'age' | 'sex'> & { age?: number; sex?: string }) {
+    const actor = meta.actor;
     let { age, sex } = body;
     if ((age === undefined || sex === undefined) && this.deps.patientBasics) {
       const basics = await this.deps.patientBasics(actor.id);
@@ -136,12 +143,17 @@ export class SymptomCheckerService {
     const options = await this.engineOptions();
     const result = engineCall(() => startInterview(input, options));
     const expiresAt = new Date(Date.now() + this.deps.sessionTtlHours * 3600 * 1000);
-    const row = await this.deps.repo.createSession(this.deps.db, actor.id, result, expiresAt, options.modelVersion);
+    const row = await this.deps.db.transaction().execute(async (trx) => {
+      const created = await this.deps.repo.createSession(trx, actor.id, result, expiresAt, options.modelVersion);
+      await this.deps.audit.record(trx, meta, [{ patientId: actor.id, resourceType: SESSION, resourceId: created.id, action: 'create' }]);
+      return created;
+    });
     await this.announceEmergency(actor, row.id, result);
     return this.reply(row.id, result);
   }
 
-  async continue(actor: Actor, sessionId: string, answerInput: AnswerInput) {
+  async continue(meta: RequestMeta, sessionId: string, answerInput: AnswerInput) {
+    const actor = meta.actor;
     const options = await this.engineOptions();
     const { result, wasEmergency } = await this.deps.db.transaction().execute(async (trx) => {
       // Locked, so two answers sent at once are applied one after the other.
@@ -150,23 +162,28 @@ export class SymptomCheckerService {
       const state = engineCall(() => deserializeState(session.state));
       const next = engineCall(() => answer(state, answerInput, options));
       await this.deps.repo.updateSession(trx, sessionId, next);
+      await this.deps.audit.record(trx, meta, [{ patientId: actor.id, resourceType: SESSION, resourceId: sessionId, action: 'update' }]);
       return { result: next, wasEmergency: session.triage_level === 'emergency' || session.triage_level === 'emergency_ambulance' };
     });
     if (!wasEmergency) await this.announceEmergency(actor, sessionId, result);
     return this.reply(sessionId, result);
   }
 
-  async get(actor: Actor, sessionId: string) {
+  async get(meta: RequestMeta, sessionId: string) {
+    const actor = meta.actor;
     const session = await this.deps.repo.findOwnSessionAnyAge(this.deps.db, sessionId, actor.id);
     if (!session) throw new NotFoundError('Symptom-checker session');
+    await this.deps.audit.record(this.deps.db, meta, [{ patientId: actor.id, resourceType: SESSION, resourceId: session.id, action: 'read' }]);
     const options = await this.engineOptions();
     const result = engineCall(() => resume(deserializeState(session.state), options));
     return { ...this.reply(session.id, result), created_at: iso(session.created_at), expires_at: iso(session.expires_at) };
   }
 
-  async history(actor: Actor, query: { limit?: number; cursor?: string }) {
+  async history(meta: RequestMeta, query: { limit?: number; cursor?: string }) {
+    const actor = meta.actor;
     const limit = query.limit ?? 20;
     const rows = await this.deps.repo.listOwnSessions(this.deps.db, actor.id, decodeCursor(query.cursor), limit);
+    await this.deps.audit.record(this.deps.db, meta, [{ patientId: actor.id, resourceType: SESSION, resourceId: null, action: 'list' }]);
     return toPage(
       rows,
       limit,
@@ -184,18 +201,23 @@ export class SymptomCheckerService {
     );
   }
 
-  async feedback(actor: Actor, input: { session_id: string; actual_condition?: string; helpful: boolean; rating?: number; comment?: string }) {
+  async feedback(meta: RequestMeta, input: { session_id: string; actual_condition?: string; helpful: boolean; rating?: number; comment?: string }) {
+    const actor = meta.actor;
     const session = await this.deps.repo.findOwnSessionAnyAge(this.deps.db, input.session_id, actor.id);
     if (!session) throw new NotFoundError('Symptom-checker session');
     engineCall(() => validateFeedback({ actual_condition: input.actual_condition, helpful: input.helpful, rating: input.rating }));
     try {
-      const row = await this.deps.repo.insertFeedback(this.deps.db, {
-        session_id: session.id,
-        user_id: actor.id,
-        actual_condition: input.actual_condition ?? null,
-        helpful: input.helpful,
-        rating: input.rating ?? null,
-        comment: input.comment ?? null,
+      const row = await this.deps.db.transaction().execute(async (trx) => {
+        const created = await this.deps.repo.insertFeedback(trx, {
+          session_id: session.id,
+          user_id: actor.id,
+          actual_condition: input.actual_condition ?? null,
+          helpful: input.helpful,
+          rating: input.rating ?? null,
+          comment: input.comment ?? null,
+        });
+        await this.deps.audit.record(trx, meta, [{ patientId: actor.id, resourceType: SESSION, resourceId: session.id, action: 'create', details: { feedback_id: created.id } }]);
+        return created;
       });
       return { id: row.id, session_id: session.id, status: 'pending' as const, created_at: iso(row.created_at) };
     } catch (err) {
