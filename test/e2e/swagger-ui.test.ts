@@ -2,7 +2,7 @@ import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { build } from '../helpers/build.js';
 import { createUser } from '../helpers/users.js';
-import { CHROMIUM, skipWithoutBrowser } from '../helpers/browser.js';
+import { launchChromium, skipWithoutBrowser } from '../helpers/browser.js';
 
 
 /**
@@ -17,11 +17,7 @@ describe('Swagger UI', { skip: skipWithoutBrowser() }, () => {
     const address = built.app.server.address();
     const port = typeof address === 'object' && address ? address.port : 0;
 
-    const { chromium } = await import('playwright-core');
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    const browser = await launchChromium();
     after(() => browser.close());
     const page = await browser.newPage();
     await page.goto(`http://127.0.0.1:${port}/docs/`);

@@ -12,3 +12,15 @@ export function skipWithoutBrowser(): string | false {
   if (existsSync(CHROMIUM) || process.env.CI === 'true') return false;
   return `Chromium not installed at ${CHROMIUM} (CI=true makes this a failure)`;
 }
+
+/**
+ * Headless Debian Chromium with the flags this closed network needs (no background networking,
+ * which would otherwise try to reach Google's hosts at every start).
+ */
+export async function launchChromium() {
+  const { chromium } = await import('playwright-core');
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+}
