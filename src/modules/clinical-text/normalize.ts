@@ -16,7 +16,7 @@
 import { editDistance } from '../../platform/text.js';
 
 /** Longest input that is analysed; the rest is ignored (chat messages are far shorter). */
-export const MAX_INPUT_CHARS = 20_000;
+export const MAX_INPUT_CHARS = 6_000;
 
 export interface Token {
   /** Canonical text of the token (may contain a space after a word split, e.g. "chest pain"). */
