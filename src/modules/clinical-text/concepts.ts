@@ -86,14 +86,13 @@ interface Alt {
 
 interface CompiledPattern {
   concept: string;
-  groups: number;
   /**
-   * `phrase`: a synonym, its words contiguous and in order (one group); reordered wordings ("pain in
-   * the middle of my chest") are the business of `pattern`s, order-free within WINDOW words.
-   * (Matching two-word synonyms reversed was tried and dropped: on the dev split it changed nothing
-   * for the better and read "a car that was hit" as "hit by a car".)
+   * A synonym is one group whose words are contiguous and in order; reordered wordings ("pain in the
+   * middle of my chest") are the business of patterns, order-free within WINDOW words. (Matching
+   * two-word synonyms reversed was tried and dropped: on the dev split it changed nothing for the
+   * better and read "a car that was hit" as "hit by a car".)
    */
-  kind: 'phrase' | 'pattern';
+  groups: number;
 }
 
 export interface Lexicon {
@@ -169,13 +168,13 @@ export function compileLexicon(concepts: readonly ConceptSource[]): Lexicon {
       // A synonym that collapses into one word without its function words ("on and off" → "off")
       // cannot be matched faithfully: it is left out rather than read as the bare word.
       if (words.length === 0 || (words.length === 1 && /\s/.test(p.trim()) && (genericForms.has(words[0]!.stem) || words[0]!.stem.length < 5))) continue;
-      const idx = lex.patterns.push({ concept: c.id, groups: 1, kind: 'phrase' }) - 1;
+      const idx = lex.patterns.push({ concept: c.id, groups: 1 }) - 1;
       addAlt(idx, 0, words);
     }
     for (const p of c.patterns ?? []) {
       const groups = p.split(' + ').map((g) => g.split('|').map((a) => phraseWords(a)).filter((a) => a.length > 0)).filter((g) => g.length > 0);
       if (groups.length === 0) continue;
-      const idx = lex.patterns.push({ concept: c.id, groups: groups.length, kind: 'pattern' }) - 1;
+      const idx = lex.patterns.push({ concept: c.id, groups: groups.length }) - 1;
       groups.forEach((alts, gi) => { for (const a of alts) addAlt(idx, gi, a); });
     }
   }
