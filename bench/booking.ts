@@ -13,9 +13,10 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
+import { postgresCpuSeconds } from './lib.js';
 
 const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const DOCTORS = Number(process.env.BENCH_DOCTORS ?? 50);
@@ -106,21 +107,6 @@ function cpuTimes(): { busy: number; total: number } {
   return { busy: total - idle, total };
 }
 
-/** CPU seconds used so far by every `postgres` process on this machine (server + backends). */
-function postgresCpu(): number {
-  let ticks = 0;
-  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
-    try {
-      if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() !== 'postgres') continue;
-      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-      ticks += Number(fields[11]) + Number(fields[12]); // utime, stime
-    } catch {
-      // the process ended meanwhile
-    }
-  }
-  return ticks / 100;
-}
-
 function request(child: ChildProcess, message: { type: string }, reply: string): Promise<any> {
   return new Promise((resolve) => {
     const on = (msg: any) => {
@@ -177,7 +163,7 @@ async function main(): Promise<void> {
   const codes: Record<number, number> = {};
   await request(child, { type: 'cpu-mark' }, 'cpu-marked');
   const cpuStart = cpuTimes();
-  const pgStart = postgresCpu();
+  const pgStart = postgresCpuSeconds();
   const selfStart = process.cpuUsage();
   const sustained = await autocannon({
     url,
@@ -204,7 +190,7 @@ async function main(): Promise<void> {
     ],
   } as any);
   const cpuEnd = cpuTimes();
-  const pgS = postgresCpu() - pgStart;
+  const pgS = postgresCpuSeconds() - pgStart;
   const self = process.cpuUsage(selfStart);
   const serverCpu = await request(child, { type: 'cpu-read' }, 'cpu');
   const booked = codes[201] ?? 0;

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { cpus, totalmem } from 'node:os';
 import autocannon from 'autocannon';
@@ -36,7 +37,11 @@ export interface LoadResult {
 }
 
 export async function load(name: string, options: autocannon.Options): Promise<LoadResult> {
-  const result = await autocannon({ connections: 50, duration: 10, pipelining: 1, ...options });
+  return loadResult(name, await autocannon({ connections: 50, duration: 10, pipelining: 1, ...options }));
+}
+
+/** The figures bench/ reports from one autocannon run. */
+export function loadResult(name: string, result: autocannon.Result): LoadResult {
   return {
     name,
     requestsPerSecond: Math.round(result.requests.average),
@@ -55,4 +60,19 @@ export function machine(): string {
 export function table(results: LoadResult[]): string {
   const rows = results.map((r) => `| ${r.name} | ${r.requestsPerSecond.toLocaleString('en-US')} | ${r.latencyP50Ms} | ${r.latencyP99Ms} | ${r.non2xx} | ${r.errors} |`);
   return ['| scenario | req/s | p50 ms | p99 ms | non-2xx | errors |', '|---|---:|---:|---:|---:|---:|', ...rows].join('\n');
+}
+
+/** CPU seconds used so far by every `postgres` process on this machine (server + backends). */
+export function postgresCpuSeconds(): number {
+  let ticks = 0;
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() !== 'postgres') continue;
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]); // utime, stime
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  return ticks / 100;
 }

@@ -21,11 +21,11 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
-import { machine, table, type LoadResult } from './lib.js';
+import { loadResult, machine, postgresCpuSeconds, table, type LoadResult } from './lib.js';
 
 const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 // REDIS_URL=none measures a single instance without Redis (in-memory rate limits and pub/sub).
@@ -190,21 +190,6 @@ function ask<T = unknown>(child: ChildProcess, message: object, reply: string): 
 
 type Measured = LoadResult & { cpuUsPerRequest: number; pgUsPerRequest: number };
 
-/** CPU seconds used so far by every `postgres` process on this machine (server + backends). */
-function postgresCpuSeconds(): number {
-  let ticks = 0;
-  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
-    try {
-      if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() !== 'postgres') continue;
-      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-      ticks += Number(fields[11]) + Number(fields[12]); // utime, stime
-    } catch {
-      // the process ended meanwhile
-    }
-  }
-  return ticks / 100;
-}
-
 async function measure(child: ChildProcess, name: string, url: string, headers: Record<string, string>): Promise<Measured> {
   await autocannon({ url, connections: CONNECTIONS, duration: 2, headers });
   await ask(child, { type: 'cpu-mark' }, 'cpu-marked');
@@ -215,12 +200,7 @@ async function measure(child: ChildProcess, name: string, url: string, headers: 
   return {
     pgUsPerRequest: Math.round((pgSeconds * 1e6) / Math.max(1, result.requests.total)),
     cpuUsPerRequest: Math.round(cpu.us / Math.max(1, result.requests.total)),
-    name,
-    requestsPerSecond: Math.round(result.requests.average),
-    latencyP50Ms: result.latency.p50,
-    latencyP99Ms: result.latency.p99,
-    non2xx: result.non2xx,
-    errors: result.errors,
+    ...loadResult(name, result),
   };
 }
 
