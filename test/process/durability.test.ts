@@ -1,9 +1,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { rmSync } from 'node:fs';
-import { join } from 'node:path';
-import { ADMIN, buildProduction, login, PASSWORD as password, register, request, site, startServer, type Running, type Site } from './server.js';
+import { ADMIN, login, PASSWORD as password, register, request, productionServer, type Running } from './server.js';
 
 /**
  * The production entry (`npm run build`, then `node dist/main.js`) as a real process, on
@@ -11,18 +9,7 @@ import { ADMIN, buildProduction, login, PASSWORD as password, register, request,
  * acknowledged with a 2xx survive `kill -9` of the server mid-loop and a restart on the
  * same data (issue 12, item 2). test/process/shutdown.test.ts covers SIGTERM.
  */
-let dist: string;
-let entry: string[];
-let place: Site;
-before(() => {
-  dist = buildProduction();
-  entry = [process.execPath, join(dist, 'main.js')];
-  place = site();
-});
-after(async () => {
-  rmSync(dist, { recursive: true, force: true });
-  await place.cleanup();
-});
+const production = productionServer({ before, after });
 
 /** Every id on every page of a `{items, next_cursor}` list. */
 async function allIds(base: string, path: string, token: string): Promise<Set<string>> {
@@ -40,7 +27,7 @@ async function allIds(base: string, path: string, token: string): Promise<Set<st
 
 describe('durability: kill -9 mid-write, restart on the same data', () => {
   it('finds every write that was acknowledged with a 2xx', async () => {
-    let server: Running = await startServer(place, entry);
+    let server: Running = await production.start();
     const admin = await login(server.base, ADMIN.email, ADMIN.password);
     const doctorReg = await register(server.base, 'doctor');
     assert.equal(doctorReg.reply.status, 201);
@@ -111,7 +98,7 @@ describe('durability: kill -9 mid-write, restart on the same data', () => {
     agent.destroy();
     assert.ok(acked.slots.length > 0 && acked.appointments.length > 0 && acked.users.length > 0, JSON.stringify({ slots: acked.slots.length, appointments: acked.appointments.length, users: acked.users.length }));
 
-    server = await startServer(place, entry);
+    server = await production.start();
     try {
       const adminAgain = await login(server.base, ADMIN.email, ADMIN.password);
       const doctorAgain = await login(server.base, doctorReg.email, password);

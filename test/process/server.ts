@@ -168,3 +168,21 @@ export function buildProduction(): string {
   if (result.status !== 0) throw new Error(`npm run build failed:\n${result.stdout}\n${result.stderr}`);
   return outdir;
 }
+
+/**
+ * A test file's production server: built once before its tests (`node dist/main.js`) on one data
+ * site, both removed after. `start()` starts it (again) on the same data.
+ */
+export function productionServer(hooks: { before(fn: () => void): void; after(fn: () => Promise<void>): void }): { start(): Promise<Running> } {
+  let dist = '';
+  let place: Site | undefined;
+  hooks.before(() => {
+    dist = buildProduction();
+    place = site();
+  });
+  hooks.after(async () => {
+    rmSync(dist, { recursive: true, force: true });
+    await place?.cleanup();
+  });
+  return { start: () => startServer(place!, [process.execPath, join(dist, 'main.js')]) };
+}

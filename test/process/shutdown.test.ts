@@ -3,10 +3,8 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import net from 'node:net';
 import { randomBytes } from 'node:crypto';
-import { rmSync } from 'node:fs';
-import { join } from 'node:path';
 import WebSocket from 'ws';
-import { buildProduction, login, PASSWORD as password, register, request, site, startServer, type Site } from './server.js';
+import { login, PASSWORD as password, register, request, productionServer } from './server.js';
 
 /**
  * The production entry (`npm run build`, then `node dist/main.js`) as a real process, on
@@ -14,22 +12,11 @@ import { buildProduction, login, PASSWORD as password, register, request, site, 
  * under keep-alive load exits 0 within 2 s, answers every request it had begun (with
  * `Connection: close`), closes WebSockets and serves nothing after (issue 12, item 2).
  */
-let dist: string;
-let entry: string[];
-let place: Site;
-before(() => {
-  dist = buildProduction();
-  entry = [process.execPath, join(dist, 'main.js')];
-  place = site();
-});
-after(async () => {
-  rmSync(dist, { recursive: true, force: true });
-  await place.cleanup();
-});
+const production = productionServer({ before, after });
 
 describe('shutdown: SIGTERM under keep-alive load', () => {
   it('exits 0 within 2 s, answers what it had begun with Connection: close, closes sockets, accepts nothing after', async () => {
-    const server = await startServer(place, entry);
+    const server = await production.start();
     const { base } = server;
     const port = Number(new URL(base).port);
     const { email } = await register(base, 'patient');
