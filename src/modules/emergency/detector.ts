@@ -10,7 +10,7 @@
  * resolved ("I had chest pain yesterday but it's gone now") fires at most at `consultation_24`.
  * Input longer than MAX_INPUT_CHARS is analysed up to that length.
  */
-import { buildContext, consumeTriggers, mentionStatus, type MentionStatus } from '../clinical-text/index.js';
+import { buildContext, consumeTriggers, mentionStatus, type ConceptMention, type MentionStatus } from '../clinical-text/index.js';
 import { screenText } from '../symptom-checker/index.js';
 import { CATEGORY_ADVICE, CONCEPTS, CRISIS_RESOURCES, RULES, type Concept } from './lexicon.js';
 import { MAX_INPUT_CHARS, normalize, tokenRange } from '../clinical-text/index.js';
@@ -31,14 +31,8 @@ export type {
 } from './types.js';
 export { MAX_INPUT_CHARS };
 
-interface Mention {
-  concept: string;
-  first: number;
-  last: number;
-  start: number;
-  end: number;
-  status: MentionStatus;
-}
+/** A phrase-lexicon mention has the shape of a concept mention of the shared text layer. */
+type Mention = ConceptMention;
 
 const LEVEL_LEAD: Record<EmergencyLevel, string> = {
   emergency_ambulance:
