@@ -65,9 +65,9 @@ export class FilesService {
     return this.storage.kind;
   }
 
-  /** Step 1: the validated upload in a temporary file (see upload.ts). */
-  receive(request: FastifyRequest, allowed: readonly AllowedType[] = Object.keys(ALLOWED_TYPES) as AllowedType[]): Promise<StagedFile> {
-    return receiveUpload(request, { tmpDir: this.tmpDir, limitBytes: this.uploadLimitBytes, allowed });
+  /** Step 1: the validated upload in a temporary file (see upload.ts); `field` is the multipart field (default "file"; "image" for /infections/diagnose). */
+  receive(request: FastifyRequest, allowed: readonly AllowedType[] = Object.keys(ALLOWED_TYPES) as AllowedType[], field?: string): Promise<StagedFile> {
+    return receiveUpload(request, { tmpDir: this.tmpDir, limitBytes: this.uploadLimitBytes, allowed, ...(field ? { field } : {}) });
   }
 
   discard(staged: StagedFile): Promise<void> {
