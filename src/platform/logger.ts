@@ -16,7 +16,7 @@ const SQLSTATE = /^[0-9A-Z]{5}$/;
  * stack, with bound values, statement text, row details and bodies removed, and quoted
  * values in database messages masked. Database errors are logged by constraint and code.
  */
-export function safeError(err: any): { type: string; message: string; stack: string; [key: string]: unknown } {
+export function safeError(err: unknown): { type: string; message: string; stack: string; [key: string]: unknown } {
   if (!err || typeof err !== 'object') return { type: typeof err, message: String(err), stack: '' };
   const serialized = stdSerializers.err(err as Error) as unknown as Record<string, unknown>;
   const out: { type: string; message: string; stack: string; [key: string]: unknown } = { type: 'Error', message: '', stack: '' };

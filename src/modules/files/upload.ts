@@ -58,6 +58,7 @@ export interface ReceiveOptions {
 
 // Characters that must never appear in a stored filename: C0/C1 controls and the
 // Unicode bidi overrides used to disguise extensions ("invoice\u202Efdp.exe").
+// eslint-disable-next-line no-control-regex -- control characters are exactly what this refuses
 const FORBIDDEN_NAME_CHARS = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
 
 export function validateFilename(raw: string | undefined, contentType?: AllowedType): string {
@@ -89,7 +90,7 @@ class HashAndCount extends Transform {
 /** Streams a file through SHA-256 to `target`; returns its size and hash. */
 async function hashFile(path: string): Promise<{ size: number; sha256: string }> {
   const counter = new HashAndCount(Number.MAX_SAFE_INTEGER);
-  await pipeline(createReadStream(path), counter, async function* (source) {
+  await pipeline(createReadStream(path), counter, async (source: AsyncIterable<unknown>) => {
     for await (const _ of source) {
       // drain
     }
@@ -112,7 +113,9 @@ async function readSlice(path: string, position: number, length: number): Promis
 function looksLikeCsv(head: Buffer): boolean {
   if (head.length === 0) return false;
   const utf16 = (head[0] === 0xff && head[1] === 0xfe) || (head[0] === 0xfe && head[1] === 0xff);
+  // eslint-disable-next-line no-control-regex -- NUL and other control bytes mark binary content
   const text = utf16 ? head.toString('utf16le').replace(/\u0000/g, '') : head.toString('latin1');
+  // eslint-disable-next-line no-control-regex -- as above
   if (!utf16 && /[\u0000-\u0008\u000e-\u001a\u001c-\u001f]/.test(text)) return false;
   const firstLine = text.replace(/^\ufeff|^ï»¿/, '').split(/\r?\n/).find((line) => line.trim() !== '') ?? '';
   return /[,;\t|]/.test(firstLine);

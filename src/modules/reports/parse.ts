@@ -236,7 +236,7 @@ const RANGE_AT_END = new RegExp(
   'i',
 );
 const ROW = new RegExp(String.raw`^(?<name>[A-Za-zÀ-ÿµ][A-Za-zÀ-ÿ0-9 ,()%/+'.-]*?)\s+(?<value>[<>≤≥]?=?\s*${NUM})(?:\s*(?<flag>\(?(?:HH|LL|H|L|HIGH|LOW|CRIT|CRITICAL)\)?|\*+))?(?<rest>(?:\s+.*)?)$`, 'i');
-const DATE_LINE = /(collected|collection date|collection|sample date|specimen collected|date collected|drawn|date of collection)\s*[:\-]?\s*(\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2})?|\d{1,2}[./]\d{1,2}[./]\d{4})/i;
+const DATE_LINE = /(collected|collection date|collection|sample date|specimen collected|date collected|drawn|date of collection)\s*[:-]?\s*(\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2})?|\d{1,2}[./]\d{1,2}[./]\d{4})/i;
 
 export interface PdfText {
   pages: string[];

@@ -11,6 +11,7 @@ function escapeText(value: string): string {
     .replace(/;/g, '\\;')
     .replace(/,/g, '\\,')
     .replace(/\r\n|\r|\n/g, '\\n')
+    // eslint-disable-next-line no-control-regex -- RFC 5545 text may not carry control characters
     .replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, '');
 }
 
