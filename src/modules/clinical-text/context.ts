@@ -74,6 +74,8 @@ const HIST_PRE_WIDE = re([
   'in remission', 'recover(?:y|ing|ed|s)? from', 'last (?:year|month|week|summer|winter|spring|autumn|fall|christmas|pregnancy)',
   String.raw`in (?:19|20)\d\d`, String.raw`\d+ (?:weeks?|months?|years?|yrs?|decades?) ago`, 'when (?:i|he|she|they) (?:was|were) (?:\\d+|young|little|small|younger|a \\S+)',
   'as a (?:child|kid|baby|teenager|teen|toddler|student|boy|girl)', '(?:years|months) ago',
+  // "I was admitted with sepsis", "she was treated for a stroke": a past episode of care.
+  '(?:was|were|been|got) (?:admitted|hospitali[sz]ed|treated|diagnosed|in hospital|in intensive care|in icu) (?:with|for)',
 ]);
 const HIST_PRE_NEAR = re(['(?:after|since|following|post) (?:my|his|her|their|your|its|the|a|an)']);
 const HIST_POST = re([
@@ -87,6 +89,14 @@ const HIST_POST = re([
   'when (?:i|he|she|they) (?:was|were) (?:\\d+|young|little|small|younger|a \\S+|pregnant with)',
   'years earlier', 'in (?:his|her|my|their) (?:twenties|thirties|forties|fifties|youth|teens)',
   '(?:but )?none since', '(?:is|was|are) (?:fine|ok|okay|well) now',
+]);
+/**
+ * "…with sepsis in March": a month name right after the mention, with no comma between, dates it
+ * in the past ("due in March" is a pregnancy, not a date of illness). Kept near (4 tokens, no comma)
+ * so "crushing chest pain, flying to Spain in March" is not read as history.
+ */
+const HIST_POST_MONTH = re([
+  String.raw`(?<!due )in (?:january|february|march|april|may|june|july|august|september|october|november|december|jan|feb|mar|apr|jun|jul|aug|sept?|oct|nov|dec)`,
 ]);
 const HYPO_PRE = re([
   'if', 'what if', 'in case', 'incase', 'in the event', 'should i (?:be )?worr(?:y|ied)', 'do i need to worry',
@@ -102,6 +112,12 @@ const HYPO_PRE = re([
   'when (?:should|do|would) (?:i|you|we)', 'test(?:s|ed|ing)? for', 'screen\\w* for',
   'always', 'usually', 'normally', 'necessarily', 'vaccin\\w* (?:against|for)', 'jab (?:for|against)', 'first aid for',
 ]);
+/**
+ * Sentence-opening conditionals ("what if I get stung and my throat swells", "if she ever stops
+ * breathing and goes blue …"): the whole conditional clause is hypothetical, including the parts
+ * joined by "and my …" that end an ordinary trigger's scope; a comma, "but" or a sentence end stops it.
+ */
+const HYPO_SENT = re(['what if', 'what happens if', 'what would happen if', 'suppose', 'supposing', 'imagine', 'in case', 'if', 'if ever']);
 /** Animals are not our patients ("my cat is choking on a hairball"). */
 const ANIMAL_PRE = re([
   "(?:cat|cats|dog|dogs|puppy|kitten|pet|rabbit|hamster|guinea pig|horse|pony|parrot|budgie|bird|ferret|tortoise|snake)(?:'s)?",
@@ -120,6 +136,10 @@ const EDU_SENTENCE = re([
   '(?:symptoms|signs) (?:can |may |often |usually )?include', '(?:is|are) (?:often |usually |commonly )?treated with',
   '(?:is|are) (?:often |usually |commonly )?caused by', 'occurs? when', 'deaths (?:rose|fell|increased|decreased)',
   'awareness', 'prevention(?! line| hotline| helpline| number)',
+  // Songs, rhymes and quotations (titles and lyrics say "can't breathe", "heart attack", "toxic").
+  'song', 'songs', 'lyric', 'lyrics', 'album', 'albums', 'karaoke', 'playlist', 'on the radio', 'music video', 'sing along',
+  'singalong', 'nursery rhyme', 'rhyme', 'poem', 'quote', 'quoting', 'the line', 'chorus', 'verse', 'soundtrack', 'musical',
+  String.raw`(?:symptoms|signs) of (?:a |an )?[\p{L}']+(?: [\p{L}']+)? (?:can |may |often |usually )?include`,
   String.raw`(?:(?<=^)|(?<=[.!?;] ))(?!(?:this|it|that|he|she|my|his|her|i|there|what|which)\b)(?:a |an |the )?[\p{L}']+(?: [\p{L}']+)? (?:is|are) (?:a|an) (?:severe|serious|life threatening|medical|common|rare|type|condition|disease|form|leading|major|sudden|acute)`,
 ]);
 const FIG_PRE = re([
@@ -127,11 +147,30 @@ const FIG_PRE = re([
   'like a', 'laughing', 'laughed', 'lol', 'haha', 'lmao',
 ]);
 const FIG_POST = re(['on a plate', 'waiting to happen', 'of luck', 'of genius', 'of laughter', 'laughing']);
+/**
+ * Reaction idioms: a named catastrophe followed by a reaction to news ("she'll have a heart attack
+ * when she sees the bill", "my heart stopped when I heard"). Only for the mentions EVENT_IDIOM names:
+ * "I collapsed when I saw the blood" is a symptom, not a figure of speech.
+ */
+const FIG_REACTION_POST = re([
+  String.raw`(?:when|if|once|after) (?:i|he|she|they|you|we|my \S+|the \S+) (?:sees?|saw|seen|hears?|heard|finds? out|found out|gets?|got|reads?|opens?|opened|looks?|looked|checks?|checked|realised|realized|notices?|noticed|finds?|found)`,
+]);
+const EVENT_IDIOM = /\b(?:heart attack|stroke|coronary|cardiac arrest|heart (?:has |had |just )?(?:stopped|skipped|missed|sank)|fit|seizure|died|die|dead|aneurysm)\b/;
+/**
+ * Nasal congestion: "can't breathe through my nose", "nose is blocked and I can't breathe" describe a
+ * stuffy nose, not a breathing emergency (issue 10 lists it among the false positives).
+ */
+const NASAL_POST = re([String.raw`through (?:my |his |her |their |the |your |one |both |a )?(?:nose|nostrils?)`, 'through it']);
+const NASAL = re([
+  String.raw`(?:blocked|stuffy|stuffed|bunged|congested|snotty|runny)(?: up)? (?:nose|nostrils?)`,
+  String.raw`nose (?:is |was |feels |so )?(?:all )?(?:blocked|stuffed|bunged|congested)`, 'cold and flu', 'head cold',
+]);
 /** Laughter markers make the whole sentence figurative ("I'm choking on all this paperwork lol"). */
 const LAUGH = re(['lol', 'lool', 'haha\\w*', 'hehe', 'lmao', 'lmfao', 'rofl', 'jk', 'just kidding', 'joking']);
 const RESOLVED_POST = re([
   "(?:it's|its|it has|it is|it|has|have|pain's|pain has|pain is|is|they've|they have) (?:completely |all |totally |now |since )?(?:gone|settled|resolved|stopped|passed|cleared|subsided|eased|eased off|went away)(?= *(?:$|[.,;!?]|now|away|and|but|since|completely|for good|on its own|by itself|after|with|within|in))",
   'went away', 'go(?:ne)? away on its own', '(?:fine|ok|okay|better|alright|all right) now',
+  '(?:have|has|had|am|is|are|was|were|now|since|fully|completely) (?:now |since |fully |completely |made a full )*recover(?:ed|y)', 'recovered (?:well|fully|completely)',
   'coughed it (?:out|up)', 'came back (?:normal|fine|clear)',
   '(?:was|were|has been|have been|got|been) (?:reviewed|seen|assessed|treated|checked over|discharged)',
   '(?:ecg|ekg|test|tests|scan|bloods|x ray|troponin) (?:was|were|is|are|came back) (?:normal|fine|clear)',
@@ -176,6 +215,12 @@ export interface ContextIndex {
   histPreNear: Hit[];
   histPost: Hit[];
   hypoPre: Hit[];
+  /** Sentence-opening conditionals and the token where their clause ends. */
+  hypoSent: { first: number; until: number }[];
+  histPostMonth: Hit[];
+  figReaction: Hit[];
+  nasal: Hit[];
+  nasalPost: Hit[];
   genericPre: Hit[];
   animalPre: Hit[];
   figPre: Hit[];
@@ -191,6 +236,24 @@ function hits(n: Normalized, rx: RegExp): Hit[] {
     if (m[0].length === 0) continue;
     const [first, last] = tokenRange(n, m.index, m.index + m[0].length);
     out.push({ first, last });
+  }
+  return out;
+}
+
+/**
+ * Conditional clauses that open a sentence: from the trigger to the first comma, "but"-like word or
+ * sentence end ("and my …" does not end them).
+ */
+function hypoSentences(n: Normalized, sentence: Int32Array, boundary: Uint8Array): { first: number; until: number }[] {
+  const out: { first: number; until: number }[] = [];
+  for (const h of hits(n, HYPO_SENT)) {
+    // Only at the start of a sentence (or right after a greeting word or "and"/"so").
+    const prev = h.first - 1;
+    const atStart = prev < 0 || sentence[prev] !== sentence[h.first] || (prev === 0 && /^(?:and|so|but|ok|okay|hi|hello|also|q)$/.test(n.tokens[0]!.text));
+    if (!atStart) continue;
+    let until = h.last + 1;
+    while (until < n.tokens.length && sentence[until] === sentence[h.first] && (boundary[until] === 0 || (boundary[until] === 2 && !HARD_WORDS.has(n.tokens[until]!.text)))) until++;
+    out.push({ first: h.first, until: until - 1 });
   }
   return out;
 }
@@ -244,6 +307,11 @@ export function buildContext(n: Normalized): ContextIndex {
     histPreNear: hits(n, HIST_PRE_NEAR),
     histPost: hits(n, HIST_POST),
     hypoPre: hits(n, HYPO_PRE),
+    hypoSent: hypoSentences(n, sentence, boundary),
+    histPostMonth: hits(n, HIST_POST_MONTH),
+    figReaction: hits(n, FIG_REACTION_POST),
+    nasal: hits(n, NASAL),
+    nasalPost: hits(n, NASAL_POST),
     genericPre: hits(n, GENERIC_SUBJ_PRE),
     animalPre: hits(n, ANIMAL_PRE),
     figPre: hits(n, FIG_PRE),
@@ -266,6 +334,29 @@ export function consumeTriggers(ctx: ContextIndex, spans: Hit[]): void {
   ctx.histPreWide = ctx.histPreWide.filter((h) => !inside(h));
   ctx.histPost = ctx.histPost.filter((h) => !inside(h));
   ctx.resolvedPost = ctx.resolvedPost.filter((h) => !inside(h));
+}
+
+/**
+ * The text with general questions, educational or laughing sentences and opening conditional clauses
+ * blanked out (same length, so offsets hold): what is left is what the writer reports.
+ */
+export function unscopedSentenceText(ctx: ContextIndex, text: string): string {
+  const blank = new Uint8Array(ctx.n.tokens.length);
+  for (let i = 0; i < blank.length; i++) {
+    const s = ctx.sentence[i]!;
+    if (ctx.questionSentence.has(s) || ctx.eduSentence.has(s) || ctx.laughSentence.has(s)) blank[i] = 1;
+  }
+  for (const h of ctx.hypoSent) for (let i = h.first; i <= h.until; i++) blank[i] = 1;
+  if (!blank.some((b) => b === 1)) return text;
+  const chars = text.split('');
+  ctx.n.tokens.forEach((t, i) => { if (blank[i]) for (let k = t.start; k < t.end; k++) chars[k] = ' '; });
+  return chars.join('');
+}
+
+function mentionText(ctx: ContextIndex, first: number, last: number): string {
+  let t = '';
+  for (let i = first; i <= last; i++) t += (i > first ? ' ' : '') + ctx.n.tokens[i]!.text;
+  return t;
 }
 
 /** Is there a boundary of level >= minLevel strictly between token a and token b (a < b)? */
@@ -318,6 +409,13 @@ export interface MentionOptions {
 export function mentionStatus(ctx: ContextIndex, first: number, last: number, opts: MentionOptions = {}): MentionStatus {
   // Figurative: a trigger right next to the mention.
   if (preTrigger(ctx, ctx.figPre, first, 3, 1) || postTrigger(ctx, ctx.figPost, last, 2, 1)) return 'figurative';
+  if (ctx.figReaction.length && postTrigger(ctx, ctx.figReaction, last, 3, 2) && EVENT_IDIOM.test(mentionText(ctx, first, last))) return 'figurative';
+  if (ctx.nasal.length || ctx.nasalPost.length) {
+    if (/^breath/.test(ctx.n.tokens[last]!.text) || /\bbreath/.test(mentionText(ctx, first, last))) {
+      if (postTrigger(ctx, ctx.nasalPost, last, 1, 1)) return 'generic';
+      if (ctx.nasal.some((h) => Math.abs(h.first - first) <= 8 && !blocked(ctx, Math.min(h.last, last), Math.max(h.first, first), 3))) return 'generic';
+    }
+  }
   if (ctx.laughSentence.has(ctx.sentence[first]!)) return 'figurative';
   if (!opts.firstPerson) {
     if (ctx.eduSentence.has(ctx.sentence[first]!)) return 'generic';
@@ -326,6 +424,7 @@ export function mentionStatus(ctx: ContextIndex, first: number, last: number, op
   }
   if (preTrigger(ctx, ctx.animalPre, first, 4, 1)) return 'generic';
   if (preTrigger(ctx, ctx.hypoPre, first, 15, 1)) return 'hypothetical';
+  if (ctx.hypoSent.some((h) => h.first < first && last <= h.until)) return 'hypothetical';
   if (!opts.startsNegated) {
     if (preTrigger(ctx, ctx.negPre, first, 6, 1)) return 'negated';
     if (preTrigger(ctx, ctx.negListPre, first, 10, 2)) return 'negated';
@@ -334,6 +433,7 @@ export function mentionStatus(ctx: ContextIndex, first: number, last: number, op
   if (preTrigger(ctx, ctx.histPreWide, first, 10, 1)) return 'historical';
   if (opts.event && preTrigger(ctx, ctx.histPreNear, first, 2, 1)) return 'historical';
   if (postTrigger(ctx, ctx.histPost, last, 12, 2, HIST_STOP)) return 'historical';
+  if (postTrigger(ctx, ctx.histPostMonth, last, 4, 1, HIST_STOP)) return 'historical';
   const res = postTrigger(ctx, ctx.resolvedPost, last, 15, 3);
   if (res) {
     const back = ctx.recurrence.some((h) => h.first > res.last && ctx.sentence[h.first] === ctx.sentence[res.last]);

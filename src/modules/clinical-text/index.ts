@@ -5,7 +5,7 @@
  * one concept matcher over the knowledge-base vocabulary (concepts.ts) and one reader of numbers with
  * units (quantities.ts). Pure: no I/O, no state beyond the compiled lexicon the caller owns.
  */
-import { buildContext } from './context.js';
+import { buildContext, unscopedSentenceText } from './context.js';
 import { findConcepts, type ConceptMention, type Lexicon } from './concepts.js';
 import { MAX_INPUT_CHARS, normalize } from './normalize.js';
 import { parseQuantities, type Quantities } from './quantities.js';
@@ -31,6 +31,21 @@ export interface Understanding {
 export function understand(lex: Lexicon, input: string, now?: Date): Understanding {
   const text = typeof input === 'string' ? input.slice(0, MAX_INPUT_CHARS) : '';
   const n = normalize(text);
-  const mentions = findConcepts(lex, n, buildContext(n));
-  return { mentions, quantities: parseQuantities(text, now), text };
+  const ctx = buildContext(n);
+  const mentions = findConcepts(lex, n, ctx);
+  const quantities = parseQuantities(text, now);
+  // A temperature or pulse stated in a question, a conditional or a lesson ("what if the baby gets a
+  // temperature over 38", "a fever is 38 or more") is not a measurement of the person. Ages and
+  // gestations stay: they describe who is asking even in a question.
+  if (quantities.temperature_c !== undefined || quantities.heart_rate !== undefined) {
+    const unscoped = unscopedSentenceText(ctx, text);
+    if (unscoped !== text) {
+      const q = parseQuantities(unscoped, now);
+      if (q.temperature_c === undefined) delete quantities.temperature_c;
+      else quantities.temperature_c = q.temperature_c;
+      if (q.heart_rate === undefined) delete quantities.heart_rate;
+      else quantities.heart_rate = q.heart_rate;
+    }
+  }
+  return { mentions, quantities, text };
 }

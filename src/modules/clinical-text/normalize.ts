@@ -131,7 +131,8 @@ export function canonicalWord(word: string): string {
   return fuzzyCorrect(word);
 }
 
-const SEIZURE_FIT_RE = /\b(a|another|first|having|had|has|have|big|bad|febrile|epileptic|is|she's|he's|shes|hes|been|started|keeps|still|was|were|are|kept)\s+(fit|fits|fitting)\b(?!\s+(?:of|for|in|into|and well|and healthy|enough|well))/g;
+const SEIZURE_FIT_RE = /\b(a|another|first|having|had|has|have|big|bad|febrile|epileptic|is|she's|he's|shes|hes|been|started|keeps|still|was|were|are|kept)\s+(fit|fits|fitting)\b(?!\s+(?:of|for|in|into|and well|and healthy|enough|well|notes?|certificate|to (?:work|drive|travel|fly|return|go back)|as a fiddle|person|guy|girl|lad|bloke|body))/g;
+// ("a fit note" / "fit to work" are the UK doctor's certificate and fitness, not a seizure.)
 
 // words (letters with inner apostrophes), numbers with decimals, and punctuation that matters.
 const TOKEN_RE = /\p{L}+(?:'\p{L}+)*|\d+(?:[.,]\d+)?|[.!?;:,()]|\n/gu;

@@ -215,7 +215,7 @@ export const CONCEPTS: Concept[] = [
     String.raw`seizures?|seizing|convuls\w+|status epilepticus`,
     String.raw`(?:is|are|been|keeps?|kept|started|still|he's|she's|was) fitting`,
     String.raw`(?:having|had|has|have|in|into|took) (?:a |another )?(?:fit|epileptic fit)(?! of)`,
-  ], { event: true, notFollowedBy: String.raw`meds|medication|medications|medicine|tablets|pills|clinic|diary|plan|free|alert|dog|threshold|action plan|nurse|review|prescription` }),
+  ], { event: true, notFollowedBy: String.raw`meds|medication|medications|medicine|tablets|pills|clinic|diary|plan|free|alert|dog|threshold|action plan|nurse|review|prescription|notes?|certificate|to work|to drive|for work` }),
 
   // --- meningitis and fever
   c('fever', [
@@ -367,7 +367,11 @@ export const CONCEPTS: Concept[] = [
   c('rigid_abdomen', String.raw`(?:belly|stomach|tummy|abdomen) (?:is |feels |has gone |gone )?(?:\S+ )?(?:rock hard|rigid|hard as (?:a )?(?:board|rock)|board like)`),
 
   // --- explicit request
-  c('explicit_request', String.raw`(?:call|need|get|send|calling|ring|phone) (?:an |the |a )?ambulance|(?:call|calling|dial|dialling|dialing|ring|phone) (?:999|911|112)|medical emergency|(?:this|it) is an emergency`),
+  // "…do I use the EpiPen first or call 999", "when to call 911": calling is one option of a question,
+  // not a request (the findings of a real emergency in the same message fire their own rules).
+  c('explicit_request', String.raw`(?:call|need|get|send|calling|ring|phone) (?:an |the |a )?ambulance|(?:call|calling|dial|dialling|dialing|ring|phone) (?:999|911|112)|medical emergency|(?:this|it) is an emergency`, {
+    notPrecededBy: String.raw`or|whether to|whether i should|when to|when do i|when should i|when do you|when should you|when would you|when you`,
+  }),
 ];
 
 // ---------------------------------------------------------------------------------------------

@@ -1,0 +1,73 @@
+/**
+ * Scope rules of the shared text layer (context.ts), tested through the emergency detector and
+ * `understand`, in wordings written for these tests (not taken from any evaluation set). Each block
+ * is one class of failure: the mention is real words, the person is not describing it now.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { detectEmergency } from '../emergency/index.js';
+import { getModel } from '../symptom-checker/inference.js';
+import { getKnowledgeBase } from '../symptom-checker/kb/loader.js';
+import { understand } from './index.js';
+
+const yes = (t: string) => assert.equal(detectEmergency(t).is_emergency, true, `expected an emergency: ${t}`);
+const no = (t: string) => assert.equal(detectEmergency(t).is_emergency, false, `expected no emergency: ${t} → ${JSON.stringify(detectEmergency(t).matched)}`);
+
+test('a conditional that opens a sentence covers its whole clause, also after "and my …"', () => {
+  no('what if he gets stung and his tongue swells up, which antihistamine is best');
+  no('if ever my son stops breathing and turns blue what do i do first');
+  no('suppose she has a fit and starts turning blue, do I roll her on her side');
+  // A comma, "but" or a full stop ends the conditional: what follows is a report.
+  yes('what if it is nothing, but my lips and tongue are swelling up after the prawns');
+  yes('If this is silly sorry. My dad has collapsed and is not breathing');
+  // "if" in the middle of a sentence keeps its ordinary, short scope.
+  yes("I don't know if this is serious and my throat is closing up after a bee sting");
+});
+
+test('an emergency number as one option of a question is not a request for an ambulance', () => {
+  no('if the bee sting swells a lot do i take an antihistamine or call 999');
+  no('when to call 911 for a toddler with a cough');
+  yes('please call an ambulance my wife collapsed');
+});
+
+test('past episodes of care: admitted or treated for an illness, a month right after it, recovered', () => {
+  no('I was hospitalised with sepsis and I now need a fit note for work');
+  no('my son was treated for meningitis in June and is doing well');
+  no('had sepsis in October, have fully recovered, booking a follow-up');
+  // "due in March" dates a pregnancy, a comma keeps a later date away from the symptom.
+  yes('31 weeks pregnant, due in March, bleeding heavily and lots of pain');
+  yes('crushing chest pain going down my arm, flying to spain in may');
+});
+
+test('songs, rhymes and quotations are not reports', () => {
+  no('there is a song on my playlist that goes I cannot breathe without you');
+  no('the chorus is all about a heart attack, great tune');
+  no('signs of a heart attack include chest pain and sweating');
+  no('symptoms of sepsis can include fever and fast breathing');
+});
+
+test('reaction idioms after a named catastrophe are figures of speech; real symptoms are not', () => {
+  no('my mum will have a stroke when she sees my tattoo');
+  no('my heart stopped when i opened the gas bill');
+  yes('my husband collapsed when he saw the blood and he is not breathing');
+});
+
+test('a blocked nose is not a breathing emergency; breathlessness with it still is', () => {
+  no("full of cold, can't breathe through my nose at night");
+  no("stuffy nose and I can't breathe, need a decongestant");
+  yes("I can't breathe and my lips are going blue");
+});
+
+test('a temperature in a question or conditional is not a measurement', () => {
+  const lex = getModel(getKnowledgeBase()).lexicon;
+  assert.equal(understand(lex, 'what if my 6 week old baby gets a temperature of 38.2 after the jabs').quantities.temperature_c, undefined);
+  assert.equal(understand(lex, 'my 6 week old baby has a temperature of 38.2').quantities.temperature_c, 38.2);
+  no('what if my 6 week old gets a temperature of 38.2 after her jabs');
+  yes('my 6 week old has a temperature of 38.2');
+});
+
+test('"fit" as the UK fit note or fitness is not a seizure', () => {
+  no('can I have a fit note for another two weeks please');
+  no('GP says he is fit to work from monday');
+  yes('my son is having a fit and his lips are blue');
+});
