@@ -20,10 +20,11 @@ import { registerDocs } from './platform/http/docs.js';
 import { lazySerializers } from './platform/http/serializers.js';
 import { ProblemSchema } from './platform/http/schemas.js';
 import { BadRequestError } from './platform/errors.js';
-import type { AppContext, AppModule } from './platform/context.js';
+import type { AppContext, AppModule, Infrastructure } from './platform/context.js';
 import { systemRoutes } from './modules/system/routes.js';
-import { identityModule, createIdentityService, sessionResolver } from './modules/identity/index.js';
+import { identityModule } from './modules/identity/index.js';
 import { modules as featureModules } from './modules/index.js';
+import { buildServices } from './modules/services.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -103,8 +104,7 @@ export async function buildApp(config: Config): Promise<BuiltApp> {
   const tokens = new AccessTokens(config.jwtSecret, config.accessTokenTtlSeconds, config.jwtKeys);
   const limit = (name: string, points: number, durationSeconds: number, blockSeconds?: number) =>
     new Limiter({ name, points, durationSeconds, blockSeconds }, redis, config.redisPrefix);
-  const authenticator = new Authenticator(tokens, sessionResolver({ db: database.db, pubsub, config }));
-  const ctx: AppContext = {
+  const infra: Infrastructure = {
     config,
     log: app.log,
     database,
@@ -115,7 +115,6 @@ export async function buildApp(config: Config): Promise<BuiltApp> {
     tokens,
     passwords: new PasswordHasher(config.argon2),
     care: new CareRelationships(),
-    authenticator,
     limiters: {
       authIp: limit('auth-ip', config.rateLimitAuthPerMin, 60),
       authAccount: limit('auth-account', config.rateLimitAuthPerMin, 60),
@@ -123,6 +122,10 @@ export async function buildApp(config: Config): Promise<BuiltApp> {
       api: limit('api', config.rateLimitApiPerMin, 60),
     },
   };
+  // The composition root (src/modules/services.ts): every module's services, once per instance.
+  const services = buildServices(infra);
+  const authenticator = new Authenticator(tokens, services.identity.resolveSession);
+  const ctx: AppContext = { ...infra, authenticator, services };
   app.decorate('ctx', ctx);
 
   // Shutdown drain. Fastify answers requests that arrive once close() has begun with 503 and
@@ -201,7 +204,7 @@ export async function buildApp(config: Config): Promise<BuiltApp> {
     async start() {
       const lines: string[] = [];
       if (config.adminEmail && config.adminPassword) {
-        await createIdentityService(ctx).ensureAdmin(config.adminEmail, config.adminPassword);
+        await services.identity.identity.ensureAdmin(config.adminEmail, config.adminPassword);
         lines.push(`admin    ${config.adminEmail.padEnd(34)} (ADMIN_PASSWORD)`);
       }
       if (config.seedDemo) {

@@ -6,13 +6,12 @@ import { videoModule } from './video/index.js';
 import { schedulingModule } from './scheduling/index.js';
 import { medicalModule } from './medical/index.js';
 import { reportsModule } from './reports/index.js';
-import { emergencyModule } from './emergency/module.js';
-import { symptomCheckerModule } from './symptom-checker/module.js';
+import { emergencyModule } from './emergency/index.js';
+import { symptomCheckerModule } from './symptom-checker/index.js';
 
 /**
  * Feature modules, in registration order. Each lives in src/modules/<area>/ and exports
- * an AppModule from its index.ts (from module.ts where index.ts is the public API of a
- * pure engine). Identity is registered first by app.ts, since the authentication of every
- * other route depends on it.
+ * its AppModule from its index.ts; its services are built in services.ts. Identity is
+ * registered first by app.ts, since the authentication of every other route depends on it.
  */
 export const modules: AppModule[] = [auditModule, filesModule, chatModule, videoModule, schedulingModule, medicalModule, reportsModule, emergencyModule, symptomCheckerModule];

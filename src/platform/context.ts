@@ -1,4 +1,4 @@
-import type { FastifyBaseLogger } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Config } from './config.js';
 import type { DatabaseHandle, Db } from './database/index.js';
@@ -27,6 +27,13 @@ export interface AppContext {
   passwords: PasswordHasher;
   care: CareRelationships;
   authenticator: Authenticator;
+  /**
+   * Every module's services, built once per instance by src/modules/services.ts
+   * (`buildServices`) before any route is registered. Routes, demo seeding and start/stop
+   * read their own (and other modules' public) services here; services themselves never
+   * receive the context: they get what they need as constructor arguments.
+   */
+  services: AppServices;
   limiters: {
     /** Auth endpoints per client IP (RATE_LIMIT_AUTH_PER_MIN). */
     authIp: Limiter;
@@ -39,10 +46,20 @@ export interface AppContext {
   };
 }
 
+/**
+ * The services of every module, declared (by interface merging) in src/modules/services.ts:
+ * the platform names no module.
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+export interface AppServices {}
+
+/** What `buildServices` is given: the infrastructure, before routes (and the authenticator) exist. */
+export type Infrastructure = Omit<AppContext, 'authenticator' | 'services'>;
+
 /** A module: one area of the API. `routes` is registered under /api/v1. */
 export interface AppModule {
   name: string;
-  routes(app: import('fastify').FastifyInstance, ctx: AppContext): Promise<void> | void;
+  routes(app: FastifyInstance, ctx: AppContext): Promise<void> | void;
   /** Demo data for `npm start` (SEED_DEMO). Runs after every module's routes are registered. */
   seedDemo?(ctx: AppContext): Promise<string[] | void>;
   /** Start background work after listening; stopped by `stop` on shutdown. */

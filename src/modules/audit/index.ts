@@ -1,32 +1,32 @@
 import type { AppContext, AppModule } from '../../platform/context.js';
+import type { Db } from '../../platform/database/index.js';
 import { AuditRepository } from './audit.repository.js';
 import { AuditService } from './audit.service.js';
 import { auditRoutes } from './audit.routes.js';
 import { AuditEntrySchema } from './audit.schemas.js';
 import './audit.tables.js';
 
-export { AuditService, requestMeta, type RequestMeta, type AuditEvent } from './audit.service.js';
-
-const instances = new WeakMap<AppContext, AuditService>();
+export { AuditService, requestMeta, listEvents, type RequestMeta, type AuditEvent } from './audit.service.js';
 
 /**
- * The one AuditService of an app instance. Any module that reads or writes patient data
- * records it: `auditFor(ctx).record(trxOrDb, requestMeta(request), [{ patientId,
- * resourceType, resourceId, action }])`.
+ * The audit trail. Built once per instance by src/modules/services.ts (`services.audit`);
+ * any module that reads or writes patient data receives it as a constructor argument and
+ * records: `audit.record(trxOrDb, requestMeta(request), [{ patientId, resourceType,
+ * resourceId, action }])`.
  */
+export function buildAuditServices(deps: { db: Db }): AuditService {
+  return new AuditService(deps.db, new AuditRepository());
+}
+
+/** @deprecated Read `ctx.services.audit` (routes) or take an AuditService as a constructor argument (services). */
 export function auditFor(ctx: AppContext): AuditService {
-  let service = instances.get(ctx);
-  if (!service) {
-    service = new AuditService(ctx.db, new AuditRepository());
-    instances.set(ctx, service);
-  }
-  return service;
+  return ctx.services.audit;
 }
 
 export const auditModule: AppModule = {
   name: 'audit',
   async routes(app, ctx) {
     app.addSchema(AuditEntrySchema);
-    await auditRoutes(app, auditFor(ctx));
+    await auditRoutes(app, ctx.services.audit);
   },
 };

@@ -8,50 +8,82 @@ import { MessageSchema, RoomSchema } from './chat.schemas.js';
 import { Hub } from './hub.js';
 import { MemoryPresence, RedisPresence, type PresenceStore } from './presence.js';
 import { registerWebSockets } from './ws-scope.js';
-import { filesFor } from '../files/index.js';
-import { auditFor } from '../audit/index.js';
+import type { FastifyBaseLogger } from 'fastify';
+import type { Redis } from 'ioredis';
+import type { Config } from '../../platform/config.js';
+import type { CareRelationships } from '../../platform/access.js';
+import type { Db } from '../../platform/database/index.js';
+import type { EventBus } from '../../platform/events.js';
+import type { PubSub } from '../../platform/pubsub.js';
+import type { FilesService } from '../files/index.js';
+import type { AuditService } from '../audit/index.js';
 import { detectEmergency } from '../emergency/index.js';
 import './chat.tables.js';
 
 export { ChatService } from './chat.service.js';
 export { registerWebSockets } from './ws-scope.js';
 
-/** Per-instance chat objects, so other areas (assistant, files) can reach the service. */
-const services = new WeakMap<AppContext, ChatService>();
-export function chatServiceOf(ctx: AppContext): ChatService | undefined {
-  return services.get(ctx);
+/** The chat services of one instance (`ctx.services.chat`). */
+export interface ChatServices {
+  chat: ChatService;
+  /** Room fan-out across instances (pubsub) and presence; closed with the socket scope. */
+  hub: Hub;
+}
+
+export interface ChatDeps {
+  config: Config;
+  log: FastifyBaseLogger;
+  db: Db;
+  redis: Redis | null;
+  pubsub: PubSub;
+  care: CareRelationships;
+  events: EventBus;
+  audit: AuditService;
+  files: FilesService;
 }
 
 const detector: EmergencyDetector = detectEmergency;
 
+/**
+ * Builds chat's services and registers what chat adds to shared rules: files shared in a
+ * room become readable by its current participants (a files access rule), and a doctor and
+ * a patient who share a room have a care relationship (docs/API.md §3).
+ */
+export function buildChatServices(deps: ChatDeps): ChatServices {
+  const { config, db, care, files: filesService } = deps;
+  const ttlMs = config.realtime.presenceTtlSeconds * 1000;
+  const presence: PresenceStore = deps.redis ? new RedisPresence(deps.redis, config.redisPrefix, ttlMs) : new MemoryPresence(ttlMs);
+  const repo = new ChatRepository();
+  let service: ChatService | null = null;
+  const hub = new Hub(deps.pubsub, presence, deps.log, (userId) => service!.roomIdsOf(userId));
+  // Files shared in chat: the sender must be able to read the file; afterwards every current
+  // participant of a room where it was shared may read it too (a rule of the files area).
+  filesService.access.register((executor, actor, fileId) => repo.fileSharedWith(executor, fileId, actor.id), 'chat');
+  const files: FileAccess = {
+    async readable(actor, fileId) {
+      if (!(await filesService.canRead(db, actor, fileId))) return null;
+      const [row] = await filesService.rowsByIds(db, [fileId]);
+      return row ? { id: row.id, filename: row.filename, content_type: row.content_type, size: Number(row.size) } : null;
+    },
+  };
+  service = new ChatService(db, repo, care, deps.events, hub, {
+    files: () => files,
+    detector: async () => detector,
+    audit: deps.audit,
+  });
+  care.register('chat_room', (executor, doctorId, patientId) => repo.shareRoom(executor, doctorId, patientId));
+  return { chat: service, hub };
+}
+
+/** @deprecated Read `ctx.services.chat.chat` (routes) or take a ChatService as a constructor argument. */
+export function chatServiceOf(ctx: AppContext): ChatService | undefined {
+  return ctx.services.chat.chat;
+}
+
 export const chatModule: AppModule = {
   name: 'chat',
   async routes(app, ctx) {
-    const ttlMs = ctx.config.realtime.presenceTtlSeconds * 1000;
-    const presence: PresenceStore = ctx.redis ? new RedisPresence(ctx.redis, ctx.config.redisPrefix, ttlMs) : new MemoryPresence(ttlMs);
-    const repo = new ChatRepository();
-    let service: ChatService | null = null;
-    const hub = new Hub(ctx.pubsub, presence, ctx.log, (userId) => service!.roomIdsOf(userId));
-    // Files shared in chat: the sender must be able to read the file; afterwards every current
-    // participant of a room where it was shared may read it too (a rule of the files area).
-    const filesService = filesFor(ctx);
-    filesService.access.register((db, actor, fileId) => repo.fileSharedWith(db, fileId, actor.id), 'chat');
-    const files: FileAccess = {
-      async readable(actor, fileId) {
-        if (!(await filesService.canRead(ctx.db, actor, fileId))) return null;
-        const [row] = await filesService.rowsByIds(ctx.db, [fileId]);
-        return row ? { id: row.id, filename: row.filename, content_type: row.content_type, size: Number(row.size) } : null;
-      },
-    };
-    service = new ChatService(ctx.db, repo, ctx.care, ctx.events, hub, {
-      files: () => files,
-      detector: async () => detector,
-      audit: auditFor(ctx),
-    });
-    services.set(ctx, service);
-    // Care relationship (docs/API.md §3): a doctor and a patient who share a chat room.
-    ctx.care.register('chat_room', (db, doctorId, patientId) => repo.shareRoom(db, doctorId, patientId));
-
+    const { chat: service, hub } = ctx.services.chat;
     app.addSchema(MessageSchema);
     app.addSchema(RoomSchema);
     await chatRoutes(app, service);

@@ -1,7 +1,6 @@
 import type { AppContext, AppModule } from '../../platform/context.js';
 import type { AccessTokens } from '../../platform/auth/tokens.js';
 import type { SessionResolver } from '../../platform/http/auth.js';
-import type { Db } from '../../platform/database/index.js';
 import { UsersRepository } from './users.repository.js';
 import { SessionsRepository } from './sessions.repository.js';
 import { IdentityService } from './identity.service.js';
@@ -18,46 +17,50 @@ export { UsersRepository } from './users.repository.js';
 export { UserSchema } from './identity.schemas.js';
 export { IDENTITY_CHANGED_CHANNEL } from './session-cache.js';
 
-const caches = new WeakMap<Db, SessionCache>();
-
-/** One session cache per running instance (keyed by its database handle). */
-export function sessionCacheFor(ctx: Pick<AppContext, 'db' | 'pubsub' | 'config'>): SessionCache {
-  let cache = caches.get(ctx.db);
-  if (!cache) {
-    cache = new SessionCache(ctx.pubsub, ctx.config.sessionCacheSeconds * 1000);
-    caches.set(ctx.db, cache);
-  }
-  return cache;
+/** The identity services of one instance (`ctx.services.identity`), built by src/modules/services.ts. */
+export interface IdentityServices {
+  identity: IdentityService;
+  users: UsersService;
+  /** Per-instance session cache; invalidated locally and, through pubsub, on every instance. */
+  sessionCache: SessionCache;
+  /** The session check the auth hook runs on every protected request (platform/http/auth.ts). */
+  resolveSession: SessionResolver;
 }
 
-/** The session check the auth hook runs on every protected request. */
-export function sessionResolver(ctx: Pick<AppContext, 'db' | 'pubsub' | 'config'>): SessionResolver {
+export type IdentityServicesDeps = Pick<AppContext, 'config' | 'db' | 'tokens' | 'passwords' | 'events' | 'limiters' | 'pubsub' | 'log'>;
+
+export function buildIdentityServices(deps: IdentityServicesDeps): IdentityServices {
+  const cache = new SessionCache(deps.pubsub, deps.config.sessionCacheSeconds * 1000);
+  const usersRepository = new UsersRepository();
   const sessions = new SessionsRepository();
-  const cache = sessionCacheFor(ctx);
-  return async (claims) => {
+  const identity = new IdentityService({
+    cache,
+    config: deps.config,
+    db: deps.db,
+    users: usersRepository,
+    sessions,
+    tokens: deps.tokens as AccessTokens,
+    passwords: deps.passwords,
+    events: deps.events,
+    limiters: deps.limiters,
+    log: deps.log,
+  });
+  const users = new UsersService(deps.db, usersRepository, sessions, identity, deps.passwords, deps.events, cache);
+  const resolveSession: SessionResolver = async (claims) => {
     const cached = cache.get(claims.sid);
     if (cached) return cached.actor.id === claims.sub ? cached.actor : null;
     const generation = cache.generation(claims.sub);
-    const found = await sessions.resolveSession(ctx.db, claims.sid, claims.sub);
+    const found = await sessions.resolveSession(deps.db, claims.sid, claims.sub);
     if (!found) return null;
     cache.set(found.actor, found.user, generation);
     return found.actor;
   };
+  return { identity, users, sessionCache: cache, resolveSession };
 }
 
-export function createIdentityService(ctx: Pick<AppContext, 'config' | 'db' | 'tokens' | 'passwords' | 'events' | 'limiters' | 'pubsub'>): IdentityService {
-  return new IdentityService({
-    cache: sessionCacheFor(ctx),
-    config: ctx.config,
-    db: ctx.db,
-    users: new UsersRepository(),
-    sessions: new SessionsRepository(),
-    tokens: ctx.tokens as AccessTokens,
-    passwords: ctx.passwords,
-    events: ctx.events,
-    limiters: ctx.limiters,
-    log: (ctx as Partial<AppContext>).log,
-  });
+/** @deprecated Read `ctx.services.identity.identity`. */
+export function createIdentityService(ctx: AppContext): IdentityService {
+  return ctx.services.identity.identity;
 }
 
 export const identityModule: AppModule = {
@@ -65,11 +68,10 @@ export const identityModule: AppModule = {
   async routes(app, ctx) {
     app.addSchema(UserSchema);
     // Invalidations from other instances (logout, deactivation there) reach this cache.
-    await sessionCacheFor(ctx).listen();
-    const identity = createIdentityService(ctx);
-    const users = new UsersService(ctx.db, new UsersRepository(), new SessionsRepository(), identity, ctx.passwords, ctx.events, sessionCacheFor(ctx));
+    const { identity, users, sessionCache } = ctx.services.identity;
+    await sessionCache.listen();
     await authRoutes(app, identity);
     await usersRoutes(app, users);
   },
-  seedDemo: (ctx) => seedDemoAccounts(createIdentityService(ctx)),
+  seedDemo: (ctx) => seedDemoAccounts(ctx.services.identity.identity),
 };

@@ -1,12 +1,15 @@
 import type { AppContext, AppModule } from '../../platform/context.js';
-import { auditFor } from '../audit/index.js';
-import { filesFor, withMultipart } from '../files/index.js';
+import type { CareRelationships } from '../../platform/access.js';
+import type { Db } from '../../platform/database/index.js';
+import type { EventBus } from '../../platform/events.js';
+import type { AuditService } from '../audit/index.js';
+import { withMultipart, type FilesService } from '../files/index.js';
 import { PrescriptionsRepository, RecordsRepository } from './medical.repository.js';
 import { AllergySchema, PrescriptionSchema, RecordSchema, RecordVersionSchema } from './medical.schemas.js';
 import { AllergiesRepository } from './allergies.repository.js';
 import { AllergiesService } from './allergies.service.js';
 import { allergiesRoutes } from './allergies.routes.js';
-import { patientProfilesFor, timeZonesFor } from '../scheduling/index.js';
+import type { SchedulingLookups } from '../scheduling/index.js';
 import { RecordsService } from './records.service.js';
 import { PrescriptionsService } from './prescriptions.service.js';
 import { prescriptionsRoutes, recordsRoutes, recordUploadRoutes } from './medical.routes.js';
@@ -14,29 +17,44 @@ import './medical.tables.js';
 
 export { RecordsService } from './records.service.js';
 export { PrescriptionsService } from './prescriptions.service.js';
-export { visiblePage, appointmentOfPatient } from './visible-page.js';
+export { visiblePage } from './visible-page.js';
+export { AllergiesService } from './allergies.service.js';
 
 /**
- * Medical records (append-only versions, diagnoses with ICD-10, attachments) and
- * prescriptions. `medicalFor(ctx)` gives the services to other modules (e.g. the
- * assistant's "add_prescription" goes through `prescriptions.create`, same checks).
+ * Medical records (append-only versions, diagnoses with ICD-10, attachments), prescriptions
+ * and allergies. Built once per instance (`ctx.services.medical`); other modules receive
+ * these services as constructor arguments (e.g. the assistant's "add_prescription" goes
+ * through `prescriptions.create`, same checks).
  * Events: `medical_record.created`, `prescription.created`, `prescription.status_changed`.
  */
-const instances = new WeakMap<AppContext, { records: RecordsService; prescriptions: PrescriptionsService; allergies: AllergiesService }>();
+export interface MedicalServices {
+  records: RecordsService;
+  prescriptions: PrescriptionsService;
+  allergies: AllergiesService;
+}
 
-export function medicalFor(ctx: AppContext) {
-  let services = instances.get(ctx);
-  if (!services) {
-    const audit = auditFor(ctx);
-    const allergies = new AllergiesService(ctx.db, new AllergiesRepository(), ctx.care, audit, patientProfilesFor(ctx));
-    services = {
-      records: new RecordsService(ctx.db, new RecordsRepository(), filesFor(ctx), ctx.care, audit, ctx.events, timeZonesFor(ctx)),
-      prescriptions: new PrescriptionsService(ctx.db, new PrescriptionsRepository(), ctx.care, audit, ctx.events, allergies),
-      allergies,
-    };
-    instances.set(ctx, services);
-  }
-  return services;
+export interface MedicalDeps {
+  db: Db;
+  care: CareRelationships;
+  events: EventBus;
+  audit: AuditService;
+  files: FilesService;
+  scheduling: Pick<SchedulingLookups, 'patientProfile' | 'timeZoneOf' | 'appointmentOfPatient'>;
+}
+
+export function buildMedicalServices(deps: MedicalDeps): MedicalServices {
+  const { db, care, events, audit, files, scheduling } = deps;
+  const allergies = new AllergiesService(db, new AllergiesRepository(), care, audit, { profile: (patientId) => scheduling.patientProfile(patientId) });
+  return {
+    records: new RecordsService(db, new RecordsRepository(), files, care, audit, events, scheduling),
+    prescriptions: new PrescriptionsService(db, new PrescriptionsRepository(), care, audit, events, allergies, scheduling),
+    allergies,
+  };
+}
+
+/** @deprecated Read `ctx.services.medical` (routes) or take the service you need as a constructor argument. */
+export function medicalFor(ctx: AppContext): MedicalServices {
+  return ctx.services.medical;
 }
 
 export const medicalModule: AppModule = {
@@ -46,7 +64,7 @@ export const medicalModule: AppModule = {
     app.addSchema(RecordVersionSchema);
     app.addSchema(PrescriptionSchema);
     app.addSchema(AllergySchema);
-    const { records, prescriptions, allergies } = medicalFor(ctx);
+    const { records, prescriptions, allergies } = ctx.services.medical;
     await recordsRoutes(app, ctx.db, records);
     await withMultipart(app, ctx, (scope) => recordUploadRoutes(scope, records));
     await prescriptionsRoutes(app, ctx.db, prescriptions);

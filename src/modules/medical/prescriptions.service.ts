@@ -8,7 +8,8 @@ import type { AuditService, RequestMeta } from '../audit/index.js';
 import type { PrescriptionRow, PrescriptionsRepository } from './medical.repository.js';
 import type { CreatePrescriptionBody, PrescriptionListQuery, PrescriptionStatusBody } from './medical.schemas.js';
 import type { PrescriptionStatus } from './medical.tables.js';
-import { appointmentOfPatient, visiblePage } from './visible-page.js';
+import { visiblePage } from './visible-page.js';
+import type { SchedulingLookups } from '../scheduling/index.js';
 import { findConflicts, type Conflict } from './drug-safety.js';
 import type { AllergiesService } from './allergies.service.js';
 import { AppError } from '../../platform/errors.js';
@@ -62,6 +63,7 @@ export class PrescriptionsService {
     private readonly audit: AuditService,
     private readonly events: EventBus,
     private readonly allergies: Pick<AllergiesService, 'facts'>,
+    private readonly scheduling: Pick<SchedulingLookups, 'appointmentOfPatient'>,
   ) {}
 
   /** Allergy and duplicate conflicts of a new prescription (docs/API.md, "Prescription warnings"). */
@@ -80,8 +82,8 @@ export class PrescriptionsService {
   async create(meta: RequestMeta, body: CreatePrescriptionBody) {
     if (!(await this.care.canAccessPatient(this.db, meta.actor, body.patient_id))) throw new NotFoundError('Patient');
     if (body.appointment_id) {
-      const found = await appointmentOfPatient(this.db, body.appointment_id, body.patient_id);
-      if (found === null || found === 'no-table') throw new ValidationError('The appointment does not exist or is not this patient’s.', [{ path: '/appointment_id', message: 'is not an appointment of this patient' }]);
+      const found = await this.scheduling.appointmentOfPatient(this.db, body.appointment_id, body.patient_id);
+      if (!found) throw new ValidationError('The appointment does not exist or is not this patient’s.', [{ path: '/appointment_id', message: 'is not an appointment of this patient' }]);
     }
     const items = body.items.map((item) => ({ ...item, drug: item.drug.trim() }));
     const conflicts = await this.conflicts(body.patient_id, items);

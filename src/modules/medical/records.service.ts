@@ -11,7 +11,8 @@ import { fileDto, type FileDto, type FilesService } from '../files/index.js';
 import type { RecordContent, RecordRow, RecordsRepository, RecordVersionRow } from './medical.repository.js';
 import type { CreateRecordBody, RecordListQuery, UpdateRecordBody } from './medical.schemas.js';
 import type { Diagnosis } from './medical.tables.js';
-import { appointmentOfPatient, visiblePage } from './visible-page.js';
+import { visiblePage } from './visible-page.js';
+import type { SchedulingLookups } from '../scheduling/index.js';
 
 export function normaliseDiagnoses(input: { code?: string | null; text: string }[] | undefined): Diagnosis[] {
   return (input ?? []).map((d) => ({ code: d.code ? d.code.toUpperCase() : null, text: d.text.trim() }));
@@ -45,8 +46,8 @@ export class RecordsService {
     private readonly care: CareRelationships,
     private readonly audit: AuditService,
     private readonly events: EventBus,
-    /** The caller's profile time zone, for plain dates in `from`/`to` (scheduling). */
-    private readonly timeZoneOf: (userId: string) => Promise<string | null> = async () => null,
+    /** Scheduling's public lookups: the caller's profile time zone (plain dates in `from`/`to`) and appointment checks. */
+    private readonly scheduling: Pick<SchedulingLookups, 'timeZoneOf' | 'appointmentOfPatient'>,
   ) {}
 
   private async assertPatient(db: Executor, actor: Actor, patientId: string): Promise<void> {
@@ -55,8 +56,8 @@ export class RecordsService {
 
   private async checkAppointment(db: Executor, appointmentId: string | null | undefined, patientId: string): Promise<void> {
     if (!appointmentId) return;
-    const found = await appointmentOfPatient(db, appointmentId, patientId);
-    if (found === null || found === 'no-table') {
+    const found = await this.scheduling.appointmentOfPatient(db, appointmentId, patientId);
+    if (!found) {
       throw new ValidationError('The appointment does not exist or is not this patient’s.', [{ path: '/appointment_id', message: 'is not an appointment of this patient' }]);
     }
   }
@@ -138,7 +139,7 @@ export class RecordsService {
     const actor = meta.actor;
     const { patientId, everyRowVisible } = await this.care.listScope(this.db, actor, query.patient_id);
     const descending = (query.sort ?? '-created_at') === '-created_at';
-    const { from, to } = await parseTimeFilters({ from: { value: query.from, bound: 'start' }, to: { value: query.to, bound: 'end' } }, query.tz, () => this.timeZoneOf(actor.id));
+    const { from, to } = await parseTimeFilters({ from: { value: query.from, bound: 'start' }, to: { value: query.to, bound: 'end' } }, query.tz, () => this.scheduling.timeZoneOf(actor.id));
     const filter = { patientId, recordType: query.record_type, appointmentId: query.appointment_id, from, to, descending };
     const page = await visiblePage({
       db: this.db,

@@ -1,4 +1,3 @@
-import { sql } from 'kysely';
 import type { Actor, CareRelationships } from '../../platform/access.js';
 import type { Executor } from '../../platform/database/index.js';
 import { encodeCursor, type KeysetPosition } from '../../platform/http/pagination.js';
@@ -50,15 +49,4 @@ export async function visiblePage<Row extends { id: string; patient_id: string }
     cursor = options.position(batch[batch.length - 1]!);
   }
   return { rows, next_cursor: cursor ? encodeCursor(cursor) : null };
-}
-
-/**
- * Whether an appointment links this patient (scheduling owns the table). Returns null when
- * scheduling is not installed, so an appointment_id cannot be checked and is refused.
- */
-export async function appointmentOfPatient(db: Executor, appointmentId: string, patientId: string): Promise<{ doctor_id: string } | null | 'no-table'> {
-  const exists = await sql<{ t: string | null }>`select to_regclass('appointments')::text as t`.execute(db);
-  if (!exists.rows[0]?.t) return 'no-table';
-  const row = await sql<{ doctor_id: string }>`select doctor_id from appointments where id = ${appointmentId} and patient_id = ${patientId}`.execute(db);
-  return row.rows[0] ?? null;
 }

@@ -1,6 +1,9 @@
 import type { AppContext, AppModule } from '../../platform/context.js';
-import { auditFor } from '../audit/index.js';
-import { filesFor, withMultipart } from '../files/index.js';
+import type { CareRelationships } from '../../platform/access.js';
+import type { Db } from '../../platform/database/index.js';
+import type { EventBus } from '../../platform/events.js';
+import type { AuditService } from '../audit/index.js';
+import { withMultipart, type FilesService } from '../files/index.js';
 import { ReportsRepository } from './reports.repository.js';
 import { ReportsService } from './reports.service.js';
 import { reportsRoutes, reportUploadRoutes } from './reports.routes.js';
@@ -11,16 +14,22 @@ import './reports.tables.js';
 export { ReportsService } from './reports.service.js';
 export { ANALYTES, findAnalyte } from './analytes.js';
 
-const instances = new WeakMap<AppContext, ReportsService>();
+export interface ReportsDeps {
+  db: Db;
+  care: CareRelationships;
+  events: EventBus;
+  audit: AuditService;
+  files: FilesService;
+}
 
-/** The lab-report service (e.g. for the assistant's "view_reports" / "lab_question"). Event: `lab_report.created`. */
+/** The lab-report service (`ctx.services.reports`; e.g. for the assistant's "view_reports" / "lab_question"). Event: `lab_report.created`. */
+export function buildReportsServices(deps: ReportsDeps): ReportsService {
+  return new ReportsService(deps.db, new ReportsRepository(), deps.files, deps.care, deps.audit, deps.events);
+}
+
+/** @deprecated Read `ctx.services.reports` (routes) or take a ReportsService as a constructor argument. */
 export function reportsFor(ctx: AppContext): ReportsService {
-  let service = instances.get(ctx);
-  if (!service) {
-    service = new ReportsService(ctx.db, new ReportsRepository(), filesFor(ctx), ctx.care, auditFor(ctx), ctx.events);
-    instances.set(ctx, service);
-  }
-  return service;
+  return ctx.services.reports;
 }
 
 export const reportsModule: AppModule = {
@@ -29,7 +38,7 @@ export const reportsModule: AppModule = {
     app.addSchema(ObservationSchema);
     app.addSchema(LabReportSummarySchema);
     app.addSchema(LabReportSchema);
-    const reports = reportsFor(ctx);
+    const reports = ctx.services.reports;
     await withMultipart(app, ctx, (scope) => reportUploadRoutes(scope, reports));
     await reportsRoutes(app, reports);
   },

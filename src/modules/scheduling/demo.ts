@@ -3,7 +3,9 @@ import { sql } from 'kysely';
 import type { AppContext } from '../../platform/context.js';
 import { DEMO_ACCOUNTS } from '../identity/demo.js';
 import { generateRangeSlots, todayIn } from './time.js';
-import type { SchedulingServices } from './index.js';
+import { ProfilesRepository } from './profiles.repository.js';
+import { SlotsRepository } from './slots.repository.js';
+import { AppointmentsRepository } from './appointments.repository.js';
 
 const ZONE = 'Europe/Berlin';
 const BIOS: Record<string, string> = {
@@ -17,8 +19,10 @@ const BIOS: Record<string, string> = {
  * 09:00–17:00 Europe/Berlin, 30 min), one completed past appointment Jane Doe ↔ Dr. Hause
  * (for the clinical-data demo) and one upcoming one. Safe to run on every start.
  */
-export async function seedSchedulingDemo(ctx: AppContext, services: SchedulingServices): Promise<string[]> {
+export async function seedSchedulingDemo(ctx: AppContext): Promise<string[]> {
   const { db } = ctx;
+  // Demo rows are written straight through the repositories (scheduling's own tables).
+  const repositories = { profiles: new ProfilesRepository(), slots: new SlotsRepository(), appointments: new AppointmentsRepository() };
   const emails = DEMO_ACCOUNTS.map((a) => a.email as string);
   const users = await db.selectFrom('users').select(['id', 'email']).where('email', 'in', emails).execute();
   const idOf = (email: string) => users.find((u) => u.email === email)?.id;
@@ -29,7 +33,7 @@ export async function seedSchedulingDemo(ctx: AppContext, services: SchedulingSe
     if (account.role !== 'doctor') continue;
     const id = idOf(account.email);
     if (!id) continue;
-    await services.profilesRepository.upsertDoctorProfile(db, id, {
+    await repositories.profiles.upsertDoctorProfile(db, id, {
       specialty: account.specialty,
       qualifications: ['MD'],
       bio: BIOS[account.specialty] ?? null,
@@ -40,7 +44,7 @@ export async function seedSchedulingDemo(ctx: AppContext, services: SchedulingSe
       buffer_minutes: 0,
     });
     const slots = generateRangeSlots({ startDate: today, endDate: inAWeek, daysOfWeek: [1, 2, 3, 4, 5], dayStart: '09:00', dayEnd: '17:00', slotMinutes: 30, breakMinutes: 0, breaks: [], timeZone: ZONE });
-    const created = await services.slotsRepository.insertMany(db, id, slots.filter((s) => s.start.getTime() > Date.now()));
+    const created = await repositories.slots.insertMany(db, id, slots.filter((s) => s.start.getTime() > Date.now()));
     slotCount += created.length;
   }
 
@@ -91,7 +95,7 @@ export async function seedSchedulingDemo(ctx: AppContext, services: SchedulingSe
     .where(sql<boolean>`start_at > now()`)
     .executeTakeFirst();
   if (!upcoming) {
-    const row = await services.appointmentsRepository.bookEarliest(
+    const row = await repositories.appointments.bookEarliest(
       db,
       { doctorId: hause, after: new Date(Date.now() + 24 * 3600_000) },
       { patientId: jane, bookedBy: jane, type: 'video', reason: 'Follow-up on cough' },

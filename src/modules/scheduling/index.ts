@@ -10,13 +10,15 @@ import { AppointmentsService } from './appointments.service.js';
 import { WaitlistService } from './waitlist.service.js';
 import { ClientsService } from './clients.service.js';
 import { patientPhotoRoutes, profilesRoutes } from './profiles.routes.js';
-import { filesFor, withMultipart } from '../files/index.js';
-import { FilesRepository } from '../files/files.repository.js';
-import { IMAGE_TYPES, type AllowedType } from '../files/upload.js';
+import { IMAGE_TYPES, withMultipart, type AllowedType, type FilesService } from '../files/index.js';
+import type { AuditService } from '../audit/index.js';
+import type { CareRelationships } from '../../platform/access.js';
+import type { Db, Executor } from '../../platform/database/index.js';
+import type { EventBus } from '../../platform/events.js';
+import type { PatientProfileDto } from './scheduling.schemas.js';
 import { appointmentsRoutes } from './appointments.routes.js';
 import { clientsRoutes } from './clients.routes.js';
 import { AppointmentSchema, ClientLinkSchema, ClientSchema, DoctorSchema, SlotSchema } from './scheduling.schemas.js';
-import { auditFor } from '../audit/index.js';
 import { seedSchedulingDemo } from './demo.js';
 import './scheduling.tables.js';
 
@@ -24,68 +26,108 @@ export { SPECIALTIES, type Specialty, type AppointmentDto } from './scheduling.s
 export { canonicalSpecialty } from './specialties.js';
 export { PatientProfileSchema, type PatientProfileDto } from './scheduling.schemas.js';
 
-/**
- * Patient demographics for other areas (medical's GET /patients/{id} and prescription
- * checks): the profile as GET /patients/me shows it, or null when the id is not a patient.
- * It does not check access: the caller does, through ctx.care.
- */
-export function patientProfilesFor(ctx: AppContext): { profile(patientId: string): Promise<import('./scheduling.schemas.js').PatientProfileDto | null> } {
-  const profiles = new ProfilesService(ctx.db, new ProfilesRepository());
-  return { profile: (patientId) => profiles.patientProfile(patientId) };
-}
-
-/** The time zone a user's profile shows (patient or doctor profile, else the account's): plain dates in filters are days in it. */
-export function timeZonesFor(ctx: AppContext): (userId: string) => Promise<string | null> {
-  const repository = new ProfilesRepository();
-  return (userId) => repository.timeZoneOf(ctx.db, userId);
-}
 export { APPOINTMENT_EVENTS, type AppointmentEvent, type AppointmentCancelledEvent, type AppointmentRescheduledEvent, type AppointmentStatusChangedEvent } from './appointments.service.js';
 export type { WaitlistOffer } from './waitlist.service.js';
 export { AppointmentsService } from './appointments.service.js';
 
+/**
+ * What other modules may ask scheduling (medical, reports, the symptom checker): plain reads
+ * of scheduling's own tables. They check no access: the caller does, through ctx.care.
+ */
+export interface SchedulingLookups {
+  /** The patient's profile as GET /patients/me shows it, or null when the id is not a patient. */
+  patientProfile(patientId: string): Promise<PatientProfileDto | null>;
+  /** The time zone a user's profile shows (patient or doctor profile, else the account's): plain dates in filters are days in it. */
+  timeZoneOf(userId: string): Promise<string | null>;
+  /** The appointment when it is this patient's (any status), else null. `db` may be a transaction. */
+  appointmentOfPatient(db: Executor, appointmentId: string, patientId: string): Promise<{ id: string; doctor_id: string; start_at: Date; status: string } | null>;
+  /** The latest completed appointment of this patient with this doctor, if any (demo data). */
+  lastCompletedAppointment(patientId: string, doctorId: string): Promise<{ id: string; start_at: Date } | null>;
+}
+
+/** The scheduling services of one instance (`ctx.services.scheduling`). */
 export interface SchedulingServices {
-  profilesRepository: ProfilesRepository;
-  slotsRepository: SlotsRepository;
-  appointmentsRepository: AppointmentsRepository;
   profiles: ProfilesService;
   slots: SlotsService;
   appointments: AppointmentsService;
   waitlist: WaitlistService;
   clients: ClientsService;
+  lookups: SchedulingLookups;
 }
 
-/** The scheduling services of one app instance (other areas, e.g. infections consult, book through `appointments`). */
-export function createSchedulingServices(ctx: AppContext): SchedulingServices {
+export interface SchedulingDeps {
+  db: Db;
+  care: CareRelationships;
+  events: EventBus;
+  files: FilesService;
+  audit: AuditService;
+}
+
+/**
+ * Builds scheduling's services (once per instance, from src/modules/services.ts) and
+ * registers what scheduling contributes to shared infrastructure:
+ *  - care links (platform/access.ts) `appointment`: the doctor has or had a NON-cancelled
+ *    appointment with the patient (scheduled, confirmed, in progress, completed or no-show; a
+ *    booking cancelled before any encounter does not open the record), and `assigned_client`:
+ *    a live clinic client record links the patient account (user_id) to the doctor;
+ *  - a profile for each approved user (`user.approved`).
+ */
+export function buildSchedulingServices(deps: SchedulingDeps): SchedulingServices {
+  const { db, care, events, files, audit } = deps;
   const profilesRepository = new ProfilesRepository();
   const slotsRepository = new SlotsRepository();
   const appointmentsRepository = new AppointmentsRepository();
-  const waitlist = new WaitlistService(ctx.db, new WaitlistRepository(), profilesRepository);
+  const clientsRepository = new ClientsRepository();
+  const waitlist = new WaitlistService(db, new WaitlistRepository(), profilesRepository);
+  const profiles = new ProfilesService(db, profilesRepository, async (actor, fileId) => {
+    const [file] = await files.rowsByIds(db, [fileId]);
+    return Boolean(file && IMAGE_TYPES.has(file.content_type as AllowedType) && (await files.canRead(db, actor, fileId)));
+  });
+  care.register('appointment', (executor, doctorId, patientId) => appointmentsRepository.hasCareLink(executor, doctorId, patientId));
+  care.register('assigned_client', (executor, doctorId, patientId) => clientsRepository.isAssigned(executor, doctorId, patientId));
+  events.subscribe<{ userId: string; role: string }>('user.approved', (event) => profiles.createProfileOnApproval(event.userId, event.role));
   return {
-    profilesRepository,
-    slotsRepository,
-    appointmentsRepository,
-    profiles: new ProfilesService(ctx.db, profilesRepository, async (actor, fileId) => {
-      const files = filesFor(ctx);
-      const file = await new FilesRepository().findById(ctx.db, fileId);
-      return Boolean(file && IMAGE_TYPES.has(file.content_type as AllowedType) && (await files.canRead(ctx.db, actor, fileId)));
-    }),
-    slots: new SlotsService(ctx.db, slotsRepository, profilesRepository),
-    appointments: new AppointmentsService(ctx.db, appointmentsRepository, profilesRepository, waitlist, ctx.care, ctx.events),
+    profiles,
+    slots: new SlotsService(db, slotsRepository, profilesRepository),
+    appointments: new AppointmentsService(db, appointmentsRepository, profilesRepository, waitlist, care, events),
     waitlist,
-    clients: new ClientsService(ctx.db, new ClientsRepository(), profilesRepository, auditFor(ctx)),
+    clients: new ClientsService(db, clientsRepository, profilesRepository, audit),
+    lookups: {
+      patientProfile: (patientId) => profiles.patientProfile(patientId),
+      timeZoneOf: (userId) => profilesRepository.timeZoneOf(db, userId),
+      async appointmentOfPatient(executor, appointmentId, patientId) {
+        const row = await appointmentsRepository.findById(executor, appointmentId);
+        return row && row.patient_id === patientId ? { id: row.id, doctor_id: row.doctor_id, start_at: row.start_at, status: row.status } : null;
+      },
+      async lastCompletedAppointment(patientId, doctorId) {
+        const [row] = await appointmentsRepository.list(db, { patientId, doctorId, status: 'completed', descending: true, after: null, limit: 1 });
+        return row ? { id: row.id, start_at: row.start_at } : null;
+      },
+    },
   };
+}
+
+/** @deprecated Read `ctx.services.scheduling` (routes) or take the service you need as a constructor argument. */
+export function createSchedulingServices(ctx: AppContext): SchedulingServices {
+  return ctx.services.scheduling;
+}
+
+/** @deprecated Take `SchedulingLookups['patientProfile']` (ctx.services.scheduling.lookups) as a constructor argument. */
+export function patientProfilesFor(ctx: AppContext): { profile(patientId: string): Promise<PatientProfileDto | null> } {
+  const { lookups } = ctx.services.scheduling;
+  return { profile: (patientId) => lookups.patientProfile(patientId) };
+}
+
+/** @deprecated Take `SchedulingLookups['timeZoneOf']` (ctx.services.scheduling.lookups) as a constructor argument. */
+export function timeZonesFor(ctx: AppContext): (userId: string) => Promise<string | null> {
+  const { lookups } = ctx.services.scheduling;
+  return (userId) => lookups.timeZoneOf(userId);
 }
 
 /**
  * Scheduling (issue 4): patient and doctor profiles, the doctor directory, availability,
  * race-free booking, the appointment lifecycle, waitlist and clinic clients.
- *
- * Care links registered (platform/access.ts):
- *  - `appointment`: the doctor has or had a NON-cancelled appointment with the patient
- *    (scheduled, confirmed, in progress, completed or no-show). A booking cancelled before
- *    any encounter does not open the patient's record to that doctor.
- *  - `assigned_client`: a live clinic client record links the patient account (user_id)
- *    to the doctor (assigned_doctor_id).
+ * Care links: see buildSchedulingServices.
  * Events published after commit: appointment.booked, appointment.cancelled,
  * appointment.rescheduled, appointment.status_changed (every change except cancellation),
  * waitlist.offered.
@@ -94,18 +136,14 @@ export const schedulingModule: AppModule = {
   name: 'scheduling',
   async routes(app, ctx) {
     for (const schema of [DoctorSchema, SlotSchema, AppointmentSchema, ClientSchema, ClientLinkSchema]) app.addSchema(schema);
-    const services = createSchedulingServices(ctx);
-    const clientsRepository = new ClientsRepository();
-    ctx.care.register('appointment', (db, doctorId, patientId) => services.appointmentsRepository.hasCareLink(db, doctorId, patientId));
-    ctx.care.register('assigned_client', (db, doctorId, patientId) => clientsRepository.isAssigned(db, doctorId, patientId));
-    ctx.events.subscribe<{ userId: string; role: string }>('user.approved', (event) => services.profiles.createProfileOnApproval(event.userId, event.role));
+    const services = ctx.services.scheduling;
     const icsHost = safeHost(ctx.config.publicBaseUrl);
     await profilesRoutes(app, ctx.db, services.profiles, services.slots);
     await withMultipart(app, ctx, (scope) => patientPhotoRoutes(scope, ctx, services.profiles));
-    await appointmentsRoutes(app, ctx.db, services.appointments, services.waitlist, icsHost, auditFor(ctx));
+    await appointmentsRoutes(app, ctx.db, services.appointments, services.waitlist, icsHost, ctx.services.audit);
     await clientsRoutes(app, ctx.db, services.clients);
   },
-  seedDemo: (ctx) => seedSchedulingDemo(ctx, createSchedulingServices(ctx)),
+  seedDemo: (ctx) => seedSchedulingDemo(ctx),
 };
 
 function safeHost(url: string): string {

@@ -1,6 +1,20 @@
-// Public API of the symptom-checker engine (pure; the HTTP layer stores `state` and adjustments).
+// Public API of the symptom checker: the engine (pure; the HTTP layer stores `state` and
+// adjustments) and, at the end, the module (service builder and HTTP surface, docs/API.md §7.1).
+import type { FastifyBaseLogger } from 'fastify';
+import type { AppContext, AppModule } from '../../platform/context.js';
+import type { Db } from '../../platform/database/index.js';
+import type { EventBus } from '../../platform/events.js';
+import type { PubSub } from '../../platform/pubsub.js';
+import type { AuditService } from '../audit/index.js';
+import type { SchedulingLookups } from '../scheduling/index.js';
+import { loadDictionary } from '../clinical-text/index.js';
 import { getKnowledgeBase } from './kb/loader.js';
 import type { KnowledgeBase } from './kb/types.js';
+import { getModel } from './inference.js';
+import { SymptomCheckerRepository } from './symptom-checker.repository.js';
+import { SymptomCheckerService } from './symptom-checker.service.js';
+import { symptomCheckerRoutes } from './symptom-checker.routes.js';
+import './symptom-checker.tables.js';
 
 export { startInterview, answer, resume, rankState, serializeState, deserializeState, assertState, MAX_QUESTIONS } from './interview.js';
 export type { StartInput, AnswerInput, EngineOptions, EmergencyDetector, InterviewState, InterviewResult, Question, QuestionType, StopReason } from './interview.js';
@@ -44,3 +58,91 @@ export function listKnowledgeBase(kb: KnowledgeBase = getKnowledgeBase()): Knowl
     sources: kb.sources.map((s) => src(s.id)),
   };
 }
+
+export { SymptomCheckerService } from './symptom-checker.service.js';
+
+/** Whole years (fractional under 2, where months matter for triage) from a date of birth. */
+function ageFrom(dateOfBirth: string, now = new Date()): number | undefined {
+  const dob = new Date(`${dateOfBirth.slice(0, 10)}T00:00:00Z`);
+  if (Number.isNaN(dob.getTime()) || dob > now) return undefined;
+  const years = (now.getTime() - dob.getTime()) / (365.25 * 24 * 3600 * 1000);
+  return years < 2 ? Math.round(years * 100) / 100 : Math.floor(years);
+}
+
+/** The symptom-checker services of one instance (`ctx.services.symptomChecker`). */
+export interface SymptomCheckerServices {
+  checker: SymptomCheckerService;
+  /** The learning job (pending feedback → a new model version): started by the module's `start`, stopped by `stop`. */
+  learning: { start(): void; stop(): void };
+}
+
+export interface SymptomCheckerDeps {
+  db: Db;
+  events: EventBus;
+  pubsub: PubSub;
+  log: FastifyBaseLogger;
+  audit: AuditService;
+  scheduling: Pick<SchedulingLookups, 'patientProfile'>;
+  learningIntervalSeconds: number;
+}
+
+export function buildSymptomCheckerServices(deps: SymptomCheckerDeps): SymptomCheckerServices {
+  const checker = new SymptomCheckerService({
+    db: deps.db,
+    repo: new SymptomCheckerRepository(),
+    events: deps.events,
+    pubsub: deps.pubsub,
+    log: deps.log,
+    sessionTtlHours: 24,
+    learningBatchSize: 1000,
+    audit: deps.audit,
+    patientBasics: async (userId) => {
+      const p = await deps.scheduling.patientProfile(userId);
+      const age = p?.date_of_birth ? ageFrom(p.date_of_birth) : undefined;
+      const sex = p?.sex === 'male' || p?.sex === 'female' ? p.sex : undefined;
+      return { ...(age !== undefined ? { age } : {}), ...(sex ? { sex } : {}) };
+    },
+  });
+  let timer: NodeJS.Timeout | undefined;
+  const learning = {
+    // Hourly by default; several instances are safe (advisory lock).
+    start() {
+      clearInterval(timer);
+      timer = setInterval(() => {
+        checker.applyPendingFeedback().catch((err) => deps.log.error({ err }, 'symptom-checker learning job failed'));
+      }, deps.learningIntervalSeconds * 1000);
+      timer.unref();
+    },
+    stop() {
+      clearInterval(timer);
+      timer = undefined;
+    },
+  };
+  return { checker, learning };
+}
+
+/** @deprecated Read `ctx.services.symptomChecker.checker` (routes) or take the service as a constructor argument. */
+export function symptomCheckerFor(ctx: AppContext): SymptomCheckerService {
+  return ctx.services.symptomChecker.checker;
+}
+
+/** HTTP surface of the symptom checker (docs/API.md §7.1). */
+export const symptomCheckerModule: AppModule = {
+  name: 'symptom-checker',
+  async routes(app, ctx) {
+    const { checker } = ctx.services.symptomChecker;
+    await checker.listen();
+    await symptomCheckerRoutes(app, checker);
+  },
+  start(ctx) {
+    // Chat messages and interviews read text from the first request on: load the spelling
+    // dictionary and compile the knowledge base now rather than on a patient's first message.
+    loadDictionary();
+    getModel(getKnowledgeBase());
+    ctx.services.symptomChecker.learning.start();
+  },
+  async stop(ctx) {
+    ctx.services.symptomChecker.learning.stop();
+    await ctx.services.symptomChecker.checker.close();
+  },
+};

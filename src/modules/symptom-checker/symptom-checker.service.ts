@@ -12,22 +12,10 @@ import type { AuditService, RequestMeta } from '../audit/index.js';
 
 /** Audit resource type of a symptom-checker session (and the feedback on it). */
 const SESSION = 'symptom_checker_session';
-import {
-  answer,
-  applyFeedbackBatch,
-  deserializeState,
-  isSymptomCheckerError,
-  resume,
-  startInterview,
-  summariseAdjustments,
-  validateFeedback,
-  type AnswerInput,
-  type EngineOptions,
-  type FeedbackRow,
-  type InterviewResult,
-  type ModelAdjustments,
-  type StartInput,
-} from './index.js';
+// Engine files directly, not './index.js' (which also holds this module's AppModule: no import cycle).
+import { answer, deserializeState, resume, startInterview, type AnswerInput, type EngineOptions, type InterviewResult, type StartInput } from './interview.js';
+import { isSymptomCheckerError } from './errors.js';
+import { applyFeedbackBatch, summariseAdjustments, validateFeedback, type FeedbackRow, type ModelAdjustments } from './learning.js';
 import type { SymptomCheckerRepository } from './symptom-checker.repository.js';
 
 /** How many conditions a reply lists (the full ranking stays in the engine). */

@@ -1,12 +1,18 @@
 import type { AppModule } from '../../platform/context.js';
 import { registerWebSockets } from '../chat/ws-scope.js';
-import { createSchedulingServices } from '../scheduling/index.js';
+import type { AppointmentsService } from '../scheduling/index.js';
+import type { Config } from '../../platform/config.js';
 import { VideoService } from './video.service.js';
 import { VideoSockets } from './video.socket.js';
 import { videoRoutes, videoSocketRoutes } from './video.routes.js';
 import { IDENTITY_CHANGED_CHANNEL } from '../identity/index.js';
 
 export { VideoService, agoraUid, channelFor } from './video.service.js';
+
+/** The video service of one instance (`ctx.services.video`): appointments come from scheduling's service. */
+export function buildVideoServices(deps: { config: Config; appointments: AppointmentsService }): VideoService {
+  return new VideoService(deps.config, deps.appointments);
+}
 
 /**
  * Video (docs/API.md §5): WebRTC signalling per appointment, ICE servers with TURN REST
@@ -16,7 +22,7 @@ export { VideoService, agoraUid, channelFor } from './video.service.js';
 export const videoModule: AppModule = {
   name: 'video',
   async routes(app, ctx) {
-    const video = new VideoService(ctx.config, createSchedulingServices(ctx).appointments);
+    const video = ctx.services.video;
     await videoRoutes(app, video);
     const sockets = new VideoSockets(ctx.authenticator, video, ctx.pubsub, ctx.log);
     // A session that ends (logout, password change, deactivation) closes its signalling sockets too.

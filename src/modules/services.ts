@@ -1,0 +1,71 @@
+/**
+ * The composition root: every module's services, built once per app instance, here and only
+ * here (app.ts calls `buildServices` once, before any route is registered, and stores the
+ * result as `ctx.services`).
+ *
+ * Rules (a guide for new modules: docs/CONVENTIONS.md, "Services"):
+ *  - Each module's index.ts exports `build<Area>Services(deps)`, a plain function of plain
+ *    arguments: infrastructure from `infra` and other modules' services, typed by what
+ *    those modules export from their index.ts (narrow them with Pick<> where you can).
+ *  - Builders run in dependency order: a module is built after every module it needs.
+ *    A cycle means the boundary is wrong (use ctx.events, or move the shared piece).
+ *  - Builders construct objects and register rules (care links, file-access rules, event
+ *    subscriptions); they do no I/O. Async start-up work belongs in the module's `routes`
+ *    (before serving) or `start` (after listening), stopped in `stop`.
+ *  - Nothing else constructs a module's services: routes, demo seeding and start/stop read
+ *    `ctx.services.<area>`; services never receive the context.
+ */
+import type { Infrastructure } from '../platform/context.js';
+import { createStorage, type ObjectStorage } from '../platform/storage/index.js';
+import { buildAuditServices, type AuditService } from './audit/index.js';
+import { buildIdentityServices, type IdentityServices } from './identity/index.js';
+import { buildFilesServices, type FilesService } from './files/index.js';
+import { buildSchedulingServices, type SchedulingServices } from './scheduling/index.js';
+import { buildMedicalServices, type MedicalServices } from './medical/index.js';
+import { buildReportsServices, type ReportsService } from './reports/index.js';
+import { buildChatServices, type ChatServices } from './chat/index.js';
+import { buildVideoServices, type VideoService } from './video/index.js';
+import { buildSymptomCheckerServices, type SymptomCheckerServices } from './symptom-checker/index.js';
+
+export interface Services {
+  audit: AuditService;
+  identity: IdentityServices;
+  /** Object storage (local disk or S3, docs/STORAGE.md); files and their readiness check use it. */
+  storage: ObjectStorage;
+  files: FilesService;
+  scheduling: SchedulingServices;
+  medical: MedicalServices;
+  reports: ReportsService;
+  chat: ChatServices;
+  video: VideoService;
+  symptomChecker: SymptomCheckerServices;
+}
+
+declare module '../platform/context.js' {
+  // ctx.services is typed as Services without the platform naming any module.
+  // eslint-disable-next-line @typescript-eslint/no-empty-object-type
+  interface AppServices extends Services {}
+}
+
+export function buildServices(infra: Infrastructure): Services {
+  const { config, log, db, redis, events, pubsub, care } = infra;
+  const audit = buildAuditServices({ db });
+  const identity = buildIdentityServices(infra);
+  const storage = createStorage(config);
+  const files = buildFilesServices({ config, db, care, audit, storage });
+  const scheduling = buildSchedulingServices({ db, care, events, files, audit });
+  const medical = buildMedicalServices({ db, care, events, audit, files, scheduling: scheduling.lookups });
+  const reports = buildReportsServices({ db, care, events, audit, files });
+  const chat = buildChatServices({ config, log, db, redis, pubsub, care, events, audit, files });
+  const video = buildVideoServices({ config, appointments: scheduling.appointments });
+  const symptomChecker = buildSymptomCheckerServices({
+    db,
+    events,
+    pubsub,
+    log,
+    audit,
+    scheduling: scheduling.lookups,
+    learningIntervalSeconds: config.symptomLearningIntervalSeconds,
+  });
+  return { audit, identity, storage, files, scheduling, medical, reports, chat, video, symptomChecker };
+}
