@@ -20,6 +20,7 @@ export interface DomainEventMap {
 export class EventBus {
   // Each topic's handlers take that topic's payload type; the map holds them type-erased.
   private readonly handlers = new Map<string, EventHandler<never>[]>();
+  private readonly txHandlers = new Map<string, TransactionalEventHandler<never>[]>();
 
   constructor(private readonly log: FastifyBaseLogger) {}
 
@@ -51,16 +52,16 @@ export class EventBus {
    */
   subscribeInTransaction<T>(topic: string, handler: TransactionalEventHandler<T>): () => void {
     const list = this.txHandlers.get(topic) ?? [];
-    list.push(handler);
+    list.push(handler as TransactionalEventHandler<never>);
     this.txHandlers.set(topic, list);
     return () => {
       const current = this.txHandlers.get(topic) ?? [];
-      this.txHandlers.set(topic, current.filter((h) => h !== handler));
+      this.txHandlers.set(topic, current.filter((h) => h !== (handler as TransactionalEventHandler<never>)));
     };
   }
 
   /** Runs the transactional subscribers of `topic` on `trx`, in order; the first error propagates. */
   async publishInTransaction<T>(trx: Tx, topic: string, payload: T): Promise<void> {
-    for (const handler of this.txHandlers.get(topic) ?? []) await handler(trx, payload);
+    for (const handler of this.txHandlers.get(topic) ?? []) await (handler as TransactionalEventHandler<T>)(trx, payload);
   }
 }
