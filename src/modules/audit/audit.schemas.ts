@@ -18,6 +18,8 @@ export const AuditEntrySchema = Type.Object(
     patient_id: Type.Union([Uuid, Type.Null()]),
     resource_type: Type.String(),
     resource_id: Type.Union([Type.String(), Type.Null()]),
+    /** A list read: the ids of this patient's resources in the reply (one row per patient and read). */
+    resource_ids: Type.Union([Type.Array(Type.String()), Type.Null()]),
     action: Type.String(),
     /** Admins only; null in a patient's view of their own record. */
     ip: Type.Union([Type.String(), Type.Null()]),
@@ -33,6 +35,7 @@ export const AuditQuery = Type.Object(
     patient_id: Type.Optional(Uuid),
     actor_id: Type.Optional(Uuid),
     resource_type: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+    /** Rows about this resource: its own reads and writes, and list reads that included it. */
     resource_id: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
     action: Type.Optional(AuditActionSchema),
     from: Type.Optional(TimeFilter),

@@ -35,8 +35,29 @@ export interface AuditEvent {
   patientId: string | null;
   resourceType: string;
   resourceId: string | null;
+  /**
+   * A list read: the ids of this patient's resources the reply listed, in one row (instead of
+   * one row per resource, which cost more than the read; docs/BENCHMARKS.md "Read paths").
+   * GET /audit?resource_id=X finds the row by any of them.
+   */
+  resourceIds?: string[];
   action: AuditAction;
   details?: Record<string, unknown>;
+}
+
+/**
+ * The events of a list read: one per patient, carrying the ids of that patient's listed
+ * resources, in the order the patients first appear.
+ */
+export function listEvents<T>(items: readonly T[], resourceType: string, patientOf: (item: T) => string | null, idOf: (item: T) => string, details?: (patientId: string | null, ids: string[]) => Record<string, unknown>): AuditEvent[] {
+  const byPatient = new Map<string | null, string[]>();
+  for (const item of items) {
+    const patientId = patientOf(item);
+    const ids = byPatient.get(patientId);
+    if (ids) ids.push(idOf(item));
+    else byPatient.set(patientId, [idOf(item)]);
+  }
+  return [...byPatient].map(([patientId, ids]) => ({ patientId, resourceType, resourceId: null, resourceIds: ids, action: 'list', ...(details && { details: details(patientId, ids) }) }));
 }
 
 /**
@@ -68,6 +89,7 @@ export class AuditService {
         patient_id: event.patientId,
         resource_type: event.resourceType,
         resource_id: event.resourceId,
+        resource_ids: event.resourceIds ?? null,
         action: event.action,
         ip: meta?.ip ?? null,
         user_agent: meta?.userAgent ?? null,
@@ -102,6 +124,7 @@ export class AuditService {
       patient_id: row.patient_id,
       resource_type: row.resource_type,
       resource_id: row.resource_id,
+      resource_ids: row.resource_ids ?? null,
       action: row.action,
       ip: isAdmin ? row.ip : null,
       user_agent: isAdmin ? row.user_agent : null,

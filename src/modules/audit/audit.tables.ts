@@ -12,6 +12,8 @@ export interface AuditLogTable {
   patient_id: string | null;
   resource_type: string;
   resource_id: string | null;
+  /** A list read: every listed resource of this patient (resource_id is then null). */
+  resource_ids: string[] | null;
   action: AuditAction;
   ip: string | null;
   user_agent: string | null;

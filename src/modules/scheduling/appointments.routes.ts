@@ -20,7 +20,7 @@ import {
 import type { AppointmentsService } from './appointments.service.js';
 import type { WaitlistService } from './waitlist.service.js';
 import { appointmentToIcs } from './ics.js';
-import { requestMeta, type AuditEvent, type AuditService } from '../audit/index.js';
+import { listEvents, requestMeta, type AuditEvent, type AuditService } from '../audit/index.js';
 import type { AppointmentDto } from './scheduling.schemas.js';
 import { acceptSpecialtySynonyms } from './specialties.js';
 
@@ -63,7 +63,8 @@ export async function appointmentsRoutes(root: FastifyInstance, db: Db, appointm
     schema: { tags, summary: 'Own appointments (patient), own schedule (doctor), all (nurse, admin)', querystring: AppointmentListQuery, response: { 200: pageOf(Type.Ref('Appointment')), ...problemResponses } },
     handler: async (request) => {
       const page = await appointments.list(actorOf(request), request.query);
-      await audited(request, page.items, 'list');
+      // One audit row per patient on the page, carrying the appointment ids (audit/index.ts).
+      await audit.record(db, requestMeta(request), listEvents(page.items, 'appointment', (a) => a.patient_id, (a) => a.id));
       return page;
     },
   });
