@@ -71,3 +71,28 @@ test('"fit" as the UK fit note or fitness is not a seizure', () => {
   no('GP says he is fit to work from monday');
   yes('my son is having a fit and his lips are blue');
 });
+
+test('a simile describing a symptom is not a figure of speech', () => {
+  yes("it feels like a heavy weight pressing on my chest, I'm breathless and sweaty");
+  yes("it's like a brick on my chest and I'm drenched in sweat and short of breath");
+  // "like a" in a comparison still reads as figurative.
+  no('that burger is like a heart attack on a plate');
+});
+
+test('documented idioms: choke (fail / be moved), "X is suffocating me", "dying to / of boredom", things personified', () => {
+  no('our striker choked on the penalty again');
+  no('I always choke in exams');
+  no('got all choked up at my sister\'s wedding speech');
+  no('honestly this job is suffocating me');
+  no("I'm dying of boredom in this waiting room");
+  no('my bank account had a heart attack after christmas');
+  yes('my daughter is choking on a grape and cannot cough');
+  yes("the smoke is so thick I'm suffocating and can't breathe");
+});
+
+test('past and teaching: a season after the illness, "she is well now", a teacher explaining', () => {
+  no('dad had a mini stroke in the summer, he is fine now, can he fly?');
+  no('our first aid trainer explained how a cardiac arrest happens');
+  no('revising for my nursing exam: anaphylaxis and sepsis');
+  yes('my teacher just collapsed in class and is not breathing');
+});

@@ -89,6 +89,7 @@ const HIST_POST = re([
   'when (?:i|he|she|they) (?:was|were) (?:\\d+|young|little|small|younger|a \\S+|pregnant with)',
   'years earlier', 'in (?:his|her|my|their) (?:twenties|thirties|forties|fifties|youth|teens)',
   '(?:but )?none since', '(?:is|was|are) (?:fine|ok|okay|well) now',
+  "(?:she's|he's|i'm|they're|we're|shes|hes|she is|he is|i am|they are) (?:fine|ok|okay|well|good|alright|all right|doing well|doing fine|back to normal) now",
 ]);
 /**
  * "…with sepsis in March": a month name right after the mention, with no comma between, dates it
@@ -96,6 +97,7 @@ const HIST_POST = re([
  * so "crushing chest pain, flying to Spain in March" is not read as history.
  */
 const HIST_POST_MONTH = re([
+  String.raw`(?<!due )in the (?:spring|summer|autumn|winter|fall)`,
   String.raw`(?<!due )in (?:january|february|march|april|may|june|july|august|september|october|november|december|jan|feb|mar|apr|jun|jul|aug|sept?|oct|nov|dec)`,
 ]);
 const HYPO_PRE = re([
@@ -121,6 +123,8 @@ const HYPO_SENT = re(['what if', 'what happens if', 'what would happen if', 'sup
 /** Animals are not our patients ("my cat is choking on a hairball"). */
 const ANIMAL_PRE = re([
   "(?:cat|cats|dog|dogs|puppy|kitten|pet|rabbit|hamster|guinea pig|horse|pony|parrot|budgie|bird|ferret|tortoise|snake)(?:'s)?",
+  // Things personified in jokes ("my wallet had a heart attack at the till", "my laptop died").
+  "(?:wallet|purse|bank|bank account|bank balance|account|credit card|card|phone|laptop|computer|pc|printer|car|engine|fridge|boiler|router|wifi|battery|plant|plants|tv|telly|team|stock|stocks|shares)(?:'s)?",
 ]);
 const GENERIC_SUBJ_PRE = re([
   '(?:people|someone|somebody|anyone|anybody|person|patients?|those|a man|a woman|a teenager|teenagers|kids|children|men|women|one) (?:who|that|with)',
@@ -138,13 +142,17 @@ const EDU_SENTENCE = re([
   'awareness', 'prevention(?! line| hotline| helpline| number)',
   // Songs, rhymes and quotations (titles and lyrics say "can't breathe", "heart attack", "toxic").
   'song', 'songs', 'lyric', 'lyrics', 'album', 'albums', 'karaoke', 'playlist', 'on the radio', 'music video', 'sing along',
+  '(?:teacher|lecturer|tutor|instructor|trainer|professor) (?:explained|taught|told us|showed us|talked about)', 'explained how',
+  'training to be an?', 'revising', 'revision', 'textbook', String.raw`how (?:a|an|the) [\p{L}']+(?: [\p{L}']+)? (?:happens|works|develops|is treated|is diagnosed)`,
   'singalong', 'nursery rhyme', 'rhyme', 'poem', 'quote', 'quoting', 'the line', 'chorus', 'verse', 'soundtrack', 'musical',
   String.raw`(?:symptoms|signs) of (?:a |an )?[\p{L}']+(?: [\p{L}']+)? (?:can |may |often |usually )?include`,
   String.raw`(?:(?<=^)|(?<=[.!?;] ))(?!(?:this|it|that|he|she|my|his|her|i|there|what|which)\b)(?:a |an |the )?[\p{L}']+(?: [\p{L}']+)? (?:is|are) (?:a|an) (?:severe|serious|life threatening|medical|common|rare|type|condition|disease|form|leading|major|sudden|acute)`,
 ]);
 const FIG_PRE = re([
   'nearly', 'almost', 'practically', 'basically', "gonna give me", 'gave me', 'give me', 'giving me',
-  'like a', 'laughing', 'laughed', 'lol', 'haha', 'lmao',
+  // "like a" marks a comparison ("laughing like a …"), except in the way people describe a symptom:
+  // "feels like a weight on my chest", "it's like a band round my head".
+  String.raw`(?<!(?:feels?|felt|feeling|feelin|it's|its|is|was|it is|it was|as if|pain) )like a`, 'laughing', 'laughed', 'lol', 'haha', 'lmao',
 ]);
 const FIG_POST = re(['on a plate', 'waiting to happen', 'of luck', 'of genius', 'of laughter', 'laughing']);
 /**
@@ -156,6 +164,17 @@ const FIG_REACTION_POST = re([
   String.raw`(?:when|if|once|after) (?:i|he|she|they|you|we|my \S+|the \S+) (?:sees?|saw|seen|hears?|heard|finds? out|found out|gets?|got|reads?|opens?|opened|looks?|looked|checks?|checked|realised|realized|notices?|noticed|finds?|found)`,
 ]);
 const EVENT_IDIOM = /\b(?:heart attack|stroke|coronary|cardiac arrest|heart (?:has |had |just )?(?:stopped|skipped|missed|sank)|fit|seizure|died|die|dead|aneurysm)\b/;
+/**
+ * Idioms of a small, documented list (Cambridge and Collins idiom entries): a mention of one of these
+ * words followed or preceded by the idiom's frame is a figure of speech. "choke" = fail under
+ * pressure or be moved ("choked on the penalty", "choked up at the speech"); "X is suffocating me" of
+ * a job or a relationship; "dying to / for", "dying of boredom / laughter / embarrassment".
+ */
+const IDIOMS: { mention: RegExp; post?: RegExp; pre?: RegExp }[] = [
+  { mention: /^chok/, post: /^(?:up\b|(?:(?:on|during|in|at|under) )?(?:the |my |his |her |their |a |an )?(?:penalty|penalties|exam|exams|test|interview|presentation|final|finals|game|match|shot|putt|speech|lines|audition|pressure|big moment|free throw|serve|spot kick|last question))/ },
+  { mention: /^suffocat/, pre: /(?:work|job|life|school|uni|college|relationship|marriage|parents|family|boss|town|rules|routine|he|she|they|this place)(?: is| are|'s)? $/ },
+  { mention: /^(?:dying|die)$/, post: /^(?:to\b|for\b|of (?:boredom|laughter|embarrassment|shame|curiosity|envy|jealousy|thirst|hunger))/ },
+];
 /**
  * Nasal congestion: "can't breathe through my nose", "nose is blocked and I can't breathe" describe a
  * stuffy nose, not a breathing emergency (issue 10 lists it among the false positives).
@@ -410,6 +429,12 @@ export function mentionStatus(ctx: ContextIndex, first: number, last: number, op
   // Figurative: a trigger right next to the mention.
   if (preTrigger(ctx, ctx.figPre, first, 3, 1) || postTrigger(ctx, ctx.figPost, last, 2, 1)) return 'figurative';
   if (ctx.figReaction.length && postTrigger(ctx, ctx.figReaction, last, 3, 2) && EVENT_IDIOM.test(mentionText(ctx, first, last))) return 'figurative';
+  const mtext = mentionText(ctx, first, last);
+  for (const idiom of IDIOMS) {
+    if (!idiom.mention.test(mtext)) continue;
+    if (idiom.post && idiom.post.test(ctx.n.canonical.slice(ctx.n.tokens[last]!.cend + 1, ctx.n.tokens[last]!.cend + 60))) return 'figurative';
+    if (idiom.pre && idiom.pre.test(ctx.n.canonical.slice(Math.max(0, ctx.n.tokens[first]!.cstart - 40), ctx.n.tokens[first]!.cstart))) return 'figurative';
+  }
   if (ctx.nasal.length || ctx.nasalPost.length) {
     if (/^breath/.test(ctx.n.tokens[last]!.text) || /\bbreath/.test(mentionText(ctx, first, last))) {
       if (postTrigger(ctx, ctx.nasalPost, last, 1, 1)) return 'generic';

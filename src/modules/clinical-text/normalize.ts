@@ -42,6 +42,7 @@ const TYPOS: Record<string, string> = {
   cant: "can't", dont: "don't", doesnt: "doesn't", didnt: "didn't", isnt: "isn't", wasnt: "wasn't",
   arent: "aren't", werent: "weren't", havent: "haven't", hasnt: "hasn't", hadnt: "hadn't",
   wont: "won't", couldnt: "couldn't", shouldnt: "shouldn't", wouldnt: "wouldn't", aint: "ain't",
+  cnat: "can't", cnt: "can't", carnt: "can't", cannt: "can't", caint: "can't", kant: "can't", dnt: "don't", wnt: "won't",
   im: "i'm", ive: "i've", shes: "she's", hes: "he's", theyre: "they're",
   youre: "you're", thats: "that's", whats: "what's", cannot: 'cannot', hasent: "hasn't",
   // everyday misspellings of red-flag words

@@ -1,0 +1,58 @@
+/**
+ * Lay vocabulary of the concept layer (kb/evidence*.json), family by family, in wordings written for
+ * these tests from the NHS "call 999 / go to A&E" pages and condition pages (anaphylaxis, food
+ * allergy, burns and scalds, heavy bleeding, unconsciousness, low blood sugar, carbon monoxide,
+ * suicide) — not from any evaluation set. Each family is checked on the knowledge-base concepts
+ * alone (screenText) so the phrase lexicon cannot hide a gap.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { screenText } from '../symptom-checker/index.js';
+import { detectEmergency } from './index.js';
+
+const urgent = (t: string) => screenText(t).flags.some((f) => f.level === 'emergency' || f.level === 'emergency_ambulance');
+const conceptYes = (t: string) => assert.ok(urgent(t), `concepts should fire: ${t} → ${JSON.stringify(screenText(t).concepts)}`);
+const conceptNo = (t: string) => assert.ok(!urgent(t), `concepts should not fire: ${t} → ${JSON.stringify(screenText(t).flags.map((f) => f.id))}`);
+
+test('unconsciousness in lay words: not answering, not awake, out cold where found', () => {
+  conceptYes('nan is on the kitchen floor and not answering when I shout her name');
+  conceptYes('he fainted ten minutes ago and still isnt awake');
+  conceptYes('found my brother out cold on the bathroom floor');
+  conceptNo("He's not unconscious, he's awake and chatting");
+});
+
+test('struggling to breathe: breathless or wheezy and unable to talk', () => {
+  conceptYes('wheezing so much she can hardly speak');
+  conceptYes('out of breath, only one word at a time');
+  conceptYes("i can hardly breathe");
+});
+
+test('airway swelling after an allergen: foods of the 14 allergens, medicines, stings', () => {
+  conceptYes('had a prawn curry and now my mouth is swelling and I feel wheezy');
+  conceptYes('my tongue feels thick after the walnut cake and my throat is tight');
+  conceptYes('lips puffing up after the new amoxicillin and I am breathless');
+  conceptYes('got stung in the garden, lips swelling up and voice sounds funny');
+});
+
+test('heavy bleeding and blood in vomit, in everyday words', () => {
+  conceptYes('sliced my leg on a broken bottle, there is a pool of blood on the floor');
+  conceptYes('my friend has been stabbed and is bleeding');
+  conceptYes('his sick looks like coffee grounds');
+  conceptYes('there is blood in my sick');
+  conceptNo('feel a bit faint when I give blood');
+  conceptNo('I forgot my blood pressure tablets this morning');
+});
+
+test('burns the NHS sends to A&E: bigger than a hand, palm, face, genitals', () => {
+  conceptYes('scalded by the kettle, the blister is bigger than my hand');
+  conceptYes('grabbed the hot pan and burnt the whole palm of my hand');
+  conceptNo('tiny burn on my fingertip from the toaster');
+});
+
+test('hypo that will not come up, overdose by medicine name, gas, intent with means', () => {
+  conceptYes('diabetic, had two lots of jelly babies but I cannot get my sugar levels up and I feel faint');
+  conceptYes('my mum swallowed way too many of her tramadol');
+  conceptYes('I have the tablets lined up in front of me');
+  conceptYes('my son says he is going to kill himself');
+  assert.equal(detectEmergency('there is a strong gas smell in the flat and my head is pounding').level !== 'none', true);
+});
