@@ -135,6 +135,9 @@ export function canonicalWord(word: string): string {
 const SEIZURE_FIT_RE = /\b(a|another|first|having|had|has|have|big|bad|febrile|epileptic|is|she's|he's|shes|hes|been|started|keeps|still|was|were|are|kept)\s+(fit|fits|fitting)\b(?!\s+(?:of|for|in|into|and well|and healthy|enough|well|notes?|certificate|to (?:work|drive|travel|fly|return|go back)|as a fiddle|person|guy|girl|lad|bloke|body))/g;
 // ("a fit note" / "fit to work" are the UK doctor's certificate and fitness, not a seizure.)
 
+/** Compounds with "fever" that are not a fever (allergy, an idiom, a film and song title). */
+const NOT_A_FEVER_RE = /\b(hay|cabin|spring|saturday night|jungle|disco)\s+(fever)\b/g;
+
 // words (letters with inner apostrophes), numbers with decimals, and punctuation that matters.
 const TOKEN_RE = /\p{L}+(?:'\p{L}+)*|\d+(?:[.,]\d+)?|[.!?;:,()]|\n/gu;
 
@@ -158,6 +161,8 @@ export function normalize(input: string): Normalized {
   // "had a fit", "she's fitting" are seizures; "keep fit", "a fit of coughing", "it fits" are not.
   const seizureAt = new Map<number, string>();
   for (const m of lower.matchAll(SEIZURE_FIT_RE)) seizureAt.set(m.index + m[0].length - m[2]!.length, /ing$/.test(m[2]!) ? 'seizing' : 'seizure');
+  // "hay fever", "cabin fever" are not a temperature: the second word becomes one compound token.
+  for (const m of lower.matchAll(NOT_A_FEVER_RE)) seizureAt.set(m.index + m[0].length - m[2]!.length, `${m[1]!.replace(/\s+/g, '')}${m[2]}`);
   for (const m of lower.matchAll(TOKEN_RE)) {
     const raw = m[0];
     const start = m.index;

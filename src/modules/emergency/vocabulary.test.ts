@@ -56,3 +56,27 @@ test('hypo that will not come up, overdose by medicine name, gas, intent with me
   conceptYes('my son says he is going to kill himself');
   assert.equal(detectEmergency('there is a strong gas smell in the flat and my head is pounding').level !== 'none', true);
 });
+
+test('stroke in lay words: drooling on one side, speech lost suddenly', () => {
+  conceptYes('grandma is dribbling from one side of her mouth and her arm is weak');
+  conceptYes('my husband suddenly cant talk, the words just will not come');
+});
+
+test('severe asthma: reliever every few minutes, sucking in at the neck', () => {
+  conceptYes('my boy is wheezy and needs his blue pump every 10 minutes, it makes no difference');
+  conceptYes('toddler wheezy and the skin at the base of her neck is pulling in');
+});
+
+test('trauma, poisoning and seizure families', () => {
+  conceptYes('motorbike accident on the main road, rider trapped under the van');
+  conceptYes('my son picked berries in the woods and ate them, now drowsy');
+  conceptYes('a woman in the shop is on the floor jerking and frothing at the mouth');
+  conceptYes('my friend is on the balcony saying she is going to jump');
+  conceptNo('ate mushrooms on toast for breakfast');
+});
+
+test('"hay fever", "cabin fever" are not a temperature', () => {
+  conceptNo('hay fever is terrible this year, eyes swollen and itchy');
+  conceptNo('stuck indoors with cabin fever and a headache');
+  conceptYes('my 5 week old has a fever');
+});
