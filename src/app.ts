@@ -140,9 +140,11 @@ export async function buildApp(config: Config): Promise<BuiltApp> {
     serializers.stop();
     app.log.info('draining: new requests get 503, every reply closes its connection');
   });
-  app.addHook('onSend', async (request, reply) => {
+  // Hooks every request passes are callback-style: no promise and microtask per request.
+  app.addHook('onSend', (request, reply, payload, done) => {
     reply.header('x-request-id', request.id);
     if (draining) reply.header('connection', 'close');
+    done(null, payload);
   });
   if (config.env === 'test') {
     // Safety net for the whole suite: a reply that carries a password hash or a stored token
@@ -155,13 +157,17 @@ export async function buildApp(config: Config): Promise<BuiltApp> {
     });
   }
   // One access-log line per request: the route pattern (not the URL, whose query may hold
-  // names or tokens), status, latency and the user id — never bodies or PHI.
-  app.addHook('onResponse', async (request, reply) => {
+  // names or tokens), status, latency and the user id — never bodies or PHI. Its fields are
+  // fixed and hold no secret, so it skips pino's redaction, which walks every field of every
+  // line (~6 % of the CPU of /auth/me; docs/BENCHMARKS.md "Read paths").
+  const accessLog = app.log.child({}, { redact: [] });
+  app.addHook('onResponse', (request, reply, done) => {
     if (draining) setImmediate(() => app.server.closeIdleConnections());
-    request.log.info(
-      { method: request.method, route: request.routeOptions.url ?? 'unmatched', status: reply.statusCode, latency_ms: Math.round(reply.elapsedTime * 10) / 10, user_id: request.actor?.id },
+    accessLog.info(
+      { req_id: request.id, method: request.method, route: request.routeOptions.url ?? 'unmatched', status: reply.statusCode, latency_ms: Math.round(reply.elapsedTime * 10) / 10, user_id: request.actor?.id },
       'request completed',
     );
+    done();
   });
 
   // JSON routes take JSON only (docs/API.md §0): without this Fastify would also parse text/plain
