@@ -52,11 +52,11 @@ export async function registerEdge(app: FastifyInstance): Promise<void> {
     }
   });
 
-  app.addHook('onSend', async (request, reply, payload) => {
+  app.addHook('onSend', (request, reply, payload, done) => {
     if (request.headers.authorization || request.actor || request.url.startsWith('/api/v1/auth')) {
       reply.header('cache-control', 'no-store');
     }
-    return payload;
+    done(null, payload);
   });
 }
 
