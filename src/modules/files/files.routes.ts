@@ -6,6 +6,7 @@ import { IdParams, problemResponses } from '../../platform/http/schemas.js';
 import { requestMeta } from '../audit/index.js';
 import type { FileRow } from './files.repository.js';
 import type { FilesService } from './files.service.js';
+import { receiveFile } from './receive.js';
 import { BinaryResponse } from './files.schemas.js';
 
 const tags = ['files'];
@@ -41,7 +42,7 @@ export async function filesRoutes(root: FastifyInstance, files: FilesService): P
       response: { 201: Type.Ref('File'), ...problemResponses },
     },
     handler: async (request, reply) => {
-      const file = await files.upload(requestMeta(request), request);
+      const file = await files.upload(requestMeta(request), await receiveFile(request, files));
       return reply.code(201).header('location', `/api/v1/files/${file.id}`).send(file);
     },
   });

@@ -2,7 +2,6 @@ import { createReadStream } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import type { FastifyRequest } from 'fastify';
 import type { Actor } from '../../platform/access.js';
 import type { Db, Executor, Tx } from '../../platform/database/index.js';
 import { NotFoundError } from '../../platform/errors.js';
@@ -11,7 +10,7 @@ import { iso } from '../../platform/http/schemas.js';
 import type { AuditService, RequestMeta } from '../audit/index.js';
 import type { FileAccess } from './file-access.js';
 import type { FileRow, FilesRepository } from './files.repository.js';
-import { ALLOWED_TYPES, discardStaged, receiveUpload, type AllowedType, type StagedFile } from './upload.js';
+import { discardStaged, type StagedFile } from './upload.js';
 
 export interface FileDto {
   id: string;
@@ -39,8 +38,9 @@ export interface FilesServiceDeps {
 /**
  * Files: receive (stream, sniff, validate, strip) → store (object storage, then the
  * metadata row in the caller's transaction) → read back only to permitted users.
- * Other modules use `receive` + `storeWith` to attach uploads to their own rows, so an
- * upload and the row that references it are committed together or not at all.
+ * Routes receive an upload (`receiveFile` in index.ts) and hand the StagedFile to a service,
+ * which calls `storeWith` to attach it to its own rows, so an upload and the row that
+ * references it are committed together or not at all.
  */
 export class FilesService {
   readonly access: FileAccess;
@@ -65,9 +65,9 @@ export class FilesService {
     return this.storage.kind;
   }
 
-  /** Step 1: the validated upload in a temporary file (see upload.ts); `field` is the multipart field (default "file"; "image" for /infections/diagnose). */
-  receive(request: FastifyRequest, allowed: readonly AllowedType[] = Object.keys(ALLOWED_TYPES) as AllowedType[], field?: string): Promise<StagedFile> {
-    return receiveUpload(request, { tmpDir: this.tmpDir, limitBytes: this.uploadLimitBytes, allowed, ...(field ? { field } : {}) });
+  /** Where step 1 (receiving an upload in the route: `receiveFile` in index.ts, upload.ts) stages files, and their size limit. */
+  get staging(): { tmpDir: string; limitBytes: number } {
+    return { tmpDir: this.tmpDir, limitBytes: this.uploadLimitBytes };
   }
 
   discard(staged: StagedFile): Promise<void> {
@@ -108,8 +108,7 @@ export class FilesService {
   }
 
   /** POST /files: any user uploads; a patient's own uploads belong to their record. */
-  async upload(meta: RequestMeta, request: FastifyRequest): Promise<FileDto> {
-    const staged = await this.receive(request);
+  async upload(meta: RequestMeta, staged: StagedFile): Promise<FileDto> {
     const patientId = meta.actor.role === 'patient' ? meta.actor.id : null;
     return this.storeWith(staged, { ownerId: meta.actor.id, patientId }, async (trx, file) => {
       await this.audit.record(trx, meta, [{ patientId, resourceType: 'file', resourceId: file.id, action: 'upload', details: { content_type: file.content_type, size: file.size } }]);

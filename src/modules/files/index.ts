@@ -19,6 +19,7 @@ export { FileAccess, type FileAccessRule } from './file-access.js';
 export { contentDisposition, fileHeaders } from './files.routes.js';
 export type { StagedFile, AllowedType } from './upload.js';
 export { IMAGE_TYPES } from './upload.js';
+export { receiveFile } from './receive.js';
 export type { FileRow } from './files.repository.js';
 
 /**

@@ -66,7 +66,7 @@ export const medicalModule: AppModule = {
     app.addSchema(AllergySchema);
     const { records, prescriptions, allergies } = ctx.services.medical;
     await recordsRoutes(app, ctx.db, records);
-    await withMultipart(app, ctx, (scope) => recordUploadRoutes(scope, records));
+    await withMultipart(app, ctx, (scope) => recordUploadRoutes(scope, records, ctx.services.files));
     await prescriptionsRoutes(app, ctx.db, prescriptions);
     await allergiesRoutes(app, ctx.db, allergies);
   },

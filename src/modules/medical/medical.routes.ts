@@ -7,6 +7,7 @@ import { pageOf } from '../../platform/http/pagination.js';
 import { idempotent } from '../../platform/http/idempotency.js';
 import type { Db } from '../../platform/database/index.js';
 import { requestMeta } from '../audit/index.js';
+import { receiveFile, type FilesService } from '../files/index.js';
 import { CreatePrescriptionBody, CreateRecordBody, PrescriptionListQuery, PrescriptionStatusBody, RecordListQuery, UpdateRecordBody } from './medical.schemas.js';
 import type { RecordsService } from './records.service.js';
 import type { PrescriptionsService } from './prescriptions.service.js';
@@ -61,7 +62,7 @@ export async function recordsRoutes(root: FastifyInstance, db: Db, records: Reco
   });
 }
 
-export async function recordUploadRoutes(root: FastifyInstance, records: RecordsService): Promise<void> {
+export async function recordUploadRoutes(root: FastifyInstance, records: RecordsService, files: FilesService): Promise<void> {
   const app = root.withTypeProvider<TypeBoxTypeProvider>();
   app.post('/medical/records/:id/upload', {
     config: { access: rolesAllowed('doctor', 'patient') },
@@ -73,7 +74,10 @@ export async function recordUploadRoutes(root: FastifyInstance, records: Records
       response: { 201: Type.Ref('File'), ...problemResponses },
     },
     handler: async (request, reply) => {
-      const file = await records.attach(requestMeta(request), request.params.id, request);
+      const meta = requestMeta(request);
+      // Authorise before reading the body; the service gets the received file, not the request.
+      await records.assertMayAttach(meta.actor, request.params.id);
+      const file = await records.attach(meta, request.params.id, await receiveFile(request, files));
       return reply.code(201).header('location', `/api/v1/files/${file.id}`).send(file);
     },
   });

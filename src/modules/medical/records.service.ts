@@ -1,4 +1,3 @@
-import type { FastifyRequest } from 'fastify';
 import type { Actor, CareRelationships } from '../../platform/access.js';
 import type { Db, Executor } from '../../platform/database/index.js';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../../platform/errors.js';
@@ -7,7 +6,7 @@ import { decodeCursor } from '../../platform/http/pagination.js';
 import { iso } from '../../platform/http/schemas.js';
 import type { EventBus } from '../../platform/events.js';
 import type { AuditService, RequestMeta } from '../audit/index.js';
-import { fileDto, type FileDto, type FilesService } from '../files/index.js';
+import { fileDto, type FileDto, type FilesService, type StagedFile } from '../files/index.js';
 import type { RecordContent, RecordRow, RecordsRepository, RecordVersionRow } from './medical.repository.js';
 import type { CreateRecordBody, RecordListQuery, UpdateRecordBody } from './medical.schemas.js';
 import type { Diagnosis } from './medical.tables.js';
@@ -156,11 +155,26 @@ export class RecordsService {
     return { items: await this.dtos(this.db, page.rows), next_cursor: page.next_cursor };
   }
 
-  /** POST /medical/records/{id}/upload: a doctor of the patient, or the patient. */
-  async attach(meta: RequestMeta, id: string, request: FastifyRequest) {
-    const record = await this.visibleRecord(this.db, meta.actor, id);
-    if (meta.actor.role !== 'doctor' && meta.actor.id !== record.patient_id) throw new ForbiddenError('Only the patient or a doctor of the patient may attach files to a record.');
-    const staged = await this.files.receive(request);
+  /**
+   * POST /medical/records/{id}/upload: a doctor of the patient, or the patient. The route
+   * calls this before it reads the body, so a caller who may not attach gets 404/403 and
+   * nothing is received; `attach` checks again.
+   */
+  async assertMayAttach(actor: Actor, id: string): Promise<RecordRow> {
+    const record = await this.visibleRecord(this.db, actor, id);
+    if (actor.role !== 'doctor' && actor.id !== record.patient_id) throw new ForbiddenError('Only the patient or a doctor of the patient may attach files to a record.');
+    return record;
+  }
+
+  /** Attaches a received upload (the route's StagedFile) to a record; the staged file is stored or discarded. */
+  async attach(meta: RequestMeta, id: string, staged: StagedFile) {
+    let record: RecordRow;
+    try {
+      record = await this.assertMayAttach(meta.actor, id);
+    } catch (err) {
+      await this.files.discard(staged);
+      throw err;
+    }
     return this.files.storeWith(staged, { ownerId: meta.actor.id, patientId: record.patient_id }, async (trx, file) => {
       await this.records.attach(trx, record.id, file.id, meta.actor.id);
       await this.audit.record(trx, meta, [

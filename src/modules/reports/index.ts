@@ -39,7 +39,7 @@ export const reportsModule: AppModule = {
     app.addSchema(LabReportSummarySchema);
     app.addSchema(LabReportSchema);
     const reports = ctx.services.reports;
-    await withMultipart(app, ctx, (scope) => reportUploadRoutes(scope, reports));
+    await withMultipart(app, ctx, (scope) => reportUploadRoutes(scope, reports, ctx.services.files));
     await reportsRoutes(app, reports);
   },
   /** Demo record, prescription and lab report for Jane Doe / Dr. Hause (after scheduling's seed). */

@@ -6,11 +6,12 @@ import { IdParams, problemResponses } from '../../platform/http/schemas.js';
 import { pageOf } from '../../platform/http/pagination.js';
 import { requestMeta } from '../audit/index.js';
 import { ReportListQuery, TrendQuery, TrendSchema, UploadReportQuery } from './reports.schemas.js';
-import type { ReportsService } from './reports.service.js';
+import { REPORT_TYPES, type ReportsService } from './reports.service.js';
+import { receiveFile, type FilesService } from '../files/index.js';
 
 const tags = ['lab reports'];
 
-export async function reportUploadRoutes(root: FastifyInstance, reports: ReportsService): Promise<void> {
+export async function reportUploadRoutes(root: FastifyInstance, reports: ReportsService, files: FilesService): Promise<void> {
   const app = root.withTypeProvider<TypeBoxTypeProvider>();
   app.post('/reports', {
     config: { access: anyUser },
@@ -22,7 +23,11 @@ export async function reportUploadRoutes(root: FastifyInstance, reports: Reports
       response: { 201: Type.Ref('LabReport'), ...problemResponses },
     },
     handler: async (request, reply) => {
-      const report = await reports.upload(requestMeta(request), request, { patientId: request.query.patient_id, collectedAt: request.query.collected_at });
+      const meta = requestMeta(request);
+      const options = { patientId: request.query.patient_id, collectedAt: request.query.collected_at };
+      // Authorise before reading the body when the patient is named in the query.
+      await reports.assertMayUpload(meta.actor, options);
+      const report = await reports.upload(meta, await receiveFile(request, files, REPORT_TYPES), options);
       return reply.code(201).header('location', `/api/v1/reports/${report.id}`).send(report);
     },
   });

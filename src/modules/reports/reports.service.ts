@@ -1,5 +1,4 @@
 import { readFile } from 'node:fs/promises';
-import type { FastifyRequest } from 'fastify';
 import type { Actor, CareRelationships } from '../../platform/access.js';
 import type { Db, Executor } from '../../platform/database/index.js';
 import { NotFoundError, PayloadTooLargeError, ValidationError } from '../../platform/errors.js';
@@ -35,6 +34,9 @@ function builtInRangeText(row: ObservationRow): string {
   if (row.ref_high !== null) return `<${row.ref_high}`;
   return `>${row.ref_low}`;
 }
+
+/** What POST /reports accepts. */
+export const REPORT_TYPES = ['text/csv', 'application/pdf'] as const;
 
 export interface UploadOptions {
   patientId?: string;
@@ -87,15 +89,19 @@ export class ReportsService {
     return { ...parsePdfLines(await extractPdfText(bytes)), format: 'pdf' };
   }
 
-  async upload(meta: RequestMeta, request: FastifyRequest, options: UploadOptions) {
-    const actor = meta.actor;
-    // Authorise before reading the body when the patient is named in the query.
+  /** The route calls this before it reads the body: a patient named in the query must be one the actor may reach. */
+  async assertMayUpload(actor: Actor, options: UploadOptions): Promise<void> {
     if (options.patientId) await this.assertPatient(this.db, actor, options.patientId);
-    const staged = await this.files.receive(request, ['text/csv', 'application/pdf']);
+  }
+
+  /** POST /reports with the upload the route received (REPORT_TYPES); the staged file is stored or discarded. */
+  async upload(meta: RequestMeta, staged: StagedFile, options: UploadOptions) {
+    const actor = meta.actor;
     let patientId: string;
     let parsed: Awaited<ReturnType<ReportsService['parse']>>;
     let collectedAt: Date;
     try {
+      await this.assertMayUpload(actor, options);
       const fromField = staged.fields.patient_id?.trim();
       const requested = options.patientId ?? fromField ?? (actor.role === 'patient' ? actor.id : undefined);
       if (!requested) throw new ValidationError('Name the patient: ?patient_id= or a form field before the file.', [{ path: '/patient_id', message: 'is required for staff uploads' }]);

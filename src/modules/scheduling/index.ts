@@ -139,7 +139,7 @@ export const schedulingModule: AppModule = {
     const services = ctx.services.scheduling;
     const icsHost = safeHost(ctx.config.publicBaseUrl);
     await profilesRoutes(app, ctx.db, services.profiles, services.slots);
-    await withMultipart(app, ctx, (scope) => patientPhotoRoutes(scope, ctx, services.profiles));
+    await withMultipart(app, ctx, (scope) => patientPhotoRoutes(scope, ctx.services.files, services.profiles));
     await appointmentsRoutes(app, ctx.db, services.appointments, services.waitlist, icsHost, ctx.services.audit);
     await clientsRoutes(app, ctx.db, services.clients);
   },

@@ -1,7 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { AppContext } from '../../platform/context.js';
-import { filesFor } from '../files/index.js';
-import { IMAGE_TYPES } from '../files/upload.js';
+import { IMAGE_TYPES, receiveFile, type FilesService } from '../files/index.js';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { actorOf, publicAccess, rolesAllowed } from '../../platform/http/auth.js';
@@ -126,9 +124,8 @@ export async function profilesRoutes(root: FastifyInstance, db: Db, profiles: Pr
  * field `file`. The image goes through the files module (sniffed type, EXIF stripped, size
  * limit) and becomes the profile photo in the same transaction.
  */
-export async function patientPhotoRoutes(root: FastifyInstance, ctx: AppContext, profiles: ProfilesService): Promise<void> {
+export async function patientPhotoRoutes(root: FastifyInstance, files: FilesService, profiles: ProfilesService): Promise<void> {
   const app = root.withTypeProvider<TypeBoxTypeProvider>();
-  const files = filesFor(ctx);
   for (const method of ['PUT', 'POST'] as const) {
     app.route({
       method,
@@ -142,7 +139,7 @@ export async function patientPhotoRoutes(root: FastifyInstance, ctx: AppContext,
       },
       handler: async (request) => {
         const actor = actorOf(request);
-        const staged = await files.receive(request, [...IMAGE_TYPES]);
+        const staged = await receiveFile(request, files, [...IMAGE_TYPES]);
         return profiles.setOwnPhoto(actor, (write) => files.storeWith(staged, { ownerId: actor.id, patientId: actor.id }, (trx, file) => write(trx, file.id)));
       },
     });
