@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm run build`: src/ → dist/ for production, which then runs `node dist/main.js` with no
+// `npm run build`: src/ → dist/ (and portal/ → portal/dist/) for production, which then runs `node dist/main.js` with no
 // npm, no tsx and no compile at start-up (README, "Running in production").
 //  - esbuild transpiles each .ts file to one .js file (no bundling): the migration and
 //    knowledge-base folders keep their layout, and code that finds files beside itself
@@ -9,6 +9,7 @@
 import { cpSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { build } from 'esbuild';
+import { buildPortal, portalIsStale } from './portal-build.mjs';
 
 // --outdir=DIR builds elsewhere (the process tests build into node_modules/.cache, where
 // package imports still resolve); the default is dist/.
@@ -41,3 +42,9 @@ await build({
 const data = files.filter((path) => !path.endsWith('.ts') && !path.endsWith('.md'));
 for (const path of data) cpSync(path, join(outdir, relative('src', path)));
 console.log(`${outdir}: ${sources.length} modules, ${data.length} data files`);
+
+// The web portal (portal/dist, served at `/` by src/platform/http/portal.ts), when its sources
+// changed since the last build: rebuilding an unchanged portal would only swap identical files
+// under a server that may be serving them.
+if (portalIsStale()) console.log(`portal/dist built in ${((await buildPortal()) / 1000).toFixed(1)} s`);
+else console.log('portal/dist is up to date');

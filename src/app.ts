@@ -17,6 +17,7 @@ import { registerProblemHandlers } from './platform/http/problem.js';
 import { clientErrorHandler, frameworkErrors, registerEdge } from './platform/http/edge.js';
 import { registerMetrics } from './platform/http/metrics.js';
 import { registerDocs } from './platform/http/docs.js';
+import { registerPortal } from './platform/http/portal.js';
 import { lazySerializers } from './platform/http/serializers.js';
 import { ProblemSchema } from './platform/http/schemas.js';
 import { BadRequestError } from './platform/errors.js';
@@ -200,6 +201,8 @@ export async function buildApp(config: Config): Promise<BuiltApp> {
     { prefix: '/api/v1' },
   );
   await systemRoutes(app, ctx, registry, modules.flatMap((module) => module.readiness?.(ctx) ?? []));
+  // The web portal at `/` (docs/API.md §10): after every other route, its page fallback is the last match.
+  await registerPortal(app);
   await app.ready();
 
   let started = false;

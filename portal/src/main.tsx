@@ -1,0 +1,137 @@
+import { render } from 'preact';
+import { useEffect, useState } from 'preact/hooks';
+import { api, onSessionChange, refreshSession, session } from './api/client';
+import { linkClick, navigate, usePath } from './router';
+import { SignIn } from './pages/SignIn';
+import { SignUp } from './pages/SignUp';
+import { FindDoctor } from './pages/FindDoctor';
+import { Appointments } from './pages/Appointments';
+import { Records, Prescriptions, LabReports } from './pages/Records';
+import { Page } from './ui';
+import './styles.css';
+
+const PATIENT_PAGES = [
+  { path: '/appointments', name: 'Appointments' },
+  { path: '/doctors', name: 'Find a doctor' },
+  { path: '/records', name: 'Records' },
+  { path: '/prescriptions', name: 'Prescriptions' },
+  { path: '/lab-reports', name: 'Lab reports' },
+];
+
+function useSession() {
+  const [, setTick] = useState(0);
+  useEffect(() => onSessionChange(() => setTick((n) => n + 1)), []);
+  return session.user;
+}
+
+function App() {
+  const path = usePath();
+  const user = useSession();
+  // A reload keeps the session: the refresh token of this tab buys a new access token.
+  const [restoring, setRestoring] = useState(() => !session.user && session.hasRefreshToken());
+  useEffect(() => {
+    if (!restoring) return;
+    void refreshSession().then((ok) => {
+      if (!ok) session.end('expired');
+      setRestoring(false);
+    });
+  }, [restoring]);
+
+  if (restoring) return <p class="muted">Signing you in…</p>;
+
+  if (!user) {
+    const page = path === '/sign-up' ? <SignUp /> : <SignIn />;
+    return (
+      <>
+        <header class="top">
+          <a class="brand" href="/" onClick={linkClick}>
+            CareBridge
+          </a>
+        </header>
+        <main id="main">{page}</main>
+      </>
+    );
+  }
+
+  const pages = user.role === 'patient' ? PATIENT_PAGES : [];
+  let content;
+  if (user.role !== 'patient') content = <StaffHome />;
+  else if (path === '/' || path === '/sign-in' || path === '/sign-up') {
+    content = <Redirect to="/appointments" />;
+  } else if (path === '/appointments') content = <Appointments user={user} />;
+  else if (path === '/doctors') content = <FindDoctor user={user} />;
+  else if (path === '/records') content = <Records user={user} />;
+  else if (path === '/prescriptions') content = <Prescriptions user={user} />;
+  else if (path === '/lab-reports') content = <LabReports user={user} />;
+  else content = <NotFound />;
+
+  return (
+    <>
+      <a class="skip" href="#main">
+        Skip to main content
+      </a>
+      <header class="top">
+        <a class="brand" href="/" onClick={linkClick}>
+          CareBridge
+        </a>
+        <span class="who">{user.full_name}</span>
+        <button type="button" class="link" onClick={() => void signOut()}>
+          Sign out
+        </button>
+      </header>
+      {pages.length > 0 && (
+        <nav aria-label="Main">
+          <ul>
+            {pages.map((page) => (
+              <li key={page.path}>
+                <a href={page.path} onClick={linkClick} aria-current={path === page.path ? 'page' : undefined}>
+                  {page.name}
+                </a>
+              </li>
+            ))}
+          </ul>
+        </nav>
+      )}
+      <main id="main">{content}</main>
+    </>
+  );
+}
+
+async function signOut() {
+  const refreshToken = session.refreshToken();
+  // Revoke the session server-side; the portal forgets its tokens whatever the reply.
+  await api.POST('/api/v1/auth/logout', { body: refreshToken ? { refresh_token: refreshToken } : {} }).catch(() => undefined);
+  session.end('signed-out');
+  navigate('/', { replace: true });
+}
+
+function Redirect(props: { to: string }) {
+  useEffect(() => navigate(props.to, { replace: true }), [props.to]);
+  return null;
+}
+
+function StaffHome() {
+  return (
+    <Page title="Welcome">
+      <p>The clinician and administrator pages of the portal are not built yet. Until they are, use the API documentation:</p>
+      <p>
+        <a href="/docs">Open the API documentation</a>
+      </p>
+    </Page>
+  );
+}
+
+function NotFound() {
+  return (
+    <Page title="Page not found">
+      <p>There is no page at this address.</p>
+      <p>
+        <a href="/appointments" onClick={linkClick}>
+          Go to your appointments
+        </a>
+      </p>
+    </Page>
+  );
+}
+
+render(<App />, document.getElementById('app')!);

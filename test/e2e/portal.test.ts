@@ -1,0 +1,159 @@
+import { describe, it, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import type { Page } from 'playwright-core';
+import { AxeBuilder } from '@axe-core/playwright';
+import { build } from '../helpers/build.js';
+import { createUser, type TestUser } from '../helpers/users.js';
+import { launchChromium, skipWithoutBrowser } from '../helpers/browser.js';
+
+/**
+ * The web portal (docs/API.md §10, issue 18) in headless Chromium at 360 px wide: a patient
+ * signs in, finds a doctor by specialty, sees free times in their own profile time zone (not the
+ * browser's), loses a slot to someone else while choosing (clear message, refreshed times),
+ * double-clicks "Book" (one booking), sees the visit under Appointments, cancels nothing by
+ * accident, opens records, prescriptions and lab reports; a 401 is refreshed silently, and a
+ * revoked session ends on the sign-in page. axe-core reports no violation on any page visited,
+ * and no page scrolls sideways at 360 px.
+ * PORTAL_SCREENSHOTS=1 also writes docs/img/portal-*.png (README).
+ */
+describe('web portal', { skip: skipWithoutBrowser() }, () => {
+  it('patient: sign in, find a doctor, book a slot (taken meanwhile, double-click), see it, then session end', async () => {
+    // portal/dist is built once and reused while its sources do not change (scripts/portal-build.mjs).
+    const built_ = spawnSync(process.execPath, ['scripts/portal-build.mjs', '--if-stale'], { encoding: 'utf8' });
+    assert.equal(built_.status, 0, `portal build failed:\n${built_.stdout}\n${built_.stderr}`);
+
+    const built = await build({ after });
+    const { app } = built;
+    const call = async (user: TestUser, method: 'GET' | 'POST' | 'PUT' | 'PATCH', url: string, payload?: object) => {
+      const res = await app.inject({ method, url, payload, headers: user.auth });
+      return { status: res.statusCode, body: res.body ? res.json() : null };
+    };
+
+    // A cardiologist in Berlin with three free half-hours tomorrow (UTC 09:00, 10:00, 11:00).
+    const doctor = await createUser(built, 'doctor', { fullName: 'Dr Ada Portal' });
+    assert.equal((await call(doctor, 'PUT', '/api/v1/doctors/me', { specialty: 'cardiology', time_zone: 'Europe/Berlin' })).status, 200);
+    const day = new Date(Date.now() + 24 * 3600_000).toISOString().slice(0, 10);
+    const slots: string[] = [];
+    for (const hour of ['09', '10', '11']) {
+      const res = await call(doctor, 'POST', '/api/v1/doctors/me/slots', { start: `${day}T${hour}:00:00Z`, duration_minutes: 30 });
+      assert.equal(res.status, 201, JSON.stringify(res.body));
+      slots.push(res.body.id);
+    }
+    // The patient's profile says New York; the browser below says Tokyo: the portal must use the profile.
+    const patient = await createUser(built, 'patient', { fullName: 'Pat Portal' });
+    assert.equal((await call(patient, 'PATCH', '/api/v1/auth/me', { time_zone: 'America/New_York' })).status, 200);
+    const rival = await createUser(built, 'patient');
+
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const address = app.server.address();
+    const base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+
+    const browser = await launchChromium();
+    after(() => browser.close());
+    const context = await browser.newContext({ viewport: { width: 360, height: 780 }, locale: 'en-GB', timezoneId: 'Asia/Tokyo' });
+    const page = await context.newPage();
+    const consoleErrors: string[] = [];
+    page.on('console', (message) => {
+      if (message.type() === 'error' && !/status of 40[19]/.test(message.text())) consoleErrors.push(message.text());
+    });
+    const shots = process.env.PORTAL_SCREENSHOTS === '1';
+    if (shots) mkdirSync('docs/img', { recursive: true });
+
+    const visited: string[] = [];
+    async function check(page: Page, name: string) {
+      await page.getByRole('heading', { level: 1, name }).waitFor();
+      const axe = await new AxeBuilder({ page }).analyze();
+      assert.deepEqual(
+        axe.violations.map((v) => `${name}: ${v.id} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`),
+        [],
+      );
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+      assert.ok(overflow <= 0, `${name} scrolls sideways at 360 px by ${overflow} px`);
+      visited.push(name);
+    }
+
+    // Sign in, with a wrong password first: the problem+json detail is shown.
+    await page.goto(`${base}/`);
+    await check(page, 'Sign in');
+    if (shots) await page.screenshot({ path: 'docs/img/portal-sign-in.png' });
+    await page.getByLabel('Email').fill(patient.email);
+    await page.getByLabel('Password').fill('not the password at all');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    assert.match(await page.getByRole('alert').innerText(), /password|credentials/i);
+    await page.getByLabel('Password').fill(patient.password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await check(page, 'Appointments');
+    const nav = page.getByRole('navigation');
+    for (const name of ['Appointments', 'Find a doctor', 'Records', 'Prescriptions', 'Lab reports']) await nav.getByRole('link', { name }).waitFor();
+
+    // Find the cardiologist; free times are shown in New York time (09:00Z → 04:00 or 05:00).
+    await nav.getByRole('link', { name: 'Find a doctor' }).click();
+    await check(page, 'Find a doctor');
+    await page.getByLabel('Specialty').selectOption('cardiology');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await page.getByRole('heading', { level: 3, name: 'Dr Ada Portal' }).waitFor();
+    await page.getByRole('button', { name: 'See free times with Dr Ada Portal' }).click();
+    const local = (iso: string) => new Intl.DateTimeFormat('en-GB', { timeZone: 'America/New_York', hour: '2-digit', minute: '2-digit' }).format(new Date(iso));
+    const [first, second] = [`${day}T09:00:00Z`, `${day}T10:00:00Z`].map(local) as [string, string];
+    await page.getByText('times in America/New York').waitFor();
+    await page.getByRole('radio', { name: first, exact: true }).check();
+    await check(page, 'Find a doctor');
+    if (shots) await page.screenshot({ path: 'docs/img/portal-find-doctor.png', fullPage: true });
+
+    // Someone else books that time meanwhile: a clear message, and the list no longer offers it.
+    assert.equal((await call(rival, 'POST', '/api/v1/appointments', { slot_id: slots[0] })).status, 201);
+    await page.getByRole('button', { name: 'Book' }).click();
+    assert.match(await page.getByRole('alert').innerText(), /someone else may have just booked it/i);
+    await page.getByRole('radio', { name: second, exact: true }).waitFor();
+    assert.equal(await page.getByRole('radio', { name: first, exact: true }).count(), 0);
+
+    // A double-click on Book books once.
+    await page.getByRole('radio', { name: second, exact: true }).check();
+    await page.getByRole('button', { name: 'Book' }).dblclick();
+    await page.getByText(/is booked for/).waitFor();
+    const mine = await call(patient, 'GET', '/api/v1/appointments');
+    assert.equal(mine.body.items.length, 1, 'exactly one booking');
+    assert.equal(mine.body.items[0].slot_id, slots[1]);
+
+    // It is listed under Appointments (upcoming), in New York time.
+    await page.getByRole('link', { name: 'See your appointments' }).click();
+    await check(page, 'Appointments');
+    const upcoming = page.getByRole('region', { name: 'Upcoming' });
+    await upcoming.getByText('Dr Ada Portal').waitFor();
+    assert.match(await upcoming.innerText(), new RegExp(second));
+    await upcoming.getByRole('button', { name: /^Cancel the appointment with Dr Ada Portal/ }).waitFor();
+    if (shots) await page.screenshot({ path: 'docs/img/portal-appointments.png', fullPage: true });
+
+    // Records, prescriptions, lab reports; the first call is answered 401 once (an expired access
+    // token): the portal refreshes silently and the page loads.
+    let expired = false;
+    await page.route('**/api/v1/prescriptions*', async (route) => {
+      if (expired) return route.continue();
+      expired = true;
+      return route.fulfill({
+        status: 401,
+        contentType: 'application/problem+json',
+        body: JSON.stringify({ type: 'about:blank', title: 'Unauthorized', status: 401, detail: 'expired' }),
+      });
+    });
+    await nav.getByRole('link', { name: 'Records' }).click();
+    await check(page, 'Records');
+    await nav.getByRole('link', { name: 'Prescriptions' }).click();
+    await check(page, 'Prescriptions');
+    await page.getByText('No prescriptions yet.').waitFor();
+    assert.ok(expired, 'the 401 was served');
+    await nav.getByRole('link', { name: 'Lab reports' }).click();
+    await check(page, 'Lab reports');
+
+    // Every session of the patient revoked elsewhere: the next call cannot refresh → sign-in page.
+    assert.equal((await call(patient, 'POST', '/api/v1/auth/logout?all=true', {})).status, 204);
+    await nav.getByRole('link', { name: 'Appointments' }).click();
+    await page.getByText('Your session has ended. Please sign in again.').waitFor();
+    await check(page, 'Sign in');
+
+    assert.deepEqual(consoleErrors, []);
+    assert.deepEqual(visited.length >= 9, true);
+  });
+});
