@@ -76,6 +76,38 @@ describe('audit of list reads', () => {
     assert.ok(view.every((e) => !e.resource_ids?.includes(theirs[0]!)));
   });
 
+  it('prescriptions and clinic clients are listed the same way: one row per patient, ids findable', async (t) => {
+    const built = await build(t);
+    const { app, ctx } = built;
+    const [doctor, patient, nurse, admin] = await Promise.all([createUser(built, 'doctor'), createUser(built, 'patient'), createUser(built, 'nurse'), createUser(built, 'admin')]);
+    await bookFor(built, doctor, patient, 40); // the care relationship
+    const prescribe = async (drug: string) => {
+      const res = await app.inject({ method: 'POST', url: '/api/v1/prescriptions', headers: doctor.auth, payload: { patient_id: patient.id, items: [{ drug, dose: '1 tablet', frequency: 'qd' }] } });
+      assert.equal(res.statusCode, 201, res.body);
+      return res.json().id as string;
+    };
+    const prescriptions = [await prescribe('Paracetamol'), await prescribe('Cetirizine')];
+    assert.equal((await app.inject({ method: 'GET', url: '/api/v1/prescriptions', headers: patient.auth })).statusCode, 200);
+    const rows = await ctx.db.selectFrom('audit_log').selectAll().where('action', '=', 'list').where('resource_type', '=', 'prescription').execute();
+    assert.equal(rows.length, 1);
+    assert.deepEqual([...rows[0]!.resource_ids!].sort(), [...prescriptions].sort());
+
+    const clients = [];
+    for (const body of [{ first_name: 'Ann', last_name: 'Unlinked' }, { first_name: 'Bo', last_name: 'Unlinked' }, { first_name: 'Pat', last_name: 'Linked', user_id: patient.id }]) {
+      const res = await app.inject({ method: 'POST', url: '/api/v1/clients', headers: nurse.auth, payload: body });
+      assert.equal(res.statusCode, 201, res.body);
+      clients.push(res.json().id as string);
+    }
+    assert.equal((await app.inject({ method: 'GET', url: '/api/v1/clients?limit=100', headers: nurse.auth })).statusCode, 200);
+    const clientRows = await ctx.db.selectFrom('audit_log').selectAll().where('action', '=', 'list').where('resource_type', '=', 'client').where('actor_id', '=', nurse.id).execute();
+    const ofPatient = clientRows.find((r) => r.patient_id === patient.id)!;
+    const unlinked = clientRows.find((r) => r.patient_id === null)!;
+    assert.deepEqual(ofPatient.resource_ids, [clients[2]]);
+    assert.ok(clients.slice(0, 2).every((id) => unlinked.resource_ids!.includes(id)));
+    const seen = (await app.inject({ method: 'GET', url: `/api/v1/audit?resource_id=${clients[0]}&action=list`, headers: admin.auth })).json().items as Entry[];
+    assert.deepEqual(seen.map((e) => e.actor?.id), [nurse.id]);
+  });
+
   it('ids with quotes and backslashes survive the array encoding of the batch insert', async (t) => {
     const built = await build(t);
     const patient = await createUser(built, 'patient');

@@ -4,7 +4,7 @@ import { ConflictError, NotFoundError, ValidationError } from '../../platform/er
 import { decodeCursor } from '../../platform/http/pagination.js';
 import { iso } from '../../platform/http/schemas.js';
 import type { EventBus } from '../../platform/events.js';
-import type { AuditService, RequestMeta } from '../audit/index.js';
+import { listEvents, type AuditService, type RequestMeta } from '../audit/index.js';
 import type { PrescriptionRow, PrescriptionsRepository } from './medical.repository.js';
 import type { CreatePrescriptionBody, PrescriptionListQuery, PrescriptionStatusBody } from './medical.schemas.js';
 import type { PrescriptionStatus } from './medical.tables.js';
@@ -139,8 +139,8 @@ export class PrescriptionsService {
       fetch: (after, count) => this.prescriptions.list(this.db, filter, after, count),
       position: (row) => ({ v: iso(row.created_at), id: row.id }),
     });
-    const patients = [...new Set(page.rows.map((r) => r.patient_id))];
-    await this.audit.record(this.db, meta, patients.map((p) => ({ patientId: p, resourceType: 'prescription', resourceId: null, action: 'list' as const })));
+    // One audit row per patient on the page, with the listed prescription ids (audit/index.ts).
+    await this.audit.record(this.db, meta, listEvents(page.rows, 'prescription', (r) => r.patient_id, (r) => r.id));
     return { items: page.rows.map(prescriptionDto), next_cursor: page.next_cursor };
   }
 }

@@ -1,7 +1,7 @@
 import type { Db, Executor } from '../../platform/database/index.js';
 import { isUniqueViolation } from '../../platform/database/index.js';
 import type { Actor } from '../../platform/access.js';
-import type { AuditEvent, AuditService, RequestMeta } from '../audit/index.js';
+import { listEvents, type AuditEvent, type AuditService, type RequestMeta } from '../audit/index.js';
 import { ConflictError, NotFoundError, ValidationError } from '../../platform/errors.js';
 import { decodeCursor, toPage } from '../../platform/http/pagination.js';
 import { iso } from '../../platform/http/schemas.js';
@@ -168,7 +168,8 @@ export class ClientsService {
       after: decodeCursor(query.cursor),
       limit,
     });
-    await this.audit.record(this.db, meta, rows.slice(0, limit).map((row) => this.event(row, 'list')));
+    // One audit row per linked patient (and one for unlinked clients), with the listed ids (audit/index.ts).
+    await this.audit.record(this.db, meta, listEvents(rows.slice(0, limit), 'client', (row) => row.user_id, (row) => row.id));
     const column = sort.replace('-', '');
     return toPage(rows, limit, (row) => (column === 'created_at' ? row.created_at.toISOString() : row.last_name), toClientDto);
   }
@@ -178,7 +179,7 @@ export class ClientsService {
   /** The clinic records that name the caller's account, pending or active. */
   async linksOf(meta: RequestMeta): Promise<{ items: ClientLinkDto[] }> {
     const rows = await this.clients.linksOfUser(this.db, meta.actor.id);
-    await this.audit.record(this.db, meta, rows.map((r) => ({ patientId: meta.actor.id, resourceType: 'client', resourceId: r.id, action: 'list' as const })));
+    await this.audit.record(this.db, meta, listEvents(rows, 'client', () => meta.actor.id, (r) => r.id));
     return {
       items: rows.map((r) => ({
         client_id: r.id,
