@@ -125,7 +125,7 @@ export async function buildApp(config: Config): Promise<BuiltApp> {
   };
   // The composition root (src/modules/services.ts): every module's services, once per instance.
   const services = buildServices(infra);
-  const authenticator = new Authenticator(tokens, services.identity.resolveSession);
+  const authenticator = new Authenticator(tokens, services.identity.resolveSession, config.auth);
   const ctx: AppContext = { ...infra, authenticator, services };
   app.decorate('ctx', ctx);
 
@@ -200,6 +200,7 @@ export async function buildApp(config: Config): Promise<BuiltApp> {
     },
     { prefix: '/api/v1' },
   );
+  for (const module of modules) await module.rootRoutes?.(app, ctx);
   await systemRoutes(app, ctx, registry, modules.flatMap((module) => module.readiness?.(ctx) ?? []));
   // The web portal at `/` (docs/API.md §10): after every other route, its page fallback is the last match.
   await registerPortal(app);

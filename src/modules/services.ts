@@ -26,6 +26,8 @@ import { buildReportsServices, type ReportsService } from './reports/index.js';
 import { buildChatServices, type ChatServices } from './chat/index.js';
 import { buildVideoServices, type VideoService } from './video/index.js';
 import { buildSymptomCheckerServices, type SymptomCheckerServices } from './symptom-checker/index.js';
+import { buildFhirServices, type FhirService } from './fhir/index.js';
+import { buildReportsReads } from './reports/index.js';
 
 export interface Services {
   audit: AuditService;
@@ -39,6 +41,8 @@ export interface Services {
   chat: ChatServices;
   video: VideoService;
   symptomChecker: SymptomCheckerServices;
+  /** The FHIR R4 facade (docs/FHIR.md): reads the other areas through their public reads, with the REST access rules. */
+  fhir: FhirService;
 }
 
 declare module '../platform/context.js' {
@@ -67,5 +71,13 @@ export function buildServices(infra: Infrastructure): Services {
     scheduling: scheduling.lookups,
     learningIntervalSeconds: config.symptomLearningIntervalSeconds,
   });
-  return { audit, identity, storage, files, scheduling, medical, reports, chat, video, symptomChecker };
+  const fhir = buildFhirServices({
+    db,
+    care,
+    audit,
+    reports: buildReportsReads({ db }),
+    patients: scheduling.lookups,
+    doctors: scheduling.profiles,
+  });
+  return { audit, identity, storage, files, scheduling, medical, reports, chat, video, symptomChecker, fhir };
 }

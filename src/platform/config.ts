@@ -2,6 +2,7 @@ import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { createHash, createPrivateKey, createPublicKey, randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { isIP } from 'node:net';
+import { authConfig, type AuthConfig } from './auth/config.js';
 
 /**
  * One validated configuration object, built once at start-up from the environment.
@@ -72,6 +73,8 @@ export interface Config {
   requestTimeoutSeconds: number;
   /** /metrics restrictions: a bearer token and/or the client addresses allowed (empty: no restriction of that kind). */
   metrics: { token: string | null; allowIps: string[] };
+  /** Second factors, step-up, passkeys and OpenID Connect providers (src/platform/auth/config.ts). */
+  auth: AuthConfig;
   /** Real-time sockets: server ping interval and how long presence outlives a silent connection. */
   realtime: { heartbeatSeconds: number; presenceTtlSeconds: number };
   /** Video: STUN/TURN for WebRTC (TURN REST credentials) and an optional token provider. */
@@ -206,6 +209,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
   const port = int(env, 'PORT', 8000, 0, 65535);
   const host = str(env, 'HOST') ?? '127.0.0.1';
 
+  const publicBaseUrl = url(env, 'PUBLIC_BASE_URL', ['http:', 'https:']) ?? `http://${host}:${port}`;
   const config: Config = {
     env: mode,
     host,
@@ -238,7 +242,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     uploadLimitBytes: int(env, 'UPLOAD_LIMIT_BYTES', 50 * 1024 * 1024, 1024, 5 * 1024 * 1024 * 1024),
     smtpUrl: url(env, 'SMTP_URL', ['smtp:', 'smtps:']),
     mailFrom: str(env, 'MAIL_FROM') ?? 'CareBridge <no-reply@carebridge.local>',
-    publicBaseUrl: url(env, 'PUBLIC_BASE_URL', ['http:', 'https:']) ?? `http://${host}:${port}`,
+    publicBaseUrl,
     s3: {
       endpoint: url(env, 'S3_ENDPOINT', ['http:', 'https:']),
       bucket: str(env, 'S3_BUCKET'),
@@ -258,6 +262,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
       presenceTtlSeconds: int(env, 'PRESENCE_TTL_SECONDS', 30, 2, 3600),
     },
     video: videoConfig(env),
+    auth: authConfig(env, publicBaseUrl),
   };
   if ((config.s3.bucket === null) !== (config.s3.endpoint === null) && config.s3.bucket === null) {
     throw new ConfigError('S3_BUCKET', 'is required when S3_ENDPOINT is set');

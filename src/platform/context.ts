@@ -60,6 +60,8 @@ export type Infrastructure = Omit<AppContext, 'authenticator' | 'services'>;
 export interface AppModule {
   name: string;
   routes(app: FastifyInstance, ctx: AppContext): Promise<void> | void;
+  /** Routes outside /api/v1 (e.g. the FHIR API at /fhir/R4), registered at the root after every module's `routes`. */
+  rootRoutes?(app: FastifyInstance, ctx: AppContext): Promise<void> | void;
   /** Demo data for `npm start` (SEED_DEMO). Runs after every module's routes are registered. */
   seedDemo?(ctx: AppContext): Promise<string[] | void>;
   /** Start background work after listening; stopped by `stop` on shutdown. */

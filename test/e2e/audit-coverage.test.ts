@@ -29,7 +29,7 @@ type Call = { who: () => TestUser; method: string; url: () => string; payload?: 
 test('every PHI route in the OpenAPI document writes an audit row', async (t) => {
   const built = await build(t, {}, { RATE_LIMIT_API_PER_MIN: '1000000' });
   const { app, ctx } = built;
-  const [patient, doctor, nurse, admin] = await Promise.all([createUser(built, 'patient'), createUser(built, 'doctor'), createUser(built, 'nurse'), createUser(built, 'admin')]);
+  const [patient, doctor, nurse, admin] = await Promise.all([createUser(built, 'patient'), createUser(built, 'doctor', { stepUp: true }), createUser(built, 'nurse'), createUser(built, 'admin')]);
   const inject = async (who: TestUser, method: string, url: string, payload?: unknown) => app.inject({ method: method as 'GET', url, headers: who.auth, ...(payload !== undefined && { payload: payload as object }) });
   const ok = async (res: { statusCode: number; body: string; json(): any }) => {
     assert.ok(res.statusCode < 300, res.body);

@@ -83,8 +83,9 @@ export async function clinicOnStorage(t: Parameters<typeof build>[0] & Parameter
   const [patient, otherPatient, doctor, otherDoctor, nurse, admin, pendingDoctor] = await Promise.all([
     createUser(built, 'patient'),
     createUser(built, 'patient'),
-    createUser(built, 'doctor'),
-    createUser(built, 'doctor'),
+    // Stepped up: prescribing needs a recent second factor (docs/API.md §1.1).
+    createUser(built, 'doctor', { stepUp: true }),
+    createUser(built, 'doctor', { stepUp: true }),
     createUser(built, 'nurse'),
     createUser(built, 'admin'),
     createUser(built, 'doctor', { pending: true }),

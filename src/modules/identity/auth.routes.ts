@@ -9,6 +9,7 @@ import {
   ChangePasswordBody,
   ForgotPasswordBody,
   LoginBody,
+  LoginReplySchema,
   LogoutBody,
   LogoutQuery,
   RefreshBody,
@@ -42,7 +43,7 @@ export async function authRoutes(root: FastifyInstance, identity: IdentityServic
     });
     scope.withTypeProvider<TypeBoxTypeProvider>().post('/auth/login', {
       config: { access: publicAccess },
-      schema: { tags, summary: 'Sign in with email or username and password', body: LoginBody, response: { 200: TokenPairSchema, ...problemResponses } },
+      schema: { tags, summary: 'Sign in with email or username and password (or mfa_required when a second factor is due)', body: LoginBody, response: { 200: LoginReplySchema, ...problemResponses } },
       handler: async (request) => {
         const identifier = request.body.email ?? request.body.username;
         if (!identifier) throw new ValidationError('Give an email or a username.', [{ path: '/email', message: 'email or username is required' }]);

@@ -113,3 +113,49 @@ export const SetPasswordBody = Type.Object(
   { new_password: Password, current_password: Type.Optional(Password) },
   { additionalProperties: false },
 );
+
+// ---- strong authentication (docs/API.md §1.1) -------------------------------------------
+
+const MfaToken = Type.String({ minLength: 1, maxLength: 512 });
+const TotpCode = Type.String({ minLength: 1, maxLength: 16 });
+const RecoveryCode = Type.String({ minLength: 1, maxLength: 64 });
+/** A WebAuthn response as the browser's navigator.credentials.get()/create() gives it (JSON-encoded). */
+export const WebauthnResponse = Type.Record(Type.String(), Type.Unknown());
+
+export const MfaRequiredSchema = Type.Object({
+  mfa_required: Type.Literal(true),
+  mfa_token: Type.String(),
+  methods: Type.Array(Type.Union([Type.Literal('totp'), Type.Literal('recovery_code'), Type.Literal('webauthn')])),
+  enrolment_required: Type.Boolean(),
+});
+export const LoginReplySchema = Type.Union([TokenPairSchema, MfaRequiredSchema]);
+
+export const TotpSetupBody = Type.Object(
+  { password: Type.Optional(Password), mfa_token: Type.Optional(MfaToken) },
+  { additionalProperties: false },
+);
+export const TotpSetupReply = Type.Object({ secret: Type.String(), otpauth_uri: Type.String(), qr_svg: Type.String() });
+export const TotpConfirmBody = Type.Object({ code: TotpCode, mfa_token: Type.Optional(MfaToken) }, { additionalProperties: false });
+export const TotpConfirmReply = Type.Intersect([TokenPairSchema, Type.Object({ recovery_codes: Type.Array(Type.String()) })]);
+export const TotpDeleteBody = Type.Object({ password: Password, code: TotpCode }, { additionalProperties: false });
+
+const ProofFields = {
+  code: Type.Optional(TotpCode),
+  recovery_code: Type.Optional(RecoveryCode),
+  webauthn: Type.Optional(WebauthnResponse),
+};
+export const MfaVerifyBody = Type.Object({ mfa_token: MfaToken, ...ProofFields }, { additionalProperties: false });
+export const StepUpBody = Type.Object(ProofFields, { additionalProperties: false });
+
+export const SessionSchema = Type.Object({
+  id: Uuid,
+  current: Type.Boolean(),
+  device: Type.String(),
+  user_agent: Type.Union([Type.String(), Type.Null()]),
+  ip: Type.Union([Type.String(), Type.Null()]),
+  amr: Type.Array(Type.String()),
+  created_at: DateTime,
+  last_used_at: DateTime,
+});
+export const SessionListSchema = Type.Object({ items: Type.Array(SessionSchema) });
+export const SessionRef = Type.Object({ id: Uuid });

@@ -12,6 +12,7 @@ import { isValidTimeZone } from '../../platform/time.js';
 import { iso } from '../../platform/http/schemas.js';
 import type { UserRow, UsersRepository } from './users.repository.js';
 import type { SessionsRepository } from './sessions.repository.js';
+import type { MfaRepository } from './mfa.repository.js';
 import type { SessionCache } from './session-cache.js';
 import type { RegisterBody, UpdateMeBody, UserDto } from './identity.schemas.js';
 
@@ -26,6 +27,24 @@ export interface TokenPair {
   token_type: 'bearer';
   expires_in: number;
   user: UserDto;
+}
+
+/** The login reply when a second factor is due (docs/API.md §1.1). */
+export interface MfaRequired {
+  mfa_required: true;
+  mfa_token: string;
+  /** What POST /auth/mfa/verify accepts for this account; empty when it must enrol first. */
+  methods: ('totp' | 'recovery_code' | 'webauthn')[];
+  /** The account's role needs a second factor and it has none: enrol TOTP with the mfa_token. */
+  enrolment_required: boolean;
+}
+
+/** How a session was authenticated, carried into its access tokens. */
+export interface SessionAuth {
+  id: string;
+  expiresAt: Date;
+  amr: string[];
+  authTime: Date;
 }
 
 export function toUserDto(row: UserRow): UserDto {
@@ -56,6 +75,8 @@ export interface IdentityDeps {
   events: EventBus;
   limiters: { authIp: Limiter; authAccount: Limiter; loginFailures: Limiter };
   cache: SessionCache;
+  /** Second factors (issue 15): decides at sign-in whether one is due. */
+  mfa: MfaRepository;
   log?: { error(obj: object, msg: string): void };
 }
 
@@ -104,7 +125,7 @@ export class IdentityService {
     return toUserDto(row);
   }
 
-  async login(identifier: string, password: string, client: ClientInfo): Promise<TokenPair> {
+  async login(identifier: string, password: string, client: ClientInfo): Promise<TokenPair | MfaRequired> {
     const identifierKey = identifier.trim().toLowerCase();
     await this.deps.limiters.authIp.consume(client.ip);
     // Rate limit and lockout count per account, whichever identifier (email or username)
@@ -127,23 +148,52 @@ export class IdentityService {
       throw new UnauthorizedError(INVALID_CREDENTIALS);
     }
     await loginFailures.reset(account);
-    return this.deps.db.transaction().execute((trx) => this.issueSession(trx, user, client));
+    return this.afterFirstFactor(user, ['pwd'], client);
   }
 
-  private async issueSession(db: Executor, user: UserRow, client: ClientInfo): Promise<TokenPair> {
-    const { config, sessions, tokens } = this.deps;
+  /**
+   * After a first factor (password, OIDC): a session at once, or an mfa_token when a second
+   * factor is due — the account has one, or its role requires one (MFA_REQUIRED_ROLES; then
+   * the token only allows enrolling TOTP). Password resets end in a normal sign-in, so they
+   * never skip this (ASVS 6.4.3).
+   */
+  async afterFirstFactor(user: UserRow, amr: string[], client: ClientInfo): Promise<TokenPair | MfaRequired> {
+    const { db, mfa, config } = this.deps;
+    const factors = await mfa.factorsOf(db, user.id);
+    const methods: MfaRequired['methods'] = [];
+    if (factors.totp) methods.push('totp');
+    if (factors.webauthn > 0) methods.push('webauthn');
+    if (methods.length && factors.recoveryCodes > 0) methods.push('recovery_code');
+    const enrol = methods.length === 0 && config.auth.mfaRequiredRoles.includes(user.role);
+    if (!methods.length && !enrol) return db.transaction().execute((trx) => this.startSession(trx, user, client, amr));
+    const token = newOpaqueToken();
+    await mfa.createChallenge(db, {
+      token_hash: hashToken(token),
+      kind: 'mfa',
+      user_id: user.id,
+      payload: { amr, enrol, ip: client.ip, user_agent: client.userAgent?.slice(0, 512) ?? null },
+      expires_at: new Date(Date.now() + config.auth.challengeTtlSeconds * 1000),
+    });
+    return { mfa_required: true, mfa_token: token, methods, enrolment_required: enrol };
+  }
+
+  /** A new session (refresh-token family) authenticated by `amr`, and its first token pair. */
+  async startSession(db: Executor, user: UserRow, client: ClientInfo, amr: string[]): Promise<TokenPair> {
+    const { config, sessions } = this.deps;
     const expiresAt = new Date(Date.now() + config.refreshTokenTtlSeconds * 1000);
-    const sessionId = await sessions.create(db, { user_id: user.id, expires_at: expiresAt, ip: client.ip, user_agent: client.userAgent?.slice(0, 512) ?? null });
-    return this.issueTokens(db, user, sessionId, expiresAt);
+    const authTime = new Date();
+    const sessionId = await sessions.create(db, { user_id: user.id, expires_at: expiresAt, ip: client.ip, user_agent: client.userAgent?.slice(0, 512) ?? null, amr: amr.join(' '), auth_time: authTime });
+    return this.issueTokens(db, user, { id: sessionId, expiresAt, amr, authTime });
   }
 
-  private async issueTokens(db: Executor, user: UserRow, sessionId: string, sessionExpiresAt: Date): Promise<TokenPair> {
+  /** A token pair for an existing session (refresh, step-up). */
+  async issueTokens(db: Executor, user: UserRow, session: SessionAuth): Promise<TokenPair> {
     const { config, sessions, tokens } = this.deps;
     const refresh = newOpaqueToken();
-    const refreshExpiry = new Date(Math.min(sessionExpiresAt.getTime(), Date.now() + config.refreshTokenTtlSeconds * 1000));
-    await sessions.addRefreshToken(db, sessionId, hashToken(refresh), refreshExpiry);
+    const refreshExpiry = new Date(Math.min(session.expiresAt.getTime(), Date.now() + config.refreshTokenTtlSeconds * 1000));
+    await sessions.addRefreshToken(db, session.id, hashToken(refresh), refreshExpiry);
     return {
-      access_token: tokens.sign({ sub: user.id, sid: sessionId, role: user.role }),
+      access_token: tokens.sign({ sub: user.id, sid: session.id, role: user.role, amr: session.amr, auth_time: Math.floor(session.authTime.getTime() / 1000) }),
       refresh_token: refresh,
       token_type: 'bearer',
       expires_in: tokens.ttlSeconds,
@@ -173,7 +223,8 @@ export class IdentityService {
       if (!user || (user.status !== 'active' && user.status !== 'pending')) return { error: 'The session has ended; sign in again.', userId: null } as const;
       await sessions.markRefreshTokenUsed(trx, token.token_hash);
       await sessions.touch(trx, token.session_id);
-      return { pair: await this.issueTokens(trx, user, token.session_id, token.session_expires_at) } as const;
+      const session = { id: token.session_id, expiresAt: token.session_expires_at, amr: token.amr.split(' '), authTime: token.auth_time };
+      return { pair: await this.issueTokens(trx, user, session) } as const;
     });
     // The revocation above must commit even though the caller gets a 401, hence no throw inside.
     if ('error' in outcome) {

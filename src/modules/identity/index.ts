@@ -10,6 +10,11 @@ import { usersRoutes } from './users.routes.js';
 import { UserSchema } from './identity.schemas.js';
 import { seedDemoAccounts } from './demo.js';
 import { SessionCache } from './session-cache.js';
+import { MfaRepository } from './mfa.repository.js';
+import { MfaService } from './mfa.service.js';
+import { mfaRoutes } from './mfa.routes.js';
+import { SecretBox } from './second-factor.js';
+import { Limiter } from '../../platform/rate-limit.js';
 import './identity.tables.js';
 
 export { IdentityService } from './identity.service.js';
@@ -21,20 +26,24 @@ export { IDENTITY_CHANGED_CHANNEL } from './session-cache.js';
 export interface IdentityServices {
   identity: IdentityService;
   users: UsersService;
+  /** TOTP, recovery codes, second factor at sign-in, step-up, sessions list (issue 15). */
+  mfa: MfaService;
   /** Per-instance session cache; invalidated locally and, through pubsub, on every instance. */
   sessionCache: SessionCache;
   /** The session check the auth hook runs on every protected request (platform/http/auth.ts). */
   resolveSession: SessionResolver;
 }
 
-export type IdentityServicesDeps = Pick<AppContext, 'config' | 'db' | 'tokens' | 'passwords' | 'events' | 'limiters' | 'pubsub' | 'log'>;
+export type IdentityServicesDeps = Pick<AppContext, 'config' | 'db' | 'tokens' | 'passwords' | 'events' | 'limiters' | 'pubsub' | 'log' | 'redis'>;
 
 export function buildIdentityServices(deps: IdentityServicesDeps): IdentityServices {
   const cache = new SessionCache(deps.pubsub, deps.config.sessionCacheSeconds * 1000);
   const usersRepository = new UsersRepository();
   const sessions = new SessionsRepository();
+  const mfaRepository = new MfaRepository();
   const identity = new IdentityService({
     cache,
+    mfa: mfaRepository,
     config: deps.config,
     db: deps.db,
     users: usersRepository,
@@ -44,6 +53,20 @@ export function buildIdentityServices(deps: IdentityServicesDeps): IdentityServi
     events: deps.events,
     limiters: deps.limiters,
     log: deps.log,
+  });
+  const mfa = new MfaService({
+    config: deps.config,
+    db: deps.db,
+    users: usersRepository,
+    sessions,
+    mfa: mfaRepository,
+    identity,
+    passwords: deps.passwords,
+    cache,
+    // Five wrong second-factor proofs lock the account's second factor for 15 minutes (ASVS 6.3.1).
+    failures: new Limiter({ name: 'mfa-failures', points: 5, durationSeconds: 900, blockSeconds: 900 }, deps.redis, deps.config.redisPrefix),
+    authIp: deps.limiters.authIp,
+    box: new SecretBox(deps.config.jwtSecret),
   });
   const users = new UsersService(deps.db, usersRepository, sessions, identity, deps.passwords, deps.events, cache);
   const resolveSession: SessionResolver = async (claims) => {
@@ -55,7 +78,7 @@ export function buildIdentityServices(deps: IdentityServicesDeps): IdentityServi
     cache.set(found.actor, found.user, generation);
     return found.actor;
   };
-  return { identity, users, sessionCache: cache, resolveSession };
+  return { identity, users, mfa, sessionCache: cache, resolveSession };
 }
 
 /** @deprecated Read `ctx.services.identity.identity`. */
@@ -68,9 +91,10 @@ export const identityModule: AppModule = {
   async routes(app, ctx) {
     app.addSchema(UserSchema);
     // Invalidations from other instances (logout, deactivation there) reach this cache.
-    const { identity, users, sessionCache } = ctx.services.identity;
+    const { identity, users, mfa, sessionCache } = ctx.services.identity;
     await sessionCache.listen();
     await authRoutes(app, identity);
+    await mfaRoutes(app, mfa);
     await usersRoutes(app, users);
   },
   seedDemo: (ctx) => seedDemoAccounts(ctx.services.identity.identity),

@@ -39,13 +39,14 @@ export async function usersRoutes(root: FastifyInstance, users: UsersService): P
   });
 
   app.patch('/users/:user', {
-    config: { access: adminOnly },
+    // A role change needs a second factor within 10 minutes (docs/API.md §1.1); status changes don't.
+    config: { access: adminOnly, stepUp: (request) => (request.body as { role?: string } | undefined)?.role !== undefined },
     schema: { tags, summary: 'Change role and/or status (approve, deactivate, reactivate)', params: UserRef, body: AdminUpdateUserBody, response: { 200: Type.Ref('User'), ...problemResponses } },
     handler: async (request) => users.update(actorOf(request), request.params.user, request.body),
   });
 
   app.put('/users/:user/role', {
-    config: { access: adminOnly },
+    config: { access: adminOnly, stepUp: true },
     schema: { tags, summary: 'Change role (seed 004)', params: UserRef, body: SetRoleBody, response: { 200: Type.Ref('User'), ...problemResponses } },
     handler: async (request) => users.update(actorOf(request), request.params.user, { role: request.body.role }),
   });

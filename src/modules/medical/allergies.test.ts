@@ -16,8 +16,9 @@ test('patient chart, allergies and prescription warnings', async (t) => {
   const [patient, otherPatient, doctor, otherDoctor, nurse, admin] = await Promise.all([
     createUser(built, 'patient'),
     createUser(built, 'patient'),
-    createUser(built, 'doctor'),
-    createUser(built, 'doctor'),
+    // Stepped up: prescribing needs a recent second factor (docs/API.md §1.1).
+    createUser(built, 'doctor', { stepUp: true }),
+    createUser(built, 'doctor', { stepUp: true }),
     createUser(built, 'nurse'),
     createUser(built, 'admin'),
   ]);

@@ -88,7 +88,8 @@ export async function prescriptionsRoutes(root: FastifyInstance, db: Db, prescri
   const tags = ['prescriptions'];
 
   app.post('/prescriptions', {
-    config: { access: doctorOnly },
+    // Writing a prescription needs a second factor within 10 minutes (docs/API.md §1.1).
+    config: { access: doctorOnly, stepUp: true },
     schema: { tags, summary: 'Prescribe for a patient in your care', body: CreatePrescriptionBody, response: { 201: Prescription, ...problemResponses } },
     handler: async (request, reply) => idempotent(db, request, reply, 201, () => prescriptions.create(requestMeta(request), request.body)),
   });

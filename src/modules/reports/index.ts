@@ -6,6 +6,7 @@ import type { AuditService } from '../audit/index.js';
 import { withMultipart, type FilesService } from '../files/index.js';
 import { ReportsRepository } from './reports.repository.js';
 import { ReportsService } from './reports.service.js';
+import { ReportsReads } from './reports.reads.js';
 import { reportsRoutes, reportUploadRoutes } from './reports.routes.js';
 import { LabReportSchema, LabReportSummarySchema, ObservationSchema } from './reports.schemas.js';
 import { seedClinicalDemo } from './demo.js';
@@ -13,6 +14,13 @@ import './reports.tables.js';
 
 export { ReportsService } from './reports.service.js';
 export { ANALYTES, findAnalyte } from './analytes.js';
+export { ReportsReads, type ObservationSearch, type ReportSearch, type ObservationReadRow, type DateBound, type ReadPosition } from './reports.reads.js';
+export type { ReportRow } from './reports.repository.js';
+
+/** Reads without access checks for areas that apply the rules themselves (the FHIR facade): see reports.reads.ts. */
+export function buildReportsReads(deps: { db: Db }): ReportsReads {
+  return new ReportsReads(deps.db, new ReportsRepository());
+}
 
 export interface ReportsDeps {
   db: Db;

@@ -3,6 +3,7 @@ import type { Executor } from '../../platform/database/index.js';
 import type { KeysetPosition } from '../../platform/http/pagination.js';
 import type { LabReportsTable, ObservationsTable } from './reports.tables.js';
 import { afterPosition } from '../../platform/database/keyset.js';
+import type { ObservationReadRow, ObservationSearch, ReportSearch } from './reports.reads.js';
 
 export type ReportRow = Selectable<LabReportsTable>;
 export type ObservationRow = Selectable<ObservationsTable>;
@@ -43,4 +44,47 @@ export class ReportsRepository {
     }
     return query.orderBy('observed_at', 'asc').orderBy('id', 'asc').limit(count).execute();
   }
+
+  // Searches for the FHIR facade (reports.reads.ts): keyset pages in clinical-time order.
+  async searchObservations(db: Executor, search: ObservationSearch): Promise<ObservationReadRow[]> {
+    let query = db.selectFrom('observations as o').innerJoin('lab_reports as r', 'r.id', 'o.report_id').selectAll('o').select('r.created_at as report_created_at');
+    if (search.ids) query = query.where('o.id', 'in', nonEmpty(search.ids));
+    if (search.patientIds) query = query.where('o.patient_id', 'in', nonEmpty(search.patientIds));
+    if (search.codes) query = query.where('o.code', 'in', nonEmpty(search.codes));
+    if (search.reportIds) query = query.where('o.report_id', 'in', nonEmpty(search.reportIds));
+    if (search.from) query = query.where('o.observed_at', search.from.inclusive ? '>=' : '>', search.from.at);
+    if (search.to) query = query.where('o.observed_at', search.to.inclusive ? '<=' : '<', search.to.at);
+    if (search.after) {
+      const { at, id } = search.after;
+      const op = search.descending ? '<' : '>';
+      query = query.where((eb) => eb.or([eb('o.observed_at', op, at), eb.and([eb('o.observed_at', '=', at), eb('o.id', op, id)])]));
+    }
+    const direction = search.descending ? 'desc' : 'asc';
+    return query.orderBy('o.observed_at', direction).orderBy('o.id', direction).limit(search.limit).execute();
+  }
+
+  async searchReports(db: Executor, search: ReportSearch): Promise<ReportRow[]> {
+    let query = db.selectFrom('lab_reports').selectAll();
+    if (search.ids) query = query.where('id', 'in', nonEmpty(search.ids));
+    if (search.patientIds) query = query.where('patient_id', 'in', nonEmpty(search.patientIds));
+    if (search.from) query = query.where('collected_at', search.from.inclusive ? '>=' : '>', search.from.at);
+    if (search.to) query = query.where('collected_at', search.to.inclusive ? '<=' : '<', search.to.at);
+    if (search.after) {
+      const { at, id } = search.after;
+      const op = search.descending ? '<' : '>';
+      query = query.where((eb) => eb.or([eb('collected_at', op, at), eb.and([eb('collected_at', '=', at), eb('id', op, id)])]));
+    }
+    const direction = search.descending ? 'desc' : 'asc';
+    return query.orderBy('collected_at', direction).orderBy('id', direction).limit(search.limit).execute();
+  }
+
+  async observationIdsOf(db: Executor, reportIds: string[]): Promise<{ report_id: string; id: string }[]> {
+    if (reportIds.length === 0) return [];
+    return db.selectFrom('observations').select(['report_id', 'id']).where('report_id', 'in', reportIds).orderBy('report_id').orderBy('position').execute();
+  }
+}
+
+// `in ()` is not valid SQL: an empty list matches nothing, through an id no row can have.
+function nonEmpty(values: string[]): string[] {
+  return values.length ? values : ['00000000-0000-0000-0000-000000000000'];
 }

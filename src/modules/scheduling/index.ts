@@ -22,7 +22,7 @@ import { AppointmentSchema, ClientLinkSchema, ClientSchema, DoctorSchema, SlotSc
 import { seedSchedulingDemo } from './demo.js';
 import './scheduling.tables.js';
 
-export { SPECIALTIES, type Specialty, type AppointmentDto } from './scheduling.schemas.js';
+export { SPECIALTIES, type Specialty, type AppointmentDto, type DoctorDto } from './scheduling.schemas.js';
 export { canonicalSpecialty } from './specialties.js';
 export { PatientProfileSchema, type PatientProfileDto } from './scheduling.schemas.js';
 
@@ -37,6 +37,8 @@ export { AppointmentsService } from './appointments.service.js';
 export interface SchedulingLookups {
   /** The patient's profile as GET /patients/me shows it, or null when the id is not a patient. */
   patientProfile(patientId: string): Promise<PatientProfileDto | null>;
+  /** Patients by ids / name substring / date of birth, in id order after `afterId`; no access rule (the caller filters by care relationship). */
+  searchPatients(filter: { ids?: string[]; name?: string; birthDate?: string }, afterId: string | null, limit: number): Promise<PatientProfileDto[]>;
   /** The time zone a user's profile shows (patient or doctor profile, else the account's): plain dates in filters are days in it. */
   timeZoneOf(userId: string): Promise<string | null>;
   /** The appointment when it is this patient's (any status), else null. `db` may be a transaction. */
@@ -94,6 +96,7 @@ export function buildSchedulingServices(deps: SchedulingDeps): SchedulingService
     clients: new ClientsService(db, clientsRepository, profilesRepository, audit),
     lookups: {
       patientProfile: (patientId) => profiles.patientProfile(patientId),
+      searchPatients: (filter, afterId, limit) => profiles.searchPatients(filter, afterId, limit),
       timeZoneOf: (userId) => profilesRepository.timeZoneOf(db, userId),
       async appointmentOfPatient(executor, appointmentId, patientId) {
         const row = await appointmentsRepository.findById(executor, appointmentId);

@@ -121,6 +121,24 @@ export class ProfilesRepository {
   }
 
   async findPatient(db: Executor, userId: string) {
+    return this.patientQuery(db).where('u.id', '=', userId).executeTakeFirst();
+  }
+
+  /**
+   * Patients by name (case-insensitive substring of the full name) and date of birth, in id
+   * order from `afterId` (keyset): FHIR Patient search (src/modules/fhir). No access rule
+   * here; the caller filters by care relationship.
+   */
+  async searchPatients(db: Executor, filter: { ids?: string[]; name?: string; birthDate?: string }, afterId: string | null, limit: number) {
+    let query = this.patientQuery(db).where('u.role', '=', 'patient').where('u.deleted_at', 'is', null);
+    if (filter.ids) query = query.where('u.id', 'in', filter.ids.length ? filter.ids : ['00000000-0000-0000-0000-000000000000']);
+    if (filter.name) query = query.where(sql<boolean>`lower(u.full_name) like ${'%' + filter.name.toLowerCase().replace(/[\\%_]/g, (c) => '\\' + c) + '%'}`);
+    if (filter.birthDate) query = query.where('p.date_of_birth', '=', filter.birthDate);
+    if (afterId) query = query.where('u.id', '>', afterId);
+    return query.orderBy('u.id').limit(limit).execute();
+  }
+
+  private patientQuery(db: Executor) {
     return db
       .selectFrom('users as u')
       .leftJoin('patient_profiles as p', 'p.user_id', 'u.id')
@@ -141,9 +159,7 @@ export class ProfilesRepository {
         'p.time_zone',
         'p.photo_file_id',
         'p.updated_at',
-      ])
-      .where('u.id', '=', userId)
-      .executeTakeFirst();
+      ]);
   }
 
   async upsertPatientProfile(db: Executor, userId: string, values: PatientProfileValues): Promise<void> {

@@ -83,21 +83,13 @@ export class ProfilesService {
   async patientProfile(patientId: string): Promise<PatientProfileDto | null> {
     const row = await this.profiles.findPatient(this.db, patientId);
     if (!row || row.role !== 'patient') return null;
-    return {
-      user_id: row.id,
-      full_name: row.full_name,
-      email: row.email,
-      date_of_birth: row.date_of_birth ?? null,
-      sex: row.sex ?? null,
-      phone: row.phone ?? row.user_phone ?? null,
-      address: row.address ?? null,
-      allergies: row.allergies ?? [],
-      chronic_conditions: row.chronic_conditions ?? [],
-      emergency_contact: row.emergency_contact ?? null,
-      time_zone: row.time_zone ?? row.user_time_zone,
-      photo_file_id: row.photo_file_id ?? null,
-      updated_at: row.updated_at ? iso(row.updated_at) : null,
-    };
+    return patientProfileDto(row);
+  }
+
+  /** Patients by name / date of birth, in id order after `afterId` (no access rule: the caller applies it). */
+  async searchPatients(filter: { ids?: string[]; name?: string; birthDate?: string }, afterId: string | null, limit: number): Promise<PatientProfileDto[]> {
+    const rows = await this.profiles.searchPatients(this.db, filter, afterId, limit);
+    return rows.map(patientProfileDto);
   }
 
   async updateOwnPatientProfile(actor: Actor, body: PatientMeBody): Promise<PatientProfileDto> {
@@ -120,4 +112,22 @@ export class ProfilesService {
     await store((trx, fileId) => this.profiles.upsertPatientProfile(trx, actor.id, { photo_file_id: fileId }));
     return this.getOwnPatientProfile(actor);
   }
+}
+
+function patientProfileDto(row: NonNullable<Awaited<ReturnType<ProfilesRepository['findPatient']>>>): PatientProfileDto {
+  return {
+    user_id: row.id,
+    full_name: row.full_name,
+    email: row.email,
+    date_of_birth: row.date_of_birth ?? null,
+    sex: row.sex ?? null,
+    phone: row.phone ?? row.user_phone ?? null,
+    address: row.address ?? null,
+    allergies: row.allergies ?? [],
+    chronic_conditions: row.chronic_conditions ?? [],
+    emergency_contact: row.emergency_contact ?? null,
+    time_zone: row.time_zone ?? row.user_time_zone,
+    photo_file_id: row.photo_file_id ?? null,
+    updated_at: row.updated_at ? iso(row.updated_at) : null,
+  };
 }

@@ -20,8 +20,9 @@ export async function book(built: BuiltApp, user: TestUser, payload: Record<stri
 
 export async function users(built: BuiltApp) {
   const [doctor, otherDoctor, patient, otherPatient, nurse, admin] = await Promise.all([
-    createUser(built, 'doctor'),
-    createUser(built, 'doctor'),
+    // Stepped up: prescribing needs a recent second factor (docs/API.md §1.1).
+    createUser(built, 'doctor', { stepUp: true }),
+    createUser(built, 'doctor', { stepUp: true }),
     createUser(built, 'patient'),
     createUser(built, 'patient'),
     createUser(built, 'nurse'),

@@ -10,9 +10,16 @@ export interface AccessClaims {
   /** Session id: logout and refresh-reuse revoke the session, which kills its access tokens. */
   sid: string;
   role: Role;
+  /** How the session was authenticated (RFC 8176: `pwd`, `otp`, `hwk`, `mfa`, `fed`, …). */
+  amr?: string[];
+  /** When the user last proved a factor (seconds since the epoch), for step-up (docs/API.md §1.1). */
+  auth_time?: number;
   iat: number;
   exp: number;
 }
+
+/** `amr` values that count as a second factor for step-up. */
+export const STRONG_AMR = ['otp', 'hwk', 'mfa'] as const;
 
 export interface SigningKeys {
   algorithm: 'RS256' | 'ES256' | 'EdDSA';
@@ -47,7 +54,7 @@ export class AccessTokens {
     }) as (token: string) => AccessClaims;
   }
 
-  sign(claims: { sub: string; sid: string; role: Role }): string {
+  sign(claims: { sub: string; sid: string; role: Role; amr?: string[]; auth_time?: number }): string {
     return this.signer(claims);
   }
 

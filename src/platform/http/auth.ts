@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest, RouteOptions } from 'fastify';
 import type { Actor } from '../access.js';
-import type { AccessClaims, AccessTokens, Role } from '../auth/tokens.js';
-import { ForbiddenError, UnauthorizedError } from '../errors.js';
+import { STRONG_AMR, type AccessClaims, type AccessTokens, type Role } from '../auth/tokens.js';
+import { AppError, ForbiddenError, UnauthorizedError } from '../errors.js';
 import type { Limiter } from '../rate-limit.js';
 
 /**
@@ -33,6 +33,11 @@ export type SessionResolver = (claims: AccessClaims) => Promise<Actor | null>;
 declare module 'fastify' {
   interface FastifyContextConfig {
     access?: Access;
+    /**
+     * The route needs a recent second factor (prescribing, role changes, exports: docs/API.md §1.1).
+     * A function decides per request, after validation (e.g. only when the body changes a role).
+     */
+    stepUp?: boolean | ((request: FastifyRequest) => boolean);
   }
   interface FastifyRequest {
     actor: Actor | null;
@@ -48,11 +53,48 @@ export function bearerToken(request: FastifyRequest): string | null {
   return match[1] ?? null;
 }
 
+/**
+ * 401 when a route needs a recent second factor and the token doesn't show one. The
+ * WWW-Authenticate challenge follows RFC 9470 (OAuth 2.0 Step-Up Authentication Challenge).
+ */
+export class StepUpRequiredError extends AppError {
+  constructor(maxAgeSeconds: number, detail: string) {
+    super(401, 'Step-up authentication required', detail, undefined, 'step-up-required', {
+      'www-authenticate': `Bearer error="insufficient_user_authentication", error_description="a second factor is required", max_age=${maxAgeSeconds}`,
+    });
+  }
+}
+
+export interface StepUpPolicy {
+  /** STEP_UP_REQUIRED: false turns the check off (development only; the default is on). */
+  stepUpRequired: boolean;
+  stepUpMaxAgeSeconds: number;
+}
+
 export class Authenticator {
   constructor(
     private readonly tokens: AccessTokens,
     private readonly resolveSession: SessionResolver,
+    private readonly stepUp: StepUpPolicy = { stepUpRequired: true, stepUpMaxAgeSeconds: 600 },
   ) {}
+
+  /**
+   * Throws StepUpRequiredError unless the token shows a second factor (`amr`) proved within
+   * the last STEP_UP_MAX_AGE_SECONDS (`auth_time`). Reads the token only: no database query.
+   * Called only for routes marked `config.stepUp` (the verifier caches the token's claims).
+   */
+  requireStepUp(token: string, now = Date.now()): void {
+    if (!this.stepUp.stepUpRequired) return;
+    const claims = this.tokens.verify(token);
+    const maxAge = this.stepUp.stepUpMaxAgeSeconds;
+    const strong = claims.amr?.some((m) => (STRONG_AMR as readonly string[]).includes(m)) ?? false;
+    if (!strong) {
+      throw new StepUpRequiredError(maxAge, 'This action needs a second factor: verify a TOTP code, recovery code or passkey with POST /api/v1/auth/mfa/step-up (enrol one first with POST /api/v1/auth/mfa/totp/setup or a passkey).');
+    }
+    if (claims.auth_time === undefined || now / 1000 - claims.auth_time > maxAge) {
+      throw new StepUpRequiredError(maxAge, `This action needs a second factor verified within the last ${Math.round(maxAge / 60)} minutes: verify one again with POST /api/v1/auth/mfa/step-up.`);
+    }
+  }
 
   /** Verifies a token and its live session; throws 401 otherwise. Also used by WebSockets. */
   async authenticate(token: string): Promise<Actor> {
@@ -81,9 +123,17 @@ export function registerAuth(app: FastifyInstance, authenticator: Authenticator,
     if (isApi && !access) throw new Error(`Route ${route.method} ${route.url} does not declare config.access`);
     if (access) {
       // The OpenAPI document states who may call each route, from the same declaration.
-      const who = describeAccess(access);
+      const who = describeAccess(access) + (route.config?.stepUp ? ' Needs a recent second factor (step-up, docs/API.md §1.1).' : '');
       const description = route.schema?.description ? `${who}\n\n${route.schema.description}` : who;
       route.schema = { ...route.schema, description, ...(!('public' in access) && { security: [{ bearerAuth: [] }, { oauth2: [] }] }) };
+    }
+    const stepUp = route.config?.stepUp;
+    if (typeof stepUp === 'function') {
+      // Decided once the body is validated; added to this route only, so others pay nothing.
+      const check = async (request: FastifyRequest) => {
+        if (stepUp(request)) authenticator.requireStepUp(bearerToken(request) ?? '');
+      };
+      route.preHandler = [...(Array.isArray(route.preHandler) ? route.preHandler : route.preHandler ? [route.preHandler] : []), check];
     }
   });
 
@@ -103,6 +153,7 @@ export function registerAuth(app: FastifyInstance, authenticator: Authenticator,
     const actor = await authenticator.authenticate(token);
     request.actor = actor;
     authenticator.authorise(actor, access);
+    if (request.routeOptions.config.stepUp === true) authenticator.requireStepUp(token);
     await apiLimiter.consume(`user:${actor.id}`);
   });
 }

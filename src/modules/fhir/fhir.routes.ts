@@ -1,0 +1,126 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { anyUser, publicAccess } from '../../platform/http/auth.js';
+import { AppError } from '../../platform/errors.js';
+import { requestMeta } from '../audit/index.js';
+import type { FhirService } from './fhir.service.js';
+import { FhirError, outcome, type IssueCode } from './outcome.js';
+import { queryOf } from './search.js';
+
+export const FHIR_JSON = 'application/fhir+json; charset=utf-8';
+const TYPE_PATTERN = '^[A-Z][A-Za-z]{1,63}$';
+const ISSUE_BY_STATUS: Record<number, IssueCode> = {
+  400: 'invalid',
+  401: 'login',
+  403: 'forbidden',
+  404: 'not-found',
+  406: 'not-supported',
+  409: 'conflict',
+  413: 'too-costly',
+  415: 'not-supported',
+  422: 'processing',
+  429: 'throttled',
+};
+const JSON_FORMATS = new Set(['json', 'application/json', 'application/fhir+json']);
+
+function sendOutcome(reply: FastifyReply, status: number, code: IssueCode, diagnostics: string, expression?: string) {
+  return reply
+    .code(status)
+    .type(FHIR_JSON)
+    .send(outcome(status >= 500 ? 'fatal' : 'error', code, diagnostics, expression));
+}
+
+/**
+ * This server as the client reached it (scheme and Host, through a trusted proxy's
+ * X-Forwarded-* when TRUST_PROXY is set): Bundle links and fullUrls must work for that client.
+ */
+function baseOf(request: FastifyRequest): string {
+  return `${request.protocol}://${request.host}`;
+}
+
+/**
+ * /fhir/R4 (docs/API.md §9, docs/FHIR.md). Its own scope: FHIR content type and every error as
+ * an OperationOutcome. The routes are left out of /openapi.json (whose errors are problem+json);
+ * the CapabilityStatement is the FHIR-native description of this API.
+ */
+export async function fhirRoutes(app: FastifyInstance, fhir: FhirService, metadata: () => unknown): Promise<void> {
+  app.addContentTypeParser('application/fhir+json', { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'));
+
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    if (error instanceof FhirError) return sendOutcome(reply, error.status, error.issueCode, error.diagnostics, error.expression);
+    if (error instanceof AppError) {
+      for (const [name, value] of Object.entries(error.headers ?? {})) reply.header(name, value);
+      return sendOutcome(reply, error.status, ISSUE_BY_STATUS[error.status] ?? 'processing', error.detail);
+    }
+    if (error.validation)
+      return sendOutcome(
+        reply,
+        error.validationContext === 'params' ? 404 : 400,
+        error.validationContext === 'params' ? 'not-found' : 'invalid',
+        `The ${error.validationContext ?? 'request'} is not valid: ${error.message}`,
+      );
+    const status = error.statusCode ?? 500;
+    if (status >= 400 && status < 500) return sendOutcome(reply, status, ISSUE_BY_STATUS[status] ?? 'invalid', error.message);
+    request.log.error({ err: error }, 'unhandled error in the FHIR API');
+    return sendOutcome(reply, 500, 'exception', 'Something went wrong on our side. The x-request-id header identifies it in our logs.');
+  });
+  app.setNotFoundHandler((request, reply) =>
+    sendOutcome(
+      reply,
+      404,
+      'not-supported',
+      `No FHIR interaction ${request.method} ${request.url.split('?')[0]}; GET /fhir/R4/metadata lists what is supported.`,
+    ),
+  );
+
+  // Only JSON is spoken: `_format` or an Accept that rules JSON out is a 406, as FHIR R4 §3.1.0.1.9 asks.
+  app.addHook('preHandler', async (request: FastifyRequest) => {
+    const format = (request.query as Record<string, unknown>)?._format;
+    if (typeof format === 'string' && !JSON_FORMATS.has(format.split(';')[0]!.trim()))
+      throw new FhirError(406, 'not-supported', `_format=${format}: only JSON (application/fhir+json) is supported.`, '_format');
+    const accept = request.headers.accept;
+    if (accept && !/(^|,)\s*(\*\/\*|application\/(\*|json|fhir\+json))/.test(accept))
+      throw new FhirError(406, 'not-supported', 'Only application/fhir+json (or application/json) is available.');
+  });
+
+  const hide = true;
+  app.get('/metadata', { config: { access: publicAccess }, schema: { hide } }, async (_request, reply) => reply.type(FHIR_JSON).send(metadata()));
+
+  app.get<{ Params: { type: string; id: string } }>(
+    '/:type/:id',
+    {
+      config: { access: anyUser },
+      schema: {
+        hide,
+        params: {
+          type: 'object',
+          properties: { type: { type: 'string', pattern: TYPE_PATTERN }, id: { type: 'string', maxLength: 64 } },
+          required: ['type', 'id'],
+        },
+      },
+    },
+    async (request, reply) => {
+      const resource = await fhir.read(requestMeta(request), request.params.type, request.params.id, baseOf(request));
+      if (resource.meta?.versionId) reply.header('etag', `W/"${resource.meta.versionId}"`);
+      if (resource.meta?.lastUpdated) reply.header('last-modified', new Date(resource.meta.lastUpdated).toUTCString());
+      return reply.type(FHIR_JSON).send(resource);
+    },
+  );
+
+  app.get<{ Params: { type: string } }>(
+    '/:type',
+    {
+      config: { access: anyUser },
+      schema: { hide, params: { type: 'object', properties: { type: { type: 'string', pattern: TYPE_PATTERN } }, required: ['type'] } },
+    },
+    async (request, reply) => {
+      const strict = /(^|[;,\s])handling=strict\b/.test(String(request.headers.prefer ?? ''));
+      const base = baseOf(request);
+      const bundle = await fhir.search(requestMeta(request), request.params.type, queryOf(request.url), {
+        strict,
+        selfUrl: new URL(request.url, base).toString(),
+        base,
+      });
+      return reply.type(FHIR_JSON).send(bundle);
+    },
+  );
+}

@@ -1,0 +1,399 @@
+import type { Actor, CareRelationships } from '../../platform/access.js';
+import type { Executor } from '../../platform/database/index.js';
+import { AppError } from '../../platform/errors.js';
+import { listEvents, type AuditService, type RequestMeta } from '../audit/index.js';
+import type { ReportsReads } from '../reports/index.js';
+import type { SchedulingLookups, SchedulingServices } from '../scheduling/index.js';
+import { diagnosticReportResource, observationResource, patientResource, practitionerResource, analyteKeyOf, type Resource } from './mapping.js';
+import { FhirError, invalid, notFound, outcome, type OperationOutcome } from './outcome.js';
+import {
+  COMMON_PARAMS,
+  decodeCursor,
+  encodeCursor,
+  intersectDates,
+  isId,
+  parseCount,
+  parseDate,
+  parseReference,
+  parseTokens,
+  single,
+  type DateRange,
+  type Query,
+  type SearchParamDefinition,
+} from './search.js';
+
+export interface FhirDeps {
+  db: Executor;
+  care: CareRelationships;
+  audit: AuditService;
+  reports: ReportsReads;
+  patients: Pick<SchedulingLookups, 'patientProfile' | 'searchPatients'>;
+  doctors: Pick<SchedulingServices['profiles'], 'getDoctor' | 'listDoctors'>;
+}
+
+export interface Bundle {
+  resourceType: 'Bundle';
+  type: 'searchset';
+  link: { relation: 'self' | 'next'; url: string }[];
+  entry: { fullUrl: string; resource: Resource | OperationOutcome; search: { mode: 'match' | 'include' | 'outcome' } }[];
+}
+
+interface SearchResult {
+  matches: Resource[];
+  included?: Resource[];
+  /** The `_cursor` of the next page, or null on the last page. */
+  next: string | null;
+}
+
+interface ResourceType {
+  type: string;
+  documentation: string;
+  searchParams: SearchParamDefinition[];
+  includes?: string[];
+  read(meta: RequestMeta, id: string, base: string): Promise<Resource>;
+  search(meta: RequestMeta, query: Query, count: number, base: string): Promise<SearchResult>;
+}
+
+const SORT_DATE = new Set(['date', '-date']);
+
+/**
+ * The FHIR R4 facade (docs/FHIR.md): reads and searches mapped from the clinic's own data, with
+ * the REST API's access rules (platform/access.ts: a patient sees their own compartment, a
+ * doctor their patients, staff the clinic) and the same audit trail. Nothing is stored twice.
+ */
+export class FhirService {
+  private readonly types: Map<string, ResourceType>;
+
+  constructor(private readonly deps: FhirDeps) {
+    this.types = new Map([this.patientType(), this.practitionerType(), this.observationType(), this.diagnosticReportType()].map((t) => [t.type, t]));
+  }
+
+  /** What the CapabilityStatement lists: exactly the types, interactions and parameters implemented here. */
+  resourceTypes(): Pick<ResourceType, 'type' | 'documentation' | 'searchParams' | 'includes'>[] {
+    return [...this.types.values()].map(({ type, documentation, searchParams, includes }) => ({ type, documentation, searchParams, includes }));
+  }
+
+  /** `base` is this server's address as the client reached it (links and attachment URLs are built on it). */
+  async read(meta: RequestMeta, type: string, id: string, base: string): Promise<Resource> {
+    const handler = this.typeOf(type);
+    if (!isId(id)) throw notFound(type, id);
+    return handler.read(meta, id, base);
+  }
+
+  /**
+   * `strict` (Prefer: handling=strict) refuses unknown parameters with a 400; otherwise they
+   * are ignored and named in an OperationOutcome entry of the Bundle (FHIR R4 §3.1.1.5).
+   */
+  async search(meta: RequestMeta, type: string, query: Query, options: { strict: boolean; selfUrl: string; base: string }): Promise<Bundle> {
+    const handler = this.typeOf(type);
+    const known = new Set([...handler.searchParams.map((p) => p.name), ...COMMON_PARAMS]);
+    const unknown = [...query.keys()].filter((name) => !known.has(name.split(':')[0]!));
+    if (unknown.length && options.strict) throw invalid(`Unknown search parameter(s) for ${type}: ${unknown.join(', ')}.`, unknown[0]);
+    for (const name of unknown) query.delete(name);
+    const include = query.get('_include') ?? [];
+    for (const value of include)
+      if (!handler.includes?.includes(value))
+        throw new FhirError(
+          400,
+          'not-supported',
+          `_include=${value} is not supported for ${type} (supported: ${(handler.includes ?? []).join(', ') || 'none'}).`,
+          '_include',
+        );
+    if (query.has('_revinclude')) throw new FhirError(400, 'not-supported', '_revinclude is not supported yet.', '_revinclude');
+    const count = parseCount(single(query, '_count'));
+    const result = count === 0 ? { matches: [], next: null } : await handler.search(meta, query, count, options.base);
+    const link: Bundle['link'] = [{ relation: 'self', url: options.selfUrl }];
+    if (result.next) {
+      const next = new URL(options.selfUrl);
+      next.searchParams.set('_cursor', result.next);
+      link.push({ relation: 'next', url: next.toString() });
+    }
+    const base = `${options.base}/fhir/R4`;
+    const entry: Bundle['entry'] = [
+      ...result.matches.map((resource) => ({ fullUrl: `${base}/${resource.resourceType}/${resource.id}`, resource, search: { mode: 'match' as const } })),
+      ...(result.included ?? []).map((resource) => ({
+        fullUrl: `${base}/${resource.resourceType}/${resource.id}`,
+        resource,
+        search: { mode: 'include' as const },
+      })),
+    ];
+    if (unknown.length) {
+      entry.push({
+        fullUrl: `urn:uuid:${crypto.randomUUID()}`,
+        resource: outcome('warning', 'not-supported', `Ignored unknown search parameter(s): ${unknown.join(', ')}.`),
+        search: { mode: 'outcome' },
+      });
+    }
+    return { resourceType: 'Bundle', type: 'searchset', link, entry };
+  }
+
+  private typeOf(type: string): ResourceType {
+    const handler = this.types.get(type);
+    if (!handler) throw new FhirError(404, 'not-supported', `The resource type "${type}" is not supported here; GET /fhir/R4/metadata lists those that are.`);
+    return handler;
+  }
+
+  /** The patients of a compartment search the caller may see: a patient only themselves (another patient's compartment is a 404). */
+  private async patientScope(actor: Actor, query: Query): Promise<string[] | undefined> {
+    const raw = [...(query.get('patient') ?? []), ...(query.get('subject') ?? [])];
+    const requested = [...new Set(raw.flatMap((value) => value.split(',')).map((value) => parseReference('patient', value, 'Patient')))];
+    if (actor.role === 'patient') {
+      if (requested.some((id) => id !== actor.id))
+        throw notFound(
+          'Patient',
+          requested.find((id) => id !== actor.id)!,
+        );
+      return [actor.id];
+    }
+    for (const id of requested) {
+      if (!(await this.deps.care.canAccessPatient(this.deps.db, actor, id))) throw notFound('Patient', id);
+    }
+    if (requested.length) return requested;
+    if (actor.role === 'doctor') {
+      throw invalid('Doctors search clinical resources one patient at a time: add patient=Patient/<id> (a patient you care for).', 'patient');
+    }
+    return undefined; // nurses and admins: the whole clinic
+  }
+
+  private async audit(meta: RequestMeta, resourceType: string, items: { patientId: string; id: string }[], action: 'read' | 'list') {
+    if (items.length === 0) return;
+    const events =
+      action === 'read'
+        ? items.map((item) => ({ patientId: item.patientId, resourceType, resourceId: item.id, action, details: { via: 'fhir' } }))
+        : listEvents(
+            items,
+            resourceType,
+            (item) => item.patientId,
+            (item) => item.id,
+            () => ({ via: 'fhir' }),
+          );
+    await this.deps.audit.record(this.deps.db, meta, events);
+  }
+
+  private dates(query: Query, name: string): DateRange {
+    return intersectDates((query.get(name) ?? []).map((value) => parseDate(name, value)));
+  }
+
+  private descending(query: Query): boolean {
+    const sort = single(query, '_sort');
+    if (sort !== undefined && !SORT_DATE.has(sort)) throw new FhirError(400, 'not-supported', `_sort=${sort} is not supported (date or -date).`, '_sort');
+    return sort !== 'date';
+  }
+
+  private patientType(): ResourceType {
+    const { patients, care, db } = this.deps;
+    return {
+      type: 'Patient',
+      documentation:
+        'Patients (users with the patient role and their profile). A patient sees only themselves; a doctor the patients they have a care relationship with; nurses and admins every patient.',
+      searchParams: [
+        { name: '_id', type: 'token', documentation: 'Patient id (comma-separated for several)' },
+        { name: 'identifier', type: 'token', documentation: `${'https://carebridge.dev/fhir/identifier/user'}|<id>` },
+        { name: 'name', type: 'string', documentation: 'Part of the name (case-insensitive)' },
+        { name: 'birthdate', type: 'date', documentation: 'Date of birth (YYYY-MM-DD)' },
+      ],
+      read: async (meta, id) => {
+        const profile = await patients.patientProfile(id);
+        if (!profile || !(await care.canAccessPatient(db, meta.actor, id))) throw notFound('Patient', id);
+        await this.audit(meta, 'patient', [{ patientId: id, id }], 'read');
+        return patientResource(profile);
+      },
+      search: async (meta, query, count) => {
+        const idValues = [...(query.get('_id') ?? []), ...(query.get('identifier') ?? []).flatMap((v) => parseTokens('identifier', v).map((t) => t.code))];
+        const ids = idValues.length ? [...new Set(idValues.flatMap((v) => v.split(',')))].filter(isId) : undefined;
+        const name = single(query, 'name');
+        const birth = single(query, 'birthdate');
+        if (birth !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(birth.replace(/^eq/, '')))
+          throw invalid('birthdate: use a full date (YYYY-MM-DD).', 'birthdate');
+        const filter = {
+          ids: meta.actor.role === 'patient' ? [meta.actor.id].filter((id) => !ids || ids.includes(id)) : ids,
+          name,
+          birthDate: birth?.replace(/^eq/, ''),
+        };
+        const after = decodeCursor(single(query, '_cursor'));
+        const found: Awaited<ReturnType<typeof patients.searchPatients>> = [];
+        let afterId = after?.id ?? null;
+        // Doctors see only their patients: fetch in batches and keep the visible ones (bounded).
+        for (let round = 0; round < 20 && found.length <= count; round++) {
+          const batch = await patients.searchPatients(filter, afterId, Math.max(50, count + 1));
+          for (const profile of batch) if (await care.canAccessPatient(db, meta.actor, profile.user_id)) found.push(profile);
+          if (batch.length < Math.max(50, count + 1)) break;
+          afterId = batch.at(-1)!.user_id;
+        }
+        const page = found.slice(0, count);
+        await this.audit(
+          meta,
+          'patient',
+          page.map((p) => ({ patientId: p.user_id, id: p.user_id })),
+          'list',
+        );
+        return { matches: page.map(patientResource), next: found.length > count ? encodeCursor({ at: '', id: page.at(-1)!.user_id }) : null };
+      },
+    };
+  }
+
+  private practitionerType(): ResourceType {
+    const { doctors } = this.deps;
+    return {
+      type: 'Practitioner',
+      documentation: 'Approved doctors, as the public directory shows them (GET /api/v1/doctors).',
+      searchParams: [
+        { name: '_id', type: 'token', documentation: 'Practitioner id' },
+        { name: 'name', type: 'string', documentation: 'Part of the name' },
+      ],
+      read: async (_meta, id) => {
+        try {
+          return practitionerResource(await doctors.getDoctor(id));
+        } catch (err) {
+          if (err instanceof AppError && err.status === 404) throw notFound('Practitioner', id);
+          throw err;
+        }
+      },
+      search: async (_meta, query, count) => {
+        const id = single(query, '_id');
+        if (id !== undefined) {
+          if (!isId(id)) return { matches: [], next: null };
+          const doctor = await doctors.getDoctor(id).catch((err: unknown) => {
+            if (err instanceof AppError && err.status === 404) return null;
+            throw err;
+          });
+          return { matches: doctor ? [practitionerResource(doctor)] : [], next: null };
+        }
+        const cursor = single(query, '_cursor');
+        const page = await doctors.listDoctors({ q: single(query, 'name'), limit: count, cursor }).catch((err: unknown) => {
+          if (err instanceof AppError && err.status === 400) throw invalid('_cursor is not a cursor this server issued.', '_cursor');
+          throw err;
+        });
+        return { matches: page.items.map(practitionerResource), next: page.next_cursor };
+      },
+    };
+  }
+
+  private observationType(): ResourceType {
+    const { reports, care, db } = this.deps;
+    return {
+      type: 'Observation',
+      documentation:
+        'Laboratory results parsed from uploaded lab reports (LOINC-coded where the analyte is known, UCUM units, reference ranges, interpretation).',
+      searchParams: [
+        { name: '_id', type: 'token', documentation: 'Observation id' },
+        { name: 'patient', type: 'reference', documentation: 'Patient/<id>; required for doctors' },
+        { name: 'subject', type: 'reference', documentation: 'Same as patient' },
+        { name: 'code', type: 'token', documentation: 'http://loinc.org|<code>, or https://carebridge.dev/fhir/CodeSystem/analyte|<key>' },
+        { name: 'category', type: 'token', documentation: 'laboratory (the only category stored)' },
+        { name: 'date', type: 'date', documentation: 'When the sample was collected; prefixes eq, gt, lt, ge, le' },
+      ],
+      read: async (meta, id) => {
+        const [row] = await reports.observations({ ids: [id], descending: true, after: null, limit: 1 });
+        if (!row || !(await care.canAccessPatient(db, meta.actor, row.patient_id))) throw notFound('Observation', id);
+        await this.audit(meta, 'observation', [{ patientId: row.patient_id, id }], 'read');
+        return observationResource(row);
+      },
+      search: async (meta, query, count) => {
+        const patientIds = await this.patientScope(meta.actor, query);
+        const categories = (query.get('category') ?? []).flatMap((v) => parseTokens('category', v));
+        if (categories.length && !categories.some((t) => t.code === 'laboratory')) return { matches: [], next: null };
+        const tokens = (query.get('code') ?? []).flatMap((v) => parseTokens('code', v));
+        const codes = tokens.length ? tokens.map(analyteKeyOf).filter((k): k is string => k !== null) : undefined;
+        const ids = query.get('_id')?.flatMap((v) => v.split(','));
+        if (ids && !ids.every(isId)) return { matches: [], next: null };
+        const { from, to } = this.dates(query, 'date');
+        const descending = this.descending(query);
+        const cursor = decodeCursor(single(query, '_cursor'));
+        const rows = await reports.observations({
+          ids,
+          patientIds,
+          codes,
+          from,
+          to,
+          descending,
+          after: cursor && { at: new Date(cursor.at), id: cursor.id },
+          limit: count + 1,
+        });
+        const page = rows.slice(0, count);
+        await this.audit(
+          meta,
+          'observation',
+          page.map((r) => ({ patientId: r.patient_id, id: r.id })),
+          'list',
+        );
+        const last = page.at(-1);
+        return {
+          matches: page.map(observationResource),
+          next: rows.length > count && last ? encodeCursor({ at: last.observed_at.toISOString(), id: last.id }) : null,
+        };
+      },
+    };
+  }
+
+  private diagnosticReportType(): ResourceType {
+    const { reports, care, db } = this.deps;
+    const withResults = async (rows: Awaited<ReturnType<ReportsReads['reports']>>, baseUrl: string) => {
+      const pairs = await reports.observationIdsOf(rows.map((r) => r.id));
+      const byReport = new Map<string, string[]>();
+      for (const { report_id, id } of pairs) byReport.set(report_id, [...(byReport.get(report_id) ?? []), id]);
+      return rows.map((row) => diagnosticReportResource(row, byReport.get(row.id) ?? [], baseUrl));
+    };
+    return {
+      type: 'DiagnosticReport',
+      documentation: 'Uploaded lab reports (CSV or PDF): their parsed Observations as results and the original file as presentedForm.',
+      searchParams: [
+        { name: '_id', type: 'token', documentation: 'DiagnosticReport id' },
+        { name: 'patient', type: 'reference', documentation: 'Patient/<id>; required for doctors' },
+        { name: 'subject', type: 'reference', documentation: 'Same as patient' },
+        { name: 'category', type: 'token', documentation: 'LAB (the only category stored)' },
+        { name: 'date', type: 'date', documentation: 'When the sample was collected; prefixes eq, gt, lt, ge, le' },
+      ],
+      includes: ['DiagnosticReport:result'],
+      read: async (meta, id, base) => {
+        const [row] = await reports.reports({ ids: [id], descending: true, after: null, limit: 1 });
+        if (!row || !(await care.canAccessPatient(db, meta.actor, row.patient_id))) throw notFound('DiagnosticReport', id);
+        await this.audit(meta, 'lab_report', [{ patientId: row.patient_id, id }], 'read');
+        return (await withResults([row], base))[0]!;
+      },
+      search: async (meta, query, count, base) => {
+        const patientIds = await this.patientScope(meta.actor, query);
+        const categories = (query.get('category') ?? []).flatMap((v) => parseTokens('category', v));
+        if (categories.length && !categories.some((t) => t.code === 'LAB')) return { matches: [], next: null };
+        const ids = query.get('_id')?.flatMap((v) => v.split(','));
+        if (ids && !ids.every(isId)) return { matches: [], next: null };
+        const { from, to } = this.dates(query, 'date');
+        const descending = this.descending(query);
+        const cursor = decodeCursor(single(query, '_cursor'));
+        const rows = await reports.reports({
+          ids,
+          patientIds,
+          from,
+          to,
+          descending,
+          after: cursor && { at: new Date(cursor.at), id: cursor.id },
+          limit: count + 1,
+        });
+        const page = rows.slice(0, count);
+        const matches = await withResults(page, base);
+        let included: Resource[] | undefined;
+        if ((query.get('_include') ?? []).includes('DiagnosticReport:result') && page.length) {
+          const observationIds = matches.flatMap((m) => (m.result as { reference: string }[]).map((r) => r.reference.slice('Observation/'.length)));
+          const observations = observationIds.length
+            ? await reports.observations({ ids: observationIds, descending: true, after: null, limit: observationIds.length })
+            : [];
+          included = observations.map(observationResource);
+          await this.audit(
+            meta,
+            'observation',
+            observations.map((r) => ({ patientId: r.patient_id, id: r.id })),
+            'list',
+          );
+        }
+        await this.audit(
+          meta,
+          'lab_report',
+          page.map((r) => ({ patientId: r.patient_id, id: r.id })),
+          'list',
+        );
+        const last = page.at(-1);
+        return { matches, included, next: rows.length > count && last ? encodeCursor({ at: last.collected_at.toISOString(), id: last.id }) : null };
+      },
+    };
+  }
+}

