@@ -8,6 +8,7 @@ import { medicalModule } from './medical/index.js';
 import { reportsModule } from './reports/index.js';
 import { emergencyModule } from './emergency/index.js';
 import { symptomCheckerModule } from './symptom-checker/index.js';
+import { notificationsModule } from './notifications/index.js';
 import { fhirModule } from './fhir/index.js';
 
 /**
@@ -15,4 +16,4 @@ import { fhirModule } from './fhir/index.js';
  * its AppModule from its index.ts; its services are built in services.ts. Identity is
  * registered first by app.ts, since the authentication of every other route depends on it.
  */
-export const modules: AppModule[] = [auditModule, filesModule, chatModule, videoModule, schedulingModule, medicalModule, reportsModule, emergencyModule, symptomCheckerModule, fhirModule];
+export const modules: AppModule[] = [auditModule, filesModule, chatModule, videoModule, schedulingModule, medicalModule, reportsModule, emergencyModule, symptomCheckerModule, fhirModule, notificationsModule];

@@ -26,6 +26,7 @@ import { buildReportsServices, type ReportsService } from './reports/index.js';
 import { buildChatServices, type ChatServices } from './chat/index.js';
 import { buildVideoServices, type VideoService } from './video/index.js';
 import { buildSymptomCheckerServices, type SymptomCheckerServices } from './symptom-checker/index.js';
+import { buildNotificationsServices, type NotificationsServices } from './notifications/index.js';
 import { buildFhirServices, type FhirService } from './fhir/index.js';
 import { buildReportsReads } from './reports/index.js';
 
@@ -41,6 +42,7 @@ export interface Services {
   chat: ChatServices;
   video: VideoService;
   symptomChecker: SymptomCheckerServices;
+  notifications: NotificationsServices;
   /** The FHIR R4 facade (docs/FHIR.md): reads the other areas through their public reads, with the REST access rules. */
   fhir: FhirService;
 }
@@ -79,5 +81,15 @@ export function buildServices(infra: Infrastructure): Services {
     patients: scheduling.lookups,
     doctors: scheduling.profiles,
   });
-  return { audit, identity, storage, files, scheduling, medical, reports, chat, video, symptomChecker, fhir };
+  // Last: it subscribes to the events of the modules above and sends live frames through chat's hub.
+  const notifications = buildNotificationsServices({
+    config,
+    log,
+    db,
+    events,
+    care,
+    scheduling: scheduling.lookups,
+    publishFrame: (userId, frame) => chat.hub.publishUser(userId, frame as Parameters<typeof chat.hub.publishUser>[1]),
+  });
+  return { audit, identity, storage, files, scheduling, medical, reports, chat, video, symptomChecker, fhir, notifications };
 }

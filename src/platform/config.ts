@@ -2,6 +2,7 @@ import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { createHash, createPrivateKey, createPublicKey, randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { isIP } from 'node:net';
+import { notificationsConfig, type NotificationsConfig } from './jobs/config.js';
 import { authConfig, type AuthConfig } from './auth/config.js';
 
 /**
@@ -73,6 +74,8 @@ export interface Config {
   requestTimeoutSeconds: number;
   /** /metrics restrictions: a bearer token and/or the client addresses allowed (empty: no restriction of that kind). */
   metrics: { token: string | null; allowIps: string[] };
+  /** Job queue, reminder offsets and web push (src/platform/jobs/config.ts). */
+  notifications: NotificationsConfig;
   /** Second factors, step-up, passkeys and OpenID Connect providers (src/platform/auth/config.ts). */
   auth: AuthConfig;
   /** Real-time sockets: server ping interval and how long presence outlives a silent connection. */
@@ -257,6 +260,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
       : { memoryCost: int(env, 'ARGON2_MEMORY_KIB', 19456, 1024, 1024 * 1024), timeCost: int(env, 'ARGON2_TIME_COST', 2, 1, 20), parallelism: 1 },
     requestTimeoutSeconds: int(env, 'REQUEST_TIMEOUT_SECONDS', 120, 1, 3600),
     metrics: metricsConfig(env),
+    notifications: notificationsConfig(env, (variable, message) => new ConfigError(variable, message)),
     realtime: {
       heartbeatSeconds: int(env, 'WS_HEARTBEAT_SECONDS', 10, 1, 300),
       presenceTtlSeconds: int(env, 'PRESENCE_TTL_SECONDS', 30, 2, 3600),

@@ -1,4 +1,4 @@
-import type { Db } from '../../platform/database/index.js';
+import type { Db, Tx } from '../../platform/database/index.js';
 import { isExclusionViolation, isUniqueViolation } from '../../platform/database/index.js';
 import type { Actor, CareRelationships } from '../../platform/access.js';
 import type { EventBus } from '../../platform/events.js';
@@ -156,7 +156,7 @@ export class AppointmentsService {
     }
     const patientId = await this.resolvePatient(actor, body.patient_id, ownSlot);
     const values: BookValues = { patientId, bookedBy: actor.id, type: body.type ?? 'video', reason: body.reason ?? null };
-    const row = await this.mapBookingErrors(() => this.appointments.book(this.db, target, values));
+    const row = await this.mapBookingErrors(() => this.bookAndAnnounce(actor.id, (trx) => this.appointments.book(trx, target, values)));
     if (!row) throw await this.whyNotBookable(target);
     await this.events.publish(APPOINTMENT_EVENTS.booked, eventOf(row, actor.id));
     return toAppointmentDto(row);
@@ -171,10 +171,23 @@ export class AppointmentsService {
     }
     const after = body.after ? parseInstant(body.after, '/after') : new Date();
     const values: BookValues = { patientId: actor.id, bookedBy: actor.id, type: body.type ?? 'video', reason: body.reason ?? null };
-    const row = await this.mapBookingErrors(() => this.appointments.bookEarliest(this.db, { doctorId: body.doctor_id, specialty: body.specialty, after }, values));
+    const row = await this.mapBookingErrors(() => this.bookAndAnnounce(actor.id, (trx) => this.appointments.bookEarliest(trx, { doctorId: body.doctor_id, specialty: body.specialty, after }, values)));
     if (!row) throw new NotFoundError('Free slot', 'No free slot matches that doctor or specialty after the given time.');
     await this.events.publish(APPOINTMENT_EVENTS.booked, eventOf(row, actor.id));
     return toAppointmentDto(row);
+  }
+
+  /**
+   * The booking statement and the transactional `appointment.booked` subscribers (the
+   * notifications area schedules reminders there) commit together: no reminder for a
+   * booking that rolled back, no booking without its reminders.
+   */
+  private bookAndAnnounce(actorId: string, book: (trx: Tx) => Promise<AppointmentRow | undefined>): Promise<AppointmentRow | undefined> {
+    return this.db.transaction().execute(async (trx) => {
+      const row = await book(trx);
+      if (row) await this.events.publishInTransaction(trx, APPOINTMENT_EVENTS.booked, eventOf(row, actorId));
+      return row;
+    });
   }
 
   private async mapBookingErrors<T>(run: () => Promise<T>): Promise<T> {
@@ -268,7 +281,12 @@ export class AppointmentsService {
           offer = await this.waitlist.offerFreedSlot(trx, { id: row.slot_id, doctor_id: row.doctor_id, start_at: row.start_at, end_at: row.end_at }, row.patient_id, row.doctor_name, doctor?.time_zone ?? doctor?.user_time_zone ?? 'UTC');
         }
       }
-      return { before: row, after: (await this.appointments.findById(trx, id))! };
+      const after = (await this.appointments.findById(trx, id))!;
+      // Reminders are cancelled (or kept) in this same transaction (docs/NOTIFICATIONS.md).
+      const inTx = eventOf(after, actor.id);
+      if (body.status === 'cancelled') await this.events.publishInTransaction(trx, APPOINTMENT_EVENTS.cancelled, { ...inTx, reason: body.reason! } satisfies AppointmentCancelledEvent);
+      else await this.events.publishInTransaction(trx, APPOINTMENT_EVENTS.statusChanged, { ...inTx, from: row.status, to: body.status } satisfies AppointmentStatusChangedEvent);
+      return { before: row, after };
     });
     const event = eventOf(updated.after, actor.id);
     if (body.status === 'cancelled') {
@@ -309,7 +327,13 @@ export class AppointmentsService {
         await this.appointments.setSlotState(trx, row.slot_id, 'free');
         const doctor = await this.profiles.findDoctor(trx, row.doctor_id);
         const offer = await this.waitlist.offerFreedSlot(trx, { id: row.slot_id, doctor_id: row.doctor_id, start_at: row.start_at, end_at: row.end_at }, row.patient_id, row.doctor_name, doctor?.time_zone ?? doctor?.user_time_zone ?? 'UTC');
-        return { before: row, after: (await this.appointments.findById(trx, id))!, offer };
+        const after = (await this.appointments.findById(trx, id))!;
+        // Reminders move to the new time in this same transaction (docs/NOTIFICATIONS.md).
+        await this.events.publishInTransaction(trx, APPOINTMENT_EVENTS.rescheduled, {
+          ...eventOf(after, actor.id),
+          previous: { slotId: row.slot_id, start: iso(row.start_at), end: iso(row.end_at) },
+        } satisfies AppointmentRescheduledEvent);
+        return { before: row, after, offer };
       })
       .catch((err) => {
         if (isExclusionViolation(err, 'appointments_patient_no_overlap')) throw new ConflictError('The patient already has another appointment at that time.', 'patient-busy');

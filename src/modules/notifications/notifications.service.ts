@@ -1,0 +1,266 @@
+import { createHash } from 'node:crypto';
+import webpush from 'web-push';
+import type { FastifyBaseLogger } from 'fastify';
+import type { Db, Executor } from '../../platform/database/index.js';
+import { enqueueJob, PermanentJobError, type JobQueue } from '../../platform/jobs/index.js';
+import type { Mailer } from '../../platform/mail.js';
+import { NotFoundError, ValidationError } from '../../platform/errors.js';
+import { decodeCursor, toPage } from '../../platform/http/pagination.js';
+import { iso } from '../../platform/http/schemas.js';
+import { NotificationsRepository, type NotificationRow } from './notifications.repository.js';
+import { effectiveChannels, isValidZone, quietUntil, type ChannelSwitches, type Preferences } from './preferences.js';
+import { render, type NotificationType, type Recipient } from './templates.js';
+
+/** What the area needs to know about a user (identity's, read through its public API). */
+export interface UserContact {
+  id: string;
+  email: string;
+  full_name: string;
+  time_zone: string;
+  status: string;
+  role: string;
+}
+export type UserLookup = (db: Executor, userId: string) => Promise<UserContact | undefined>;
+/** Sends a live frame to every socket of a user on every instance (chat's hub, through pub/sub). */
+export type FramePublisher = (userId: string, frame: Record<string, unknown>) => Promise<void>;
+
+export interface NotifyInput {
+  type: NotificationType;
+  userId: string;
+  /**
+   * What happened, once: an event id or an appointment version ("reminder:<id>:<start>:60").
+   * With the type, channel and recipient it is the delivery-ledger key, so the same event
+   * never produces two notifications or two emails.
+   */
+  eventKey: string;
+  data: Record<string, unknown>;
+  /** Emergencies: every channel, whatever the preferences and quiet hours say. */
+  urgent?: boolean;
+  /** The in-app row exists already (written by its publisher): deliver the other channels only. */
+  skipInApp?: boolean;
+}
+
+export const NOTIFY_QUEUES = { live: 'notify.live', email: 'notify.email', push: 'notify.push' } as const;
+
+export interface PushConfig {
+  publicKey: string;
+  privateKey: string;
+  subject: string;
+}
+
+export interface NotificationDto {
+  id: string;
+  type: string;
+  title: string;
+  body: string;
+  data: Record<string, unknown>;
+  read: boolean;
+  read_at: string | null;
+  created_at: string;
+}
+
+export function toDto(row: NotificationRow): NotificationDto {
+  return {
+    id: row.id,
+    type: row.kind,
+    title: row.title,
+    body: row.body,
+    data: typeof row.data === 'string' ? JSON.parse(row.data) : row.data,
+    read: row.read_at !== null,
+    read_at: row.read_at ? iso(row.read_at) : null,
+    created_at: iso(row.created_at),
+  };
+}
+
+const ledgerHash = (key: string) => createHash('sha256').update(key).digest('hex').slice(0, 32);
+
+/**
+ * Decides who gets what on which channel, and delivers it exactly once per
+ * (event, type, channel, recipient) — docs/NOTIFICATIONS.md.
+ *
+ * `notify` runs in the caller's transaction when it has one: the in-app row and the jobs for
+ * the live frame, the email and the push are written with the change that caused them. The
+ * jobs then deliver after commit; each claims its ledger key first and records the outcome,
+ * so a job that runs twice (a stalled worker, a crash, two instances) sends nothing twice.
+ */
+export class Notifier {
+  constructor(
+    private readonly repo: NotificationsRepository,
+    private readonly users: UserLookup,
+    private readonly publicBaseUrl: string,
+    private readonly log: FastifyBaseLogger,
+  ) {}
+
+  async preferencesOf(db: Executor, userId: string, accountZone: string): Promise<Preferences & { zone: string }> {
+    const row = await this.repo.preferences(db, userId);
+    const channels = effectiveChannels(row ? (typeof row.channels === 'string' ? JSON.parse(row.channels) : row.channels) : null);
+    const quiet = row?.quiet_start && row.quiet_end ? { start: row.quiet_start, end: row.quiet_end } : null;
+    return { time_zone: row?.time_zone ?? null, quiet_hours: quiet, channels, zone: row?.time_zone ?? accountZone };
+  }
+
+  async notify(db: Executor, input: NotifyInput): Promise<void> {
+    const user = await this.users(db, input.userId);
+    if (!user || user.status === 'deleted' || user.status === 'deactivated') return;
+    const prefs = await this.preferencesOf(db, user.id, user.time_zone);
+    const on: ChannelSwitches = input.urgent ? { in_app: true, email: true, push: true } : prefs.channels[input.type];
+    const base = `${input.eventKey}|${input.type}|${user.id}`;
+    const text = render(input.type, input.data, { name: user.full_name, timeZone: prefs.zone }, this.publicBaseUrl);
+    if (on.in_app && !input.skipInApp) {
+      const row = await this.repo.insertOnce(db, { userId: user.id, kind: input.type, title: text.title, body: text.body, data: { ...input.data, path: text.path }, dedupeKey: base });
+      if (!row) return; // this event was already notified (and its deliveries queued) — exactly once
+      await enqueueJob(db, { queue: NOTIFY_QUEUES.live, payload: { notification_id: row.id, user_id: user.id }, maxAttempts: 3 });
+    }
+    // Quiet hours hold email and push (not the in-app row) until they end; emergencies go now.
+    const runAt = input.urgent ? undefined : quietUntil(new Date(), prefs.quiet_hours, prefs.zone);
+    const payload = { type: input.type, user_id: user.id, data: input.data, base, urgent: Boolean(input.urgent) };
+    if (on.email) await enqueueJob(db, { queue: NOTIFY_QUEUES.email, payload, runAt, key: `email|${base}`, onKey: 'keep', maxAttempts: 8 });
+    if (on.push) await enqueueJob(db, { queue: NOTIFY_QUEUES.push, payload, runAt, key: `push|${base}`, onKey: 'keep', maxAttempts: 6 });
+  }
+
+  /** Registers the delivery jobs on this instance's queue. */
+  define(queue: JobQueue, db: Db, deps: { mailer: Mailer; publishFrame: FramePublisher; push: PushConfig | null; mailDomain: string; pushTimeoutMs?: number }): void {
+    queue.define(NOTIFY_QUEUES.live, async (payload) => {
+      const row = await this.repo.findOwn(db, String(payload.user_id), String(payload.notification_id));
+      if (!row) return; // deleted with its user: nothing to show
+      const unread = await this.repo.unreadCount(db, row.user_id);
+      await deps.publishFrame(row.user_id, { type: 'notification', notification: toDto(row), unread_count: unread });
+    });
+
+    queue.define(NOTIFY_QUEUES.email, async (payload) => {
+      const p = parse(payload);
+      const key = `${p.base}|email`;
+      const claim = await this.repo.claimDelivery(db, { key, userId: p.userId, channel: 'email', kind: p.type });
+      if (claim.status === 'sent' || claim.status === 'skipped') return;
+      const user = await this.users(db, p.userId);
+      if (!user || !user.email) return this.repo.finishDelivery(db, key, 'skipped', 'no such user or no email');
+      if (!deps.mailer.configured) return this.repo.finishDelivery(db, key, 'skipped', 'SMTP is not configured');
+      const prefs = await this.preferencesOf(db, user.id, user.time_zone);
+      const recipient: Recipient = { name: user.full_name, timeZone: prefs.zone };
+      const text = render(p.type, p.data, recipient, this.publicBaseUrl);
+      // The one unavoidable window: a crash after the server accepted the message and before
+      // `sent` is recorded sends it again on retry. The Message-ID is derived from the ledger
+      // key, so the retry carries the same id and a receiver that de-duplicates drops it.
+      await deps.mailer.send({ to: user.email, subject: text.email.subject, text: text.email.text, html: text.email.html, messageId: `<n-${ledgerHash(key)}@${deps.mailDomain}>` });
+      await this.repo.finishDelivery(db, key, 'sent', null);
+    });
+
+    queue.define(NOTIFY_QUEUES.push, async (payload) => {
+      const p = parse(payload);
+      if (!deps.push) return;
+      const user = await this.users(db, p.userId);
+      if (!user) return;
+      const prefs = await this.preferencesOf(db, user.id, user.time_zone);
+      const text = render(p.type, p.data, { name: user.full_name, timeZone: prefs.zone }, this.publicBaseUrl);
+      const body = JSON.stringify({ type: p.type, title: text.title, body: text.body, url: `${this.publicBaseUrl.replace(/\/$/, '')}${text.path}` });
+      let transient: Error | null = null;
+      for (const sub of await this.repo.subscriptionsOf(db, user.id)) {
+        const key = `${p.base}|push|${sub.id}`;
+        const claim = await this.repo.claimDelivery(db, { key, userId: user.id, channel: 'push', kind: p.type });
+        if (claim.status === 'sent' || claim.status === 'skipped') continue;
+        try {
+          await webpush.sendNotification({ endpoint: sub.endpoint, keys: { p256dh: sub.p256dh, auth: sub.auth } }, body, {
+            vapidDetails: { subject: deps.push.subject, publicKey: deps.push.publicKey, privateKey: deps.push.privateKey },
+            TTL: p.urgent ? 3600 : 24 * 3600,
+            urgency: p.urgent ? 'high' : 'normal',
+            // The push service's own de-duplication handle: a retry replaces, not adds.
+            topic: ledgerHash(key).slice(0, 32),
+            timeout: deps.pushTimeoutMs ?? 10_000,
+          });
+          await this.repo.finishDelivery(db, key, 'sent', null);
+        } catch (err) {
+          const status = (err as { statusCode?: number }).statusCode;
+          if (status === 404 || status === 410) {
+            // The browser dropped the subscription: forget it for good.
+            await this.repo.deleteSubscription(db, sub.id);
+            await this.repo.finishDelivery(db, key, 'skipped', `subscription gone (${status})`).catch(() => {});
+            this.log.info({ user_id: user.id, status }, 'push subscription removed (gone at the push service)');
+          } else {
+            transient = err as Error;
+          }
+        }
+      }
+      if (transient) throw transient;
+    });
+  }
+}
+
+function parse(payload: Record<string, unknown>): { type: NotificationType; userId: string; data: Record<string, unknown>; base: string; urgent: boolean } {
+  if (typeof payload.type !== 'string' || typeof payload.user_id !== 'string' || typeof payload.base !== 'string') throw new PermanentJobError('malformed notification job');
+  return { type: payload.type as NotificationType, userId: payload.user_id, data: (payload.data as Record<string, unknown>) ?? {}, base: payload.base, urgent: payload.urgent === true };
+}
+
+/** The user-facing side: the in-app list, read marks, preferences and push subscriptions. */
+export class NotificationsService {
+  constructor(
+    private readonly db: Db,
+    private readonly repo: NotificationsRepository,
+    private readonly notifier: Notifier,
+    private readonly users: UserLookup,
+  ) {}
+
+  async list(userId: string, query: { unread?: boolean; limit?: number; cursor?: string }) {
+    const limit = query.limit ?? 20;
+    const position = decodeCursor(query.cursor, 'timestamp');
+    const rows = await this.repo.list(this.db, userId, { unread: query.unread === true, limit, after: position ? { createdAt: new Date(position.v as string), id: position.id } : null });
+    return toPage(rows, limit, (row) => iso(row.created_at), toDto);
+  }
+
+  async read(userId: string, id: string): Promise<NotificationDto> {
+    const row = await this.repo.markRead(this.db, userId, id);
+    if (!row) throw new NotFoundError('Notification');
+    return toDto(row);
+  }
+
+  async readAll(userId: string): Promise<{ updated: number }> {
+    return { updated: await this.repo.markAllRead(this.db, userId) };
+  }
+
+  async unreadCount(userId: string): Promise<{ unread: number }> {
+    return { unread: await this.repo.unreadCount(this.db, userId) };
+  }
+
+  async preferences(userId: string): Promise<Preferences> {
+    const user = await this.users(this.db, userId);
+    const p = await this.notifier.preferencesOf(this.db, userId, user?.time_zone ?? 'UTC');
+    return { time_zone: p.time_zone, quiet_hours: p.quiet_hours, channels: p.channels };
+  }
+
+  /** Partial update: absent fields keep their value; `channels` merges per type and channel. */
+  async putPreferences(userId: string, body: { time_zone?: string | null; quiet_hours?: { start: string; end: string } | null; channels?: Record<string, Partial<ChannelSwitches>> }): Promise<Preferences> {
+    if (body.time_zone && !isValidZone(body.time_zone)) throw new ValidationError('Unknown time zone.', [{ path: '/time_zone', message: 'must be an IANA time zone such as Europe/Paris' }]);
+    const current = await this.preferences(userId);
+    const channels = { ...current.channels };
+    for (const [type, switches] of Object.entries(body.channels ?? {})) channels[type as NotificationType] = { ...channels[type as NotificationType], ...switches };
+    const timeZone = body.time_zone === undefined ? current.time_zone : body.time_zone;
+    const quiet = body.quiet_hours === undefined ? current.quiet_hours : body.quiet_hours;
+    await this.repo.savePreferences(this.db, userId, { time_zone: timeZone, quiet_start: quiet?.start ?? null, quiet_end: quiet?.end ?? null, channels });
+    return this.preferences(userId);
+  }
+
+  async subscribe(userId: string, body: { endpoint: string; keys: { p256dh: string; auth: string } }): Promise<{ id: string; endpoint: string; created_at: string }> {
+    let url: URL;
+    try {
+      url = new URL(body.endpoint);
+    } catch {
+      throw new ValidationError('The push endpoint is not a URL.', [{ path: '/endpoint', message: 'must be an https URL' }]);
+    }
+    // Push services are https (web-push speaks nothing else); anything else is refused here.
+    if (url.protocol !== 'https:') throw new ValidationError('The push endpoint must be an https URL.', [{ path: '/endpoint', message: 'must be an https URL' }]);
+    // The browser's P-256 public key (65 bytes, uncompressed) and 16-byte auth secret, base64url.
+    const p256dh = decodeBase64Url(body.keys.p256dh);
+    if (!p256dh || p256dh.length !== 65 || p256dh[0] !== 4) throw new ValidationError('keys.p256dh is not a P-256 public key.', [{ path: '/keys/p256dh', message: 'must be the 65-byte uncompressed P-256 key, base64url' }]);
+    const auth = decodeBase64Url(body.keys.auth);
+    if (!auth || auth.length !== 16) throw new ValidationError('keys.auth is not a 16-byte secret.', [{ path: '/keys/auth', message: 'must be 16 bytes, base64url' }]);
+    const row = await this.repo.upsertSubscription(this.db, { userId, endpoint: url.toString(), p256dh: body.keys.p256dh, auth: body.keys.auth });
+    return { id: row.id, endpoint: url.toString(), created_at: iso(row.created_at) };
+  }
+
+  async unsubscribe(userId: string, id: string): Promise<void> {
+    if (!(await this.repo.deleteSubscription(this.db, id, userId))) throw new NotFoundError('Push subscription');
+  }
+}
+
+function decodeBase64Url(value: string): Buffer | null {
+  if (!/^[A-Za-z0-9_-]+={0,2}$/.test(value)) return null;
+  return Buffer.from(value, 'base64url');
+}

@@ -1,0 +1,153 @@
+import type { FastifyBaseLogger } from 'fastify';
+import type { Db, Executor, Tx } from '../../platform/database/index.js';
+import type { EventBus } from '../../platform/events.js';
+import type { CareRelationships } from '../../platform/access.js';
+import { cancelJobs, enqueueJob, PermanentJobError, type JobQueue } from '../../platform/jobs/index.js';
+import type { Notifier, NotifyInput, UserLookup } from './notifications.service.js';
+import type { NotificationType } from './templates.js';
+
+/** The appointment fields the `appointment.*` events carry (scheduling's AppointmentEvent). */
+interface AppointmentEventLike {
+  appointmentId: string;
+  doctorId: string;
+  patientId: string;
+  start: string;
+  status: string;
+  previous?: { start: string };
+  to?: string;
+}
+
+export interface SubscriptionDeps {
+  db: Db;
+  events: EventBus;
+  care: CareRelationships;
+  notifier: Notifier;
+  users: UserLookup;
+  /** Active doctors, for "every clinician with a care relationship" (identity's list). */
+  activeDoctors: (db: Executor) => Promise<string[]>;
+  /** Scheduling's read of one appointment (null when it no longer exists). */
+  appointmentOfPatient: (db: Executor, appointmentId: string, patientId: string) => Promise<{ id: string; doctor_id: string; start_at: Date; status: string } | null>;
+  /** Seconds before the start at which reminders go out (24 h and 1 h by default). */
+  reminderOffsetsSeconds: number[];
+  log: FastifyBaseLogger;
+}
+
+export const REMINDER_QUEUE = 'notify.reminder';
+const ACTIVE = new Set(['scheduled', 'confirmed']);
+
+export const reminderKey = (appointmentId: string, offsetSeconds: number) => `reminder|${appointmentId}|${offsetSeconds}`;
+
+/**
+ * Domain events → notifications (docs/NOTIFICATIONS.md, "Events"). Appointment events are
+ * handled *inside* scheduling's transaction (EventBus.subscribeInTransaction): the in-app
+ * rows, the delivery jobs and the reminder jobs commit or roll back with the booking,
+ * reschedule or cancellation itself. Other events arrive after their publisher's commit.
+ */
+export function subscribe(deps: SubscriptionDeps): void {
+  const { events, notifier } = deps;
+
+  const name = async (db: Executor, userId: string) => (await deps.users(db, userId))?.full_name ?? '';
+  const bothParties = async (trx: Tx, e: AppointmentEventLike, type: NotificationType, key: string, extra: Record<string, unknown> = {}) => {
+    const [patientName, doctorName] = await Promise.all([name(trx, e.patientId), name(trx, e.doctorId)]);
+    const common = { appointment_id: e.appointmentId, start: e.start, ...extra };
+    await notifier.notify(trx, { type, userId: e.patientId, eventKey: key, data: { ...common, other_party_name: doctorName } });
+    await notifier.notify(trx, { type, userId: e.doctorId, eventKey: key, data: { ...common, other_party_name: patientName } });
+  };
+
+  /** Reminder jobs at start − offset; one job per offset, keyed so a reschedule moves it in place. */
+  const scheduleReminders = async (trx: Tx, e: AppointmentEventLike) => {
+    const start = Date.parse(e.start);
+    const past: string[] = [];
+    for (const offset of deps.reminderOffsetsSeconds) {
+      const due = new Date(start - offset * 1000);
+      const key = reminderKey(e.appointmentId, offset);
+      // A reminder whose time has passed is not sent late at booking time (a 24 h reminder
+      // for an appointment in 3 hours would arrive all at once with the confirmation).
+      if (due.getTime() <= Date.now()) {
+        past.push(key);
+        continue;
+      }
+      await enqueueJob(trx, {
+        queue: REMINDER_QUEUE,
+        key,
+        onKey: 'replace',
+        runAt: due,
+        maxAttempts: 10,
+        payload: { appointment_id: e.appointmentId, patient_id: e.patientId, doctor_id: e.doctorId, start: e.start, offset_seconds: offset },
+      });
+    }
+    await cancelJobs(trx, past);
+  };
+  const cancelReminders = (trx: Tx, appointmentId: string) => cancelJobs(trx, deps.reminderOffsetsSeconds.map((o) => reminderKey(appointmentId, o)));
+
+  events.subscribeInTransaction<AppointmentEventLike>('appointment.booked', async (trx, e) => {
+    await bothParties(trx, e, 'appointment_booked', `appointment|${e.appointmentId}|booked`);
+    await scheduleReminders(trx, e);
+  });
+  events.subscribeInTransaction<AppointmentEventLike>('appointment.rescheduled', async (trx, e) => {
+    await bothParties(trx, e, 'appointment_rescheduled', `appointment|${e.appointmentId}|rescheduled|${e.previous?.start}|${e.start}`, { previous_start: e.previous?.start });
+    await scheduleReminders(trx, e);
+  });
+  events.subscribeInTransaction<AppointmentEventLike>('appointment.cancelled', async (trx, e) => {
+    await cancelReminders(trx, e.appointmentId);
+    await bothParties(trx, e, 'appointment_cancelled', `appointment|${e.appointmentId}|cancelled`);
+  });
+  events.subscribeInTransaction<AppointmentEventLike>('appointment.status_changed', async (trx, e) => {
+    if (!ACTIVE.has(e.to ?? e.status)) await cancelReminders(trx, e.appointmentId);
+  });
+
+  // After commit: a crash between the publisher's commit and this handler loses the
+  // notification (these publishers have no transactional hook yet; docs/NOTIFICATIONS.md).
+  const afterCommit = (input: NotifyInput) => deps.db.transaction().execute((trx) => notifier.notify(trx, input));
+
+  events.subscribe<{ prescription_id: string; patient_id: string }>('prescription.created', (e) =>
+    afterCommit({ type: 'prescription_created', userId: e.patient_id, eventKey: `prescription|${e.prescription_id}`, data: { prescription_id: e.prescription_id } }),
+  );
+  events.subscribe<{ report_id: string; patient_id: string; uploaded_by: string; abnormal_count: number; critical_count?: number }>('lab_report.created', async (e) => {
+    if (!(e.abnormal_count > 0) && !((e.critical_count ?? 0) > 0)) return;
+    const data = { report_id: e.report_id };
+    await afterCommit({ type: 'lab_result_abnormal', userId: e.patient_id, eventKey: `lab|${e.report_id}`, data });
+    if (e.uploaded_by !== e.patient_id) await afterCommit({ type: 'lab_result_abnormal', userId: e.uploaded_by, eventKey: `lab|${e.report_id}`, data });
+  });
+  events.subscribe<{ offerId: string; patientId: string; slotId: string; doctorId: string; start: string }>('waitlist.offered', async (e) => {
+    // Scheduling wrote the in-app row in its transaction; email and push go from here.
+    await afterCommit({ type: 'waitlist_offer', userId: e.patientId, eventKey: `waitlist|${e.offerId}`, data: { slot_id: e.slotId, start: e.start, doctor_name: await name(deps.db, e.doctorId) }, skipInApp: true });
+  });
+  events.subscribe<{ userId: string }>('user.approved', (e) => afterCommit({ type: 'account_approved', userId: e.userId, eventKey: `approved|${e.userId}`, data: {} }));
+
+  // Emergencies: every doctor with a care relationship to the patient, at once, every channel,
+  // whatever their preferences and quiet hours say.
+  events.subscribe<{ patientId: string; roomId?: string; messageId?: string; sessionId?: string; source?: string }>('emergency.detected', async (e) => {
+    const id = e.messageId ?? e.sessionId ?? `${e.source ?? 'check'}|${Math.floor(Date.now() / 60_000)}`;
+    const patientName = await name(deps.db, e.patientId);
+    const doctors = await deps.activeDoctors(deps.db);
+    const team: string[] = [];
+    for (const doctorId of doctors) if (await deps.care.exists(deps.db, doctorId, e.patientId)) team.push(doctorId);
+    for (const doctorId of team) {
+      await afterCommit({ type: 'emergency_alert', userId: doctorId, eventKey: `emergency|${id}`, urgent: true, data: { patient_id: e.patientId, patient_name: patientName, room_id: e.roomId ?? null } });
+    }
+    deps.log.info({ clinicians: team.length }, 'emergency alert sent to the care team');
+  });
+}
+
+/** The reminder job: re-checks the appointment, then notifies both parties (once per version and offset). */
+export function defineReminders(queue: JobQueue, deps: SubscriptionDeps): void {
+  queue.define(REMINDER_QUEUE, async (payload) => {
+    const appointmentId = String(payload.appointment_id);
+    const patientId = String(payload.patient_id);
+    const start = String(payload.start);
+    const offset = Number(payload.offset_seconds);
+    const appointment = await deps.appointmentOfPatient(deps.db, appointmentId, patientId);
+    if (!appointment) throw new PermanentJobError('the appointment no longer exists');
+    // Cancelled or moved after this job was claimed: the transaction that did it removed or
+    // replaced the job; this stale run sends nothing.
+    if (!ACTIVE.has(appointment.status) || appointment.start_at.getTime() !== Date.parse(start)) return;
+    await deps.db.transaction().execute(async (trx) => {
+      const [patient, doctor] = await Promise.all([deps.users(trx, patientId), deps.users(trx, appointment.doctor_id)]);
+      const key = `reminder|${appointmentId}|${start}|${offset}`;
+      const data = { appointment_id: appointmentId, start, offset_seconds: offset };
+      await deps.notifier.notify(trx, { type: 'appointment_reminder', userId: patientId, eventKey: key, data: { ...data, other_party_name: doctor?.full_name ?? '' } });
+      await deps.notifier.notify(trx, { type: 'appointment_reminder', userId: appointment.doctor_id, eventKey: key, data: { ...data, other_party_name: patient?.full_name ?? '' } });
+    });
+  });
+}
