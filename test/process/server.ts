@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { completeLogin, type Post } from '../helpers/mfa.js';
 
 /**
  * The real server as a child process, for what `app.inject` cannot show: signals, kill -9,
@@ -155,10 +156,16 @@ export async function register(base: string, role: 'patient' | 'doctor', agent?:
   return { email, reply: await request(base, 'POST', '/api/v1/auth/register', { body: { email, password: PASSWORD, full_name: `Process ${role}`, role }, agent }) };
 }
 
+/** Signs in; an admin's required second factor goes through the real flow (test/helpers/mfa.ts). */
 export async function login(base: string, email: string, password: string): Promise<{ token: string; id: string }> {
   const res = await request(base, 'POST', '/api/v1/auth/login', { body: { email, password } });
   if (res.status !== 200) throw new Error(`login ${email}: ${res.status} ${JSON.stringify(res.body)}`);
-  return { token: res.body.access_token as string, id: res.body.user.id as string };
+  const post: Post = async (path, body, headers) => {
+    const reply = await request(base, 'POST', path, { body, token: headers?.authorization?.replace(/^Bearer /, '') });
+    return { status: reply.status, body: reply.body };
+  };
+  const pair = await completeLogin(post, email, res.body);
+  return { token: pair.access_token, id: pair.user.id };
 }
 
 /** Builds the production entry once (into node_modules/.cache, so package imports resolve). */

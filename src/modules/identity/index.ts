@@ -97,5 +97,5 @@ export const identityModule: AppModule = {
     await mfaRoutes(app, mfa);
     await usersRoutes(app, users);
   },
-  seedDemo: (ctx) => seedDemoAccounts(ctx.services.identity.identity),
+  seedDemo: (ctx) => seedDemoAccounts(ctx.services.identity.identity, ctx.services.identity.mfa),
 };

@@ -56,6 +56,10 @@ export class MfaRepository {
     return Number(result.numUpdatedRows) === 1;
   }
 
+  async markTotpConfirmed(db: Executor, userId: string): Promise<void> {
+    await db.updateTable('mfa_totp').set({ confirmed_at: new Date() }).where('user_id', '=', userId).execute();
+  }
+
   async deleteTotp(db: Executor, userId: string): Promise<void> {
     await db.deleteFrom('mfa_totp').where('user_id', '=', userId).execute();
   }

@@ -118,6 +118,14 @@ export class MfaService {
     return { ...pair, recovery_codes: codes };
   }
 
+  /** Demo seed only: gives an account a confirmed TOTP with a known secret unless it has one. */
+  async ensureTotp(user: UserRow, secret: string): Promise<void> {
+    const existing = await this.deps.mfa.totpOf(this.deps.db, user.id);
+    if (existing?.confirmed_at) return;
+    await this.deps.mfa.putPendingTotp(this.deps.db, user.id, this.deps.box.seal(secret));
+    await this.deps.mfa.markTotpConfirmed(this.deps.db, user.id);
+  }
+
   /** Removes TOTP (password and a current code). Where the role requires MFA the last factor stays. */
   async deleteTotp(actor: Actor, password: string, code: string): Promise<void> {
     const { db, mfa } = this.deps;
