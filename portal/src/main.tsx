@@ -7,6 +7,7 @@ import { SignUp } from './pages/SignUp';
 import { FindDoctor } from './pages/FindDoctor';
 import { Appointments } from './pages/Appointments';
 import { Records, Prescriptions, LabReports } from './pages/Records';
+import { Schedule } from './pages/Schedule';
 import { Page } from './ui';
 import './styles.css';
 
@@ -17,6 +18,8 @@ const PATIENT_PAGES = [
   { path: '/prescriptions', name: 'Prescriptions' },
   { path: '/lab-reports', name: 'Lab reports' },
 ];
+
+const CLINICIAN_PAGES = [{ path: '/schedule', name: 'Schedule' }];
 
 function useSession() {
   const [, setTick] = useState(0);
@@ -53,17 +56,19 @@ function App() {
     );
   }
 
-  const pages = user.role === 'patient' ? PATIENT_PAGES : [];
+  const clinician = user.role === 'doctor' || user.role === 'nurse';
+  const pages = user.role === 'patient' ? PATIENT_PAGES : clinician ? CLINICIAN_PAGES : [];
+  const home = pages[0]?.path ?? '/welcome';
   let content;
-  if (user.role !== 'patient') content = <StaffHome />;
-  else if (path === '/' || path === '/sign-in' || path === '/sign-up') {
-    content = <Redirect to="/appointments" />;
-  } else if (path === '/appointments') content = <Appointments user={user} />;
-  else if (path === '/doctors') content = <FindDoctor user={user} />;
-  else if (path === '/records') content = <Records user={user} />;
-  else if (path === '/prescriptions') content = <Prescriptions user={user} />;
-  else if (path === '/lab-reports') content = <LabReports user={user} />;
-  else content = <NotFound />;
+  if (path === '/' || path === '/sign-in' || path === '/sign-up') content = <Redirect to={home} />;
+  else if (user.role === 'patient' && path === '/appointments') content = <Appointments user={user} />;
+  else if (user.role === 'patient' && path === '/doctors') content = <FindDoctor user={user} />;
+  else if (user.role === 'patient' && path === '/records') content = <Records user={user} />;
+  else if (user.role === 'patient' && path === '/prescriptions') content = <Prescriptions user={user} />;
+  else if (user.role === 'patient' && path === '/lab-reports') content = <LabReports user={user} />;
+  else if (clinician && path === '/schedule') content = <Schedule user={user} />;
+  else if (path === '/welcome') content = <StaffHome />;
+  else content = <NotFound home={home} />;
 
   return (
     <>
@@ -113,7 +118,7 @@ function Redirect(props: { to: string }) {
 function StaffHome() {
   return (
     <Page title="Welcome">
-      <p>The clinician and administrator pages of the portal are not built yet. Until they are, use the API documentation:</p>
+      <p>The administrator pages of the portal are not built yet. Until they are, use the API documentation:</p>
       <p>
         <a href="/docs">Open the API documentation</a>
       </p>
@@ -121,13 +126,13 @@ function StaffHome() {
   );
 }
 
-function NotFound() {
+function NotFound(props: { home: string }) {
   return (
     <Page title="Page not found">
       <p>There is no page at this address.</p>
       <p>
-        <a href="/appointments" onClick={linkClick}>
-          Go to your appointments
+        <a href={props.home} onClick={linkClick}>
+          Go to your start page
         </a>
       </p>
     </Page>

@@ -1,7 +1,6 @@
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { AxeBuilder } from '@axe-core/playwright';
 import { build } from '../helpers/build.js';
@@ -12,11 +11,11 @@ import { launchChromium, skipWithoutBrowser } from '../helpers/browser.js';
  * The web portal (docs/API.md §10, issue 18) in headless Chromium at 360 px wide: a patient
  * signs in, finds a doctor by specialty, sees free times in their own profile time zone (not the
  * browser's), loses a slot to someone else while choosing (clear message, refreshed times),
- * double-clicks "Book" (one booking), sees the visit under Appointments, cancels nothing by
- * accident, opens records, prescriptions and lab reports; a 401 is refreshed silently, and a
- * revoked session ends on the sign-in page. axe-core reports no violation on any page visited,
+ * double-clicks "Book" (one booking), sees the visit under Appointments; the doctor sees it in their week (second browser context); the patient opens
+ * records, prescriptions and lab reports (a 401 is refreshed silently), cancels the appointment,
+ * and a revoked session ends on the sign-in page. axe-core reports no violation on any page visited,
  * and no page scrolls sideways at 360 px.
- * PORTAL_SCREENSHOTS=1 also writes docs/img/portal-*.png (README).
+ * Screenshots for the README: scripts/portal-screenshots.ts.
  */
 describe('web portal', { skip: skipWithoutBrowser() }, () => {
   it('patient: sign in, find a doctor, book a slot (taken meanwhile, double-click), see it, then session end', async () => {
@@ -58,8 +57,6 @@ describe('web portal', { skip: skipWithoutBrowser() }, () => {
     page.on('console', (message) => {
       if (message.type() === 'error' && !/status of 40[19]/.test(message.text())) consoleErrors.push(message.text());
     });
-    const shots = process.env.PORTAL_SCREENSHOTS === '1';
-    if (shots) mkdirSync('docs/img', { recursive: true });
 
     const visited: string[] = [];
     async function check(page: Page, name: string) {
@@ -77,7 +74,6 @@ describe('web portal', { skip: skipWithoutBrowser() }, () => {
     // Sign in, with a wrong password first: the problem+json detail is shown.
     await page.goto(`${base}/`);
     await check(page, 'Sign in');
-    if (shots) await page.screenshot({ path: 'docs/img/portal-sign-in.png' });
     await page.getByLabel('Email').fill(patient.email);
     await page.getByLabel('Password').fill('not the password at all');
     await page.getByRole('button', { name: 'Sign in' }).click();
@@ -100,7 +96,6 @@ describe('web portal', { skip: skipWithoutBrowser() }, () => {
     await page.getByText('times in America/New York').waitFor();
     await page.getByRole('radio', { name: first, exact: true }).check();
     await check(page, 'Find a doctor');
-    if (shots) await page.screenshot({ path: 'docs/img/portal-find-doctor.png', fullPage: true });
 
     // Someone else books that time meanwhile: a clear message, and the list no longer offers it.
     assert.equal((await call(rival, 'POST', '/api/v1/appointments', { slot_id: slots[0] })).status, 201);
@@ -124,7 +119,22 @@ describe('web portal', { skip: skipWithoutBrowser() }, () => {
     await upcoming.getByText('Dr Ada Portal').waitFor();
     assert.match(await upcoming.innerText(), new RegExp(second));
     await upcoming.getByRole('button', { name: /^Cancel the appointment with Dr Ada Portal/ }).waitFor();
-    if (shots) await page.screenshot({ path: 'docs/img/portal-appointments.png', fullPage: true });
+
+    // The doctor sees it in their week (signed in in a second browser context).
+    const doctorContext = await browser.newContext({ viewport: { width: 360, height: 780 }, locale: 'en-GB', timezoneId: 'Europe/Berlin' });
+    const doctorPage = await doctorContext.newPage();
+    await doctorPage.goto(`${base}/`);
+    await doctorPage.getByLabel('Email').fill(doctor.email);
+    await doctorPage.getByLabel('Password').fill(doctor.password);
+    await doctorPage.getByRole('button', { name: 'Sign in' }).click();
+    await check(doctorPage, 'Schedule');
+    await doctorPage.getByRole('navigation').getByRole('link', { name: 'Schedule' }).waitFor();
+    await doctorPage.getByText('Loading your schedule').waitFor({ state: 'detached' });
+    // Tomorrow can be in next week (today is Sunday).
+    if ((await doctorPage.getByText('Pat Portal').count()) === 0) await doctorPage.getByRole('button', { name: 'Next week' }).click();
+    await doctorPage.getByText('Pat Portal').waitFor();
+    await check(doctorPage, 'Schedule');
+    await doctorContext.close();
 
     // Records, prescriptions, lab reports; the first call is answered 401 once (an expired access
     // token): the portal refreshes silently and the page loads.
@@ -147,13 +157,21 @@ describe('web portal', { skip: skipWithoutBrowser() }, () => {
     await nav.getByRole('link', { name: 'Lab reports' }).click();
     await check(page, 'Lab reports');
 
+    // Cancel the appointment: it moves to "Past and cancelled".
+    await nav.getByRole('link', { name: 'Appointments' }).click();
+    await check(page, 'Appointments');
+    await page.getByRole('button', { name: /^Cancel the appointment with Dr Ada Portal/ }).click();
+    await page.getByRole('status').filter({ hasText: 'is cancelled' }).waitFor();
+    await page.getByRole('region', { name: 'Past and cancelled' }).getByText('Cancelled by the patient in the portal').waitFor();
+    assert.equal((await call(patient, 'GET', `/api/v1/appointments/${mine.body.items[0].id}`)).body.status, 'cancelled');
+
     // Every session of the patient revoked elsewhere: the next call cannot refresh → sign-in page.
     assert.equal((await call(patient, 'POST', '/api/v1/auth/logout?all=true', {})).status, 204);
-    await nav.getByRole('link', { name: 'Appointments' }).click();
+    await nav.getByRole('link', { name: 'Records' }).click();
     await page.getByText('Your session has ended. Please sign in again.').waitFor();
     await check(page, 'Sign in');
 
     assert.deepEqual(consoleErrors, []);
-    assert.deepEqual(visited.length >= 9, true);
+    assert.ok(visited.length >= 12, visited.join(', '));
   });
 });
