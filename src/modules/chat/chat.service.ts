@@ -324,7 +324,12 @@ export class ChatService {
    * the idempotency check on `client_msg_id` and the insert happen under the room's row lock
    * in one transaction, so seqs are gap-free and a resend stores nothing new.
    */
-  async send(actor: Actor, input: SendInput): Promise<{ message: MessageRow; duplicate: boolean }> {
+  /**
+   * `options.emergencyChecked`: the caller (the assistants, docs/ASSISTANTS.md) already ran the
+   * emergency detector on this text and alerted the care team, so it is not alerted twice.
+   * After a new message, `chat.message_sent` is published (the assistant's room participant listens).
+   */
+  async send(actor: Actor, input: SendInput, options: { emergencyChecked?: boolean } = {}): Promise<{ message: MessageRow; duplicate: boolean }> {
     const content = input.content;
     if (Buffer.byteLength(content, 'utf8') > MAX_MESSAGE_BYTES) {
       throw new PayloadTooLargeError(`A chat message is at most ${MAX_MESSAGE_BYTES} bytes (UTF-8).`);
@@ -368,7 +373,10 @@ export class ChatService {
     });
     if (!result.duplicate) {
       await this.hub.publishChat(input.roomId, result.message.seq, messageFrame(result.message));
-      if (actor.role === 'patient' && content.trim()) await this.checkEmergency(actor, result.message);
+      if (actor.role === 'patient' && content.trim() && !options.emergencyChecked) await this.checkEmergency(actor, result.message);
+      if (content.trim()) {
+        await this.events.publish('chat.message_sent', { roomId: input.roomId, messageId: result.message.id, senderId: actor.id, senderRole: actor.role, content, clientMsgId: input.clientMsgId ?? null });
+      }
     }
     return result;
   }

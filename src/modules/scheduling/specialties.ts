@@ -13,7 +13,7 @@ const SYNONYMS: Record<Specialty, string[]> = {
   internal_medicine: ['internist', 'internal', 'internal medicine'],
   dermatology: ['dermatologist', 'derm', 'skin', 'skin care', 'hair', 'nails'],
   cardiology: ['cardiologist', 'heart', 'cardiac', 'cardio', 'cardiovascular'],
-  pediatrics: ['paediatrics', 'pediatrician', 'paediatrician', 'pediatric', 'paediatric', 'peds', 'child', 'children', 'kids', 'baby'],
+  pediatrics: ['paediatrics', 'pediatrician', 'paediatrician', 'pediatric', 'paediatric', 'peds', 'child', 'children', 'kids', 'kid', 'baby', 'toddler', 'infant', 'newborn'],
   neurology: ['neurologist', 'neuro', 'brain', 'nerves', 'nerve'],
   psychiatry: ['psychiatrist', 'psych', 'mental health', 'mental'],
   orthopedics: ['orthopaedics', 'orthopedic', 'orthopaedic', 'orthopedist', 'orthopaedist', 'ortho', 'orthopedic surgeon', 'orthopaedic surgeon', 'bone', 'bones', 'joints'],

@@ -1,0 +1,228 @@
+import { canonicalSpecialty, type Specialty } from '../../scheduling/index.js';
+import { ANALYTES } from '../../reports/index.js';
+import { normalize, Speller, tokens } from './text.js';
+import { addAnalyteFeature, classify, INTENT_VOCABULARY, OFF_TOPIC_WORDS, OUT_OF_SCOPE, type AssistantRole, type Flags, type Intent } from './intents.js';
+import { extractDate, type DateEntity } from './dates.js';
+import { DRUGS, extractMedication, findDrug, type MedicationEntities } from './medication.js';
+import { matchPeople, type Person } from './names.js';
+
+export { matchPeople, type Person, type NameMatch } from './names.js';
+export { findDrug } from './medication.js';
+export { clockTime, extractDate, type DateEntity } from './dates.js';
+export { OUT_OF_SCOPE, PATIENT_INTENTS, DOCTOR_INTENTS, type AssistantRole, type Intent } from './intents.js';
+
+/**
+ * The assistants' understanding of one message, without any external service
+ * (docs/ASSISTANTS.md): intent by weighted features, then entities — specialty, date,
+ * medication details — and the analyte a lab question is about. Names are matched later
+ * (matchPeople) against the people the caller may see, which needs the database.
+ */
+const analyteWords = ANALYTES.flatMap((a) => [a.key, a.name, ...a.aliases]).filter((w) => w.length >= 3 || /^(hb|k|na)$/i.test(w));
+addAnalyteFeature(analyteWords.filter((w) => w.length >= 3));
+
+const SPECIALTY_WORDS = [
+  'dermatology',
+  'cardiology',
+  'pediatrics',
+  'neurology',
+  'psychiatry',
+  'orthopedics',
+  'gynecology',
+  'ophthalmology',
+  'endocrinology',
+  'gastroenterology',
+  'pulmonology',
+  'urology',
+  'oncology',
+  'practitioner',
+  'pediatrician',
+  'specialist',
+  'physician',
+  'internist',
+  'obgyn',
+  'skin',
+  'heart',
+  'child',
+  'children',
+  'kids',
+  'baby',
+  'bones',
+  'joints',
+  'eyes',
+  'lungs',
+  'stomach',
+  'cancer',
+  'thyroid',
+  'diabetes',
+  'hormones',
+  'mental',
+];
+const speller = new Speller(
+  [...INTENT_VOCABULARY, ...SPECIALTY_WORDS, ...DRUGS.filter((d) => !d.includes(' '))],
+  new Set(['hi', 'hey', 'dr', 'mg', 'tds', 'bd', 'bid', 'tid', 'qds', 'prn', 'od', ...OFF_TOPIC_WORDS]),
+);
+
+/** Single words that are a specialty only next to a doctor word ("family" alone is not family medicine). */
+const WEAK_SPECIALTY_WORDS = new Set([
+  'general',
+  'family',
+  'internal',
+  'mental',
+  'chest',
+  'ear',
+  'gi',
+  'hair',
+  'nails',
+  'endo',
+  'psych',
+  'gut',
+  'eye',
+  'nerve',
+  'nerves',
+  'brain',
+  'bone',
+  'peds',
+]);
+const CHILD_RE = /\b(my|our)\s+(son|daughter|child|kid|kids|baby|toddler|boy|girl|newborn|infant)\b|\bfor (a|my) (child|kid|baby)\b/;
+
+/** Words never taken for a person's name. */
+export const PERSON_SKIP = new Set([
+  'appointment',
+  'appointments',
+  'book',
+  'cancel',
+  'history',
+  'prescribe',
+  'note',
+  'notes',
+  'with',
+  'the',
+  'for',
+  'and',
+  'patient',
+  'patients',
+  'show',
+  'today',
+  'tomorrow',
+]);
+
+export interface Entities {
+  specialty?: Specialty;
+  doctor_name?: string;
+  patient_name?: string;
+  date?: DateEntity;
+  drug?: string;
+  dose?: string;
+  route?: string;
+  frequency?: string;
+  duration_days?: number;
+  /** Internal: the analyte a lab question names (reports module key), not a contract key. */
+  analyte?: string;
+  unknown_drug?: string;
+}
+
+export interface Understanding {
+  intent: Intent;
+  score: number;
+  /** The normalised, spell-corrected text the features saw. */
+  text: string;
+  entities: Entities;
+}
+
+/** Lay phrases for a specialty that are not names of it (canonicalSpecialty, in scheduling, has the names and synonyms). */
+const LAY: [RegExp, Specialty][] = [
+  [/\b(shrinks?|therapist for my (mind|head)|mental health)\b/, 'psychiatry'],
+  [/\b(lady doctor|women s? problems|womens (problems|health)|woman doctor|period problems|pregnan\w*)\b/, 'gynecology'],
+  [/\b(ear and throat|ear nose|ears? nose|throat doctor|sinus)\b/, 'ent'],
+  [/\b(knees?|hips?|back pain|sports injury|fracture|broken bone|dodgy knee)\b/, 'orthopedics'],
+  [/\b(seizures?|epilepsy|migraines?|headaches? specialist)\b/, 'neurology'],
+  [/\b(gp|family doctor|my doctor for everything)\b/, 'general_practice'],
+];
+
+export function findSpecialty(text: string): Specialty | undefined {
+  if (CHILD_RE.test(text)) return 'pediatrics';
+  for (const [re, specialty] of LAY) if (re.test(text)) return specialty;
+  const words = tokens(text);
+  for (let n = 3; n >= 1; n--) {
+    for (let i = 0; i + n <= words.length; i++) {
+      const phrase = words.slice(i, i + n).join(' ');
+      if (n === 1 && WEAK_SPECIALTY_WORDS.has(phrase)) {
+        const next = words[i + 1] ?? '';
+        if (!/^(doctor|doctors|specialist|specialists|physician|practitioner|clinic|medicine|health)$/.test(next)) continue;
+      }
+      if (n === 1 && phrase.length < 3) continue;
+      const found = canonicalSpecialty(phrase);
+      if (found) return found;
+    }
+  }
+  return undefined;
+}
+
+export function findAnalyteIn(text: string): string | undefined {
+  const padded = ` ${text} `;
+  let best: { key: string; len: number } | undefined;
+  for (const a of ANALYTES) {
+    for (const w of [a.key, a.name, ...a.aliases]) {
+      const k = normalize(w);
+      if (k.length < 2) continue;
+      if (padded.includes(` ${k} `) && (!best || k.length > best.len)) best = { key: a.key, len: k.length };
+    }
+  }
+  return best?.key;
+}
+
+export interface UnderstandOptions {
+  role: AssistantRole;
+  zone: string;
+  now?: Date;
+  /** People the caller may name (doctor: own patients): a match is a feature of patient_history. */
+  people?: Person[];
+  /** Doctors in the directory (patient: "Dr Hause" is not another patient). */
+  doctors?: Person[];
+}
+
+/** "John Roe's …" or "for Mary Smith" in a patient's message, when the name is no doctor's: someone else's data. */
+const POSSESSIVE_NAME = /\b([A-Z][a-z]+ [A-Z][a-z]+)['’]s\b/;
+
+export function understand(message: string, options: UnderstandOptions): Understanding {
+  const text = speller.correctAll(normalize(message));
+  const entities: Entities = {};
+  const specialty = findSpecialty(text);
+  if (specialty) entities.specialty = specialty;
+  const flags: Flags = { specialty: Boolean(specialty), date: Boolean(extractDate(message.slice(0, 500), options.zone, options.now)) };
+  if (options.role === 'patient') {
+    const drug = findDrug(text);
+    if (drug) {
+      entities.drug = drug.drug;
+      flags.drug = true;
+    }
+    const dose = /\b(\d+(?:\.\d+)?)\s*(mg|mcg|g|ml)\b/.exec(text);
+    if (dose) entities.dose = `${dose[1]} ${dose[2]}`;
+    const other = POSSESSIVE_NAME.exec(message);
+    if (other && !/\b(dr|doctor)\.?\s*$/i.test(message.slice(0, other.index)) && !(options.doctors && matchPeople(other[1]!, options.doctors)))
+      flags.otherPerson = true;
+  } else if (options.people?.length) {
+    flags.person = Boolean(matchPeople(message, options.people, PERSON_SKIP));
+  }
+  const date = extractDate(message.slice(0, 500), options.zone, options.now);
+  if (date) entities.date = date;
+  if (options.role === 'doctor') {
+    const med: MedicationEntities = extractMedication(text);
+    flags.drug = Boolean(med.drug);
+    flags.dose = Boolean(med.dose);
+    if (med.drug) entities.drug = med.drug;
+    if (med.unknownDrug) entities.unknown_drug = med.unknownDrug;
+    if (med.dose) entities.dose = med.dose;
+    if (med.route) entities.route = med.route;
+    if (med.frequency) entities.frequency = med.frequency;
+    if (med.duration_days) entities.duration_days = med.duration_days;
+  } else {
+    const analyte = findAnalyteIn(text);
+    if (analyte) entities.analyte = analyte;
+  }
+  flags.analyte = Boolean(entities.analyte ?? findAnalyteIn(text));
+  const { intent, score } = classify(text, options.role, flags);
+  return { intent: intent === OUT_OF_SCOPE ? OUT_OF_SCOPE : intent, score, text, entities };
+}
+
+export { normalize };

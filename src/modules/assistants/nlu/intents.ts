@@ -1,0 +1,542 @@
+/**
+ * Intent classification (docs/ASSISTANTS.md "Intents"): a linear score over hand-written
+ * features — each a pattern on the normalised, spell-corrected message with a weight. The
+ * intent with the highest score wins if it reaches THRESHOLD; otherwise the message is out of
+ * scope and gets a helpful reply with suggestions, never an action. Weights are chosen by hand
+ * (no training data): 3 = a phrase that names the task on its own ("reschedule",
+ * "prescribe"), 2 = a strong object word ("appointment", "prescription"), 1 = supporting
+ * words; negative weights for words that point elsewhere. Out-of-scope cues (weather, jokes,
+ * coding…) subtract from every intent.
+ */
+export type PatientIntent =
+  | 'book_appointment'
+  | 'view_appointments'
+  | 'cancel_appointment'
+  | 'reschedule_appointment'
+  | 'find_doctor'
+  | 'view_prescriptions'
+  | 'view_reports'
+  | 'view_records'
+  | 'lab_question'
+  | 'emergency'
+  | 'greeting'
+  | 'help';
+export type DoctorIntent =
+  'view_schedule' | 'list_patients' | 'patient_history' | 'add_prescription' | 'add_diagnosis' | 'set_availability' | 'urgent_patients' | 'greeting' | 'help';
+export type AssistantRole = 'patient' | 'doctor';
+export const OUT_OF_SCOPE = 'out_of_scope' as const;
+export type Intent = PatientIntent | DoctorIntent | typeof OUT_OF_SCOPE;
+
+export const PATIENT_INTENTS: readonly PatientIntent[] = [
+  'book_appointment',
+  'view_appointments',
+  'cancel_appointment',
+  'reschedule_appointment',
+  'find_doctor',
+  'view_prescriptions',
+  'view_reports',
+  'view_records',
+  'lab_question',
+  'emergency',
+  'greeting',
+  'help',
+];
+export const DOCTOR_INTENTS: readonly DoctorIntent[] = [
+  'view_schedule',
+  'list_patients',
+  'patient_history',
+  'add_prescription',
+  'add_diagnosis',
+  'set_availability',
+  'urgent_patients',
+  'greeting',
+  'help',
+];
+
+type Feature = [RegExp, number];
+
+const APPT = '(?:appointments?|appt|appts|apointments?|visits?|consultations?|consults?|bookings?|checkups?|check ups?|sessions?|slots?|meetings?)';
+const DOCTOR_WORD =
+  '(?:doctors?|drs?|docs?|physicians?|specialists?|practitioners?|gps?|consultants?|clinicians?|[a-z]+ologists?|pediatricians?|paediatricians?|dermatologists?|surgeons?|therapists?|psychiatrists?|dentists?|internists?|orthopedists?)';
+const SHOW = '(?:show|view|see|list|display|check|get|give|tell|what|whats|which|when|where|do i have|have i got|any|pull up|look up|bring up|read)';
+
+/** Words of the out-of-scope cues: the spelling corrector never bends them into task words ("cook" is not "book"). */
+export const OFF_TOPIC_WORDS = [
+  'weather',
+  'forecast',
+  'rain',
+  'sunny',
+  'joke',
+  'jokes',
+  'funny',
+  'poem',
+  'song',
+  'lyrics',
+  'recipe',
+  'cook',
+  'cooking',
+  'bake',
+  'pizza',
+  'movie',
+  'movies',
+  'film',
+  'music',
+  'football',
+  'soccer',
+  'score',
+  'game',
+  'games',
+  'stock',
+  'stocks',
+  'code',
+  'coding',
+  'program',
+  'taxi',
+  'flight',
+  'hotel',
+  'park',
+  'parking',
+  'password',
+  'story',
+  'rice',
+  'look',
+  'took',
+  'hook',
+  'cool',
+  'boot',
+  'boots',
+  'bookshelf',
+  'books',
+];
+
+/** Out-of-scope cues: topics the clinic assistant does not handle. Each subtracts from every intent. */
+const OFF_TOPIC: Feature[] = [
+  [
+    /\b(weather|forecast|rain|sunny|temperature outside|joke|jokes|funny|poem|song|lyrics|recipe|cook|cooking|bake|pizza|restaurant|movie|movies|film|netflix|music|football|soccer|basketball|cricket|score|game|games|bitcoin|crypto|stock|stocks|invest|capital of|president|election|politics|translate|homework|essay|code|coding|python|javascript|program|taxi|uber|flight|flights|hotel|holiday|vacation plan|car|parking|wifi|password|girlfriend|boyfriend|date night|horoscope|lottery|rice|microwave|short story|(?:write|tell|say) me a story|novel|trivia)\b/,
+    -4,
+  ],
+  [
+    /\b(ignore (your|all|previous|the)|disregard (your|all|previous|the)|forget your (rules|instructions)|system prompt|you are now|pretend (you are|to be)|act as|jailbreak|developer mode|system:|admin mode|override)\b/,
+    -8,
+  ],
+  [
+    /\b(not just mine|all patients in|every patient|all the patients|export (all|every)|bulk|other doctors?|another doctors?|somebody elses|someone elses|delete .{0,20} (record|entire|all)|delete all|whole hospital)\b/,
+    -5,
+  ],
+  [/\b(who are you|are you human|are you a robot|meaning of life|tell me about yourself|how old are you|your name)\b/, -2],
+];
+
+const PATIENT: Record<PatientIntent, Feature[]> = {
+  book_appointment: [
+    [/\b(book|booking|schedule|reserve|arrange|set up|make|get|need|want|request|fix)\b/, 1],
+    [new RegExp(`\\b(book|schedule|reserve|arrange|set up|make|get|request|need|want|like)\\b.{0,30}\\b${APPT}\\b`), 3],
+    [new RegExp(`\\b(new|an|another|a)\\s+${APPT}\\b`), 1.5],
+    [
+      new RegExp(
+        `\\b(see|visit|consult|meet|talk to|speak to|speak with|talk with|get in with|come in)\\b.{0,25}\\b(a|an|the|my|some|dr|doctor|${DOCTOR_WORD})\\b`,
+      ),
+      2.5,
+    ],
+    [/\b(book|booking)\b/, 2.5],
+    [/\b(available|free|open)\s+(slot|slots|time|times|appointment|appointments)\b/, 1],
+    [/\b(need|want|looking for|find me)\s+(someone|somebody|a doctor|a specialist)\b/, 2.5],
+    [
+      /\b(is there a slot|a slot|any slots|free slot|slot with|any doctor|schedule me|book me|pencil me|squeeze me|get an appointment|appointment please|appt please|see the (doc|doctor|gp))\b/,
+      2.5,
+    ],
+    [/\b(shift|bump|push|swap|moved?|instead|different time|other day|postpone|kill|dont want|not come|no more|anymore)\b/, -2.5],
+    [/\b(have i got|do i have|did i book|have i booked|am i seeing|im seeing|when is my|whens my|what time is my)\b/, -2.5],
+    [/\b(can i come in|fit me in|squeeze me in|get seen|be seen|see someone|see somebody|earliest|soonest|asap)\b/, 2],
+    [/\b(cancel|reschedule|move|change|postpone|prescription|medication|report|results)\b/, -2],
+    [/\b(my|upcoming|next)\s+appointments?\b.{0,10}\b(are|is)\b/, -1],
+  ],
+  view_appointments: [
+    [new RegExp(`\\b${SHOW}\\b.{0,30}\\b${APPT}\\b`), 2],
+    [new RegExp(`\\b(my|upcoming|next|scheduled|booked|future|past|previous|coming)\\s+${APPT}\\b`), 2],
+    [
+      /\b(have i got|have i|do i have|did i book|what did i book|have i booked|am i seeing|im seeing|i am seeing|when s my|whens my|when is my|time of my|what time|lined up|got owt|anything booked|owt booked|reservations?|follow up booked|next one with|left this month|today or tomorrow)\b/,
+      2.5,
+    ],
+    [/\bwhen is my\b|\bwhen am i\b|\bwhen do i (see|have)\b|\bam i booked\b|\bwhat time is my\b|\bdo i have (an|any)\b/, 2.5],
+    [/\b(book|booking|new|cancel|reschedule|move|change|postpone|call off)\b/, -2.5],
+    [/\b(need|want|like)\s+(an?|to)\b/, -1.5],
+  ],
+  cancel_appointment: [
+    [
+      /\b(cancel|cancell?ing|cancellation|call off|scrap|drop|delete|remove|wont make|cant make|cannot make|not coming|wont be coming|cant come|cannot come|not going to make|not come|kill my|dont want|dont need|no longer need|anymore|no more)\b/,
+      5,
+    ],
+    [new RegExp(`\\b${APPT}\\b`), 1],
+    [/\b(reschedule|move|instead|another (day|time)|different (day|time)|new time|later date)\b/, -2.5],
+    [/\bprescription|medication\b/, -2],
+  ],
+  reschedule_appointment: [
+    [/\bmoved (here|to this|house|area|to the area|country)\b|\bjust moved\b/, -4],
+    [
+      /\b(reschedule|rescheduling|re schedule|rebook|re book|postpone|push back|bring forward|move|moving|moved|shift|swap|bump|push|change the (date|time|day)|change day|change my|change the time|make my appointment to|to the (morning|afternoon|evening)|later pls|later please)\b/,
+      4.5,
+    ],
+    [/\b(another|different|new|later|earlier|other)\s+(day|time|date|slot)\b/, 2],
+    [new RegExp(`\\b${APPT}\\b`), 1],
+    [/\b(instead)\b/, 1],
+  ],
+  find_doctor: [
+    [new RegExp(`\\b(find|search|look for|looking for|recommend|suggest|list|show|which|who|any|is there|are there|know)\\b.{0,30}\\b${DOCTOR_WORD}\\b`), 3],
+    [new RegExp(`\\b${DOCTOR_WORD}\\b`), 0.5],
+    [/\b(who is|who are|tell me about|information about|info about|profile of|details of|about dr)\b/, 1],
+    [/\b(speaks?|languages?|fees?|cost|qualifications?|experience|specialt(y|ies)|available doctors)\b/, 1.5],
+    [
+      /\b(who do i see|whos the|who is the|who s the|the best|any recs|recommend|got any|have you (a )?doctor|do you have (a|any)|is there (a|any)|someone for|a doctor who|doctor for|doc for|specialist for|knows about|on this app|on here)\b/,
+      2,
+    ],
+    [/\b(book|booking|appointment|appointments|appt|schedule|cancel|reschedule)\b/, -2],
+  ],
+  view_prescriptions: [
+    [
+      /\b(prescriptions?|prescribed|medications?|medicines?|meds|drugs|pills|tablets|refills?|dosage|doses|dose|scripts?|inhaler|cream|antibiotics|on repeat|course|meant to be taking|how many times a day do i take|run out)\b/,
+      3,
+    ],
+    [/\bwhat (am i|should i be) taking\b|\bmy (current )?treatment\b/, 2.5],
+    [new RegExp(`\\b${SHOW}\\b`), 0.5],
+  ],
+  view_reports: [
+    [
+      /\b(lab|labs|laboratory|test|tests|blood ?work|blood tests?|results?|reports?|bloods|panel|scan results|scan|letter|pathology|x ray|xray|mri|ultrasound|biopsy|news on my)\b/,
+      2.5,
+    ],
+    [new RegExp(`\\b${SHOW}\\b`), 0.5],
+    [/\b(mean|means|meaning|high|low|normal|abnormal|flagged|why|explain|changed|trend|went up|went down|too high|too low|ok|okay|worried)\b/, -1],
+  ],
+  view_records: [
+    [
+      /\b(medical (records?|history|file|notes|paper|papers)|health (records?|history|file)|records?|my history|my file|my chart|diagnos[ie]s|consultation notes|visit notes|doctors? notes|clinical notes|notes from|my notes|medical file|whole file|jabs|vaccines?|vaccinations?|immuni[sz]ations?|family history|allergic|allergies|wrote about me|written about me|write in my|wrote in my)\b/,
+      3,
+    ],
+    [new RegExp(`\\b${SHOW}\\b`), 0.5],
+    [/\b(lab|test|blood|prescription|medication)\b/, -1],
+  ],
+  lab_question: [
+    [
+      /\b(mean|means|meaning|explain|why|is it bad|is that bad|should i worry|worried|concerned|normal range|reference range|too high|too low|high|low|elevated|raised|flagged|abnormal|changed|trend|went up|went down|improved|worse|better|compared|borderline|is that|is it|what is a normal|what does it mean|measure)\b/,
+      1.5,
+    ],
+    [
+      /\b(blood sugar|sugar|iron|white cells|white cell|red cells|protein|blood pressure|bp|egfr|kidney|liver|thyroid|uric acid|troponin|cholesterol|vitamin|potassium|sodium|ferritin|platelets|hba1c|a1c|psa|tsh|inr|crp|esr|urine)\b/,
+      2,
+    ],
+    // Analyte words are added at start-up from the reports module's built-in list (see ANALYTE_FEATURE).
+  ],
+  emergency: [[/\b(emergency|ambulance|911|999|112|urgent help|call for help|dying|help me now)\b/, 3]],
+  greeting: [
+    [
+      /^(hi+|hello+|hallo|helo|hey+|hiya|howdy|yo|sup|wassup|wasup|whats up|alright|aight|morning|evening|afternoon|good (morning|afternoon|evening|day)|greetings|hola|bonjour|salut|namaste|salaam|salam|assalamu|ciao|gday|good to see you)\b/,
+      3,
+    ],
+    [/\b(thanks|thank you|thx|cheers|appreciate it|bye|goodbye|see you|have a nice day|how are you|whats up|good night)\b/, 2.5],
+  ],
+  help: [
+    [
+      /\b(help|what can you do|what do you do|what you can do|how does this work|how do i use|how i use|how i can use|how can i use|options|menu|commands|features|functions|what can i ask|what i can ask|what do i ask|what questions|what are you able|how can you help|capabilities|guide me|instructions|i am lost|im lost|confused|what is this (assistant|bot|chat|thing)|whats this (bot|thing|assistant|chat)|this (bot|thing|assistant) (for|good for)|good for|idk what|dont know (what|where|how)|dont understand|where to start|teach me|how do i (work|drive|use) this|what now|what do i type|stuck|what else can you|remind me what|tell me what i can|explain (me )?what|what should i do in this app|in this app)\b/,
+      3.5,
+    ],
+    [/\bhow (do|can|should) i\b.{0,40}\b(with you|using you|in this app|here|this assistant|the assistant)\b/, 6],
+    [/\b(ask u|ask you|this bot|the bot|deal with this)\b/, 2],
+  ],
+};
+
+const DOCTOR: Record<DoctorIntent, Feature[]> = {
+  view_schedule: [
+    [/\b(schedule|agenda|calendar|diary|rota|timetable|appointments?|appts?|clinic list|bookings?|consultations?)\b/, 2],
+    [/\b(today|todays|tomorrow|tomorrows|this (morning|afternoon|week)|next|on (monday|tuesday|wednesday|thursday|friday|saturday|sunday))\b/, 0.5],
+    [
+      /\bwho (am i|do i) (seeing|see|have)\b|\bwhat do i have\b|\bam i busy\b|\bhow many (appointments|patients) (do i have|today)\b|\bfirst patient\b|\bnext patient\b/,
+      2.5,
+    ],
+    [
+      /\b(who have i got|whove i got|who ive got|which patients i have|patients i have (today|tomorrow|this)|have i got (today|tomorrow)|on the books today|lineup|line up|slammed|look like|how (much|many) patients (today|tomorrow|on)|whos up next|who is next|up next|when am i seeing|cancelled today|what time is|seeing today|clinic today)\b/,
+      3,
+    ],
+    [/\b(block|unavailable|off|free up|add availability|open slots|add slots)\b/, -2],
+    [/\b(prescribe|diagnos|history|urgent|critical)\b/, -1.5],
+  ],
+  list_patients: [
+    [
+      /\b(my patients|patient list|list (of )?(my )?patients|all (my )?patients|patients (list|roster|panel)|whom? (do i|am i) (treat|treating|look after|care for)|caseload|case load|panel|under my care|on my books|roster|my list|everyone i look after|search for patient|patient called|patient named|patients? with name|search patient|new patients|whole crew|how many patients do i have|patients i share|look after)\b/,
+      3.5,
+    ],
+    [/\b(list|show|all|how many)\b.{0,20}\bpatients\b/, 2],
+    [/\b(urgent|critical|flagged|abnormal|emergency)\b/, -2.5],
+    [/\b(today|tomorrow|seeing)\b/, -1],
+  ],
+  patient_history: [
+    [
+      /\b(history|medical history|chart|records?|file|notes|background|summary|past (visits|diagnoses|prescriptions|illness|surgeries)|previous (visits|diagnoses|notes)|what do we know about|tell me about|pull up|bring up|look up|labs? (for|of)|results (for|of)|meds (for|of)|medications (for|of)|what meds|what medicine|blood results|last results|diagnoses of|allergic|allergies|lowdown|rundown|story|been in for|problem list|surgeries|diagnosed with last|what was .{0,20} diagnosed|note about)\b/,
+      2.5,
+    ],
+    [/\b(show|view|open|get|check|review)\b/, 0.5],
+    [/\b(prescribe|diagnose|block|schedule)\b/, -1.5],
+  ],
+  add_prescription: [
+    [
+      /\b(prescribe|prescribing|prescription for|write (a |an )?(prescription|script|rx)|new prescription|add (a )?prescription|rx|script for|start (him|her|them|the patient)? ?on|put (him|her|them|the patient) on)\b/,
+      3.5,
+    ],
+    [/^(stick|start|put|give|chuck|bung|pop)\b|\b(needs a (week|course|month)|needs some)\b/, 1.5],
+    [/\b\d+(\.\d+)?\s*(mg|mcg|g|ml|units?)\b/, 1],
+    [/\b(tds|tid|bd|bid|qds|qid|od|prn|twice a day|three times a day|once daily|every \d+ hours)\b/, 1],
+    [/\b(history|records)\b/, -1],
+  ],
+  add_diagnosis: [
+    [
+      /\b(diagnose|diagnosis|dx|add (a )?(note|diagnosis)|write (a )?note|clinical note|progress note|record (that|a|the)|document|assessment|impression|note that|note for|note to|put down|log that|jot down|chalk up|put in (his|her|their|the) (record|notes|chart)|on .{0,30} notes|write in (the )?notes|add that|add note|update .{0,30} diagnosis|has been diagnosed)\b/,
+      4.5,
+    ],
+    [/^(what|when|show|did|which|has|is)\b/, -2],
+    [/\b(has|with|suffering from)\b/, 0.3],
+    [/\b(show|view|history)\b/, -1],
+  ],
+  set_availability: [
+    [
+      /\b(block|blocking|block out|block off|unavailable|not available|busy|day off|time off|off on|leave|away|out of office|holiday|close my calendar|close my slots|not working|off the rota|make me free|no patients|off sick|clear my diary|clear my|extra clinic|change my availability|shut my diary|free me up|my slots|conference)\b/,
+      4,
+    ],
+    [/\b(add|open|create|set|make)\b.{0,20}\b(availability|available|slots?|hours|clinic time|sessions?)\b/, 3.5],
+    [/\b(available|availability|free)\b/, 1],
+    [/\b(patient|prescribe)\b/, -1],
+  ],
+  urgent_patients: [
+    [
+      /\b(urgent|urgently|critical|emergency|emergencies|flagged|flags|red flags?|abnormal|alarming|at risk|high risk|need attention|needs attention|attention|overdue|priority|deteriorating|escalat|kicking off|bad results|in trouble|out of range|fires|fast help|danger|reported chest pain|very high|high (potassium|inr|results)|worrying|concerning|sick patients|unwell)\b/,
+      3.5,
+    ],
+    [/\bpatients?\b/, 0.5],
+  ],
+  greeting: PATIENT.greeting,
+  help: PATIENT.help,
+};
+
+/** Analyte words (from the reports module's list) make a patient's question a lab question. */
+export function addAnalyteFeature(words: string[]): void {
+  const alternatives = [
+    ...new Set(
+      words
+        .map((w) =>
+          w
+            .toLowerCase()
+            .replace(/[^a-z0-9 ]+/g, ' ')
+            .trim(),
+        )
+        .filter((w) => w.length >= 2),
+    ),
+  ]
+    .sort((a, b) => b.length - a.length)
+    .map((w) => w.replace(/\s+/g, '\\s+'));
+  if (!alternatives.length) return;
+  PATIENT.lab_question.push([new RegExp(`\\b(${alternatives.join('|')})\\b`), 2.5]);
+  PATIENT.view_reports.push([new RegExp(`\\b(${alternatives.join('|')})\\b`), 0.5]);
+}
+
+/** Minimum winning score: below it the message is out of scope. */
+export const THRESHOLD = 2;
+
+export interface IntentScore {
+  intent: Intent;
+  score: number;
+  scores: Record<string, number>;
+}
+
+/** Facts found by the entity extractors, used as features too (weights documented in docs/ASSISTANTS.md). */
+export interface Flags {
+  specialty?: boolean;
+  drug?: boolean;
+  dose?: boolean;
+  analyte?: boolean;
+  /** A person the caller may name was matched (doctor: one of their patients). */
+  person?: boolean;
+  /** A patient names someone else's data ("Show me John Roe's records"). */
+  otherPerson?: boolean;
+  date?: boolean;
+}
+
+const FLAG_WEIGHTS: Record<AssistantRole, Partial<Record<keyof Flags, Partial<Record<string, number>>>>> = {
+  patient: {
+    specialty: { book_appointment: 1, find_doctor: 1 },
+    date: { book_appointment: 1, view_appointments: 0.5 },
+    drug: { view_prescriptions: 2.5 },
+    analyte: { lab_question: 0.5 },
+  },
+  doctor: {
+    person: { patient_history: 1.5, add_prescription: 0.5, add_diagnosis: 0.5 },
+    drug: { add_prescription: 2.5 },
+    dose: { add_prescription: 1 },
+    analyte: { urgent_patients: 1 },
+  },
+};
+
+/** Things a patient may not ask the assistant to do (they are out of scope, whatever else the text says). */
+const PATIENT_FORBIDDEN =
+  /\b(prescribe me|increase my|decrease my|double my|change my dose|up my dose|write (me )?a diagnosis|diagnose me|add a diagnosis|give me (a )?prescription for)\b/;
+
+export function classify(text: string, role: AssistantRole, flags: Flags = {}): IntentScore {
+  const table: Record<string, Feature[]> = role === 'patient' ? PATIENT : DOCTOR;
+  let penalty = 0;
+  for (const [re, w] of OFF_TOPIC) if (re.test(text)) penalty += w;
+  if (role === 'patient' && (flags.otherPerson || PATIENT_FORBIDDEN.test(text))) penalty -= 8;
+  const scores: Record<string, number> = {};
+  let best: string = OUT_OF_SCOPE;
+  let bestScore = -Infinity;
+  for (const [intent, features] of Object.entries(table)) {
+    let s = penalty;
+    for (const [re, w] of features) if (re.test(text)) s += w;
+    for (const [flag, weights] of Object.entries(FLAG_WEIGHTS[role])) if (flags[flag as keyof Flags]) s += weights[intent] ?? 0;
+    scores[intent] = s;
+    if (s > bestScore) {
+      bestScore = s;
+      best = intent;
+    }
+  }
+  if (bestScore < THRESHOLD) return { intent: OUT_OF_SCOPE, score: bestScore, scores };
+  return { intent: best as Intent, score: bestScore, scores };
+}
+
+/** Every word the features look for: the spelling corrector's vocabulary. */
+export const INTENT_VOCABULARY: string[] = [
+  'appointment',
+  'appointments',
+  'book',
+  'booking',
+  'schedule',
+  'reschedule',
+  'cancel',
+  'cancellation',
+  'postpone',
+  'prescription',
+  'prescriptions',
+  'medication',
+  'medications',
+  'medicine',
+  'medicines',
+  'report',
+  'reports',
+  'results',
+  'records',
+  'record',
+  'history',
+  'doctor',
+  'doctors',
+  'specialist',
+  'specialists',
+  'dermatologist',
+  'cardiologist',
+  'pediatrician',
+  'neurologist',
+  'psychiatrist',
+  'gynecologist',
+  'orthopedic',
+  'urologist',
+  'oncologist',
+  'gastroenterologist',
+  'endocrinologist',
+  'pulmonologist',
+  'ophthalmologist',
+  'available',
+  'availability',
+  'tomorrow',
+  'today',
+  'monday',
+  'tuesday',
+  'wednesday',
+  'thursday',
+  'friday',
+  'saturday',
+  'sunday',
+  'morning',
+  'afternoon',
+  'evening',
+  'next',
+  'week',
+  'upcoming',
+  'consultation',
+  'checkup',
+  'visit',
+  'patients',
+  'patient',
+  'prescribe',
+  'diagnosis',
+  'diagnose',
+  'urgent',
+  'critical',
+  'emergency',
+  'flagged',
+  'abnormal',
+  'block',
+  'unavailable',
+  'calendar',
+  'agenda',
+  'hello',
+  'thanks',
+  'help',
+  'please',
+  'show',
+  'list',
+  'find',
+  'search',
+  'looking',
+  'recommend',
+  'change',
+  'another',
+  'different',
+  'instead',
+  'explain',
+  'cholesterol',
+  'hemoglobin',
+  'glucose',
+  'laboratory',
+  'blood',
+  'test',
+  'tests',
+  'normal',
+  'high',
+  'meaning',
+  'chart',
+  'notes',
+  'summary',
+  'overdue',
+  'attention',
+  'priority',
+  'twice',
+  'three',
+  'times',
+  'daily',
+  'amoxicillin',
+  'schedule',
+  'rebook',
+  'remove',
+  'delete',
+  'which',
+  'where',
+  'when',
+  'what',
+  'want',
+  'would',
+  'like',
+  'need',
+  'could',
+  'should',
+  'about',
+  'tell',
+  'upcoming',
+  'booked',
+  'scheduled',
+  'refill',
+  'refills',
+  'pills',
+  'tablets',
+  'document',
+  'assessment',
+  'holiday',
+  'slots',
+  'clinic',
+  'options',
+  'thank',
+];
