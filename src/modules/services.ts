@@ -27,6 +27,9 @@ import { buildChatServices, type ChatServices } from './chat/index.js';
 import { buildVideoServices, type VideoService } from './video/index.js';
 import { buildSymptomCheckerServices, type SymptomCheckerServices } from './symptom-checker/index.js';
 import { buildAssistantsServices, type AssistantsService } from './assistants/index.js';
+import { buildNotificationsServices, type NotificationsServices } from './notifications/index.js';
+import { buildFhirServices, type FhirService } from './fhir/index.js';
+import { buildReportsReads } from './reports/index.js';
 
 export interface Services {
   audit: AuditService;
@@ -41,6 +44,9 @@ export interface Services {
   video: VideoService;
   symptomChecker: SymptomCheckerServices;
   assistants: AssistantsService;
+  notifications: NotificationsServices;
+  /** The FHIR R4 facade (docs/FHIR.md): reads the other areas through their public reads, with the REST access rules. */
+  fhir: FhirService;
 }
 
 declare module '../platform/context.js' {
@@ -70,5 +76,23 @@ export function buildServices(infra: Infrastructure): Services {
     learningIntervalSeconds: config.symptomLearningIntervalSeconds,
   });
   const assistants = buildAssistantsServices({ db, log, events, care, audit, scheduling, medical, reports, chat: chat.chat });
-  return { audit, identity, storage, files, scheduling, medical, reports, chat, video, symptomChecker, assistants };
+  const fhir = buildFhirServices({
+    db,
+    care,
+    audit,
+    reports: buildReportsReads({ db }),
+    patients: scheduling.lookups,
+    doctors: scheduling.profiles,
+  });
+  // Last: it subscribes to the events of the modules above and sends live frames through chat's hub.
+  const notifications = buildNotificationsServices({
+    config,
+    log,
+    db,
+    events,
+    care,
+    scheduling: scheduling.lookups,
+    publishFrame: (userId, frame) => chat.hub.publishUser(userId, frame as Parameters<typeof chat.hub.publishUser>[1]),
+  });
+  return { audit, identity, storage, files, scheduling, medical, reports, chat, video, symptomChecker, assistants, fhir, notifications };
 }
