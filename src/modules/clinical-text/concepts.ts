@@ -103,6 +103,12 @@ export interface Lexicon {
   /** Vocabulary words of ≥ MIN_FUZZY_LENGTH letters, by first letter, for spelling correction. */
   fuzzy: Map<string, string[]>;
   fuzzyCache: Map<string, string | null>;
+  /**
+   * Function words that are a whole alternative of a pattern group ("very | really + drowsy",
+   * "had | from + peanuts"): dropped from the text like every stopword, they could never match, so
+   * the text keeps them as weak words that only these alternatives see.
+   */
+  weak: Set<string>;
 }
 
 /** Lowercase word → matching form: apostrophes dropped ("can't" → "cant"), light stemming. */
@@ -141,7 +147,7 @@ function phraseWords(phrase: string): { stem: string; prefix: boolean }[] {
 
 /** Compiles concepts once (the knowledge base is static per process). */
 export function compileLexicon(concepts: readonly ConceptSource[]): Lexicon {
-  const lex: Lexicon = { patterns: [], byFirst: new Map(), byPrefix: new Map(), vocab: new Set(), fuzzy: new Map(), fuzzyCache: new Map() };
+  const lex: Lexicon = { patterns: [], byFirst: new Map(), byPrefix: new Map(), vocab: new Set(), fuzzy: new Map(), fuzzyCache: new Map(), weak: new Set() };
   const addAlt = (pattern: number, group: number, words: { stem: string; prefix: boolean }[]) => {
     if (words.length === 0) return;
     const [first, ...rest] = words;
@@ -173,6 +179,7 @@ export function compileLexicon(concepts: readonly ConceptSource[]): Lexicon {
     }
     for (const p of c.patterns ?? []) {
       const groups = p.split(' + ').map((g) => g.split('|').map((a) => phraseWords(a)).filter((a) => a.length > 0)).filter((g) => g.length > 0);
+      for (const g of p.split(' + ')) for (const a of g.split('|')) { const w = a.trim().toLowerCase(); if (STOPWORDS.has(w)) lex.weak.add(matchForm(w)); }
       if (groups.length === 0) continue;
       const idx = lex.patterns.push({ concept: c.id, groups: groups.length }) - 1;
       groups.forEach((alts, gi) => { for (const a of alts) addAlt(idx, gi, a); });
@@ -195,6 +202,10 @@ interface Word {
   token: number;
   /** Clause number: clauses end at sentence punctuation and hard words ("but", "and I …"). */
   clause: number;
+  /** A function word kept only for the pattern alternatives that consist of it (Lexicon.weak). */
+  weak?: boolean;
+  /** Position among content words (a weak word shares the next content word's): windows count these. */
+  pos: number;
 }
 
 let dictionary: Set<string> | undefined;
@@ -237,6 +248,7 @@ function correct(lex: Lexicon, form: string, surface: string): string {
 function wordsOf(lex: Lexicon, n: Normalized, ctx: ContextIndex): Word[] {
   const out: Word[] = [];
   let clause = 0;
+  let pos = 0;
   for (let i = 0; i < n.tokens.length; i++) {
     // Sentence ends and hard boundaries ("but", "however", "and I …") start a new clause;
     // commas do not, so "pain in my chest, going into my arm" stays one clause.
@@ -244,9 +256,13 @@ function wordsOf(lex: Lexicon, n: Normalized, ctx: ContextIndex): Word[] {
     const text = n.tokens[i]!.text;
     if (!/^[\p{L}\p{N}]/u.test(text)) continue;
     for (const w of text.split(' ')) {
-      if (STOPWORDS.has(w)) continue;
+      if (STOPWORDS.has(w)) {
+        const form = matchForm(w);
+        if (lex.weak.has(form)) out.push({ form, surface: w.replace(/'/g, ''), token: i, clause, weak: true, pos });
+        continue;
+      }
       const surface = w.replace(/'/g, '');
-      out.push({ form: correct(lex, matchForm(w), surface), surface, token: i, clause });
+      out.push({ form: correct(lex, matchForm(w), surface), surface, token: i, clause, pos: pos++ });
     }
   }
   return out;
@@ -261,10 +277,13 @@ export function findConcepts(lex: Lexicon, n: Normalized, ctx: ContextIndex = bu
     let end = at;
     const p = lex.patterns[alt.pattern]!;
     for (const w of alt.rest) {
-      const next = words[end + 1];
+      // Weak words are invisible to phrases: "can't really breathe" is still "can't breathe".
+      let k = end + 1;
+      while (words[k]?.weak) k++;
+      const next = words[k];
       if (!next || next.clause !== words[at]!.clause) return;
       if (w.prefix ? !next.surface.startsWith(w.stem) : next.form !== w.stem) return;
-      end++;
+      end = k;
     }
     let groups = found.get(alt.pattern);
     if (!groups) { groups = Array.from({ length: p.groups }, () => []); found.set(alt.pattern, groups); }
@@ -272,6 +291,10 @@ export function findConcepts(lex: Lexicon, n: Normalized, ctx: ContextIndex = bu
   };
   for (let i = 0; i < words.length; i++) {
     const w = words[i]!;
+    if (w.weak) {
+      for (const alt of lex.byFirst.get(w.form) ?? []) if (alt.rest.length === 0 && lex.patterns[alt.pattern]!.groups > 1) tryAlt(alt, i);
+      continue;
+    }
     for (const alt of lex.byFirst.get(w.form) ?? []) tryAlt(alt, i);
     for (const { prefix, alt } of lex.byPrefix.get(w.surface.slice(0, 3)) ?? []) if (w.surface.startsWith(prefix)) tryAlt(alt, i);
   }
@@ -311,6 +334,30 @@ export function findConcepts(lex: Lexicon, n: Normalized, ctx: ContextIndex = bu
 function bestCombinations(groups: [number, number][][], words: Word[]): [number, number][] {
   if (groups.length === 1) return groups[0]!.map((r) => [r[0], r[1]] as [number, number]);
   const out: [number, number][] = [];
+  if (groups.length === 2) {
+    // Two groups: the nearest partner on each side, so that "had chemo last week" yields both
+    // "had chemo" and "chemo last week" and scoping sees each reading (the time words that date a
+    // mention can be part of the other one).
+    for (const anchor of groups[0]!) {
+      const clause = words[anchor[0]]!.clause;
+      let before: [number, number] | undefined;
+      let after: [number, number] | undefined;
+      const list = groups[1]!;
+      for (let k = firstAtOrAfter(list, anchor[0] - 2 * WINDOW); k < list.length && list[k]![0] <= anchor[1] + 2 * WINDOW; k++) {
+        const r = list[k]!;
+        if (words[r[0]]!.clause !== clause || (r[0] === anchor[0] && r[1] === anchor[1])) continue;
+        if (r[0] < anchor[0]) before = r;
+        else if (!after) after = r;
+      }
+      for (const r of [before, after]) {
+        if (!r) continue;
+        const lo = Math.min(anchor[0], r[0]);
+        const hi = Math.max(anchor[1], r[1]);
+        if (words[hi]!.pos - words[lo]!.pos <= WINDOW) out.push([lo, hi]);
+      }
+    }
+    return out;
+  }
   for (const anchor of groups[0]!) {
     let lo = anchor[0];
     let hi = anchor[1];
@@ -321,10 +368,10 @@ function bestCombinations(groups: [number, number][][], words: Word[]): [number,
       let best: [number, number] | undefined;
       let bestSpan = Infinity;
       // Occurrences are in text order: only those starting within WINDOW of the anchor can fit.
-      for (let k = firstAtOrAfter(list, anchor[0] - WINDOW); k < list.length && list[k]![0] <= anchor[1] + WINDOW; k++) {
+      for (let k = firstAtOrAfter(list, anchor[0] - 2 * WINDOW); k < list.length && list[k]![0] <= anchor[1] + 2 * WINDOW; k++) {
         const r = list[k]!;
         if (words[r[0]]!.clause !== clause || (r[0] === anchor[0] && r[1] === anchor[1])) continue;
-        const span = Math.max(hi, r[1]) - Math.min(lo, r[0]);
+        const span = words[Math.max(hi, r[1])]!.pos - words[Math.min(lo, r[0])]!.pos;
         if (span < bestSpan) { bestSpan = span; best = r; }
       }
       if (!best || bestSpan > WINDOW) ok = false;

@@ -96,3 +96,18 @@ test('past and teaching: a season after the illness, "she is well now", a teache
   no('revising for my nursing exam: anaphylaxis and sepsis');
   yes('my teacher just collapsed in class and is not breathing');
 });
+
+test('a finding written as a Title in an ordinary sentence is a song, film or book', () => {
+  no('my daughter plays Heart Attack by Demi Lovato all day');
+  no('we watched Breathing Difficulties, the new documentary series, last night');
+  // Capitals everywhere, or at the start of a sentence, say nothing.
+  yes('My Dad Is Having A Heart Attack Please Help');
+  yes('Heart attack, I think. My husband is grey and clutching his chest');
+});
+
+test('times to come, an earlier pregnancy, last term, and talks about a topic are not reports', () => {
+  no("I'm scared I could have a stroke one day like my dad");
+  no('she had pre-eclampsia with our first baby, now 20 weeks and well');
+  no('a girl in my class had a seizure last term');
+  no('the session at work was all about choking and CPR');
+});

@@ -89,6 +89,8 @@ const HIST_POST = re([
   'when (?:i|he|she|they) (?:was|were) (?:\\d+|young|little|small|younger|a \\S+|pregnant with)',
   'years earlier', 'in (?:his|her|my|their) (?:twenties|thirties|forties|fifties|youth|teens)',
   '(?:but )?none since', '(?:is|was|are) (?:fine|ok|okay|well) now',
+  'with (?:our|my|her|his|their|your) (?:first|last|previous|eldest|older|oldest|second|third|other|youngest) (?:baby|child|son|daughter|pregnancy|one|boy|girl|kid)',
+  'last (?:term|semester|school year|holidays?|half term)',
   "(?:she's|he's|i'm|they're|we're|shes|hes|she is|he is|i am|they are) (?:fine|ok|okay|well|good|alright|all right|doing well|doing fine|back to normal) now",
 ]);
 /**
@@ -113,6 +115,11 @@ const HYPO_PRE = re([
   'in the future', 'suppose', 'supposing', 'imagine', 'scared of', 'afraid of', 'fear of',
   'when (?:should|do|would) (?:i|you|we)', 'test(?:s|ed|ing)? for', 'screen\\w* for',
   'always', 'usually', 'normally', 'necessarily', 'vaccin\\w* (?:against|for)', 'jab (?:for|against)', 'first aid for',
+]);
+/** Times to come after a mention: "I might have a heart attack one day". */
+const HYPO_POST = re([
+  'one day', 'some day', 'someday', 'in (?:the )?future', 'later in life', 'in later life', "when (?:i'm|im|i am|i get|i'm a bit|they're|he's|she's) older",
+  'in old age', 'at some point', 'eventually',
 ]);
 /**
  * Sentence-opening conditionals ("what if I get stung and my throat swells", "if she ever stops
@@ -143,7 +150,8 @@ const EDU_SENTENCE = re([
   // Songs, rhymes and quotations (titles and lyrics say "can't breathe", "heart attack", "toxic").
   'song', 'songs', 'lyric', 'lyrics', 'album', 'albums', 'karaoke', 'playlist', 'on the radio', 'music video', 'sing along',
   '(?:teacher|lecturer|tutor|instructor|trainer|professor) (?:explained|taught|told us|showed us|talked about)', 'explained how',
-  'training to be an?', 'revising', 'revision', 'textbook', String.raw`how (?:a|an|the) [\p{L}']+(?: [\p{L}']+)? (?:happens|works|develops|is treated|is diagnosed)`,
+  'training to be an?',
+  String.raw`(?:talk|session|lesson|class|course|training|workshop|demo|demonstration|video|assembly|webinar|lecture)(?: [\p{L}']+){0,3} (?:was|is|were) (?:all )?(?:about|on)`, 'revising', 'revision', 'textbook', String.raw`how (?:a|an|the) [\p{L}']+(?: [\p{L}']+)? (?:happens|works|develops|is treated|is diagnosed)`,
   'singalong', 'nursery rhyme', 'rhyme', 'poem', 'quote', 'quoting', 'the line', 'chorus', 'verse', 'soundtrack', 'musical',
   String.raw`(?:symptoms|signs) of (?:a |an )?[\p{L}']+(?: [\p{L}']+)? (?:can |may |often |usually )?include`,
   String.raw`(?:(?<=^)|(?<=[.!?;] ))(?!(?:this|it|that|he|she|my|his|her|i|there|what|which)\b)(?:a |an |the )?[\p{L}']+(?: [\p{L}']+)? (?:is|are) (?:a|an) (?:severe|serious|life threatening|medical|common|rare|type|condition|disease|form|leading|major|sudden|acute)`,
@@ -237,6 +245,7 @@ export interface ContextIndex {
   /** Sentence-opening conditionals and the token where their clause ends. */
   hypoSent: { first: number; until: number }[];
   histPostMonth: Hit[];
+  hypoPost: Hit[];
   figReaction: Hit[];
   nasal: Hit[];
   nasalPost: Hit[];
@@ -328,6 +337,7 @@ export function buildContext(n: Normalized): ContextIndex {
     hypoPre: hits(n, HYPO_PRE),
     hypoSent: hypoSentences(n, sentence, boundary),
     histPostMonth: hits(n, HIST_POST_MONTH),
+    hypoPost: hits(n, HYPO_POST),
     figReaction: hits(n, FIG_REACTION_POST),
     nasal: hits(n, NASAL),
     nasalPost: hits(n, NASAL_POST),
@@ -370,6 +380,35 @@ export function unscopedSentenceText(ctx: ContextIndex, text: string): string {
   const chars = text.split('');
   ctx.n.tokens.forEach((t, i) => { if (blank[i]) for (let k = t.start; k < t.end; k++) chars[k] = ' '; });
   return chars.join('');
+}
+
+const TITLE_WORD = /^\p{Lu}\p{Ll}/u;
+const LOWER_WORD = /^\p{Ll}/u;
+function isTitle(ctx: ContextIndex, first: number, last: number): boolean {
+  const input = ctx.n.input;
+  if (!input) return false;
+  const s = ctx.sentence[first]!;
+  if (first === 0 || ctx.sentence[first - 1] !== s) return false;
+  let words = 0;
+  for (let i = first; i <= last; i++) {
+    const t = ctx.n.tokens[i]!;
+    if (!/^\p{L}/u.test(t.text)) continue;
+    words++;
+    if (!TITLE_WORD.test(input.slice(t.start, t.end))) return false;
+  }
+  if (words < 2) return false;
+  // The rest of the sentence must be written ordinarily (mostly lower case): some people capitalise
+  // every word, and then capitals say nothing.
+  let lower = 0;
+  let other = 0;
+  for (let i = 0; i < ctx.n.tokens.length; i++) {
+    if (ctx.sentence[i] !== s || (i >= first && i <= last)) continue;
+    const t = ctx.n.tokens[i]!;
+    if (!/^\p{L}/u.test(t.text)) continue;
+    if (LOWER_WORD.test(input.slice(t.start, t.end))) lower++;
+    else other++;
+  }
+  return lower >= 2 && lower > other;
 }
 
 function mentionText(ctx: ContextIndex, first: number, last: number): string {
@@ -442,6 +481,10 @@ export function mentionStatus(ctx: ContextIndex, first: number, last: number, op
     }
   }
   if (ctx.laughSentence.has(ctx.sentence[first]!)) return 'figurative';
+  // A title: a finding of two or more words written in Title Case in the middle of an ordinarily
+  // written sentence ("singing Heart Attack by Demi Lovato", "Every Breath You Take") names a song,
+  // a film or a book, not the writer's state.
+  if (last > first && isTitle(ctx, first, last)) return 'generic';
   if (!opts.firstPerson) {
     if (ctx.eduSentence.has(ctx.sentence[first]!)) return 'generic';
     if (ctx.questionSentence.has(ctx.sentence[first]!)) return 'hypothetical';
@@ -450,6 +493,7 @@ export function mentionStatus(ctx: ContextIndex, first: number, last: number, op
   if (preTrigger(ctx, ctx.animalPre, first, 4, 1)) return 'generic';
   if (preTrigger(ctx, ctx.hypoPre, first, 15, 1)) return 'hypothetical';
   if (ctx.hypoSent.some((h) => h.first < first && last <= h.until)) return 'hypothetical';
+  if (postTrigger(ctx, ctx.hypoPost, last, 8, 2)) return 'hypothetical';
   if (!opts.startsNegated) {
     if (preTrigger(ctx, ctx.negPre, first, 6, 1)) return 'negated';
     if (preTrigger(ctx, ctx.negListPre, first, 10, 2)) return 'negated';

@@ -34,6 +34,8 @@ export interface Normalized {
   canonical: string;
   /** canonical char offset → token index (spaces map to the following token). */
   tokenAt: Int32Array;
+  /** The analysed original text (token offsets point into it), for casing cues such as titles. */
+  input?: string;
 }
 
 /** Misspellings, missing apostrophes and joined words. Keys are lowercase tokens. */
@@ -183,7 +185,7 @@ export function normalize(input: string): Normalized {
     tokenAt.fill(i, from, t.cend);
   }
   tokenAt[canonical.length] = Math.max(0, tokens.length - 1);
-  return { tokens, canonical, tokenAt };
+  return { tokens, canonical, tokenAt, input: text };
 }
 
 /** Token range [first, last] covering the canonical character range [cs, ce). */

@@ -80,3 +80,24 @@ test('"hay fever", "cabin fever" are not a temperature', () => {
   conceptNo('stuck indoors with cabin fever and a headache');
   conceptYes('my 5 week old has a fever');
 });
+
+test('function words that are a whole alternative match ("very | really + confused", "had | from + peanuts")', () => {
+  conceptYes('my grandad is really confused this evening');
+  conceptYes('my 6 week old is really sleepy, hard to rouse');
+  conceptYes('had some cashews and now my lips are swelling');
+  // …and are invisible to phrases and to the word window.
+  conceptYes("I can't really breathe at all");
+  conceptYes('a bad burn on my arm from the hot oil pan, the skin is white');
+});
+
+test('the time words that date a finding can belong to another reading of it', () => {
+  conceptYes('I had chemo last week and now I have a temperature of 38.4');
+});
+
+test('more lay families: heart hurting with being sick, a grey colour, cannot get air in, no wee all day, chewed dishwasher tabs', () => {
+  conceptYes('my dad says his heart hurts and he keeps being sick');
+  conceptYes('chest pain and he has gone a grey colour');
+  conceptYes("I can't get air in");
+  conceptYes('my toddler chewed a dishwasher tab');
+  conceptYes('suddenly she cannot understand what we say and her hand is clumsy');
+});
