@@ -26,7 +26,7 @@ import { buildReportsServices, type ReportsService } from './reports/index.js';
 import { buildChatServices, type ChatServices } from './chat/index.js';
 import { buildVideoServices, type VideoService } from './video/index.js';
 import { buildSymptomCheckerServices, type SymptomCheckerServices } from './symptom-checker/index.js';
-import { buildAssistantsServices, type AssistantsService } from './assistants/index.js';
+import { buildInfectionsServices, type InfectionsServices } from './infections/index.js';
 import { buildNotificationsServices, type NotificationsServices } from './notifications/index.js';
 import { buildFhirServices, type FhirService } from './fhir/index.js';
 import { buildReportsReads } from './reports/index.js';
@@ -43,7 +43,7 @@ export interface Services {
   chat: ChatServices;
   video: VideoService;
   symptomChecker: SymptomCheckerServices;
-  assistants: AssistantsService;
+  infections: InfectionsServices;
   notifications: NotificationsServices;
   /** The FHIR R4 facade (docs/FHIR.md): reads the other areas through their public reads, with the REST access rules. */
   fhir: FhirService;
@@ -75,7 +75,7 @@ export function buildServices(infra: Infrastructure): Services {
     scheduling: scheduling.lookups,
     learningIntervalSeconds: config.symptomLearningIntervalSeconds,
   });
-  const assistants = buildAssistantsServices({ db, log, events, care, audit, scheduling, medical, reports, chat: chat.chat });
+  const infections = buildInfectionsServices({ db, log, care, audit, files, scheduling, chat: chat.chat });
   const fhir = buildFhirServices({
     db,
     care,
@@ -94,5 +94,5 @@ export function buildServices(infra: Infrastructure): Services {
     scheduling: scheduling.lookups,
     publishFrame: (userId, frame) => chat.hub.publishUser(userId, frame as Parameters<typeof chat.hub.publishUser>[1]),
   });
-  return { audit, identity, storage, files, scheduling, medical, reports, chat, video, symptomChecker, assistants, fhir, notifications };
+  return { audit, identity, storage, files, scheduling, medical, reports, chat, video, symptomChecker, infections, fhir, notifications };
 }

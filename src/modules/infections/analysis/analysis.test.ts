@@ -140,7 +140,8 @@ test('the worker pool runs 4 analyses at once without blocking the event loop', 
     const results = await Promise.all(inputs.map((image) => pool.run({ ...image, rgb: Uint8Array.from(image.rgb), originalWidth: image.width, originalHeight: image.height })));
     done = true;
     assert.ok(results.every((r) => r.ok));
-    assert.equal(results[0]!.ok && results[0].scored.top_label, 'benign_naevus');
+    const first = results[0]!;
+    assert.equal(first.ok && first.scored.top_label, 'benign_naevus');
     // Had the analyses run on this thread, the loop would have turned a handful of times.
     assert.ok(ticks > 50, `event loop turned ${ticks} times while 4 analyses ran`);
     assert.equal(pool.pending, 0);

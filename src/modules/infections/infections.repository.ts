@@ -1,0 +1,64 @@
+import type { Insertable, Selectable } from 'kysely';
+import type { Executor } from '../../platform/database/index.js';
+import { afterPosition } from '../../platform/database/keyset.js';
+import type { KeysetPosition } from '../../platform/http/pagination.js';
+import type { InfectionConsultsTable, InfectionRecordsTable } from './infections.tables.js';
+
+export type InfectionRow = Selectable<InfectionRecordsTable>;
+export type ConsultRow = Selectable<InfectionConsultsTable>;
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export class InfectionsRepository {
+  async insert(db: Executor, row: Insertable<InfectionRecordsTable>): Promise<InfectionRow> {
+    return db.insertInto('infection_records').values(row).returningAll().executeTakeFirstOrThrow();
+  }
+
+  async findById(db: Executor, id: string): Promise<InfectionRow | undefined> {
+    if (!UUID_RE.test(id)) return undefined;
+    return db.selectFrom('infection_records').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  /** Records the actor may see: their own (patient) or those consulted with them (doctor). */
+  async list(db: Executor, viewer: { patientId?: string; doctorId?: string }, after: KeysetPosition | null, count: number): Promise<InfectionRow[]> {
+    let query = db.selectFrom('infection_records').selectAll('infection_records');
+    if (viewer.patientId) query = query.where('infection_records.patient_id', '=', viewer.patientId);
+    if (viewer.doctorId) {
+      const doctorId = viewer.doctorId;
+      query = query.where((eb) => eb.exists(eb.selectFrom('infection_consults as c').select('c.id').whereRef('c.record_id', '=', 'infection_records.id').where('c.doctor_id', '=', doctorId)));
+    }
+    if (after) query = query.where(afterPosition('infection_records.created_at', 'infection_records.id', true, new Date(String(after.v)), after.id));
+    return query.orderBy('infection_records.created_at', 'desc').orderBy('infection_records.id', 'desc').limit(count).execute();
+  }
+
+  async consultOf(db: Executor, recordId: string): Promise<ConsultRow | undefined> {
+    return db.selectFrom('infection_consults').selectAll().where('record_id', '=', recordId).executeTakeFirst();
+  }
+
+  async consultsOf(db: Executor, recordIds: string[]): Promise<ConsultRow[]> {
+    if (recordIds.length === 0) return [];
+    return db.selectFrom('infection_consults').selectAll().where('record_id', 'in', recordIds).execute();
+  }
+
+  async insertConsult(db: Executor, row: Insertable<InfectionConsultsTable>): Promise<ConsultRow> {
+    return db.insertInto('infection_consults').values(row).returningAll().executeTakeFirstOrThrow();
+  }
+
+  /** Care link (platform/access.ts): a dermatologist the patient consulted through a skin-image record. */
+  async consulted(db: Executor, doctorId: string, patientId: string): Promise<boolean> {
+    const row = await db.selectFrom('infection_consults').select('id').where('doctor_id', '=', doctorId).where('patient_id', '=', patientId).limit(1).executeTakeFirst();
+    return row !== undefined;
+  }
+
+  /** File-access rule: the image of a record consulted with this doctor. */
+  async imageConsultedWith(db: Executor, fileId: string, doctorId: string): Promise<boolean> {
+    const row = await db
+      .selectFrom('infection_records as r')
+      .innerJoin('infection_consults as c', 'c.record_id', 'r.id')
+      .select('r.id')
+      .where('r.image_file_id', '=', fileId)
+      .where('c.doctor_id', '=', doctorId)
+      .limit(1)
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+}
