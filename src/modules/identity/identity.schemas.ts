@@ -159,3 +159,22 @@ export const SessionSchema = Type.Object({
 });
 export const SessionListSchema = Type.Object({ items: Type.Array(SessionSchema) });
 export const SessionRef = Type.Object({ id: Uuid });
+
+/** Registration/authentication options as @simplewebauthn/server generates them (PublicKeyCredential*OptionsJSON). */
+export const WebauthnOptionsSchema = Type.Record(Type.String(), Type.Unknown());
+export const WebauthnRegisterOptionsBody = Type.Object({ password: Password }, { additionalProperties: false });
+export const WebauthnRegisterVerifyBody = Type.Object(
+  { response: WebauthnResponse, name: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })) },
+  { additionalProperties: false },
+);
+export const WebauthnLoginOptionsBody = Type.Object({ mfa_token: Type.Optional(MfaToken) }, { additionalProperties: false });
+export const WebauthnLoginVerifyBody = Type.Object({ response: WebauthnResponse }, { additionalProperties: false });
+export const PasskeySchema = Type.Object({
+  id: Uuid,
+  name: Type.String(),
+  transports: Type.Array(Type.String()),
+  created_at: DateTime,
+  last_used_at: Type.Union([DateTime, Type.Null()]),
+});
+export const PasskeyListSchema = Type.Object({ items: Type.Array(PasskeySchema) });
+export const PasskeyRenameBody = Type.Object({ name: Type.String({ minLength: 1, maxLength: 100 }) }, { additionalProperties: false });

@@ -13,6 +13,8 @@ import { SessionCache } from './session-cache.js';
 import { MfaRepository } from './mfa.repository.js';
 import { MfaService } from './mfa.service.js';
 import { mfaRoutes } from './mfa.routes.js';
+import { WebauthnService } from './webauthn.service.js';
+import { webauthnRoutes } from './webauthn.routes.js';
 import { SecretBox } from './second-factor.js';
 import { Limiter } from '../../platform/rate-limit.js';
 import './identity.tables.js';
@@ -28,6 +30,8 @@ export interface IdentityServices {
   users: UsersService;
   /** TOTP, recovery codes, second factor at sign-in, step-up, sessions list (issue 15). */
   mfa: MfaService;
+  /** Passkeys: registration, list, rename, removal; second factor and passwordless sign-in. */
+  passkeys: WebauthnService;
   /** Per-instance session cache; invalidated locally and, through pubsub, on every instance. */
   sessionCache: SessionCache;
   /** The session check the auth hook runs on every protected request (platform/http/auth.ts). */
@@ -54,6 +58,8 @@ export function buildIdentityServices(deps: IdentityServicesDeps): IdentityServi
     limiters: deps.limiters,
     log: deps.log,
   });
+  // Five wrong second-factor proofs lock the account's second factor for 15 minutes (ASVS 6.3.1).
+  const mfaFailures = new Limiter({ name: 'mfa-failures', points: 5, durationSeconds: 900, blockSeconds: 900 }, deps.redis, deps.config.redisPrefix);
   const mfa = new MfaService({
     config: deps.config,
     db: deps.db,
@@ -63,10 +69,21 @@ export function buildIdentityServices(deps: IdentityServicesDeps): IdentityServi
     identity,
     passwords: deps.passwords,
     cache,
-    // Five wrong second-factor proofs lock the account's second factor for 15 minutes (ASVS 6.3.1).
-    failures: new Limiter({ name: 'mfa-failures', points: 5, durationSeconds: 900, blockSeconds: 900 }, deps.redis, deps.config.redisPrefix),
+    failures: mfaFailures,
     authIp: deps.limiters.authIp,
     box: new SecretBox(deps.config.jwtSecret),
+  });
+  const passkeys = new WebauthnService({
+    config: deps.config,
+    db: deps.db,
+    users: usersRepository,
+    mfa: mfaRepository,
+    mfaService: mfa,
+    identity,
+    passwords: deps.passwords,
+    cache,
+    authIp: deps.limiters.authIp,
+    failures: mfaFailures,
   });
   const users = new UsersService(deps.db, usersRepository, sessions, identity, deps.passwords, deps.events, cache);
   const resolveSession: SessionResolver = async (claims) => {
@@ -78,7 +95,7 @@ export function buildIdentityServices(deps: IdentityServicesDeps): IdentityServi
     cache.set(found.actor, found.user, generation);
     return found.actor;
   };
-  return { identity, users, mfa, sessionCache: cache, resolveSession };
+  return { identity, users, mfa, passkeys, sessionCache: cache, resolveSession };
 }
 
 /** @deprecated Read `ctx.services.identity.identity`. */
@@ -91,10 +108,11 @@ export const identityModule: AppModule = {
   async routes(app, ctx) {
     app.addSchema(UserSchema);
     // Invalidations from other instances (logout, deactivation there) reach this cache.
-    const { identity, users, mfa, sessionCache } = ctx.services.identity;
+    const { identity, users, mfa, passkeys, sessionCache } = ctx.services.identity;
     await sessionCache.listen();
     await authRoutes(app, identity);
     await mfaRoutes(app, mfa);
+    await webauthnRoutes(app, passkeys);
     await usersRoutes(app, users);
   },
   seedDemo: (ctx) => seedDemoAccounts(ctx.services.identity.identity, ctx.services.identity.mfa),

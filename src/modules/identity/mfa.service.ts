@@ -21,8 +21,8 @@ export interface FactorProof {
   webauthn?: Record<string, unknown>;
 }
 
-/** Checks a passkey assertion for a known user against a stored challenge (webauthn.service.ts). */
-export type PasskeyCheck = (user: UserRow, response: Record<string, unknown>, expectedChallenge: string) => Promise<void>;
+/** Checks a passkey assertion by a known user against a challenge issued for them (webauthn.service.ts). */
+export type PasskeyCheck = (user: UserRow, response: Record<string, unknown>) => Promise<void>;
 
 export interface MfaDeps {
   config: Config;
@@ -49,8 +49,6 @@ interface MfaPayload {
   enrol: boolean;
   ip: string;
   user_agent: string | null;
-  /** WebAuthn challenge offered with the mfa_token (passkey as second factor). */
-  webauthn_challenge?: string;
 }
 
 /**
@@ -153,7 +151,7 @@ export class MfaService {
     if (payload.enrol) throw new ConflictError('This account must set up an authenticator app first: POST /auth/mfa/totp/setup with this mfa_token.', 'mfa-enrolment-required');
     let method: string;
     try {
-      method = await this.checkFactor(user, proof, payload.webauthn_challenge);
+      method = await this.checkFactor(user, proof);
     } catch (err) {
       if ((await mfa.failChallenge(db, row.token_hash)) >= MAX_ATTEMPTS_PER_TOKEN) await mfa.spendChallenge(db, row.token_hash);
       throw err;
@@ -169,9 +167,9 @@ export class MfaService {
    * Step-up for the current session (POST /auth/mfa/step-up): a second factor now, so the
    * session's tokens show `amr` with it and a fresh `auth_time` for the next 10 minutes.
    */
-  async stepUp(actor: Actor, proof: FactorProof, webauthnChallenge?: string): Promise<TokenPair> {
+  async stepUp(actor: Actor, proof: FactorProof): Promise<TokenPair> {
     const user = await this.liveUser(actor);
-    const method = await this.checkFactor(user, proof, webauthnChallenge);
+    const method = await this.checkFactor(user, proof);
     const pair = await this.deps.db.transaction().execute((trx) => this.stepUpSession(trx, user, actor.sessionId, method));
     await this.deps.cache.invalidateUser(user.id);
     return pair;
@@ -207,7 +205,7 @@ export class MfaService {
   }
 
   /** Verifies one proof; returns its RFC 8176 `amr` value. Wrong proofs count towards the lockout. */
-  private async checkFactor(user: UserRow, proof: FactorProof, webauthnChallenge?: string): Promise<string> {
+  private async checkFactor(user: UserRow, proof: FactorProof): Promise<string> {
     const given = [proof.code, proof.recovery_code, proof.webauthn].filter((p) => p !== undefined).length;
     if (given !== 1) throw new ValidationError('Give exactly one of code, recovery_code or webauthn.', [{ path: '/code', message: 'exactly one of code, recovery_code, webauthn is required' }]);
     await this.checkLockout(user.id);
@@ -223,9 +221,9 @@ export class MfaService {
       await this.deps.failures.reset(user.id);
       return 'otp';
     }
-    if (!this.passkeyCheck || !webauthnChallenge) throw new ValidationError('No passkey challenge is pending for this sign-in.', [{ path: '/webauthn', message: 'request options first' }]);
+    if (!this.passkeyCheck) throw new ValidationError('Passkeys are not available.', [{ path: '/webauthn', message: 'not supported' }]);
     try {
-      await this.passkeyCheck(user, proof.webauthn!, webauthnChallenge);
+      await this.passkeyCheck(user, proof.webauthn!);
     } catch (err) {
       await this.deps.failures.penalise(user.id);
       throw err;
