@@ -30,7 +30,10 @@ export class EventBus {
     this.handlers.set(topic, list);
     return () => {
       const current = this.handlers.get(topic) ?? [];
-      this.handlers.set(topic, current.filter((h) => h !== (handler as EventHandler<never>)));
+      this.handlers.set(
+        topic,
+        current.filter((h) => h !== (handler as EventHandler<never>)),
+      );
     };
   }
 
@@ -56,7 +59,10 @@ export class EventBus {
     this.txHandlers.set(topic, list);
     return () => {
       const current = this.txHandlers.get(topic) ?? [];
-      this.txHandlers.set(topic, current.filter((h) => h !== (handler as TransactionalEventHandler<never>)));
+      this.txHandlers.set(
+        topic,
+        current.filter((h) => h !== (handler as TransactionalEventHandler<never>)),
+      );
     };
   }
 

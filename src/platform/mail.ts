@@ -54,7 +54,13 @@ export class Mailer {
     // Pooled connections; bounded waits so an unreachable or slow server fails the job (and
     // it retries) instead of holding a worker slot for minutes.
     this.transport = smtpUrl
-      ? nodemailer.createTransport(smtpUrl, { pool: true, maxConnections: 4, connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: 30_000 } as never)
+      ? nodemailer.createTransport(smtpUrl, {
+          pool: true,
+          maxConnections: 4,
+          connectionTimeout: 10_000,
+          greetingTimeout: 10_000,
+          socketTimeout: 30_000,
+        } as never)
       : null;
   }
 
@@ -64,7 +70,14 @@ export class Mailer {
 
   async send(message: MailMessage): Promise<void> {
     if (!this.transport) throw new Error('SMTP is not configured (SMTP_URL)');
-    await this.transport.sendMail({ from: this.from, to: message.to, subject: message.subject, text: message.text, html: message.html, messageId: message.messageId });
+    await this.transport.sendMail({
+      from: this.from,
+      to: message.to,
+      subject: message.subject,
+      text: message.text,
+      html: message.html,
+      messageId: message.messageId,
+    });
   }
 
   close(): void {
@@ -79,7 +92,12 @@ export function htmlFromText(text: string): string {
   const paragraphs = text
     .trim()
     .split(/\n{2,}/)
-    .map((p) => `<p>${escapeHtml(p).replace(/(https?:\/\/[^\s<]+)/g, '<a href="$1">$1</a>').replace(/\n/g, '<br>')}</p>`);
+    .map(
+      (p) =>
+        `<p>${escapeHtml(p)
+          .replace(/(https?:\/\/[^\s<]+)/g, '<a href="$1">$1</a>')
+          .replace(/\n/g, '<br>')}</p>`,
+    );
   return `<!doctype html><html><body style="font-family: sans-serif; line-height: 1.5">${paragraphs.join('\n')}</body></html>`;
 }
 
@@ -95,7 +113,13 @@ export function defineEmailOutbox(queue: JobQueue, db: Db, mailer: Mailer, log: 
     if (row.status === 'sent') return;
     if (!mailer.configured) return; // stays queued: visible to admins, sent by nobody
     try {
-      await mailer.send({ to: row.to_address, subject: row.subject, text: row.body_text, html: htmlFromText(row.body_text), messageId: `<outbox-${row.id}@${domain}>` });
+      await mailer.send({
+        to: row.to_address,
+        subject: row.subject,
+        text: row.body_text,
+        html: htmlFromText(row.body_text),
+        messageId: `<outbox-${row.id}@${domain}>`,
+      });
     } catch (err) {
       const last = job.attempt >= job.maxAttempts;
       await db
@@ -106,7 +130,11 @@ export function defineEmailOutbox(queue: JobQueue, db: Db, mailer: Mailer, log: 
       log.warn({ outbox_id: id, kind: row.kind, attempt: job.attempt }, 'email not sent');
       throw err;
     }
-    await db.updateTable('email_outbox').set({ status: 'sent', sent_at: new Date(), attempts: row.attempts + 1, last_error: null }).where('id', '=', id).execute();
+    await db
+      .updateTable('email_outbox')
+      .set({ status: 'sent', sent_at: new Date(), attempts: row.attempts + 1, last_error: null })
+      .where('id', '=', id)
+      .execute();
   });
 }
 

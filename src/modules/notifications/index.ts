@@ -55,12 +55,27 @@ export function buildNotificationsServices(deps: NotificationsDeps): Notificatio
   };
   const repo = new NotificationsRepository();
   const notifier = new Notifier(repo, users, config.publicBaseUrl, log);
-  const jobs = new JobQueue(db, log, { concurrency: settings.jobs.concurrency, pollMs: settings.jobs.pollMs, leaseMs: settings.jobs.leaseMs, backoffBaseMs: settings.jobs.backoffBaseMs });
+  const jobs = new JobQueue(db, log, {
+    concurrency: settings.jobs.concurrency,
+    pollMs: settings.jobs.pollMs,
+    leaseMs: settings.jobs.leaseMs,
+    backoffBaseMs: settings.jobs.backoffBaseMs,
+  });
   const mailer = new Mailer(config.smtpUrl, config.mailFrom);
   const mailDomain = safeHost(config.publicBaseUrl);
   defineEmailOutbox(jobs, db, mailer, log, mailDomain);
   notifier.define(jobs, db, { mailer, publishFrame: deps.publishFrame, push: settings.vapid, mailDomain });
-  const subscriptionDeps = { db, events: deps.events, care: deps.care, notifier, users, activeDoctors, appointmentOfPatient: deps.scheduling.appointmentOfPatient, reminderOffsetsSeconds: settings.reminderOffsetsSeconds, log };
+  const subscriptionDeps = {
+    db,
+    events: deps.events,
+    care: deps.care,
+    notifier,
+    users,
+    activeDoctors,
+    appointmentOfPatient: deps.scheduling.appointmentOfPatient,
+    reminderOffsetsSeconds: settings.reminderOffsetsSeconds,
+    log,
+  };
   defineReminders(jobs, subscriptionDeps);
   subscribe(subscriptionDeps);
   const notifications = new NotificationsService(db, repo, notifier, users);

@@ -18,7 +18,10 @@ const COLUMNS = ['id', 'user_id', 'kind', 'title', 'body', 'data', 'read_at', 'c
 
 export class NotificationsRepository {
   /** The in-app row, once per `dedupeKey`: null when it already existed. */
-  async insertOnce(db: Executor, n: { userId: string; kind: string; title: string; body: string; data: Record<string, unknown>; dedupeKey: string }): Promise<NotificationRow | null> {
+  async insertOnce(
+    db: Executor,
+    n: { userId: string; kind: string; title: string; body: string; data: Record<string, unknown>; dedupeKey: string },
+  ): Promise<NotificationRow | null> {
     const { rows } = await sql<NotificationRow>`
       insert into notifications (user_id, kind, title, body, data, dedupe_key)
       values (${n.userId}, ${n.kind}, ${n.title}, ${n.body}, ${JSON.stringify(n.data)}::jsonb, ${n.dedupeKey})
@@ -28,28 +31,53 @@ export class NotificationsRepository {
   }
 
   async findOwn(db: Executor, userId: string, id: string): Promise<NotificationRow | undefined> {
-    return (await db.selectFrom('notifications').select(COLUMNS).where('id', '=', id).where('user_id', '=', userId).executeTakeFirst()) as NotificationRow | undefined;
+    return (await db.selectFrom('notifications').select(COLUMNS).where('id', '=', id).where('user_id', '=', userId).executeTakeFirst()) as
+      NotificationRow | undefined;
   }
 
-  async list(db: Executor, userId: string, opts: { unread: boolean; limit: number; after: { createdAt: Date; id: string } | null }): Promise<NotificationRow[]> {
+  async list(
+    db: Executor,
+    userId: string,
+    opts: { unread: boolean; limit: number; after: { createdAt: Date; id: string } | null },
+  ): Promise<NotificationRow[]> {
     let query = db.selectFrom('notifications').select(COLUMNS).where('user_id', '=', userId);
     if (opts.unread) query = query.where('read_at', 'is', null);
     if (opts.after) query = query.where(sql<boolean>`(created_at, id) < (${opts.after.createdAt.toISOString()}::timestamptz, ${opts.after.id}::uuid)`);
-    return (await query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(opts.limit + 1).execute()) as NotificationRow[];
+    return (await query
+      .orderBy('created_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(opts.limit + 1)
+      .execute()) as NotificationRow[];
   }
 
   async markRead(db: Executor, userId: string, id: string): Promise<NotificationRow | undefined> {
-    await db.updateTable('notifications').set({ read_at: new Date() }).where('id', '=', id).where('user_id', '=', userId).where('read_at', 'is', null).execute();
+    await db
+      .updateTable('notifications')
+      .set({ read_at: new Date() })
+      .where('id', '=', id)
+      .where('user_id', '=', userId)
+      .where('read_at', 'is', null)
+      .execute();
     return this.findOwn(db, userId, id);
   }
 
   async markAllRead(db: Executor, userId: string): Promise<number> {
-    const result = await db.updateTable('notifications').set({ read_at: new Date() }).where('user_id', '=', userId).where('read_at', 'is', null).executeTakeFirst();
+    const result = await db
+      .updateTable('notifications')
+      .set({ read_at: new Date() })
+      .where('user_id', '=', userId)
+      .where('read_at', 'is', null)
+      .executeTakeFirst();
     return Number(result.numUpdatedRows);
   }
 
   async unreadCount(db: Executor, userId: string): Promise<number> {
-    const row = await db.selectFrom('notifications').select((eb) => eb.fn.countAll<number>().as('n')).where('user_id', '=', userId).where('read_at', 'is', null).executeTakeFirstOrThrow();
+    const row = await db
+      .selectFrom('notifications')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('user_id', '=', userId)
+      .where('read_at', 'is', null)
+      .executeTakeFirstOrThrow();
     return Number(row.n);
   }
 
@@ -59,12 +87,18 @@ export class NotificationsRepository {
     return db.selectFrom('notification_preferences').selectAll().where('user_id', '=', userId).executeTakeFirst();
   }
 
-  async savePreferences(db: Executor, userId: string, p: { time_zone: string | null; quiet_start: string | null; quiet_end: string | null; channels: Record<string, unknown> }): Promise<void> {
+  async savePreferences(
+    db: Executor,
+    userId: string,
+    p: { time_zone: string | null; quiet_start: string | null; quiet_end: string | null; channels: Record<string, unknown> },
+  ): Promise<void> {
     const channels = JSON.stringify(p.channels);
     await db
       .insertInto('notification_preferences')
       .values({ user_id: userId, time_zone: p.time_zone, quiet_start: p.quiet_start, quiet_end: p.quiet_end, channels })
-      .onConflict((oc) => oc.column('user_id').doUpdateSet({ time_zone: p.time_zone, quiet_start: p.quiet_start, quiet_end: p.quiet_end, channels, updated_at: new Date() }))
+      .onConflict((oc) =>
+        oc.column('user_id').doUpdateSet({ time_zone: p.time_zone, quiet_start: p.quiet_start, quiet_end: p.quiet_end, channels, updated_at: new Date() }),
+      )
       .execute();
   }
 

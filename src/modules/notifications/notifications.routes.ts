@@ -42,7 +42,9 @@ const PreferencesBody = Type.Object(
   {
     time_zone: Type.Optional(Type.Union([Type.String({ minLength: 1, maxLength: 64 }), Type.Null()])),
     quiet_hours: Type.Optional(QuietHours),
-    channels: Type.Optional(Type.Object(Object.fromEntries(NOTIFICATION_TYPES.map((t) => [t, Type.Optional(PartialSwitches)])), { additionalProperties: false })),
+    channels: Type.Optional(
+      Type.Object(Object.fromEntries(NOTIFICATION_TYPES.map((t) => [t, Type.Optional(PartialSwitches)])), { additionalProperties: false }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -108,7 +110,11 @@ export async function notificationsRoutes(root: FastifyInstance, service: Notifi
 
   app.get('/notifications/push-key', {
     config: { access: anyUser },
-    schema: { tags, summary: 'The VAPID public key for PushManager.subscribe (null when web push is not configured)', response: { 200: Type.Object({ public_key: Type.Union([Type.String(), Type.Null()]) }), ...problemResponses } },
+    schema: {
+      tags,
+      summary: 'The VAPID public key for PushManager.subscribe (null when web push is not configured)',
+      response: { 200: Type.Object({ public_key: Type.Union([Type.String(), Type.Null()]) }), ...problemResponses },
+    },
     handler: async () => ({ public_key: vapidPublicKey }),
   });
 
@@ -172,13 +178,21 @@ export async function adminJobsRoutes(root: FastifyInstance, db: Db, wake: () =>
     schema: {
       tags: jobTags,
       summary: 'Jobs by state (failed = dead-letter list), newest first',
-      querystring: Type.Intersect([PageQuery, Type.Object({ state: Type.Optional(Type.Union(JOB_STATES.map((s) => Type.Literal(s)))), queue: Type.Optional(Type.String({ maxLength: 100 })) })]),
+      querystring: Type.Intersect([
+        PageQuery,
+        Type.Object({ state: Type.Optional(Type.Union(JOB_STATES.map((s) => Type.Literal(s)))), queue: Type.Optional(Type.String({ maxLength: 100 })) }),
+      ]),
       response: { 200: pageOf(Type.Ref('Job')), ...problemResponses },
     },
     handler: async (request) => {
       const limit = request.query.limit ?? 20;
       const position = decodeCursor(request.query.cursor, 'timestamp');
-      const rows = await listJobs(db, { state: request.query.state, queue: request.query.queue, limit, after: position ? { createdAt: new Date(position.v as string), id: position.id } : null });
+      const rows = await listJobs(db, {
+        state: request.query.state,
+        queue: request.query.queue,
+        limit,
+        after: position ? { createdAt: new Date(position.v as string), id: position.id } : null,
+      });
       return toPage(rows, limit, (row) => row.created_at.toISOString(), jobDto);
     },
   });
@@ -195,7 +209,12 @@ export async function adminJobsRoutes(root: FastifyInstance, db: Db, wake: () =>
 
   app.post('/admin/jobs/:id/retry', {
     config: { access: adminOnly },
-    schema: { tags: jobTags, summary: 'Run a failed (or completed) job again now, with a fresh attempt budget', params: IdParams, response: { 200: Type.Ref('Job'), ...problemResponses } },
+    schema: {
+      tags: jobTags,
+      summary: 'Run a failed (or completed) job again now, with a fresh attempt budget',
+      params: IdParams,
+      response: { 200: Type.Ref('Job'), ...problemResponses },
+    },
     handler: async (request) => {
       const existing = await findJob(db, request.params.id);
       if (!existing) throw new NotFoundError('Job');

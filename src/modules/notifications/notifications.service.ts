@@ -7,7 +7,7 @@ import type { Mailer } from '../../platform/mail.js';
 import { NotFoundError, ValidationError } from '../../platform/errors.js';
 import { decodeCursor, toPage } from '../../platform/http/pagination.js';
 import { iso } from '../../platform/http/schemas.js';
-import { NotificationsRepository, type NotificationRow } from './notifications.repository.js';
+import type { NotificationsRepository, NotificationRow } from './notifications.repository.js';
 import { effectiveChannels, isValidZone, quietUntil, type ChannelSwitches, type Preferences } from './preferences.js';
 import { render, type NotificationType, type Recipient } from './templates.js';
 
@@ -106,7 +106,14 @@ export class Notifier {
     const base = `${input.eventKey}|${input.type}|${user.id}`;
     const text = render(input.type, input.data, { name: user.full_name, timeZone: prefs.zone }, this.publicBaseUrl);
     if (on.in_app && !input.skipInApp) {
-      const row = await this.repo.insertOnce(db, { userId: user.id, kind: input.type, title: text.title, body: text.body, data: { ...input.data, path: text.path }, dedupeKey: base });
+      const row = await this.repo.insertOnce(db, {
+        userId: user.id,
+        kind: input.type,
+        title: text.title,
+        body: text.body,
+        data: { ...input.data, path: text.path },
+        dedupeKey: base,
+      });
       if (!row) return; // this event was already notified (and its deliveries queued) — exactly once
       await enqueueJob(db, { queue: NOTIFY_QUEUES.live, payload: { notification_id: row.id, user_id: user.id }, maxAttempts: 3 });
     }
@@ -118,7 +125,11 @@ export class Notifier {
   }
 
   /** Registers the delivery jobs on this instance's queue. */
-  define(queue: JobQueue, db: Db, deps: { mailer: Mailer; publishFrame: FramePublisher; push: PushConfig | null; mailDomain: string; pushTimeoutMs?: number }): void {
+  define(
+    queue: JobQueue,
+    db: Db,
+    deps: { mailer: Mailer; publishFrame: FramePublisher; push: PushConfig | null; mailDomain: string; pushTimeoutMs?: number },
+  ): void {
     queue.define(NOTIFY_QUEUES.live, async (payload) => {
       const row = await this.repo.findOwn(db, String(payload.user_id), String(payload.notification_id));
       if (!row) return; // deleted with its user: nothing to show
@@ -140,7 +151,13 @@ export class Notifier {
       // The one unavoidable window: a crash after the server accepted the message and before
       // `sent` is recorded sends it again on retry. The Message-ID is derived from the ledger
       // key, so the retry carries the same id and a receiver that de-duplicates drops it.
-      await deps.mailer.send({ to: user.email, subject: text.email.subject, text: text.email.text, html: text.email.html, messageId: `<n-${ledgerHash(key)}@${deps.mailDomain}>` });
+      await deps.mailer.send({
+        to: user.email,
+        subject: text.email.subject,
+        text: text.email.text,
+        html: text.email.html,
+        messageId: `<n-${ledgerHash(key)}@${deps.mailDomain}>`,
+      });
       await this.repo.finishDelivery(db, key, 'sent', null);
     });
 
@@ -185,8 +202,15 @@ export class Notifier {
 }
 
 function parse(payload: Record<string, unknown>): { type: NotificationType; userId: string; data: Record<string, unknown>; base: string; urgent: boolean } {
-  if (typeof payload.type !== 'string' || typeof payload.user_id !== 'string' || typeof payload.base !== 'string') throw new PermanentJobError('malformed notification job');
-  return { type: payload.type as NotificationType, userId: payload.user_id, data: (payload.data as Record<string, unknown>) ?? {}, base: payload.base, urgent: payload.urgent === true };
+  if (typeof payload.type !== 'string' || typeof payload.user_id !== 'string' || typeof payload.base !== 'string')
+    throw new PermanentJobError('malformed notification job');
+  return {
+    type: payload.type as NotificationType,
+    userId: payload.user_id,
+    data: (payload.data as Record<string, unknown>) ?? {},
+    base: payload.base,
+    urgent: payload.urgent === true,
+  };
 }
 
 /** The user-facing side: the in-app list, read marks, preferences and push subscriptions. */
@@ -201,7 +225,11 @@ export class NotificationsService {
   async list(userId: string, query: { unread?: boolean; limit?: number; cursor?: string }) {
     const limit = query.limit ?? 20;
     const position = decodeCursor(query.cursor, 'timestamp');
-    const rows = await this.repo.list(this.db, userId, { unread: query.unread === true, limit, after: position ? { createdAt: new Date(position.v as string), id: position.id } : null });
+    const rows = await this.repo.list(this.db, userId, {
+      unread: query.unread === true,
+      limit,
+      after: position ? { createdAt: new Date(position.v as string), id: position.id } : null,
+    });
     return toPage(rows, limit, (row) => iso(row.created_at), toDto);
   }
 
@@ -226,18 +254,26 @@ export class NotificationsService {
   }
 
   /** Partial update: absent fields keep their value; `channels` merges per type and channel. */
-  async putPreferences(userId: string, body: { time_zone?: string | null; quiet_hours?: { start: string; end: string } | null; channels?: Record<string, Partial<ChannelSwitches>> }): Promise<Preferences> {
-    if (body.time_zone && !isValidZone(body.time_zone)) throw new ValidationError('Unknown time zone.', [{ path: '/time_zone', message: 'must be an IANA time zone such as Europe/Paris' }]);
+  async putPreferences(
+    userId: string,
+    body: { time_zone?: string | null; quiet_hours?: { start: string; end: string } | null; channels?: Record<string, Partial<ChannelSwitches>> },
+  ): Promise<Preferences> {
+    if (body.time_zone && !isValidZone(body.time_zone))
+      throw new ValidationError('Unknown time zone.', [{ path: '/time_zone', message: 'must be an IANA time zone such as Europe/Paris' }]);
     const current = await this.preferences(userId);
     const channels = { ...current.channels };
-    for (const [type, switches] of Object.entries(body.channels ?? {})) channels[type as NotificationType] = { ...channels[type as NotificationType], ...switches };
+    for (const [type, switches] of Object.entries(body.channels ?? {}))
+      channels[type as NotificationType] = { ...channels[type as NotificationType], ...switches };
     const timeZone = body.time_zone === undefined ? current.time_zone : body.time_zone;
     const quiet = body.quiet_hours === undefined ? current.quiet_hours : body.quiet_hours;
     await this.repo.savePreferences(this.db, userId, { time_zone: timeZone, quiet_start: quiet?.start ?? null, quiet_end: quiet?.end ?? null, channels });
     return this.preferences(userId);
   }
 
-  async subscribe(userId: string, body: { endpoint: string; keys: { p256dh: string; auth: string } }): Promise<{ id: string; endpoint: string; created_at: string }> {
+  async subscribe(
+    userId: string,
+    body: { endpoint: string; keys: { p256dh: string; auth: string } },
+  ): Promise<{ id: string; endpoint: string; created_at: string }> {
     let url: URL;
     try {
       url = new URL(body.endpoint);
@@ -245,12 +281,17 @@ export class NotificationsService {
       throw new ValidationError('The push endpoint is not a URL.', [{ path: '/endpoint', message: 'must be an https URL' }]);
     }
     // Push services are https (web-push speaks nothing else); anything else is refused here.
-    if (url.protocol !== 'https:') throw new ValidationError('The push endpoint must be an https URL.', [{ path: '/endpoint', message: 'must be an https URL' }]);
+    if (url.protocol !== 'https:')
+      throw new ValidationError('The push endpoint must be an https URL.', [{ path: '/endpoint', message: 'must be an https URL' }]);
     // The browser's P-256 public key (65 bytes, uncompressed) and 16-byte auth secret, base64url.
     const p256dh = decodeBase64Url(body.keys.p256dh);
-    if (!p256dh || p256dh.length !== 65 || p256dh[0] !== 4) throw new ValidationError('keys.p256dh is not a P-256 public key.', [{ path: '/keys/p256dh', message: 'must be the 65-byte uncompressed P-256 key, base64url' }]);
+    if (!p256dh || p256dh.length !== 65 || p256dh[0] !== 4)
+      throw new ValidationError('keys.p256dh is not a P-256 public key.', [
+        { path: '/keys/p256dh', message: 'must be the 65-byte uncompressed P-256 key, base64url' },
+      ]);
     const auth = decodeBase64Url(body.keys.auth);
-    if (!auth || auth.length !== 16) throw new ValidationError('keys.auth is not a 16-byte secret.', [{ path: '/keys/auth', message: 'must be 16 bytes, base64url' }]);
+    if (!auth || auth.length !== 16)
+      throw new ValidationError('keys.auth is not a 16-byte secret.', [{ path: '/keys/auth', message: 'must be 16 bytes, base64url' }]);
     const row = await this.repo.upsertSubscription(this.db, { userId, endpoint: url.toString(), p256dh: body.keys.p256dh, auth: body.keys.auth });
     return { id: row.id, endpoint: url.toString(), created_at: iso(row.created_at) };
   }

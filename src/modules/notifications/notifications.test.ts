@@ -27,16 +27,20 @@ async function setup(t: Parameters<typeof build>[0], env: Record<string, string>
     await push.close();
   });
   const vapid = webpush.generateVAPIDKeys();
-  const built = await build(t, {}, {
-    SMTP_URL: smtp.url,
-    VAPID_PUBLIC_KEY: vapid.publicKey,
-    VAPID_PRIVATE_KEY: vapid.privateKey,
-    VAPID_SUBJECT: 'mailto:ops@carebridge.test',
-    JOBS_POLL_MS: '30',
-    JOBS_BACKOFF_BASE_MS: '50',
-    RATE_LIMIT_API_PER_MIN: '100000',
-    ...env,
-  });
+  const built = await build(
+    t,
+    {},
+    {
+      SMTP_URL: smtp.url,
+      VAPID_PUBLIC_KEY: vapid.publicKey,
+      VAPID_PRIVATE_KEY: vapid.privateKey,
+      VAPID_SUBJECT: 'mailto:ops@carebridge.test',
+      JOBS_POLL_MS: '30',
+      JOBS_BACKOFF_BASE_MS: '50',
+      RATE_LIMIT_API_PER_MIN: '100000',
+      ...env,
+    },
+  );
   await built.start();
   const api = (user: TestUser, method: string, url: string, payload?: unknown) =>
     built.app.inject({ method: method as 'GET', url: `/api/v1${url}`, headers: user.auth, ...(payload !== undefined && { payload: payload as object }) });
@@ -45,7 +49,11 @@ async function setup(t: Parameters<typeof build>[0], env: Record<string, string>
 
 test('booking, reschedule and cancellation notify both parties in-app (live), by email and by push; reminders follow the appointment', async (t) => {
   const { built, smtp, push, api } = await setup(t, { REMINDER_OFFSETS_SECONDS: '3600,60' });
-  const [patient, doctor, other] = await Promise.all([createUser(built, 'patient', { fullName: 'Pat Ient' }), createUser(built, 'doctor', { fullName: 'Doc Tor' }), createUser(built, 'patient')]);
+  const [patient, doctor, other] = await Promise.all([
+    createUser(built, 'patient', { fullName: 'Pat Ient' }),
+    createUser(built, 'doctor', { fullName: 'Doc Tor' }),
+    createUser(built, 'patient'),
+  ]);
 
   // A live socket for the patient, a push subscription for the doctor (keys made here, like a browser's).
   await built.app.listen({ port: 0, host: '127.0.0.1' });
@@ -53,7 +61,10 @@ test('booking, reschedule and cancellation notify both parties in-app (live), by
   const socket = await SocketClient.connect(`ws://127.0.0.1:${address.port}`, patient.token);
   t.after(() => socket.ws.close());
   const keys = new PushKeys();
-  const sub = await api(doctor, 'POST', '/notifications/push-subscriptions', { endpoint: `${push.base}/ok/doctor`, keys: { p256dh: keys.p256dh, auth: keys.authSecret } });
+  const sub = await api(doctor, 'POST', '/notifications/push-subscriptions', {
+    endpoint: `${push.base}/ok/doctor`,
+    keys: { p256dh: keys.p256dh, auth: keys.authSecret },
+  });
   assert.equal(sub.statusCode, 201, sub.body);
 
   // Book an appointment 64 s ahead: the 60 s reminder is due in ~4 s; the 1 h one is already past and is not sent.
@@ -138,14 +149,26 @@ test('booking, reschedule and cancellation notify both parties in-app (live), by
 
 test('emergency: every clinician with a care relationship, at once, every channel, whatever preferences and quiet hours say', async (t) => {
   const { built, smtp, push, api } = await setup(t);
-  const [patient, doctor, unrelated] = await Promise.all([createUser(built, 'patient', { fullName: 'Em Ergency' }), createUser(built, 'doctor'), createUser(built, 'doctor')]);
+  const [patient, doctor, unrelated] = await Promise.all([
+    createUser(built, 'patient', { fullName: 'Em Ergency' }),
+    createUser(built, 'doctor'),
+    createUser(built, 'doctor'),
+  ]);
   const slot = await createSlot(built, doctor, futureHour(50));
   assert.equal((await api(patient, 'POST', '/appointments', { slot_id: slot.id })).statusCode, 201);
   // The doctor turned emergency email off and is in quiet hours all day: it still goes.
-  const prefs = await api(doctor, 'PUT', '/notifications/preferences', { time_zone: 'Europe/Paris', quiet_hours: { start: '00:00', end: '23:59' }, channels: { emergency_alert: { email: false, push: false }, appointment_booked: { email: false } } });
+  const prefs = await api(doctor, 'PUT', '/notifications/preferences', {
+    time_zone: 'Europe/Paris',
+    quiet_hours: { start: '00:00', end: '23:59' },
+    channels: { emergency_alert: { email: false, push: false }, appointment_booked: { email: false } },
+  });
   assert.equal(prefs.statusCode, 200, prefs.body);
   const keys = new PushKeys();
-  assert.equal((await api(doctor, 'POST', '/notifications/push-subscriptions', { endpoint: `${push.base}/ok/em`, keys: { p256dh: keys.p256dh, auth: keys.authSecret } })).statusCode, 201);
+  assert.equal(
+    (await api(doctor, 'POST', '/notifications/push-subscriptions', { endpoint: `${push.base}/ok/em`, keys: { p256dh: keys.p256dh, auth: keys.authSecret } }))
+      .statusCode,
+    201,
+  );
   const emailsBefore = smtp.received.length;
 
   const check = await api(patient, 'POST', '/ml/emergency/check', { text: "I can't breathe and my chest hurts" });
@@ -188,14 +211,23 @@ test('preferences: defaults, partial update, unknown types and bad zones are 422
   assert.equal(initial.statusCode, 200);
   assert.deepEqual(initial.json().channels.appointment_reminder, { in_app: true, email: true, push: true });
   assert.equal(initial.json().quiet_hours, null);
-  const put = await api(user, 'PUT', '/notifications/preferences', { quiet_hours: { start: '22:00', end: '07:00' }, channels: { chat_message: { email: false } } });
+  const put = await api(user, 'PUT', '/notifications/preferences', {
+    quiet_hours: { start: '22:00', end: '07:00' },
+    channels: { chat_message: { email: false } },
+  });
   assert.equal(put.statusCode, 200, put.body);
   assert.deepEqual(put.json().channels.chat_message, { in_app: true, email: false, push: true });
   assert.deepEqual(put.json().quiet_hours, { start: '22:00', end: '07:00' });
   const keep = await api(user, 'PUT', '/notifications/preferences', { time_zone: 'America/New_York' });
   assert.deepEqual(keep.json().quiet_hours, { start: '22:00', end: '07:00' }, 'absent fields keep their value');
   assert.equal(keep.json().channels.chat_message.email, false);
-  for (const bad of [{ channels: { horoscope: { email: true } } }, { channels: { chat_message: { sms: true } } }, { time_zone: 'Mars/Olympus' }, { quiet_hours: { start: '25:00', end: '07:00' } }, { channels: { chat_message: { email: 'yes' } } }]) {
+  for (const bad of [
+    { channels: { horoscope: { email: true } } },
+    { channels: { chat_message: { sms: true } } },
+    { time_zone: 'Mars/Olympus' },
+    { quiet_hours: { start: '25:00', end: '07:00' } },
+    { channels: { chat_message: { email: 'yes' } } },
+  ]) {
     const res = await api(user, 'PUT', '/notifications/preferences', bad);
     assert.equal(res.statusCode, 422, `${JSON.stringify(bad)} → ${res.statusCode} ${res.body}`);
     assert.match(res.headers['content-type'] as string, /problem\+json/);
@@ -217,16 +249,25 @@ test('push: malformed subscriptions are 422; a 410 from the push service removes
     const res = await api(patient, 'POST', '/notifications/push-subscriptions', body);
     assert.equal(res.statusCode, 422, `${JSON.stringify(body)} → ${res.body}`);
   }
-  const gone = await api(patient, 'POST', '/notifications/push-subscriptions', { endpoint: `${push.base}/gone/1`, keys: { p256dh: keys.p256dh, auth: keys.authSecret } });
+  const gone = await api(patient, 'POST', '/notifications/push-subscriptions', {
+    endpoint: `${push.base}/gone/1`,
+    keys: { p256dh: keys.p256dh, auth: keys.authSecret },
+  });
   assert.equal(gone.statusCode, 201);
-  const kept = await api(patient, 'POST', '/notifications/push-subscriptions', { endpoint: `${push.base}/ok/2`, keys: { p256dh: keys.p256dh, auth: keys.authSecret } });
+  const kept = await api(patient, 'POST', '/notifications/push-subscriptions', {
+    endpoint: `${push.base}/ok/2`,
+    keys: { p256dh: keys.p256dh, auth: keys.authSecret },
+  });
   assert.equal(kept.statusCode, 201);
   assert.equal((await api(other, 'DELETE', `/notifications/push-subscriptions/${kept.json().id}`)).statusCode, 404, "someone else's subscription");
 
   const slot = await createSlot(built, doctor, futureHour(60));
   assert.equal((await api(patient, 'POST', '/appointments', { slot_id: slot.id })).statusCode, 201);
   await until(() => push.received.some((r) => r.path === '/gone/1') && push.received.some((r) => r.path === '/ok/2'));
-  await until(async () => (await built.ctx.db.selectFrom('push_subscriptions').select('id').where('id', '=', gone.json().id).executeTakeFirst()) === undefined || undefined);
+  await until(
+    async () =>
+      (await built.ctx.db.selectFrom('push_subscriptions').select('id').where('id', '=', gone.json().id).executeTakeFirst()) === undefined || undefined,
+  );
   assert.ok(await built.ctx.db.selectFrom('push_subscriptions').select('id').where('id', '=', kept.json().id).executeTakeFirst());
   assert.equal((await api(patient, 'DELETE', `/notifications/push-subscriptions/${kept.json().id}`)).statusCode, 204);
   assert.equal((await api(patient, 'DELETE', `/notifications/push-subscriptions/${kept.json().id}`)).statusCode, 404);
@@ -240,7 +281,9 @@ test('identity mail goes through SMTP; an unreachable SMTP server never blocks t
   const mail = await smtp.next((m) => m.to.includes(user.email) && /password/i.test(m.subject));
   assert.match(mail.text, /reset-password\?token=/);
   assert.match(mail.raw, /text\/html/);
-  await until(async () => (await built.ctx.db.selectFrom('email_outbox').select('status').where('to_address', '=', user.email).executeTakeFirst())?.status === 'sent');
+  await until(
+    async () => (await built.ctx.db.selectFrom('email_outbox').select('status').where('to_address', '=', user.email).executeTakeFirst())?.status === 'sent',
+  );
 
   // A closed port: the request answers at once; the job retries with backoff, then is failed.
   const dead = await SmtpCapture.start();
@@ -253,8 +296,14 @@ test('identity mail goes through SMTP; an unreachable SMTP server never blocks t
   const res = await broken.app.inject({ method: 'POST', url: '/api/v1/auth/password/forgot', payload: { email: victim.email } });
   assert.ok(res.statusCode < 300);
   assert.ok(Date.now() - t0 < 5000, 'the request does not wait on SMTP');
-  const failed = await until(async () => broken.ctx.db.selectFrom('jobs').selectAll().where('queue', '=', 'email.outbox').where('state', '=', 'failed').executeTakeFirst(), 60_000);
+  const failed = await until(
+    async () => broken.ctx.db.selectFrom('jobs').selectAll().where('queue', '=', 'email.outbox').where('state', '=', 'failed').executeTakeFirst(),
+    60_000,
+  );
   assert.equal(failed.attempts, failed.max_attempts);
   assert.match(failed.last_error ?? '', /ECONNREFUSED|connect/i);
-  assert.equal((await broken.ctx.db.selectFrom('email_outbox').select('status').where('to_address', '=', victim.email).executeTakeFirstOrThrow()).status, 'failed');
+  assert.equal(
+    (await broken.ctx.db.selectFrom('email_outbox').select('status').where('to_address', '=', victim.email).executeTakeFirstOrThrow()).status,
+    'failed',
+  );
 });

@@ -26,7 +26,11 @@ export interface SubscriptionDeps {
   /** Active doctors, for "every clinician with a care relationship" (identity's list). */
   activeDoctors: (db: Executor) => Promise<string[]>;
   /** Scheduling's read of one appointment (null when it no longer exists). */
-  appointmentOfPatient: (db: Executor, appointmentId: string, patientId: string) => Promise<{ id: string; doctor_id: string; start_at: Date; status: string } | null>;
+  appointmentOfPatient: (
+    db: Executor,
+    appointmentId: string,
+    patientId: string,
+  ) => Promise<{ id: string; doctor_id: string; start_at: Date; status: string } | null>;
   /** Seconds before the start at which reminders go out (24 h and 1 h by default). */
   reminderOffsetsSeconds: number[];
   log: FastifyBaseLogger;
@@ -78,14 +82,20 @@ export function subscribe(deps: SubscriptionDeps): void {
     }
     await cancelJobs(trx, past);
   };
-  const cancelReminders = (trx: Tx, appointmentId: string) => cancelJobs(trx, deps.reminderOffsetsSeconds.map((o) => reminderKey(appointmentId, o)));
+  const cancelReminders = (trx: Tx, appointmentId: string) =>
+    cancelJobs(
+      trx,
+      deps.reminderOffsetsSeconds.map((o) => reminderKey(appointmentId, o)),
+    );
 
   events.subscribeInTransaction<AppointmentEventLike>('appointment.booked', async (trx, e) => {
     await bothParties(trx, e, 'appointment_booked', `appointment|${e.appointmentId}|booked`);
     await scheduleReminders(trx, e);
   });
   events.subscribeInTransaction<AppointmentEventLike>('appointment.rescheduled', async (trx, e) => {
-    await bothParties(trx, e, 'appointment_rescheduled', `appointment|${e.appointmentId}|rescheduled|${e.previous?.start}|${e.start}`, { previous_start: e.previous?.start });
+    await bothParties(trx, e, 'appointment_rescheduled', `appointment|${e.appointmentId}|rescheduled|${e.previous?.start}|${e.start}`, {
+      previous_start: e.previous?.start,
+    });
     await scheduleReminders(trx, e);
   });
   events.subscribeInTransaction<AppointmentEventLike>('appointment.cancelled', async (trx, e) => {
@@ -101,19 +111,35 @@ export function subscribe(deps: SubscriptionDeps): void {
   const afterCommit = (input: NotifyInput) => deps.db.transaction().execute((trx) => notifier.notify(trx, input));
 
   events.subscribe<{ prescription_id: string; patient_id: string }>('prescription.created', (e) =>
-    afterCommit({ type: 'prescription_created', userId: e.patient_id, eventKey: `prescription|${e.prescription_id}`, data: { prescription_id: e.prescription_id } }),
+    afterCommit({
+      type: 'prescription_created',
+      userId: e.patient_id,
+      eventKey: `prescription|${e.prescription_id}`,
+      data: { prescription_id: e.prescription_id },
+    }),
   );
-  events.subscribe<{ report_id: string; patient_id: string; uploaded_by: string; abnormal_count: number; critical_count?: number }>('lab_report.created', async (e) => {
-    if (!(e.abnormal_count > 0) && !((e.critical_count ?? 0) > 0)) return;
-    const data = { report_id: e.report_id };
-    await afterCommit({ type: 'lab_result_abnormal', userId: e.patient_id, eventKey: `lab|${e.report_id}`, data });
-    if (e.uploaded_by !== e.patient_id) await afterCommit({ type: 'lab_result_abnormal', userId: e.uploaded_by, eventKey: `lab|${e.report_id}`, data });
-  });
+  events.subscribe<{ report_id: string; patient_id: string; uploaded_by: string; abnormal_count: number; critical_count?: number }>(
+    'lab_report.created',
+    async (e) => {
+      if (!(e.abnormal_count > 0) && !((e.critical_count ?? 0) > 0)) return;
+      const data = { report_id: e.report_id };
+      await afterCommit({ type: 'lab_result_abnormal', userId: e.patient_id, eventKey: `lab|${e.report_id}`, data });
+      if (e.uploaded_by !== e.patient_id) await afterCommit({ type: 'lab_result_abnormal', userId: e.uploaded_by, eventKey: `lab|${e.report_id}`, data });
+    },
+  );
   events.subscribe<{ offerId: string; patientId: string; slotId: string; doctorId: string; start: string }>('waitlist.offered', async (e) => {
     // Scheduling wrote the in-app row in its transaction; email and push go from here.
-    await afterCommit({ type: 'waitlist_offer', userId: e.patientId, eventKey: `waitlist|${e.offerId}`, data: { slot_id: e.slotId, start: e.start, doctor_name: await name(deps.db, e.doctorId) }, skipInApp: true });
+    await afterCommit({
+      type: 'waitlist_offer',
+      userId: e.patientId,
+      eventKey: `waitlist|${e.offerId}`,
+      data: { slot_id: e.slotId, start: e.start, doctor_name: await name(deps.db, e.doctorId) },
+      skipInApp: true,
+    });
   });
-  events.subscribe<{ userId: string }>('user.approved', (e) => afterCommit({ type: 'account_approved', userId: e.userId, eventKey: `approved|${e.userId}`, data: {} }));
+  events.subscribe<{ userId: string }>('user.approved', (e) =>
+    afterCommit({ type: 'account_approved', userId: e.userId, eventKey: `approved|${e.userId}`, data: {} }),
+  );
 
   // Emergencies: every doctor with a care relationship to the patient, at once, every channel,
   // whatever their preferences and quiet hours say.
@@ -124,7 +150,13 @@ export function subscribe(deps: SubscriptionDeps): void {
     const team: string[] = [];
     for (const doctorId of doctors) if (await deps.care.exists(deps.db, doctorId, e.patientId)) team.push(doctorId);
     for (const doctorId of team) {
-      await afterCommit({ type: 'emergency_alert', userId: doctorId, eventKey: `emergency|${id}`, urgent: true, data: { patient_id: e.patientId, patient_name: patientName, room_id: e.roomId ?? null } });
+      await afterCommit({
+        type: 'emergency_alert',
+        userId: doctorId,
+        eventKey: `emergency|${id}`,
+        urgent: true,
+        data: { patient_id: e.patientId, patient_name: patientName, room_id: e.roomId ?? null },
+      });
     }
     deps.log.info({ clinicians: team.length }, 'emergency alert sent to the care team');
   });
@@ -146,8 +178,18 @@ export function defineReminders(queue: JobQueue, deps: SubscriptionDeps): void {
       const [patient, doctor] = await Promise.all([deps.users(trx, patientId), deps.users(trx, appointment.doctor_id)]);
       const key = `reminder|${appointmentId}|${start}|${offset}`;
       const data = { appointment_id: appointmentId, start, offset_seconds: offset };
-      await deps.notifier.notify(trx, { type: 'appointment_reminder', userId: patientId, eventKey: key, data: { ...data, other_party_name: doctor?.full_name ?? '' } });
-      await deps.notifier.notify(trx, { type: 'appointment_reminder', userId: appointment.doctor_id, eventKey: key, data: { ...data, other_party_name: patient?.full_name ?? '' } });
+      await deps.notifier.notify(trx, {
+        type: 'appointment_reminder',
+        userId: patientId,
+        eventKey: key,
+        data: { ...data, other_party_name: doctor?.full_name ?? '' },
+      });
+      await deps.notifier.notify(trx, {
+        type: 'appointment_reminder',
+        userId: appointment.doctor_id,
+        eventKey: key,
+        data: { ...data, other_party_name: patient?.full_name ?? '' },
+      });
     });
   });
 }

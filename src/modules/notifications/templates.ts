@@ -50,11 +50,23 @@ function english(type: NotificationType, data: Record<string, unknown>, to: Reci
   const other = str(data.other_party_name, 'your clinician');
   switch (type) {
     case 'appointment_booked':
-      return { title: 'Appointment booked', body: `Your appointment with ${other} is booked for ${at('start')}.`, path: `/appointments/${str(data.appointment_id)}` };
+      return {
+        title: 'Appointment booked',
+        body: `Your appointment with ${other} is booked for ${at('start')}.`,
+        path: `/appointments/${str(data.appointment_id)}`,
+      };
     case 'appointment_rescheduled':
-      return { title: 'Appointment moved', body: `Your appointment with ${other} has moved from ${at('previous_start')} to ${at('start')}.`, path: `/appointments/${str(data.appointment_id)}` };
+      return {
+        title: 'Appointment moved',
+        body: `Your appointment with ${other} has moved from ${at('previous_start')} to ${at('start')}.`,
+        path: `/appointments/${str(data.appointment_id)}`,
+      };
     case 'appointment_cancelled':
-      return { title: 'Appointment cancelled', body: `Your appointment with ${other} on ${at('start')} was cancelled.`, path: `/appointments/${str(data.appointment_id)}` };
+      return {
+        title: 'Appointment cancelled',
+        body: `Your appointment with ${other} on ${at('start')} was cancelled.`,
+        path: `/appointments/${str(data.appointment_id)}`,
+      };
     case 'appointment_reminder':
       return {
         title: `Reminder: appointment ${data.offset_seconds === 3600 ? 'in 1 hour' : data.offset_seconds === 86400 ? 'tomorrow' : 'soon'}`,
@@ -62,13 +74,26 @@ function english(type: NotificationType, data: Record<string, unknown>, to: Reci
         path: `/appointments/${str(data.appointment_id)}`,
       };
     case 'prescription_created':
-      return { title: 'New prescription', body: 'A new prescription was issued for you. Open CareBridge to see it.', path: `/prescriptions/${str(data.prescription_id)}` };
+      return {
+        title: 'New prescription',
+        body: 'A new prescription was issued for you. Open CareBridge to see it.',
+        path: `/prescriptions/${str(data.prescription_id)}`,
+      };
     case 'lab_result_abnormal':
       return { title: 'New lab result', body: 'You have a new lab result to review. Open CareBridge to see it.', path: `/reports/${str(data.report_id)}` };
     case 'chat_message':
-      return { title: 'New message', body: `${str(data.sender_name, 'Someone')} sent you a message.`, path: `/chat/${str(data.room_id)}`, emailBody: 'You have a new message in CareBridge.' };
+      return {
+        title: 'New message',
+        body: `${str(data.sender_name, 'Someone')} sent you a message.`,
+        path: `/chat/${str(data.room_id)}`,
+        emailBody: 'You have a new message in CareBridge.',
+      };
     case 'waitlist_offer':
-      return { title: 'A slot opened up', body: `A slot with ${str(data.doctor_name, 'your doctor')} opened on ${at('start')}. Book it before someone else does.`, path: `/slots/${str(data.slot_id)}` };
+      return {
+        title: 'A slot opened up',
+        body: `A slot with ${str(data.doctor_name, 'your doctor')} opened on ${at('start')}. Book it before someone else does.`,
+        path: `/slots/${str(data.slot_id)}`,
+      };
     case 'account_approved':
       return { title: 'Account approved', body: 'Your CareBridge account was approved. You can sign in now.', path: '/' };
     case 'emergency_alert':

@@ -21,7 +21,10 @@ export interface CapturedMail {
 }
 
 function decodeQuotedPrintable(s: string): string {
-  return Buffer.from(s.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/gi, (_, hex: string) => String.fromCharCode(parseInt(hex, 16))), 'latin1').toString('utf8');
+  return Buffer.from(
+    s.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/gi, (_, hex: string) => String.fromCharCode(parseInt(hex, 16))),
+    'latin1',
+  ).toString('utf8');
 }
 
 function header(raw: string, name: string): string {
@@ -33,7 +36,12 @@ function header(raw: string, name: string): string {
 /** The text/plain part of a (possibly multipart) message. */
 function textPart(raw: string): string {
   const m = /Content-Type: text\/plain[^]*?\r?\n\r?\n([^]*?)(?:\r?\n--|$)/i.exec(raw);
-  const part = m ? m[1]! : raw.split(/\r?\n\r?\n/).slice(1).join('\n\n');
+  const part = m
+    ? m[1]!
+    : raw
+        .split(/\r?\n\r?\n/)
+        .slice(1)
+        .join('\n\n');
   const block = /Content-Type: text\/plain[^]*?\r?\n\r?\n/i.exec(raw)?.[0] ?? '';
   if (/quoted-printable/i.test(block)) return decodeQuotedPrintable(part);
   if (/base64/i.test(block)) return Buffer.from(part.replace(/\s+/g, ''), 'base64').toString('utf8');
@@ -58,7 +66,14 @@ export class SmtpCapture {
         stream.on('data', (c: Buffer) => chunks.push(c));
         stream.on('end', () => {
           const raw = Buffer.concat(chunks).toString('utf8');
-          const mail: CapturedMail = { messageId: header(raw, 'Message-ID'), to: header(raw, 'To'), subject: header(raw, 'Subject'), text: textPart(raw), raw, receivedAt: Date.now() };
+          const mail: CapturedMail = {
+            messageId: header(raw, 'Message-ID'),
+            to: header(raw, 'To'),
+            subject: header(raw, 'Subject'),
+            text: textPart(raw),
+            raw,
+            receivedAt: Date.now(),
+          };
           capture.received.push(mail);
           for (const w of [...capture.waiters]) {
             if (w.pred(mail)) {
@@ -90,7 +105,10 @@ export class SmtpCapture {
     const seen = this.received.find(pred);
     if (seen) return Promise.resolve(seen);
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no matching email within ${timeoutMs} ms; got ${this.received.map((m) => `${m.to}: ${m.subject}`).join(' | ')}`)), timeoutMs);
+      const timer = setTimeout(
+        () => reject(new Error(`no matching email within ${timeoutMs} ms; got ${this.received.map((m) => `${m.to}: ${m.subject}`).join(' | ')}`)),
+        timeoutMs,
+      );
       this.waiters.push({
         pred,
         resolve: (m) => {

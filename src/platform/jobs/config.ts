@@ -36,7 +36,8 @@ export function notificationsConfig(env: Env, fail: Fail): NotificationsConfig {
     if (!publicKey) throw fail('VAPID_PUBLIC_KEY', 'is required with VAPID_PRIVATE_KEY and VAPID_SUBJECT');
     if (!privateKey) throw fail('VAPID_PRIVATE_KEY', 'is required with VAPID_PUBLIC_KEY and VAPID_SUBJECT');
     if (!subject) throw fail('VAPID_SUBJECT', 'is required with VAPID_PUBLIC_KEY (a mailto: or https: URL)');
-    if (Buffer.from(publicKey, 'base64url').length !== 65) throw fail('VAPID_PUBLIC_KEY', 'must be a base64url P-256 public key (65 bytes; `npx web-push generate-vapid-keys`)');
+    if (Buffer.from(publicKey, 'base64url').length !== 65)
+      throw fail('VAPID_PUBLIC_KEY', 'must be a base64url P-256 public key (65 bytes; `npx web-push generate-vapid-keys`)');
     if (Buffer.from(privateKey, 'base64url').length !== 32) throw fail('VAPID_PRIVATE_KEY', 'must be a base64url P-256 private key (32 bytes)');
     if (!/^(mailto:|https:\/\/)/.test(subject)) throw fail('VAPID_SUBJECT', 'must be a mailto: or https: URL');
     vapid = { publicKey, privateKey, subject };

@@ -302,7 +302,9 @@ export class JobQueue {
     this.stats.reaped += await reapExpiredLeases(this.db);
     if (Date.now() - this.lastCleanup > 60_000) {
       this.lastCleanup = Date.now();
-      await sql`delete from jobs where state = 'completed' and finished_at < now() - ${this.options.keepCompletedMs}::double precision * interval '1 millisecond'`.execute(this.db);
+      await sql`delete from jobs where state = 'completed' and finished_at < now() - ${this.options.keepCompletedMs}::double precision * interval '1 millisecond'`.execute(
+        this.db,
+      );
     }
   }
 }
@@ -337,12 +339,19 @@ export interface JobView {
 const VIEW_COLUMNS = ['id', 'queue', 'state', 'key', 'run_at', 'attempts', 'max_attempts', 'last_error', 'created_at', 'updated_at', 'finished_at'] as const;
 
 /** Newest first; `after` is the keyset position of the last row served. */
-export async function listJobs(db: Executor, filter: { state?: JobState; queue?: string; limit: number; after: { createdAt: Date; id: string } | null }): Promise<JobView[]> {
+export async function listJobs(
+  db: Executor,
+  filter: { state?: JobState; queue?: string; limit: number; after: { createdAt: Date; id: string } | null },
+): Promise<JobView[]> {
   let query = db.selectFrom('jobs').select(VIEW_COLUMNS);
   if (filter.state) query = query.where('state', '=', filter.state);
   if (filter.queue) query = query.where('queue', '=', filter.queue);
   if (filter.after) query = query.where(sql<boolean>`(created_at, id) < (${filter.after.createdAt.toISOString()}::timestamptz, ${filter.after.id}::uuid)`);
-  return (await query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(filter.limit + 1).execute()) as JobView[];
+  return (await query
+    .orderBy('created_at', 'desc')
+    .orderBy('id', 'desc')
+    .limit(filter.limit + 1)
+    .execute()) as JobView[];
 }
 
 export async function findJob(db: Executor, id: string): Promise<JobView | null> {

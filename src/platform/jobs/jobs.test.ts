@@ -21,10 +21,22 @@ async function stateOf(db: Parameters<typeof enqueueJob>[0], id: string) {
 }
 
 test('backoff grows exponentially, with jitter, capped', () => {
-  assert.equal(backoffMs(1, 1000, 60_000, () => 0), 500);
-  assert.equal(backoffMs(1, 1000, 60_000, () => 1), 1000);
-  assert.equal(backoffMs(4, 1000, 60_000, () => 1), 8000);
-  assert.equal(backoffMs(30, 1000, 60_000, () => 1), 60_000);
+  assert.equal(
+    backoffMs(1, 1000, 60_000, () => 0),
+    500,
+  );
+  assert.equal(
+    backoffMs(1, 1000, 60_000, () => 1),
+    1000,
+  );
+  assert.equal(
+    backoffMs(4, 1000, 60_000, () => 1),
+    8000,
+  );
+  assert.equal(
+    backoffMs(30, 1000, 60_000, () => 1),
+    60_000,
+  );
   const spread = new Set(Array.from({ length: 20 }, () => backoffMs(3, 1000, 60_000)));
   assert.ok(spread.size > 1, 'jitter varies the delay');
 });
@@ -70,7 +82,13 @@ test('job queue: delayed jobs, keys (replace/keep), retries with backoff, dead l
   assert.equal(k2, null, 'keep leaves the waiting job');
   await until(() => runs.some((r) => r.name === 'r2') && runs.some((r) => r.name === 'k1'));
   await sleep(100);
-  assert.deepEqual(runs.map((r) => r.name).filter((n) => /^r|^k/.test(n)).sort(), ['k1', 'r2']);
+  assert.deepEqual(
+    runs
+      .map((r) => r.name)
+      .filter((n) => /^r|^k/.test(n))
+      .sort(),
+    ['k1', 'r2'],
+  );
   // Cancelled by key before it ran: never runs.
   await queue.enqueue(db, { queue: 't.ok', payload: { name: 'cancelled' }, runAt: new Date(Date.now() + 200), key: 'k-cancel' });
   assert.equal(await cancelJobs(db, ['k-cancel']), 1);
@@ -123,7 +141,9 @@ test('job queue: a stalled worker’s job is taken over after its lease, and its
   const { db, log } = built.ctx;
   const id = (await enqueueJob(db, { queue: 't.lease' }))!;
   // A worker claimed it and died: active, lease already expired, its token is not ours.
-  await sql`update jobs set state = 'active', attempts = 1, lease_token = gen_random_uuid(), locked_until = now() - interval '1 second' where id = ${id}`.execute(db);
+  await sql`update jobs set state = 'active', attempts = 1, lease_token = gen_random_uuid(), locked_until = now() - interval '1 second' where id = ${id}`.execute(
+    db,
+  );
   const stale = await stateOf(db, id);
   let ran = 0;
   const queue = new JobQueue(db, log, FAST);
