@@ -47,6 +47,23 @@ export interface StagedFile {
   fields: Record<string, string>;
   /** Temporary paths to remove once the upload is stored or abandoned. */
   cleanup: string[];
+  /**
+   * Images: the upload as sent, before re-encoding (which keeps the first frame only and
+   * converts CMYK and 16-bit data to 8-bit sRGB), for areas that must refuse those
+   * (the skin-image analyser, issue 16).
+   */
+  image?: SourceImage;
+}
+
+export interface SourceImage {
+  width: number;
+  height: number;
+  /** Frames or pages (1 for a still image). */
+  pages: number;
+  /** libvips colour space, e.g. 'srgb', 'cmyk', 'b-w', 'rgb16'. */
+  space: string | null;
+  /** libvips band format, e.g. 'uchar' (8-bit), 'ushort' (16-bit). */
+  depth: string | null;
 }
 
 export interface ReceiveOptions {
@@ -165,7 +182,7 @@ async function sniff(path: string): Promise<{ type: AllowedType | null; detected
 }
 
 /** Re-encodes an image without its metadata (EXIF, GPS, XMP, ICC comments). */
-async function stripImage(path: string, type: AllowedType, out: string): Promise<void> {
+async function stripImage(path: string, type: AllowedType, out: string): Promise<SourceImage> {
   // sharp (libvips, ~30 MB resident) loads on the first image upload, not at start-up
   // (docs/BENCHMARKS.md, Footprint); outside the try so a broken install is a 500, not a 422.
   const { default: sharp } = await import('sharp');
@@ -194,6 +211,7 @@ async function stripImage(path: string, type: AllowedType, out: string): Promise
     if (/pixel limit/i.test((err as Error).message)) throw new PayloadTooLargeError(`The image has more than ${MAX_IMAGE_PIXELS} pixels (a decompression bomb guard).`);
     throw new ValidationError('The image could not be decoded; it may be corrupt or truncated.', [{ path: '/file', message: 'is not a decodable image' }]);
   }
+  return { width: meta.width, height: meta.height, pages: meta.pages ?? 1, space: meta.space ?? null, depth: meta.depth ?? null };
 }
 
 function isClientError(err: unknown): boolean {
@@ -278,10 +296,10 @@ export async function receiveUpload(request: FastifyRequest, options: ReceiveOpt
     if (IMAGE_TYPES.has(type)) {
       const clean = join(options.tmpDir, `${randomUUID()}.clean`);
       cleanup.push(clean);
-      await stripImage(raw, type, clean);
+      const image = await stripImage(raw, type, clean);
       const { size, sha256 } = await hashFile(clean);
       if (size > options.limitBytes) throw new PayloadTooLargeError(`The file is larger than the limit of ${options.limitBytes} bytes.`);
-      return { path: clean, filename, contentType: type, size, sha256, fields, cleanup };
+      return { path: clean, filename, contentType: type, size, sha256, fields, cleanup, image };
     }
     return { path: raw, filename, contentType: type, size: counter.bytes, sha256: counter.hash.digest('hex'), fields, cleanup };
   } catch (err) {

@@ -11,7 +11,7 @@ import type { ChatService } from '../chat/index.js';
 import type { FilesService, StagedFile } from '../files/index.js';
 import type { SchedulingServices } from '../scheduling/index.js';
 import type { AnalysisInput, AnalysisOutcome, Features } from './analysis/analyse.js';
-import { decodeForAnalysis } from './analysis/decode.js';
+import { assertAnalysableSource, decodeForAnalysis } from './analysis/decode.js';
 import type { Scored } from './analysis/score.js';
 import type { ConsultRow, InfectionRow, InfectionsRepository } from './infections.repository.js';
 import type { ModelPrediction, SkinModel } from './model.js';
@@ -86,6 +86,7 @@ export class InfectionsService {
     let input: { bodySite: string | null; notes: string | null; scale: number | null };
     try {
       input = validateFields({ ...staged.fields, ...stripUndefined(fields) });
+      assertAnalysableSource(staged.image);
       const decoded = await decodeForAnalysis(staged.path);
       const outcome = await this.deps.analyser.run({ ...decoded, scaleMmPerPx: input.scale });
       if (!outcome.ok) throw gateError(outcome);

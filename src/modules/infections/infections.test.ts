@@ -15,6 +15,11 @@ const encode = (image: RawImage, format: 'png' | 'jpeg' = 'png', exif = false) =
   return format === 'png' ? withMeta.png().toBuffer() : withMeta.jpeg({ quality: 92 }).toBuffer();
 };
 
+async function animatedWebp(): Promise<Buffer> {
+  const frames = await Promise.all([roundSpot(21), roundSpot(22)].map((image) => encode(image)));
+  return sharp(frames, { join: { animated: true } }).webp({ loop: 0 }).toBuffer();
+}
+
 /** A PNG whose header claims 20 000 × 20 000 pixels (400 MP) but whose data is a few bytes. */
 function pngBomb(): Buffer {
   const crcTable = Array.from({ length: 256 }, (_, n) => {
@@ -140,11 +145,15 @@ test('skin image analysis and dermatology consults (issue 16)', async (t) => {
       ['PDF', { data: Buffer.from('%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n'), filename: 'spot.png' }, 415],
       ['truncated JPEG', { data: truncated, filename: 'cut.jpg', contentType: 'image/jpeg' }, 422],
       ['decompression bomb (400 MP header)', { data: pngBomb(), filename: 'bomb.png' }, 413],
+      ['animated WEBP', { data: await animatedWebp(), filename: 'spot.webp', contentType: 'image/webp' }, 422],
+      ['CMYK JPEG', { data: await sharp(roundJpeg).toColourspace('cmyk').jpeg().toBuffer(), filename: 'print.jpg', contentType: 'image/jpeg' }, 422],
+      ['16-bit PNG', { data: await sharp(roundJpeg).toColourspace('rgb16').png().toBuffer(), filename: 'deep.png' }, 422],
     ];
     for (const [name, file, status] of cases) {
       const res = await diagnose(patient, file);
       assert.equal(res.statusCode, status, `${name}: ${res.body}`);
       assert.equal(res.headers['content-type'], 'application/problem+json; charset=utf-8', name);
+      if (/animated|CMYK|16-bit/.test(name)) assert.match(res.json().detail, /animated|CMYK|16-bit/i, name);
     }
     // The file in the wrong field, and no file at all.
     const wrongField = multipartBody([{ name: 'file', filename: 'spot.jpg', contentType: 'image/jpeg', data: roundJpeg }]);

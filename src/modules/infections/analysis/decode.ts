@@ -18,6 +18,18 @@ function unprocessable(detail: string, type: string): AppError {
 }
 
 /**
+ * The upload as the patient sent it (files' StagedFile.image, read before re-encoding): the
+ * analyser refuses what re-encoding would silently change — animations (all frames but the
+ * first dropped), CMYK (converted without the printer's profile) and 16-bit data.
+ */
+export function assertAnalysableSource(source: { pages: number; space: string | null; depth: string | null } | undefined): void {
+  if (!source) return;
+  if (source.pages > 1) throw unprocessable('Animated or multi-page images cannot be analysed; send a single photo.', 'image-animated');
+  if (source.space === 'cmyk') throw unprocessable('CMYK images (made for print) cannot be analysed: their colours depend on the printer profile. Send the camera photo (RGB).', 'image-cmyk');
+  if (source.depth && source.depth !== 'uchar') throw unprocessable(`${source.depth === 'ushort' ? '16-bit' : source.depth} images cannot be analysed; send an 8-bit photo (JPEG, PNG or WEBP).`, 'image-bit-depth');
+}
+
+/**
  * Decodes an uploaded (already sniffed and EXIF-stripped) image for the analyser: refuses
  * animations, CMYK and 16-bit data it cannot judge colours in, and bombs (pixel limit); then
  * lets libvips shrink it early — JPEG shrink-on-load, so a 20-megapixel photo never exists at
@@ -34,9 +46,7 @@ export async function decodeForAnalysis(path: string): Promise<DecodedImage> {
     if (/pixel limit/i.test((err as Error).message)) throw new PayloadTooLargeError(`The image has more than ${MAX_INPUT_PIXELS} pixels (a decompression bomb guard).`);
     throw new ValidationError('The image could not be decoded; it may be corrupt or truncated.', [{ path: '/image', message: 'is not a decodable image' }]);
   }
-  if ((meta.pages ?? 1) > 1) throw unprocessable('Animated or multi-page images cannot be analysed; send a single photo.', 'image-animated');
-  if (meta.space === 'cmyk') throw unprocessable('CMYK images (made for print) cannot be analysed: their colours depend on the printer profile. Send the camera photo (RGB).', 'image-cmyk');
-  if (meta.depth && meta.depth !== 'uchar') throw unprocessable(`${meta.depth === 'ushort' ? '16-bit' : meta.depth} images cannot be analysed; send an 8-bit photo (JPEG, PNG or WEBP).`, 'image-bit-depth');
+  assertAnalysableSource({ pages: meta.pages ?? 1, space: meta.space ?? null, depth: meta.depth ?? null });
   const orientation = meta.orientation ?? 1;
   const swap = orientation >= 5 && orientation <= 8;
   const originalWidth = (swap ? meta.height : meta.width) ?? 0;
