@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
 import { build } from '../helpers/build.js';
 import { createUser, GOOD_PASSWORD, randomIp, uniqueEmail } from '../helpers/users.js';
-import { SocketClient } from '../../src/modules/chat/test-client.js';
+import { SocketClient } from '../helpers/socket-client.js';
 
 /** Issue 11, item 6: authentication details. */
 test('authentication details', async (t) => {

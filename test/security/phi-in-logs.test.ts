@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { build } from '../helpers/build.js';
 import { createUser } from '../helpers/users.js';
-import { SocketClient } from '../../src/modules/chat/test-client.js';
+import { SocketClient } from '../helpers/socket-client.js';
 
 /** Issue 11, item 2: no bound values, statements or bodies in logs; a NUL in a socket frame is bad input. */
 test('no PHI in logs: database errors lose their bound values, NUL in a socket frame is an error frame', async (t) => {

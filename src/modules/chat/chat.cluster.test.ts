@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { build } from '../../../test/helpers/build.js';
 import { createUser } from '../../../test/helpers/users.js';
-import { SocketClient } from './test-client.js';
+import { SocketClient } from '../../../test/helpers/socket-client.js';
 
 const services = Boolean(process.env.DATABASE_URL && process.env.REDIS_URL);
 

@@ -7,22 +7,6 @@ export class RoomLeftError extends AppError {
   }
 }
 
-/** WebSocket close codes (4000–4999 are the application's range). */
-export const CLOSE = {
-  /** Missing, invalid or expired token (also mid-connection, when the access token expires). */
-  unauthenticated: 4401,
-  /** Authenticated but not allowed (e.g. /chat/ws/{user_id} for another user, video room not yours). */
-  forbidden: 4403,
-  /** Unknown video room. */
-  notFound: 4404,
-  /** Too many frames too fast. */
-  flood: 4429,
-  /** Outside the appointment's time window. */
-  outsideWindow: 4409,
-  /** The server is shutting down: reconnect (to another instance) and `resume`. */
-  goingAway: 1001,
-} as const;
-
 /** Maps an application error to the `code` of a socket `error` frame. */
 export function frameErrorCode(err: AppError): string {
   if (err.code === 'room-left') return 'room_left';

@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { build } from '../../../test/helpers/build.js';
 import { createUser, type TestUser } from '../../../test/helpers/users.js';
 import { AccessTokens } from '../../platform/auth/tokens.js';
-import { SocketClient } from './test-client.js';
+import { SocketClient } from '../../../test/helpers/socket-client.js';
 
 async function setup(t: Parameters<typeof build>[0], overrides: Parameters<typeof build>[1] = {}) {
   const built = await build(t, { realtime: { heartbeatSeconds: 1, presenceTtlSeconds: 3 }, ...overrides });

@@ -6,7 +6,8 @@ import type { AccessTokens } from '../../platform/auth/tokens.js';
 import type { Authenticator } from '../../platform/http/auth.js';
 import { AppError, UnauthorizedError } from '../../platform/errors.js';
 import { ClientFrames, type ClientFrame } from './chat.schemas.js';
-import { CLOSE, frameErrorCode } from './chat.errors.js';
+import { frameErrorCode } from './chat.errors.js';
+import { CLOSE, parseFrame } from '../../platform/ws/frames.js';
 import { messageFrame, type ChatService } from './chat.service.js';
 import { Connection, type Frame, type Hub } from './hub.js';
 
@@ -23,45 +24,6 @@ export interface SocketSettings {
 }
 
 const validators = Object.fromEntries(Object.entries(ClientFrames).map(([type, schema]) => [type, Compile(schema)])) as Record<string, ReturnType<typeof Compile>>;
-
-function containsNul(value: unknown, depth = 0): boolean {
-  if (typeof value === 'string') return value.includes('\u0000');
-  if (depth > 32 || typeof value !== 'object' || value === null) return false;
-  for (const [key, item] of Object.entries(value)) if (key.includes('\u0000') || containsNul(item, depth + 1)) return true;
-  return false;
-}
-
-/** Parses and validates one client frame; returns the frame or an error frame body. */
-export function parseFrame<F = ClientFrame>(
-  data: RawData,
-  isBinary: boolean,
-  maxBytes: number,
-  known: Record<string, ReturnType<typeof Compile>> = validators,
-): { frame: F } | { error: { code: string; detail: string } } {
-  if (isBinary) return { error: { code: 'binary_not_supported', detail: 'Frames are JSON text; binary frames are not accepted.' } };
-  const size = Array.isArray(data) ? data.reduce((n, b) => n + b.length, 0) : (data as Buffer | ArrayBuffer).byteLength;
-  if (size > maxBytes) return { error: { code: 'frame_too_large', detail: `A frame is at most ${maxBytes} bytes.` } };
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data as Buffer).toString('utf8'));
-  } catch {
-    return { error: { code: 'invalid_json', detail: 'The frame is not valid JSON.' } };
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed) || typeof (parsed as { type?: unknown }).type !== 'string') {
-    return { error: { code: 'invalid_frame', detail: 'A frame is a JSON object with a string "type".' } };
-  }
-  // No text column can hold a NUL character and no legitimate client sends one: bad input,
-  // as in HTTP bodies (app.ts), answered with an error frame before it reaches the database.
-  if (containsNul(parsed)) return { error: { code: 'invalid_frame', detail: 'The frame contains a NUL character (\\u0000), which is not accepted.' } };
-  const type = (parsed as { type: string }).type;
-  const validator = known[type];
-  if (!validator) return { error: { code: 'unknown_type', detail: `Unknown frame type "${type.slice(0, 40)}"; expected one of ${Object.keys(known).join(', ')}.` } };
-  if (!validator.Check(parsed)) {
-    const first = [...validator.Errors(parsed)][0];
-    return { error: { code: 'invalid_frame', detail: `Invalid "${type}" frame: ${first ? `${first.instancePath || '/'} ${first.message}` : 'does not match its schema'}.` } };
-  }
-  return { frame: parsed as F };
-}
 
 interface SocketState {
   ws: WebSocket;
@@ -203,7 +165,7 @@ export class ChatSockets {
     }
     state.tokens -= 1;
     state.alive = true;
-    const parsed = parseFrame(data, isBinary, this.settings.maxFrameBytes);
+    const parsed = parseFrame<ClientFrame>(data, isBinary, this.settings.maxFrameBytes, validators);
     if ('error' in parsed) {
       this.send(state, { type: 'error', ...parsed.error });
       return;

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import type { PubSub } from '../../platform/pubsub.js';
 import type { Role } from '../../platform/auth/tokens.js';
-import type { PresenceStatus, PresenceStore } from './presence.js';
+import type { PresenceStatus, PresenceStore } from '../../platform/ws/presence.js';
 
 /** What the hub needs from a socket. */
 export interface Outlet {

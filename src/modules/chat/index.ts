@@ -6,8 +6,8 @@ import { chatRoutes, chatSocketRoutes } from './chat.routes.js';
 import { ChatSockets } from './chat.socket.js';
 import { MessageSchema, RoomSchema } from './chat.schemas.js';
 import { Hub } from './hub.js';
-import { MemoryPresence, RedisPresence, type PresenceStore } from './presence.js';
-import { registerWebSockets } from './ws-scope.js';
+import { MemoryPresence, RedisPresence, type PresenceStore } from '../../platform/ws/presence.js';
+import { registerWebSockets } from '../../platform/ws/scope.js';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Config } from '../../platform/config.js';
@@ -21,7 +21,6 @@ import { detectEmergency } from '../emergency/index.js';
 import './chat.tables.js';
 
 export { ChatService } from './chat.service.js';
-export { registerWebSockets } from './ws-scope.js';
 
 /** The chat services of one instance (`ctx.services.chat`). */
 export interface ChatServices {

@@ -1,5 +1,5 @@
 import type { AppModule } from '../../platform/context.js';
-import { registerWebSockets } from '../chat/ws-scope.js';
+import { registerWebSockets } from '../../platform/ws/scope.js';
 import type { AppointmentsService } from '../scheduling/index.js';
 import type { Config } from '../../platform/config.js';
 import { VideoService } from './video.service.js';

@@ -7,8 +7,7 @@ import type { Actor } from '../../platform/access.js';
 import type { Authenticator } from '../../platform/http/auth.js';
 import type { PubSub } from '../../platform/pubsub.js';
 import { AppError, ConflictError, NotFoundError } from '../../platform/errors.js';
-import { parseFrame } from '../chat/chat.socket.js';
-import { CLOSE } from '../chat/chat.errors.js';
+import { CLOSE, parseFrame } from '../../platform/ws/frames.js';
 import { OutsideWindowError, type VideoService } from './video.service.js';
 
 const PeerId = Type.String({ format: 'uuid' });

@@ -6,7 +6,7 @@ import { TokenVerifier } from 'livekit-server-sdk';
 import { build } from '../../../test/helpers/build.js';
 import { createUser, type TestUser } from '../../../test/helpers/users.js';
 import type { BuiltApp } from '../../app.js';
-import { SocketClient } from '../chat/test-client.js';
+import { SocketClient } from '../../../test/helpers/socket-client.js';
 import { agoraUid } from './video.service.js';
 
 const require = createRequire(import.meta.url);

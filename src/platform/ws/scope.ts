@@ -8,8 +8,8 @@ export const MAX_SOCKET_PAYLOAD = 64 * 1024;
 const upgradeHandled = new WeakSet<object>();
 
 /**
- * Registers @fastify/websocket inside the caller's encapsulated scope (chat and video each
- * have one). The plugin listens to the HTTP server's `upgrade` event and dispatches through
+ * Registers @fastify/websocket inside the caller's encapsulated scope (each module with
+ * sockets — chat, video — has one). The plugin listens to the HTTP server's `upgrade` event and dispatches through
  * the shared router, so only the first registration per server may listen; later ones get
  * a detached emitter and still handle the upgrades routed to their own routes.
  */
