@@ -111,3 +111,9 @@ test('times to come, an earlier pregnancy, last term, and talks about a topic ar
   no('a girl in my class had a seizure last term');
   no('the session at work was all about choking and CPR');
 });
+
+test('indirect questions are questions', () => {
+  no('my dad would like to know what the symptoms of sepsis are');
+  no('my son asked me what happens in a seizure');
+  yes('my son asked me to call you, his lips are blue and he is gasping');
+});

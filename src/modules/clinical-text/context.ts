@@ -114,7 +114,10 @@ const HYPO_PRE = re([
   'is it (?:possible|safe|ok|okay|normal|dangerous|bad)', 'can i still', 'whether',
   'in the future', 'suppose', 'supposing', 'imagine', 'scared of', 'afraid of', 'fear of',
   'when (?:should|do|would) (?:i|you|we)', 'test(?:s|ed|ing)? for', 'screen\\w* for',
-  'always', 'usually', 'normally', 'necessarily', 'vaccin\\w* (?:against|for)', 'jab (?:for|against)', 'first aid for',
+  'always', 'usually', 'normally', 'necessarily',
+  // Indirect questions: "my mum wants to know what the warning signs of a heart attack are".
+  '(?:wants?|wanted|would like|like) to (?:know|learn|find out)', 'asked (?:me |us |you )?(?:what|how|if|whether|about)', 'wondering (?:what|how|if|whether|about)',
+  String.raw`(?:what|which) (?:the )?(?:[\p{L}]+ )?(?:signs|symptoms) (?:of|for)`, 'vaccin\\w* (?:against|for)', 'jab (?:for|against)', 'first aid for',
 ]);
 /** Times to come after a mention: "I might have a heart attack one day". */
 const HYPO_POST = re([

@@ -101,3 +101,16 @@ test('more lay families: heart hurting with being sick, a grey colour, cannot ge
   conceptYes('my toddler chewed a dishwasher tab');
   conceptYes('suddenly she cannot understand what we say and her hand is clumsy');
 });
+
+test('poisons and medicines by name, packs of tablets, children and other people\'s tablets', () => {
+  conceptYes('my little girl drank some paraffin from the heater');
+  conceptYes('he swallowed three packs of paracetamol');
+  conceptYes("my toddler got into granny's handbag and swallowed her heart tablets");
+  conceptNo('I swallowed my tablets this morning as usual');
+});
+
+test('bleeding in pregnancy stated with the weeks only, heavy rectal bleeding, intent with a blade', () => {
+  conceptYes("I'm 29 weeks and bleeding quite a lot");
+  conceptYes('bleeding from his back passage a lot and he looks grey');
+  conceptYes('I have razor blades ready to use on myself');
+});
