@@ -62,10 +62,14 @@ export function table(results: LoadResult[]): string {
   return ['| scenario | req/s | p50 ms | p99 ms | non-2xx | errors |', '|---|---:|---:|---:|---:|---:|', ...rows].join('\n');
 }
 
-/** CPU seconds used so far by every `postgres` process on this machine (server + backends). */
-export function postgresCpuSeconds(): number {
+/**
+ * CPU seconds used so far by every `postgres` process on this machine (server + backends), or
+ * only by the backends `pids` (the benchmark's own connections: on a machine shared with other
+ * work the others' PostgreSQL sessions would count too).
+ */
+export function postgresCpuSeconds(pids?: readonly number[]): number {
   let ticks = 0;
-  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+  for (const pid of pids?.map(String) ?? readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
     try {
       if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() !== 'postgres') continue;
       const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');

@@ -12,16 +12,23 @@
  * connections, BENCH_SECONDS each, after a 2 s warm-up per scenario) runs in this process.
  * Both share the machine's cores, which is why every figure is also given as % of hello, and
  * why the CPU each request cost is reported too: the app process's (process.cpuUsage in the
- * server) and every postgres process's (/proc), per request served — steadier than req/s
- * when other work shares the machine.
+ * server) and its own PostgreSQL backends' (/proc; found by application_name), per request
+ * served — steadier than req/s when other work shares the machine.
+ *
+ *   BENCH_CALLGRIND=500 npm run bench -- reads
+ *
+ * runs the server under `valgrind --tool=callgrind` instead and counts the instructions the
+ * app process executes for exactly that many requests per scenario (hello included), after an
+ * uninstrumented warm-up: a figure that does not depend on what else the machine is doing, for
+ * comparing two versions of the code on a busy machine (PostgreSQL's own work is not counted).
  *
  * Scenarios: /auth/me; a patient's GET /appointments?limit=20 (20 appointments); the same
  * patient's GET /medical/records?limit=20 (20 records); GET /chat/rooms/{id}/history?limit=50
  * (the contract's history route) in a room of 60 messages.
  */
-import { fork, type ChildProcess } from 'node:child_process';
+import { execFileSync, fork, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
@@ -35,6 +42,7 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const LOG_LEVEL = process.env.BENCH_LOG_LEVEL ?? 'info';
 const PROFILE_DIR = process.env.BENCH_PROFILE;
 const ONLY = (process.env.BENCH_ONLY ?? '').split(',').filter(Boolean);
+const CALLGRIND = Number(process.env.BENCH_CALLGRIND ?? 0);
 
 interface Fixture {
   app: number;
@@ -54,7 +62,8 @@ async function server(): Promise<void> {
   const config = loadConfig(
     {
       ...process.env,
-      DATABASE_URL,
+      // Names the app's PostgreSQL sessions, so their CPU can be told from other work's.
+      DATABASE_URL: `${DATABASE_URL}${DATABASE_URL.includes('?') ? '&' : '?'}application_name=${schema}`,
       REDIS_URL,
       REDIS_PREFIX: `${schema}:`,
       NODE_ENV: 'production',
@@ -135,8 +144,9 @@ async function server(): Promise<void> {
   let cpuMark = process.cpuUsage();
   process.on('message', async (msg: { type: string; name?: string }) => {
     if (msg.type === 'cpu-mark') {
+      const backends = await sql<{ pid: number }>`select pid from pg_stat_activity where application_name = ${schema}`.execute(ctx.db);
       cpuMark = process.cpuUsage();
-      process.send!({ type: 'cpu-marked' });
+      process.send!({ type: 'cpu-marked', pids: backends.rows.map((r) => r.pid) });
     } else if (msg.type === 'cpu-read') {
       const used = process.cpuUsage(cpuMark);
       process.send!({ type: 'cpu', us: used.user + used.system, sys: used.system });
@@ -192,11 +202,11 @@ type Measured = LoadResult & { cpuUsPerRequest: number; pgUsPerRequest: number }
 
 async function measure(child: ChildProcess, name: string, url: string, headers: Record<string, string>): Promise<Measured> {
   await autocannon({ url, connections: CONNECTIONS, duration: 2, headers });
-  await ask(child, { type: 'cpu-mark' }, 'cpu-marked');
-  const pgStart = postgresCpuSeconds();
+  const { pids } = await ask<{ pids: number[] }>(child, { type: 'cpu-mark' }, 'cpu-marked');
+  const pgStart = postgresCpuSeconds(pids);
   const result = await autocannon({ url, connections: CONNECTIONS, duration: SECONDS, pipelining: 1, headers });
   const cpu = await ask<{ us: number }>(child, { type: 'cpu-read' }, 'cpu');
-  const pgSeconds = postgresCpuSeconds() - pgStart;
+  const pgSeconds = postgresCpuSeconds(pids) - pgStart;
   return {
     pgUsPerRequest: Math.round((pgSeconds * 1e6) / Math.max(1, result.requests.total)),
     cpuUsPerRequest: Math.round(cpu.us / Math.max(1, result.requests.total)),
@@ -210,9 +220,28 @@ function loadLine(): string {
   return `load average ${one!.toFixed(2)} (1 min) / ${five!.toFixed(2)} (5 min), running/total tasks ${busy}`;
 }
 
+/** Instructions the app process executed for `CALLGRIND` requests (callgrind counts only while they run). */
+async function countInstructions(pid: number, dir: string, name: string, url: string, headers: Record<string, string>): Promise<number> {
+  await autocannon({ url, connections: 10, amount: 200, headers });
+  execFileSync('callgrind_control', ['--zero', String(pid)], { stdio: 'ignore' });
+  execFileSync('callgrind_control', ['--instr=on', String(pid)], { stdio: 'ignore' });
+  const result = await autocannon({ url, connections: 10, amount: CALLGRIND, headers, timeout: 120 });
+  execFileSync('callgrind_control', ['--instr=off', String(pid)], { stdio: 'ignore' });
+  if (result.non2xx || result.errors) throw new Error(`${name}: ${result.non2xx} non-2xx, ${result.errors} errors under callgrind`);
+  execFileSync('callgrind_control', [`--dump=${name}`, String(pid)], { stdio: 'ignore' });
+  const dumps = readdirSync(dir).filter((f) => f.startsWith(`callgrind.${pid}.`));
+  const latest = dumps.sort((a, b) => Number(a.split('.').pop()) - Number(b.split('.').pop())).at(-1)!;
+  const totals = /^totals: (\d+)/m.exec(readFileSync(`${dir}/${latest}`, 'utf8'));
+  return Number(totals?.[1] ?? 0) / CALLGRIND;
+}
+
 async function main(): Promise<void> {
   const execArgv = ['--import', 'tsx'];
-  const child = fork(fileURLToPath(import.meta.url), ['--server'], { execArgv, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  const cgDir = `/tmp/carebridge-bench/callgrind-${Date.now().toString(36)}`;
+  if (CALLGRIND) mkdirSync(cgDir, { recursive: true });
+  const child = CALLGRIND
+    ? spawn('valgrind', ['--tool=callgrind', '--instr-atstart=no', `--callgrind-out-file=${cgDir}/callgrind.%p`, process.execPath, ...execArgv, fileURLToPath(import.meta.url), '--server'], { stdio: ['ignore', 'ignore', 'ignore', 'ipc'] })
+    : fork(fileURLToPath(import.meta.url), ['--server'], { execArgv, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
   const exited = new Promise<never>((_, reject) => child.once('exit', (code) => reject(new Error(`bench server exited with ${code}`))));
   const ready = await Promise.race([exited, new Promise<{ fixture: Fixture }>((resolve) => child.on('message', (m: { type: string; fixture?: Fixture }) => m.type === 'ready' && resolve(m as { fixture: Fixture })))]);
   const f = ready.fixture;
@@ -228,6 +257,27 @@ async function main(): Promise<void> {
     ['chat', '`GET /api/v1/chat/rooms/{id}/history?limit=50` (50 of 60 messages)', base + paths.chat, auth],
   ];
   const results: Array<Measured & { key: string }> = [];
+  if (CALLGRIND) {
+    try {
+      const counts: Array<[string, string, number]> = [];
+      for (const [key, name, url, headers] of scenarios) {
+        if (ONLY.length && key !== 'hello' && !ONLY.includes(key)) continue;
+        const perRequest = await countInstructions(child.pid!, cgDir, key, url, headers);
+        counts.push([key, name, perRequest]);
+        console.error(`${name}: ${Math.round(perRequest).toLocaleString('en-US')} instructions per request`);
+      }
+      const hello = counts[0]![2];
+      console.log(`\n## Read paths: instructions per request (callgrind, ${CALLGRIND} requests per scenario, 10 connections)\n`);
+      console.log('| scenario | app process instructions / request | × hello |\n|---|---:|---:|');
+      for (const [, name, n] of counts) console.log(`| ${name} | ${Math.round(n).toLocaleString('en-US')} | ${(n / hello).toFixed(1)} |`);
+    } finally {
+      exited.catch(() => {});
+      const gone = new Promise((resolve) => child.once('exit', resolve));
+      child.send({ type: 'stop' });
+      await gone;
+    }
+    return;
+  }
   try {
     for (const [key, name, url, headers] of scenarios) {
       if (ONLY.length && key !== 'hello' && !ONLY.includes(key)) continue;
