@@ -30,6 +30,7 @@ import { buildInfectionsServices, type InfectionsServices } from './infections/i
 import { buildNotificationsServices, type NotificationsServices } from './notifications/index.js';
 import { buildFhirServices, type FhirService } from './fhir/index.js';
 import { buildReportsReads } from './reports/index.js';
+import { buildMedicalReads } from './medical/index.js';
 
 export interface Services {
   audit: AuditService;
@@ -81,6 +82,7 @@ export function buildServices(infra: Infrastructure): Services {
     care,
     audit,
     reports: buildReportsReads({ db }),
+    medical: buildMedicalReads({ db }),
     patients: scheduling.lookups,
     doctors: scheduling.profiles,
   });

@@ -106,6 +106,26 @@ export async function fhirRoutes(app: FastifyInstance, fhir: FhirService, metada
     },
   );
 
+  app.get<{ Params: { type: string; id: string; vid: string } }>(
+    '/:type/:id/_history/:vid',
+    {
+      config: { access: anyUser },
+      schema: {
+        hide,
+        params: {
+          type: 'object',
+          properties: { type: { type: 'string', pattern: TYPE_PATTERN }, id: { type: 'string', maxLength: 64 }, vid: { type: 'string', maxLength: 16 } },
+          required: ['type', 'id', 'vid'],
+        },
+      },
+    },
+    async (request, reply) => {
+      const resource = await fhir.vread(requestMeta(request), request.params.type, request.params.id, request.params.vid);
+      reply.header('etag', `W/"${request.params.vid}"`);
+      return reply.type(FHIR_JSON).send(resource);
+    },
+  );
+
   app.get<{ Params: { type: string } }>(
     '/:type',
     {

@@ -3,8 +3,19 @@ import type { Executor } from '../../platform/database/index.js';
 import { AppError } from '../../platform/errors.js';
 import { listEvents, type AuditService, type RequestMeta } from '../audit/index.js';
 import type { ReportsReads } from '../reports/index.js';
+import type { MedicalReads, RowPosition } from '../medical/index.js';
 import type { SchedulingLookups, SchedulingServices } from '../scheduling/index.js';
-import { diagnosticReportResource, observationResource, patientResource, practitionerResource, analyteKeyOf, type Resource } from './mapping.js';
+import {
+  analyteKeyOf,
+  conditionResource,
+  diagnosticReportResource,
+  medicationRequestResource,
+  observationResource,
+  parseItemId,
+  patientResource,
+  practitionerResource,
+  type Resource,
+} from './mapping.js';
 import { FhirError, invalid, notFound, outcome, type OperationOutcome } from './outcome.js';
 import {
   COMMON_PARAMS,
@@ -27,6 +38,7 @@ export interface FhirDeps {
   care: CareRelationships;
   audit: AuditService;
   reports: ReportsReads;
+  medical: MedicalReads;
   patients: Pick<SchedulingLookups, 'patientProfile' | 'searchPatients'>;
   doctors: Pick<SchedulingServices['profiles'], 'getDoctor' | 'listDoctors'>;
 }
@@ -50,7 +62,11 @@ interface ResourceType {
   documentation: string;
   searchParams: SearchParamDefinition[];
   includes?: string[];
+  /** Ids of this type: the REST UUID, or `<uuid>.<n>` for items stored inside a row (docs/FHIR.md). */
+  validId?(id: string): boolean;
   read(meta: RequestMeta, id: string, base: string): Promise<Resource>;
+  /** `_history/{vid}` where the data is versioned. */
+  vread?(meta: RequestMeta, id: string, versionId: string): Promise<Resource>;
   search(meta: RequestMeta, query: Query, count: number, base: string): Promise<SearchResult>;
 }
 
@@ -65,19 +81,41 @@ export class FhirService {
   private readonly types: Map<string, ResourceType>;
 
   constructor(private readonly deps: FhirDeps) {
-    this.types = new Map([this.patientType(), this.practitionerType(), this.observationType(), this.diagnosticReportType()].map((t) => [t.type, t]));
+    this.types = new Map(
+      [
+        this.patientType(),
+        this.practitionerType(),
+        this.observationType(),
+        this.diagnosticReportType(),
+        this.conditionType(),
+        this.medicationRequestType(),
+      ].map((t) => [t.type, t]),
+    );
   }
 
   /** What the CapabilityStatement lists: exactly the types, interactions and parameters implemented here. */
-  resourceTypes(): Pick<ResourceType, 'type' | 'documentation' | 'searchParams' | 'includes'>[] {
-    return [...this.types.values()].map(({ type, documentation, searchParams, includes }) => ({ type, documentation, searchParams, includes }));
+  resourceTypes(): (Pick<ResourceType, 'type' | 'documentation' | 'searchParams' | 'includes'> & { versioned: boolean })[] {
+    return [...this.types.values()].map(({ type, documentation, searchParams, includes, vread }) => ({
+      type,
+      documentation,
+      searchParams,
+      includes,
+      versioned: Boolean(vread),
+    }));
   }
 
   /** `base` is this server's address as the client reached it (links and attachment URLs are built on it). */
   async read(meta: RequestMeta, type: string, id: string, base: string): Promise<Resource> {
     const handler = this.typeOf(type);
-    if (!isId(id)) throw notFound(type, id);
+    if (!(handler.validId ?? isId)(id)) throw notFound(type, id);
     return handler.read(meta, id, base);
+  }
+
+  async vread(meta: RequestMeta, type: string, id: string, versionId: string): Promise<Resource> {
+    const handler = this.typeOf(type);
+    if (!handler.vread) throw new FhirError(405, 'not-supported', `${type} is not versioned here; read ${type}/${id} instead.`);
+    if (!(handler.validId ?? isId)(id) || !/^\d{1,9}$/.test(versionId)) throw notFound(type, `${id}/_history/${versionId}`);
+    return handler.vread(meta, id, versionId);
   }
 
   /**
@@ -393,6 +431,181 @@ export class FhirService {
         );
         const last = page.at(-1);
         return { matches, included, next: rows.length > count && last ? encodeCursor({ at: last.collected_at.toISOString(), id: last.id }) : null };
+      },
+    };
+  }
+
+  /**
+   * A page of items stored inside rows (diagnoses of a record, drugs of a prescription), newest
+   * row first: the cursor names the row and the item to continue from, so `_count` counts items.
+   */
+  private async itemPage<Row extends { id: string }>(
+    fetch: (after: RowPosition | null, limit: number) => Promise<Row[]>,
+    matching: (row: Row) => number[],
+    rawCursor: string | undefined,
+    count: number,
+  ): Promise<{ items: [Row, number][]; next: string | null }> {
+    const cursor = decodeCursor(rawCursor);
+    const cursorIndex = cursor ? Number(cursor.at) : 0;
+    if (!Number.isInteger(cursorIndex) || cursorIndex < 0) throw invalid('_cursor is not a cursor this server issued.', '_cursor');
+    let after: RowPosition | null = cursor ? { id: cursor.id, inclusive: true } : null;
+    const items: [Row, number][] = [];
+    for (let round = 0; round < 20 && items.length <= count; round++) {
+      const rows = await fetch(after, count + 1);
+      for (const row of rows) {
+        for (const index of matching(row)) {
+          if (cursor && row.id === cursor.id && index < cursorIndex) continue;
+          items.push([row, index]);
+        }
+      }
+      if (rows.length < count + 1) break;
+      const last = rows.at(-1)!;
+      after = { id: last.id, inclusive: false };
+    }
+    const extra = items[count];
+    return { items: items.slice(0, count), next: extra ? encodeCursor({ at: String(extra[1]), id: extra[0].id }) : null };
+  }
+
+  private conditionType(): ResourceType {
+    const { medical, care, db } = this.deps;
+    const validId = (id: string) => parseItemId(id) !== null;
+    return {
+      type: 'Condition',
+      documentation:
+        'Diagnoses recorded in medical records (ICD-10 where coded), one Condition per diagnosis; id <record id>.<position>. Versioned with the record.',
+      searchParams: [
+        { name: '_id', type: 'token', documentation: 'Condition id (<record id>.<n>)' },
+        { name: 'patient', type: 'reference', documentation: 'Patient/<id>; required for doctors' },
+        { name: 'subject', type: 'reference', documentation: 'Same as patient' },
+        { name: 'code', type: 'token', documentation: 'http://hl7.org/fhir/sid/icd-10|<code> (or the code alone)' },
+        { name: 'category', type: 'token', documentation: 'encounter-diagnosis (the only category stored)' },
+        { name: 'clinical-status', type: 'token', documentation: 'active (every stored diagnosis)' },
+      ],
+      validId,
+      read: async (meta, id) => {
+        const { rowId, index } = parseItemId(id)!;
+        const [row] = await medical.recordsWithDiagnoses({ ids: [rowId], after: null, limit: 1 });
+        if (!row || index >= row.diagnoses.length || !(await care.canAccessPatient(db, meta.actor, row.patient_id))) throw notFound('Condition', id);
+        await this.audit(meta, 'medical_record', [{ patientId: row.patient_id, id: row.id }], 'read');
+        return conditionResource(row, index);
+      },
+      vread: async (meta, id, versionId) => {
+        const { rowId, index } = parseItemId(id)!;
+        const version = await medical.recordVersion(rowId, Number(versionId));
+        if (!version || index >= version.diagnoses.length || !(await care.canAccessPatient(db, meta.actor, version.patient_id)))
+          throw notFound('Condition', `${id}/_history/${versionId}`);
+        await this.audit(meta, 'medical_record', [{ patientId: version.patient_id, id: rowId }], 'read');
+        return conditionResource({ ...version, id: rowId, updated_at: version.created_at }, index);
+      },
+      search: async (meta, query, count) => {
+        const patientIds = await this.patientScope(meta.actor, query);
+        const categories = (query.get('category') ?? []).flatMap((v) => parseTokens('category', v));
+        const statuses = (query.get('clinical-status') ?? []).flatMap((v) => parseTokens('clinical-status', v));
+        if ((categories.length && !categories.some((t) => t.code === 'encounter-diagnosis')) || (statuses.length && !statuses.some((t) => t.code === 'active')))
+          return { matches: [], next: null };
+        const codes = (query.get('code') ?? [])
+          .flatMap((v) => parseTokens('code', v))
+          .filter((t) => t.system === undefined || t.system === 'http://hl7.org/fhir/sid/icd-10');
+        if (query.has('code') && codes.length === 0) return { matches: [], next: null };
+        const wanted = codes.length ? new Set(codes.map((t) => t.code.toUpperCase())) : null;
+        const itemIds = query
+          .get('_id')
+          ?.flatMap((v) => v.split(','))
+          .map(parseItemId);
+        if (itemIds?.some((i) => i === null)) return { matches: [], next: null };
+        const onlyItems = itemIds ? new Set(itemIds.map((i) => `${i!.rowId}.${i!.index}`)) : null;
+        const page = await this.itemPage(
+          (after, limit) => medical.recordsWithDiagnoses({ ids: itemIds?.map((i) => i!.rowId), patientIds, after, limit }),
+          (row) =>
+            row.diagnoses
+              .map((d, i) => ({ d, i }))
+              .filter(({ d, i }) => (!wanted || (d.code && wanted.has(d.code.toUpperCase()))) && (!onlyItems || onlyItems.has(`${row.id}.${i}`)))
+              .map(({ i }) => i),
+          single(query, '_cursor'),
+          count,
+        );
+        await this.audit(
+          meta,
+          'medical_record',
+          page.items.map(([row]) => ({ patientId: row.patient_id, id: row.id })),
+          'list',
+        );
+        return { matches: page.items.map(([row, index]) => conditionResource(row, index)), next: page.next };
+      },
+    };
+  }
+
+  private medicationRequestType(): ResourceType {
+    const { medical, care, db, patients, doctors } = this.deps;
+    const validId = (id: string) => parseItemId(id) !== null;
+    const STATUSES = new Set(['active', 'completed', 'cancelled']);
+    return {
+      type: 'MedicationRequest',
+      documentation: 'Prescribed drugs, one MedicationRequest per prescription item (medication as text); id <prescription id>.<position>.',
+      searchParams: [
+        { name: '_id', type: 'token', documentation: 'MedicationRequest id (<prescription id>.<n>)' },
+        { name: 'patient', type: 'reference', documentation: 'Patient/<id>; required for doctors' },
+        { name: 'subject', type: 'reference', documentation: 'Same as patient' },
+        { name: 'status', type: 'token', documentation: 'active, completed or cancelled (comma = OR)' },
+        { name: 'intent', type: 'token', documentation: 'order (every prescription)' },
+      ],
+      includes: ['MedicationRequest:patient', 'MedicationRequest:requester'],
+      validId,
+      read: async (meta, id) => {
+        const { rowId, index } = parseItemId(id)!;
+        const [row] = await medical.prescriptions({ ids: [rowId], after: null, limit: 1 });
+        if (!row || index >= row.items.length || !(await care.canAccessPatient(db, meta.actor, row.patient_id))) throw notFound('MedicationRequest', id);
+        await this.audit(meta, 'prescription', [{ patientId: row.patient_id, id: row.id }], 'read');
+        return medicationRequestResource(row, index);
+      },
+      search: async (meta, query, count) => {
+        const patientIds = await this.patientScope(meta.actor, query);
+        const intents = (query.get('intent') ?? []).flatMap((v) => parseTokens('intent', v));
+        if (intents.length && !intents.some((t) => t.code === 'order')) return { matches: [], next: null };
+        const statuses = (query.get('status') ?? [])
+          .flatMap((v) => parseTokens('status', v))
+          .map((t) => t.code)
+          .filter((c) => STATUSES.has(c)) as ('active' | 'completed' | 'cancelled')[];
+        if (query.has('status') && statuses.length === 0) return { matches: [], next: null };
+        const itemIds = query
+          .get('_id')
+          ?.flatMap((v) => v.split(','))
+          .map(parseItemId);
+        if (itemIds?.some((i) => i === null)) return { matches: [], next: null };
+        const onlyItems = itemIds ? new Set(itemIds.map((i) => `${i!.rowId}.${i!.index}`)) : null;
+        const page = await this.itemPage(
+          (after, limit) =>
+            medical.prescriptions({ ids: itemIds?.map((i) => i!.rowId), patientIds, statuses: statuses.length ? statuses : undefined, after, limit }),
+          (row) => row.items.map((_, i) => i).filter((i) => !onlyItems || onlyItems.has(`${row.id}.${i}`)),
+          single(query, '_cursor'),
+          count,
+        );
+        await this.audit(
+          meta,
+          'prescription',
+          page.items.map(([row]) => ({ patientId: row.patient_id, id: row.id })),
+          'list',
+        );
+        const include = new Set(query.get('_include') ?? []);
+        const included: Resource[] = [];
+        if (include.has('MedicationRequest:patient')) {
+          const ids = [...new Set(page.items.map(([row]) => row.patient_id))];
+          const profiles = await patients.searchPatients({ ids }, null, ids.length || 1);
+          included.push(...profiles.map(patientResource));
+          await this.audit(
+            meta,
+            'patient',
+            profiles.map((p) => ({ patientId: p.user_id, id: p.user_id })),
+            'list',
+          );
+        }
+        if (include.has('MedicationRequest:requester')) {
+          for (const id of new Set(page.items.map(([row]) => row.doctor_id))) {
+            const doctor = await doctors.getDoctor(id).catch(() => null);
+            if (doctor) included.push(practitionerResource(doctor));
+          }
+        }
+        return { matches: page.items.map(([row, index]) => medicationRequestResource(row, index)), included, next: page.next };
       },
     };
   }

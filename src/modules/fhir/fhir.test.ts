@@ -56,7 +56,7 @@ test('FHIR R4 facade: metadata, Patient, Practitioner, Observation, DiagnosticRe
     assert.match(res.type, /^application\/fhir\+json/);
     valid(res.body as never);
     const resources = (res.body.rest as { resource: { type: string; searchParam: { name: string }[]; searchInclude?: string[] }[] }[])[0]!.resource;
-    assert.deepEqual(resources.map((r) => r.type).sort(), ['DiagnosticReport', 'Observation', 'Patient', 'Practitioner']);
+    assert.deepEqual(resources.map((r) => r.type).sort(), ['Condition', 'DiagnosticReport', 'MedicationRequest', 'Observation', 'Patient', 'Practitioner']);
     assert.ok(resources.find((r) => r.type === 'Observation')!.searchParam.some((p) => p.name === 'code'));
     assert.deepEqual(resources.find((r) => r.type === 'DiagnosticReport')!.searchInclude, ['DiagnosticReport:result']);
   });
@@ -178,6 +178,100 @@ test('FHIR R4 facade: metadata, Patient, Practitioner, Observation, DiagnosticRe
     valid(read.body as never);
     assert.equal((await get(otherPatient, `/DiagnosticReport/${report.id}`)).status, 404);
     assert.equal((await get(doctor, `/DiagnosticReport?patient=Patient/${patient.id}&_include=Observation:patient`)).status, 400);
+  });
+
+  await t.test('Condition: one per diagnosis, ICD-10, versioned with the record (vread)', async () => {
+    const post = (user: TestUser, url: string, payload: object, method: 'POST' | 'PUT' = 'POST') =>
+      app.inject({ method, url: `/api/v1${url}`, headers: user.auth, payload });
+    const created = await post(doctor, '/medical/records', {
+      patient_id: patient.id,
+      record_type: 'diagnosis',
+      title: 'Chest infection',
+      content: 'Cough and fever for a week.',
+      diagnoses: [{ code: 'J20.9', text: 'Acute bronchitis, unspecified' }, { text: 'Dehydration, mild' }],
+    });
+    assert.equal(created.statusCode, 201, created.body);
+    const recordId = created.json().id as string;
+    const v2 = await post(
+      doctor,
+      `/medical/records/${recordId}`,
+      {
+        record_type: 'diagnosis',
+        title: 'Chest infection',
+        content: 'Revised.',
+        diagnoses: [{ code: 'J18.9', text: 'Pneumonia, unspecified organism' }, { text: 'Dehydration, mild' }],
+        version: 1,
+      },
+      'PUT',
+    );
+    assert.equal(v2.statusCode, 200, v2.body);
+
+    const found = await get(patient, '/Condition');
+    assert.deepEqual(ids(found).sort(), [`${recordId}.0`, `${recordId}.1`]);
+    valid(found.body as never);
+    const current = await get(doctor, `/Condition/${recordId}.0`);
+    assert.equal(current.status, 200);
+    valid(current.body as never);
+    assert.equal((current.body as any).code.coding[0].code, 'J18.9');
+    assert.equal((current.body as any).meta.versionId, '2');
+    const first = await get(doctor, `/Condition/${recordId}.0/_history/1`);
+    assert.equal(first.status, 200);
+    valid(first.body as never);
+    assert.equal((first.body as any).code.coding[0].code, 'J20.9', 'version 1 as it was');
+    assert.equal((await get(doctor, `/Condition/${recordId}.0/_history/3`)).status, 404);
+    assert.equal((await get(doctor, `/Condition/${recordId}.5`)).status, 404);
+    assert.equal((await get(otherDoctor, `/Condition/${recordId}.0`)).status, 404);
+    assert.equal((await get(otherPatient, `/Condition/${recordId}.0/_history/1`)).status, 404);
+    assert.deepEqual(ids(await get(patient, '/Condition?code=http://hl7.org/fhir/sid/icd-10|J18.9')), [`${recordId}.0`]);
+    assert.deepEqual(ids(await get(patient, '/Condition?code=J20.9')), [], 'the current version is searched');
+    assert.equal((await get(patient, `/Patient/${patient.id}/_history/1`)).status, 405, 'Patient is not versioned here');
+    // _count counts Conditions, not records: two pages of one.
+    const one = await get(patient, '/Condition?_count=1');
+    assert.equal(ids(one).length, 1);
+    const next = one.body.link.find((l) => l.relation === 'next')!;
+    const rest = await get(patient, next.url.slice(next.url.indexOf('/fhir/R4') + '/fhir/R4'.length));
+    assert.equal(ids(rest).length, 1);
+    assert.notEqual(ids(rest)[0], ids(one)[0]);
+  });
+
+  await t.test('MedicationRequest: one per prescribed drug, status, _include of patient and requester', async () => {
+    const prescribed = await app.inject({
+      method: 'POST',
+      url: '/api/v1/prescriptions',
+      headers: doctor.auth,
+      payload: {
+        patient_id: patient.id,
+        items: [
+          { drug: 'amoxicillin', strength: '500 mg', dose: '1 capsule', route: 'oral', frequency: 'three times daily', duration_days: 7, quantity: 21 },
+          { drug: 'paracetamol', dose: '1 g', frequency: 'every 6 hours as needed' },
+        ],
+        notes: 'Review if not better in 3 days.',
+      },
+    });
+    assert.equal(prescribed.statusCode, 201, prescribed.body);
+    const rxId = prescribed.json().id as string;
+    const res = await get(
+      doctor,
+      `/MedicationRequest?patient=Patient/${patient.id}&status=active&_include=MedicationRequest:patient&_include=MedicationRequest:requester`,
+    );
+    assert.equal(res.status, 200);
+    valid(res.body as never);
+    assert.deepEqual(ids(res).sort(), [`${rxId}.0`, `${rxId}.1`]);
+    assert.deepEqual(
+      res.body.entry
+        .filter((e) => e.search.mode === 'include')
+        .map((e) => e.resource.resourceType)
+        .sort(),
+      ['Patient', 'Practitioner'],
+    );
+    const amox = res.body.entry.find((e) => e.resource.id === `${rxId}.0`)!.resource as any;
+    assert.equal(amox.medicationCodeableConcept.text, 'amoxicillin 500 mg');
+    assert.equal(amox.dispenseRequest.expectedSupplyDuration.value, 7);
+    assert.equal(amox.requester.reference, `Practitioner/${doctor.id}`);
+    assert.equal((await get(patient, `/MedicationRequest/${rxId}.1`)).status, 200);
+    assert.equal((await get(otherPatient, `/MedicationRequest/${rxId}.1`)).status, 404);
+    assert.deepEqual(ids(await get(patient, '/MedicationRequest?status=cancelled')), []);
+    assert.equal((await get(otherDoctor, `/MedicationRequest?patient=Patient/${patient.id}`)).status, 404);
   });
 
   await t.test('unknown parameters: ignored and reported (lenient), 400 with Prefer: handling=strict', async () => {

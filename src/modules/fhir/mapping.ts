@@ -167,3 +167,102 @@ export function diagnosticReportResource(row: ReportRow, observationIds: string[
     ],
   };
 }
+
+const ICD10 = 'http://hl7.org/fhir/sid/icd-10';
+const CONDITION_CATEGORY = 'http://terminology.hl7.org/CodeSystem/condition-category';
+const CONDITION_VERIFICATION = 'http://terminology.hl7.org/CodeSystem/condition-ver-status';
+const UCUM_DAYS = { unit: 'days', system: UCUM, code: 'd' };
+
+/**
+ * Items stored inside one row (a record's diagnoses, a prescription's drugs) get FHIR ids
+ * `<row id>.<position>`: stable as long as the row's items are (records keep every version;
+ * prescriptions never change their items).
+ */
+export function itemId(rowId: string, index: number): string {
+  return `${rowId}.${index}`;
+}
+
+const ITEM_ID_RE = /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.(\d{1,3})$/i;
+export function parseItemId(id: string): { rowId: string; index: number } | null {
+  const m = ITEM_ID_RE.exec(id);
+  return m ? { rowId: m[1]!.toLowerCase(), index: Number(m[2]) } : null;
+}
+
+export interface DiagnosisSource {
+  id: string;
+  patient_id: string;
+  author_id: string;
+  appointment_id: string | null;
+  version: number;
+  created_at: Date;
+  updated_at: Date;
+  diagnoses: { code?: string | null; text: string }[];
+}
+
+/** One diagnosis of a medical record, as a Condition (US Core: an encounter diagnosis). */
+export function conditionResource(row: DiagnosisSource, index: number): Resource {
+  const diagnosis = row.diagnoses[index]!;
+  return {
+    resourceType: 'Condition',
+    id: itemId(row.id, index),
+    meta: { versionId: String(row.version), lastUpdated: row.updated_at.toISOString() },
+    // The clinic records diagnoses, not their resolution: every stored diagnosis is reported as active.
+    clinicalStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-clinical', code: 'active' }] },
+    verificationStatus: { coding: [{ system: CONDITION_VERIFICATION, code: 'confirmed' }] },
+    category: [{ coding: [{ system: CONDITION_CATEGORY, code: 'encounter-diagnosis', display: 'Encounter Diagnosis' }] }],
+    code: { ...(diagnosis.code && { coding: [{ system: ICD10, code: diagnosis.code }] }), text: diagnosis.text },
+    subject: { reference: `Patient/${row.patient_id}` },
+    recordedDate: row.created_at.toISOString(),
+    recorder: { reference: `Practitioner/${row.author_id}` },
+  };
+}
+
+export interface PrescriptionSource {
+  id: string;
+  patient_id: string;
+  doctor_id: string;
+  status: 'active' | 'completed' | 'cancelled';
+  created_at: Date;
+  updated_at: Date;
+  notes: string | null;
+  items: {
+    drug: string;
+    strength?: string;
+    dose: string;
+    route?: string;
+    frequency: string;
+    duration_days?: number;
+    quantity?: number;
+    refills?: number;
+    instructions?: string;
+  }[];
+}
+
+/** One drug of a prescription, as a MedicationRequest (text-coded medication: no RxNorm table is held). */
+export function medicationRequestResource(row: PrescriptionSource, index: number): Resource {
+  const item = row.items[index]!;
+  const medication = [item.drug, item.strength].filter(Boolean).join(' ');
+  const dosage = [item.dose, item.route, item.frequency, item.duration_days ? `for ${item.duration_days} days` : null, item.instructions]
+    .filter(Boolean)
+    .join(', ');
+  return {
+    resourceType: 'MedicationRequest',
+    id: itemId(row.id, index),
+    meta: { lastUpdated: row.updated_at.toISOString() },
+    status: row.status,
+    intent: 'order',
+    medicationCodeableConcept: { text: medication },
+    subject: { reference: `Patient/${row.patient_id}` },
+    authoredOn: row.created_at.toISOString(),
+    requester: { reference: `Practitioner/${row.doctor_id}` },
+    dosageInstruction: [{ text: dosage, ...(item.route && { route: { text: item.route } }) }],
+    ...((item.quantity !== undefined || item.refills !== undefined || item.duration_days !== undefined) && {
+      dispenseRequest: {
+        ...(item.refills !== undefined && { numberOfRepeatsAllowed: item.refills }),
+        ...(item.quantity !== undefined && { quantity: { value: item.quantity } }),
+        ...(item.duration_days !== undefined && { expectedSupplyDuration: { value: item.duration_days, ...UCUM_DAYS } }),
+      },
+    }),
+    ...(row.notes && { note: [{ text: row.notes }] }),
+  };
+}

@@ -11,6 +11,8 @@ import { AllergiesService } from './allergies.service.js';
 import { allergiesRoutes } from './allergies.routes.js';
 import type { SchedulingLookups } from '../scheduling/index.js';
 import { RecordsService } from './records.service.js';
+import { MedicalReads } from './medical.reads.js';
+import { MedicalReadsRepository } from './medical-reads.repository.js';
 import { PrescriptionsService } from './prescriptions.service.js';
 import { prescriptionsRoutes, recordsRoutes, recordUploadRoutes } from './medical.routes.js';
 import './medical.tables.js';
@@ -19,6 +21,13 @@ export { RecordsService } from './records.service.js';
 export { PrescriptionsService } from './prescriptions.service.js';
 export { visiblePage } from './visible-page.js';
 export { AllergiesService } from './allergies.service.js';
+export { MedicalReads, type MedicalSearch, type RowPosition, type PrescriptionRow, type RecordRow } from './medical.reads.js';
+export type { Diagnosis, PrescriptionItem, PrescriptionStatus } from './medical.tables.js';
+
+/** Reads without access checks for areas that apply the rules themselves (the FHIR facade): see medical.reads.ts. */
+export function buildMedicalReads(deps: { db: Db }): MedicalReads {
+  return new MedicalReads(deps.db, new MedicalReadsRepository());
+}
 
 /**
  * Medical records (append-only versions, diagnoses with ICD-10, attachments), prescriptions

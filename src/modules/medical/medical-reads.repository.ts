@@ -1,0 +1,74 @@
+import { sql } from 'kysely';
+import type { Executor } from '../../platform/database/index.js';
+import type { PrescriptionRow, RecordRow, RecordVersionRow } from './medical.repository.js';
+import type { PrescriptionStatus } from './medical.tables.js';
+
+/**
+ * Where the previous page stopped: a row, by id. Rows are compared by (created_at, id) with the
+ * stored row's own timestamp, read in SQL: PostgreSQL keeps microseconds that a JavaScript Date
+ * would round away, and a rounded bound would skip or repeat rows created in the same millisecond.
+ */
+export interface RowPosition {
+  id: string;
+  /** Include the row at (at, id) itself (its later items were not returned yet). */
+  inclusive: boolean;
+}
+
+export interface MedicalSearch {
+  ids?: string[];
+  /** Patients whose rows may be returned; the caller has checked access to each. */
+  patientIds?: string[];
+  from?: { at: Date; inclusive: boolean };
+  to?: { at: Date; inclusive: boolean };
+  after: RowPosition | null;
+  limit: number;
+}
+
+const NO_ID = '00000000-0000-0000-0000-000000000000';
+const list = (values: string[]) => (values.length ? values : [NO_ID]);
+
+/**
+ * SQL for the reads other areas make through medical's public API (medical.reads.ts), newest
+ * first by (created_at, id): records that carry diagnoses and prescriptions.
+ */
+export class MedicalReadsRepository {
+  async recordsWithDiagnoses(db: Executor, search: MedicalSearch): Promise<RecordRow[]> {
+    let query = db
+      .selectFrom('medical_records')
+      .selectAll()
+      .where(sql<boolean>`jsonb_array_length(diagnoses) > 0`);
+    if (search.ids) query = query.where('id', 'in', list(search.ids));
+    if (search.patientIds) query = query.where('patient_id', 'in', list(search.patientIds));
+    if (search.from) query = query.where('created_at', search.from.inclusive ? '>=' : '>', search.from.at);
+    if (search.to) query = query.where('created_at', search.to.inclusive ? '<=' : '<', search.to.at);
+    if (search.after) query = query.where(before('medical_records', search.after));
+    return query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(search.limit).execute();
+  }
+
+  async recordVersion(db: Executor, id: string, version: number): Promise<(RecordVersionRow & { patient_id: string; author_id: string }) | undefined> {
+    return db
+      .selectFrom('medical_record_versions as v')
+      .innerJoin('medical_records as r', 'r.id', 'v.record_id')
+      .selectAll('v')
+      .select(['r.patient_id', 'r.author_id'])
+      .where('v.record_id', '=', id)
+      .where('v.version', '=', version)
+      .executeTakeFirst();
+  }
+
+  async prescriptions(db: Executor, search: MedicalSearch & { statuses?: PrescriptionStatus[] }): Promise<PrescriptionRow[]> {
+    let query = db.selectFrom('prescriptions').selectAll();
+    if (search.ids) query = query.where('id', 'in', list(search.ids));
+    if (search.patientIds) query = query.where('patient_id', 'in', list(search.patientIds));
+    if (search.statuses) query = query.where('status', 'in', search.statuses.length ? search.statuses : ['active']);
+    if (search.from) query = query.where('created_at', search.from.inclusive ? '>=' : '>', search.from.at);
+    if (search.to) query = query.where('created_at', search.to.inclusive ? '<=' : '<', search.to.at);
+    if (search.after) query = query.where(before('prescriptions', search.after));
+    return query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(search.limit).execute();
+  }
+}
+
+function before(table: 'medical_records' | 'prescriptions', after: RowPosition) {
+  const bound = sql`(select created_at, id from ${sql.table(table)} where id = ${after.id})`;
+  return after.inclusive ? sql<boolean>`(created_at, id) <= ${bound}` : sql<boolean>`(created_at, id) < ${bound}`;
+}
