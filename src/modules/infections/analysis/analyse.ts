@@ -11,7 +11,7 @@ import {
   otsu,
   polygonPerimeter,
   sample,
-  srgbToLab,
+  labInto,
   type Mask,
 } from './imageops.js';
 import { scoreFeatures, type Scored } from './score.js';
@@ -215,12 +215,12 @@ export function analyse(input: AnalysisInput): AnalysisOutcome {
   const L = new Float32Array(N);
   const A = new Float32Array(N);
   const Bb = new Float32Array(N);
-  const lab = labCache();
+  const lab = new Float32Array(3);
   for (let i = 0; i < N; i++) {
-    const [l, a, b] = lab(R[i]!, G[i]!, B[i]!);
-    L[i] = l;
-    A[i] = a;
-    Bb[i] = b;
+    labInto(R[i]!, G[i]!, B[i]!, lab);
+    L[i] = lab[0]!;
+    A[i] = lab[1]!;
+    Bb[i] = lab[2]!;
   }
   t = mark('lab', t);
 
@@ -703,18 +703,4 @@ function glcm(L: Float32Array, lesion: Mask, w: number, h: number): { glcm_contr
     }
   }
   return { glcm_contrast: round(contrast), glcm_homogeneity: round(homogeneity), glcm_entropy: round(entropy) };
-}
-
-/** sRGB → Lab with a 32-level-per-channel cache would blur colours; a small exact memo is enough. */
-function labCache(): (r: number, g: number, b: number) => [number, number, number] {
-  const cache = new Map<number, [number, number, number]>();
-  return (r, g, b) => {
-    const key = (Math.round(r * 255) << 16) | (Math.round(g * 255) << 8) | Math.round(b * 255);
-    let v = cache.get(key);
-    if (!v) {
-      v = srgbToLab(r, g, b);
-      if (cache.size < 200_000) cache.set(key, v);
-    }
-    return v;
-  };
 }

@@ -39,37 +39,54 @@ function clamp(v: number, lo: number, hi: number): number {
 
 /**
  * Grey-level erosion (min) or dilation (max) with a (2r+1)² square: van Herk/Gil-Werman
- * running extrema, about three comparisons per pixel and pass whatever the radius.
+ * running extrema, about three comparisons per pixel and pass whatever the radius. Max is
+ * computed as −min(−x), so one monomorphic loop serves both.
  */
 export function greyMorph(src: Float32Array, w: number, h: number, r: number, op: 'min' | 'max'): Float32Array {
-  const tmp = new Float32Array(src.length);
-  const out = new Float32Array(src.length);
+  const sign = op === 'min' ? 1 : -1;
   const size = 2 * r + 1;
-  const maxLen = Math.max(w, h) + 2 * r + size;
+  const maxLen = Math.ceil((Math.max(w, h) + 2 * r) / size) * size + size;
   const line = new Float32Array(maxLen);
   const g = new Float32Array(maxLen);
-  const hbuf = new Float32Array(maxLen);
-  const fill = op === 'min' ? Infinity : -Infinity;
-  const better = op === 'min' ? (a: number, b: number) => (a < b ? a : b) : (a: number, b: number) => (a > b ? a : b);
-  const run = (n: number, read: (k: number) => number, write: (k: number, v: number) => void) => {
-    // Pad r on each side (edge values do not matter: padding is neutral), then blocks of `size`.
-    const len = n + 2 * r;
-    const padded = Math.ceil(len / size) * size;
-    for (let k = 0; k < padded; k++) line[k] = k >= r && k < r + n ? read(k - r) : fill;
-    for (let b0 = 0; b0 < padded; b0 += size) {
-      g[b0] = line[b0]!;
-      for (let k = b0 + 1; k < b0 + size; k++) g[k] = better(g[k - 1]!, line[k]!);
-      hbuf[b0 + size - 1] = line[b0 + size - 1]!;
-      for (let k = b0 + size - 2; k >= b0; k--) hbuf[k] = better(hbuf[k + 1]!, line[k]!);
-    }
-    for (let k = 0; k < n; k++) write(k, better(hbuf[k]!, g[k + size - 1]!));
-  };
+  const hb = new Float32Array(maxLen);
+  const tmp = new Float32Array(src.length);
+  const out = new Float32Array(src.length);
+  // Rows: src → tmp.
   for (let y = 0; y < h; y++) {
     const row = y * w;
-    run(w, (k) => src[row + k]!, (k, v) => (tmp[row + k] = v));
+    const padded = Math.ceil((w + 2 * r) / size) * size;
+    for (let k = 0; k < padded; k++) line[k] = k >= r && k < r + w ? sign * src[row + k - r]! : Infinity;
+    runningMin(line, g, hb, padded, size);
+    for (let k = 0; k < w; k++) tmp[row + k] = Math.min(hb[k]!, g[k + size - 1]!);
   }
-  for (let x = 0; x < w; x++) run(h, (k) => tmp[k * w + x]!, (k, v) => (out[k * w + x] = v));
+  // Columns: tmp → out.
+  for (let x = 0; x < w; x++) {
+    const padded = Math.ceil((h + 2 * r) / size) * size;
+    for (let k = 0; k < padded; k++) line[k] = k >= r && k < r + h ? tmp[(k - r) * w + x]! : Infinity;
+    runningMin(line, g, hb, padded, size);
+    for (let k = 0; k < h; k++) out[k * w + x] = sign * Math.min(hb[k]!, g[k + size - 1]!);
+  }
   return out;
+}
+
+/** Block-wise prefix (g) and suffix (hb) minima of `line` for blocks of `size`. */
+function runningMin(line: Float32Array, g: Float32Array, hb: Float32Array, padded: number, size: number): void {
+  for (let b0 = 0; b0 < padded; b0 += size) {
+    let m = line[b0]!;
+    g[b0] = m;
+    for (let k = b0 + 1; k < b0 + size; k++) {
+      const v = line[k]!;
+      if (v < m) m = v;
+      g[k] = m;
+    }
+    m = line[b0 + size - 1]!;
+    hb[b0 + size - 1] = m;
+    for (let k = b0 + size - 2; k >= b0; k--) {
+      const v = line[k]!;
+      if (v < m) m = v;
+      hb[k] = m;
+    }
+  }
 }
 
 /** Morphological black-hat (closing minus image): thin dark structures narrower than the square, e.g. hairs. */
@@ -350,18 +367,29 @@ export function polygonPerimeter(poly: [number, number][]): number {
 
 /** sRGB (0..1) → CIELAB (D65). */
 export function srgbToLab(r: number, g: number, b: number): [number, number, number] {
-  const lin = (c: number) => (c <= 0.04045 ? c / 12.92 : Math.pow((c + 0.055) / 1.055, 2.4));
-  const R = lin(r);
-  const G = lin(g);
-  const B = lin(b);
-  const X = (0.4124 * R + 0.3576 * G + 0.1805 * B) / 0.95047;
-  const Y = 0.2126 * R + 0.7152 * G + 0.0722 * B;
-  const Z = (0.0193 * R + 0.1192 * G + 0.9505 * B) / 1.08883;
-  const f = (t: number) => (t > 216 / 24389 ? Math.cbrt(t) : (24389 / 27 * t + 16) / 116);
-  const fx = f(X);
-  const fy = f(Y);
-  const fz = f(Z);
-  return [116 * fy - 16, 500 * (fx - fy), 200 * (fy - fz)];
+  const out = new Float32Array(3);
+  labInto(r, g, b, out);
+  return [out[0]!, out[1]!, out[2]!];
+}
+
+// sRGB decoding of 4096 levels: finer than the 8-bit input, and no pow() per pixel.
+const LINEAR = Float32Array.from({ length: 4097 }, (_, i) => {
+  const c = i / 4096;
+  return c <= 0.04045 ? c / 12.92 : Math.pow((c + 0.055) / 1.055, 2.4);
+});
+const labF = (t: number) => (t > 216 / 24389 ? Math.cbrt(t) : ((24389 / 27) * t + 16) / 116);
+
+/** sRGB (0..1) → CIELAB (D65), written into out[0..2]. */
+export function labInto(r: number, g: number, b: number, out: Float32Array, offset = 0): void {
+  const R = LINEAR[Math.round(Math.min(1, Math.max(0, r)) * 4096)]!;
+  const G = LINEAR[Math.round(Math.min(1, Math.max(0, g)) * 4096)]!;
+  const B = LINEAR[Math.round(Math.min(1, Math.max(0, b)) * 4096)]!;
+  const fx = labF((0.4124 * R + 0.3576 * G + 0.1805 * B) / 0.95047);
+  const fy = labF(0.2126 * R + 0.7152 * G + 0.0722 * B);
+  const fz = labF((0.0193 * R + 0.1192 * G + 0.9505 * B) / 1.08883);
+  out[offset] = 116 * fy - 16;
+  out[offset + 1] = 500 * (fx - fy);
+  out[offset + 2] = 200 * (fy - fz);
 }
 
 /** Bilinear sample with edge clamping. */
