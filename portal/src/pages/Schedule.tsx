@@ -5,9 +5,25 @@ import { Alert, Loading, Page } from '../ui';
 
 type Appointment = Schemas['Appointment'];
 
-/** A clinician's day or week, in their profile time zone (GET /appointments is their own schedule). */
+/**
+ * A clinician's day or week (GET /appointments is their own schedule), in the time zone of their
+ * doctor profile, where their slots are defined (else their account's).
+ */
 export function Schedule(props: { user: User }) {
-  const timeZone = validTimeZone(props.user.time_zone);
+  const [zone, setZone] = useState<string | null>(props.user.role === 'doctor' ? null : props.user.time_zone);
+  useEffect(() => {
+    if (zone !== null) return;
+    api
+      .GET('/api/v1/doctors/me')
+      .then(({ data }) => setZone(data?.time_zone ?? props.user.time_zone))
+      .catch(() => setZone(props.user.time_zone));
+  }, []);
+  if (zone === null) return <Loading what="your schedule" />;
+  return <Week user={props.user} timeZone={validTimeZone(zone)} />;
+}
+
+function Week(props: { user: User; timeZone: string }) {
+  const { timeZone } = props;
   const today = dayKey(new Date().toISOString(), timeZone);
   const [view, setView] = useState<'day' | 'week'>('week');
   const [anchor, setAnchor] = useState(today);
