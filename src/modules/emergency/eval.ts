@@ -5,7 +5,8 @@
  * recall = detected positives / positives; falsePositiveRate = flagged negatives / negatives.
  * Goal (issue 7): recall 1.0 with a false-positive rate ≤ 0.05.
  *
- * Run: `npx tsx src/modules/emergency/eval.ts` prints the figures and the misses.
+ * Run: `npx tsx src/modules/emergency/eval.ts [file.json]` prints the figures and the misses (default
+ * eval/messages.json; eval/probes-issue10.json holds the own-written probes of docs/EVALUATION.md).
  */
 import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
@@ -61,7 +62,9 @@ export function evaluateEmergencyDetector(messages: readonly EmergencyEvalMessag
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const r = evaluateEmergencyDetector();
+  // Optional: another file of the same shape, e.g. eval/probes-issue10.json.
+  const file = process.argv[2];
+  const r = evaluateEmergencyDetector(file ? (JSON.parse(readFileSync(file, 'utf8')) as EmergencyEvalMessage[]) : EVAL_MESSAGES);
   console.log(
     `emergency detector: ${r.total} messages (${r.positives} emergencies, ${r.negatives} non-emergencies)\n` +
       `recall ${(r.recall * 100).toFixed(1)} %  false-positive rate ${(r.falsePositiveRate * 100).toFixed(1)} %`,
