@@ -25,7 +25,14 @@ const rows: string[] = [
   '|---|---|---|---|---|---|---|---|---|---|---|',
 ];
 for (const [name, title, image] of cases) {
-  const out = analyse({ ...image, rgb: Uint8Array.from(image.rgb), originalWidth: image.width, originalHeight: image.height, scaleMmPerPx: SCALE, keepMasks: true });
+  const out = analyse({
+    ...image,
+    rgb: Uint8Array.from(image.rgb),
+    originalWidth: image.width,
+    originalHeight: image.height,
+    scaleMmPerPx: SCALE,
+    keepMasks: true,
+  });
   if (!out.ok || !out.masks) throw new Error(`${name}: ${out.ok ? 'no masks' : out.reason}`);
   const { width: w, height: h, lesion, hair, rgb } = out.masks;
   const overlay = Buffer.from(rgb);
@@ -37,8 +44,13 @@ for (const [name, title, image] of cases) {
       if (paint) overlay.set(paint, 3 * i);
     }
   }
-  const left = await sharp(Buffer.from(image.rgb), { raw: { width: image.width, height: image.height, channels: 3 } }).resize(w, h).png().toBuffer();
-  const right = await sharp(overlay, { raw: { width: w, height: h, channels: 3 } }).png().toBuffer();
+  const left = await sharp(Buffer.from(image.rgb), { raw: { width: image.width, height: image.height, channels: 3 } })
+    .resize(w, h)
+    .png()
+    .toBuffer();
+  const right = await sharp(overlay, { raw: { width: w, height: h, channels: 3 } })
+    .png()
+    .toBuffer();
   await sharp({ create: { width: 2 * w + 8, height: h, channels: 3, background: '#ffffff' } })
     .composite([
       { input: left, left: 0, top: 0 },

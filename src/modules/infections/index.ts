@@ -46,7 +46,10 @@ export function buildInfectionsServices(deps: InfectionsDeps): InfectionsService
   const repository = new InfectionsRepository();
   const pool = new AnalysisPool(2);
   deps.care.register('skin_consult', (db, doctorId, patientId) => repository.consulted(db, doctorId, patientId));
-  deps.files.access.register((db, actor, fileId) => (actor.role === 'doctor' ? repository.imageConsultedWith(db, fileId, actor.id) : Promise.resolve(false)), 'skin_consult');
+  deps.files.access.register(
+    (db, actor, fileId) => (actor.role === 'doctor' ? repository.imageConsultedWith(db, fileId, actor.id) : Promise.resolve(false)),
+    'skin_consult',
+  );
   const infections = new InfectionsService({
     db: deps.db,
     repository,

@@ -24,7 +24,11 @@ export class InfectionsRepository {
     if (viewer.patientId) query = query.where('infection_records.patient_id', '=', viewer.patientId);
     if (viewer.doctorId) {
       const doctorId = viewer.doctorId;
-      query = query.where((eb) => eb.exists(eb.selectFrom('infection_consults as c').select('c.id').whereRef('c.record_id', '=', 'infection_records.id').where('c.doctor_id', '=', doctorId)));
+      query = query.where((eb) =>
+        eb.exists(
+          eb.selectFrom('infection_consults as c').select('c.id').whereRef('c.record_id', '=', 'infection_records.id').where('c.doctor_id', '=', doctorId),
+        ),
+      );
     }
     if (after) query = query.where(afterPosition('infection_records.created_at', 'infection_records.id', true, new Date(String(after.v)), after.id));
     return query.orderBy('infection_records.created_at', 'desc').orderBy('infection_records.id', 'desc').limit(count).execute();
@@ -45,7 +49,13 @@ export class InfectionsRepository {
 
   /** Care link (platform/access.ts): a dermatologist the patient consulted through a skin-image record. */
   async consulted(db: Executor, doctorId: string, patientId: string): Promise<boolean> {
-    const row = await db.selectFrom('infection_consults').select('id').where('doctor_id', '=', doctorId).where('patient_id', '=', patientId).limit(1).executeTakeFirst();
+    const row = await db
+      .selectFrom('infection_consults')
+      .select('id')
+      .where('doctor_id', '=', doctorId)
+      .where('patient_id', '=', patientId)
+      .limit(1)
+      .executeTakeFirst();
     return row !== undefined;
   }
 

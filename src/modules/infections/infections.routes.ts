@@ -19,7 +19,8 @@ export async function diagnoseRoutes(root: FastifyInstance, infections: Infectio
     config: { access: rolesAllowed('patient') },
     schema: {
       tags,
-      summary: 'Analyse a skin photo (multipart field "image": JPEG, PNG or WEBP; optional body_site, notes, scale_mm_per_px as form fields before the image or as query parameters). Not a diagnosis.',
+      summary:
+        'Analyse a skin photo (multipart field "image": JPEG, PNG or WEBP; optional body_site, notes, scale_mm_per_px as form fields before the image or as query parameters). Not a diagnosis.',
       consumes: ['multipart/form-data'],
       querystring: DiagnoseQuery,
       response: { 201: Type.Ref('InfectionRecord'), ...problemResponses },
@@ -36,19 +37,30 @@ export async function infectionsRoutes(root: FastifyInstance, infections: Infect
   const app = root.withTypeProvider<TypeBoxTypeProvider>();
   app.get('/infections', {
     config: { access: anyUser },
-    schema: { tags, summary: 'Own skin-image records (patients), or those shared with you through a consult (doctors); newest first', querystring: PageQuery, response: { 200: pageOf(Type.Ref('InfectionRecord')), ...problemResponses } },
+    schema: {
+      tags,
+      summary: 'Own skin-image records (patients), or those shared with you through a consult (doctors); newest first',
+      querystring: PageQuery,
+      response: { 200: pageOf(Type.Ref('InfectionRecord')), ...problemResponses },
+    },
     handler: async (request) => infections.list(requestMeta(request), request.query),
   });
   app.get('/infections/:id', {
     config: { access: anyUser },
-    schema: { tags, summary: 'One skin-image record: the patient, or the dermatologist it was shared with by a consult', params: IdParams, response: { 200: Type.Ref('InfectionRecord'), ...problemResponses } },
+    schema: {
+      tags,
+      summary: 'One skin-image record: the patient, or the dermatologist it was shared with by a consult',
+      params: IdParams,
+      response: { 200: Type.Ref('InfectionRecord'), ...problemResponses },
+    },
     handler: async (request) => infections.get(requestMeta(request), request.params.id),
   });
   app.post('/infections/:id/consult', {
     config: { access: rolesAllowed('patient') },
     schema: {
       tags,
-      summary: 'Book the earliest free dermatology appointment for this record (or join the dermatology waitlist) and share the record, its image and a chat message with that doctor. Asking again returns the same consult.',
+      summary:
+        'Book the earliest free dermatology appointment for this record (or join the dermatology waitlist) and share the record, its image and a chat message with that doctor. Asking again returns the same consult.',
       params: IdParams,
       body: ConsultBodySchema,
       response: { 200: Type.Ref('InfectionRecord'), 201: Type.Ref('InfectionRecord'), ...problemResponses },

@@ -22,15 +22,31 @@ export const InfectionRecordSchema = Type.Object(
     body_site: Nullable(Type.String()),
     notes: Nullable(Type.String()),
     scale_mm_per_px: Nullable(Type.Number()),
-    predictions: Type.Array(Type.Object({ label: Type.String(), probability: Type.Number() }), { description: `Over a fixed label set (${LABELS.join(', ')}) for the rule-based analyser, or the configured model's labels.` }),
+    predictions: Type.Array(Type.Object({ label: Type.String(), probability: Type.Number() }), {
+      description: `Over a fixed label set (${LABELS.join(', ')}) for the rule-based analyser, or the configured model's labels.`,
+    }),
     top_label: Type.String(),
-    confidence: Type.Number({ description: 'Probability of top_label. For the rule-based analyser: how strongly the rules point, not a calibrated accuracy (docs/DERMA.md).' }),
+    confidence: Type.Number({
+      description: 'Probability of top_label. For the rule-based analyser: how strongly the rules point, not a calibrated accuracy (docs/DERMA.md).',
+    }),
     risk: Type.Union([Type.Literal('low'), Type.Literal('medium'), Type.Literal('high')]),
-    features: Type.Object({}, { additionalProperties: true, description: 'The measured features (asymmetry, border, colours, structures, diameter, erythema, texture, quality) and the total dermoscopy score (docs/DERMA.md).' }),
+    features: Type.Object(
+      {},
+      {
+        additionalProperties: true,
+        description:
+          'The measured features (asymmetry, border, colours, structures, diameter, erythema, texture, quality) and the total dermoscopy score (docs/DERMA.md).',
+      },
+    ),
     explanation: Type.Array(Type.String()),
     image_file_id: Uuid,
     image_url: Type.String(),
-    model: Type.Object({ name: Type.String(), version: Type.String(), kind: Type.Union([Type.Literal('rules'), Type.Literal('onnx')]), description: Type.String() }),
+    model: Type.Object({
+      name: Type.String(),
+      version: Type.String(),
+      kind: Type.Union([Type.Literal('rules'), Type.Literal('onnx')]),
+      description: Type.String(),
+    }),
     disclaimer: Type.String(),
     recommendation: Type.Object({
       see_dermatologist: Type.Boolean(),

@@ -30,7 +30,12 @@ export const RULES_MODEL = {
 
 export interface Analyser {
   run(input: AnalysisInput): Promise<AnalysisOutcome>;
+  /** Analyses running or queued. */
+  readonly pending: number;
 }
+
+/** Analyses allowed to run or wait at once (each holds a ≤ 1024-px RGB copy, 3 MB); more → 503. */
+export const MAX_PENDING_ANALYSES = 16;
 
 export interface DiagnoseFields {
   body_site?: string;
@@ -38,9 +43,8 @@ export interface DiagnoseFields {
   scale_mm_per_px?: string | number;
 }
 
-const CONSULT_TYPES = ['video', 'in_person', 'chat'] as const;
 export interface ConsultBody {
-  type?: (typeof CONSULT_TYPES)[number];
+  type?: 'video' | 'in_person' | 'chat';
   after?: string;
 }
 
@@ -58,18 +62,39 @@ export interface InfectionsDeps {
 }
 
 function gateError(outcome: Exclude<AnalysisOutcome, { ok: true }>): AppError {
-  return new AppError(422, 'Unprocessable Content', outcome.reason, [{ path: '/image', message: `quality gate "${outcome.gate}" failed` }], `image-quality-${outcome.gate.replace(/_/g, '-')}`);
+  return new AppError(
+    422,
+    'Unprocessable Content',
+    outcome.reason,
+    [{ path: '/image', message: `quality gate "${outcome.gate}" failed` }],
+    `image-quality-${outcome.gate.replace(/_/g, '-')}`,
+  );
 }
 
 function recommendation(risk: InfectionRow['risk'], recordId: string) {
   const consult = { method: 'POST' as const, href: `/api/v1/infections/${recordId}/consult` };
   if (risk === 'high') {
-    return { see_dermatologist: true, urgency: 'soon', text: 'Features that dermatologists look at in melanoma were found. Please see a dermatologist within two weeks: book with one tap below.', consult };
+    return {
+      see_dermatologist: true,
+      urgency: 'soon',
+      text: 'Features that dermatologists look at in melanoma were found. Please see a dermatologist within two weeks: book with one tap below.',
+      consult,
+    };
   }
   if (risk === 'medium') {
-    return { see_dermatologist: true, urgency: 'routine', text: 'Some features need a closer look. We recommend seeing a dermatologist: book with one tap below.', consult };
+    return {
+      see_dermatologist: true,
+      urgency: 'routine',
+      text: 'Some features need a closer look. We recommend seeing a dermatologist: book with one tap below.',
+      consult,
+    };
   }
-  return { see_dermatologist: false, urgency: 'none', text: 'Nothing in this photo pointed to a problem. Watch the spot for changes in size, shape or colour, and see a doctor if it changes, bleeds or worries you.', consult };
+  return {
+    see_dermatologist: false,
+    urgency: 'none',
+    text: 'Nothing in this photo pointed to a problem. Watch the spot for changes in size, shape or colour, and see a doctor if it changes, bleeds or worries you.',
+    consult,
+  };
 }
 
 /**
@@ -87,6 +112,9 @@ export class InfectionsService {
     try {
       input = validateFields({ ...staged.fields, ...stripUndefined(fields) });
       assertAnalysableSource(staged.image);
+      if (this.deps.analyser.pending >= MAX_PENDING_ANALYSES) {
+        throw new AppError(503, 'Service Unavailable', 'Too many photos are being analysed right now; try again in a few seconds.', undefined, 'analyser-busy', { 'retry-after': '10' });
+      }
       const decoded = await decodeForAnalysis(staged.path);
       const outcome = await this.deps.analyser.run({ ...decoded, scaleMmPerPx: input.scale });
       if (!outcome.ok) throw gateError(outcome);
@@ -114,7 +142,14 @@ export class InfectionsService {
         confidence: top.probability,
         risk: scored.risk,
         predictions: JSON.stringify(predictions),
-        features: JSON.stringify({ ...features, tds: scored.tds, kind: scored.kind, pigmented_probability: scored.pigmented_probability, explanation: scored.reasons, rule_predictions: model ? scored.predictions : undefined }),
+        features: JSON.stringify({
+          ...features,
+          tds: scored.tds,
+          kind: scored.kind,
+          pigmented_probability: scored.pigmented_probability,
+          explanation: scored.reasons,
+          rule_predictions: model ? scored.predictions : undefined,
+        }),
       });
       await this.deps.audit.record(trx, meta, [
         { patientId: actor.id, resourceType: 'infection_record', resourceId: row.id, action: 'create', details: { risk: row.risk, model: row.model_kind } },
@@ -138,14 +173,32 @@ export class InfectionsService {
     // Patients see their own records; doctors those consulted with them; nobody else sees any.
     if (actor.role !== 'patient' && actor.role !== 'doctor') return { items: [], next_cursor: null };
     const rows = await this.deps.repository.list(this.deps.db, actor.role === 'patient' ? { patientId: actor.id } : { doctorId: actor.id }, after, limit + 1);
-    const consults = new Map((await this.deps.repository.consultsOf(this.deps.db, rows.map((r) => r.id))).map((c) => [c.record_id, c]));
-    const page = toPage(rows, limit, (r) => iso(r.created_at), (r) => this.dto(r, consults.get(r.id) ?? null));
+    const consults = new Map(
+      (
+        await this.deps.repository.consultsOf(
+          this.deps.db,
+          rows.map((r) => r.id),
+        )
+      ).map((c) => [c.record_id, c]),
+    );
+    const page = toPage(
+      rows,
+      limit,
+      (r) => iso(r.created_at),
+      (r) => this.dto(r, consults.get(r.id) ?? null),
+    );
     const patients = [...new Set(page.items.map((item) => item.patient_id))];
     if (patients.length) {
       await this.deps.audit.record(
         this.deps.db,
         meta,
-        patients.map((patientId) => ({ patientId, resourceType: 'infection_record', resourceId: null, resourceIds: page.items.filter((i) => i.patient_id === patientId).map((i) => i.id), action: 'list' as const })),
+        patients.map((patientId) => ({
+          patientId,
+          resourceType: 'infection_record',
+          resourceId: null,
+          resourceIds: page.items.filter((i) => i.patient_id === patientId).map((i) => i.id),
+          action: 'list' as const,
+        })),
       );
     }
     return page;
@@ -169,12 +222,20 @@ export class InfectionsService {
     const reason = `Skin image consult: ${row.body_site ? `${row.body_site}, ` : ''}analysis risk ${row.risk} (record ${row.id})`;
     try {
       // (The specialty list's static type is not narrowed by TypeBox; the value is checked by scheduling.)
-      const request = { specialty: 'dermatology', type: body.type ?? 'video', reason, ...(body.after ? { after: body.after } : {}) } as unknown as Parameters<SchedulingServices['appointments']['requestEarliest']>[1];
+      const request = { specialty: 'dermatology', type: body.type ?? 'video', reason, ...(body.after ? { after: body.after } : {}) } as unknown as Parameters<
+        SchedulingServices['appointments']['requestEarliest']
+      >[1];
       appointment = await this.deps.scheduling.appointments.requestEarliest(actor, request);
     } catch (err) {
       if (!(err instanceof NotFoundError) || !/free slot/i.test(err.message)) throw err;
       const today = DateTime.utc().toISODate()!;
-      const entry = { specialty: 'dermatology', from_date: today, to_date: DateTime.utc().plus({ days: 60 }).toISODate()!, time_zone: 'UTC', type: body.type ?? 'video' } as unknown as Parameters<SchedulingServices['waitlist']['join']>[1];
+      const entry = {
+        specialty: 'dermatology',
+        from_date: today,
+        to_date: DateTime.utc().plus({ days: 60 }).toISODate()!,
+        time_zone: 'UTC',
+        type: body.type ?? 'video',
+      } as unknown as Parameters<SchedulingServices['waitlist']['join']>[1];
       waitlist = await this.deps.scheduling.waitlist.join(actor, entry);
     }
     const doctorId = appointment?.doctor_id ?? null;
@@ -191,8 +252,24 @@ export class InfectionsService {
           status: appointment ? 'booked' : 'waitlisted',
         });
         await this.deps.audit.record(trx, meta, [
-          { patientId: actor.id, resourceType: 'infection_record', resourceId: row.id, action: 'consent', details: { shared_with: doctorId, appointment_id: appointment?.id ?? null, waitlist_entry_id: waitlist?.id ?? null } },
-          ...(doctorId ? [{ patientId: actor.id, resourceType: 'care_relationship', resourceId: doctorId, action: 'grant' as const, details: { cause: 'skin_consult', record_id: row.id } }] : []),
+          {
+            patientId: actor.id,
+            resourceType: 'infection_record',
+            resourceId: row.id,
+            action: 'consent',
+            details: { shared_with: doctorId, appointment_id: appointment?.id ?? null, waitlist_entry_id: waitlist?.id ?? null },
+          },
+          ...(doctorId
+            ? [
+                {
+                  patientId: actor.id,
+                  resourceType: 'care_relationship',
+                  resourceId: doctorId,
+                  action: 'grant' as const,
+                  details: { cause: 'skin_consult', record_id: row.id },
+                },
+              ]
+            : []),
         ]);
         return inserted;
       });
@@ -233,7 +310,8 @@ export class InfectionsService {
     const row = await this.deps.repository.findById(this.deps.db, id);
     if (!row) throw new NotFoundError('Infection record');
     const consult = (await this.deps.repository.consultOf(this.deps.db, row.id)) ?? null;
-    const mayRead = (actor.role === 'patient' && row.patient_id === actor.id) || (actor.role === 'doctor' && actor.status === 'active' && consult?.doctor_id === actor.id);
+    const mayRead =
+      (actor.role === 'patient' && row.patient_id === actor.id) || (actor.role === 'doctor' && actor.status === 'active' && consult?.doctor_id === actor.id);
     if (!mayRead) throw new NotFoundError('Infection record');
     return { row, consult };
   }
@@ -255,11 +333,27 @@ export class InfectionsService {
       explanation: (features.explanation as string[] | undefined) ?? [],
       image_file_id: row.image_file_id,
       image_url: `/api/v1/files/${row.image_file_id}`,
-      model: row.model_kind === 'rules' ? RULES_MODEL : { name: row.model_name, version: row.model_version, kind: 'onnx' as const, description: 'A configured ONNX image classifier (DERMA_MODEL_PATH); the rule-based features and risk are shown beside it.' },
+      model:
+        row.model_kind === 'rules'
+          ? RULES_MODEL
+          : {
+              name: row.model_name,
+              version: row.model_version,
+              kind: 'onnx' as const,
+              description: 'A configured ONNX image classifier (DERMA_MODEL_PATH); the rule-based features and risk are shown beside it.',
+            },
       disclaimer: DISCLAIMER,
       recommendation: recommendation(row.risk, row.id),
       consult: consult
-        ? { id: consult.id, status: consult.status, doctor_id: consult.doctor_id, appointment_id: consult.appointment_id, waitlist_entry_id: consult.waitlist_entry_id, chat_room_id: consult.chat_room_id, created_at: iso(consult.created_at) }
+        ? {
+            id: consult.id,
+            status: consult.status,
+            doctor_id: consult.doctor_id,
+            appointment_id: consult.appointment_id,
+            waitlist_entry_id: consult.waitlist_entry_id,
+            chat_room_id: consult.chat_room_id,
+            created_at: iso(consult.created_at),
+          }
         : null,
     };
   }
@@ -289,7 +383,8 @@ function validateFields(raw: Record<string, unknown>): { bodySite: string | null
   const s = raw.scale_mm_per_px;
   if (s !== undefined && s !== null && s !== '') {
     const n = typeof s === 'number' ? s : Number(String(s).trim());
-    if (!Number.isFinite(n) || n <= 0 || n > 10) errors.push({ path: '/scale_mm_per_px', message: 'must be a number of millimetres per pixel, above 0 and at most 10' });
+    if (!Number.isFinite(n) || n <= 0 || n > 10)
+      errors.push({ path: '/scale_mm_per_px', message: 'must be a number of millimetres per pixel, above 0 and at most 10' });
     else scale = n;
   }
   if (errors.length) throw new ValidationError('Some fields are not valid.', errors);

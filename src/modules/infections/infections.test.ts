@@ -7,7 +7,7 @@ import { createUser, type TestUser } from '../../../test/helpers/users.js';
 import { multipartBody, type Part } from '../files/testing.js';
 import { createSlot, futureHour } from '../scheduling/test-helpers.js';
 import { gateImages, irregularLesion, redPatch, roundSpot, type RawImage } from './analysis/testing.js';
-import { DISCLAIMER } from './infections.service.js';
+import { DISCLAIMER, InfectionsService, MAX_PENDING_ANALYSES } from './infections.service.js';
 
 const encode = (image: RawImage, format: 'png' | 'jpeg' = 'png', exif = false) => {
   const pipeline = sharp(Buffer.from(image.rgb), { raw: { width: image.width, height: image.height, channels: 3 } });
@@ -17,7 +17,9 @@ const encode = (image: RawImage, format: 'png' | 'jpeg' = 'png', exif = false) =
 
 async function animatedWebp(): Promise<Buffer> {
   const frames = await Promise.all([roundSpot(21), roundSpot(22)].map((image) => encode(image)));
-  return sharp(frames, { join: { animated: true } }).webp({ loop: 0 }).toBuffer();
+  return sharp(frames, { join: { animated: true } })
+    .webp({ loop: 0 })
+    .toBuffer();
 }
 
 /** A PNG whose header claims 20 000 × 20 000 pixels (400 MP) but whose data is a few bytes. */
@@ -45,7 +47,12 @@ function pngBomb(): Buffer {
   ihdr.writeUInt32BE(20_000, 4);
   ihdr[8] = 8; // bit depth
   ihdr[9] = 2; // RGB
-  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(Buffer.alloc(1000))), chunk('IEND', Buffer.alloc(0))]);
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', ihdr),
+    chunk('IDAT', deflateSync(Buffer.alloc(1000))),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
 }
 
 test('skin image analysis and dermatology consults (issue 16)', async (t) => {
@@ -62,19 +69,35 @@ test('skin image analysis and dermatology consults (issue 16)', async (t) => {
   assert.equal(setSpecialty.statusCode, 200, setSpecialty.body);
 
   const diagnose = (user: TestUser, file: { data: Buffer; filename?: string; contentType?: string }, fields: Record<string, string> = {}, query = '') => {
-    const parts: Part[] = [...Object.entries(fields).map(([name, data]) => ({ name, data })), { name: 'image', filename: file.filename ?? 'spot.png', contentType: file.contentType ?? 'image/png', data: file.data }];
+    const parts: Part[] = [
+      ...Object.entries(fields).map(([name, data]) => ({ name, data })),
+      { name: 'image', filename: file.filename ?? 'spot.png', contentType: file.contentType ?? 'image/png', data: file.data },
+    ];
     const { payload, headers } = multipartBody(parts);
     return app.inject({ method: 'POST', url: `/api/v1/infections/diagnose${query}`, payload, headers: { ...headers, ...user.auth } });
   };
   const get = (user: TestUser, url: string) => app.inject({ method: 'GET', url: `/api/v1${url}`, headers: user.auth });
-  const fileCount = async () => Number((await built.ctx.db.selectFrom('files').select((eb) => eb.fn.countAll().as('n')).where('owner_id', '=', patient.id).executeTakeFirstOrThrow()).n);
+  const fileCount = async () =>
+    Number(
+      (
+        await built.ctx.db
+          .selectFrom('files')
+          .select((eb) => eb.fn.countAll().as('n'))
+          .where('owner_id', '=', patient.id)
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
 
   const roundJpeg = await encode(roundSpot(), 'jpeg', true);
   let round: any;
   let irregular: any;
 
   await t.test('diagnose: a round one-colour spot (JPEG with EXIF) → record, low risk, rule-based model, disclaimer, EXIF gone', async () => {
-    const res = await diagnose(patient, { data: roundJpeg, filename: 'arm.jpg', contentType: 'image/jpeg' }, { body_site: 'left forearm', notes: 'had it for years', scale_mm_per_px: '0.02' });
+    const res = await diagnose(
+      patient,
+      { data: roundJpeg, filename: 'arm.jpg', contentType: 'image/jpeg' },
+      { body_site: 'left forearm', notes: 'had it for years', scale_mm_per_px: '0.02' },
+    );
     assert.equal(res.statusCode, 201, res.body);
     round = res.json();
     assert.equal(res.headers.location, `/api/v1/infections/${round.id}`);
@@ -141,7 +164,11 @@ test('skin image analysis and dermatology consults (issue 16)', async (t) => {
     const truncated = roundJpeg.subarray(0, Math.floor(roundJpeg.length / 2));
     const cases: [string, { data: Buffer; filename?: string; contentType?: string }, number][] = [
       ['0-byte upload', { data: Buffer.alloc(0), filename: 'empty.jpg', contentType: 'image/jpeg' }, 422],
-      ['text with an image extension', { data: Buffer.from('this is not a picture at all, just text\n'.repeat(20)), filename: 'spot.jpg', contentType: 'image/jpeg' }, 415],
+      [
+        'text with an image extension',
+        { data: Buffer.from('this is not a picture at all, just text\n'.repeat(20)), filename: 'spot.jpg', contentType: 'image/jpeg' },
+        415,
+      ],
       ['PDF', { data: Buffer.from('%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n'), filename: 'spot.png' }, 415],
       ['truncated JPEG', { data: truncated, filename: 'cut.jpg', contentType: 'image/jpeg' }, 422],
       ['decompression bomb (400 MP header)', { data: pngBomb(), filename: 'bomb.png' }, 413],
@@ -157,7 +184,12 @@ test('skin image analysis and dermatology consults (issue 16)', async (t) => {
     }
     // The file in the wrong field, and no file at all.
     const wrongField = multipartBody([{ name: 'file', filename: 'spot.jpg', contentType: 'image/jpeg', data: roundJpeg }]);
-    const res = await app.inject({ method: 'POST', url: '/api/v1/infections/diagnose', payload: wrongField.payload, headers: { ...wrongField.headers, ...patient.auth } });
+    const res = await app.inject({
+      method: 'POST',
+      url: '/api/v1/infections/diagnose',
+      payload: wrongField.payload,
+      headers: { ...wrongField.headers, ...patient.auth },
+    });
     assert.equal(res.statusCode, 422);
     const bad = await diagnose(patient, { data: roundJpeg, filename: 'spot.jpg', contentType: 'image/jpeg' }, { scale_mm_per_px: 'ten' });
     assert.equal(bad.statusCode, 422);
@@ -188,7 +220,10 @@ test('skin image analysis and dermatology consults (issue 16)', async (t) => {
     assert.equal((await get(patient, `/infections/${round.id}`)).json().id, round.id);
     // Consulting someone else's record, or an unknown one, is a 404; doctors may not consult (403).
     assert.equal((await app.inject({ method: 'POST', url: `/api/v1/infections/${irregular.id}/consult`, headers: otherPatient.auth })).statusCode, 404);
-    assert.equal((await app.inject({ method: 'POST', url: `/api/v1/infections/00000000-0000-4000-8000-000000000000/consult`, headers: patient.auth })).statusCode, 404);
+    assert.equal(
+      (await app.inject({ method: 'POST', url: `/api/v1/infections/00000000-0000-4000-8000-000000000000/consult`, headers: patient.auth })).statusCode,
+      404,
+    );
     assert.equal((await app.inject({ method: 'POST', url: `/api/v1/infections/${irregular.id}/consult`, headers: dermatologist.auth })).statusCode, 403);
   });
 
@@ -224,7 +259,10 @@ test('skin image analysis and dermatology consults (issue 16)', async (t) => {
     assert.equal(read.statusCode, 200, read.body);
     assert.equal(read.json().consult.id, consult.id);
     assert.equal((await get(dermatologist, `/files/${irregular.image_file_id}`)).statusCode, 200);
-    assert.deepEqual((await get(dermatologist, '/infections')).json().items.map((r: { id: string }) => r.id), [irregular.id]);
+    assert.deepEqual(
+      (await get(dermatologist, '/infections')).json().items.map((r: { id: string }) => r.id),
+      [irregular.id],
+    );
     for (const user of [otherPatient, otherDoctor, nurse]) {
       assert.equal((await get(user, `/infections/${irregular.id}`)).statusCode, 404, user.role);
       assert.equal((await get(user, `/files/${irregular.image_file_id}`)).statusCode, 404, user.role);
@@ -250,8 +288,14 @@ test('skin image analysis and dermatology consults (issue 16)', async (t) => {
   });
 
   await t.test('every read and write is audited, the consult as consent', async () => {
-    const rows = await built.ctx.db.selectFrom('audit_log').select(['resource_type', 'resource_id', 'action', 'actor_id']).where('patient_id', '=', patient.id).where('resource_type', '=', 'infection_record').execute();
-    const has = (action: string, actor: string, id?: string) => rows.some((r) => r.action === action && r.actor_id === actor && (id === undefined || r.resource_id === id));
+    const rows = await built.ctx.db
+      .selectFrom('audit_log')
+      .select(['resource_type', 'resource_id', 'action', 'actor_id'])
+      .where('patient_id', '=', patient.id)
+      .where('resource_type', '=', 'infection_record')
+      .execute();
+    const has = (action: string, actor: string, id?: string) =>
+      rows.some((r) => r.action === action && r.actor_id === actor && (id === undefined || r.resource_id === id));
     assert.ok(has('create', patient.id, round.id));
     assert.ok(has('create', patient.id, irregular.id));
     assert.ok(has('read', patient.id, round.id));
@@ -260,4 +304,22 @@ test('skin image analysis and dermatology consults (issue 16)', async (t) => {
     assert.ok(has('read', dermatologist.id, irregular.id));
     assert.ok(has('list', dermatologist.id));
   });
+});
+
+test('a full analyser queue answers 503 with Retry-After, and the upload is discarded', async () => {
+  let discarded = 0;
+  const service = new InfectionsService({
+    db: null as never,
+    repository: null as never,
+    files: { storeWith: async () => assert.fail('nothing may be stored'), discard: async () => void discarded++ },
+    audit: { record: async () => {} },
+    scheduling: null as never,
+    chat: () => undefined,
+    analyser: { pending: MAX_PENDING_ANALYSES, run: async () => assert.fail('no analysis may start') },
+    model: null,
+  });
+  const meta = { actor: { id: '00000000-0000-4000-8000-000000000001', role: 'patient' as const, status: 'active' as const, sessionId: 's' }, ip: null, userAgent: null, requestId: null };
+  const staged = { path: '/nonexistent.png', filename: 'a.png', contentType: 'image/png' as const, size: 1, sha256: '', fields: {}, cleanup: [], image: { width: 640, height: 480, pages: 1, space: 'srgb', depth: 'uchar' } };
+  await assert.rejects(service.diagnose(meta, staged, {}), (err: { status?: number; headers?: Record<string, string> }) => err.status === 503 && err.headers?.['retry-after'] === '10');
+  assert.equal(discarded, 1);
 });

@@ -107,7 +107,11 @@ export function analyse(input: AnalysisInput): AnalysisOutcome {
   const { rgb, width: w, height: h } = input;
   const n = w * h;
   if (Math.min(input.originalWidth, input.originalHeight) < GATES.minSide) {
-    return fail('too_small', `The image is ${input.originalWidth}×${input.originalHeight} pixels; at least ${GATES.minSide} pixels on the shorter side are needed.`, { width: input.originalWidth, height: input.originalHeight });
+    return fail(
+      'too_small',
+      `The image is ${input.originalWidth}×${input.originalHeight} pixels; at least ${GATES.minSide} pixels on the shorter side are needed.`,
+      { width: input.originalWidth, height: input.originalHeight },
+    );
   }
 
   // ---- quality gates on the normalised image ----
@@ -132,13 +136,33 @@ export function analyse(input: AnalysisInput): AnalysisOutcome {
   const clippedFraction = clipped / n;
   const skinFraction = skin / n;
   const sharpness = laplacianSharpness(Y, w, h);
-  const quality = { mean_luminance: round(meanY, 1), clipped_fraction: round(clippedFraction), sharpness_laplacian_var: round(sharpness, 1), skin_fraction: round(skinFraction) };
-  if (meanY < GATES.tooDarkMean) return fail('too_dark', `The photo is too dark (mean brightness ${quality.mean_luminance} of 255); retake it in daylight or with more light.`, quality);
+  const quality = {
+    mean_luminance: round(meanY, 1),
+    clipped_fraction: round(clippedFraction),
+    sharpness_laplacian_var: round(sharpness, 1),
+    skin_fraction: round(skinFraction),
+  };
+  if (meanY < GATES.tooDarkMean)
+    return fail('too_dark', `The photo is too dark (mean brightness ${quality.mean_luminance} of 255); retake it in daylight or with more light.`, quality);
   if (meanY > GATES.overexposedMean || clippedFraction > GATES.overexposedClipped) {
-    return fail('overexposed', `The photo is overexposed (${Math.round(clippedFraction * 100)} % of pixels are pure white); avoid the flash and direct light.`, quality);
+    return fail(
+      'overexposed',
+      `The photo is overexposed (${Math.round(clippedFraction * 100)} % of pixels are pure white); avoid the flash and direct light.`,
+      quality,
+    );
   }
-  if (sharpness < GATES.blurLaplacianVar) return fail('blurry', `The photo is blurry (variance of the Laplacian ${quality.sharpness_laplacian_var}, at least ${GATES.blurLaplacianVar} needed); hold the camera still and tap to focus on the spot.`, quality);
-  if (skinFraction < GATES.minSkinFraction) return fail('not_skin', `The photo does not look like skin (${Math.round(skinFraction * 100)} % skin-coloured pixels); photograph the affected skin from 10–20 cm.`, quality);
+  if (sharpness < GATES.blurLaplacianVar)
+    return fail(
+      'blurry',
+      `The photo is blurry (variance of the Laplacian ${quality.sharpness_laplacian_var}, at least ${GATES.blurLaplacianVar} needed); hold the camera still and tap to focus on the spot.`,
+      quality,
+    );
+  if (skinFraction < GATES.minSkinFraction)
+    return fail(
+      'not_skin',
+      `The photo does not look like skin (${Math.round(skinFraction * 100)} % skin-coloured pixels); photograph the affected skin from 10–20 cm.`,
+      quality,
+    );
   let t = mark('quality', t0);
 
   // ---- working copy (≤ 512 px a side, box-averaged) ----
@@ -263,10 +287,16 @@ export function analyse(input: AnalysisInput): AnalysisOutcome {
   }
   const areaFraction = area / N;
   if (!best || areaFraction < GATES.minLesionArea) {
-    return fail('no_lesion', 'No lesion was found: no spot stands out from the surrounding skin. Centre the spot in the photo, 10–20 cm away.', { ...quality, area_fraction: round(areaFraction, 4) });
+    return fail('no_lesion', 'No lesion was found: no spot stands out from the surrounding skin. Centre the spot in the photo, 10–20 cm away.', {
+      ...quality,
+      area_fraction: round(areaFraction, 4),
+    });
   }
   if (areaFraction > GATES.maxLesionArea) {
-    return fail('no_lesion', 'No lesion with surrounding skin was found: the area fills the whole photo. Step back so that some normal skin shows around it.', { ...quality, area_fraction: round(areaFraction, 4) });
+    return fail('no_lesion', 'No lesion with surrounding skin was found: the area fills the whole photo. Step back so that some normal skin shows around it.', {
+      ...quality,
+      area_fraction: round(areaFraction, 4),
+    });
   }
   // Perilesional skin: a ring 4–15 px (at 512 px) outside the lesion, without hairs.
   const outer = binaryMorph(lesion, ww, wh, Math.round(15 * unit), 'dilate');
@@ -285,7 +315,11 @@ export function analyse(input: AnalysisInput): AnalysisOutcome {
   const lesionLab = meanOver([L, A, Bb], lesion);
   const contrast = Math.hypot(lesionLab[0]! - skinLab[0]!, lesionLab[1]! - skinLab[1]!, lesionLab[2]! - skinLab[2]!);
   if (contrast < GATES.minLesionDeltaE) {
-    return fail('no_lesion', `No lesion was found: the most distinct area differs from the surrounding skin by ΔE ${round(contrast, 1)} (at least ${GATES.minLesionDeltaE} needed). Centre the spot in the photo.`, { ...quality, contrast_delta_e: round(contrast, 1) });
+    return fail(
+      'no_lesion',
+      `No lesion was found: the most distinct area differs from the surrounding skin by ΔE ${round(contrast, 1)} (at least ${GATES.minLesionDeltaE} needed). Centre the spot in the photo.`,
+      { ...quality, contrast_delta_e: round(contrast, 1) },
+    );
   }
   t = mark('segmentation', t);
 
@@ -300,7 +334,11 @@ export function analyse(input: AnalysisInput): AnalysisOutcome {
       if (!lesion[i]) continue;
       cx += x;
       cy += y;
-      const open4 = (x === 0 || !lesion[i - 1] ? 1 : 0) + (x === ww - 1 || !lesion[i + 1] ? 1 : 0) + (y === 0 || !lesion[i - ww] ? 1 : 0) + (y === wh - 1 || !lesion[i + ww] ? 1 : 0);
+      const open4 =
+        (x === 0 || !lesion[i - 1] ? 1 : 0) +
+        (x === ww - 1 || !lesion[i + 1] ? 1 : 0) +
+        (y === 0 || !lesion[i - ww] ? 1 : 0) +
+        (y === wh - 1 || !lesion[i + ww] ? 1 : 0);
       if (open4) {
         cracks += open4;
         corners.push(x, y, x + 1, y, x, y + 1, x + 1, y + 1);
@@ -364,7 +402,9 @@ export function analyse(input: AnalysisInput): AnalysisOutcome {
     }
     shapeIndex.push(outside / area);
     const [h0, h1] = halves as [number[], number[]];
-    colourDelta.push(h0[3]! && h1[3]! ? Math.hypot(h0[0]! / h0[3]! - h1[0]! / h1[3]!, h0[1]! / h0[3]! - h1[1]! / h1[3]!, h0[2]! / h0[3]! - h1[2]! / h1[3]!) : 0);
+    colourDelta.push(
+      h0[3]! && h1[3]! ? Math.hypot(h0[0]! / h0[3]! - h1[0]! / h1[3]!, h0[1]! / h0[3]! - h1[1]! / h1[3]!, h0[2]! / h0[3]! - h1[2]! / h1[3]!) : 0,
+    );
   }
   const axesAsymmetric = [0, 1].filter((a) => shapeIndex[a]! > 0.12 || colourDelta[a]! > 10).length;
   t = mark('shape', t);
@@ -468,12 +508,32 @@ export function analyse(input: AnalysisInput): AnalysisOutcome {
     quality,
     working_size: { width: ww, height: wh },
     hair_fraction: round(hairCount / N, 4),
-    segmentation: { channel: useRed ? 'redness' : 'lightness', otsu_separability: round(useRed ? otsuRed.separability : otsuDark.separability), area_fraction: round(areaFraction, 4), contrast_delta_e: round(contrast, 1) },
-    asymmetry: { axes_asymmetric: axesAsymmetric, shape_index: [round(shapeIndex[0]!), round(shapeIndex[1]!)], colour_delta_e: [round(colourDelta[0]!, 1), round(colourDelta[1]!, 1)], score: axesAsymmetric },
-    border: { irregularity: round(irregularity), compactness: round(compactness), sharpness_by_segment: sharpnessBySegment, abrupt_segments: abruptSegments, score: abruptSegments },
+    segmentation: {
+      channel: useRed ? 'redness' : 'lightness',
+      otsu_separability: round(useRed ? otsuRed.separability : otsuDark.separability),
+      area_fraction: round(areaFraction, 4),
+      contrast_delta_e: round(contrast, 1),
+    },
+    asymmetry: {
+      axes_asymmetric: axesAsymmetric,
+      shape_index: [round(shapeIndex[0]!), round(shapeIndex[1]!)],
+      colour_delta_e: [round(colourDelta[0]!, 1), round(colourDelta[1]!, 1)],
+      score: axesAsymmetric,
+    },
+    border: {
+      irregularity: round(irregularity),
+      compactness: round(compactness),
+      sharpness_by_segment: sharpnessBySegment,
+      abrupt_segments: abruptSegments,
+      score: abruptSegments,
+    },
     colour: { present, fractions, score: Math.max(1, present.length) },
     differential_structures: { present: structures.present, score: Math.max(1, structures.present.length), not_assessed: ['pigment_network', 'streaks'] },
-    diameter: { px: round(feret * toOriginal, 1), mm: scale ? round(feret * toOriginal * scale, 1) : null, equivalent_mm: scale ? round(2 * rEq * toOriginal * scale, 1) : null },
+    diameter: {
+      px: round(feret * toOriginal, 1),
+      mm: scale ? round(feret * toOriginal * scale, 1) : null,
+      equivalent_mm: scale ? round(2 * rEq * toOriginal * scale, 1) : null,
+    },
     pigmentation_delta_l: round(sL - lesionLab[0]!, 1),
     redness_delta_a: round(lesionLab[1]! - sA, 1),
     yellowness_delta_b: round(lesionLab[2]! - sB, 1),

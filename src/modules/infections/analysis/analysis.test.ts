@@ -59,7 +59,8 @@ test('irregular, multi-colour, blurred-border lesion: TDS above 5.45, high risk'
   assert.ok(f.border.irregularity > 1.03, `irregularity ${f.border.irregularity}`);
   assert.ok(f.border.compactness < 0.85, `compactness ${f.border.compactness}`);
   assert.ok(f.border.abrupt_segments <= 2, `a blurred edge: ${f.border.sharpness_by_segment}`);
-  for (const colour of ['light_brown', 'dark_brown', 'black', 'blue_grey'] as const) assert.ok(f.colour.present.includes(colour), `${colour} in ${f.colour.present}`);
+  for (const colour of ['light_brown', 'dark_brown', 'black', 'blue_grey'] as const)
+    assert.ok(f.colour.present.includes(colour), `${colour} in ${f.colour.present}`);
   assert.ok(f.differential_structures.present.includes('dots'), `${f.differential_structures.present}`);
   assert.ok(scored.tds > TDS_MELANOMA, `TDS ${scored.tds}`);
   assert.equal(scored.top_label, 'melanoma_suspected');
@@ -137,7 +138,9 @@ test('the worker pool runs 4 analyses at once without blocking the event loop', 
       setImmediate(spin);
     };
     setImmediate(spin);
-    const results = await Promise.all(inputs.map((image) => pool.run({ ...image, rgb: Uint8Array.from(image.rgb), originalWidth: image.width, originalHeight: image.height })));
+    const results = await Promise.all(
+      inputs.map((image) => pool.run({ ...image, rgb: Uint8Array.from(image.rgb), originalWidth: image.width, originalHeight: image.height })),
+    );
     done = true;
     assert.ok(results.every((r) => r.ok));
     const first = results[0]!;

@@ -25,8 +25,16 @@ function unprocessable(detail: string, type: string): AppError {
 export function assertAnalysableSource(source: { pages: number; space: string | null; depth: string | null } | undefined): void {
   if (!source) return;
   if (source.pages > 1) throw unprocessable('Animated or multi-page images cannot be analysed; send a single photo.', 'image-animated');
-  if (source.space === 'cmyk') throw unprocessable('CMYK images (made for print) cannot be analysed: their colours depend on the printer profile. Send the camera photo (RGB).', 'image-cmyk');
-  if (source.depth && source.depth !== 'uchar') throw unprocessable(`${source.depth === 'ushort' ? '16-bit' : source.depth} images cannot be analysed; send an 8-bit photo (JPEG, PNG or WEBP).`, 'image-bit-depth');
+  if (source.space === 'cmyk')
+    throw unprocessable(
+      'CMYK images (made for print) cannot be analysed: their colours depend on the printer profile. Send the camera photo (RGB).',
+      'image-cmyk',
+    );
+  if (source.depth && source.depth !== 'uchar')
+    throw unprocessable(
+      `${source.depth === 'ushort' ? '16-bit' : source.depth} images cannot be analysed; send an 8-bit photo (JPEG, PNG or WEBP).`,
+      'image-bit-depth',
+    );
 }
 
 /**
@@ -43,7 +51,8 @@ export async function decodeForAnalysis(path: string): Promise<DecodedImage> {
   try {
     meta = await sharp(path, options).metadata();
   } catch (err) {
-    if (/pixel limit/i.test((err as Error).message)) throw new PayloadTooLargeError(`The image has more than ${MAX_INPUT_PIXELS} pixels (a decompression bomb guard).`);
+    if (/pixel limit/i.test((err as Error).message))
+      throw new PayloadTooLargeError(`The image has more than ${MAX_INPUT_PIXELS} pixels (a decompression bomb guard).`);
     throw new ValidationError('The image could not be decoded; it may be corrupt or truncated.', [{ path: '/image', message: 'is not a decodable image' }]);
   }
   assertAnalysableSource({ pages: meta.pages ?? 1, space: meta.space ?? null, depth: meta.depth ?? null });
@@ -62,7 +71,8 @@ export async function decodeForAnalysis(path: string): Promise<DecodedImage> {
     // A copy in a plain ArrayBuffer: it is transferred (not copied again) to the worker thread.
     return { rgb: Uint8Array.from(data), width: info.width, height: info.height, originalWidth, originalHeight };
   } catch (err) {
-    if (/pixel limit/i.test((err as Error).message)) throw new PayloadTooLargeError(`The image has more than ${MAX_INPUT_PIXELS} pixels (a decompression bomb guard).`);
+    if (/pixel limit/i.test((err as Error).message))
+      throw new PayloadTooLargeError(`The image has more than ${MAX_INPUT_PIXELS} pixels (a decompression bomb guard).`);
     throw new ValidationError('The image could not be decoded; it may be corrupt or truncated.', [{ path: '/image', message: 'is not a decodable image' }]);
   }
 }

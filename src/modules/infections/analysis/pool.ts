@@ -56,7 +56,10 @@ export class AnalysisPool {
     // Under tsx (tests, npm start) this file is .ts and so is the worker; built, both are .js.
     // A worker thread does not inherit tsx's loader, so under tsx it registers it first.
     const worker = import.meta.url.endsWith('.ts')
-      ? new Worker(`import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(new URL('./worker.ts', import.meta.url).href)}); });`, { eval: true })
+      ? new Worker(
+          `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(new URL('./worker.ts', import.meta.url).href)}); });`,
+          { eval: true },
+        )
       : new Worker(new URL('./worker.js', import.meta.url));
     worker.unref();
     const slot = { worker, job: null as Job | null };

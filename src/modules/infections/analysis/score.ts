@@ -7,7 +7,15 @@ import type { Features } from './analyse.js';
  * fixed share kept for "unclear". They say how strongly the rules point, not how often the
  * label is right.
  */
-export const LABELS = ['benign_naevus', 'atypical_pigmented_lesion', 'melanoma_suspected', 'eczema_dermatitis', 'tinea_fungal', 'bacterial_infection', 'unclear'] as const;
+export const LABELS = [
+  'benign_naevus',
+  'atypical_pigmented_lesion',
+  'melanoma_suspected',
+  'eczema_dermatitis',
+  'tinea_fungal',
+  'bacterial_infection',
+  'unclear',
+] as const;
 export type Label = (typeof LABELS)[number];
 export type Risk = 'low' | 'medium' | 'high';
 
@@ -77,7 +85,9 @@ export function scoreFeatures(f: Features): Scored {
 
   let risk: Risk;
   if (kind === 'pigmented') {
-    reasons.push(`Pigmented lesion: total dermoscopy score ${tds.toFixed(2)} (A ${f.asymmetry.score}, B ${f.border.score}, C ${f.colour.score}, D ${f.differential_structures.score}; cut-offs ${TDS_SUSPICIOUS} and ${TDS_MELANOMA}).`);
+    reasons.push(
+      `Pigmented lesion: total dermoscopy score ${tds.toFixed(2)} (A ${f.asymmetry.score}, B ${f.border.score}, C ${f.colour.score}, D ${f.differential_structures.score}; cut-offs ${TDS_SUSPICIOUS} and ${TDS_MELANOMA}).`,
+    );
     risk = tds > TDS_MELANOMA ? 'high' : tds >= TDS_SUSPICIOUS ? 'medium' : 'low';
     if (risk === 'low' && f.diameter.mm !== null && f.diameter.mm > 6) {
       risk = 'medium';
@@ -97,5 +107,14 @@ export function scoreFeatures(f: Features): Scored {
   if (risk === 'low' && probability.melanoma_suspected >= 0.2) risk = 'medium';
   if (f.asymmetry.score === 2) reasons.push('Asymmetric about both principal axes.');
   if (f.colour.present.length >= 3) reasons.push(`${f.colour.present.length} dermoscopy colours: ${f.colour.present.join(', ')}.`);
-  return { kind, pigmented_probability: r3(pPig), tds: Math.round(tds * 100) / 100, predictions, top_label: top.label, confidence: top.probability, risk, reasons };
+  return {
+    kind,
+    pigmented_probability: r3(pPig),
+    tds: Math.round(tds * 100) / 100,
+    predictions,
+    top_label: top.label,
+    confidence: top.probability,
+    risk,
+    reasons,
+  };
 }

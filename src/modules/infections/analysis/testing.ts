@@ -113,7 +113,8 @@ export class Canvas {
   }
 }
 
-const smoothstep = (edge: number, softness: number, d: number) => (softness <= 0.5 ? Math.max(0, Math.min(1, edge - d + 0.5)) : 1 / (1 + Math.exp((d - edge) / (softness / 2.5))));
+const smoothstep = (edge: number, softness: number, d: number) =>
+  softness <= 0.5 ? Math.max(0, Math.min(1, edge - d + 0.5)) : 1 / (1 + Math.exp((d - edge) / (softness / 2.5)));
 
 /** A disc of radius r (px) centred in the image; `softness` is the border width in px (≈ 1 = sharp). */
 export function disc(cx: number, cy: number, r: number, softness = 0): (x: number, y: number) => number {
@@ -161,7 +162,17 @@ export function irregularLesion(seed = 2, w = 640, h = 480): RawImage {
   const cx = w / 2;
   const cy = h / 2;
   const r = h * 0.2;
-  const outline = blob(cx, cy, r, [[2, 0.18, 0.4], [3, 0.16, 1.3], [5, 0.08, 2.1]], 14);
+  const outline = blob(
+    cx,
+    cy,
+    r,
+    [
+      [2, 0.18, 0.4],
+      [3, 0.16, 1.3],
+      [5, 0.08, 2.1],
+    ],
+    14,
+  );
   const canvas = new Canvas(w, h).paint(LIGHT_BROWN, outline);
   canvas.paint(DARK_BROWN, (x, y) => Math.min(outline(x, y), blob(cx - r * 0.3, cy - r * 0.15, r * 0.55, [[3, 0.2, 0.5]], 6)(x, y)));
   canvas.paint(BLACK, (x, y) => Math.min(outline(x, y), blob(cx - r * 0.45, cy + r * 0.1, r * 0.25, [[2, 0.2, 0]], 3)(x, y)));
@@ -178,7 +189,21 @@ export function irregularLesion(seed = 2, w = 640, h = 480): RawImage {
 
 /** Diffuse red, ill-defined patch (dermatitis-like). */
 export function redPatch(seed = 3, w = 640, h = 480): RawImage {
-  return new Canvas(w, h).paint(RED, blob(w / 2, h / 2, h * 0.25, [[2, 0.12, 0.7], [3, 0.08, 2]], 24)).finish(seed);
+  return new Canvas(w, h)
+    .paint(
+      RED,
+      blob(
+        w / 2,
+        h / 2,
+        h * 0.25,
+        [
+          [2, 0.12, 0.7],
+          [3, 0.08, 2],
+        ],
+        24,
+      ),
+    )
+    .finish(seed);
 }
 
 /** Red ring with a clear centre (ringworm-like). */
@@ -202,9 +227,21 @@ export function hairySpot(seed = 5, w = 640, h = 480): RawImage {
 
 export const gateImages = {
   too_small: () => new Canvas(120, 100).paint(DARK_BROWN, disc(60, 50, 18, 1)).finish(11),
-  too_dark: () => new Canvas(640, 480).paint(DARK_BROWN, disc(320, 240, 80, 1)).scale(0.12).finish(12, 2),
-  overexposed: () => new Canvas(640, 480, [255, 255, 255], 0).paint(SKIN, disc(320, 240, 120, 30)).paint(DARK_BROWN, disc(320, 240, 40, 1)).finish(13, 1),
-  blurry: () => new Canvas(640, 480).paint(DARK_BROWN, disc(320, 240, 80, 1)).blur(6).finish(14, 0.4),
+  too_dark: () =>
+    new Canvas(640, 480)
+      .paint(DARK_BROWN, disc(320, 240, 80, 1))
+      .scale(0.12)
+      .finish(12, 2),
+  overexposed: () =>
+    new Canvas(640, 480, [255, 255, 255], 0)
+      .paint(SKIN, disc(320, 240, 120, 30))
+      .paint(DARK_BROWN, disc(320, 240, 40, 1))
+      .finish(13, 1),
+  blurry: () =>
+    new Canvas(640, 480)
+      .paint(DARK_BROWN, disc(320, 240, 80, 1))
+      .blur(6)
+      .finish(14, 0.4),
   not_skin: () => new Canvas(640, 480, [52, 120, 196], 0.1).paint([40, 90, 40], disc(320, 240, 90, 2)).finish(15),
   no_lesion: () => new Canvas(640, 480).finish(16),
 };
