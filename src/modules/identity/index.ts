@@ -15,6 +15,8 @@ import { MfaService } from './mfa.service.js';
 import { mfaRoutes } from './mfa.routes.js';
 import { WebauthnService } from './webauthn.service.js';
 import { webauthnRoutes } from './webauthn.routes.js';
+import { OidcService } from './oidc.service.js';
+import { oidcRoutes } from './oidc.routes.js';
 import { SecretBox } from './second-factor.js';
 import { Limiter } from '../../platform/rate-limit.js';
 import './identity.tables.js';
@@ -23,6 +25,8 @@ export { IdentityService } from './identity.service.js';
 export { UsersRepository } from './users.repository.js';
 export { UserSchema } from './identity.schemas.js';
 export { IDENTITY_CHANGED_CHANNEL } from './session-cache.js';
+/** The demo clinic's accounts (SEED_DEMO): other modules' demo data is seeded for them. */
+export { DEMO_ACCOUNTS, DEMO_PASSWORD } from './demo.js';
 
 /** The identity services of one instance (`ctx.services.identity`), built by src/modules/services.ts. */
 export interface IdentityServices {
@@ -32,6 +36,8 @@ export interface IdentityServices {
   mfa: MfaService;
   /** Passkeys: registration, list, rename, removal; second factor and passwordless sign-in. */
   passkeys: WebauthnService;
+  /** Sign-in with external OpenID Connect providers (OIDC_PROVIDERS / OIDC_<NAME>_*). */
+  oidc: OidcService;
   /** Per-instance session cache; invalidated locally and, through pubsub, on every instance. */
   sessionCache: SessionCache;
   /** The session check the auth hook runs on every protected request (platform/http/auth.ts). */
@@ -95,7 +101,8 @@ export function buildIdentityServices(deps: IdentityServicesDeps): IdentityServi
     cache.set(found.actor, found.user, generation);
     return found.actor;
   };
-  return { identity, users, mfa, passkeys, sessionCache: cache, resolveSession };
+  const oidc = new OidcService({ config: deps.config, db: deps.db, users: usersRepository, mfa: mfaRepository, identity, passwords: deps.passwords, events: deps.events, authIp: deps.limiters.authIp });
+  return { identity, users, mfa, passkeys, oidc, sessionCache: cache, resolveSession };
 }
 
 /** @deprecated Read `ctx.services.identity.identity`. */
@@ -108,11 +115,12 @@ export const identityModule: AppModule = {
   async routes(app, ctx) {
     app.addSchema(UserSchema);
     // Invalidations from other instances (logout, deactivation there) reach this cache.
-    const { identity, users, mfa, passkeys, sessionCache } = ctx.services.identity;
+    const { identity, users, mfa, passkeys, oidc, sessionCache } = ctx.services.identity;
     await sessionCache.listen();
     await authRoutes(app, identity);
     await mfaRoutes(app, mfa);
     await webauthnRoutes(app, passkeys);
+    await oidcRoutes(app, oidc, ctx.config.auth.postLoginUrl);
     await usersRoutes(app, users);
   },
   seedDemo: (ctx) => seedDemoAccounts(ctx.services.identity.identity, ctx.services.identity.mfa),

@@ -135,6 +135,20 @@ export class MfaRepository {
     return Number(result.numDeletedRows) === 1;
   }
 
+  // ---- external identities (OIDC) ------------------------------------------------------
+
+  async findExternalIdentity(db: Executor, provider: string, subject: string) {
+    return db.selectFrom('external_identities').select('user_id').where('provider', '=', provider).where('subject', '=', subject).executeTakeFirst();
+  }
+
+  async touchExternalIdentity(db: Executor, provider: string, subject: string): Promise<void> {
+    await db.updateTable('external_identities').set({ last_login_at: new Date() }).where('provider', '=', provider).where('subject', '=', subject).execute();
+  }
+
+  async linkExternalIdentity(db: Executor, values: { provider: string; subject: string; user_id: string; email: string | null }): Promise<void> {
+    await db.insertInto('external_identities').values({ ...values, last_login_at: new Date() }).execute();
+  }
+
   // ---- sessions ------------------------------------------------------------------------
 
   async liveSessions(db: Executor, userId: string) {

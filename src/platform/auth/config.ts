@@ -19,6 +19,11 @@ export interface OidcProviderConfig {
   roleMap: Record<string, Role>;
   /** Link a first sign-in to an existing account with the same, provider-verified email (ASVS 6.8.1: off by default). */
   linkByEmail: boolean;
+  /**
+   * Treat the provider's `email` as verified even without `email_verified: true` (Entra ID
+   * does not send that claim). Only for a directory you control (single-tenant Entra ID).
+   */
+  trustEmail: boolean;
   /** Create an account on a first sign-in that matches none (default true). */
   createAccounts: boolean;
   /** Entra multi-tenant: the `tid` values allowed (empty: any tenant). */
@@ -98,6 +103,10 @@ function providerFrom(name: string, source: string, raw: Record<string, unknown>
   }
   const tenantsRaw = raw.tenants;
   const tenants = Array.isArray(tenantsRaw) ? tenantsRaw.map(String) : typeof tenantsRaw === 'string' ? tenantsRaw.split(',').map((t) => t.trim()).filter(Boolean) : [];
+  const issuerUrl = new URL(checkUrl(`${source} (${name}.issuer)`, issuer));
+  if (issuerUrl.protocol === 'http:' && !['127.0.0.1', 'localhost', '[::1]'].includes(issuerUrl.hostname)) {
+    throw new ConfigError(source, `${name}.issuer must use https (http only on loopback, for a local test provider)`);
+  }
   return {
     name,
     issuer: checkUrl(`${source} (${name}.issuer)`, issuer),
@@ -108,6 +117,7 @@ function providerFrom(name: string, source: string, raw: Record<string, unknown>
     roleClaim: field('role_claim'),
     roleMap,
     linkByEmail: flag('link_by_email', false),
+    trustEmail: flag('trust_email', false),
     createAccounts: flag('create_accounts', true),
     tenants,
   };
@@ -130,7 +140,7 @@ function oidcProviders(env: Env): OidcProviderConfig[] {
       providers.set(name, providerFrom(name, 'OIDC_PROVIDERS', raw as Record<string, unknown>));
     }
   }
-  const fields = ['ISSUER', 'CLIENT_ID', 'CLIENT_SECRET', 'REDIRECT_URI', 'SCOPES', 'ROLE_CLAIM', 'ROLE_MAP', 'LINK_BY_EMAIL', 'CREATE_ACCOUNTS', 'TENANTS'];
+  const fields = ['ISSUER', 'CLIENT_ID', 'CLIENT_SECRET', 'REDIRECT_URI', 'SCOPES', 'ROLE_CLAIM', 'ROLE_MAP', 'LINK_BY_EMAIL', 'TRUST_EMAIL', 'CREATE_ACCOUNTS', 'TENANTS'];
   for (const key of Object.keys(env)) {
     const match = /^OIDC_([A-Z0-9_]+)_ISSUER$/.exec(key);
     if (!match?.[1] || key === 'OIDC_PROVIDERS') continue;
