@@ -2,8 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { build } from '../helpers/build.js';
 import { createUser, type TestUser } from '../helpers/users.js';
-import { upload } from '../../src/modules/files/testing.js';
-import { createSlot, futureHour } from '../../src/modules/scheduling/test-helpers.js';
+import { upload } from '../helpers/files.js';
+import { createSlot, futureHour } from '../helpers/scheduling.js';
 
 /**
  * Issue 11, item 4: every read or write of patient data writes an audit row. This walks

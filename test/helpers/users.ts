@@ -72,8 +72,7 @@ export async function createUser(
   const email = options.email ?? uniqueEmail(role);
   const fullName = options.fullName ?? `Test ${role} ${randomBytes(2).toString('hex')}`;
   if (role === 'admin') {
-    const { createIdentityService } = await import('../../src/modules/identity/index.js');
-    await createIdentityService(ctx).ensureAdmin(email, GOOD_PASSWORD, fullName);
+    await ctx.services.identity.identity.ensureAdmin(email, GOOD_PASSWORD, fullName);
   } else {
     const res = await app.inject({
       method: 'POST',

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { build } from '../helpers/build.js';
 import { createUser, randomIp } from '../helpers/users.js';
-import { createSlot, futureHour } from '../../src/modules/scheduling/test-helpers.js';
+import { createSlot, futureHour } from '../helpers/scheduling.js';
 
 /** Raw HTTP over a socket: what the server answers (and whether it closes) for bytes no client library would send. */
 function raw(port: number, chunks: { data: string; delayMs?: number }[], timeoutMs = 10_000): Promise<{ text: string; closedAfterMs: number }> {

@@ -4,7 +4,7 @@ import { deflateSync } from 'node:zlib';
 import { readFileSync } from 'node:fs';
 import { build } from '../helpers/build.js';
 import { createUser } from '../helpers/users.js';
-import { makePdf, upload } from '../../src/modules/files/testing.js';
+import { makePdf, upload } from '../helpers/files.js';
 
 /** A PDF with one compressed object stream holding `objects` (what PDF 1.5+ writers do with dictionaries). */
 function withObjectStream(pdf: Buffer, objects: string): Buffer {

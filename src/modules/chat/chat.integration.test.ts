@@ -2,8 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { build } from '../../../test/helpers/build.js';
 import { createUser } from '../../../test/helpers/users.js';
-import { upload } from '../files/testing.js';
-import { SocketClient } from './test-client.js';
+import { upload } from '../../../test/helpers/files.js';
+import { SocketClient } from '../../../test/helpers/socket-client.js';
 
 test('files shared in a room are readable by its participants only; emergencies alert the clinicians', async (t) => {
   const built = await build(t);

@@ -8,7 +8,7 @@ import sharp from 'sharp';
 import { build } from '../../../test/helpers/build.js';
 import { createUser } from '../../../test/helpers/users.js';
 import type { BuiltApp } from '../../app.js';
-import { clinicOnStorage, makePdf, multipartBody, upload } from './testing.js';
+import { clinicOnStorage, makePdf, multipartBody, upload } from '../../../test/helpers/files.js';
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
@@ -122,12 +122,11 @@ for (const backend of ['local', 's3'] as const) {
     });
 
     await t.test('registered access rules grant access (chat extension point)', async () => {
-      const { filesFor } = await import('./index.js');
       const res = await upload(built, stranger, '/api/v1/files', { filename: 'shared.csv', data: 'x,y\n1,2\n' });
       const id = res.json().id;
-      filesFor(built.ctx).access.register(async (_db, actor, fileId) => actor.id === other.id && fileId === id, 'test');
+      built.ctx.services.files.access.register(async (_db, actor, fileId) => actor.id === other.id && fileId === id, 'test');
       assert.equal((await app.inject({ method: 'GET', url: `/api/v1/files/${id}`, headers: other.auth })).statusCode, 200);
-      assert.equal(await filesFor(built.ctx).canRead(built.ctx.db, { id: other.id, role: 'patient', status: 'active', sessionId: 'x' }, id), true);
+      assert.equal(await built.ctx.services.files.canRead(built.ctx.db, { id: other.id, role: 'patient', status: 'active', sessionId: 'x' }, id), true);
       assert.equal((await app.inject({ method: 'GET', url: `/api/v1/files/${id}`, headers: patient.auth })).statusCode, 404);
     });
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { DateTime } from 'luxon';
 import { build } from '../../../test/helpers/build.js';
 import { createUser, type TestUser } from '../../../test/helpers/users.js';
-import { linkCare, upload } from '../files/testing.js';
+import { linkCare, upload } from '../../../test/helpers/files.js';
 
 /**
  * Issue 12 item 6: the patient chart for clinicians (GET /patients/{id}), the patient's own

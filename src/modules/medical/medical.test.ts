@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { TestUser } from '../../../test/helpers/users.js';
-import { clinicOnStorage, linkCare, makePdf, upload } from '../files/testing.js';
+import { clinicOnStorage, linkCare, makePdf, upload } from '../../../test/helpers/files.js';
 
 for (const backend of ['local', 's3'] as const) {
   test(`medical records and prescriptions (${backend} storage)`, async (t) => {

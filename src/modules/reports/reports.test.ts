@@ -5,7 +5,7 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import type { TestUser } from '../../../test/helpers/users.js';
-import { clinicOnStorage, upload } from '../files/testing.js';
+import { clinicOnStorage, upload } from '../../../test/helpers/files.js';
 import { parseCsvReport, parseRange, parseValue, classify } from './parse.js';
 
 const fixtures = join(dirname(fileURLToPath(import.meta.url)), 'fixtures');

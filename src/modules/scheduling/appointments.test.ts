@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { build } from '../../../test/helpers/build.js';
 import { createUser } from '../../../test/helpers/users.js';
-import { book, createSlot, futureHour, users } from './test-helpers.js';
+import { book, createSlot, futureHour, users } from '../../../test/helpers/scheduling.js';
 
 test('appointments', async (t) => {
   const built = await build(t);

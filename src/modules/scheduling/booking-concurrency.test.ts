@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { build } from '../../../test/helpers/build.js';
 import { createUser } from '../../../test/helpers/users.js';
-import { book, createSlot, futureHour } from './test-helpers.js';
+import { book, createSlot, futureHour } from '../../../test/helpers/scheduling.js';
 
 /**
  * No double booking, ever: N simultaneous requests for one slot → exactly one 201, the rest

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { build } from '../../../test/helpers/build.js';
-import { book, createSlot, futureHour, users } from './test-helpers.js';
+import { book, createSlot, futureHour, users } from '../../../test/helpers/scheduling.js';
 
 /**
  * Issue 11, item 1: a care relationship comes only from something the patient or the

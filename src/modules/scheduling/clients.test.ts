@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { build } from '../../../test/helpers/build.js';
-import { users } from './test-helpers.js';
+import { users } from '../../../test/helpers/scheduling.js';
 
 test('clinic clients', async (t) => {
   const built = await build(t);

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import sharp from 'sharp';
 import { build } from '../../../test/helpers/build.js';
 import { createUser } from '../../../test/helpers/users.js';
-import { linkCare, upload } from '../files/testing.js';
+import { linkCare, upload } from '../../../test/helpers/files.js';
 
 const built = await build({ after });
 const { app } = built;

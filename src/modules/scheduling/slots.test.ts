@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { DateTime } from 'luxon';
 import { build } from '../../../test/helpers/build.js';
 import { createUser } from '../../../test/helpers/users.js';
-import { createSlot, futureHour, users } from './test-helpers.js';
+import { createSlot, futureHour, users } from '../../../test/helpers/scheduling.js';
 
 test('profiles, directory and slots', async (t) => {
   const built = await build(t);

@@ -88,8 +88,7 @@ describe('bootstrap admin', () => {
     const session = await login(built.app, email, GOOD_PASSWORD);
     assert.equal((session.user as { role?: string }).role, 'admin');
     // A later start with another ADMIN_PASSWORD updates the same account.
-    const { createIdentityService } = await import('../identity/index.js');
-    await createIdentityService(built.ctx).ensureAdmin(email, 'rotated admin password');
+    await built.ctx.services.identity.identity.ensureAdmin(email, 'rotated admin password');
     await login(built.app, email, 'rotated admin password');
     const admins = await built.ctx.db.selectFrom('users').select('id').where('email', '=', email).execute();
     assert.equal(admins.length, 1);
