@@ -1,10 +1,9 @@
-import type { FastifyRequest } from 'fastify';
 import type { Insertable } from 'kysely';
 import type { Actor } from '../../platform/access.js';
 import type { Db, Executor } from '../../platform/database/index.js';
 import { ForbiddenError } from '../../platform/errors.js';
 import { decodeCursor, toPage } from '../../platform/http/pagination.js';
-import { actorOf } from '../../platform/http/auth.js';
+import type { RequestMeta } from '../../platform/http/request-meta.js';
 import { iso } from '../../platform/http/schemas.js';
 import type { AuditRepository } from './audit.repository.js';
 import type { AuditQuery } from './audit.schemas.js';
@@ -13,23 +12,7 @@ import { GroupCommit } from './group-commit.js';
 import { parseTimeFilters } from '../../platform/http/time-filter.js';
 import { UsersRepository } from '../identity/index.js';
 
-/** Who is acting and from where: passed from a route to the services it calls. */
-export interface RequestMeta {
-  actor: Actor;
-  ip: string | null;
-  userAgent: string | null;
-  requestId: string | null;
-}
-
-export function requestMeta(request: FastifyRequest): RequestMeta {
-  const ua = request.headers['user-agent'];
-  return {
-    actor: actorOf(request),
-    ip: request.ip ?? null,
-    userAgent: typeof ua === 'string' ? ua.slice(0, 512) : null,
-    requestId: request.id ?? null,
-  };
-}
+export type { RequestMeta } from '../../platform/http/request-meta.js';
 
 export interface AuditEvent {
   patientId: string | null;

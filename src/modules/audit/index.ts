@@ -6,7 +6,9 @@ import { auditRoutes } from './audit.routes.js';
 import { AuditEntrySchema } from './audit.schemas.js';
 import './audit.tables.js';
 
-export { AuditService, requestMeta, listEvents, type RequestMeta, type AuditEvent } from './audit.service.js';
+export { AuditService, listEvents, type AuditEvent } from './audit.service.js';
+// Routes import requestMeta from here too; it lives in the platform (any route needs it).
+export { requestMeta, type RequestMeta } from '../../platform/http/request-meta.js';
 
 /**
  * The audit trail. Built once per instance by src/modules/services.ts (`services.audit`);

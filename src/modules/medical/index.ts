@@ -15,11 +15,11 @@ import { MedicalReads } from './medical.reads.js';
 import { MedicalReadsRepository } from './medical-reads.repository.js';
 import { PrescriptionsService } from './prescriptions.service.js';
 import { prescriptionsRoutes, recordsRoutes, recordUploadRoutes } from './medical.routes.js';
+import { seedMedicalDemo } from './demo.js';
 import './medical.tables.js';
 
 export { RecordsService } from './records.service.js';
 export { PrescriptionsService } from './prescriptions.service.js';
-export { visiblePage } from './visible-page.js';
 export { AllergiesService } from './allergies.service.js';
 export { MedicalReads, type MedicalSearch, type RowPosition, type PrescriptionRow, type RecordRow } from './medical.reads.js';
 export type { Diagnosis, PrescriptionItem, PrescriptionStatus } from './medical.tables.js';
@@ -79,4 +79,6 @@ export const medicalModule: AppModule = {
     await prescriptionsRoutes(app, ctx.db, prescriptions);
     await allergiesRoutes(app, ctx.db, allergies);
   },
+  /** Demo record and prescription for Jane Doe / Dr. Hause (after scheduling's seed). */
+  seedDemo: (ctx) => seedMedicalDemo(ctx),
 };

@@ -8,7 +8,7 @@ import { listEvents, type AuditService, type RequestMeta } from '../audit/index.
 import type { PrescriptionRow, PrescriptionsRepository } from './medical.repository.js';
 import type { CreatePrescriptionBody, PrescriptionListQuery, PrescriptionStatusBody } from './medical.schemas.js';
 import type { PrescriptionStatus } from './medical.tables.js';
-import { visiblePage } from './visible-page.js';
+import { visiblePage } from '../../platform/http/visible-page.js';
 import type { SchedulingLookups } from '../scheduling/index.js';
 import { findConflicts, type Conflict } from './drug-safety.js';
 import type { AllergiesService } from './allergies.service.js';

@@ -10,7 +10,7 @@ import { fileDto, type FileDto, type FilesService, type StagedFile } from '../fi
 import type { RecordContent, RecordRow, RecordsRepository, RecordVersionRow } from './medical.repository.js';
 import type { CreateRecordBody, RecordListQuery, UpdateRecordBody } from './medical.schemas.js';
 import type { Diagnosis } from './medical.tables.js';
-import { visiblePage } from './visible-page.js';
+import { visiblePage } from '../../platform/http/visible-page.js';
 import type { SchedulingLookups } from '../scheduling/index.js';
 
 export function normaliseDiagnoses(input: { code?: string | null; text: string }[] | undefined): Diagnosis[] {

@@ -6,8 +6,10 @@ import { login } from '../../../test/helpers/users.js';
 test('demo seed: Jane Doe has a record, a prescription and a parsed lab report (idempotent)', async (t) => {
   const built = await build(t, { seedDemo: true });
   await built.start();
-  const { seedClinicalDemo } = await import('./demo.js');
-  assert.deepEqual(await seedClinicalDemo(built.ctx), [], 'second run adds nothing');
+  const { medicalModule } = await import('../medical/index.js');
+  const { reportsModule } = await import('./index.js');
+  assert.deepEqual(await medicalModule.seedDemo!(built.ctx), [], 'second run adds nothing (record, prescription)');
+  assert.deepEqual(await reportsModule.seedDemo!(built.ctx), [], 'second run adds nothing (lab report)');
   const jane = await login(built.app, 'jane@demo.carebridge.local', 'CareBridge-demo-2026');
   const auth = { authorization: `Bearer ${jane.access_token}` };
   const records = (await built.app.inject({ method: 'GET', url: '/api/v1/medical/records', headers: auth })).json();

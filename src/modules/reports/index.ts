@@ -50,6 +50,6 @@ export const reportsModule: AppModule = {
     await withMultipart(app, ctx, (scope) => reportUploadRoutes(scope, reports, ctx.services.files));
     await reportsRoutes(app, reports);
   },
-  /** Demo record, prescription and lab report for Jane Doe / Dr. Hause (after scheduling's seed). */
+  /** Demo lab report for Jane Doe / Dr. Hause (after scheduling's and medical's seeds). */
   seedDemo: (ctx) => seedClinicalDemo(ctx),
 };

@@ -7,7 +7,7 @@ import { decodeCursor, toPage } from '../../platform/http/pagination.js';
 import { iso } from '../../platform/http/schemas.js';
 import type { AuditService, RequestMeta } from '../audit/index.js';
 import { fileDto, type FilesService, type StagedFile } from '../files/index.js';
-import { visiblePage } from '../medical/index.js';
+import { visiblePage } from '../../platform/http/visible-page.js';
 import { analyteKey, findAnalyte } from './analytes.js';
 import { extractPdfText, parseCsvReport, parsePdfLines, type ParsedObservation, type ParseResult } from './parse.js';
 import type { ObservationRow, ReportRow, ReportsRepository } from './reports.repository.js';

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { build } from '../../../test/helpers/build.js';
 import { login } from '../../../test/helpers/users.js';
 import { identityModule } from '../identity/index.js';
-import { DEMO_PASSWORD } from '../identity/demo.js';
+import { DEMO_PASSWORD } from '../identity/index.js';
 import { schedulingModule } from './index.js';
 
 test('demo data: doctor profiles, a week of slots, a completed and an upcoming appointment', async (t) => {

@@ -1,7 +1,7 @@
 import { DateTime } from 'luxon';
 import { sql } from 'kysely';
 import type { AppContext } from '../../platform/context.js';
-import { DEMO_ACCOUNTS } from '../identity/demo.js';
+import { DEMO_ACCOUNTS } from '../identity/index.js';
 import { generateRangeSlots, todayIn } from './time.js';
 import { ProfilesRepository } from './profiles.repository.js';
 import { SlotsRepository } from './slots.repository.js';

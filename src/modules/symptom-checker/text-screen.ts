@@ -84,6 +84,7 @@ export function screenText(text: string, kb: KnowledgeBase = getKnowledgeBase())
   const sexes: Sex[] = pregnant ? ['female'] : ['female', 'male'];
 
   const flags = new Map<string, ScreenedFlag>();
+  const index = indexOf(kb);
   const fire = (ev: EvidenceMap, settledOnly: boolean) => {
     for (const age of ages) {
       for (const sex of sexes) {
@@ -91,12 +92,12 @@ export function screenText(text: string, kb: KnowledgeBase = getKnowledgeBase())
         const found: Omit<ScreenedFlag, 'start' | 'end'>[] = [];
         for (const d of firedDiscriminators(kb, ev, patient)) {
           if (d.level !== 'emergency' && d.level !== 'emergency_ambulance') continue;
-          const disc = findDiscriminator(kb, d.id);
+          const disc = index.discriminators.get(d.id);
           const evidence = [...(disc?.all ?? []), ...(disc?.any ?? [])].filter((e) => ev[e] === 'present');
           found.push({ id: d.id, name: d.name, level: d.level, complaint: d.complaint, evidence });
         }
         for (const f of findRedFlags(model, denseEvidence(model, ev), { age, sex })) {
-          const evidence = f.source === 'evidence' ? [f.id] : kb.red_flag_rules.find((r) => r.id === f.id)?.all ?? [];
+          const evidence = f.source === 'evidence' ? [f.id] : index.rules.get(f.id)?.all ?? [];
           found.push({ id: f.id, name: f.name, level: f.level, complaint: null, evidence });
         }
         for (const f of found) {
@@ -118,8 +119,21 @@ export function screenText(text: string, kb: KnowledgeBase = getKnowledgeBase())
   };
 }
 
-function findDiscriminator(kb: KnowledgeBase, id: string) {
-  for (const d of kb.complaints.general) if (d.id === id) return d;
-  for (const c of kb.complaints.complaints) for (const d of c.discriminators) if (d.id === id) return d;
-  return undefined;
+type Discriminator = KnowledgeBase['complaints']['general'][number];
+type RedFlagRule = KnowledgeBase['red_flag_rules'][number];
+
+/** Discriminators (general and per complaint) and red-flag rules by id, built once per knowledge base. */
+const indexes = new WeakMap<KnowledgeBase, { discriminators: Map<string, Discriminator>; rules: Map<string, RedFlagRule> }>();
+function indexOf(kb: KnowledgeBase) {
+  let index = indexes.get(kb);
+  if (!index) {
+    const discriminators = new Map<string, Discriminator>();
+    for (const d of kb.complaints.general) if (!discriminators.has(d.id)) discriminators.set(d.id, d);
+    for (const c of kb.complaints.complaints) for (const d of c.discriminators) if (!discriminators.has(d.id)) discriminators.set(d.id, d);
+    const rules = new Map<string, RedFlagRule>();
+    for (const r of kb.red_flag_rules) if (!rules.has(r.id)) rules.set(r.id, r);
+    index = { discriminators, rules };
+    indexes.set(kb, index);
+  }
+  return index;
 }

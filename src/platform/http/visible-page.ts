@@ -1,6 +1,6 @@
-import type { Actor, CareRelationships } from '../../platform/access.js';
-import type { Executor } from '../../platform/database/index.js';
-import { encodeCursor, type KeysetPosition } from '../../platform/http/pagination.js';
+import type { Actor, CareRelationships } from '../access.js';
+import type { Executor } from '../database/index.js';
+import { encodeCursor, type KeysetPosition } from './pagination.js';
 
 /**
  * Keyset pagination over rows the actor may see, when "may see" is the care relationship
