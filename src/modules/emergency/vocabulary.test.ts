@@ -114,3 +114,10 @@ test('bleeding in pregnancy stated with the weeks only, heavy rectal bleeding, i
   conceptYes('bleeding from his back passage a lot and he looks grey');
   conceptYes('I have razor blades ready to use on myself');
 });
+
+test('round 6 families: hand on the chest, asthma too bad to talk, a finger cut off, something in the eye', () => {
+  conceptYes('grandad keeps clutching at his chest and feels sick');
+  conceptYes('asthma so bad I can only say a few words');
+  conceptYes('chopped the tip of my thumb off with the mandoline');
+  conceptYes('my son got a fish hook in his eye');
+});
