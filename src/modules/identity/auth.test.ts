@@ -66,7 +66,7 @@ describe('registration', () => {
     assert.equal(rows.length, 1);
   });
 
-  it('rejects weak passwords with 422 and says why', async () => {
+  it('ASVS 6.2.1/6.2.4: rejects weak passwords with 422 and says why', async () => {
     const short = assertProblem(await register({ email: uniqueEmail(), password: 'short', full_name: 'A', role: 'patient' }, '10.0.1.1'), 422);
     assert.equal(short.errors[0].path, '/password');
     const common = assertProblem(await register({ email: uniqueEmail(), password: 'password123', full_name: 'A', role: 'patient' }, '10.0.1.2'), 422);
@@ -137,14 +137,14 @@ describe('login and tokens', () => {
     assert.deepEqual(alias.json(), me.json());
   });
 
-  it('gives the same 401 for a wrong password and an unknown account', async () => {
+  it('ASVS 6.3.8: gives the same 401 for a wrong password and an unknown account', async () => {
     const user = await createUser(built, 'patient');
     const wrong = assertProblem(await app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email: user.email, password: 'not the password!' }, remoteAddress: '10.0.3.1' }), 401);
     const unknown = assertProblem(await app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email: uniqueEmail(), password: 'not the password!' }, remoteAddress: '10.0.3.2' }), 401);
     assert.equal(wrong.detail, unknown.detail);
   });
 
-  it('locks an account after repeated failures, even with the right password, with Retry-After', async () => {
+  it('ASVS 6.3.1: locks an account after repeated failures, even with the right password, with Retry-After', async () => {
     const user = await createUser(built, 'patient');
     for (let i = 0; i < ctx.config.loginMaxFailures; i++) {
       const res = await app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email: user.email, password: `wrong-password-${i}` }, remoteAddress: `10.0.4.${i + 1}` });
@@ -221,7 +221,7 @@ describe('profile and passwords', () => {
     assertProblem(await app.inject({ method: 'PATCH', url: '/api/v1/auth/me', headers: user.auth, payload: { role: 'admin' } }), 422);
   });
 
-  it('changing the password ends the other sessions but keeps this one', async () => {
+  it('ASVS 6.2.2/6.2.3: changing the password ends the other sessions but keeps this one', async () => {
     const user = await createUser(built, 'patient');
     const other = await login(app, user.email, user.password);
     assertProblem(await app.inject({ method: 'POST', url: '/api/v1/auth/password', headers: user.auth, payload: { current_password: 'wrong wrong wrong', new_password: 'a brand new passphrase' } }), 422);
@@ -243,7 +243,7 @@ describe('profile and passwords', () => {
     throw new Error('no reset email');
   };
 
-  it('forgot/reset: same reply for unknown emails, token only by email, single use, sessions end', async () => {
+  it('ASVS 6.4.1: forgot/reset: same reply for unknown emails, token only by email, single use, sessions end', async () => {
     const user = await createUser(built, 'patient');
     const known = await app.inject({ method: 'POST', url: '/api/v1/auth/password/forgot', payload: { email: user.email }, remoteAddress: '10.0.5.1' });
     const unknown = await app.inject({ method: 'POST', url: '/api/v1/auth/password/forgot', payload: { email: uniqueEmail() }, remoteAddress: '10.0.5.2' });
@@ -263,7 +263,7 @@ describe('profile and passwords', () => {
     await login(app, user.email, 'reset to something long');
   });
 
-  it('expired reset tokens are refused', async () => {
+  it('ASVS 6.4.1: expired reset tokens are refused', async () => {
     const user = await createUser(built, 'patient');
     await app.inject({ method: 'POST', url: '/api/v1/auth/password/forgot', payload: { email: user.email }, remoteAddress: '10.0.6.1' });
     const mail = await resetMail(user.email);

@@ -41,7 +41,7 @@ async function withTotp(): Promise<{ user: TestUser; secret: string; recovery: s
 }
 
 describe('TOTP', () => {
-  it('ASVS 6.5.3/6.6: setup needs the password, gives an otpauth URI and an SVG QR code, and is inactive until confirmed', async () => {
+  it('ASVS 6.5.3/7.5.1: setup needs the password, gives an otpauth URI and an SVG QR code, and is inactive until confirmed', async () => {
     const user = await createUser(built, 'patient');
     assertProblem(await post('/auth/mfa/totp/setup', {}, user.auth), 422);
     assertProblem(await post('/auth/mfa/totp/setup', { password: 'not the password at all' }, user.auth), 422);
@@ -121,7 +121,7 @@ describe('TOTP', () => {
     assert.ok(row.used_at);
   });
 
-  it('bad input: missing or several proofs → 422, an unknown or expired mfa_token → 401, all problem+json', async () => {
+  it('ASVS 6.5.5: bad input: missing or several proofs → 422, an unknown or expired mfa_token → 401, all problem+json', async () => {
     const { user, secret } = await withTotp();
     const attempt = (await loginReply(user.email)).json();
     assertProblem(await post('/auth/mfa/verify', { mfa_token: attempt.mfa_token }), 422);
@@ -132,7 +132,7 @@ describe('TOTP', () => {
     assertProblem(await post('/auth/mfa/verify', { mfa_token: attempt.mfa_token, code: totpCode(secret, at(nowStep() + 1)) }), 401);
   });
 
-  it('removing TOTP needs the password and a current code; afterwards sign-in needs only the password', async () => {
+  it('ASVS 6.5.6/7.5.1: removing TOTP needs the password and a current code; afterwards sign-in needs only the password', async () => {
     const { user, secret } = await withTotp();
     assertProblem(await app.inject({ method: 'DELETE', url: '/api/v1/auth/mfa/totp', headers: user.auth, payload: { password: 'wrong password here', code: totpCode(secret, at(nowStep() + 1)) } }), 422);
     assertProblem(await app.inject({ method: 'DELETE', url: '/api/v1/auth/mfa/totp', headers: user.auth, payload: { password: user.password, code: '000000' } }), 401);
@@ -173,7 +173,7 @@ describe('required second factor (MFA_REQUIRED_ROLES, default admin)', () => {
     assert.deepEqual(after.methods, ['totp', 'recovery_code']);
   });
 
-  it('an admin cannot remove the last factor (409); other roles are not forced to enrol', async () => {
+  it('ASVS 6.3.3: an admin cannot remove the last factor (409); other roles are not forced to enrol', async () => {
     const admin = await createUser(built, 'admin');
     const secret = knownSecret(admin.email)!;
     const res = await app.inject({ method: 'DELETE', url: '/api/v1/auth/mfa/totp', headers: admin.auth, payload: { password: admin.password, code: totpCode(secret, at(nowStep() + 1)) } });
@@ -194,7 +194,7 @@ describe('required second factor (MFA_REQUIRED_ROLES, default admin)', () => {
 });
 
 describe('step-up', () => {
-  it('ASVS 6.3.?: prescribing needs a second factor within 10 minutes: 401 step-up-required, then allowed after POST /auth/mfa/step-up', async () => {
+  it('ASVS 7.5.3: prescribing needs a second factor within 10 minutes: 401 step-up-required, then allowed after POST /auth/mfa/step-up', async () => {
     const { linkCare } = await import('../files/testing.js');
     const doctor = await createUser(built, 'doctor');
     const patient = await createUser(built, 'patient');
@@ -221,7 +221,7 @@ describe('step-up', () => {
     assert.deepEqual(ctx.tokens.verify(refreshed.json().access_token).amr, ['pwd', 'otp']);
   });
 
-  it('role changes need step-up (PATCH with role, PUT /role); status changes do not', async () => {
+  it('ASVS 7.5.3: role changes need step-up (PATCH with role, PUT /role); status changes do not', async () => {
     const admin = await createUser(built, 'admin');
     const target = await createUser(built, 'nurse');
     const claims = ctx.tokens.verify(admin.token);
@@ -240,7 +240,7 @@ describe('step-up', () => {
 });
 
 describe('sessions', () => {
-  it('ASVS 7.5.2: lists the active sessions (device, IP, created, last used, current) and revokes one; others 404', async () => {
+  it('ASVS 7.5.2 (partly): lists the active sessions (device, IP, created, last used, current) and revokes one; others 404', async () => {
     const user = await createUser(built, 'patient');
     const second = await app.inject({
       method: 'POST',
@@ -273,7 +273,7 @@ describe('sessions', () => {
     assert.equal((await app.inject({ method: 'GET', url: '/api/v1/auth/sessions', headers: user.auth })).json().items.length, 1);
   });
 
-  it('revoking a session closes its sockets at once, like logout', async (t) => {
+  it('ASVS 7.4.1: revoking a session closes its sockets at once, like logout', async (t) => {
     await app.listen({ port: 0, host: '127.0.0.1' });
     const address = app.server.address();
     const base = `ws://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;

@@ -47,7 +47,7 @@ const usersWith = (email: string) => ctx.db.selectFrom('users').select(['id', 'r
 const links = (sub: string) => ctx.db.selectFrom('external_identities').selectAll().where('subject', '=', sub).execute();
 
 describe('OpenID Connect sign-in', () => {
-  it('ASVS 6.8.1/6.8.3: success: PKCE S256, state and nonce in the request; an account linked by provider + subject; the same subject signs in again', async () => {
+  it('ASVS 6.8.1: success: PKCE S256, state and nonce in the request; an account linked by provider + subject; the same subject signs in again', async () => {
     const who = account();
     const { location, state } = await startFlow();
     const url = new URL(location);
@@ -90,7 +90,7 @@ describe('OpenID Connect sign-in', () => {
     assert.equal(mapRole({ roleClaim: null, roleMap: {} }, { roles: ['D'] }), 'patient');
   });
 
-  it('ASVS 6.8.?: wrong or tampered state → 400, nothing created; missing parameters → 400', async () => {
+  it('OIDC state (RFC 9700 4.7): wrong or tampered state → 400, nothing created; missing parameters → 400', async () => {
     const who = account();
     const { location } = await startFlow();
     const query = await op.authorize(location);
@@ -101,7 +101,7 @@ describe('OpenID Connect sign-in', () => {
     assert.equal((await links(who.sub)).length, 0);
   });
 
-  it('ASVS 6.8.?: a replayed authorization code is refused (spent state; and the provider refuses the code with a fresh state)', async () => {
+  it('ASVS 6.8.3 (codes): a replayed authorization code is refused (spent state; and the provider refuses the code with a fresh state)', async () => {
     account();
     const query = await op.authorize((await startFlow()).location);
     assert.equal((await callback(query)).statusCode, 200);
@@ -152,7 +152,7 @@ describe('OpenID Connect sign-in', () => {
     assert.match(problem.detail, /access_denied/);
   });
 
-  it('an admin signing in through the provider still needs a local second factor', async () => {
+  it('ASVS 6.8.4: an admin signing in through the provider still needs a local second factor', async () => {
     const admin = await createUser(built, 'admin');
     const { ctx: c } = built;
     const who = account({ email: `${randomBytes(4).toString('hex')}@idp.example` });

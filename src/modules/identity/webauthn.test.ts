@@ -31,7 +31,7 @@ async function registerPasskey(user: TestUser, name = 'Laptop') {
 }
 
 describe('passkey registration', () => {
-  it('ASVS 6.2.? / 7.5.1: registers with the password; lists, renames; refuses wrong challenge, wrong origin and replay', async () => {
+  it('ASVS 7.5.1/6.7.2: registers with the password; lists, renames; refuses wrong challenge, wrong origin and replay', async () => {
     const user = await createUser(built, 'patient');
     assertProblem(await post('/auth/webauthn/register/options', { password: 'not my password at all' }, user.auth), 422);
     const options = (await post('/auth/webauthn/register/options', { password: user.password }, user.auth)).json();
@@ -65,7 +65,7 @@ describe('passkey registration', () => {
 });
 
 describe('passkey sign-in', () => {
-  it('ASVS 6.6.?: passkey as the second factor of a password sign-in (amr pwd+hwk)', async () => {
+  it('ASVS 6.3.3: passkey as the second factor of a password sign-in (amr pwd+hwk)', async () => {
     const user = await createUser(built, 'patient');
     const { authenticator } = await registerPasskey(user);
     const login = (await post('/auth/login', { email: user.email, password: user.password })).json();
@@ -81,7 +81,7 @@ describe('passkey sign-in', () => {
     assert.deepEqual(ctx.tokens.verify(ok.json().access_token).amr, ['pwd', 'hwk']);
   });
 
-  it('ASVS 6.6.?/6.5.?: passwordless sign-in needs user verification; wrong challenge, wrong origin and replays fail; nothing is issued', async () => {
+  it('ASVS 6.7.2/6.3.4: passwordless sign-in needs user verification; wrong challenge, wrong origin and replays fail; nothing is issued', async () => {
     const user = await createUser(built, 'doctor');
     const { authenticator } = await registerPasskey(user);
     const sessionsBefore = (await ctx.db.selectFrom('auth_sessions').select('id').where('user_id', '=', user.id).execute()).length;
@@ -106,7 +106,7 @@ describe('passkey sign-in', () => {
     assert.ok(claims.amr?.includes('hwk'));
   });
 
-  it('step-up with a passkey, and removing one needs a recent second factor', async () => {
+  it('ASVS 7.5.3/7.5.1: step-up with a passkey, and removing one needs a recent second factor', async () => {
     const user = await createUser(built, 'nurse');
     const { authenticator, credential } = await registerPasskey(user);
     // A password-only token may not remove a factor.
@@ -120,7 +120,7 @@ describe('passkey sign-in', () => {
     assert.equal((await app.inject({ method: 'GET', url: '/api/v1/auth/webauthn/credentials', headers: auth })).json().items.length, 0);
   });
 
-  it('an admin cannot remove the only factor left (409)', async () => {
+  it('ASVS 6.3.3: an admin cannot remove the only factor left (409)', async () => {
     const admin = await createUser(built, 'admin');
     const { credential } = await registerPasskey(admin);
     // TOTP and a passkey: the authenticator app may go; then the passkey is the last factor.
