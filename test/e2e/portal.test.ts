@@ -1,6 +1,7 @@
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { AxeBuilder } from '@axe-core/playwright';
 import { build } from '../helpers/build.js';
@@ -11,7 +12,8 @@ import { launchChromium, skipWithoutBrowser } from '../helpers/browser.js';
  * The web portal (docs/API.md §10, issue 18) in headless Chromium at 360 px wide: a patient
  * signs in, finds a doctor by specialty, sees free times in their own profile time zone (not the
  * browser's), loses a slot to someone else while choosing (clear message, refreshed times),
- * double-clicks "Book" (one booking), sees the visit under Appointments; the doctor sees it in their week (second browser context); the patient opens
+ * double-clicks "Book" (one booking), sees the visit under Appointments, downloads its .ics,
+ * reschedules it; the doctor sees it in their week (second browser context); the patient opens
  * records, prescriptions and lab reports (a 401 is refreshed silently), cancels the appointment,
  * and a revoked session ends on the sign-in page. axe-core reports no violation on any page visited,
  * and no page scrolls sideways at 360 px.
@@ -93,7 +95,7 @@ describe('web portal', { skip: skipWithoutBrowser() }, () => {
     await page.getByRole('heading', { level: 3, name: 'Dr Ada Portal' }).waitFor();
     await page.getByRole('button', { name: 'See free times with Dr Ada Portal' }).click();
     const local = (iso: string) => new Intl.DateTimeFormat('en-GB', { timeZone: 'America/New_York', hour: '2-digit', minute: '2-digit' }).format(new Date(iso));
-    const [first, second] = [`${day}T09:00:00Z`, `${day}T10:00:00Z`].map(local) as [string, string];
+    const [first, second, third] = [`${day}T09:00:00Z`, `${day}T10:00:00Z`, `${day}T11:00:00Z`].map(local) as [string, string, string];
     await page.getByText('times in America/New York').waitFor();
     await page.getByRole('radio', { name: first, exact: true }).check();
     await check(page, 'Find a doctor');
@@ -120,6 +122,20 @@ describe('web portal', { skip: skipWithoutBrowser() }, () => {
     await upcoming.getByText('Dr Ada Portal').waitFor();
     assert.match(await upcoming.innerText(), new RegExp(second));
     await upcoming.getByRole('button', { name: /^Cancel the appointment with Dr Ada Portal/ }).waitFor();
+
+    // Add to calendar: an .ics file for this appointment.
+    const download = page.waitForEvent('download');
+    await upcoming.getByRole('button', { name: /^Add the appointment with Dr Ada Portal/ }).click();
+    const ics = readFileSync((await (await download).path())!, 'utf8');
+    assert.match(ics, /BEGIN:VCALENDAR[\s\S]*BEGIN:VEVENT/);
+
+    // Reschedule to the 11:00Z time: the appointment moves, the listing says so.
+    await upcoming.getByRole('button', { name: /^Reschedule the appointment with Dr Ada Portal/ }).click();
+    await upcoming.getByRole('radio', { name: third, exact: true }).check();
+    await check(page, 'Appointments');
+    await upcoming.getByRole('button', { name: 'Move to this time' }).click();
+    await page.getByRole('status').filter({ hasText: 'is now on' }).waitFor();
+    assert.equal((await call(patient, 'GET', `/api/v1/appointments/${mine.body.items[0].id}`)).body.slot_id, slots[2]);
 
     // The doctor sees it in their week (signed in in a second browser context).
     const doctorContext = await browser.newContext({ viewport: { width: 360, height: 780 }, locale: 'en-GB', timezoneId: 'Europe/Berlin' });

@@ -3,6 +3,7 @@ import { api, networkText, problemText, type Schemas, type User } from '../api/c
 import { formatDateTime, label, validTimeZone } from '../format';
 import { linkClick } from '../router';
 import { Alert, Loading, Page, Status } from '../ui';
+import { SlotPicker } from './SlotPicker';
 
 type Appointment = Schemas['Appointment'];
 const OPEN = new Set<Appointment['status']>(['scheduled', 'confirmed', 'in_progress']);
@@ -13,6 +14,7 @@ export function Appointments(props: { user: User }) {
   const [error, setError] = useState<string | null>(null);
   const [status, setStatus] = useState<string | null>(null);
   const [busyId, setBusyId] = useState<string | null>(null);
+  const [moving, setMoving] = useState<string | null>(null);
 
   async function load() {
     try {
@@ -48,6 +50,29 @@ export function Appointments(props: { user: User }) {
     }
   }
 
+  /** The .ics needs the bearer token, so it is fetched and handed to the browser as a file. */
+  async function addToCalendar(appointment: Appointment) {
+    setError(null);
+    try {
+      const { data, error: problem } = await api.GET('/api/v1/appointments/{id}.ics', { params: { path: { id: appointment.id } }, parseAs: 'text' });
+      if (data === undefined) return setError(problemText(problem, 'The calendar file could not be made.'));
+      const url = URL.createObjectURL(new Blob([data], { type: 'text/calendar' }));
+      const link = document.createElement('a');
+      link.href = url;
+      link.download = `carebridge-appointment-${appointment.id}.ics`;
+      link.click();
+      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+    } catch (err) {
+      setError(networkText(err));
+    }
+  }
+
+  function moved(appointment: Appointment) {
+    setMoving(null);
+    setStatus(`Your appointment with ${appointment.doctor_name} is now on ${formatDateTime(appointment.start, timeZone)}.`);
+    void load();
+  }
+
   const now = Date.now();
   const upcoming = (items ?? []).filter((a) => OPEN.has(a.status) && Date.parse(a.end) > now).reverse();
   const past = (items ?? []).filter((a) => !upcoming.includes(a));
@@ -78,16 +103,40 @@ export function Appointments(props: { user: User }) {
                       {a.doctor_name} · {label(a.type)} · {label(a.status)}
                     </p>
                     {a.reason && <p class="muted">{a.reason}</p>}
-                    {a.status !== 'in_progress' && Date.parse(a.start) > now && (
+                    <div class="actions">
                       <button
                         type="button"
                         class="secondary"
-                        disabled={busyId === a.id}
-                        onClick={() => void cancel(a)}
-                        aria-label={`Cancel the appointment with ${a.doctor_name} on ${formatDateTime(a.start, timeZone)}`}
+                        onClick={() => void addToCalendar(a)}
+                        aria-label={`Add the appointment with ${a.doctor_name} on ${formatDateTime(a.start, timeZone)} to your calendar`}
                       >
-                        Cancel
+                        Add to calendar
                       </button>
+                      {a.status !== 'in_progress' && Date.parse(a.start) > now && (
+                        <>
+                          <button
+                            type="button"
+                            class="secondary"
+                            aria-expanded={moving === a.id}
+                            onClick={() => setMoving(moving === a.id ? null : a.id)}
+                            aria-label={`Reschedule the appointment with ${a.doctor_name} on ${formatDateTime(a.start, timeZone)}`}
+                          >
+                            Reschedule
+                          </button>
+                          <button
+                            type="button"
+                            class="secondary"
+                            disabled={busyId === a.id}
+                            onClick={() => void cancel(a)}
+                            aria-label={`Cancel the appointment with ${a.doctor_name} on ${formatDateTime(a.start, timeZone)}`}
+                          >
+                            Cancel
+                          </button>
+                        </>
+                      )}
+                    </div>
+                    {moving === a.id && (
+                      <SlotPicker doctor={{ id: a.doctor_id, full_name: a.doctor_name }} timeZone={timeZone} reschedule={{ appointment: a, onDone: moved }} />
                     )}
                   </li>
                 ))}
