@@ -31,6 +31,7 @@ import { buildNotificationsServices, type NotificationsServices } from './notifi
 import { buildFhirServices, type FhirService } from './fhir/index.js';
 import { buildReportsReads } from './reports/index.js';
 import { buildMedicalReads } from './medical/index.js';
+import { buildSchedulingReads } from './scheduling/index.js';
 
 export interface Services {
   audit: AuditService;
@@ -83,6 +84,7 @@ export function buildServices(infra: Infrastructure): Services {
     audit,
     reports: buildReportsReads({ db }),
     medical: buildMedicalReads({ db }),
+    appointments: buildSchedulingReads({ db }),
     patients: scheduling.lookups,
     doctors: scheduling.profiles,
   });

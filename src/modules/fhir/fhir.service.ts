@@ -4,9 +4,12 @@ import { AppError } from '../../platform/errors.js';
 import { listEvents, type AuditService, type RequestMeta } from '../audit/index.js';
 import type { ReportsReads } from '../reports/index.js';
 import type { MedicalReads, RowPosition } from '../medical/index.js';
-import type { SchedulingLookups, SchedulingServices } from '../scheduling/index.js';
+import type { AppointmentReadRow, SchedulingLookups, SchedulingReads, SchedulingServices } from '../scheduling/index.js';
 import {
   analyteKeyOf,
+  appointmentResource,
+  encounterResource,
+  FHIR_APPOINTMENT_STATUS,
   conditionResource,
   diagnosticReportResource,
   medicationRequestResource,
@@ -39,6 +42,7 @@ export interface FhirDeps {
   audit: AuditService;
   reports: ReportsReads;
   medical: MedicalReads;
+  appointments: SchedulingReads;
   patients: Pick<SchedulingLookups, 'patientProfile' | 'searchPatients'>;
   doctors: Pick<SchedulingServices['profiles'], 'getDoctor' | 'listDoctors'>;
 }
@@ -89,6 +93,8 @@ export class FhirService {
         this.diagnosticReportType(),
         this.conditionType(),
         this.medicationRequestType(),
+        this.appointmentType(),
+        this.encounterType(),
       ].map((t) => [t.type, t]),
     );
   }
@@ -606,6 +612,158 @@ export class FhirService {
           }
         }
         return { matches: page.items.map(([row, index]) => medicationRequestResource(row, index)), included, next: page.next };
+      },
+    };
+  }
+
+  /**
+   * Appointments are visible to their two parties and to clinic staff, as in REST
+   * (appointments.service.ts `partyOf`): a doctor sees the appointments they hold, not a
+   * colleague's with the same patient.
+   */
+  private appointmentScope(actor: Actor, query: Query): { patientIds?: string[]; doctorIds?: string[] } {
+    const patients = [...(query.get('patient') ?? []), ...(query.get('subject') ?? [])]
+      .flatMap((v) => v.split(','))
+      .map((v) => parseReference('patient', v, 'Patient'));
+    const practitioners = (query.get('practitioner') ?? []).flatMap((v) => v.split(',')).map((v) => parseReference('practitioner', v, 'Practitioner'));
+    if (actor.role === 'patient') {
+      if (patients.some((id) => id !== actor.id))
+        throw notFound(
+          'Patient',
+          patients.find((id) => id !== actor.id)!,
+        );
+      return { patientIds: [actor.id], ...(practitioners.length && { doctorIds: practitioners }) };
+    }
+    if (actor.role === 'doctor') {
+      if (practitioners.some((id) => id !== actor.id)) return { doctorIds: [] };
+      return { doctorIds: [actor.id], ...(patients.length && { patientIds: patients }) };
+    }
+    return { ...(patients.length && { patientIds: patients }), ...(practitioners.length && { doctorIds: practitioners }) };
+  }
+
+  private visibleAppointment(actor: Actor, row: AppointmentReadRow): boolean {
+    if (actor.role === 'patient') return row.patient_id === actor.id;
+    if (actor.role === 'doctor') return row.doctor_id === actor.id;
+    return actor.status === 'active';
+  }
+
+  private async appointmentSearch(query: Query, actor: Actor, count: number, completedOnly: boolean) {
+    const scope = this.appointmentScope(actor, query);
+    const wanted = (query.get('status') ?? []).flatMap((v) => parseTokens('status', v)).map((t) => t.code);
+    let statuses: string[] | undefined;
+    if (completedOnly) {
+      if (wanted.length && !wanted.includes('finished')) return null;
+      statuses = ['completed'];
+    } else if (wanted.length) {
+      statuses = Object.entries(FHIR_APPOINTMENT_STATUS)
+        .filter(([, fhir]) => wanted.includes(fhir))
+        .map(([rest]) => rest);
+      if (statuses.length === 0) return null;
+    }
+    const ids = query.get('_id')?.flatMap((v) => v.split(','));
+    if (ids && !ids.every(isId)) return null;
+    const { from, to } = this.dates(query, 'date');
+    const descending = this.descending(query);
+    const cursor = decodeCursor(single(query, '_cursor'));
+    const rows = await this.deps.appointments.appointments({
+      ids,
+      ...scope,
+      statuses: statuses as never,
+      from,
+      to,
+      afterId: cursor?.id ?? null,
+      descending,
+      limit: count + 1,
+    });
+    const page = rows.slice(0, count);
+    return { page, next: rows.length > count ? encodeCursor({ at: '', id: page.at(-1)!.id }) : null };
+  }
+
+  private async appointmentIncludes(meta: RequestMeta, query: Query, rows: AppointmentReadRow[]): Promise<Resource[]> {
+    const include = new Set(query.get('_include') ?? []);
+    const included: Resource[] = [];
+    if (include.has('Appointment:patient')) {
+      const ids = [...new Set(rows.map((r) => r.patient_id))];
+      const profiles = ids.length ? await this.deps.patients.searchPatients({ ids }, null, ids.length) : [];
+      included.push(...profiles.map(patientResource));
+      await this.audit(
+        meta,
+        'patient',
+        profiles.map((p) => ({ patientId: p.user_id, id: p.user_id })),
+        'list',
+      );
+    }
+    if (include.has('Appointment:practitioner')) {
+      for (const id of new Set(rows.map((r) => r.doctor_id))) {
+        const doctor = await this.deps.doctors.getDoctor(id).catch(() => null);
+        if (doctor) included.push(practitionerResource(doctor));
+      }
+    }
+    return included;
+  }
+
+  private appointmentType(): ResourceType {
+    return {
+      type: 'Appointment',
+      documentation:
+        'Appointments, visible to their patient, their doctor and clinic staff (as in REST). Status mapped: scheduled/confirmed → booked, in_progress → arrived, completed → fulfilled, cancelled, no_show → noshow.',
+      searchParams: [
+        { name: '_id', type: 'token', documentation: 'Appointment id' },
+        { name: 'patient', type: 'reference', documentation: 'Patient/<id>' },
+        { name: 'subject', type: 'reference', documentation: 'Same as patient' },
+        { name: 'practitioner', type: 'reference', documentation: 'Practitioner/<id>' },
+        { name: 'date', type: 'date', documentation: 'Start time; prefixes eq, gt, lt, ge, le' },
+        { name: 'status', type: 'token', documentation: 'booked, arrived, fulfilled, cancelled, noshow' },
+      ],
+      includes: ['Appointment:patient', 'Appointment:practitioner'],
+      read: async (meta, id) => {
+        const [row] = await this.deps.appointments.appointments({ ids: [id], afterId: null, descending: true, limit: 1 });
+        if (!row || !this.visibleAppointment(meta.actor, row)) throw notFound('Appointment', id);
+        await this.audit(meta, 'appointment', [{ patientId: row.patient_id, id }], 'read');
+        return appointmentResource(row);
+      },
+      search: async (meta, query, count) => {
+        const result = await this.appointmentSearch(query, meta.actor, count, false);
+        if (!result) return { matches: [], next: null };
+        await this.audit(
+          meta,
+          'appointment',
+          result.page.map((r) => ({ patientId: r.patient_id, id: r.id })),
+          'list',
+        );
+        return { matches: result.page.map(appointmentResource), included: await this.appointmentIncludes(meta, query, result.page), next: result.next };
+      },
+    };
+  }
+
+  private encounterType(): ResourceType {
+    return {
+      type: 'Encounter',
+      documentation: 'Completed appointments, as the encounters that took place (id = the appointment id); the same visibility as Appointment.',
+      searchParams: [
+        { name: '_id', type: 'token', documentation: 'Encounter (= appointment) id' },
+        { name: 'patient', type: 'reference', documentation: 'Patient/<id>' },
+        { name: 'subject', type: 'reference', documentation: 'Same as patient' },
+        { name: 'practitioner', type: 'reference', documentation: 'Practitioner/<id>' },
+        { name: 'date', type: 'date', documentation: 'Start of the encounter; prefixes eq, gt, lt, ge, le' },
+        { name: 'status', type: 'token', documentation: 'finished (the only status stored)' },
+      ],
+      read: async (meta, id) => {
+        const [row] = await this.deps.appointments.appointments({ ids: [id], statuses: ['completed'], afterId: null, descending: true, limit: 1 });
+        if (!row || !this.visibleAppointment(meta.actor, row)) throw notFound('Encounter', id);
+        await this.audit(meta, 'appointment', [{ patientId: row.patient_id, id }], 'read');
+        return encounterResource(row);
+      },
+      search: async (meta, query, count) => {
+        const result = await this.appointmentSearch(query, meta.actor, count, true);
+        if (!result) return { matches: [], next: null };
+        await this.audit(
+          meta,
+          'appointment',
+          result.page.map((r) => ({ patientId: r.patient_id, id: r.id })),
+          'list',
+        );
+        return { matches: result.page.map(encounterResource), next: result.next };
       },
     };
   }

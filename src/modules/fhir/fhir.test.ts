@@ -56,7 +56,16 @@ test('FHIR R4 facade: metadata, Patient, Practitioner, Observation, DiagnosticRe
     assert.match(res.type, /^application\/fhir\+json/);
     valid(res.body as never);
     const resources = (res.body.rest as { resource: { type: string; searchParam: { name: string }[]; searchInclude?: string[] }[] }[])[0]!.resource;
-    assert.deepEqual(resources.map((r) => r.type).sort(), ['Condition', 'DiagnosticReport', 'MedicationRequest', 'Observation', 'Patient', 'Practitioner']);
+    assert.deepEqual(resources.map((r) => r.type).sort(), [
+      'Appointment',
+      'Condition',
+      'DiagnosticReport',
+      'Encounter',
+      'MedicationRequest',
+      'Observation',
+      'Patient',
+      'Practitioner',
+    ]);
     assert.ok(resources.find((r) => r.type === 'Observation')!.searchParam.some((p) => p.name === 'code'));
     assert.deepEqual(resources.find((r) => r.type === 'DiagnosticReport')!.searchInclude, ['DiagnosticReport:result']);
   });
@@ -272,6 +281,44 @@ test('FHIR R4 facade: metadata, Patient, Practitioner, Observation, DiagnosticRe
     assert.equal((await get(otherPatient, `/MedicationRequest/${rxId}.1`)).status, 404);
     assert.deepEqual(ids(await get(patient, '/MedicationRequest?status=cancelled')), []);
     assert.equal((await get(otherDoctor, `/MedicationRequest?patient=Patient/${patient.id}`)).status, 404);
+  });
+
+  await t.test('Appointment and Encounter: parties and staff only, status mapping, completed visits as encounters', async () => {
+    const call = (user: TestUser, method: 'POST' | 'PATCH', url: string, payload: object) =>
+      app.inject({ method, url: `/api/v1${url}`, headers: user.auth, payload });
+    const start = new Date(Date.now() + 10 * 60_000);
+    start.setUTCSeconds(0, 0);
+    const slot = await call(doctor, 'POST', '/doctors/me/slots', { start: start.toISOString(), duration_minutes: 20 });
+    assert.equal(slot.statusCode, 201, slot.body);
+    const booked = await call(patient, 'POST', '/appointments', { slot_id: slot.json().id, type: 'video', reason: 'Follow-up of the chest infection' });
+    assert.equal(booked.statusCode, 201, booked.body);
+    const appointmentId = booked.json().id as string;
+    assert.equal((await call(doctor, 'PATCH', `/appointments/${appointmentId}/status`, { status: 'in_progress' })).statusCode, 200);
+    assert.equal((await call(doctor, 'PATCH', `/appointments/${appointmentId}/status`, { status: 'completed' })).statusCode, 200);
+
+    const mine = await get(patient, '/Appointment?_include=Appointment:practitioner');
+    valid(mine.body as never);
+    assert.equal(ids(mine).length, 2, 'the booking made by linkCare and this one');
+    assert.deepEqual(ids(mine, 'include'), [doctor.id]);
+    const done = await get(patient, `/Appointment/${appointmentId}`);
+    valid(done.body as never);
+    assert.equal((done.body as any).status, 'fulfilled');
+    assert.deepEqual(ids(await get(patient, '/Appointment?status=fulfilled')), [appointmentId]);
+    assert.deepEqual(ids(await get(doctor, `/Appointment?patient=Patient/${patient.id}&status=booked`)).length, 1);
+    assert.equal((await get(otherDoctor, `/Appointment/${appointmentId}`)).status, 404, "a colleague's appointment");
+    assert.deepEqual(ids(await get(otherDoctor, `/Appointment?patient=Patient/${patient.id}`)), []);
+    assert.equal((await get(otherPatient, `/Appointment/${appointmentId}`)).status, 404);
+    assert.equal((await get(otherPatient, `/Appointment?patient=Patient/${patient.id}`)).status, 404);
+    assert.equal((await get(nurse, `/Appointment/${appointmentId}`)).status, 200);
+
+    const encounters = await get(doctor, `/Encounter?patient=Patient/${patient.id}`);
+    valid(encounters.body as never);
+    assert.deepEqual(ids(encounters), [appointmentId], 'only the completed visit');
+    const encounter = await get(patient, `/Encounter/${appointmentId}`);
+    valid(encounter.body as never);
+    assert.equal((encounter.body as any).class.code, 'VR');
+    const upcoming = ids(mine).find((id) => id !== appointmentId)!;
+    assert.equal((await get(patient, `/Encounter/${upcoming}`)).status, 404, 'a booked visit is no encounter yet');
   });
 
   await t.test('unknown parameters: ignored and reported (lenient), 400 with Prefer: handling=strict', async () => {

@@ -266,3 +266,66 @@ export function medicationRequestResource(row: PrescriptionSource, index: number
     ...(row.notes && { note: [{ text: row.notes }] }),
   };
 }
+
+export interface AppointmentSource {
+  id: string;
+  patient_id: string;
+  doctor_id: string;
+  start_at: Date;
+  end_at: Date;
+  type: string;
+  status: string;
+  reason: string | null;
+  cancel_reason: string | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+// REST status → FHIR Appointment.status (R4 value set appointmentstatus).
+const APPOINTMENT_STATUS: Record<string, string> = {
+  scheduled: 'booked',
+  confirmed: 'booked',
+  in_progress: 'arrived',
+  completed: 'fulfilled',
+  cancelled: 'cancelled',
+  no_show: 'noshow',
+};
+export const FHIR_APPOINTMENT_STATUS = APPOINTMENT_STATUS;
+const ENCOUNTER_CLASS = 'http://terminology.hl7.org/CodeSystem/v3-ActCode';
+
+export function appointmentResource(row: AppointmentSource): Resource {
+  const cancelled = row.status === 'cancelled';
+  return {
+    resourceType: 'Appointment',
+    id: row.id,
+    meta: { lastUpdated: row.updated_at.toISOString() },
+    status: APPOINTMENT_STATUS[row.status] ?? 'booked',
+    ...(cancelled && row.cancel_reason && { cancelationReason: { text: row.cancel_reason } }),
+    appointmentType: { text: row.type === 'video' ? 'Video consultation' : 'In-person consultation' },
+    ...(row.reason && { reasonCode: [{ text: row.reason }] }),
+    start: row.start_at.toISOString(),
+    end: row.end_at.toISOString(),
+    minutesDuration: Math.round((row.end_at.getTime() - row.start_at.getTime()) / 60_000),
+    created: row.created_at.toISOString(),
+    participant: [
+      { actor: { reference: `Patient/${row.patient_id}` }, required: 'required', status: cancelled ? 'declined' : 'accepted' },
+      { actor: { reference: `Practitioner/${row.doctor_id}` }, required: 'required', status: cancelled ? 'declined' : 'accepted' },
+    ],
+  };
+}
+
+/** A completed appointment is the Encounter that took place (id = the appointment's id). */
+export function encounterResource(row: AppointmentSource): Resource {
+  return {
+    resourceType: 'Encounter',
+    id: row.id,
+    meta: { lastUpdated: row.updated_at.toISOString() },
+    status: 'finished',
+    class: row.type === 'video' ? { system: ENCOUNTER_CLASS, code: 'VR', display: 'virtual' } : { system: ENCOUNTER_CLASS, code: 'AMB', display: 'ambulatory' },
+    subject: { reference: `Patient/${row.patient_id}` },
+    participant: [{ individual: { reference: `Practitioner/${row.doctor_id}` } }],
+    appointment: [{ reference: `Appointment/${row.id}` }],
+    period: { start: row.start_at.toISOString(), end: row.end_at.toISOString() },
+    ...(row.reason && { reasonCode: [{ text: row.reason }] }),
+  };
+}

@@ -20,6 +20,8 @@ import { appointmentsRoutes } from './appointments.routes.js';
 import { clientsRoutes } from './clients.routes.js';
 import { AppointmentSchema, ClientLinkSchema, ClientSchema, DoctorSchema, SlotSchema } from './scheduling.schemas.js';
 import { seedSchedulingDemo } from './demo.js';
+import { SchedulingReads } from './scheduling.reads.js';
+import { SchedulingReadsRepository } from './scheduling-reads.repository.js';
 import './scheduling.tables.js';
 
 export { SPECIALTIES, type Specialty, type AppointmentDto, type DoctorDto } from './scheduling.schemas.js';
@@ -29,6 +31,12 @@ export { PatientProfileSchema, type PatientProfileDto } from './scheduling.schem
 export { APPOINTMENT_EVENTS, type AppointmentEvent, type AppointmentCancelledEvent, type AppointmentRescheduledEvent, type AppointmentStatusChangedEvent } from './appointments.service.js';
 export type { WaitlistOffer } from './waitlist.service.js';
 export { AppointmentsService } from './appointments.service.js';
+export { SchedulingReads, type AppointmentSearch, type AppointmentReadRow } from './scheduling.reads.js';
+
+/** Appointment reads without access checks for areas that apply the rules themselves (the FHIR facade): see scheduling.reads.ts. */
+export function buildSchedulingReads(deps: { db: Db }): SchedulingReads {
+  return new SchedulingReads(deps.db, new SchedulingReadsRepository());
+}
 
 /**
  * What other modules may ask scheduling (medical, reports, the symptom checker): plain reads

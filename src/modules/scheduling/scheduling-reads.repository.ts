@@ -1,0 +1,38 @@
+import { sql } from 'kysely';
+import type { Executor } from '../../platform/database/index.js';
+import type { AppointmentStatus } from './scheduling.tables.js';
+
+export interface AppointmentSearch {
+  ids?: string[];
+  patientIds?: string[];
+  doctorIds?: string[];
+  statuses?: AppointmentStatus[];
+  from?: { at: Date; inclusive: boolean };
+  to?: { at: Date; inclusive: boolean };
+  /** The id of the last row of the previous page; rows are ordered by (start_at, id). */
+  afterId: string | null;
+  descending: boolean;
+  limit: number;
+}
+
+const list = (values: string[]) => (values.length ? values : ['00000000-0000-0000-0000-000000000000']);
+
+/** SQL for scheduling's reads for other areas (scheduling.reads.ts). */
+export class SchedulingReadsRepository {
+  async appointments(db: Executor, search: AppointmentSearch) {
+    let query = db.selectFrom('appointments').selectAll();
+    if (search.ids) query = query.where('id', 'in', list(search.ids));
+    if (search.patientIds) query = query.where('patient_id', 'in', list(search.patientIds));
+    if (search.doctorIds) query = query.where('doctor_id', 'in', list(search.doctorIds));
+    if (search.statuses) query = query.where('status', 'in', search.statuses.length ? search.statuses : ['scheduled']);
+    if (search.from) query = query.where('start_at', search.from.inclusive ? '>=' : '>', search.from.at);
+    if (search.to) query = query.where('start_at', search.to.inclusive ? '<=' : '<', search.to.at);
+    if (search.afterId) {
+      // The bound is the stored row's own (start_at, id), read in SQL: no rounding through a JS Date.
+      const bound = sql`(select start_at, id from appointments where id = ${search.afterId})`;
+      query = query.where(search.descending ? sql<boolean>`(start_at, id) < ${bound}` : sql<boolean>`(start_at, id) > ${bound}`);
+    }
+    const direction = search.descending ? 'desc' : 'asc';
+    return query.orderBy('start_at', direction).orderBy('id', direction).limit(search.limit).execute();
+  }
+}
