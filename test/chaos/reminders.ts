@@ -28,7 +28,7 @@ import { buildProduction, startServer, type Running, type Site } from '../proces
 
 const args = Object.fromEntries(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=') as [string, string]));
 const backend = args.backend ?? 'both';
-const offsetSeconds = Number(args.offset ?? 30);
+const offsetSeconds = Number(args.offset ?? 20);
 const instances = Number(args.instances ?? 3);
 const LATENESS_LIMIT_MS = 60_000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -112,7 +112,7 @@ async function run(kind: 'postgres' | 'pglite', count: number, dist: string): Pr
 
   // One slot per appointment, back to back (so no doctor or patient overlaps), starting after
   // the bookings and the servers' start-up have had time: reminders fall due from then on.
-  const margin = kind === 'postgres' ? Math.max(20_000, count * 12) : Math.max(35_000, count * 40);
+  const margin = kind === 'postgres' ? Math.max(15_000, count * 12) : Math.max(25_000, count * 40);
   const spreadMs = 30_000;
   const step = Math.max(10, Math.floor(spreadMs / count));
   const base = Date.now() + offsetSeconds * 1000 + margin;

@@ -27,6 +27,8 @@ export interface ChatServices {
   chat: ChatService;
   /** Room fan-out across instances (pubsub) and presence; closed with the socket scope. */
   hub: Hub;
+  /** The current participants of a room, for other areas (notifications: who to tell about a message while offline). */
+  participantsOf(roomId: string): Promise<{ userId: string; fullName: string }[]>;
 }
 
 export interface ChatDeps {
@@ -71,7 +73,8 @@ export function buildChatServices(deps: ChatDeps): ChatServices {
     audit: deps.audit,
   });
   care.register('chat_room', (executor, doctorId, patientId) => repo.shareRoom(executor, doctorId, patientId));
-  return { chat: service, hub };
+  const participantsOf = async (roomId: string) => (await repo.participantsOfRooms(db, [roomId])).map((p) => ({ userId: p.user_id, fullName: p.full_name }));
+  return { chat: service, hub, participantsOf };
 }
 
 /** @deprecated Read `ctx.services.chat.chat` (routes) or take a ChatService as a constructor argument. */

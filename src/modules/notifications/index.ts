@@ -10,7 +10,7 @@ import { UsersRepository } from '../identity/index.js';
 import type { SchedulingLookups } from '../scheduling/index.js';
 import { NotificationsRepository } from './notifications.repository.js';
 import { Notifier, NotificationsService, type FramePublisher, type UserLookup } from './notifications.service.js';
-import { defineReminders, subscribe } from './subscriptions.js';
+import { defineReminders, subscribe, type SubscriptionDeps } from './subscriptions.js';
 import { adminJobsRoutes, notificationsRoutes } from './notifications.routes.js';
 import './notifications.tables.js';
 
@@ -36,6 +36,8 @@ export interface NotificationsDeps {
   scheduling: Pick<SchedulingLookups, 'appointmentOfPatient'>;
   /** Live frames to a user's sockets on every instance (chat's hub). */
   publishFrame: FramePublisher;
+  /** A room's participants and their presence (chat's services), for messages to offline users. */
+  chat: SubscriptionDeps['chat'];
 }
 
 /**
@@ -65,10 +67,11 @@ export function buildNotificationsServices(deps: NotificationsDeps): Notificatio
   const mailDomain = safeHost(config.publicBaseUrl);
   defineEmailOutbox(jobs, db, mailer, log, mailDomain);
   notifier.define(jobs, db, { mailer, publishFrame: deps.publishFrame, push: settings.vapid, mailDomain });
-  const subscriptionDeps = {
+  const subscriptionDeps: SubscriptionDeps = {
     db,
     events: deps.events,
     care: deps.care,
+    chat: deps.chat,
     notifier,
     users,
     activeDoctors,

@@ -31,12 +31,19 @@ export interface SubscriptionDeps {
     appointmentId: string,
     patientId: string,
   ) => Promise<{ id: string; doctor_id: string; start_at: Date; status: string } | null>;
+  /** Chat: a room's participants and who is connected (chat's public services). */
+  chat: {
+    participantsOf(roomId: string): Promise<{ userId: string; fullName: string }[]>;
+    presence(userIds: string[]): Promise<Map<string, string>>;
+  };
   /** Seconds before the start at which reminders go out (24 h and 1 h by default). */
   reminderOffsetsSeconds: number[];
   log: FastifyBaseLogger;
 }
 
 export const REMINDER_QUEUE = 'notify.reminder';
+/** Chat messages to an offline recipient are batched: one notification per room per 10 minutes. */
+export const CHAT_BATCH_MS = 10 * 60_000;
 const ACTIVE = new Set(['scheduled', 'confirmed']);
 
 export const reminderKey = (appointmentId: string, offsetSeconds: number) => `reminder|${appointmentId}|${offsetSeconds}`;
@@ -140,6 +147,27 @@ export function subscribe(deps: SubscriptionDeps): void {
   events.subscribe<{ userId: string }>('user.approved', (e) =>
     afterCommit({ type: 'account_approved', userId: e.userId, eventKey: `approved|${e.userId}`, data: {} }),
   );
+
+  // A chat message to someone who is offline (no live socket on any instance): one
+  // notification per room and recipient per 10-minute window (the window is in the key, so
+  // the first message of the window notifies and the rest of the window adds nothing).
+  events.subscribe<{ roomId: string; messageId: string; senderId: string | null }>('chat.message_sent', async (e) => {
+    const participants = await deps.chat.participantsOf(e.roomId);
+    const others = participants.filter((p) => p.userId !== e.senderId);
+    if (!others.length) return;
+    const status = await deps.chat.presence(others.map((p) => p.userId));
+    const sender = participants.find((p) => p.userId === e.senderId)?.fullName ?? 'Someone';
+    const window = Math.floor(Date.now() / CHAT_BATCH_MS);
+    for (const recipient of others) {
+      if ((status.get(recipient.userId) ?? 'offline') !== 'offline') continue;
+      await afterCommit({
+        type: 'chat_message',
+        userId: recipient.userId,
+        eventKey: `chat|${e.roomId}|${window}`,
+        data: { room_id: e.roomId, sender_name: sender },
+      });
+    }
+  });
 
   // Emergencies: every doctor with a care relationship to the patient, at once, every channel,
   // whatever their preferences and quiet hours say.
