@@ -28,7 +28,6 @@ import { buildVideoServices, type VideoService } from './video/index.js';
 import { buildSymptomCheckerServices, type SymptomCheckerServices } from './symptom-checker/index.js';
 import { buildNotificationsServices, type NotificationsServices } from './notifications/index.js';
 import { buildInfectionsServices, type InfectionsServices } from './infections/index.js';
-import { buildNotificationsServices, type NotificationsServices } from './notifications/index.js';
 import { buildFhirServices, type FhirService } from './fhir/index.js';
 import { buildReportsReads } from './reports/index.js';
 import { buildMedicalReads } from './medical/index.js';
@@ -48,7 +47,6 @@ export interface Services {
   symptomChecker: SymptomCheckerServices;
   notifications: NotificationsServices;
   infections: InfectionsServices;
-  notifications: NotificationsServices;
   /** The FHIR R4 facade (docs/FHIR.md): reads the other areas through their public reads, with the REST access rules. */
   fhir: FhirService;
 }
