@@ -8,6 +8,7 @@ import { FindDoctor } from './pages/FindDoctor';
 import { Appointments } from './pages/Appointments';
 import { Records, Prescriptions, LabReports } from './pages/Records';
 import { Schedule } from './pages/Schedule';
+import { Approvals } from './pages/Approvals';
 import { Page } from './ui';
 import './styles.css';
 
@@ -20,6 +21,7 @@ const PATIENT_PAGES = [
 ];
 
 const CLINICIAN_PAGES = [{ path: '/schedule', name: 'Schedule' }];
+const ADMIN_PAGES = [{ path: '/approvals', name: 'Approvals' }];
 
 function useSession() {
   const [, setTick] = useState(0);
@@ -57,7 +59,7 @@ function App() {
   }
 
   const clinician = user.role === 'doctor' || user.role === 'nurse';
-  const pages = user.role === 'patient' ? PATIENT_PAGES : clinician ? CLINICIAN_PAGES : [];
+  const pages = user.role === 'patient' ? PATIENT_PAGES : clinician ? CLINICIAN_PAGES : user.role === 'admin' ? ADMIN_PAGES : [];
   const home = pages[0]?.path ?? '/welcome';
   let content;
   if (path === '/' || path === '/sign-in' || path === '/sign-up') content = <Redirect to={home} />;
@@ -67,6 +69,7 @@ function App() {
   else if (user.role === 'patient' && path === '/prescriptions') content = <Prescriptions user={user} />;
   else if (user.role === 'patient' && path === '/lab-reports') content = <LabReports user={user} />;
   else if (clinician && path === '/schedule') content = <Schedule user={user} />;
+  else if (user.role === 'admin' && path === '/approvals') content = <Approvals user={user} />;
   else if (path === '/welcome') content = <StaffHome />;
   else content = <NotFound home={home} />;
 
@@ -118,7 +121,7 @@ function Redirect(props: { to: string }) {
 function StaffHome() {
   return (
     <Page title="Welcome">
-      <p>The administrator pages of the portal are not built yet. Until they are, use the API documentation:</p>
+      <p>The portal has no pages for your role yet. Until it does, use the API documentation:</p>
       <p>
         <a href="/docs">Open the API documentation</a>
       </p>
