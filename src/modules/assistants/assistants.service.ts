@@ -21,6 +21,7 @@ const ROOM_COPY_CHARS = 3000;
 /** client_msg_id prefix of the user's messages the assistant copies into the room (so the room listener skips them). */
 const COPY_PREFIX = 'assistant-copy:';
 const MENTION = /@assistant\b/i;
+const MAX_QUEUED_COPIES = 20;
 
 export interface AssistantReply {
   reply: string;
@@ -118,7 +119,7 @@ export class AssistantsService {
     else conversationId = await this.deps.repository.insertConversation(this.deps.db, { user_id: actor.id, role, state: result.state, expires_at: expires });
     if (Math.random() < 0.01)
       void this.deps.repository.deleteExpired(this.deps.db, now).catch((err) => this.deps.log.warn({ err }, 'assistant conversation cleanup failed'));
-    if (message) await this.copyToRoom(actor, message, result.reply);
+    if (message) this.queueCopy(actor, message, result.reply);
     return {
       reply: result.reply,
       conversation_id: conversationId,
@@ -128,6 +129,34 @@ export class AssistantsService {
       suggestions: result.suggestions,
       emergency: result.emergency,
     };
+  }
+
+  /**
+   * Room copies run after the reply, one user's in order (a chain per user): the reply does not
+   * wait for two chat transactions on the room's lock. At most MAX_QUEUED copies wait per user;
+   * beyond that (only a script hammering one account gets there) copies are dropped with a warning.
+   */
+  private readonly copies = new Map<string, { tail: Promise<void>; queued: number }>();
+
+  private queueCopy(actor: Actor, message: string, reply: string): void {
+    const entry = this.copies.get(actor.id) ?? { tail: Promise.resolve(), queued: 0 };
+    if (entry.queued >= MAX_QUEUED_COPIES) {
+      this.deps.log.warn('assistant room copy dropped: too many queued for one user');
+      return;
+    }
+    entry.queued++;
+    entry.tail = entry.tail
+      .then(() => this.copyToRoom(actor, message, reply))
+      .finally(() => {
+        entry.queued--;
+        if (entry.queued === 0 && this.copies.get(actor.id) === entry) this.copies.delete(actor.id);
+      });
+    this.copies.set(actor.id, entry);
+  }
+
+  /** Waits for the queued room copies (tests, shutdown). */
+  async flushCopies(): Promise<void> {
+    await Promise.all([...this.copies.values()].map((e) => e.tail));
   }
 
   /** The user's assistant room (created on first use) gets the user's message and the reply, so live clients see the exchange. */

@@ -419,6 +419,7 @@ describe('assistants', () => {
   });
 
   it("task 30: every exchange is copied to the user's assistant room; a question there is answered by the assistant", async () => {
+    await built.ctx.services.assistants.flushCopies();
     const rooms = (await get(john, '/chat/rooms')).items as { id: string; kind: string }[];
     const room = rooms.find((r) => r.kind === 'assistant');
     assert.ok(room, 'assistant room exists');

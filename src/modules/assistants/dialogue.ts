@@ -962,7 +962,7 @@ export class Dialogue {
     const t = u.text;
     const yes = YES.test(t);
     const no = NO.test(t) && !yes;
-    const e = u.entities;
+    const e = u.raw;
     const { meta, zone } = input;
     // A clear new request (not an answer) drops the pending one — except a date or a name given as a correction.
     const isAnswerish =

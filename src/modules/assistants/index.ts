@@ -74,4 +74,6 @@ export const assistantsModule: AppModule = {
   async routes(app, ctx) {
     await assistantsRoutes(app, ctx.services.assistants, ctx.authenticator);
   },
+  /** Room copies still queued are written before the database closes. */
+  stop: (ctx) => ctx.services.assistants.flushCopies(),
 };

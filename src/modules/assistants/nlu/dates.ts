@@ -66,7 +66,9 @@ export function extractDate(text: string, zone: string, now: Date = new Date()):
   const week = WEEK_RE.exec(cleaned);
   const results = chrono.parse(cleaned, { instant: wall, timezone: 0 }, { forwardDate: true }).filter((r) => !/^\d{1,2}$/.test(r.text.trim()));
   // A result that names a day beats one that only names a part of the day ("evening slots on Wednesday").
-  const withDay = results.filter((r) => r.start.isCertain('day') || r.start.isCertain('weekday'));
+  const withDay = results.filter(
+    (r) => (r.start.isCertain('day') || r.start.isCertain('weekday')) && !new RegExp(`^(?:${PART_RE.source})$`, 'i').test(r.text.trim()),
+  );
   let result = withDay[0] ?? results[0];
   // "the 24th": a day of this month, or the next month once it has passed.
   const ordinal = /\bthe (\d{1,2})(?:st|nd|rd|th)\b/i.exec(cleaned);

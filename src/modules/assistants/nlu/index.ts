@@ -106,6 +106,18 @@ export const PERSON_SKIP = new Set([
   'tomorrow',
 ]);
 
+const SPECIALTY_INTENTS = new Set<string>(['book_appointment', 'find_doctor', 'view_appointments', 'cancel_appointment', 'reschedule_appointment']);
+const DATE_INTENTS = new Set<string>([
+  'book_appointment',
+  'view_appointments',
+  'cancel_appointment',
+  'reschedule_appointment',
+  'view_schedule',
+  'set_availability',
+  'urgent_patients',
+  'find_doctor',
+]);
+
 export interface Entities {
   specialty?: Specialty;
   doctor_name?: string;
@@ -127,6 +139,8 @@ export interface Understanding {
   /** The normalised, spell-corrected text the features saw. */
   text: string;
   entities: Entities;
+  /** Every entity found, whatever the intent: an answer to a pending question ("a cardiologist", "no, Thursday") uses these. */
+  raw: Entities;
 }
 
 /** Lay phrases for a specialty that are not names of it (canonicalSpecialty, in scheduling, has the names and synonyms). */
@@ -187,7 +201,8 @@ const POSSESSIVE_NAME = /\b([A-Z][a-z]+ [A-Z][a-z]+)['’]s\b/;
 export function understand(message: string, options: UnderstandOptions): Understanding {
   const text = speller.correctAll(normalize(message));
   const entities: Entities = {};
-  const specialty = findSpecialty(text);
+  const doctorMatch = options.role === 'patient' && options.doctors?.length ? matchPeople(message, options.doctors, PERSON_SKIP) : null;
+  const specialty = findSpecialty(doctorMatch ? text.replace(new RegExp(`\\b(${doctorMatch.phrase.split(' ').join('|')})\\b`, 'g'), ' ') : text);
   if (specialty) entities.specialty = specialty;
   const flags: Flags = { specialty: Boolean(specialty), date: Boolean(extractDate(message.slice(0, 500), options.zone, options.now)) };
   if (options.role === 'patient') {
@@ -222,7 +237,12 @@ export function understand(message: string, options: UnderstandOptions): Underst
   }
   flags.analyte = Boolean(entities.analyte ?? findAnalyteIn(text));
   const { intent, score } = classify(text, options.role, flags);
-  return { intent: intent === OUT_OF_SCOPE ? OUT_OF_SCOPE : intent, score, text, entities };
+  // Entities only where the task uses them: "heart disease" in a records question is no specialty,
+  // "Good morning" no date, a doctor never books by specialty.
+  const raw = { ...entities };
+  if (entities.specialty && !SPECIALTY_INTENTS.has(intent)) delete entities.specialty;
+  if (entities.date && !DATE_INTENTS.has(intent)) delete entities.date;
+  return { intent: intent === OUT_OF_SCOPE ? OUT_OF_SCOPE : intent, score, text, entities, raw };
 }
 
 export { normalize };

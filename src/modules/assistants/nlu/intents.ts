@@ -189,11 +189,13 @@ const PATIENT: Record<PatientIntent, Feature[]> = {
       /\b(who do i see|whos the|who is the|who s the|the best|any recs|recommend|got any|have you (a )?doctor|do you have (a|any)|is there (a|any)|someone for|a doctor who|doctor for|doc for|specialist for|knows about|on this app|on here)\b/,
       2,
     ],
-    [/\b(book|booking|appointment|appointments|appt|schedule|cancel|reschedule)\b/, -2],
+    [/\b(book|booking|appointment|appointments|appt|schedule|cancel|reschedule|slot|slots)\b/, -2],
+    [/\b(reports?|results?|letter|prescriptions?|medicine|medication|meds|tablets?|notes|records?)\b/, -2.5],
+    [/\b(who do i see|who should i see|a doctor who|doctor that|who knows about|which doctor (is|does|looks|treats|deals))\b/, 3],
   ],
   view_prescriptions: [
     [
-      /\b(prescriptions?|prescribed|medications?|medicines?|meds|drugs|pills|tablets|refills?|dosage|doses|dose|scripts?|inhaler|cream|antibiotics|on repeat|course|meant to be taking|how many times a day do i take|run out)\b/,
+      /\b(prescriptions?|prescribed|medications?|medicines?|meds|drugs|pills|tablets?|refills?|dosage|doses|dose|scripts?|inhaler|cream|antibiotics|on repeat|course|meant to be taking|how many times a day do i take|run out)\b/,
       3,
     ],
     [/\bwhat (am i|should i be) taking\b|\bmy (current )?treatment\b/, 2.5],
@@ -216,6 +218,8 @@ const PATIENT: Record<PatientIntent, Feature[]> = {
     [/\b(lab|test|blood|prescription|medication)\b/, -1],
   ],
   lab_question: [
+    // "Show me my cholesterol results" asks for the report, not what a value means.
+    [/^(please )?(show|i want (to )?(see|read)|i want read|can i see|let me see|get me|pull up)\b/, -2],
     [
       /\b(mean|means|meaning|explain|why|is it bad|is that bad|should i worry|worried|concerned|normal range|reference range|too high|too low|high|low|elevated|raised|flagged|abnormal|changed|trend|went up|went down|improved|worse|better|compared|borderline|is that|is it|what is a normal|what does it mean|measure)\b/,
       1.5,

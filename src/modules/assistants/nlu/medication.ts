@@ -308,7 +308,7 @@ export function extractMedication(normalized: string): MedicationEntities {
     }
   }
   const duration =
-    /\b(?<!in |within |every |review in )(?:(?:for|x|during|over)\s*)?(\d+|one|two|three|four|five|six|seven|eight|nine|ten|fourteen|twenty|thirty|a(?= week| month| fortnight)|an)\s*(days?|nights?|d|weeks?|wks?|w|months?|fortnight)\b/.exec(
+    /\b(?<!in |within |every |review in )(?:(?:for|x|during|over)\s*)?(\d+(?=\s*(?:days?|nights?|d|weeks?|wks?|w|months?)\b)|(?:one|two|three|four|five|six|seven|eight|nine|ten|fourteen|twenty|thirty)(?=\s)|a(?= week| month| fortnight))\s*(days?|nights?|d|weeks?|wks?|w|months?|fortnight)\b/.exec(
       normalized,
     );
   const slash = /\b(\d{1,2})\/7\b/.exec(normalized);

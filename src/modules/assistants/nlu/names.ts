@@ -1,4 +1,4 @@
-import { allowedEdits, editDistance, normalize, tokens } from './text.js';
+import { allowedEdits, editDistance, isEnglishWord, normalize, tokens } from './text.js';
 
 /**
  * People named in a message, matched against a closed list the caller may see: the doctor
@@ -77,7 +77,10 @@ export function matchPeople(text: string, people: Person[], ignore: ReadonlySet<
     const hit: string[] = [];
     for (const part of parts) {
       const max = allowedEdits(part.length);
-      const w = words.find((word) => word === part || (max > 0 && word.length >= 4 && word[0] === part[0] && editDistance(word, part, max) <= max));
+      // A typo of a name is not itself an English word ("call" is not "Carl", "many" is not "Mary").
+      const w = words.find(
+        (word) => word === part || (max > 0 && word.length >= 4 && word[0] === part[0] && !isEnglishWord(word) && editDistance(word, part, max) <= max),
+      );
       if (w) hit.push(w);
     }
     if (!hit.length) continue;
