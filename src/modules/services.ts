@@ -59,10 +59,10 @@ declare module '../platform/context.js' {
 
 export function buildServices(infra: Infrastructure): Services {
   const { config, log, db, redis, events, pubsub, care } = infra;
-  const audit = buildAuditServices({ db });
   const identity = buildIdentityServices(infra);
   const storage = createStorage(config);
   const files = buildFilesServices({ config, db, care, audit, storage });
+  const audit = buildAuditServices({ db, identity: identity.lookups });
   const scheduling = buildSchedulingServices({ db, care, events, files, audit });
   const medical = buildMedicalServices({ db, care, events, audit, files, scheduling: scheduling.lookups });
   const reports = buildReportsServices({ db, care, events, audit, files });

@@ -10,7 +10,6 @@ import type { AuditQuery } from './audit.schemas.js';
 import type { AuditAction, AuditLogTable } from './audit.tables.js';
 import { GroupCommit } from './group-commit.js';
 import { parseTimeFilters } from '../../platform/http/time-filter.js';
-import { UsersRepository } from '../identity/index.js';
 
 export type { RequestMeta } from '../../platform/http/request-meta.js';
 
@@ -53,6 +52,8 @@ export class AuditService {
   constructor(
     private readonly db: Db,
     private readonly repository: AuditRepository,
+    /** The caller's account time zone, for plain dates in `from`/`to` (identity's lookups). */
+    private readonly timeZoneOf: (userId: string) => Promise<string | null> = async () => null,
   ) {}
 
   /** Rows of reads outside a transaction, written together under load (see group-commit.ts). */
@@ -88,7 +89,7 @@ export class AuditService {
     if (!isAdmin && actor.role !== 'patient') throw new ForbiddenError('The audit log is available to administrators, and to patients for their own record.');
     const limit = query.limit ?? 20;
     // Plain dates are days in `tz`, else the caller's account time zone (docs/API.md §0).
-    const { from, to } = await parseTimeFilters({ from: { value: query.from, bound: 'start' }, to: { value: query.to, bound: 'end' } }, query.tz, async () => (await new UsersRepository().findById(this.db, actor.id))?.time_zone);
+    const { from, to } = await parseTimeFilters({ from: { value: query.from, bound: 'start' }, to: { value: query.to, bound: 'end' } }, query.tz, () => this.timeZoneOf(actor.id));
     const rows = await this.repository.list(this.db, {
       patientId: isAdmin ? query.patient_id : actor.id,
       actorId: query.actor_id,

@@ -1,5 +1,6 @@
 import type { AppContext, AppModule } from '../../platform/context.js';
 import type { Db } from '../../platform/database/index.js';
+import type { IdentityLookups } from '../identity/index.js';
 import { AuditRepository } from './audit.repository.js';
 import { AuditService } from './audit.service.js';
 import { auditRoutes } from './audit.routes.js';
@@ -16,8 +17,8 @@ export { requestMeta, type RequestMeta } from '../../platform/http/request-meta.
  * records: `audit.record(trxOrDb, requestMeta(request), [{ patientId, resourceType,
  * resourceId, action }])`.
  */
-export function buildAuditServices(deps: { db: Db }): AuditService {
-  return new AuditService(deps.db, new AuditRepository());
+export function buildAuditServices(deps: { db: Db; identity: Pick<IdentityLookups, 'accountTimeZone'> }): AuditService {
+  return new AuditService(deps.db, new AuditRepository(), (userId) => deps.identity.accountTimeZone(userId));
 }
 
 /** @deprecated Read `ctx.services.audit` (routes) or take an AuditService as a constructor argument (services). */

@@ -3,10 +3,11 @@ import type { Executor } from '../../platform/database/index.js';
 import type { FileRow } from './files.repository.js';
 
 /**
- * An extra reason an actor may read a file, registered by another area. Example (chat):
+ * An extra reason an actor may read a file, registered by another area's service builder
+ * (it receives the FilesService). Example (chat, buildChatServices):
  *
- *   filesFor(ctx).access.register(async (db, actor, fileId) =>
- *     isParticipantOfARoomWhereShared(db, actor.id, fileId));
+ *   files.access.register(async (db, actor, fileId) =>
+ *     isParticipantOfARoomWhereShared(db, actor.id, fileId), 'chat');
  *
  * A rule only ever grants; it cannot take away access the base rules give.
  */

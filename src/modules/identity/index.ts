@@ -42,6 +42,13 @@ export interface IdentityServices {
   sessionCache: SessionCache;
   /** The session check the auth hook runs on every protected request (platform/http/auth.ts). */
   resolveSession: SessionResolver;
+  /** What other modules may ask about an account (no access check: the caller applies its own rules). */
+  lookups: IdentityLookups;
+}
+
+export interface IdentityLookups {
+  /** The account's own time zone (profiles may override it: scheduling.lookups.timeZoneOf), or null. */
+  accountTimeZone(userId: string): Promise<string | null>;
 }
 
 export type IdentityServicesDeps = Pick<AppContext, 'config' | 'db' | 'tokens' | 'passwords' | 'events' | 'limiters' | 'pubsub' | 'log' | 'redis'>;
