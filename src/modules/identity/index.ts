@@ -109,7 +109,8 @@ export function buildIdentityServices(deps: IdentityServicesDeps): IdentityServi
     return found.actor;
   };
   const oidc = new OidcService({ config: deps.config, db: deps.db, users: usersRepository, mfa: mfaRepository, identity, passwords: deps.passwords, events: deps.events, authIp: deps.limiters.authIp });
-  return { identity, users, mfa, passkeys, oidc, sessionCache: cache, resolveSession };
+  const lookups: IdentityLookups = { accountTimeZone: async (userId) => (await usersRepository.findById(deps.db, userId))?.time_zone ?? null };
+  return { identity, users, mfa, passkeys, oidc, sessionCache: cache, resolveSession, lookups };
 }
 
 /** @deprecated Read `ctx.services.identity.identity`. */
