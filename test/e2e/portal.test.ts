@@ -47,6 +47,30 @@ describe('web portal', { skip: skipWithoutBrowser() }, () => {
     assert.equal((await call(patient, 'PATCH', '/api/v1/auth/me', { time_zone: 'America/New_York' })).status, 200);
     const rival = await createUser(built, 'patient');
 
+    // Serving: index.html not cached, hashed assets immutable and pre-compressed, the edge's CSP,
+    // and the problem+json 404 kept for API paths and non-HTML requests.
+    const index = await app.inject({ url: '/appointments', headers: { accept: 'text/html' } });
+    assert.equal(index.statusCode, 200);
+    assert.match(String(index.headers['content-type']), /^text\/html/);
+    assert.equal(index.headers['cache-control'], 'no-cache');
+    assert.match(String(index.headers['content-security-policy']), /script-src 'self'/);
+    assert.equal((await app.inject({ url: '/' })).body, index.body);
+    const script = /src="(\/assets\/[^"]+\.js)"/.exec(index.body)?.[1];
+    assert.ok(script, 'index.html loads a hashed script');
+    const asset = await app.inject({ url: script, headers: { 'accept-encoding': 'br, gzip' } });
+    assert.equal(asset.statusCode, 200);
+    assert.equal(asset.headers['content-encoding'], 'br');
+    assert.equal(asset.headers['cache-control'], 'public, max-age=31536000, immutable');
+    for (const [url, accept] of [
+      ['/api/v1/no-such-route', 'text/html'],
+      ['/appointments', 'application/json'],
+      ['/assets/missing.js', '*/*'],
+    ]) {
+      const res = await app.inject({ url, headers: { accept } });
+      assert.equal(res.statusCode, 404, url);
+      assert.match(String(res.headers['content-type']), /^application\/problem\+json/, url);
+    }
+
     await app.listen({ host: '127.0.0.1', port: 0 });
     const address = app.server.address();
     const base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;

@@ -55,7 +55,7 @@ export const session = {
     sessionStorage.removeItem(REFRESH_KEY);
     notify();
   },
-  /** Test hook and sign-out helper: the refresh token of this tab. */
+  /** The refresh token of this tab (sign-out revokes its family). */
   refreshToken: () => sessionStorage.getItem(REFRESH_KEY),
 };
 

@@ -15,8 +15,9 @@ const NOT_PAGES = /^\/(api|assets|docs|redoc|openapi\.json|health|ready|metrics|
  * The web portal (docs/API.md §10), built by scripts/portal-build.mjs into portal/dist:
  *  - /assets/* are content-hashed files: cached for a year as immutable, served pre-compressed
  *    (.br/.gz written at build time) when the browser accepts it;
- *  - every other GET that asks for HTML (a page of the single-page app, e.g. /appointments) gets
- *    index.html with `Cache-Control: no-cache`, so a new build is picked up on the next visit;
+ *  - `/`, and every other GET that asks for HTML (a page of the single-page app, e.g.
+ *    /appointments), gets index.html with `Cache-Control: no-cache`, so a new build is picked up
+ *    on the next visit;
  *  - anything else (API paths, non-HTML requests) keeps the usual problem+json 404.
  * The security headers and CSP are the edge's (src/platform/http/edge.ts): the build has no inline
  * script, only same-origin files, so `script-src 'self'` holds. When portal/dist is missing the
@@ -40,7 +41,8 @@ export async function registerPortal(app: FastifyInstance, root = PORTAL_DIST): 
 
   const page = async (request: FastifyRequest, reply: FastifyReply) => {
     const path = request.url.split('?')[0] ?? '/';
-    if (NOT_PAGES.test(path) || !(request.headers.accept ?? '').includes('text/html')) return reply.callNotFound();
+    // `/` is the portal whatever the client asks for; other paths only for a browser asking for a page.
+    if (path !== '/' && (NOT_PAGES.test(path) || !(request.headers.accept ?? '').includes('text/html'))) return reply.callNotFound();
     if (!index) {
       return sendProblem(
         reply,
