@@ -49,6 +49,9 @@ function compressAssets(dir) {
 }
 
 export async function buildPortal() {
+  // Always a production build: Vite keeps development-only code when NODE_ENV says otherwise
+  // (the test runner sets NODE_ENV=test), which made the bundle about 30 % larger.
+  process.env.NODE_ENV = 'production';
   let vite;
   try {
     vite = await import('vite');
