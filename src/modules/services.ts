@@ -83,6 +83,8 @@ export function buildServices(infra: Infrastructure): Services {
     care,
     audit,
     reports: buildReportsReads({ db }),
+    labUploads: reports,
+    staging: files.staging,
     medical: buildMedicalReads({ db }),
     appointments: buildSchedulingReads({ db }),
     patients: scheduling.lookups,

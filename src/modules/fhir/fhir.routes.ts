@@ -126,6 +126,22 @@ export async function fhirRoutes(app: FastifyInstance, fhir: FhirService, metada
     },
   );
 
+  app.post<{ Params: { type: string } }>(
+    '/:type',
+    {
+      config: { access: anyUser },
+      schema: { hide, params: { type: 'object', properties: { type: { type: 'string', pattern: TYPE_PATTERN } }, required: ['type'] } },
+    },
+    async (request, reply) => {
+      const resource = await fhir.create(requestMeta(request), request.params.type, request.body);
+      return reply
+        .code(201)
+        .header('location', `${baseOf(request)}/fhir/R4/${resource.resourceType}/${resource.id}`)
+        .type(FHIR_JSON)
+        .send(resource);
+    },
+  );
+
   app.get<{ Params: { type: string } }>(
     '/:type',
     {

@@ -2,7 +2,9 @@ import type { Actor, CareRelationships } from '../../platform/access.js';
 import type { Executor } from '../../platform/database/index.js';
 import { AppError } from '../../platform/errors.js';
 import { listEvents, type AuditService, type RequestMeta } from '../audit/index.js';
-import type { ReportsReads } from '../reports/index.js';
+import type { ReportsReads, ReportsService } from '../reports/index.js';
+import { stageBytes } from '../files/index.js';
+import { labResultCsv, readLabResult } from './lab-result.js';
 import type { MedicalReads, RowPosition } from '../medical/index.js';
 import type { AppointmentReadRow, SchedulingLookups, SchedulingReads, SchedulingServices } from '../scheduling/index.js';
 import {
@@ -41,6 +43,9 @@ export interface FhirDeps {
   care: CareRelationships;
   audit: AuditService;
   reports: ReportsReads;
+  /** Lab results posted through FHIR become one-row lab reports, through the same path as an upload. */
+  labUploads: Pick<ReportsService, 'upload'>;
+  staging: { tmpDir: string };
   medical: MedicalReads;
   appointments: SchedulingReads;
   patients: Pick<SchedulingLookups, 'patientProfile' | 'searchPatients'>;
@@ -69,6 +74,8 @@ interface ResourceType {
   /** Ids of this type: the REST UUID, or `<uuid>.<n>` for items stored inside a row (docs/FHIR.md). */
   validId?(id: string): boolean;
   read(meta: RequestMeta, id: string, base: string): Promise<Resource>;
+  /** `POST /fhir/R4/{type}` where the CapabilityStatement says so. */
+  create?(meta: RequestMeta, body: unknown): Promise<Resource>;
   /** `_history/{vid}` where the data is versioned. */
   vread?(meta: RequestMeta, id: string, versionId: string): Promise<Resource>;
   search(meta: RequestMeta, query: Query, count: number, base: string): Promise<SearchResult>;
@@ -100,14 +107,21 @@ export class FhirService {
   }
 
   /** What the CapabilityStatement lists: exactly the types, interactions and parameters implemented here. */
-  resourceTypes(): (Pick<ResourceType, 'type' | 'documentation' | 'searchParams' | 'includes'> & { versioned: boolean })[] {
-    return [...this.types.values()].map(({ type, documentation, searchParams, includes, vread }) => ({
+  resourceTypes(): (Pick<ResourceType, 'type' | 'documentation' | 'searchParams' | 'includes'> & { versioned: boolean; creatable: boolean })[] {
+    return [...this.types.values()].map(({ type, documentation, searchParams, includes, vread, create }) => ({
       type,
       documentation,
       searchParams,
       includes,
       versioned: Boolean(vread),
+      creatable: Boolean(create),
     }));
+  }
+
+  async create(meta: RequestMeta, type: string, body: unknown): Promise<Resource> {
+    const handler = this.typeOf(type);
+    if (!handler.create) throw new FhirError(405, 'not-supported', `${type} cannot be created here; GET /fhir/R4/metadata lists what can.`);
+    return handler.create(meta, body);
   }
 
   /** `base` is this server's address as the client reached it (links and attachment URLs are built on it). */
@@ -327,6 +341,14 @@ export class FhirService {
         { name: 'category', type: 'token', documentation: 'laboratory (the only category stored)' },
         { name: 'date', type: 'date', documentation: 'When the sample was collected; prefixes eq, gt, lt, ge, le' },
       ],
+      create: async (meta, body) => {
+        const result = readLabResult(body);
+        const staged = await stageBytes(this.deps.staging, labResultCsv(result), 'fhir-observation.csv', 'text/csv');
+        const report = await this.deps.labUploads.upload(meta, staged, { patientId: result.patientId, collectedAt: result.effective.toISOString() });
+        const [row] = await reports.observations({ reportIds: [report.id], descending: true, after: null, limit: 1 });
+        if (!row) throw invalid('The result could not be read as a lab value (check the value and unit).', 'Observation.valueQuantity');
+        return observationResource(row);
+      },
       read: async (meta, id) => {
         const [row] = await reports.observations({ ids: [id], descending: true, after: null, limit: 1 });
         if (!row || !(await care.canAccessPatient(db, meta.actor, row.patient_id))) throw notFound('Observation', id);

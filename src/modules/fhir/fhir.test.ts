@@ -321,12 +321,67 @@ test('FHIR R4 facade: metadata, Patient, Practitioner, Observation, DiagnosticRe
     assert.equal((await get(patient, `/Encounter/${upcoming}`)).status, 404, 'a booked visit is no encounter yet');
   });
 
+  await t.test('POST Observation: an external lab result becomes a flagged lab report; bad input stores nothing', async () => {
+    const post = (user: TestUser, body: unknown) =>
+      app.inject({
+        method: 'POST',
+        url: '/fhir/R4/Observation',
+        headers: { ...user.auth, 'content-type': 'application/fhir+json' },
+        payload: JSON.stringify(body),
+      });
+    const potassium = {
+      resourceType: 'Observation',
+      status: 'final',
+      category: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/observation-category', code: 'laboratory' }] }],
+      code: { coding: [{ system: 'http://loinc.org', code: '2823-3', display: 'Potassium [Moles/volume] in Serum or Plasma' }] },
+      subject: { reference: `Patient/${patient.id}` },
+      effectiveDateTime: '2026-03-01T08:30:00Z',
+      valueQuantity: { value: 6.4, unit: 'mmol/L', system: 'http://unitsofmeasure.org', code: 'mmol/L' },
+      referenceRange: [{ low: { value: 3.5, unit: 'mmol/L' }, high: { value: 5.1, unit: 'mmol/L' } }],
+    };
+    const reportsBefore = (await app.inject({ method: 'GET', url: `/api/v1/reports?patient_id=${patient.id}&limit=100`, headers: doctor.auth })).json().items
+      .length as number;
+    for (const bad of [
+      { ...potassium, resourceType: 'Patient' },
+      { ...potassium, valueQuantity: { value: 'high' } },
+      { ...potassium, valueQuantity: undefined, valueString: 'high' },
+      { ...potassium, subject: { reference: 'Group/1' } },
+      { ...potassium, effectiveDateTime: undefined },
+      { ...potassium, effectiveDateTime: '2999-01-01T00:00:00Z' },
+      { ...potassium, code: { coding: [{ system: 'http://example.org', code: 'x' }] } },
+      { ...potassium, status: 'cancelled' },
+    ]) {
+      const res = await post(doctor, bad);
+      assert.equal(res.statusCode, 400, res.body);
+      assert.equal(res.json().resourceType, 'OperationOutcome');
+    }
+    assert.equal((await post(otherDoctor, potassium)).statusCode, 404, 'not their patient');
+    assert.equal((await post(otherPatient, potassium)).statusCode, 404, 'another patient');
+    const reportsAfterFailures = (await app.inject({ method: 'GET', url: `/api/v1/reports?patient_id=${patient.id}&limit=100`, headers: doctor.auth })).json()
+      .items.length as number;
+    assert.equal(reportsAfterFailures, reportsBefore, 'nothing stored by a refused post');
+
+    const created = await post(doctor, potassium);
+    assert.equal(created.statusCode, 201, created.body);
+    const observation = valid(created.json() as { resourceType: string; id: string } & Record<string, any>);
+    assert.match(String(created.headers.location), new RegExp(`/fhir/R4/Observation/${observation.id}$`));
+    assert.equal(observation.code.coding[0].code, '2823-3');
+    assert.equal(observation.valueQuantity.value, 6.4);
+    assert.equal(observation.interpretation[0].coding[0].code, 'HH', 'above the critical limit');
+    assert.equal((await get(patient, `/Observation/${observation.id}`)).status, 200);
+    const trend = await app.inject({ method: 'GET', url: `/api/v1/patients/${patient.id}/observations?name=potassium`, headers: doctor.auth });
+    assert.ok(
+      (trend.json().items as { value: number }[]).some((o) => o.value === 6.4),
+      'in the REST trend too',
+    );
+  });
+
   await t.test('unknown parameters: ignored and reported (lenient), 400 with Prefer: handling=strict', async () => {
     const lenient = await get(patient, '/Observation?colour=blue');
     assert.equal(lenient.status, 200);
     const outcome = lenient.body.entry.find((e) => e.search.mode === 'outcome');
     assert.ok(outcome && /colour/.test(JSON.stringify(outcome.resource)));
-    assert.equal(ids(lenient).length, total);
+    assert.equal(ids(lenient).length, total + 1, 'with the potassium result posted above');
     const strict = await get(patient, '/Observation?colour=blue', { prefer: 'handling=strict' });
     assert.equal(strict.status, 400);
     assert.equal(strict.body.resourceType, 'OperationOutcome');
@@ -360,6 +415,18 @@ test('FHIR R4 facade: metadata, Patient, Practitioner, Observation, DiagnosticRe
     })) as unknown as MedplumBundle;
     assert.equal(page1.entry?.length, 10);
     const page2 = (await client.nextPage({ bundle: page1 as never })) as unknown as MedplumBundle;
-    assert.equal(page2.entry?.length, Math.min(10, total - 10));
+    const posted = (await client.create({
+      resourceType: 'Observation',
+      body: {
+        resourceType: 'Observation',
+        status: 'final',
+        code: { coding: [{ system: 'http://loinc.org', code: '4548-4' }], text: 'HbA1c' },
+        subject: { reference: `Patient/${patient.id}` },
+        effectiveDateTime: '2026-03-02T08:00:00Z',
+        valueQuantity: { value: 7.2, unit: '%' },
+      },
+    })) as unknown as { id: string; interpretation?: { coding: { code: string }[] }[] };
+    assert.equal(posted.interpretation?.[0]?.coding[0]?.code, 'H', 'HbA1c 7.2 % is high against the built-in range');
+    assert.equal(page2.entry?.length, Math.min(10, total + 1 - 10), 'the potassium result posted above is one more');
   });
 });

@@ -20,6 +20,7 @@ export { contentDisposition, fileHeaders } from './files.routes.js';
 export type { StagedFile, AllowedType } from './upload.js';
 export { IMAGE_TYPES } from './upload.js';
 export { receiveFile } from './receive.js';
+export { stageBytes } from './stage-bytes.js';
 export type { FileRow } from './files.repository.js';
 
 /**
