@@ -60,9 +60,9 @@ declare module '../platform/context.js' {
 export function buildServices(infra: Infrastructure): Services {
   const { config, log, db, redis, events, pubsub, care } = infra;
   const identity = buildIdentityServices(infra);
+  const audit = buildAuditServices({ db, identity: identity.lookups });
   const storage = createStorage(config);
   const files = buildFilesServices({ config, db, care, audit, storage });
-  const audit = buildAuditServices({ db, identity: identity.lookups });
   const scheduling = buildSchedulingServices({ db, care, events, files, audit });
   const medical = buildMedicalServices({ db, care, events, audit, files, scheduling: scheduling.lookups });
   const reports = buildReportsServices({ db, care, events, audit, files });
