@@ -3,7 +3,9 @@ import assert from 'node:assert/strict';
 import { analyse, type AnalysisSuccess, type QualityGate } from './analyse.js';
 import { AnalysisPool } from './pool.js';
 import { LABELS, TDS_MELANOMA, TDS_SUSPICIOUS } from './score.js';
-import { gateImages, hairySpot, irregularLesion, redPatch, ringPatch, roundSpot, type RawImage } from './testing.js';
+import { Canvas, disc, gateImages, hairySpot, irregularLesion, redPatch, ringPatch, roundSpot, type RawImage } from './testing.js';
+
+type RGB = [number, number, number];
 
 // Golden features of the synthetic set (docs/DERMA.md, "Synthetic set"): real pixels, drawn
 // by testing.ts, analysed by the same code the API runs.
@@ -150,5 +152,31 @@ test('the worker pool runs 4 analyses at once without blocking the event loop', 
     assert.equal(pool.pending, 0);
   } finally {
     await pool.close();
+  }
+});
+
+test('darker skin tones: the same round spot is found, measured symmetric and scored benign (colour caveat in DERMA.md)', () => {
+  const tones: [RGB, RGB][] = [
+    [
+      [176, 124, 96],
+      [70, 42, 30],
+    ],
+    [
+      [112, 72, 52],
+      [46, 28, 22],
+    ],
+    [
+      [72, 46, 34],
+      [30, 20, 16],
+    ],
+  ];
+  for (const [skin, spot] of tones) {
+    const out = run(new Canvas(640, 480, skin).paint(spot, disc(320, 240, 76.8, 1)).finish(7));
+    assert.ok(out.ok, `skin ${skin}: ${out.ok ? '' : out.reason}`);
+    if (!out.ok) continue;
+    assert.equal(out.features.asymmetry.score, 0, `skin ${skin}`);
+    assert.ok(Math.abs(out.features.diameter.mm! - 3.07) < 0.3, `skin ${skin}: diameter ${out.features.diameter.mm}`);
+    assert.ok(out.scored.tds < TDS_SUSPICIOUS, `skin ${skin}: TDS ${out.scored.tds}`);
+    assert.equal(out.scored.top_label, 'benign_naevus');
   }
 });
