@@ -208,6 +208,8 @@ interface Word {
   pos: number;
 }
 
+const REFERS_BACK = new Set(["it's", 'its', 'it', "there's", 'theres', 'there']);
+
 let dictionary: Set<string> | undefined;
 /**
  * English words of fuzzy-correctable length (word-list, ~274k words), read on first use: a real word
@@ -252,7 +254,12 @@ function wordsOf(lex: Lexicon, n: Normalized, ctx: ContextIndex): Word[] {
   for (let i = 0; i < n.tokens.length; i++) {
     // Sentence ends and hard boundaries ("but", "however", "and I …") start a new clause;
     // commas do not, so "pain in my chest, going into my arm" stays one clause.
-    if (ctx.boundary[i]! >= 2) { clause++; continue; }
+    if (ctx.boundary[i]! >= 2) {
+      // "…and it's bright red blood", "…and there's blood everywhere": "it" / "there" refer back to
+      // what was just said, so for finding words the clause goes on (scoping keeps its boundary).
+      if (!(ctx.boundary[i] === 2 && n.tokens[i]!.text === 'and' && REFERS_BACK.has(n.tokens[i + 1]?.text ?? ''))) clause++;
+      continue;
+    }
     const text = n.tokens[i]!.text;
     if (!/^[\p{L}\p{N}]/u.test(text)) continue;
     for (const w of text.split(' ')) {

@@ -121,3 +121,10 @@ test('round 6 families: hand on the chest, asthma too bad to talk, a finger cut 
   conceptYes('chopped the tip of my thumb off with the mandoline');
   conceptYes('my son got a fish hook in his eye');
 });
+
+test('"and it\'s …" / "and there\'s …" continue the finding they refer back to', () => {
+  conceptYes("I've thrown up and it's bright red blood");
+  conceptYes("cut my leg on the fence and there's blood everywhere");
+  // Scoping keeps the boundary: a denial before "and it's" does not reach past it.
+  assert.equal(detectEmergency("no chest pain and it's not hard to breathe, just a cough").is_emergency, false);
+});
