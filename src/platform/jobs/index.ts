@@ -261,6 +261,7 @@ export class JobQueue {
     const done = (async () => {
       try {
         await handler(payload, job);
+        if (abort.signal.aborted) return; // stop() handed the job back meanwhile: it runs again elsewhere
         await sql`update jobs set state = 'completed', lease_token = null, locked_until = null, last_error = null, finished_at = now(), updated_at = now()
                   where id = ${row.id} and lease_token = ${row.lease_token}`.execute(this.db);
         this.stats.completed++;
