@@ -153,7 +153,8 @@ const EDU_SENTENCE = re([
   // Songs, rhymes and quotations (titles and lyrics say "can't breathe", "heart attack", "toxic").
   'song', 'songs', 'lyric', 'lyrics', 'album', 'albums', 'karaoke', 'playlist', 'on the radio', 'music video', 'sing along',
   '(?:teacher|lecturer|tutor|instructor|trainer|professor) (?:explained|taught|told us|showed us|talked about)', 'explained how',
-  'training to be an?',
+  'training to be an?', 'first aid (?:badge|course|training|class|certificate|lesson|session|manual)',
+  '(?:badge|course|training|lesson|class|module|session|syllabus) (?:covered|covers|included|includes|taught)',
   String.raw`(?:talk|session|lesson|class|course|training|workshop|demo|demonstration|video|assembly|webinar|lecture)(?: [\p{L}']+){0,3} (?:was|is|were) (?:all )?(?:about|on)`, 'revising', 'revision', 'textbook', String.raw`how (?:a|an|the) [\p{L}']+(?: [\p{L}']+)? (?:happens|works|develops|is treated|is diagnosed)`,
   'singalong', 'nursery rhyme', 'rhyme', 'poem', 'quote', 'quoting', 'the line', 'chorus', 'verse', 'soundtrack', 'musical',
   String.raw`(?:symptoms|signs) of (?:a |an )?[\p{L}']+(?: [\p{L}']+)? (?:can |may |often |usually )?include`,

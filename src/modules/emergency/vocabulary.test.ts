@@ -128,3 +128,10 @@ test('"and it\'s …" / "and there\'s …" continue the finding they refer back 
   // Scoping keeps the boundary: a denial before "and it's" does not reach past it.
   assert.equal(detectEmergency("no chest pain and it's not hard to breathe, just a cough").is_emergency, false);
 });
+
+test('round 7 families: a nosebleed that goes on, a broken limb that is bent, vape liquid', () => {
+  conceptYes("her nose has been bleeding for half an hour and it won't stop");
+  conceptYes('I think he has broken his arm, it is bent');
+  conceptYes('my toddler sucked on a bottle of vape juice');
+  assert.equal(detectEmergency('the first aid course covered choking and severe bleeding').is_emergency, false);
+});
