@@ -22,8 +22,8 @@ export default tseslint.config(
     },
   },
   {
-    // Tests poke into JSON replies; typing every reply shape would add noise, not safety.
-    files: ['**/*.test.ts', 'test/**'],
+    // Tests and benchmarks poke into JSON replies and child-process messages; typing every shape would add noise, not safety.
+    files: ['**/*.test.ts', 'test/**', 'bench/**'],
     rules: { '@typescript-eslint/no-explicit-any': 'off' },
   },
   {

@@ -89,6 +89,7 @@ export function buildServices(infra: Infrastructure): Services {
     appointments: buildSchedulingReads({ db }),
     patients: scheduling.lookups,
     doctors: scheduling.profiles,
+    slots: scheduling.slots,
   });
   // Last: it subscribes to the events of the modules above and sends live frames through chat's hub.
   const notifications = buildNotificationsServices({

@@ -27,7 +27,12 @@ export function capabilityStatement(fhir: FhirService, options: { baseUrl: strin
         resource: fhir.resourceTypes().map((t) => ({
           type: t.type,
           documentation: t.documentation,
-          interaction: [{ code: 'read' }, ...(t.versioned ? [{ code: 'vread' }] : []), { code: 'search-type' }, ...(t.creatable ? [{ code: 'create' }] : [])],
+          interaction: [
+            ...(t.readable ? [{ code: 'read' }] : []),
+            ...(t.versioned ? [{ code: 'vread' }] : []),
+            { code: 'search-type' },
+            ...(t.creatable ? [{ code: 'create' }] : []),
+          ],
           versioning: t.versioned ? 'versioned' : 'no-version',
           ...(t.includes?.length && { searchInclude: t.includes }),
           searchParam: t.searchParams.map((p) => ({ name: p.name, type: p.type, documentation: p.documentation })),

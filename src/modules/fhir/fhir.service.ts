@@ -9,6 +9,10 @@ import type { MedicalReads, RowPosition } from '../medical/index.js';
 import type { AppointmentReadRow, SchedulingLookups, SchedulingReads, SchedulingServices } from '../scheduling/index.js';
 import {
   analyteKeyOf,
+  practitionerRoleResource,
+  scheduleResource,
+  slotResource,
+  SPECIALTY_SYSTEM,
   appointmentResource,
   encounterResource,
   FHIR_APPOINTMENT_STATUS,
@@ -50,6 +54,7 @@ export interface FhirDeps {
   appointments: SchedulingReads;
   patients: Pick<SchedulingLookups, 'patientProfile' | 'searchPatients'>;
   doctors: Pick<SchedulingServices['profiles'], 'getDoctor' | 'listDoctors'>;
+  slots: Pick<SchedulingServices['slots'], 'listFree'>;
 }
 
 export interface Bundle {
@@ -73,7 +78,8 @@ interface ResourceType {
   includes?: string[];
   /** Ids of this type: the REST UUID, or `<uuid>.<n>` for items stored inside a row (docs/FHIR.md). */
   validId?(id: string): boolean;
-  read(meta: RequestMeta, id: string, base: string): Promise<Resource>;
+  /** Absent where only search is offered (Slot: free times are listed per schedule). */
+  read?(meta: RequestMeta, id: string, base: string): Promise<Resource>;
   /** `POST /fhir/R4/{type}` where the CapabilityStatement says so. */
   create?(meta: RequestMeta, body: unknown): Promise<Resource>;
   /** `_history/{vid}` where the data is versioned. */
@@ -102,13 +108,21 @@ export class FhirService {
         this.medicationRequestType(),
         this.appointmentType(),
         this.encounterType(),
+        this.practitionerRoleType(),
+        this.scheduleType(),
+        this.slotType(),
       ].map((t) => [t.type, t]),
     );
   }
 
   /** What the CapabilityStatement lists: exactly the types, interactions and parameters implemented here. */
-  resourceTypes(): (Pick<ResourceType, 'type' | 'documentation' | 'searchParams' | 'includes'> & { versioned: boolean; creatable: boolean })[] {
-    return [...this.types.values()].map(({ type, documentation, searchParams, includes, vread, create }) => ({
+  resourceTypes(): (Pick<ResourceType, 'type' | 'documentation' | 'searchParams' | 'includes'> & {
+    readable: boolean;
+    versioned: boolean;
+    creatable: boolean;
+  })[] {
+    return [...this.types.values()].map(({ type, documentation, searchParams, includes, read, vread, create }) => ({
+      readable: Boolean(read),
       type,
       documentation,
       searchParams,
@@ -127,6 +141,7 @@ export class FhirService {
   /** `base` is this server's address as the client reached it (links and attachment URLs are built on it). */
   async read(meta: RequestMeta, type: string, id: string, base: string): Promise<Resource> {
     const handler = this.typeOf(type);
+    if (!handler.read) throw new FhirError(405, 'not-supported', `${type} is searched, not read by id, here (GET /fhir/R4/metadata).`);
     if (!(handler.validId ?? isId)(id)) throw notFound(type, id);
     return handler.read(meta, id, base);
   }
@@ -786,6 +801,108 @@ export class FhirService {
           'list',
         );
         return { matches: result.page.map(encounterResource), next: result.next };
+      },
+    };
+  }
+
+  /** A directory entry by doctor id (PractitionerRole, Schedule): approved doctors only, else 404. */
+  private async doctorOrNotFound(type: string, id: string) {
+    try {
+      return await this.deps.doctors.getDoctor(id);
+    } catch (err) {
+      if (err instanceof AppError && err.status === 404) throw notFound(type, id);
+      throw err;
+    }
+  }
+
+  /** Directory searches (PractitionerRole, Schedule) over the REST doctor directory, its cursor passed through. */
+  private async directorySearch(query: Query, count: number, referenceParam: string) {
+    const specialties = (query.get('specialty') ?? [])
+      .flatMap((v) => parseTokens('specialty', v))
+      .filter((t) => t.system === undefined || t.system === SPECIALTY_SYSTEM);
+    if (query.has('specialty') && specialties.length !== 1) {
+      if (specialties.length === 0) return { doctors: [], next: null };
+      throw new FhirError(400, 'not-supported', 'specialty takes one code here.', 'specialty');
+    }
+    const referenced = (query.get(referenceParam) ?? []).flatMap((v) => v.split(',')).map((v) => parseReference(referenceParam, v, 'Practitioner'));
+    if (referenced.length) {
+      const found = [];
+      for (const id of new Set(referenced)) {
+        const doctor = await this.deps.doctors.getDoctor(id).catch(() => null);
+        if (doctor && (!specialties[0] || doctor.specialty === specialties[0].code)) found.push(doctor);
+      }
+      return { doctors: found, next: null };
+    }
+    const page = await this.deps.doctors
+      .listDoctors({ specialty: specialties[0]?.code as never, limit: count, cursor: single(query, '_cursor') })
+      .catch((err: unknown) => {
+        if (err instanceof AppError && err.status < 500) throw invalid(`The search could not be run: ${err.detail}`, 'specialty');
+        throw err;
+      });
+    return { doctors: page.items, next: page.next_cursor };
+  }
+
+  private practitionerRoleType(): ResourceType {
+    return {
+      type: 'PractitionerRole',
+      documentation: "Each approved doctor's role in the clinic (id = the doctor's id) with their specialty.",
+      searchParams: [
+        { name: 'specialty', type: 'token', documentation: `${SPECIALTY_SYSTEM}|<code> (scheduling's specialty list)` },
+        { name: 'practitioner', type: 'reference', documentation: 'Practitioner/<id>' },
+      ],
+      read: async (_meta, id) => practitionerRoleResource(await this.doctorOrNotFound('PractitionerRole', id)),
+      search: async (_meta, query, count) => {
+        const { doctors, next } = await this.directorySearch(query, count, 'practitioner');
+        return { matches: doctors.map(practitionerRoleResource), next };
+      },
+    };
+  }
+
+  private scheduleType(): ResourceType {
+    return {
+      type: 'Schedule',
+      documentation: "One Schedule per approved doctor (id = the doctor's id); its free Slots are searched with Slot?schedule=.",
+      searchParams: [
+        { name: 'actor', type: 'reference', documentation: 'Practitioner/<id>' },
+        { name: 'specialty', type: 'token', documentation: `${SPECIALTY_SYSTEM}|<code>` },
+      ],
+      read: async (_meta, id) => scheduleResource(await this.doctorOrNotFound('Schedule', id)),
+      search: async (_meta, query, count) => {
+        const { doctors, next } = await this.directorySearch(query, count, 'actor');
+        return { matches: doctors.map(scheduleResource), next };
+      },
+    };
+  }
+
+  private slotType(): ResourceType {
+    return {
+      type: 'Slot',
+      documentation: 'Free, bookable slots of one schedule (a doctor), as GET /api/v1/doctors/{id}/slots lists them: at most 60 days ahead, 14 by default.',
+      searchParams: [
+        { name: 'schedule', type: 'reference', documentation: 'Schedule/<doctor id> (required)' },
+        { name: 'start', type: 'date', documentation: 'Start time; prefixes ge, gt, le, lt, eq' },
+        { name: 'status', type: 'token', documentation: 'free (only free slots are exposed)' },
+      ],
+      search: async (_meta, query, count) => {
+        const schedule = single(query, 'schedule');
+        if (!schedule) throw invalid('Slot search needs schedule=Schedule/<doctor id>.', 'schedule');
+        const doctorId = parseReference('schedule', schedule, 'Schedule');
+        const statuses = (query.get('status') ?? []).flatMap((v) => parseTokens('status', v)).map((t) => t.code);
+        if (statuses.length && !statuses.includes('free')) return { matches: [], next: null };
+        const { from, to } = this.dates(query, 'start');
+        try {
+          const page = await this.deps.slots.listFree(doctorId, {
+            from: from?.at.toISOString(),
+            to: to?.at.toISOString(),
+            limit: count,
+            cursor: single(query, '_cursor'),
+          });
+          return { matches: page.items.map(slotResource), next: page.next_cursor };
+        } catch (err) {
+          if (err instanceof AppError && err.status === 404) throw notFound('Schedule', doctorId);
+          if (err instanceof AppError && err.status < 500) throw invalid(err.detail, 'start');
+          throw err;
+        }
       },
     };
   }

@@ -65,6 +65,9 @@ test('FHIR R4 facade: metadata, Patient, Practitioner, Observation, DiagnosticRe
       'Observation',
       'Patient',
       'Practitioner',
+      'PractitionerRole',
+      'Schedule',
+      'Slot',
     ]);
     assert.ok(resources.find((r) => r.type === 'Observation')!.searchParam.some((p) => p.name === 'code'));
     assert.deepEqual(resources.find((r) => r.type === 'DiagnosticReport')!.searchInclude, ['DiagnosticReport:result']);
@@ -374,6 +377,44 @@ test('FHIR R4 facade: metadata, Patient, Practitioner, Observation, DiagnosticRe
       (trend.json().items as { value: number }[]).some((o) => o.value === 6.4),
       'in the REST trend too',
     );
+  });
+
+  await t.test('PractitionerRole, Schedule and free Slots: the bookable directory', async () => {
+    const profile = await app.inject({ method: 'PUT', url: '/api/v1/doctors/me', headers: doctor.auth, payload: { specialty: 'cardiology' } });
+    assert.equal(profile.statusCode, 200, profile.body);
+    const start = new Date(Date.now() + 3 * 86_400_000);
+    start.setUTCHours(9, 0, 0, 0);
+    const slot = await app.inject({
+      method: 'POST',
+      url: '/api/v1/doctors/me/slots',
+      headers: doctor.auth,
+      payload: { start: start.toISOString(), duration_minutes: 30 },
+    });
+    assert.equal(slot.statusCode, 201, slot.body);
+
+    const role = await get(patient, `/PractitionerRole/${doctor.id}`);
+    valid(role.body as never);
+    assert.equal((role.body as any).specialty[0].coding[0].code, 'cardiology');
+    const cardiologists = await get(patient, '/PractitionerRole?specialty=https://carebridge.dev/fhir/CodeSystem/specialty|cardiology');
+    valid(cardiologists.body as never);
+    assert.ok(ids(cardiologists).includes(doctor.id));
+    assert.ok(!ids(await get(patient, '/PractitionerRole?specialty=dermatology')).includes(doctor.id));
+    const schedule = await get(patient, `/Schedule?actor=Practitioner/${doctor.id}`);
+    assert.deepEqual(ids(schedule), [doctor.id]);
+    valid((await get(patient, `/Schedule/${doctor.id}`)).body as never);
+    assert.equal((await get(patient, `/Schedule/${patient.id}`)).status, 404);
+
+    const day = start.toISOString().slice(0, 10);
+    const slots = await get(
+      patient,
+      `/Slot?schedule=Schedule/${doctor.id}&start=ge${day}&start=lt${new Date(start.getTime() + 86_400_000).toISOString().slice(0, 10)}`,
+    );
+    valid(slots.body as never);
+    assert.deepEqual(ids(slots), [slot.json().id]);
+    assert.equal((slots.body.entry[0]!.resource as any).status, 'free');
+    assert.equal((await get(patient, '/Slot')).status, 400, 'schedule is required');
+    assert.equal((await get(patient, `/Slot/${slot.json().id}`)).status, 405, 'slots are searched, not read');
+    assert.equal((await get(patient, `/Slot?schedule=Schedule/${patient.id}`)).status, 404);
   });
 
   await t.test('unknown parameters: ignored and reported (lenient), 400 with Prefer: handling=strict', async () => {

@@ -329,3 +329,37 @@ export function encounterResource(row: AppointmentSource): Resource {
     ...(row.reason && { reasonCode: [{ text: row.reason }] }),
   };
 }
+
+/** Our specialty codes (scheduling's SPECIALTIES): a code system of our own, since no national one is assumed. */
+export const SPECIALTY_SYSTEM = 'https://carebridge.dev/fhir/CodeSystem/specialty';
+const specialtyConcept = (specialty: string) => ({
+  coding: [{ system: SPECIALTY_SYSTEM, code: specialty, display: specialty.replace(/_/g, ' ') }],
+  text: specialty.replace(/_/g, ' '),
+});
+
+/** The doctor's role in this clinic (id = the doctor's id): their specialty. */
+export function practitionerRoleResource(d: DoctorDto): Resource {
+  return {
+    resourceType: 'PractitionerRole',
+    id: d.id,
+    active: true,
+    practitioner: { reference: `Practitioner/${d.id}` },
+    ...(d.specialty && { specialty: [specialtyConcept(d.specialty)] }),
+  };
+}
+
+/** One Schedule per approved doctor (id = the doctor's id): the bookable time of that doctor. */
+export function scheduleResource(d: DoctorDto): Resource {
+  return {
+    resourceType: 'Schedule',
+    id: d.id,
+    active: true,
+    actor: [{ reference: `Practitioner/${d.id}` }],
+    ...(d.specialty && { specialty: [specialtyConcept(d.specialty)] }),
+    comment: `Bookable time of ${d.full_name} (${d.time_zone})`,
+  };
+}
+
+export function slotResource(slot: { id: string; doctor_id: string; start: string; end: string }): Resource {
+  return { resourceType: 'Slot', id: slot.id, schedule: { reference: `Schedule/${slot.doctor_id}` }, status: 'free', start: slot.start, end: slot.end };
+}

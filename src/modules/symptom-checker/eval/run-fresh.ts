@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { detectEmergency } from '../../emergency/index.js';
 import { evaluateMessages, evaluateVignettes, REPO_ROOT, type IndependentMessage, type IndependentVignette } from './independent.js';
 
-const FRESH = new URL('fresh/', import.meta.url);
+const FRESH = new URL('./fresh/', import.meta.url);
 const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
 
 const changed = readFileSync(new URL('CHECKSUMS', FRESH), 'utf8')
