@@ -4,8 +4,8 @@ import { deflateSync } from 'node:zlib';
 import sharp from 'sharp';
 import { build } from '../../../test/helpers/build.js';
 import { createUser, type TestUser } from '../../../test/helpers/users.js';
-import { multipartBody, type Part } from '../files/testing.js';
-import { createSlot, futureHour } from '../scheduling/test-helpers.js';
+import { multipartBody, type Part } from '../../../test/helpers/files.js';
+import { createSlot, futureHour } from '../../../test/helpers/scheduling.js';
 import { gateImages, irregularLesion, redPatch, roundSpot, type RawImage } from './analysis/testing.js';
 import { DISCLAIMER, InfectionsService, MAX_PENDING_ANALYSES } from './infections.service.js';
 
@@ -318,8 +318,25 @@ test('a full analyser queue answers 503 with Retry-After, and the upload is disc
     analyser: { pending: MAX_PENDING_ANALYSES, run: async () => assert.fail('no analysis may start') },
     model: null,
   });
-  const meta = { actor: { id: '00000000-0000-4000-8000-000000000001', role: 'patient' as const, status: 'active' as const, sessionId: 's' }, ip: null, userAgent: null, requestId: null };
-  const staged = { path: '/nonexistent.png', filename: 'a.png', contentType: 'image/png' as const, size: 1, sha256: '', fields: {}, cleanup: [], image: { width: 640, height: 480, pages: 1, space: 'srgb', depth: 'uchar' } };
-  await assert.rejects(service.diagnose(meta, staged, {}), (err: { status?: number; headers?: Record<string, string> }) => err.status === 503 && err.headers?.['retry-after'] === '10');
+  const meta = {
+    actor: { id: '00000000-0000-4000-8000-000000000001', role: 'patient' as const, status: 'active' as const, sessionId: 's' },
+    ip: null,
+    userAgent: null,
+    requestId: null,
+  };
+  const staged = {
+    path: '/nonexistent.png',
+    filename: 'a.png',
+    contentType: 'image/png' as const,
+    size: 1,
+    sha256: '',
+    fields: {},
+    cleanup: [],
+    image: { width: 640, height: 480, pages: 1, space: 'srgb', depth: 'uchar' },
+  };
+  await assert.rejects(
+    service.diagnose(meta, staged, {}),
+    (err: { status?: number; headers?: Record<string, string> }) => err.status === 503 && err.headers?.['retry-after'] === '10',
+  );
   assert.equal(discarded, 1);
 });
