@@ -135,3 +135,8 @@ test('round 7 families: a nosebleed that goes on, a broken limb that is bent, va
   conceptYes('my toddler sucked on a bottle of vape juice');
   assert.equal(detectEmergency('the first aid course covered choking and severe bleeding').is_emergency, false);
 });
+
+test('round 8 families: a reliever that is not making it better, tablets taken to die', () => {
+  conceptYes('she is wheezing and her inhaler is not improving things');
+  conceptYes('my dad says he took tablets to end his life');
+});
