@@ -113,7 +113,14 @@ export class InfectionsService {
       input = validateFields({ ...staged.fields, ...stripUndefined(fields) });
       assertAnalysableSource(staged.image);
       if (this.deps.analyser.pending >= MAX_PENDING_ANALYSES) {
-        throw new AppError(503, 'Service Unavailable', 'Too many photos are being analysed right now; try again in a few seconds.', undefined, 'analyser-busy', { 'retry-after': '10' });
+        throw new AppError(
+          503,
+          'Service Unavailable',
+          'Too many photos are being analysed right now; try again in a few seconds.',
+          undefined,
+          'analyser-busy',
+          { 'retry-after': '10' },
+        );
       }
       const decoded = await decodeForAnalysis(staged.path);
       const outcome = await this.deps.analyser.run({ ...decoded, scaleMmPerPx: input.scale });
