@@ -99,7 +99,7 @@ export class ChatService {
     private readonly care: CareRelationships,
     private readonly events: EventBus,
     private readonly hub: Hub,
-    private readonly deps: { files: () => FileAccess | null; detector: () => Promise<EmergencyDetector | null>; audit?: AuditService },
+    private readonly deps: { files: FileAccess; detector: EmergencyDetector; audit: AuditService },
   ) {}
 
   /**
@@ -120,7 +120,6 @@ export class ChatService {
   }
 
   private async auditCare(meta: RequestMeta | null | undefined, room: RoomRow, action: 'grant' | 'revoke', links?: { doctorId: string; patientId: string }[]): Promise<void> {
-    if (!this.deps.audit) return;
     const events: AuditEvent[] = (links ?? (await this.careLinksOf(room))).map((l) => ({ patientId: l.patientId, resourceType: 'care_relationship', resourceId: l.doctorId, action, details: { cause: 'chat_room', room_id: room.id } }));
     await this.deps.audit.record(this.db, meta ?? null, events);
   }
@@ -291,11 +290,9 @@ export class ChatService {
 
   async history(actor: Actor, roomId: string, query: { limit?: number; before_seq?: number; cursor?: string }, meta?: RequestMeta) {
     await this.requireMember(actor, roomId);
-    if (this.deps.audit) {
-      // Chat history is patient data: one audit row per patient in the room (one without a patient if none).
-      const patients = (await this.repo.participantsOfRooms(this.db, [roomId])).filter((p) => p.role === 'patient').map((p) => p.user_id);
-      await this.deps.audit.record(this.db, meta ?? null, (patients.length ? patients : [null]).map((patientId) => ({ patientId, resourceType: 'chat_history', resourceId: roomId, action: 'read' as const })));
-    }
+    // Chat history is patient data: one audit row per patient in the room (one without a patient if none).
+    const patients = (await this.repo.participantsOfRooms(this.db, [roomId])).filter((p) => p.role === 'patient').map((p) => p.user_id);
+    await this.deps.audit.record(this.db, meta ?? null, (patients.length ? patients : [null]).map((patientId) => ({ patientId, resourceType: 'chat_history', resourceId: roomId, action: 'read' as const })));
     const limit = query.limit ?? 50;
     let before = query.before_seq ?? null;
     if (before === null && query.cursor) {
@@ -339,9 +336,7 @@ export class ChatService {
     if (input.fileId) {
       // Membership first: a non-participant must not learn anything about the file either.
       await this.requireWritable(actor, input.roomId);
-      const files = this.deps.files();
-      if (!files) throw new NotFoundError('File', 'File sharing is not available on this server.');
-      const file = await files.readable(actor, input.fileId);
+      const file = await this.deps.files.readable(actor, input.fileId);
       if (!file) throw new NotFoundError('File');
       fileId = file.id;
     }
@@ -402,8 +397,7 @@ export class ChatService {
   }
 
   private async checkEmergency(actor: Actor, message: MessageRow): Promise<void> {
-    const detect = await this.deps.detector();
-    if (!detect) return;
+    const detect = this.deps.detector;
     let result: EmergencyResult;
     try {
       result = await detect(message.content);

@@ -68,8 +68,8 @@ export function buildChatServices(deps: ChatDeps): ChatServices {
     },
   };
   service = new ChatService(db, repo, care, deps.events, hub, {
-    files: () => files,
-    detector: async () => detector,
+    files,
+    detector,
     audit: deps.audit,
   });
   care.register('chat_room', (executor, doctorId, patientId) => repo.shareRoom(executor, doctorId, patientId));
