@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { DateTime } from 'luxon';
 import { build } from '../../../test/helpers/build.js';
 import { createUser, type TestUser } from '../../../test/helpers/users.js';
-import { upload } from '../files/testing.js';
+import { upload } from '../../../test/helpers/files.js';
 import type { BuiltApp } from '../../app.js';
 
 /**

@@ -440,7 +440,10 @@ export class Dialogue {
     const lines: string[] = [];
     const explain = async (name: string) => {
       const trend = await this.actions.trend(meta, patientId, name);
-      const points = trend.items as { value: number; unit: string | null; reference_range: string | null; flag: string | null; observed_at: string }[];
+      // Newest first, whatever order the trend page has (it is oldest first).
+      const points = [
+        ...(trend.items as { value: number; unit: string | null; reference_range: string | null; flag: string | null; observed_at: string }[]),
+      ].sort((a, b) => b.observed_at.localeCompare(a.observed_at));
       if (!points.length) return `I found no ${name} results.`;
       const [last, previous] = points;
       let text = `${trend.name}: ${last!.value}${last!.unit ? ` ${last!.unit}` : ''} on ${fmt(last!.observed_at, zone)}`;

@@ -9,7 +9,7 @@ import { matchPeople, type Person } from './names.js';
 export { matchPeople, type Person, type NameMatch } from './names.js';
 export { findDrug } from './medication.js';
 export { clockTime, extractDate, type DateEntity } from './dates.js';
-export { OUT_OF_SCOPE, PATIENT_INTENTS, DOCTOR_INTENTS, type AssistantRole, type Intent } from './intents.js';
+export { OUT_OF_SCOPE, type AssistantRole, type Intent } from './intents.js';
 
 /**
  * The assistants' understanding of one message, without any external service

@@ -27,32 +27,6 @@ export type AssistantRole = 'patient' | 'doctor';
 export const OUT_OF_SCOPE = 'out_of_scope' as const;
 export type Intent = PatientIntent | DoctorIntent | typeof OUT_OF_SCOPE;
 
-export const PATIENT_INTENTS: readonly PatientIntent[] = [
-  'book_appointment',
-  'view_appointments',
-  'cancel_appointment',
-  'reschedule_appointment',
-  'find_doctor',
-  'view_prescriptions',
-  'view_reports',
-  'view_records',
-  'lab_question',
-  'emergency',
-  'greeting',
-  'help',
-];
-export const DOCTOR_INTENTS: readonly DoctorIntent[] = [
-  'view_schedule',
-  'list_patients',
-  'patient_history',
-  'add_prescription',
-  'add_diagnosis',
-  'set_availability',
-  'urgent_patients',
-  'greeting',
-  'help',
-];
-
 type Feature = [RegExp, number];
 
 const APPT = '(?:appointments?|appt|appts|apointments?|visits?|consultations?|consults?|bookings?|checkups?|check ups?|sessions?|slots?|meetings?)';
