@@ -26,7 +26,13 @@ export function multipartBody(parts: Part[]): { payload: Buffer; headers: Record
   return { payload: Buffer.concat(chunks), headers: { 'content-type': `multipart/form-data; boundary=${boundary}` } };
 }
 
-export async function upload(built: BuiltApp, user: TestUser | null, url: string, file: { filename: string; data: Buffer | string; contentType?: string }, fields: Record<string, string> = {}) {
+export async function upload(
+  built: BuiltApp,
+  user: TestUser | null,
+  url: string,
+  file: { filename: string; data: Buffer | string; contentType?: string },
+  fields: Record<string, string> = {},
+) {
   const parts: Part[] = [...Object.entries(fields).map(([name, data]) => ({ name, data })), { name: 'file', ...file }];
   const { payload, headers } = multipartBody(parts);
   return built.app.inject({ method: 'POST', url, payload, headers: { ...headers, ...(user?.auth ?? {}), 'user-agent': 'carebridge-tests/1.0' } });
@@ -35,7 +41,12 @@ export async function upload(built: BuiltApp, user: TestUser | null, url: string
 /** A PDF made by a real PDF writer (pdfkit), with the given text lines. */
 export async function makePdf(lines: string[], options: { userPassword?: string } = {}): Promise<Buffer> {
   const { default: PDFDocument } = await import('pdfkit');
-  const doc = new PDFDocument({ size: 'A4', margin: 50, info: { Title: 'CareBridge test document', CreationDate: new Date('2026-01-01T00:00:00Z') }, ...(options.userPassword ? { userPassword: options.userPassword, pdfVersion: '1.7' } : {}) });
+  const doc = new PDFDocument({
+    size: 'A4',
+    margin: 50,
+    info: { Title: 'CareBridge test document', CreationDate: new Date('2026-01-01T00:00:00Z') },
+    ...(options.userPassword ? { userPassword: options.userPassword, pdfVersion: '1.7' } : {}),
+  });
   const chunks: Buffer[] = [];
   doc.on('data', (c: Buffer) => chunks.push(c));
   const done = new Promise<Buffer>((resolve) => doc.on('end', () => resolve(Buffer.concat(chunks))));
@@ -49,9 +60,19 @@ export async function makePdf(lines: string[], options: { userPassword?: string 
 export async function linkCare(built: BuiltApp, doctor: TestUser, patient: TestUser): Promise<void> {
   const start = new Date(Date.now() + (2 + Math.floor(Math.random() * 500)) * 3600_000);
   start.setUTCMinutes(0, 0, 0);
-  const slot = await built.app.inject({ method: 'POST', url: '/api/v1/doctors/me/slots', headers: doctor.auth, payload: { start: start.toISOString(), duration_minutes: 30 } });
+  const slot = await built.app.inject({
+    method: 'POST',
+    url: '/api/v1/doctors/me/slots',
+    headers: doctor.auth,
+    payload: { start: start.toISOString(), duration_minutes: 30 },
+  });
   if (slot.statusCode !== 201 && slot.statusCode !== 200) throw new Error(`slot creation failed ${slot.statusCode}: ${slot.body}`);
-  const booked = await built.app.inject({ method: 'POST', url: '/api/v1/appointments', headers: patient.auth, payload: { slot_id: slot.json().id, type: 'video', reason: 'test' } });
+  const booked = await built.app.inject({
+    method: 'POST',
+    url: '/api/v1/appointments',
+    headers: patient.auth,
+    payload: { slot_id: slot.json().id, type: 'video', reason: 'test' },
+  });
   if (booked.statusCode !== 201 && booked.statusCode !== 200) throw new Error(`booking failed ${booked.statusCode}: ${booked.body}`);
 }
 

@@ -13,7 +13,9 @@ import type { Config } from '../../src/platform/config.js';
 export async function startS3Server(t: Pick<TestContext, 'after'>, bucket = 'carebridge-test'): Promise<Config['s3'] & { bucket: string; endpoint: string }> {
   process.env.AWS_SDK_JS_SUPPRESS_NODE_DEPRECATION_WARNING ??= '1';
   // @ts-expect-error s3rver ships no type declarations
-  const { default: S3rver } = (await import('s3rver')) as unknown as { default: new (options: Record<string, unknown>) => { run(): Promise<{ port: number }>; close(): Promise<void> } };
+  const { default: S3rver } = (await import('s3rver')) as unknown as {
+    default: new (options: Record<string, unknown>) => { run(): Promise<{ port: number }>; close(): Promise<void> };
+  };
   const directory = mkdtempSync(join(tmpdir(), 'carebridge-s3rver-'));
   const server = new S3rver({ port: 0, address: '127.0.0.1', silent: true, directory });
   const { port } = await server.run();
@@ -25,7 +27,12 @@ export async function startS3Server(t: Pick<TestContext, 'after'>, bucket = 'car
     secretAccessKey: 'S3RVER',
     forcePathStyle: true,
   };
-  const client = new S3Client({ endpoint: s3.endpoint, region: s3.region, forcePathStyle: true, credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey } });
+  const client = new S3Client({
+    endpoint: s3.endpoint,
+    region: s3.region,
+    forcePathStyle: true,
+    credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
+  });
   await client.send(new CreateBucketCommand({ Bucket: bucket }));
   client.destroy();
   t.after(async () => {

@@ -9,7 +9,12 @@ export function futureHour(hoursAhead: number): Date {
 }
 
 export async function createSlot(built: BuiltApp, doctor: TestUser, start: Date, minutes = 30): Promise<{ id: string; start: string; end: string }> {
-  const res = await built.app.inject({ method: 'POST', url: '/api/v1/doctors/me/slots', headers: doctor.auth, payload: { start: start.toISOString(), duration_minutes: minutes } });
+  const res = await built.app.inject({
+    method: 'POST',
+    url: '/api/v1/doctors/me/slots',
+    headers: doctor.auth,
+    payload: { start: start.toISOString(), duration_minutes: minutes },
+  });
   if (res.statusCode !== 201) throw new Error(`slot ${res.statusCode}: ${res.body}`);
   return res.json();
 }

@@ -14,7 +14,10 @@ export class SocketClient {
   /** Optional fast path for benchmarks. */
   onFrame: ((f: AnyFrame) => void) | null = null;
 
-  private constructor(readonly ws: WebSocket, private readonly keep: boolean) {
+  private constructor(
+    readonly ws: WebSocket,
+    private readonly keep: boolean,
+  ) {
     ws.on('message', (data) => {
       const frame = JSON.parse(String(data)) as AnyFrame;
       this.onFrame?.(frame);

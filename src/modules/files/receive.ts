@@ -8,6 +8,11 @@ import { ALLOWED_TYPES, receiveUpload, type AllowedType, type StagedFile } from 
  * sniffed against `allowed`, size-limited, images re-encoded), to hand to a service, which
  * stores it with `files.storeWith` (or discards it with `files.discard`).
  */
-export function receiveFile(request: FastifyRequest, files: FilesService, allowed: readonly AllowedType[] = Object.keys(ALLOWED_TYPES) as AllowedType[], field?: string): Promise<StagedFile> {
+export function receiveFile(
+  request: FastifyRequest,
+  files: FilesService,
+  allowed: readonly AllowedType[] = Object.keys(ALLOWED_TYPES) as AllowedType[],
+  field?: string,
+): Promise<StagedFile> {
   return receiveUpload(request, { ...files.staging, allowed, ...(field ? { field } : {}) });
 }

@@ -9,7 +9,11 @@ import { PrescriptionsRepository, RecordsRepository } from './medical.repository
  */
 export async function seedMedicalDemo(ctx: AppContext): Promise<string[]> {
   const db = ctx.db;
-  const users = await db.selectFrom('users').select(['id', 'email']).where('email', 'in', ['jane@demo.carebridge.local', 'dr.house@demo.carebridge.local']).execute();
+  const users = await db
+    .selectFrom('users')
+    .select(['id', 'email'])
+    .where('email', 'in', ['jane@demo.carebridge.local', 'dr.house@demo.carebridge.local'])
+    .execute();
   const jane = users.find((u) => u.email.startsWith('jane'))?.id;
   const hause = users.find((u) => u.email.startsWith('dr.house'))?.id;
   if (!jane || !hause) return [];
@@ -26,7 +30,8 @@ export async function seedMedicalDemo(ctx: AppContext): Promise<string[]> {
       appointment_id: appointmentId,
       record_type: 'consultation',
       title: 'Follow-up: fatigue and thirst',
-      content: 'Two months of tiredness and increased thirst. Exam unremarkable. Labs ordered: CBC, metabolic panel, HbA1c. Advised diet review; follow up with results.',
+      content:
+        'Two months of tiredness and increased thirst. Exam unremarkable. Labs ordered: CBC, metabolic panel, HbA1c. Advised diet review; follow up with results.',
       diagnoses: [
         { code: 'R53.83', text: 'Other fatigue' },
         { code: 'R73.03', text: 'Prediabetes (pending HbA1c)' },
@@ -36,7 +41,19 @@ export async function seedMedicalDemo(ctx: AppContext): Promise<string[]> {
       patient_id: jane,
       doctor_id: hause,
       appointment_id: appointmentId,
-      items: [{ drug: 'Metformin', strength: '500 mg', dose: '1 tablet', route: 'oral', frequency: 'twice daily with meals', duration_days: 90, quantity: 180, refills: 1, instructions: 'Start with one tablet daily for the first week.' }],
+      items: [
+        {
+          drug: 'Metformin',
+          strength: '500 mg',
+          dose: '1 tablet',
+          route: 'oral',
+          frequency: 'twice daily with meals',
+          duration_days: 90,
+          quantity: 180,
+          refills: 1,
+          instructions: 'Start with one tablet daily for the first week.',
+        },
+      ],
       notes: 'Demo prescription',
     });
     await audit.record(trx, null, [

@@ -18,7 +18,11 @@ const fixtures = join(dirname(fileURLToPath(import.meta.url)), 'fixtures');
  */
 export async function seedClinicalDemo(ctx: AppContext): Promise<string[]> {
   const db = ctx.db;
-  const users = await db.selectFrom('users').select(['id', 'email']).where('email', 'in', ['jane@demo.carebridge.local', 'dr.house@demo.carebridge.local']).execute();
+  const users = await db
+    .selectFrom('users')
+    .select(['id', 'email'])
+    .where('email', 'in', ['jane@demo.carebridge.local', 'dr.house@demo.carebridge.local'])
+    .execute();
   const jane = users.find((u) => u.email.startsWith('jane'))?.id;
   const hause = users.find((u) => u.email.startsWith('dr.house'))?.id;
   if (!jane || !hause) return [];
@@ -35,7 +39,15 @@ export async function seedClinicalDemo(ctx: AppContext): Promise<string[]> {
   const tmp = files.tmpPath();
   await mkdir(dirname(tmp), { recursive: true });
   await copyFile(source, tmp);
-  const staged: StagedFile = { path: tmp, filename: 'cbc-metabolic-panel.csv', contentType: 'text/csv', size: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex'), fields: {}, cleanup: [tmp] };
+  const staged: StagedFile = {
+    path: tmp,
+    filename: 'cbc-metabolic-panel.csv',
+    contentType: 'text/csv',
+    size: bytes.length,
+    sha256: createHash('sha256').update(bytes).digest('hex'),
+    fields: {},
+    cleanup: [tmp],
+  };
   const parsed = parseCsvReport(bytes);
   const observations = observationRows(parsed.observations, jane, collectedAt);
   await files.storeWith(staged, { ownerId: hause, patientId: jane }, async (trx, file) => {

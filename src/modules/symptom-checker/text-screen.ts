@@ -49,7 +49,8 @@ export interface Screening {
  * message speaks of one (an infant-only rule must not fire on an adult's breathlessness).
  */
 const ADULT_PROBES = [30, 75];
-const BABY_WORDS = /\b(?:baby|babies|infant|newborn|new born|neonate|toddler|bub|little one|month old|months old|week old|weeks old|nappy|nappies|diaper|breastfe\w*|formula|bottle)\b/i;
+const BABY_WORDS =
+  /\b(?:baby|babies|infant|newborn|new born|neonate|toddler|bub|little one|month old|months old|week old|weeks old|nappy|nappies|diaper|breastfe\w*|formula|bottle)\b/i;
 const CHILD_WORDS = /\b(?:child|children|kid|kids|son|daughter|boy|girl|toddler|year old|years old|yo|school)\b/i;
 function agesFor(text: string, q: Quantities): number[] {
   if (q.age_years !== undefined) return [q.age_years];
@@ -66,8 +67,13 @@ export function screenText(text: string, kb: KnowledgeBase = getKnowledgeBase())
   const affirmed: EvidenceMap = {};
   const settled: EvidenceMap = {};
   for (const m of u.mentions) {
-    if (m.status === 'affirmed') { affirmed[m.concept] = 'present'; spans.set(m.concept, { start: m.start, end: m.end }); }
-    else if (m.status === 'resolved') { settled[m.concept] = 'present'; if (!spans.has(m.concept)) spans.set(m.concept, { start: m.start, end: m.end }); }
+    if (m.status === 'affirmed') {
+      affirmed[m.concept] = 'present';
+      spans.set(m.concept, { start: m.start, end: m.end });
+    } else if (m.status === 'resolved') {
+      settled[m.concept] = 'present';
+      if (!spans.has(m.concept)) spans.set(m.concept, { start: m.start, end: m.end });
+    }
   }
   // A present refinement implies its finding ("pain spreading to the jaw" is chest pain).
   for (const [id] of Object.entries(affirmed)) {
@@ -97,7 +103,7 @@ export function screenText(text: string, kb: KnowledgeBase = getKnowledgeBase())
           found.push({ id: d.id, name: d.name, level: d.level, complaint: d.complaint, evidence });
         }
         for (const f of findRedFlags(model, denseEvidence(model, ev), { age, sex })) {
-          const evidence = f.source === 'evidence' ? [f.id] : index.rules.get(f.id)?.all ?? [];
+          const evidence = f.source === 'evidence' ? [f.id] : (index.rules.get(f.id)?.all ?? []);
           found.push({ id: f.id, name: f.name, level: f.level, complaint: null, evidence });
         }
         for (const f of found) {

@@ -55,10 +55,16 @@ export function parseFrame<F = { type: string } & Record<string, unknown>>(
   if (containsNul(parsed)) return { error: { code: 'invalid_frame', detail: 'The frame contains a NUL character (\\u0000), which is not accepted.' } };
   const type = (parsed as { type: string }).type;
   const validator = known[type];
-  if (!validator) return { error: { code: 'unknown_type', detail: `Unknown frame type "${type.slice(0, 40)}"; expected one of ${Object.keys(known).join(', ')}.` } };
+  if (!validator)
+    return { error: { code: 'unknown_type', detail: `Unknown frame type "${type.slice(0, 40)}"; expected one of ${Object.keys(known).join(', ')}.` } };
   if (!validator.Check(parsed)) {
     const first = [...validator.Errors(parsed)][0];
-    return { error: { code: 'invalid_frame', detail: `Invalid "${type}" frame: ${first ? `${first.instancePath || '/'} ${first.message}` : 'does not match its schema'}.` } };
+    return {
+      error: {
+        code: 'invalid_frame',
+        detail: `Invalid "${type}" frame: ${first ? `${first.instancePath || '/'} ${first.message}` : 'does not match its schema'}.`,
+      },
+    };
   }
   return { frame: parsed as F };
 }
