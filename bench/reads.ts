@@ -19,8 +19,11 @@
  *
  * runs the server under `valgrind --tool=callgrind` instead and counts the instructions the
  * app process executes for exactly that many requests per scenario (hello included), after an
- * uninstrumented warm-up: a figure that does not depend on what else the machine is doing, for
- * comparing two versions of the code on a busy machine (PostgreSQL's own work is not counted).
+ * uninstrumented warm-up, for comparing two versions of the code (PostgreSQL's own work is not
+ * counted). Caveat: it counts everything the process runs meanwhile, including the app's
+ * timers and background work, which grows with wall time; on the machine at load 20–38 the
+ * identical hello route counted 0.5–2.4 M instructions per request between runs, so the mode
+ * only separates versions when the machine is reasonably quiet (docs/BENCHMARKS.md, Read paths).
  *
  * Scenarios: /auth/me; a patient's GET /appointments?limit=20 (20 appointments); the same
  * patient's GET /medical/records?limit=20 (20 records); GET /chat/rooms/{id}/history?limit=50
