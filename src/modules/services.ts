@@ -90,6 +90,7 @@ export function buildServices(infra: Infrastructure): Services {
     patients: scheduling.lookups,
     doctors: scheduling.profiles,
     slots: scheduling.slots,
+    booking: scheduling.appointments,
   });
   // Last: it subscribes to the events of the modules above and sends live frames through chat's hub.
   const notifications = buildNotificationsServices({

@@ -4,7 +4,7 @@ import { AppError } from '../../platform/errors.js';
 import { listEvents, type AuditService, type RequestMeta } from '../audit/index.js';
 import type { ReportsReads, ReportsService } from '../reports/index.js';
 import { stageBytes } from '../files/index.js';
-import { labResultCsv, readLabResult } from './lab-result.js';
+import { labResultCsv, readBooking, readLabResult } from './lab-result.js';
 import type { MedicalReads, RowPosition } from '../medical/index.js';
 import type { AppointmentReadRow, SchedulingLookups, SchedulingReads, SchedulingServices } from '../scheduling/index.js';
 import {
@@ -55,6 +55,8 @@ export interface FhirDeps {
   patients: Pick<SchedulingLookups, 'patientProfile' | 'searchPatients'>;
   doctors: Pick<SchedulingServices['profiles'], 'getDoctor' | 'listDoctors'>;
   slots: Pick<SchedulingServices['slots'], 'listFree'>;
+  /** FHIR bookings go through the same race-free path as POST /api/v1/appointments. */
+  booking: Pick<SchedulingServices['appointments'], 'book'>;
 }
 
 export interface Bundle {
@@ -753,6 +755,18 @@ export class FhirService {
         { name: 'status', type: 'token', documentation: 'booked, arrived, fulfilled, cancelled, noshow' },
       ],
       includes: ['Appointment:patient', 'Appointment:practitioner'],
+      create: async (meta, body) => {
+        const booking = readBooking(body);
+        const booked = await this.deps.booking.book(meta.actor, {
+          slot_id: booking.slotId,
+          patient_id: booking.patientId,
+          type: booking.type,
+          reason: booking.reason,
+        });
+        const [row] = await this.deps.appointments.appointments({ ids: [booked.id], afterId: null, descending: true, limit: 1 });
+        await this.audit(meta, 'appointment', [{ patientId: row!.patient_id, id: row!.id }], 'read');
+        return appointmentResource(row!);
+      },
       read: async (meta, id) => {
         const [row] = await this.deps.appointments.appointments({ ids: [id], afterId: null, descending: true, limit: 1 });
         if (!row || !this.visibleAppointment(meta.actor, row)) throw notFound('Appointment', id);

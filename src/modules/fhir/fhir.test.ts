@@ -417,6 +417,58 @@ test('FHIR R4 facade: metadata, Patient, Practitioner, Observation, DiagnosticRe
     assert.equal((await get(patient, `/Slot?schedule=Schedule/${patient.id}`)).status, 404);
   });
 
+  await t.test('POST Appointment books a free Slot through the race-free path: one winner, clear OperationOutcomes', async () => {
+    const start = new Date(Date.now() + 5 * 86_400_000);
+    start.setUTCHours(10, 0, 0, 0);
+    const slot = await app.inject({
+      method: 'POST',
+      url: '/api/v1/doctors/me/slots',
+      headers: doctor.auth,
+      payload: { start: start.toISOString(), duration_minutes: 30 },
+    });
+    assert.equal(slot.statusCode, 201, slot.body);
+    const slotId = slot.json().id as string;
+    const booking = (patientRef?: string) => ({
+      resourceType: 'Appointment',
+      status: 'booked',
+      slot: [{ reference: `Slot/${slotId}` }],
+      appointmentType: { text: 'In person' },
+      reasonCode: [{ text: 'Blood pressure review' }],
+      participant: patientRef ? [{ actor: { reference: patientRef }, status: 'accepted' }] : [],
+    });
+    const post = (user: TestUser, body: unknown) =>
+      app.inject({
+        method: 'POST',
+        url: '/fhir/R4/Appointment',
+        headers: { ...user.auth, 'content-type': 'application/fhir+json' },
+        payload: JSON.stringify(body),
+      });
+    for (const bad of [
+      { ...booking(), slot: [] },
+      { ...booking(), status: 'fulfilled' },
+      { ...booking(), appointmentType: { text: 'by carrier pigeon' } },
+      { ...booking(), resourceType: 'Slot' },
+    ]) {
+      const res = await post(patient, bad);
+      assert.equal(res.statusCode, 400, res.body);
+      assert.equal(res.json().resourceType, 'OperationOutcome');
+    }
+    assert.equal((await post(otherPatient, booking(`Patient/${patient.id}`))).statusCode, 403, 'a patient books for themselves only');
+    // Both patients try at once: exactly one booking.
+    const results = await Promise.all([post(patient, booking()), post(otherPatient, booking()), post(patient, booking()), post(otherPatient, booking())]);
+    const codes = results.map((r) => r.statusCode).sort();
+    assert.deepEqual(codes, [201, 409, 409, 409], results.map((r) => r.body).join('\n'));
+    const won = results.find((r) => r.statusCode === 201)!;
+    const appointment = valid(won.json() as { resourceType: string; id: string } & Record<string, any>);
+    assert.equal(appointment.status, 'booked');
+    assert.equal(appointment.appointmentType.text, 'In-person consultation');
+    assert.match(String(won.headers.location), new RegExp(`/fhir/R4/Appointment/${appointment.id}$`));
+    assert.equal(results.find((r) => r.statusCode === 409)!.json().resourceType, 'OperationOutcome');
+    const rest = await app.inject({ method: 'GET', url: `/api/v1/appointments/${appointment.id}`, headers: doctor.auth });
+    assert.equal(rest.statusCode, 200, 'the same appointment through REST');
+    assert.equal(rest.json().type, 'in_person');
+  });
+
   await t.test('unknown parameters: ignored and reported (lenient), 400 with Prefer: handling=strict', async () => {
     const lenient = await get(patient, '/Observation?colour=blue');
     assert.equal(lenient.status, 200);

@@ -75,3 +75,46 @@ export function labResultCsv(result: PostedLabResult): Buffer {
   const cell = (value: string) => (/[",\n\r]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value);
   return Buffer.from(`Test,Result,Units,Reference Range\n${[result.name, String(result.value), result.unit ?? '', result.range ?? ''].map(cell).join(',')}\n`);
 }
+
+/** What a posted Appointment asks for: a booking of one free Slot (docs/FHIR.md, "Writes"). */
+export interface PostedBooking {
+  slotId: string;
+  patientId: string | undefined;
+  type: 'video' | 'in_person' | undefined;
+  reason: string | undefined;
+}
+
+/**
+ * Reads a booking request: `status` booked (or proposed/pending, which this clinic books at
+ * once), `slot[0]` the free Slot, optionally the Patient participant (staff booking for a
+ * patient), `appointmentType.text` video/in person and `reasonCode[0].text`.
+ */
+export function readBooking(body: unknown): PostedBooking {
+  const resource = object(body);
+  if (!resource || resource.resourceType !== 'Appointment')
+    throw invalid('The body must be an Appointment resource (resourceType "Appointment").', 'Appointment.resourceType');
+  if (!['booked', 'proposed', 'pending'].includes(String(resource.status)))
+    throw invalid('Appointment.status must be booked (or proposed/pending) to book.', 'Appointment.status');
+  const slots = Array.isArray(resource.slot) ? (resource.slot as unknown[]) : [];
+  const slot = object(slots[0]);
+  if (slots.length !== 1 || typeof slot?.reference !== 'string')
+    throw invalid('Appointment.slot must reference exactly one free Slot (Slot/<id>).', 'Appointment.slot');
+  const slotId = parseReference('Appointment.slot', slot.reference, 'Slot');
+  const participants = Array.isArray(resource.participant) ? (resource.participant as unknown[]).map(object) : [];
+  const patients = participants.map((p) => object(p?.actor)?.reference).filter((r): r is string => typeof r === 'string' && /(^|\/)Patient\//.test(r));
+  if (patients.length > 1) throw invalid('An appointment has one Patient participant.', 'Appointment.participant');
+  const patientId = patients[0] ? parseReference('Appointment.participant.actor', patients[0], 'Patient') : undefined;
+  const typeText = text(object(resource.appointmentType)?.text, 100)?.toLowerCase();
+  const type =
+    typeText === undefined || typeText === null
+      ? undefined
+      : /video|virtual|online|remote/.test(typeText)
+        ? 'video'
+        : /person|clinic|office/.test(typeText)
+          ? 'in_person'
+          : undefined;
+  if (typeText && !type) throw invalid('Appointment.appointmentType.text must say video or in person.', 'Appointment.appointmentType');
+  const reasons = Array.isArray(resource.reasonCode) ? (resource.reasonCode as unknown[]) : [];
+  const reason = reasons.length ? (text(object(reasons[0])?.text, 2000) ?? undefined) : undefined;
+  return { slotId, patientId, type, reason };
+}
