@@ -3,8 +3,9 @@
 // against a running server with the demo data (`npm start`):
 //   node --import tsx scripts/portal-screenshots.ts [http://127.0.0.1:8000]
 // Signs in as the demo patient (jane@demo.carebridge.local) in headless Chromium at 360 × 780
-// and 1280 × 800. Prints the JavaScript the patient home loads (bytes on the wire, compressed) and
-// when the sign-in page became usable (its button rendered), from a cold cache.
+// and 1280 × 800, then as a demo doctor (dr.house, Schedule). Prints the JavaScript the patient
+// home loads (bytes on the wire, compressed) and when the sign-in page became usable (its button
+// rendered), from a cold cache.
 import { mkdirSync } from 'node:fs';
 import { launchChromium } from '../test/helpers/browser.js';
 
@@ -54,6 +55,17 @@ try {
     }
     await context.close();
   }
+  // A doctor's week (dr.house has the demo appointments).
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'en-GB', timezoneId: 'Europe/Berlin' });
+  const page = await context.newPage();
+  await page.goto(`${base}/`);
+  await page.getByLabel('Email').fill('dr.house@demo.carebridge.local');
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { level: 1, name: 'Schedule' }).waitFor();
+  await page.getByText('Loading your schedule').waitFor({ state: 'detached' });
+  await page.screenshot({ path: 'docs/img/portal-schedule.png', fullPage: true });
+  await context.close();
 } finally {
   await browser.close();
 }
