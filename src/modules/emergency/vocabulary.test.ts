@@ -140,3 +140,12 @@ test('round 8 families: a reliever that is not making it better, tablets taken t
   conceptYes('she is wheezing and her inhaler is not improving things');
   conceptYes('my dad says he took tablets to end his life');
 });
+
+test('round 9 families and precision: sudden nonsense speech, arm cannot be raised, blood cancers, tight chest too tight to talk', () => {
+  conceptYes('my uncle is suddenly talking nonsense and his face droops');
+  conceptYes('wheezy, chest so tight I cant talk');
+  conceptYes('I have lymphoma and my temperature is 38.3');
+  conceptNo('no rash, no breathing problems, just a sore throat');
+  conceptNo('my toes are a bit numb from the cold walk home');
+  conceptYes('stopped breathing and turned blue');
+});
