@@ -4,7 +4,7 @@ import { AppError } from '../../platform/errors.js';
 import { listEvents, type AuditService, type RequestMeta } from '../audit/index.js';
 import type { ReportsReads, ReportsService } from '../reports/index.js';
 import { stageBytes } from '../files/index.js';
-import { labResultCsv, readBooking, readLabResult } from './lab-result.js';
+import { labResultCsv, readBooking, readLabResult } from './writes.js';
 import type { MedicalReads, RowPosition } from '../medical/index.js';
 import type { AppointmentReadRow, SchedulingLookups, SchedulingReads, SchedulingServices } from '../scheduling/index.js';
 import {

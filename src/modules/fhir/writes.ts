@@ -1,3 +1,4 @@
+/** The bodies FHIR clients may POST (docs/FHIR.md, "Writes"), read and checked before anything is stored. */
 import { ANALYTES } from '../reports/index.js';
 import { LOINC } from './mapping.js';
 import { invalid } from './outcome.js';
