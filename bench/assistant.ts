@@ -99,13 +99,17 @@ async function main(): Promise<void> {
   if (probe.status !== 200) throw new Error(`probe: ${probe.status} ${await probe.text()}`);
   const raw = await autocannon({ ...options, duration: SECONDS });
   const result = loadResult('POST /chat/patient "show my appointments"', raw);
+  // The same data through the plain REST read, same connections and duration: the assistant's cost relative to it.
+  const plain = { url: `http://127.0.0.1:${port}/api/v1/appointments?limit=20`, headers: { authorization: `Bearer ${token}` }, connections: CONNECTIONS };
+  await autocannon({ ...plain, duration: 2 });
+  const reference = loadResult('GET /appointments?limit=20 (reference)', await autocannon({ ...plain, duration: SECONDS }));
   child.kill('SIGTERM');
   console.log(
     `## Assistant\n\n${machine()}; load average before the run ${loadavg()
       .map((l) => l.toFixed(2))
       .join(' ')}; PostgreSQL, no Redis; ${CONNECTIONS} connections, ${SECONDS} s.\n`,
   );
-  console.log(table([result]));
+  console.log(table([result, reference]));
   console.log(`\n${raw.requests.total} requests, ${raw.timeouts} timeouts; the replies are a full turn (see the header of bench/assistant.ts).`);
   console.log(`\nUnderstanding alone (intent + entities, no I/O): p50 ${times[2500]!.toFixed(3)} ms, p99 ${times[4950]!.toFixed(3)} ms.`);
   process.exit(result.non2xx || result.errors ? 1 : 0);
