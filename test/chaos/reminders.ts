@@ -112,7 +112,7 @@ async function run(kind: 'postgres' | 'pglite', count: number, dist: string): Pr
 
   // One slot per appointment, back to back (so no doctor or patient overlaps), starting after
   // the bookings and the servers' start-up have had time: reminders fall due from then on.
-  const margin = kind === 'postgres' ? Math.max(15_000, count * 12) : Math.max(25_000, count * 40);
+  const margin = kind === 'postgres' ? Math.max(15_000, count * 25) : Math.max(25_000, count * 60);
   const spreadMs = 30_000;
   const step = Math.max(10, Math.floor(spreadMs / count));
   const base = Date.now() + offsetSeconds * 1000 + margin;
