@@ -9,6 +9,7 @@ import { Appointments } from './pages/Appointments';
 import { Records, Prescriptions, LabReports } from './pages/Records';
 import { Schedule } from './pages/Schedule';
 import { Approvals } from './pages/Approvals';
+import { Availability } from './pages/Availability';
 import { Page } from './ui';
 import './styles.css';
 
@@ -21,6 +22,7 @@ const PATIENT_PAGES = [
 ];
 
 const CLINICIAN_PAGES = [{ path: '/schedule', name: 'Schedule' }];
+const DOCTOR_PAGES = [...CLINICIAN_PAGES, { path: '/availability', name: 'Availability' }];
 const ADMIN_PAGES = [{ path: '/approvals', name: 'Approvals' }];
 
 function useSession() {
@@ -59,7 +61,16 @@ function App() {
   }
 
   const clinician = user.role === 'doctor' || user.role === 'nurse';
-  const pages = user.role === 'patient' ? PATIENT_PAGES : clinician ? CLINICIAN_PAGES : user.role === 'admin' ? ADMIN_PAGES : [];
+  const pages =
+    user.role === 'patient'
+      ? PATIENT_PAGES
+      : user.role === 'doctor'
+        ? DOCTOR_PAGES
+        : user.role === 'nurse'
+          ? CLINICIAN_PAGES
+          : user.role === 'admin'
+            ? ADMIN_PAGES
+            : [];
   const home = pages[0]?.path ?? '/welcome';
   let content;
   if (path === '/' || path === '/sign-in' || path === '/sign-up') content = <Redirect to={home} />;
@@ -69,6 +80,7 @@ function App() {
   else if (user.role === 'patient' && path === '/prescriptions') content = <Prescriptions user={user} />;
   else if (user.role === 'patient' && path === '/lab-reports') content = <LabReports user={user} />;
   else if (clinician && path === '/schedule') content = <Schedule user={user} />;
+  else if (user.role === 'doctor' && path === '/availability') content = <Availability user={user} />;
   else if (user.role === 'admin' && path === '/approvals') content = <Approvals user={user} />;
   else if (path === '/welcome') content = <StaffHome />;
   else content = <NotFound home={home} />;

@@ -14,14 +14,14 @@ import { launchChromium, skipWithoutBrowser } from '../helpers/browser.js';
  * profile time zone (not the browser's), loses a slot to someone else while choosing (clear
  * message, refreshed times), double-clicks "Book" (one booking), sees the visit under
  * Appointments, downloads its .ics, reschedules it; the doctor sees it in their week (second
- * browser context); the patient opens records, prescriptions and lab reports (a 401 is refreshed
- * silently), cancels the appointment, and a revoked session ends on the sign-in page; an admin
- * approves a newly registered doctor. axe-core reports no violation on any page visited, and no
- * page scrolls sideways at 360 px.
+ * browser context) and opens four more slots; the patient opens records, prescriptions and lab
+ * reports (a 401 is refreshed silently), cancels the appointment, and a revoked session ends on
+ * the sign-in page; an admin approves a newly registered doctor. axe-core reports no violation on
+ * any page visited, and no page scrolls sideways at 360 px.
  * Screenshots for the README: scripts/portal-screenshots.ts.
  */
 describe('web portal', { skip: skipWithoutBrowser() }, () => {
-  it('a patient books (slot taken meanwhile, double-click), reschedules, cancels; the doctor sees the week; an admin approves a doctor', async () => {
+  it('a patient books (slot taken meanwhile, double-click), reschedules, cancels; the doctor sees the week and adds slots; an admin approves a doctor', async () => {
     // portal/dist is built once and reused while its sources do not change (scripts/portal-build.mjs).
     const built_ = spawnSync(process.execPath, ['scripts/portal-build.mjs', '--if-stale'], { encoding: 'utf8' });
     assert.equal(built_.status, 0, `portal build failed:\n${built_.stdout}\n${built_.stderr}`);
@@ -195,6 +195,18 @@ describe('web portal', { skip: skipWithoutBrowser() }, () => {
     if ((await doctorPage.getByText('Pat Portal').count()) === 0) await doctorPage.getByRole('button', { name: 'Next week' }).click();
     await doctorPage.getByText('Pat Portal').waitFor();
     await check(doctorPage, 'Schedule');
+
+    // The doctor opens tomorrow 14:00–16:00 (Berlin) in 30-minute slots: four created.
+    await doctorPage.getByRole('navigation').getByRole('link', { name: 'Availability' }).click();
+    await check(doctorPage, 'Availability');
+    await doctorPage.getByText('in Europe/Berlin').waitFor();
+    await doctorPage.getByLabel('First day').fill(day);
+    await doctorPage.getByLabel('Last day').fill(day);
+    for (const weekday of ['Saturday', 'Sunday']) await doctorPage.getByLabel(weekday).check();
+    await doctorPage.getByLabel('From').fill('14:00');
+    await doctorPage.getByLabel('Until').fill('16:00');
+    await doctorPage.getByRole('button', { name: 'Create slots' }).click();
+    await doctorPage.getByRole('status').filter({ hasText: 'Created 4 free slots' }).waitFor();
     await doctorContext.close();
 
     // Records, prescriptions, lab reports; the first call is answered 401 once (an expired access
