@@ -22,7 +22,7 @@ import { lazySerializers } from './platform/http/serializers.js';
 import { ProblemSchema } from './platform/http/schemas.js';
 import { BadRequestError } from './platform/errors.js';
 import type { AppContext, AppModule, Infrastructure } from './platform/context.js';
-import { systemRoutes } from './modules/system/routes.js';
+import { systemRoutes } from './modules/system/index.js';
 import { identityModule } from './modules/identity/index.js';
 import { modules as featureModules } from './modules/index.js';
 import { buildServices } from './modules/services.js';
