@@ -91,6 +91,7 @@ export function buildServices(infra: Infrastructure): Services {
     doctors: scheduling.profiles,
     slots: scheduling.slots,
     booking: scheduling.appointments,
+    auditLog: audit,
   });
   // Last: it subscribes to the events of the modules above and sends live frames through chat's hub.
   const notifications = buildNotificationsServices({

@@ -9,6 +9,7 @@ import type { MedicalReads, RowPosition } from '../medical/index.js';
 import type { AppointmentReadRow, SchedulingLookups, SchedulingReads, SchedulingServices } from '../scheduling/index.js';
 import {
   analyteKeyOf,
+  auditEventResource,
   practitionerRoleResource,
   scheduleResource,
   slotResource,
@@ -42,10 +43,14 @@ import {
   type SearchParamDefinition,
 } from './search.js';
 
+/** The audit log as GET /api/v1/audit lists it (admins: all; patients: their own record). */
+export type AuditReads = Pick<AuditService, 'list'>;
+
 export interface FhirDeps {
   db: Executor;
   care: CareRelationships;
   audit: AuditService;
+  auditLog: AuditReads;
   reports: ReportsReads;
   /** Lab results posted through FHIR become one-row lab reports, through the same path as an upload. */
   labUploads: Pick<ReportsService, 'upload'>;
@@ -113,6 +118,7 @@ export class FhirService {
         this.practitionerRoleType(),
         this.scheduleType(),
         this.slotType(),
+        this.auditEventType(),
       ].map((t) => [t.type, t]),
     );
   }
@@ -917,6 +923,47 @@ export class FhirService {
           if (err instanceof AppError && err.status < 500) throw invalid(err.detail, 'start');
           throw err;
         }
+      },
+    };
+  }
+
+  private auditEventType(): ResourceType {
+    const list = async (meta: RequestMeta, query: Parameters<AuditReads['list']>[1]) => {
+      try {
+        return await this.deps.auditLog.list(meta.actor, query);
+      } catch (err) {
+        if (err instanceof AppError && err.status === 400) throw invalid(err.detail, '_cursor');
+        throw err;
+      }
+    };
+    return {
+      type: 'AuditEvent',
+      documentation:
+        'The audit log of reads and writes of patient data (GET /api/v1/audit), searched (no read by id): administrators see every entry, a patient the entries about their own record; others 403.',
+      searchParams: [
+        { name: 'patient', type: 'reference', documentation: 'Patient/<id> the access was about' },
+        { name: 'agent', type: 'reference', documentation: 'Patient/<id> or Practitioner/<id> who acted' },
+        { name: 'entity', type: 'reference', documentation: 'the id of the resource accessed (any type)' },
+        { name: 'date', type: 'date', documentation: 'When; prefixes ge, gt, le, lt, eq' },
+      ],
+      search: async (meta, query, count) => {
+        const patient = single(query, 'patient');
+        const agent = single(query, 'agent');
+        const entity = single(query, 'entity');
+        const agentId = agent ? (agent.split('/').at(-1) ?? '') : undefined;
+        if (agentId !== undefined && !isId(agentId)) throw invalid('agent must reference a Patient or Practitioner by id.', 'agent');
+        const entityId = entity ? entity.split('/').at(-1) : undefined;
+        const { from, to } = this.dates(query, 'date');
+        const page = await list(meta, {
+          patient_id: patient ? parseReference('patient', patient, 'Patient') : undefined,
+          actor_id: agentId,
+          resource_id: entityId,
+          from: from?.at.toISOString(),
+          to: to?.at.toISOString(),
+          limit: count,
+          cursor: single(query, '_cursor'),
+        });
+        return { matches: page.items.map(auditEventResource), next: page.next_cursor };
       },
     };
   }

@@ -56,19 +56,23 @@ test('FHIR R4 facade: metadata, Patient, Practitioner, Observation, DiagnosticRe
     assert.match(res.type, /^application\/fhir\+json/);
     valid(res.body as never);
     const resources = (res.body.rest as { resource: { type: string; searchParam: { name: string }[]; searchInclude?: string[] }[] }[])[0]!.resource;
-    assert.deepEqual(resources.map((r) => r.type).sort(), [
-      'Appointment',
-      'Condition',
-      'DiagnosticReport',
-      'Encounter',
-      'MedicationRequest',
-      'Observation',
-      'Patient',
-      'Practitioner',
-      'PractitionerRole',
-      'Schedule',
-      'Slot',
-    ]);
+    assert.deepEqual(
+      resources.map((r) => r.type).sort(),
+      [
+        'Appointment',
+        'Condition',
+        'DiagnosticReport',
+        'Encounter',
+        'MedicationRequest',
+        'Observation',
+        'Patient',
+        'Practitioner',
+        'PractitionerRole',
+        'Schedule',
+        'Slot',
+        'AuditEvent',
+      ].sort(),
+    );
     assert.ok(resources.find((r) => r.type === 'Observation')!.searchParam.some((p) => p.name === 'code'));
     assert.deepEqual(resources.find((r) => r.type === 'DiagnosticReport')!.searchInclude, ['DiagnosticReport:result']);
   });
@@ -467,6 +471,28 @@ test('FHIR R4 facade: metadata, Patient, Practitioner, Observation, DiagnosticRe
     const rest = await app.inject({ method: 'GET', url: `/api/v1/appointments/${appointment.id}`, headers: doctor.auth });
     assert.equal(rest.statusCode, 200, 'the same appointment through REST');
     assert.equal(rest.json().type, 'in_person');
+  });
+
+  await t.test("AuditEvent: the audit log for admins, and a patient's own record; others 403", async () => {
+    const admin = await import('../../../test/helpers/users.js').then((m) => m.createUser(built, 'admin'));
+    const one = (await get(patient, `/Observation?patient=Patient/${patient.id}&_count=1`)).body.entry[0]!.resource.id;
+    await get(doctor, `/Observation/${one}`);
+    const events = await get(admin, `/AuditEvent?entity=${one}&agent=Practitioner/${doctor.id}`);
+    valid(events.body as never);
+    assert.ok(ids(events).length >= 1);
+    const event = events.body.entry[0]!.resource as any;
+    assert.equal(event.action, 'R');
+    assert.equal(event.agent[0].who.reference, `Practitioner/${doctor.id}`);
+    assert.ok(event.entity.some((e: any) => e.what.reference === `Patient/${patient.id}`));
+    const own = await get(patient, '/AuditEvent?_count=5');
+    valid(own.body as never);
+    assert.ok(
+      own.body.entry.every((e) => (e.resource as any).entity.some((x: any) => x.what.reference === `Patient/${patient.id}`)),
+      'only their own record',
+    );
+    assert.equal((await get(doctor, '/AuditEvent')).status, 403);
+    assert.equal((await get(nurse, '/AuditEvent')).status, 403);
+    assert.equal((await get(admin, `/AuditEvent/${events.body.entry[0]!.resource.id}`)).status, 405, 'searched, not read by id');
   });
 
   await t.test('unknown parameters: ignored and reported (lenient), 400 with Prefer: handling=strict', async () => {

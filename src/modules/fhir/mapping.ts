@@ -363,3 +363,64 @@ export function scheduleResource(d: DoctorDto): Resource {
 export function slotResource(slot: { id: string; doctor_id: string; start: string; end: string }): Resource {
   return { resourceType: 'Slot', id: slot.id, schedule: { reference: `Schedule/${slot.doctor_id}` }, status: 'free', start: slot.start, end: slot.end };
 }
+
+export interface AuditEntry {
+  id: string;
+  at: string;
+  actor: { id: string; role: string; full_name: string | null } | null;
+  patient_id: string | null;
+  resource_type: string;
+  resource_id: string | null;
+  resource_ids: string[] | null;
+  action: string;
+  ip: string | null;
+}
+
+// Our audit actions → FHIR AuditEvent.action (C create, R read, U update, D delete, E execute: a search).
+const AUDIT_ACTION: Record<string, string> = {
+  read: 'R',
+  download: 'R',
+  list: 'E',
+  create: 'C',
+  upload: 'C',
+  update: 'U',
+  status_change: 'U',
+  grant: 'U',
+  revoke: 'U',
+  consent: 'U',
+  delete: 'D',
+};
+const AUDIT_RESOURCE_SYSTEM = 'https://carebridge.dev/fhir/CodeSystem/audit-resource';
+
+/** One row of the audit log (GET /api/v1/audit) as an AuditEvent. */
+export function auditEventResource(e: AuditEntry): Resource {
+  const who = e.actor
+    ? e.actor.role === 'patient'
+      ? { reference: `Patient/${e.actor.id}` }
+      : e.actor.role === 'doctor'
+        ? { reference: `Practitioner/${e.actor.id}` }
+        : { identifier: { system: USER_ID_SYSTEM, value: e.actor.id }, ...(e.actor.full_name && { display: e.actor.full_name }) }
+    : { display: 'CareBridge (system)' };
+  const objects = e.resource_ids?.length ? e.resource_ids : e.resource_id ? [e.resource_id] : [];
+  return {
+    resourceType: 'AuditEvent',
+    id: e.id,
+    type: { system: 'http://terminology.hl7.org/CodeSystem/audit-event-type', code: 'rest', display: 'RESTful Operation' },
+    action: AUDIT_ACTION[e.action] ?? 'E',
+    recorded: e.at,
+    outcome: '0',
+    agent: [{ who, requestor: true, ...(e.ip && { network: { address: e.ip, type: '2' } }) }],
+    source: { observer: { display: 'CareBridge' } },
+    entity: [
+      ...(e.patient_id
+        ? [
+            {
+              what: { reference: `Patient/${e.patient_id}` },
+              role: { system: 'http://terminology.hl7.org/CodeSystem/object-role', code: '1', display: 'Patient' },
+            },
+          ]
+        : []),
+      ...objects.map((id) => ({ what: { identifier: { value: id } }, type: { system: AUDIT_RESOURCE_SYSTEM, code: e.resource_type } })),
+    ],
+  };
+}
