@@ -386,10 +386,18 @@ describe('assistants', () => {
     assert.match(reports.reply, /1 outside the reference range/);
   });
 
-  it('task 27: past dates are refused for booking', async () => {
+  it('task 27: past dates are refused for booking; "cancel" abandons a booking in progress', async () => {
     const r = await say(john, 'patient', 'book a dermatologist yesterday');
     assert.match(r.reply, /in the past/);
     assert.equal(r.actions.length, 0);
+    const before = (await appointmentsOf(john)).length;
+    const offer = await say(john, 'patient', 'book a dermatologist');
+    assert.equal(offer.actions[0]?.status, 'pending_confirmation');
+    const stop = await say(john, 'patient', 'cancel', offer.conversation_id);
+    assert.equal(stop.actions[0]?.status, 'declined');
+    const after = await say(john, 'patient', '1', offer.conversation_id);
+    assert.notEqual(after.actions[0]?.status, 'completed');
+    assert.equal((await appointmentsOf(john)).length, before);
   });
 
   it('task 28: wrong role is 403; malformed and oversized input is 4xx; blank is a prompt', async () => {

@@ -973,6 +973,17 @@ export class Dialogue {
     const newTask = u.intent !== OUT_OF_SCOPE && u.score >= 3 && !['greeting', 'help'].includes(u.intent) && intentOf(p) !== u.intent && !isAnswerish;
 
     if (newTask) return null;
+    // "cancel" / "stop" while booking, prescribing or writing a note abandons that task (in a cancellation it means yes).
+    if (p.kind !== 'cancel' && /^(cancel|cancel that|cancel it|stop|stop it|forget it|abort)$/.test(t)) {
+      return this.result(
+        intentOf(p),
+        e,
+        'OK, I have stopped that; nothing was changed. What else can I do for you?',
+        [{ type: intentOf(p), status: 'declined' }],
+        this.suggestions(input.role),
+        {},
+      );
+    }
     if (no && !e.date && ['confirm', 'confirm_warnings', 'choose_slot', 'choose', 'choose_patient', 'choose_doctor'].includes(p.step)) {
       return this.result(
         intentOf(p),
