@@ -82,7 +82,7 @@ test('a simile describing a symptom is not a figure of speech', () => {
 test('documented idioms: choke (fail / be moved), "X is suffocating me", "dying to / of boredom", things personified', () => {
   no('our striker choked on the penalty again');
   no('I always choke in exams');
-  no('got all choked up at my sister\'s wedding speech');
+  no("got all choked up at my sister's wedding speech");
   no('honestly this job is suffocating me');
   no("I'm dying of boredom in this waiting room");
   no('my bank account had a heart attack after christmas');

@@ -24,7 +24,7 @@ test('unconsciousness in lay words: not answering, not awake, out cold where fou
 test('struggling to breathe: breathless or wheezy and unable to talk', () => {
   conceptYes('wheezing so much she can hardly speak');
   conceptYes('out of breath, only one word at a time');
-  conceptYes("i can hardly breathe");
+  conceptYes('i can hardly breathe');
 });
 
 test('airway swelling after an allergen: foods of the 14 allergens, medicines, stings', () => {
@@ -102,7 +102,7 @@ test('more lay families: heart hurting with being sick, a grey colour, cannot ge
   conceptYes('suddenly she cannot understand what we say and her hand is clumsy');
 });
 
-test('poisons and medicines by name, packs of tablets, children and other people\'s tablets', () => {
+test("poisons and medicines by name, packs of tablets, children and other people's tablets", () => {
   conceptYes('my little girl drank some paraffin from the heater');
   conceptYes('he swallowed three packs of paracetamol');
   conceptYes("my toddler got into granny's handbag and swallowed her heart tablets");
