@@ -48,7 +48,8 @@ function compressAssets(dir) {
   }
 }
 
-export async function buildPortal() {
+/** `force`: replace portal/dist even when another build made it current meanwhile. */
+export async function buildPortal({ force = false } = {}) {
   // Always a production build: Vite keeps development-only code when NODE_ENV says otherwise
   // (the test runner sets NODE_ENV=test), which made the bundle about 30 % larger.
   process.env.NODE_ENV = 'production';
@@ -64,6 +65,9 @@ export async function buildPortal() {
     await vite.build({ configFile: join(PORTAL, 'vite.config.ts'), logLevel: 'warn', build: { outDir } });
     compressAssets(join(outDir, 'assets'));
     writeFileSync(join(outDir, '.built'), new Date().toISOString() + '\n');
+    // Another build (the browser test and `npm start` of a process test, say) finished first with
+    // the same sources: keep its files, which a server may already be serving.
+    if (!force && !portalIsStale()) return Date.now() - started;
     rmSync(DIST, { recursive: true, force: true });
     try {
       renameSync(outDir, DIST);
@@ -82,7 +86,7 @@ if (process.argv[1] === new URL(import.meta.url).pathname) {
   if (ifStale && !portalIsStale()) process.exit(0);
   try {
     if (ifStale) console.log('Building the web portal (once; later starts reuse portal/dist)…');
-    const ms = await buildPortal();
+    const ms = await buildPortal({ force: !ifStale });
     console.log(`portal/dist built in ${(ms / 1000).toFixed(1)} s`);
   } catch (err) {
     console.error(`The web portal could not be built: ${err instanceof Error ? err.message : err}`);
