@@ -6,6 +6,7 @@ import { videoModule } from './video/index.js';
 import { schedulingModule } from './scheduling/index.js';
 import { medicalModule } from './medical/index.js';
 import { reportsModule } from './reports/index.js';
+import { assistantsModule } from './assistants/index.js';
 import { emergencyModule } from './emergency/index.js';
 import { symptomCheckerModule } from './symptom-checker/index.js';
 import { infectionsModule } from './infections/index.js';
@@ -17,4 +18,4 @@ import { fhirModule } from './fhir/index.js';
  * its AppModule from its index.ts; its services are built in services.ts. Identity is
  * registered first by app.ts, since the authentication of every other route depends on it.
  */
-export const modules: AppModule[] = [auditModule, filesModule, chatModule, videoModule, schedulingModule, medicalModule, reportsModule, emergencyModule, symptomCheckerModule, infectionsModule, fhirModule, notificationsModule];
+export const modules: AppModule[] = [auditModule, filesModule, chatModule, videoModule, schedulingModule, medicalModule, reportsModule, emergencyModule, symptomCheckerModule, infectionsModule, fhirModule, notificationsModule, assistantsModule];

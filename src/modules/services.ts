@@ -26,6 +26,7 @@ import { buildReportsServices, type ReportsService } from './reports/index.js';
 import { buildChatServices, type ChatServices } from './chat/index.js';
 import { buildVideoServices, type VideoService } from './video/index.js';
 import { buildSymptomCheckerServices, type SymptomCheckerServices } from './symptom-checker/index.js';
+import { buildAssistantsServices, type AssistantsService } from './assistants/index.js';
 import { buildNotificationsServices, type NotificationsServices } from './notifications/index.js';
 import { buildInfectionsServices, type InfectionsServices } from './infections/index.js';
 import { buildFhirServices, type FhirService } from './fhir/index.js';
@@ -45,6 +46,7 @@ export interface Services {
   chat: ChatServices;
   video: VideoService;
   symptomChecker: SymptomCheckerServices;
+  assistants: AssistantsService;
   notifications: NotificationsServices;
   infections: InfectionsServices;
   /** The FHIR R4 facade (docs/FHIR.md): reads the other areas through their public reads, with the REST access rules. */
@@ -77,6 +79,7 @@ export function buildServices(infra: Infrastructure): Services {
     scheduling: scheduling.lookups,
     learningIntervalSeconds: config.symptomLearningIntervalSeconds,
   });
+  const assistants = buildAssistantsServices({ db, log, events, care, audit, scheduling, medical, reports, chat: chat.chat });
   const infections = buildInfectionsServices({ db, log, care, audit, files, scheduling, chat: chat.chat });
   const fhir = buildFhirServices({
     db,
@@ -104,5 +107,5 @@ export function buildServices(infra: Infrastructure): Services {
     publishFrame: (userId, frame) => chat.hub.publishUser(userId, frame as Parameters<typeof chat.hub.publishUser>[1]),
     chat: { participantsOf: chat.participantsOf, presence: (userIds) => chat.hub.presenceStore.status(userIds) },
   });
-  return { audit, identity, storage, files, scheduling, medical, reports, chat, video, symptomChecker, infections, fhir, notifications };
+  return { audit, identity, storage, files, scheduling, medical, reports, chat, video, symptomChecker, assistants, infections, fhir, notifications };
 }
