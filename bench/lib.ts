@@ -58,7 +58,9 @@ export function machine(): string {
 }
 
 export function table(results: LoadResult[]): string {
-  const rows = results.map((r) => `| ${r.name} | ${r.requestsPerSecond.toLocaleString('en-US')} | ${r.latencyP50Ms} | ${r.latencyP99Ms} | ${r.non2xx} | ${r.errors} |`);
+  const rows = results.map(
+    (r) => `| ${r.name} | ${r.requestsPerSecond.toLocaleString('en-US')} | ${r.latencyP50Ms} | ${r.latencyP99Ms} | ${r.non2xx} | ${r.errors} |`,
+  );
   return ['| scenario | req/s | p50 ms | p99 ms | non-2xx | errors |', '|---|---:|---:|---:|---:|---:|', ...rows].join('\n');
 }
 

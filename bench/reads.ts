@@ -104,7 +104,11 @@ async function server(): Promise<void> {
     select ${doctor.id}, ${base}::timestamptz + make_interval(days => g), ${base}::timestamptz + make_interval(days => g, mins => 30)
     from generate_series(0, 19) g order by g returning id`.execute(ctx.db);
   for (const [i, slot] of slots.rows.entries()) {
-    await call('POST', '/api/v1/appointments', patient.token, { slot_id: slot.id, type: i % 2 ? 'video' : 'in_person', reason: `Follow-up visit ${i + 1}: persistent cough for two weeks, mild fever in the evenings, asks about inhaler use and sleep.` });
+    await call('POST', '/api/v1/appointments', patient.token, {
+      slot_id: slot.id,
+      type: i % 2 ? 'video' : 'in_person',
+      reason: `Follow-up visit ${i + 1}: persistent cough for two weeks, mild fever in the evenings, asks about inhaler use and sleep.`,
+    });
   }
   // 20 medical records written by the doctor (who now has a care relationship).
   for (let i = 0; i < 20; i++) {
@@ -120,7 +124,10 @@ async function server(): Promise<void> {
   const room = await call('POST', '/api/v1/chat/rooms', patient.token, { kind: 'direct', participant_ids: [doctor.id] });
   for (let i = 0; i < 60; i++) {
     const sender = i % 2 ? doctor : patient;
-    await call('POST', `/api/v1/chat/rooms/${room.id}/messages`, sender.token, { content: `Message ${i + 1}: how is the cough today? Any fever overnight?`, client_msg_id: `bench-${i}` });
+    await call('POST', `/api/v1/chat/rooms/${room.id}/messages`, sender.token, {
+      content: `Message ${i + 1}: how is the cough today? Any fever overnight?`,
+      client_msg_id: `bench-${i}`,
+    });
   }
   await sql`analyze`.execute(ctx.db);
 
@@ -153,7 +160,6 @@ async function server(): Promise<void> {
     } else if (msg.type === 'cpu-read') {
       const used = process.cpuUsage(cpuMark);
       process.send!({ type: 'cpu', us: used.user + used.system, sys: used.system });
-
     } else if (msg.type === 'profile-start') {
       await session.post('Profiler.enable');
       await session.post('Profiler.setSamplingInterval', { interval: 100 });
@@ -175,7 +181,10 @@ async function server(): Promise<void> {
       process.exit(0);
     }
   });
-  process.send!({ type: 'ready', fixture: { app: portOf(app.server), hello: portOf(hello.server), patientToken: patient.token, roomId: room.id, sizes } satisfies Fixture });
+  process.send!({
+    type: 'ready',
+    fixture: { app: portOf(app.server), hello: portOf(hello.server), patientToken: patient.token, roomId: room.id, sizes } satisfies Fixture,
+  });
 }
 
 function PATHS(roomId: string): Record<string, string> {
@@ -245,10 +254,27 @@ async function main(): Promise<void> {
   const cgDir = `/tmp/carebridge-bench/callgrind-${Date.now().toString(36)}`;
   if (CALLGRIND) mkdirSync(cgDir, { recursive: true });
   const child = CALLGRIND
-    ? spawn('valgrind', ['--tool=callgrind', '--instr-atstart=no', `--callgrind-out-file=${cgDir}/callgrind.%p`, process.execPath, ...execArgv, fileURLToPath(import.meta.url), '--server'], { stdio: ['ignore', 'ignore', 'ignore', 'ipc'] })
+    ? spawn(
+        'valgrind',
+        [
+          '--tool=callgrind',
+          '--instr-atstart=no',
+          `--callgrind-out-file=${cgDir}/callgrind.%p`,
+          process.execPath,
+          ...execArgv,
+          fileURLToPath(import.meta.url),
+          '--server',
+        ],
+        { stdio: ['ignore', 'ignore', 'ignore', 'ipc'] },
+      )
     : fork(fileURLToPath(import.meta.url), ['--server'], { execArgv, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
   const exited = new Promise<never>((_, reject) => child.once('exit', (code) => reject(new Error(`bench server exited with ${code}`))));
-  const ready = await Promise.race([exited, new Promise<{ fixture: Fixture }>((resolve) => child.on('message', (m: { type: string; fixture?: Fixture }) => m.type === 'ready' && resolve(m as { fixture: Fixture })))]);
+  const ready = await Promise.race([
+    exited,
+    new Promise<{ fixture: Fixture }>((resolve) =>
+      child.on('message', (m: { type: string; fixture?: Fixture }) => m.type === 'ready' && resolve(m as { fixture: Fixture })),
+    ),
+  ]);
   const f = ready.fixture;
   const base = `http://127.0.0.1:${f.app}`;
   const auth = { authorization: `Bearer ${f.patientToken}` };
@@ -290,7 +316,9 @@ async function main(): Promise<void> {
       const r = await measure(child, name, url, headers);
       if (PROFILE_DIR && key !== 'hello') await ask(child, { type: 'profile-stop', name: key }, 'profile-stopped');
       results.push({ ...r, key });
-      console.error(`${name}: ${r.requestsPerSecond} req/s, p50 ${r.latencyP50Ms} ms, p99 ${r.latencyP99Ms} ms, non-2xx ${r.non2xx}, server CPU ${r.cpuUsPerRequest} µs/request, PostgreSQL ${r.pgUsPerRequest} µs/request`);
+      console.error(
+        `${name}: ${r.requestsPerSecond} req/s, p50 ${r.latencyP50Ms} ms, p99 ${r.latencyP99Ms} ms, non-2xx ${r.non2xx}, server CPU ${r.cpuUsPerRequest} µs/request, PostgreSQL ${r.pgUsPerRequest} µs/request`,
+      );
     }
   } finally {
     exited.catch(() => {});
@@ -301,10 +329,15 @@ async function main(): Promise<void> {
   const hello = results[0]!.requestsPerSecond;
   const goals: Record<string, string> = { me: '≥ 50 %', appointments: '≥ 40 %, p99 < 20 ms' };
   console.log(`\n## Read paths (PostgreSQL${REDIS_URL ? ' + Redis' : ''})\n`);
-  console.log(`Machine: ${machine()}; ${before} at the start, ${loadLine()} at the end. ${SECONDS} s per scenario after a 2 s warm-up, ${CONNECTIONS} keep-alive connections, LOG_LEVEL=${LOG_LEVEL}${PROFILE_DIR ? ', **CPU profiler on (figures not comparable)**' : ''}.\n`);
+  console.log(
+    `Machine: ${machine()}; ${before} at the start, ${loadLine()} at the end. ${SECONDS} s per scenario after a 2 s warm-up, ${CONNECTIONS} keep-alive connections, LOG_LEVEL=${LOG_LEVEL}${PROFILE_DIR ? ', **CPU profiler on (figures not comparable)**' : ''}.\n`,
+  );
   console.log(table(results));
   console.log('\n| scenario | % of hello | goal | app process CPU µs/request | PostgreSQL CPU µs/request | reply bytes |\n|---|---:|---|---:|---:|---:|');
-  for (const r of results) console.log(`| ${r.name} | ${((r.requestsPerSecond / hello) * 100).toFixed(1)} % | ${goals[r.key] ?? '—'} | ${r.cpuUsPerRequest} | ${r.pgUsPerRequest} | ${f.sizes[r.key] ?? '—'} |`);
+  for (const r of results)
+    console.log(
+      `| ${r.name} | ${((r.requestsPerSecond / hello) * 100).toFixed(1)} % | ${goals[r.key] ?? '—'} | ${r.cpuUsPerRequest} | ${r.pgUsPerRequest} | ${f.sizes[r.key] ?? '—'} |`,
+    );
 }
 
 if (process.argv.includes('--server')) await server();

@@ -62,7 +62,21 @@ export class AuditRepository {
     let query = db
       .selectFrom('audit_log as a')
       .leftJoin('users as u', 'u.id', 'a.actor_id')
-      .select(['a.id', 'a.at', 'a.actor_id', 'a.actor_role', 'a.patient_id', 'a.resource_type', 'a.resource_id', 'a.resource_ids', 'a.action', 'a.ip', 'a.user_agent', 'a.request_id', 'u.full_name as actor_name']);
+      .select([
+        'a.id',
+        'a.at',
+        'a.actor_id',
+        'a.actor_role',
+        'a.patient_id',
+        'a.resource_type',
+        'a.resource_id',
+        'a.resource_ids',
+        'a.action',
+        'a.ip',
+        'a.user_agent',
+        'a.request_id',
+        'u.full_name as actor_name',
+      ]);
     if (filter.patientId) query = query.where('a.patient_id', '=', filter.patientId);
     if (filter.actorId) query = query.where('a.actor_id', '=', filter.actorId);
     if (filter.resourceType) query = query.where('a.resource_type', '=', filter.resourceType);
@@ -79,7 +93,11 @@ export class AuditRepository {
       const id = filter.after.id;
       query = query.where(afterPosition('a.at', 'a.id', true, at, id));
     }
-    return query.orderBy('a.at', 'desc').orderBy('a.id', 'desc').limit(filter.limit + 1).execute();
+    return query
+      .orderBy('a.at', 'desc')
+      .orderBy('a.id', 'desc')
+      .limit(filter.limit + 1)
+      .execute();
   }
 }
 

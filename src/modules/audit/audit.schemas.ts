@@ -11,10 +11,7 @@ export const AuditEntrySchema = Type.Object(
   {
     id: Uuid,
     at: DateTime,
-    actor: Type.Union([
-      Type.Object({ id: Uuid, role: Type.String(), full_name: Type.Union([Type.String(), Type.Null()]) }),
-      Type.Null(),
-    ]),
+    actor: Type.Union([Type.Object({ id: Uuid, role: Type.String(), full_name: Type.Union([Type.String(), Type.Null()]) }), Type.Null()]),
     patient_id: Type.Union([Uuid, Type.Null()]),
     resource_type: Type.String(),
     resource_id: Type.Union([Type.String(), Type.Null()]),

@@ -31,7 +31,13 @@ export interface AuditEvent {
  * The events of a list read: one per patient, carrying the ids of that patient's listed
  * resources, in the order the patients first appear.
  */
-export function listEvents<T>(items: readonly T[], resourceType: string, patientOf: (item: T) => string | null, idOf: (item: T) => string, details?: (patientId: string | null, ids: string[]) => Record<string, unknown>): AuditEvent[] {
+export function listEvents<T>(
+  items: readonly T[],
+  resourceType: string,
+  patientOf: (item: T) => string | null,
+  idOf: (item: T) => string,
+  details?: (patientId: string | null, ids: string[]) => Record<string, unknown>,
+): AuditEvent[] {
   const byPatient = new Map<string | null, string[]>();
   for (const item of items) {
     const patientId = patientOf(item);
@@ -39,7 +45,14 @@ export function listEvents<T>(items: readonly T[], resourceType: string, patient
     if (ids) ids.push(idOf(item));
     else byPatient.set(patientId, [idOf(item)]);
   }
-  return [...byPatient].map(([patientId, ids]) => ({ patientId, resourceType, resourceId: null, resourceIds: ids, action: 'list', ...(details && { details: details(patientId, ids) }) }));
+  return [...byPatient].map(([patientId, ids]) => ({
+    patientId,
+    resourceType,
+    resourceId: null,
+    resourceIds: ids,
+    action: 'list',
+    ...(details && { details: details(patientId, ids) }),
+  }));
 }
 
 /**
@@ -89,7 +102,9 @@ export class AuditService {
     if (!isAdmin && actor.role !== 'patient') throw new ForbiddenError('The audit log is available to administrators, and to patients for their own record.');
     const limit = query.limit ?? 20;
     // Plain dates are days in `tz`, else the caller's account time zone (docs/API.md §0).
-    const { from, to } = await parseTimeFilters({ from: { value: query.from, bound: 'start' }, to: { value: query.to, bound: 'end' } }, query.tz, () => this.timeZoneOf(actor.id));
+    const { from, to } = await parseTimeFilters({ from: { value: query.from, bound: 'start' }, to: { value: query.to, bound: 'end' } }, query.tz, () =>
+      this.timeZoneOf(actor.id),
+    );
     const rows = await this.repository.list(this.db, {
       patientId: isAdmin ? query.patient_id : actor.id,
       actorId: query.actor_id,
@@ -101,18 +116,23 @@ export class AuditService {
       after: decodeCursor(query.cursor),
       limit,
     });
-    return toPage(rows, limit, (row) => iso(row.at), (row) => ({
-      id: row.id,
-      at: iso(row.at),
-      actor: row.actor_id ? { id: row.actor_id, role: row.actor_role, full_name: row.actor_name ?? null } : null,
-      patient_id: row.patient_id,
-      resource_type: row.resource_type,
-      resource_id: row.resource_id,
-      resource_ids: row.resource_ids ?? null,
-      action: row.action,
-      ip: isAdmin ? row.ip : null,
-      user_agent: isAdmin ? row.user_agent : null,
-      request_id: isAdmin ? row.request_id : null,
-    }));
+    return toPage(
+      rows,
+      limit,
+      (row) => iso(row.at),
+      (row) => ({
+        id: row.id,
+        at: iso(row.at),
+        actor: row.actor_id ? { id: row.actor_id, role: row.actor_role, full_name: row.actor_name ?? null } : null,
+        patient_id: row.patient_id,
+        resource_type: row.resource_type,
+        resource_id: row.resource_id,
+        resource_ids: row.resource_ids ?? null,
+        action: row.action,
+        ip: isAdmin ? row.ip : null,
+        user_agent: isAdmin ? row.user_agent : null,
+        request_id: isAdmin ? row.request_id : null,
+      }),
+    );
   }
 }
