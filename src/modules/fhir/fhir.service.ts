@@ -168,7 +168,11 @@ export class FhirService {
   async search(meta: RequestMeta, type: string, query: Query, options: { strict: boolean; selfUrl: string; base: string }): Promise<Bundle> {
     const handler = this.typeOf(type);
     const known = new Set([...handler.searchParams.map((p) => p.name), ...COMMON_PARAMS]);
-    const unknown = [...query.keys()].filter((name) => !known.has(name.split(':')[0]!));
+    // FHIR R4 §3.1.1.5: a modifier the server does not support must be refused, not ignored
+    // (ignoring `code:not` would answer the opposite question). None is supported yet.
+    const modified = [...query.keys()].find((name) => name.includes(':'));
+    if (modified) throw new FhirError(400, 'not-supported', `The search modifier in "${modified}" is not supported.`, modified);
+    const unknown = [...query.keys()].filter((name) => !known.has(name));
     if (unknown.length && options.strict) throw invalid(`Unknown search parameter(s) for ${type}: ${unknown.join(', ')}.`, unknown[0]);
     for (const name of unknown) query.delete(name);
     const include = query.get('_include') ?? [];
@@ -236,10 +240,10 @@ export class FhirService {
     return undefined; // nurses and admins: the whole clinic
   }
 
-  private async audit(meta: RequestMeta, resourceType: string, items: { patientId: string; id: string }[], action: 'read' | 'list') {
+  private async audit(meta: RequestMeta, resourceType: string, items: { patientId: string; id: string }[], action: 'read' | 'list' | 'create') {
     if (items.length === 0) return;
     const events =
-      action === 'read'
+      action !== 'list'
         ? items.map((item) => ({ patientId: item.patientId, resourceType, resourceId: item.id, action, details: { via: 'fhir' } }))
         : listEvents(
             items,
@@ -396,7 +400,7 @@ export class FhirService {
           from,
           to,
           descending,
-          after: cursor && { at: new Date(cursor.at), id: cursor.id },
+          after: cursor && { at: cursorTime(cursor.at), id: cursor.id },
           limit: count + 1,
         });
         const page = rows.slice(0, count);
@@ -455,7 +459,7 @@ export class FhirService {
           from,
           to,
           descending,
-          after: cursor && { at: new Date(cursor.at), id: cursor.id },
+          after: cursor && { at: cursorTime(cursor.at), id: cursor.id },
           limit: count + 1,
         });
         const page = rows.slice(0, count);
@@ -770,7 +774,7 @@ export class FhirService {
           reason: booking.reason,
         });
         const [row] = await this.deps.appointments.appointments({ ids: [booked.id], afterId: null, descending: true, limit: 1 });
-        await this.audit(meta, 'appointment', [{ patientId: row!.patient_id, id: row!.id }], 'read');
+        await this.audit(meta, 'appointment', [{ patientId: row!.patient_id, id: row!.id }], 'create');
         return appointmentResource(row!);
       },
       read: async (meta, id) => {
@@ -967,4 +971,11 @@ export class FhirService {
       },
     };
   }
+}
+
+/** The time in one of our cursors; anything else is the client's malformed cursor (400, not a 500). */
+function cursorTime(value: string): Date {
+  const at = new Date(value);
+  if (!value || Number.isNaN(at.getTime())) throw invalid('_cursor is not a cursor this server issued; follow the Bundle\'s "next" link.', '_cursor');
+  return at;
 }

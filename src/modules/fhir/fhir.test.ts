@@ -90,6 +90,14 @@ test('FHIR R4 facade: metadata, Patient, Practitioner, Observation, DiagnosticRe
     assert.match(JSON.stringify(badDate.body), /date/);
     const badCursor = await get(patient, '/Observation?_cursor=nonsense');
     assert.equal(badCursor.status, 400);
+    // A well-formed cursor with a forged position is still the client's error, on every type.
+    const forged = Buffer.from(JSON.stringify(['garbage', patient.id])).toString('base64url');
+    for (const type of ['Observation', 'DiagnosticReport', 'Condition', 'MedicationRequest']) {
+      assert.equal((await get(patient, `/${type}?_cursor=${forged}`)).status, 400, type);
+    }
+    const modifier = await get(patient, '/Observation?code:not=http://loinc.org|718-7');
+    assert.equal(modifier.status, 400, 'an unsupported modifier is refused, not ignored');
+    assert.match(JSON.stringify(modifier.body), /code:not/);
     const xml = await get(patient, `/Patient/${patient.id}?_format=xml`);
     assert.equal(xml.status, 406);
     const badRef = await get(doctor, '/Observation?patient=Practitioner/123');
