@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Db, Executor, Tx } from '../../platform/database/index.js';
 import type { EventBus } from '../../platform/events.js';
@@ -172,7 +173,10 @@ export function subscribe(deps: SubscriptionDeps): void {
   // Emergencies: every doctor with a care relationship to the patient, at once, every channel,
   // whatever their preferences and quiet hours say.
   events.subscribe<{ patientId: string; roomId?: string; messageId?: string; sessionId?: string; source?: string }>('emergency.detected', async (e) => {
-    const id = e.messageId ?? e.sessionId ?? `${e.source ?? 'check'}|${Math.floor(Date.now() / 60_000)}`;
+    // The delivery key makes retries of this event idempotent; it must name the patient and this
+    // detection, or one patient's alert would swallow another's in the same minute (review H1). A
+    // detection without a message or session id is its own event: two alerts beat a missed one.
+    const id = `${e.patientId}|${e.messageId ?? e.sessionId ?? `${e.source ?? 'check'}|${randomUUID()}`}`;
     const patientName = await name(deps.db, e.patientId);
     const doctors = await deps.activeDoctors(deps.db);
     const team: string[] = [];
