@@ -228,6 +228,7 @@ describe('step-up', () => {
     const pwdOnly = { authorization: `Bearer ${ctx.tokens.sign({ sub: claims.sub, sid: claims.sid, role: claims.role, amr: ['pwd'], auth_time: Math.floor(Date.now() / 1000) })}` };
     assertProblem(await app.inject({ method: 'PATCH', url: `/api/v1/users/${target.id}`, headers: pwdOnly, payload: { role: 'doctor' } }), 401, /\/step-up-required$/);
     assertProblem(await app.inject({ method: 'PUT', url: `/api/v1/users/${target.id}/role`, headers: pwdOnly, payload: { role: 'doctor' } }), 401, /\/step-up-required$/);
+    assertProblem(await app.inject({ method: 'PUT', url: `/api/v1/users/${target.id}/password`, headers: pwdOnly, payload: { new_password: 'taken over by a stolen token' } }), 401, /\/step-up-required$/);
     assert.equal((await app.inject({ method: 'PATCH', url: `/api/v1/users/${target.id}`, headers: pwdOnly, payload: { status: 'deactivated' } })).statusCode, 200);
     assert.equal((await app.inject({ method: 'PATCH', url: `/api/v1/users/${target.id}`, headers: admin.auth, payload: { role: 'doctor', status: 'active' } })).statusCode, 200);
   });

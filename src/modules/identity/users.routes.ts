@@ -70,7 +70,10 @@ export async function usersRoutes(root: FastifyInstance, users: UsersService): P
     app.route({
       method,
       url: '/users/:user/password',
-      config: { access: anyUser },
+      // An admin setting someone else's password takes over that account: it needs a recent second
+      // factor, like a role change (security review M6). A user changing their own (with the
+      // current password) does not.
+      config: { access: anyUser, stepUp: (request) => request.actor?.role === 'admin' && (request.body as { current_password?: string } | undefined)?.current_password === undefined },
       schema: { tags, summary: 'Set a password: self (with current_password) or an admin for anyone', params: UserRef, body: SetPasswordBody, response: { 204: Type.Null(), ...problemResponses } },
       handler: async (request, reply) => {
         await users.setPassword(actorOf(request), request.params.user, request.body.new_password, request.body.current_password);
