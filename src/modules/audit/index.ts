@@ -1,4 +1,4 @@
-import type { AppContext, AppModule } from '../../platform/context.js';
+import type { AppModule } from '../../platform/context.js';
 import type { Db } from '../../platform/database/index.js';
 import type { IdentityLookups } from '../identity/index.js';
 import { AuditRepository } from './audit.repository.js';
@@ -19,11 +19,6 @@ export { requestMeta, type RequestMeta } from '../../platform/http/request-meta.
  */
 export function buildAuditServices(deps: { db: Db; identity: Pick<IdentityLookups, 'accountTimeZone'> }): AuditService {
   return new AuditService(deps.db, new AuditRepository(), (userId) => deps.identity.accountTimeZone(userId));
-}
-
-/** @deprecated Read `ctx.services.audit` (routes) or take an AuditService as a constructor argument (services). */
-export function auditFor(ctx: AppContext): AuditService {
-  return ctx.services.audit;
 }
 
 export const auditModule: AppModule = {

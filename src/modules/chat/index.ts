@@ -1,4 +1,4 @@
-import type { AppContext, AppModule } from '../../platform/context.js';
+import type { AppModule } from '../../platform/context.js';
 import { IDENTITY_CHANGED_CHANNEL } from '../identity/index.js';
 import { ChatRepository } from './chat.repository.js';
 import { ChatService, type EmergencyDetector, type FileAccess } from './chat.service.js';
@@ -75,11 +75,6 @@ export function buildChatServices(deps: ChatDeps): ChatServices {
   care.register('chat_room', (executor, doctorId, patientId) => repo.shareRoom(executor, doctorId, patientId));
   const participantsOf = async (roomId: string) => (await repo.participantsOfRooms(db, [roomId])).map((p) => ({ userId: p.user_id, fullName: p.full_name }));
   return { chat: service, hub, participantsOf };
-}
-
-/** @deprecated Read `ctx.services.chat.chat` (routes) or take a ChatService as a constructor argument. */
-export function chatServiceOf(ctx: AppContext): ChatService | undefined {
-  return ctx.services.chat.chat;
 }
 
 export const chatModule: AppModule = {

@@ -50,16 +50,6 @@ export function buildFilesServices(deps: { config: Config; db: Db; care: CareRel
   });
 }
 
-/** @deprecated Read `ctx.services.storage`. */
-export function storageFor(ctx: AppContext): ObjectStorage {
-  return ctx.services.storage;
-}
-
-/** @deprecated Read `ctx.services.files` (routes) or take a FilesService as a constructor argument (services). */
-export function filesFor(ctx: AppContext): FilesService {
-  return ctx.services.files;
-}
-
 /** Registers `routes` in an encapsulated scope that accepts multipart/form-data. */
 export async function withMultipart(app: FastifyInstance, ctx: AppContext, routes: (scope: FastifyInstance) => Promise<void>): Promise<void> {
   await app.register(async (scope) => {

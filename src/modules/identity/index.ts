@@ -113,11 +113,6 @@ export function buildIdentityServices(deps: IdentityServicesDeps): IdentityServi
   return { identity, users, mfa, passkeys, oidc, sessionCache: cache, resolveSession, lookups };
 }
 
-/** @deprecated Read `ctx.services.identity.identity`. */
-export function createIdentityService(ctx: AppContext): IdentityService {
-  return ctx.services.identity.identity;
-}
-
 export const identityModule: AppModule = {
   name: 'identity',
   async routes(app, ctx) {

@@ -1,4 +1,4 @@
-import type { AppContext, AppModule } from '../../platform/context.js';
+import type { AppModule } from '../../platform/context.js';
 import type { CareRelationships } from '../../platform/access.js';
 import type { Db } from '../../platform/database/index.js';
 import type { EventBus } from '../../platform/events.js';
@@ -59,11 +59,6 @@ export function buildMedicalServices(deps: MedicalDeps): MedicalServices {
     prescriptions: new PrescriptionsService(db, new PrescriptionsRepository(), care, audit, events, allergies, scheduling),
     allergies,
   };
-}
-
-/** @deprecated Read `ctx.services.medical` (routes) or take the service you need as a constructor argument. */
-export function medicalFor(ctx: AppContext): MedicalServices {
-  return ctx.services.medical;
 }
 
 export const medicalModule: AppModule = {

@@ -1,4 +1,4 @@
-import type { AppContext, AppModule } from '../../platform/context.js';
+import type { AppModule } from '../../platform/context.js';
 import type { CareRelationships } from '../../platform/access.js';
 import type { Db } from '../../platform/database/index.js';
 import type { EventBus } from '../../platform/events.js';
@@ -33,11 +33,6 @@ export interface ReportsDeps {
 /** The lab-report service (`ctx.services.reports`; e.g. for the assistant's "view_reports" / "lab_question"). Event: `lab_report.created`. */
 export function buildReportsServices(deps: ReportsDeps): ReportsService {
   return new ReportsService(deps.db, new ReportsRepository(), deps.files, deps.care, deps.audit, deps.events);
-}
-
-/** @deprecated Read `ctx.services.reports` (routes) or take a ReportsService as a constructor argument. */
-export function reportsFor(ctx: AppContext): ReportsService {
-  return ctx.services.reports;
 }
 
 export const reportsModule: AppModule = {

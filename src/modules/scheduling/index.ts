@@ -1,4 +1,4 @@
-import type { AppContext, AppModule } from '../../platform/context.js';
+import type { AppModule } from '../../platform/context.js';
 import { ProfilesRepository } from './profiles.repository.js';
 import { SlotsRepository } from './slots.repository.js';
 import { AppointmentsRepository } from './appointments.repository.js';
@@ -116,23 +116,6 @@ export function buildSchedulingServices(deps: SchedulingDeps): SchedulingService
       },
     },
   };
-}
-
-/** @deprecated Read `ctx.services.scheduling` (routes) or take the service you need as a constructor argument. */
-export function createSchedulingServices(ctx: AppContext): SchedulingServices {
-  return ctx.services.scheduling;
-}
-
-/** @deprecated Take `SchedulingLookups['patientProfile']` (ctx.services.scheduling.lookups) as a constructor argument. */
-export function patientProfilesFor(ctx: AppContext): { profile(patientId: string): Promise<PatientProfileDto | null> } {
-  const { lookups } = ctx.services.scheduling;
-  return { profile: (patientId) => lookups.patientProfile(patientId) };
-}
-
-/** @deprecated Take `SchedulingLookups['timeZoneOf']` (ctx.services.scheduling.lookups) as a constructor argument. */
-export function timeZonesFor(ctx: AppContext): (userId: string) => Promise<string | null> {
-  const { lookups } = ctx.services.scheduling;
-  return (userId) => lookups.timeZoneOf(userId);
 }
 
 /**

@@ -1,7 +1,7 @@
 // Public API of the symptom checker: the engine (pure; the HTTP layer stores `state` and
 // adjustments) and, at the end, the module (service builder and HTTP surface, docs/API.md §7.1).
 import type { FastifyBaseLogger } from 'fastify';
-import type { AppContext, AppModule } from '../../platform/context.js';
+import type { AppModule } from '../../platform/context.js';
 import type { Db } from '../../platform/database/index.js';
 import type { EventBus } from '../../platform/events.js';
 import type { PubSub } from '../../platform/pubsub.js';
@@ -119,11 +119,6 @@ export function buildSymptomCheckerServices(deps: SymptomCheckerDeps): SymptomCh
     },
   };
   return { checker, learning };
-}
-
-/** @deprecated Read `ctx.services.symptomChecker.checker` (routes) or take the service as a constructor argument. */
-export function symptomCheckerFor(ctx: AppContext): SymptomCheckerService {
-  return ctx.services.symptomChecker.checker;
 }
 
 /** HTTP surface of the symptom checker (docs/API.md §7.1). */
