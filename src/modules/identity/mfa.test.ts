@@ -195,7 +195,7 @@ describe('required second factor (MFA_REQUIRED_ROLES, default admin)', () => {
 
 describe('step-up', () => {
   it('ASVS 7.5.3: prescribing needs a second factor within 10 minutes: 401 step-up-required, then allowed after POST /auth/mfa/step-up', async () => {
-    const { linkCare } = await import('../files/testing.js');
+    const { linkCare } = await import('../../../test/helpers/files.js');
     const doctor = await createUser(built, 'doctor');
     const patient = await createUser(built, 'patient');
     await linkCare(built, doctor, patient);
@@ -278,7 +278,7 @@ describe('sessions', () => {
     await app.listen({ port: 0, host: '127.0.0.1' });
     const address = app.server.address();
     const base = `ws://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
-    const { SocketClient } = await import('../chat/test-client.js');
+    const { SocketClient } = await import('../../../test/helpers/socket-client.js');
     const user = await createUser(built, 'patient');
     const second = await injectPost(app)('/api/v1/auth/login', { email: user.email, password: user.password });
     const socket = await SocketClient.connect(base, second.body.access_token);

@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createUser } from '../../../test/helpers/users.js';
-import { createSlot, futureHour } from '../scheduling/test-helpers.js';
-import { SocketClient } from '../chat/test-client.js';
+import { createSlot, futureHour } from '../../../test/helpers/scheduling.js';
+import { SocketClient } from '../../../test/helpers/socket-client.js';
 import { setup, sleep } from './test-setup.js';
 
 test('notifications: offline chat', async (t) => {

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createUser } from '../../../test/helpers/users.js';
-import { createSlot, futureHour } from '../scheduling/test-helpers.js';
+import { createSlot, futureHour } from '../../../test/helpers/scheduling.js';
 import { PushKeys } from './testing.js';
 import { upload } from '../../../test/helpers/files.js';
 import { setup, sleep, until } from './test-setup.js';
