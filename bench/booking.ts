@@ -41,7 +41,17 @@ async function server(): Promise<void> {
   const { sql } = await import('kysely');
   const schema = `bench_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
   const config = loadConfig(
-    { ...process.env, DATABASE_URL, NODE_ENV: 'production', LOG_LEVEL: 'silent', SEED_DEMO: 'false', RATE_LIMIT_API_PER_MIN: '10000000', RATE_LIMIT_AUTH_PER_MIN: '1000000', DATABASE_POOL_SIZE: process.env.DATABASE_POOL_SIZE ?? '20', DATA_DIR: `/tmp/carebridge-bench/${schema}` },
+    {
+      ...process.env,
+      DATABASE_URL,
+      NODE_ENV: 'production',
+      LOG_LEVEL: 'silent',
+      SEED_DEMO: 'false',
+      RATE_LIMIT_API_PER_MIN: '10000000',
+      RATE_LIMIT_AUTH_PER_MIN: '1000000',
+      DATABASE_POOL_SIZE: process.env.DATABASE_POOL_SIZE ?? '20',
+      DATA_DIR: `/tmp/carebridge-bench/${schema}`,
+    },
     { databaseSchema: schema, argon2: { memoryCost: 1024, timeCost: 1, parallelism: 1 } },
   );
   const built = await buildApp(config);
@@ -62,7 +72,11 @@ async function server(): Promise<void> {
   // Patients for the sustained phase: the first DOCTORS racers, one per doctor.
   const base = new Date(Date.now() + 7 * 86_400_000);
   base.setUTCMinutes(0, 0, 0);
-  const race = await sql<{ id: string }>`insert into slots (doctor_id, start_at, end_at) values (${doctors[0]!.id}, ${new Date(base.getTime() - 86_400_000)}, ${new Date(base.getTime() - 86_400_000 + 1_800_000)}) returning id`.execute(ctx.db);
+  const race = await sql<{
+    id: string;
+  }>`insert into slots (doctor_id, start_at, end_at) values (${doctors[0]!.id}, ${new Date(base.getTime() - 86_400_000)}, ${new Date(base.getTime() - 86_400_000 + 1_800_000)}) returning id`.execute(
+    ctx.db,
+  );
   const slots: string[][] = [];
   for (const d of doctors) {
     const rows = await sql<{ id: string }>`
@@ -96,7 +110,16 @@ async function server(): Promise<void> {
       process.exit(0);
     }
   });
-  process.send!({ type: 'ready', fixture: { port, raceSlotId: race.rows[0]!.id, racerTokens: racers.map((r) => r.token), slots, patientTokens: racers.slice(0, DOCTORS).map((r) => r.token) } satisfies Fixture });
+  process.send!({
+    type: 'ready',
+    fixture: {
+      port,
+      raceSlotId: race.rows[0]!.id,
+      racerTokens: racers.map((r) => r.token),
+      slots,
+      patientTokens: racers.slice(0, DOCTORS).map((r) => r.token),
+    } satisfies Fixture,
+  });
 }
 
 // ---------------------------------------------------------------- load generator (parent)
@@ -152,10 +175,14 @@ async function main(): Promise<void> {
   } as any);
   const r201 = raceCodes[201] ?? 0;
   const r409 = raceCodes[409] ?? 0;
-  const r5xx = Object.entries(raceCodes).filter(([c]) => Number(c) >= 500).reduce((a, [, n]) => a + n, 0);
+  const r5xx = Object.entries(raceCodes)
+    .filter(([c]) => Number(c) >= 500)
+    .reduce((a, [, n]) => a + n, 0);
   console.log(`\n## race: ${RACERS} concurrent requests for one slot`);
-  console.log(`status codes: ${JSON.stringify(raceCodes)}  (errors/timeouts: ${race.errors}/${race.timeouts})  → ${r201 === 1 && r409 === RACERS - 1 && r5xx === 0 ? 'PASS' : 'FAIL'}`);
-  console.log(`latency p50 ${race.latency.p50} ms, p99 ${race.latency.p99} ms, wall ${(race.duration).toFixed(2)} s`);
+  console.log(
+    `status codes: ${JSON.stringify(raceCodes)}  (errors/timeouts: ${race.errors}/${race.timeouts})  → ${r201 === 1 && r409 === RACERS - 1 && r5xx === 0 ? 'PASS' : 'FAIL'}`,
+  );
+  console.log(`latency p50 ${race.latency.p50} ms, p99 ${race.latency.p99} ms, wall ${race.duration.toFixed(2)} s`);
 
   // Phase 2: sustained booking over many slots.
   const next = new Array(DOCTORS).fill(0);
@@ -205,8 +232,12 @@ async function main(): Promise<void> {
   console.log(`latency p50 ${sustained.latency.p50} ms, p90 ${sustained.latency.p90} ms, p99 ${sustained.latency.p99} ms`);
   console.log(`CPU over the run (2 cores = ${(2 * seconds).toFixed(1)} core-s): machine busy ${machineBusyS.toFixed(1)} core-s;`);
   console.log(`  app server (Node) ${serverS.toFixed(1)} core-s = ${((serverS / Math.max(booked, 1)) * 1e6).toFixed(0)} µs/booking;`);
-  console.log(`  PostgreSQL processes ${pgS.toFixed(1)} core-s = ${((pgS / Math.max(booked, 1)) * 1e6).toFixed(0)} µs/booking (backends that ended during the run are not counted);`);
-  console.log(`  load generator (autocannon) ${loadS.toFixed(1)} core-s; everything else on the shared machine ${(machineBusyS - serverS - loadS - pgS).toFixed(1)} core-s`);
+  console.log(
+    `  PostgreSQL processes ${pgS.toFixed(1)} core-s = ${((pgS / Math.max(booked, 1)) * 1e6).toFixed(0)} µs/booking (backends that ended during the run are not counted);`,
+  );
+  console.log(
+    `  load generator (autocannon) ${loadS.toFixed(1)} core-s; everything else on the shared machine ${(machineBusyS - serverS - loadS - pgS).toFixed(1)} core-s`,
+  );
   console.log(`appointments in DB: ${JSON.stringify(serverCpu.appointments)}; pool ${JSON.stringify(serverCpu.pool)}`);
   child.send({ type: 'stop' });
   await new Promise((resolve) => child.on('exit', resolve));

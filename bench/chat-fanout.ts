@@ -24,7 +24,10 @@ interface Server {
 }
 
 async function startServer(env: Record<string, string | undefined>): Promise<Server> {
-  const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', 'bench/chat-server.ts'], { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', 'bench/chat-server.ts'], {
+    env: { ...process.env, ...env },
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
   const lines = createInterface({ input: child.stdout! });
   const info = await new Promise<Server['info']>((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`chat server exited with ${code}`)));
@@ -96,7 +99,12 @@ if (want('fanout')) {
   const recipients = Number(process.env.FANOUT ?? 1000);
   const messages = Number(process.env.MESSAGES ?? 50);
   const schema = `bench_${randomBytes(4).toString('hex')}`;
-  const server = await startServer({ ...dbEnv, ...(process.env.DATABASE_URL ? { DATABASE_SCHEMA: schema } : {}), SETUP_USERS: String(recipients + 1), REDIS_URL: '' });
+  const server = await startServer({
+    ...dbEnv,
+    ...(process.env.DATABASE_URL ? { DATABASE_SCHEMA: schema } : {}),
+    SETUP_USERS: String(recipients + 1),
+    REDIS_URL: '',
+  });
   const { tokens, roomId, port } = server.info as Required<Server['info']>;
   let pending = 0;
   let done: (() => void) | null = null;
@@ -135,7 +143,9 @@ if (want('fanout')) {
   }
   const duplicates = [...seqSeen.values()].filter((c) => c !== recipients).length;
   console.log(`\n## fan-out: 1 room, ${recipients} recipient sockets, ${messages} messages (${server.info.database})`);
-  console.log(`send → last of ${recipients} receipts: p50 ${ms(percentile(latencies, 50))}, p99 ${ms(percentile(latencies, 99))}, max ${ms(Math.max(...latencies))}`);
+  console.log(
+    `send → last of ${recipients} receipts: p50 ${ms(percentile(latencies, 50))}, p99 ${ms(percentile(latencies, 99))}, max ${ms(Math.max(...latencies))}`,
+  );
   console.log(`send → ack (persisted): p50 ${ms(percentile(ackLatencies, 50))}, p99 ${ms(percentile(ackLatencies, 99))}`);
   console.log(`every socket got every message exactly once: ${duplicates === 0 ? 'yes' : `NO (${duplicates} seqs off)`}`);
   for (const s of [...sockets, sender]) s.terminate();
@@ -146,7 +156,12 @@ if (want('fanout')) {
 if (want('idle')) {
   const count = Number(process.env.IDLE ?? 10_000);
   const schema = `bench_${randomBytes(4).toString('hex')}`;
-  const server = await startServer({ SETUP_USERS: String(count), ROOM_SIZE: '2', REDIS_URL: '', ...(process.env.DATABASE_URL ? { DATABASE_URL: process.env.DATABASE_URL, DATABASE_SCHEMA: schema } : { DATABASE_URL: '' }) });
+  const server = await startServer({
+    SETUP_USERS: String(count),
+    ROOM_SIZE: '2',
+    REDIS_URL: '',
+    ...(process.env.DATABASE_URL ? { DATABASE_URL: process.env.DATABASE_URL, DATABASE_SCHEMA: schema } : { DATABASE_URL: '' }),
+  });
   const before = await ask(server, 'rss');
   const t0 = performance.now();
   const sockets = await connectMany(server.info.port, server.info.tokens!, 100);
@@ -155,7 +170,9 @@ if (want('idle')) {
   const after = await ask(server, 'rss');
   console.log(`\n## idle: ${count} authenticated sockets, ${count / 2} two-person rooms (${server.info.database}, in-process pub/sub)`);
   console.log(`connected + authenticated in ${connectSeconds.toFixed(1)} s (${Math.round(count / connectSeconds)}/s, 100 at a time)`);
-  console.log(`server RSS: ${mib(before.rss)} before, ${mib(after.rss)} with ${count} sockets → ${((after.rss - before.rss) / count / 1024).toFixed(1)} KiB per socket (heap ${mib(after.heap)})`);
+  console.log(
+    `server RSS: ${mib(before.rss)} before, ${mib(after.rss)} with ${count} sockets → ${((after.rss - before.rss) / count / 1024).toFixed(1)} KiB per socket (heap ${mib(after.heap)})`,
+  );
   for (const s of sockets) s.terminate();
   await stopServer(server);
   if (process.env.DATABASE_URL) await dropSchema(schema);
@@ -166,7 +183,13 @@ if (want('redis')) {
     console.log('\n## two instances through Redis: skipped (set DATABASE_URL and REDIS_URL)');
   } else {
     const schema = `bench_${randomBytes(4).toString('hex')}`;
-    const shared = { DATABASE_URL: process.env.DATABASE_URL, DATABASE_SCHEMA: schema, REDIS_URL: process.env.REDIS_URL, REDIS_PREFIX: `bench:${schema}:`, JWT_SECRET: randomBytes(32).toString('hex') };
+    const shared = {
+      DATABASE_URL: process.env.DATABASE_URL,
+      DATABASE_SCHEMA: schema,
+      REDIS_URL: process.env.REDIS_URL,
+      REDIS_PREFIX: `bench:${schema}:`,
+      JWT_SECRET: randomBytes(32).toString('hex'),
+    };
     const a = await startServer({ ...shared, SETUP_USERS: '3' });
     const b = await startServer({ ...shared });
     const { tokens, roomId } = a.info as Required<Server['info']>;
@@ -193,7 +216,9 @@ if (want('redis')) {
     console.log(`\n## two instances, one PostgreSQL + Redis, ${messages} messages sender → 1 receiver`);
     console.log(`receiver on the same instance:  p50 ${ms(percentile(same, 50))}, p99 ${ms(percentile(same, 99))}`);
     console.log(`receiver on the other instance: p50 ${ms(percentile(cross, 50))}, p99 ${ms(percentile(cross, 99))}`);
-    console.log(`added by the cross-instance hop: p50 ${ms(percentile(cross, 50) - percentile(same, 50))}, p99 ${ms(percentile(cross, 99) - percentile(same, 99))}`);
+    console.log(
+      `added by the cross-instance hop: p50 ${ms(percentile(cross, 50) - percentile(same, 50))}, p99 ${ms(percentile(cross, 99) - percentile(same, 99))}`,
+    );
     await stopServer(b);
     await stopServer(a);
     await dropSchema(schema);

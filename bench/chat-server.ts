@@ -24,12 +24,35 @@ if (n > 0) {
   for (let i = 0; i < n; i += 500) {
     const rows = await db
       .insertInto('users')
-      .values(Array.from({ length: Math.min(500, n - i) }, (_, j) => ({ email: `bench-${tag}-${i + j}@example.test`, username: null, password_hash: 'x', full_name: `Bench ${i + j}`, phone: null, role: 'nurse' as const, status: 'active' as const, approved_at: new Date(), approved_by: null, deleted_at: null })))
+      .values(
+        Array.from({ length: Math.min(500, n - i) }, (_, j) => ({
+          email: `bench-${tag}-${i + j}@example.test`,
+          username: null,
+          password_hash: 'x',
+          full_name: `Bench ${i + j}`,
+          phone: null,
+          role: 'nurse' as const,
+          status: 'active' as const,
+          approved_at: new Date(),
+          approved_by: null,
+          deleted_at: null,
+        })),
+      )
       .returning('id')
       .execute();
     const sessions = await db
       .insertInto('auth_sessions')
-      .values(rows.map((r) => ({ user_id: r.id, expires_at: new Date(Date.now() + 86400_000), last_refreshed_at: null, revoked_at: null, revoke_reason: null, ip: null, user_agent: null })))
+      .values(
+        rows.map((r) => ({
+          user_id: r.id,
+          expires_at: new Date(Date.now() + 86400_000),
+          last_refreshed_at: null,
+          revoked_at: null,
+          revoke_reason: null,
+          ip: null,
+          user_agent: null,
+        })),
+      )
       .returning(['id', 'user_id'])
       .execute();
     for (const s of sessions) {
@@ -42,10 +65,17 @@ if (n > 0) {
   let firstRoom = '';
   for (let start = 0; start < userIds.length; start += size) {
     const members = userIds.slice(start, start + size);
-    const room = await db.insertInto('chat_rooms').values({ kind: 'care_team', title: 'bench', direct_key: null, created_by: members[0]!, last_message_at: null }).returning('id').executeTakeFirstOrThrow();
+    const room = await db
+      .insertInto('chat_rooms')
+      .values({ kind: 'care_team', title: 'bench', direct_key: null, created_by: members[0]!, last_message_at: null })
+      .returning('id')
+      .executeTakeFirstOrThrow();
     firstRoom ||= room.id;
     for (let i = 0; i < members.length; i += 1000) {
-      await db.insertInto('chat_participants').values(members.slice(i, i + 1000).map((user_id) => ({ room_id: room.id, user_id, left_at: null }))).execute();
+      await db
+        .insertInto('chat_participants')
+        .values(members.slice(i, i + 1000).map((user_id) => ({ room_id: room.id, user_id, left_at: null })))
+        .execute();
     }
   }
   setup = { tokens, roomId: firstRoom };

@@ -11,9 +11,15 @@ const base = `http://127.0.0.1:${target.info.app}`;
 try {
   const email = `bench-${Date.now()}@example.test`;
   const password = 'benchmark password 2026';
-  const register = await fetch(`${base}/api/v1/auth/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password, full_name: 'Bench Mark', role: 'patient' }) });
+  const register = await fetch(`${base}/api/v1/auth/register`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email, password, full_name: 'Bench Mark', role: 'patient' }),
+  });
   if (register.status !== 201) throw new Error(`register failed: ${register.status} ${await register.text()}`);
-  const session = (await (await fetch(`${base}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password }) })).json()) as { access_token: string };
+  const session = (await (
+    await fetch(`${base}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password }) })
+  ).json()) as { access_token: string };
 
   // Warm-up so JIT and pools are settled before measuring.
   await load('warm-up', { url: `${base}/api/v1/auth/me`, duration: 2, headers: { authorization: `Bearer ${session.access_token}` } });
@@ -21,7 +27,13 @@ try {
   const results: LoadResult[] = [];
   results.push(await load('bare Fastify `GET /hello`', { url: `http://127.0.0.1:${target.info.hello}/hello`, duration }));
   results.push(await load('`GET /health`', { url: `${base}/health`, duration }));
-  results.push(await load('`GET /api/v1/auth/me` (JWT + session lookup)', { url: `${base}/api/v1/auth/me`, duration, headers: { authorization: `Bearer ${session.access_token}` } }));
+  results.push(
+    await load('`GET /api/v1/auth/me` (JWT + session lookup)', {
+      url: `${base}/api/v1/auth/me`,
+      duration,
+      headers: { authorization: `Bearer ${session.access_token}` },
+    }),
+  );
   results.push(
     await load('`POST /api/v1/auth/login` (argon2id verify)', {
       url: `${base}/api/v1/auth/login`,
@@ -36,10 +48,26 @@ try {
   const uncached = await startTarget({ SESSION_CACHE_SECONDS: '0' });
   try {
     const uncachedBase = `http://127.0.0.1:${uncached.info.app}`;
-    await fetch(`${uncachedBase}/api/v1/auth/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password, full_name: 'Bench Mark', role: 'patient' }) });
-    const s2 = (await (await fetch(`${uncachedBase}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password }) })).json()) as { access_token: string };
+    await fetch(`${uncachedBase}/api/v1/auth/register`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email, password, full_name: 'Bench Mark', role: 'patient' }),
+    });
+    const s2 = (await (
+      await fetch(`${uncachedBase}/api/v1/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email, password }),
+      })
+    ).json()) as { access_token: string };
     await load('warm-up', { url: `${uncachedBase}/api/v1/auth/me`, duration: 2, headers: { authorization: `Bearer ${s2.access_token}` } });
-    results.push(await load('`GET /api/v1/auth/me`, SESSION_CACHE_SECONDS=0 (PostgreSQL lookup every request)', { url: `${uncachedBase}/api/v1/auth/me`, duration, headers: { authorization: `Bearer ${s2.access_token}` } }));
+    results.push(
+      await load('`GET /api/v1/auth/me`, SESSION_CACHE_SECONDS=0 (PostgreSQL lookup every request)', {
+        url: `${uncachedBase}/api/v1/auth/me`,
+        duration,
+        headers: { authorization: `Bearer ${s2.access_token}` },
+      }),
+    );
   } finally {
     await stopTarget(uncached);
   }

@@ -26,8 +26,13 @@ for (const n of profile.nodes) {
 const selfTime = new Map<number, number>();
 profile.samples.forEach((id, i) => selfTime.set(id, (selfTime.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
 
-const shortUrl = (url: string) => url.replace(/^file:\/\//, '').replace(/^.*\/node_modules\//, '').replace(/^.*?\/src\//, 'src/');
-const label = (n: ProfileNode) => `${n.callFrame.functionName || '(anonymous)'} ${shortUrl(n.callFrame.url)}${n.callFrame.url ? `:${n.callFrame.lineNumber + 1}` : ''}`;
+const shortUrl = (url: string) =>
+  url
+    .replace(/^file:\/\//, '')
+    .replace(/^.*\/node_modules\//, '')
+    .replace(/^.*?\/src\//, 'src/');
+const label = (n: ProfileNode) =>
+  `${n.callFrame.functionName || '(anonymous)'} ${shortUrl(n.callFrame.url)}${n.callFrame.url ? `:${n.callFrame.lineNumber + 1}` : ''}`;
 const packageOf = (url: string) => {
   if (!url) return '(V8/native: GC, syscalls, builtins)';
   if (url.startsWith('node:')) return 'node core';
@@ -55,7 +60,12 @@ for (const [id, us] of selfTime) {
   }
 }
 const pct = (us: number) => `${((us / busy) * 100).toFixed(1).padStart(5)} %`;
-const top = (m: Map<string, number>, rows: number) => [...m].sort((a, b) => b[1] - a[1]).slice(0, rows).map(([k, us]) => `${pct(us)}  ${k}`).join('\n');
+const top = (m: Map<string, number>, rows: number) =>
+  [...m]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, rows)
+    .map(([k, us]) => `${pct(us)}  ${k}`)
+    .join('\n');
 console.log(`${file}: ${(busy / 1e6).toFixed(2)} s busy (idle excluded)\n`);
 console.log(`self time, top ${limit}:\n${top(bySelf, limit)}\n`);
 console.log(`total (inclusive) time, top ${limit}:\n${top(byTotal, limit)}\n`);

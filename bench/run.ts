@@ -8,7 +8,9 @@ import { existsSync } from 'node:fs';
 
 const databaseUrl = process.env.BENCH_DATABASE_URL ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const only = process.argv.slice(2);
-const scripts = ['platform.ts', 'reads.ts', 'booking.ts', 'chat-fanout.ts', 'symptom-checker.ts', 'derma.ts', 'assistant.ts', 'fhir.ts', 'jobs.ts'].filter((s) => existsSync(`bench/${s}`) && (only.length === 0 || only.some((o) => s.startsWith(o))));
+const scripts = ['platform.ts', 'reads.ts', 'booking.ts', 'chat-fanout.ts', 'symptom-checker.ts', 'derma.ts', 'assistant.ts', 'fhir.ts', 'jobs.ts'].filter(
+  (s) => existsSync(`bench/${s}`) && (only.length === 0 || only.some((o) => s.startsWith(o))),
+);
 let failed = false;
 for (const script of scripts) {
   console.log(`\n# bench/${script}`);

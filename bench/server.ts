@@ -9,7 +9,14 @@ import { buildApp } from '../src/app.js';
 
 const schema = `bench_${Date.now().toString(36)}`;
 const config = loadConfig(
-  { ...process.env, NODE_ENV: 'production', LOG_LEVEL: 'warn', RATE_LIMIT_AUTH_PER_MIN: '1000000', RATE_LIMIT_API_PER_MIN: '10000000', LOGIN_MAX_FAILURES: '1000' },
+  {
+    ...process.env,
+    NODE_ENV: 'production',
+    LOG_LEVEL: 'warn',
+    RATE_LIMIT_AUTH_PER_MIN: '1000000',
+    RATE_LIMIT_API_PER_MIN: '10000000',
+    LOGIN_MAX_FAILURES: '1000',
+  },
   { databaseSchema: process.env.DATABASE_URL ? schema : null, embeddedDatabase: 'memory', port: 0 },
 );
 const built = await buildApp(config);
@@ -23,7 +30,9 @@ const portOf = (app: typeof hello) => {
   const address = app.server.address();
   return typeof address === 'object' && address ? address.port : 0;
 };
-process.stdout.write(JSON.stringify({ app: portOf(built.app as unknown as typeof hello), hello: portOf(hello), database: built.ctx.database.kind, schema }) + '\n');
+process.stdout.write(
+  JSON.stringify({ app: portOf(built.app as unknown as typeof hello), hello: portOf(hello), database: built.ctx.database.kind, schema }) + '\n',
+);
 
 async function shutdown() {
   await hello.close();

@@ -41,7 +41,12 @@ function group(pgid) {
       if (Number(fields[2]) !== pgid) continue;
       const status = readFileSync(`/proc/${name}/status`, 'utf8');
       const cmdline = readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0').filter(Boolean).join(' ');
-      out.push({ pid: Number(name), cmd: cmdline.slice(0, 80), rss_mb: Math.round(kib(status, 'VmRSS') / 1024), peak_mb: Math.round(kib(status, 'VmHWM') / 1024) });
+      out.push({
+        pid: Number(name),
+        cmd: cmdline.slice(0, 80),
+        rss_mb: Math.round(kib(status, 'VmRSS') / 1024),
+        peak_mb: Math.round(kib(status, 'VmHWM') / 1024),
+      });
     } catch {
       // the process ended while we looked
     }
@@ -104,5 +109,16 @@ if (opts.load) {
   });
   underLoad = { seconds: Number(opts.load), requests_per_s: Math.round(result.requests.average), non_2xx: result.non2xx, processes: group(child.pid) };
 }
-console.log(JSON.stringify({ command: [cmd, ...args].join(' '), ready_ms: Math.round(readyMs), ready_cpu_ms: readyCpuMs, load_average: readFileSync('/proc/loadavg', 'utf8').split(' ')[0], idle_seconds: idleSeconds, total_rss_mb: total, processes, under_load: underLoad }));
+console.log(
+  JSON.stringify({
+    command: [cmd, ...args].join(' '),
+    ready_ms: Math.round(readyMs),
+    ready_cpu_ms: readyCpuMs,
+    load_average: readFileSync('/proc/loadavg', 'utf8').split(' ')[0],
+    idle_seconds: idleSeconds,
+    total_rss_mb: total,
+    processes,
+    under_load: underLoad,
+  }),
+);
 process.kill(-child.pid, 'SIGTERM');

@@ -14,7 +14,11 @@ const filters = args.filter((a) => !a.startsWith('--'));
 function findTests(dir) {
   const out = [];
   let entries = [];
-  try { entries = readdirSync(dir); } catch { return out; }
+  try {
+    entries = readdirSync(dir);
+  } catch {
+    return out;
+  }
   for (const name of entries) {
     const full = join(dir, name);
     if (statSync(full).isDirectory()) out.push(...findTests(full));
@@ -25,7 +29,10 @@ function findTests(dir) {
 
 let files = [...findTests('src'), ...findTests('test')].sort();
 if (filters.length) files = files.filter((f) => filters.some((flt) => f.includes(flt)));
-if (files.length === 0) { console.error('no test files matched'); process.exit(1); }
+if (files.length === 0) {
+  console.error('no test files matched');
+  process.exit(1);
+}
 
 const env = { ...process.env, NODE_ENV: 'test', LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent' };
 let dropDatabase = () => {};
@@ -38,7 +45,11 @@ if (services) {
   url.pathname = `/${dbName}`;
   // Extensions are per database; create them once up front so test files migrating their
   // own schemas in parallel don't race to create them.
-  if (spawnSync('node', ['scripts/pg-admin.mjs', url.toString(), 'create extension if not exists btree_gist with schema public'], { stdio: 'inherit' }).status !== 0) process.exit(1);
+  if (
+    spawnSync('node', ['scripts/pg-admin.mjs', url.toString(), 'create extension if not exists btree_gist with schema public'], { stdio: 'inherit' }).status !==
+    0
+  )
+    process.exit(1);
   env.DATABASE_URL = url.toString();
   env.REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
   env.TEST_REDIS_PREFIX = `${dbName}:`;

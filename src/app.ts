@@ -58,7 +58,11 @@ const REQUEST_ID_RE = /^[A-Za-z0-9._:-]{1,128}$/;
  */
 export async function buildApp(config: Config): Promise<BuiltApp> {
   // Before anything writes a file (the log transport, PGlite, uploads): private modes only.
-  const permissions = secureFilesystem({ dataDir: config.dataDir, createDataDir: !config.databaseUrl && config.embeddedDatabase !== 'memory', logFile: config.logFile });
+  const permissions = secureFilesystem({
+    dataDir: config.dataDir,
+    createDataDir: !config.databaseUrl && config.embeddedDatabase !== 'memory',
+    logFile: config.logFile,
+  });
   const serializers = lazySerializers();
   const app = Fastify({
     logger: loggerOptions(config),
@@ -76,14 +80,21 @@ export async function buildApp(config: Config): Promise<BuiltApp> {
     // REQUEST_TIMEOUT_SECONDS, headers within 10 s, idle keep-alive sockets closed after 5 s.
     requestTimeout: config.requestTimeoutSeconds * 1000,
     keepAliveTimeout: 5000,
-    http: { headersTimeout: Math.min(10, config.requestTimeoutSeconds) * 1000, connectionsCheckingInterval: Math.min(1000, config.requestTimeoutSeconds * 250) },
+    http: {
+      headersTimeout: Math.min(10, config.requestTimeoutSeconds) * 1000,
+      connectionsCheckingInterval: Math.min(1000, config.requestTimeoutSeconds * 250),
+    },
     clientErrorHandler,
     frameworkErrors,
     return503OnClosing: true,
     schemaController: { compilersFactory: { buildSerializer: serializers.buildSerializer } },
   });
 
-  if (permissions.fixed.length) app.log.warn({ count: permissions.fixed.length, paths: permissions.fixed.slice(0, 20) }, 'tightened loose permissions under DATA_DIR / LOG_FILE to 0700/0600');
+  if (permissions.fixed.length)
+    app.log.warn(
+      { count: permissions.fixed.length, paths: permissions.fixed.slice(0, 20) },
+      'tightened loose permissions under DATA_DIR / LOG_FILE to 0700/0600',
+    );
   let database: DatabaseHandle | null = null;
   const redis = await createRedis(config, 'commands');
   const subscriber = await createRedis(config, 'subscriber');
@@ -165,7 +176,14 @@ export async function buildApp(config: Config): Promise<BuiltApp> {
   app.addHook('onResponse', (request, reply, done) => {
     if (draining) setImmediate(() => app.server.closeIdleConnections());
     accessLog.info(
-      { req_id: request.id, method: request.method, route: request.routeOptions.url ?? 'unmatched', status: reply.statusCode, latency_ms: Math.round(reply.elapsedTime * 10) / 10, user_id: request.actor?.id },
+      {
+        req_id: request.id,
+        method: request.method,
+        route: request.routeOptions.url ?? 'unmatched',
+        status: reply.statusCode,
+        latency_ms: Math.round(reply.elapsedTime * 10) / 10,
+        user_id: request.actor?.id,
+      },
       'request completed',
     );
     done();
@@ -201,7 +219,12 @@ export async function buildApp(config: Config): Promise<BuiltApp> {
     { prefix: '/api/v1' },
   );
   for (const module of modules) await module.rootRoutes?.(app, ctx);
-  await systemRoutes(app, ctx, registry, modules.flatMap((module) => module.readiness?.(ctx) ?? []));
+  await systemRoutes(
+    app,
+    ctx,
+    registry,
+    modules.flatMap((module) => module.readiness?.(ctx) ?? []),
+  );
   // The web portal at `/` (docs/API.md §10): after every other route, its page fallback is the last match.
   await registerPortal(app);
   await app.ready();

@@ -55,7 +55,12 @@ console.log(
     '',
     `CareBridge is running on ${where}  (database: ${built.ctx.database.kind}${config.redisUrl ? ', redis' : ''})`,
     `  API docs:  ${where}/docs   ReDoc: ${where}/redoc   OpenAPI: ${where}/openapi.json`,
-    ...(credentials.length ? [config.seedDemo ? '  Demo accounts (role, email, password):' : '  Accounts (ADMIN_EMAIL / ADMIN_PASSWORD):', ...credentials.map((line) => `    ${line}`)] : []),
+    ...(credentials.length
+      ? [
+          config.seedDemo ? '  Demo accounts (role, email, password):' : '  Accounts (ADMIN_EMAIL / ADMIN_PASSWORD):',
+          ...credentials.map((line) => `    ${line}`),
+        ]
+      : []),
     '',
   ].join('\n'),
 );

@@ -18,4 +18,18 @@ import { fhirModule } from './fhir/index.js';
  * its AppModule from its index.ts; its services are built in services.ts. Identity is
  * registered first by app.ts, since the authentication of every other route depends on it.
  */
-export const modules: AppModule[] = [auditModule, filesModule, chatModule, videoModule, schedulingModule, medicalModule, reportsModule, emergencyModule, symptomCheckerModule, infectionsModule, fhirModule, notificationsModule, assistantsModule];
+export const modules: AppModule[] = [
+  auditModule,
+  filesModule,
+  chatModule,
+  videoModule,
+  schedulingModule,
+  medicalModule,
+  reportsModule,
+  emergencyModule,
+  symptomCheckerModule,
+  infectionsModule,
+  fhirModule,
+  notificationsModule,
+  assistantsModule,
+];

@@ -36,6 +36,9 @@ describe('config', () => {
   }
 
   it('requires ADMIN_EMAIL and ADMIN_PASSWORD together', () => {
-    assert.throws(() => loadConfig({ ...base, ADMIN_EMAIL: 'a@b.example' }), (err: unknown) => err instanceof ConfigError && err.variable === 'ADMIN_PASSWORD');
+    assert.throws(
+      () => loadConfig({ ...base, ADMIN_EMAIL: 'a@b.example' }),
+      (err: unknown) => err instanceof ConfigError && err.variable === 'ADMIN_PASSWORD',
+    );
   });
 });

@@ -277,10 +277,14 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
 function urlList(env: Env, name: string, schemes: string[]): string[] {
   const raw = str(env, name);
   if (raw === null) return [];
-  const list = raw.split(',').map((u) => u.trim()).filter(Boolean);
+  const list = raw
+    .split(',')
+    .map((u) => u.trim())
+    .filter(Boolean);
   for (const item of list) {
     const scheme = item.split(':')[0] ?? '';
-    if (!schemes.includes(scheme) || item.length <= scheme.length + 1) throw new ConfigError(name, `entries must be ${schemes.join(' or ')} URLs, got "${item}"`);
+    if (!schemes.includes(scheme) || item.length <= scheme.length + 1)
+      throw new ConfigError(name, `entries must be ${schemes.join(' or ')} URLs, got "${item}"`);
   }
   return list;
 }
@@ -288,7 +292,10 @@ function urlList(env: Env, name: string, schemes: string[]): string[] {
 function metricsConfig(env: Env): Config['metrics'] {
   const token = str(env, 'METRICS_TOKEN');
   if (token !== null && token.length < 16) throw new ConfigError('METRICS_TOKEN', 'must be at least 16 characters');
-  const allowIps = (str(env, 'METRICS_ALLOW_IPS') ?? '').split(',').map((ip) => ip.trim()).filter(Boolean);
+  const allowIps = (str(env, 'METRICS_ALLOW_IPS') ?? '')
+    .split(',')
+    .map((ip) => ip.trim())
+    .filter(Boolean);
   for (const ip of allowIps) if (isIP(ip) === 0) throw new ConfigError('METRICS_ALLOW_IPS', `entries must be IP addresses, got "${ip}"`);
   return { token, allowIps };
 }
@@ -300,7 +307,11 @@ function videoConfig(env: Env): Config['video'] {
   if (turnSecret !== null && turnSecret.length < 16) throw new ConfigError('TURN_SECRET', 'must be at least 16 characters');
   const appId = str(env, 'AGORA_APP_ID');
   const appCertificate = str(env, 'AGORA_APP_CERTIFICATE');
-  if ((appId === null) !== (appCertificate === null)) throw new ConfigError(appId === null ? 'AGORA_APP_ID' : 'AGORA_APP_CERTIFICATE', 'must be set together with its pair (AGORA_APP_ID and AGORA_APP_CERTIFICATE)');
+  if ((appId === null) !== (appCertificate === null))
+    throw new ConfigError(
+      appId === null ? 'AGORA_APP_ID' : 'AGORA_APP_CERTIFICATE',
+      'must be set together with its pair (AGORA_APP_ID and AGORA_APP_CERTIFICATE)',
+    );
   if (appId !== null && !/^[0-9a-f]{32}$/i.test(appId)) throw new ConfigError('AGORA_APP_ID', 'must be 32 hexadecimal characters');
   if (appCertificate !== null && !/^[0-9a-f]{32}$/i.test(appCertificate)) throw new ConfigError('AGORA_APP_CERTIFICATE', 'must be 32 hexadecimal characters');
   const lkUrl = url(env, 'LIVEKIT_URL', ['ws:', 'wss:', 'http:', 'https:']);

@@ -13,10 +13,6 @@ export type EventHandler<T = unknown> = (payload: T) => void | Promise<void>;
 /** A handler that runs inside the publisher's transaction (see publishInTransaction). */
 export type TransactionalEventHandler<T = unknown> = (trx: Tx, payload: T) => void | Promise<void>;
 
-export interface DomainEventMap {
-  [topic: string]: unknown;
-}
-
 export class EventBus {
   // Each topic's handlers take that topic's payload type; the map holds them type-erased.
   private readonly handlers = new Map<string, EventHandler<never>[]>();

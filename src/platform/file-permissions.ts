@@ -4,8 +4,13 @@ import { isMainThread } from 'node:worker_threads';
 
 /** Thrown when a private path has loose permissions that cannot be fixed (not our file). */
 export class InsecurePermissionsError extends Error {
-  constructor(readonly path: string, cause: unknown) {
-    super(`${path} is readable or writable by other users and its mode could not be tightened (${(cause as Error)?.message ?? cause}); fix its owner or mode (0700 for directories, 0600 for files) and start again.`);
+  constructor(
+    readonly path: string,
+    cause: unknown,
+  ) {
+    super(
+      `${path} is readable or writable by other users and its mode could not be tightened (${(cause as Error)?.message ?? cause}); fix its owner or mode (0700 for directories, 0600 for files) and start again.`,
+    );
     this.name = 'InsecurePermissionsError';
   }
 }

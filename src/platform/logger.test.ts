@@ -20,7 +20,10 @@ describe('logging', () => {
     const files = readdirSync(dir).filter((f) => f.startsWith('app.') && f.endsWith('.log'));
     assert.ok(files.length > 0, 'a log file was written');
     const text = files.map((f) => readFileSync(join(dir, f), 'utf8')).join('');
-    const lines = text.trim().split('\n').map((line) => JSON.parse(line));
+    const lines = text
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
     const me = lines.find((l) => l.req_id === 'log-test-2');
     assert.ok(me, 'the access log line carries the request id');
     assert.equal(me.route, '/api/v1/auth/me');

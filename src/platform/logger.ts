@@ -7,7 +7,22 @@ import type { Config } from './config.js';
  * of the offending row (PGlite adds `query`/`params`; PostgreSQL's `detail` and `where`
  * quote row values), and of framework errors that may carry a request body. None is logged.
  */
-const UNSAFE_ERROR_KEYS = new Set(['query', 'params', 'parameters', 'queryOptions', 'detail', 'where', 'internalQuery', 'hint', 'body', 'validation', 'data', 'request', 'response', 'config']);
+const UNSAFE_ERROR_KEYS = new Set([
+  'query',
+  'params',
+  'parameters',
+  'queryOptions',
+  'detail',
+  'where',
+  'internalQuery',
+  'hint',
+  'body',
+  'validation',
+  'data',
+  'request',
+  'response',
+  'config',
+]);
 /** SQLSTATE codes: five digits or capitals. Database messages quote values ("invalid input syntax for type uuid: \"…\""). */
 const SQLSTATE = /^[0-9A-Z]{5}$/;
 
@@ -31,7 +46,10 @@ export function safeError(err: unknown): { type: string; message: string; stack:
 }
 
 function maskQuoted(text: string): string {
-  return text.replace(/"[^"\n]*"/g, '"…"').replace(/'[^'\n]*'/g, "'…'").replace(/\(([^()\n]*)\)=\(([^\n]*?)\)/g, '($1)=(…)');
+  return text
+    .replace(/"[^"\n]*"/g, '"…"')
+    .replace(/'[^'\n]*'/g, "'…'")
+    .replace(/\(([^()\n]*)\)=\(([^\n]*?)\)/g, '($1)=(…)');
 }
 
 /**

@@ -14,7 +14,18 @@ import { createSlot, futureHour } from '../helpers/scheduling.js';
  */
 const PHI_TAGS = new Set(['appointments', 'clients', 'medical records', 'prescriptions', 'lab reports', 'files', 'symptom-checker']);
 /** PHI operations in otherwise non-PHI areas. */
-const PHI_OPERATIONS = new Set(['GET /api/v1/chat/rooms/{id}/history', 'GET /api/v1/patients/{id}', 'GET /api/v1/patients/me/allergies', 'POST /api/v1/patients/me/allergies', 'GET /api/v1/patients/{id}/allergies', 'POST /api/v1/patients/{id}/allergies', 'DELETE /api/v1/patients/{id}/allergies/{allergy_id}', 'GET /api/v1/patients/me/client-links', 'POST /api/v1/patients/me/client-links/{id}/accept', 'DELETE /api/v1/patients/me/client-links/{id}']);
+const PHI_OPERATIONS = new Set([
+  'GET /api/v1/chat/rooms/{id}/history',
+  'GET /api/v1/patients/{id}',
+  'GET /api/v1/patients/me/allergies',
+  'POST /api/v1/patients/me/allergies',
+  'GET /api/v1/patients/{id}/allergies',
+  'POST /api/v1/patients/{id}/allergies',
+  'DELETE /api/v1/patients/{id}/allergies/{allergy_id}',
+  'GET /api/v1/patients/me/client-links',
+  'POST /api/v1/patients/me/client-links/{id}/accept',
+  'DELETE /api/v1/patients/me/client-links/{id}',
+]);
 /** Operations under a PHI tag that read or write no patient data, and why. */
 const NOT_PHI: Record<string, string> = {
   'GET /api/v1/appointments/{id}/token': 'video-provider credentials for a party of the appointment; reveals nothing about the patient',
@@ -29,26 +40,49 @@ type Call = { who: () => TestUser; method: string; url: () => string; payload?: 
 test('every PHI route in the OpenAPI document writes an audit row', async (t) => {
   const built = await build(t, {}, { RATE_LIMIT_API_PER_MIN: '1000000' });
   const { app, ctx } = built;
-  const [patient, doctor, nurse, admin] = await Promise.all([createUser(built, 'patient'), createUser(built, 'doctor', { stepUp: true }), createUser(built, 'nurse'), createUser(built, 'admin')]);
-  const inject = async (who: TestUser, method: string, url: string, payload?: unknown) => app.inject({ method: method as 'GET', url, headers: who.auth, ...(payload !== undefined && { payload: payload as object }) });
+  const [patient, doctor, nurse, admin] = await Promise.all([
+    createUser(built, 'patient'),
+    createUser(built, 'doctor', { stepUp: true }),
+    createUser(built, 'nurse'),
+    createUser(built, 'admin'),
+  ]);
+  const inject = async (who: TestUser, method: string, url: string, payload?: unknown) =>
+    app.inject({ method: method as 'GET', url, headers: who.auth, ...(payload !== undefined && { payload: payload as object }) });
   const ok = async (res: { statusCode: number; body: string; json(): any }) => {
     assert.ok(res.statusCode < 300, res.body);
     return res.json();
   };
 
   // The cast: an appointment the patient booked (the care link), a client, a record, a prescription, a file, a report, a room.
-  const slots = [await createSlot(built, doctor, futureHour(48)), await createSlot(built, doctor, futureHour(49)), await createSlot(built, doctor, futureHour(72)), await createSlot(built, doctor, futureHour(96))];
+  const slots = [
+    await createSlot(built, doctor, futureHour(48)),
+    await createSlot(built, doctor, futureHour(49)),
+    await createSlot(built, doctor, futureHour(72)),
+    await createSlot(built, doctor, futureHour(96)),
+  ];
   const appointment = await ok(await inject(patient, 'POST', '/api/v1/appointments', { slot_id: slots[0]!.id, reason: 'cough' }));
   const client = await ok(await inject(admin, 'POST', '/api/v1/clients', { first_name: 'Ann', last_name: 'Audit', medical_history: 'asthma' }));
-  const linked = await ok(await inject(nurse, 'POST', '/api/v1/clients', { first_name: 'Pat', last_name: 'Linked', user_id: patient.id, assigned_doctor_id: doctor.id }));
-  const record = await ok(await inject(doctor, 'POST', '/api/v1/medical/records', { patient_id: patient.id, record_type: 'note', title: 'Note', content: 'Seen.' }));
-  const prescription = await ok(await inject(doctor, 'POST', '/api/v1/prescriptions', { patient_id: patient.id, items: [{ drug: 'Paracetamol', dose: '500 mg', frequency: 'qid' }] }));
-  const prescription2 = await ok(await inject(doctor, 'POST', '/api/v1/prescriptions', { patient_id: patient.id, items: [{ drug: 'Cetirizine', dose: '10 mg', frequency: 'qd' }] }));
+  const linked = await ok(
+    await inject(nurse, 'POST', '/api/v1/clients', { first_name: 'Pat', last_name: 'Linked', user_id: patient.id, assigned_doctor_id: doctor.id }),
+  );
+  const record = await ok(
+    await inject(doctor, 'POST', '/api/v1/medical/records', { patient_id: patient.id, record_type: 'note', title: 'Note', content: 'Seen.' }),
+  );
+  const prescription = await ok(
+    await inject(doctor, 'POST', '/api/v1/prescriptions', { patient_id: patient.id, items: [{ drug: 'Paracetamol', dose: '500 mg', frequency: 'qid' }] }),
+  );
+  const prescription2 = await ok(
+    await inject(doctor, 'POST', '/api/v1/prescriptions', { patient_id: patient.id, items: [{ drug: 'Cetirizine', dose: '10 mg', frequency: 'qd' }] }),
+  );
   const file = await ok(await upload(built, patient, '/api/v1/files', { filename: 'notes.csv', data: 'a,b\n1,2\n' }));
-  const report = await ok(await upload(built, patient, '/api/v1/reports', { filename: 'labs.csv', data: 'test,value,unit,range\nGlucose,5.1,mmol/L,3.9-5.5\n' }));
+  const report = await ok(
+    await upload(built, patient, '/api/v1/reports', { filename: 'labs.csv', data: 'test,value,unit,range\nGlucose,5.1,mmol/L,3.9-5.5\n' }),
+  );
   const allergy = await ok(await inject(nurse, 'POST', `/api/v1/patients/${patient.id}/allergies`, { substance: 'Peanuts' }));
   const room = await ok(await inject(patient, 'POST', '/api/v1/chat/rooms', { kind: 'direct', participant_ids: [doctor.id] }));
-  const interview = await ok(await inject(patient, 'POST', '/api/v1/ml/symptom-checker/start', { age: 30, sex: 'female', text: 'sore throat and a cough for two days' }));
+  const interview = await ok(
+    await inject(patient, 'POST', '/api/v1/ml/symptom-checker/start', { age: 30, sex: 'female', text: 'sore throat and a cough for two days' }),
+  );
   await ok(await inject(patient, 'POST', `/api/v1/chat/rooms/${room.id}/messages`, { content: 'hello' }));
 
   // In the order they run (destructive ones last).
@@ -56,47 +90,145 @@ test('every PHI route in the OpenAPI document writes an audit row', async (t) =>
     'GET /api/v1/appointments': { who: () => doctor, method: 'GET', url: () => '/api/v1/appointments' },
     'GET /api/v1/appointments/{id}': { who: () => nurse, method: 'GET', url: () => `/api/v1/appointments/${appointment.id}` },
     'GET /api/v1/appointments/{id}.ics': { who: () => patient, method: 'GET', url: () => `/api/v1/appointments/${appointment.id}.ics` },
-    'PATCH /api/v1/appointments/{id}': { who: () => doctor, method: 'PATCH', url: () => `/api/v1/appointments/${appointment.id}`, payload: () => ({ notes: 'bring inhaler' }) },
-    'POST /api/v1/appointments/{id}/reschedule': { who: () => patient, method: 'POST', url: () => `/api/v1/appointments/${appointment.id}/reschedule`, payload: () => ({ slot_id: slots[1]!.id }) },
-    'PATCH /api/v1/appointments/{id}/status': { who: () => doctor, method: 'PATCH', url: () => `/api/v1/appointments/${appointment.id}`.concat('/status'), payload: () => ({ status: 'confirmed' }) },
-    'POST /api/v1/appointments': { who: () => nurse, method: 'POST', url: () => '/api/v1/appointments', payload: () => ({ slot_id: slots[2]!.id, patient_id: patient.id }) },
-    'POST /api/v1/appointments/request': { who: () => patient, method: 'POST', url: () => '/api/v1/appointments/request', payload: () => ({ doctor_id: doctor.id, after: futureHour(80).toISOString() }) },
-    'POST /api/v1/appointments/{id}/cancel': { who: () => patient, method: 'POST', url: () => `/api/v1/appointments/${appointment.id}/cancel`, payload: () => ({ reason: 'better' }) },
+    'PATCH /api/v1/appointments/{id}': {
+      who: () => doctor,
+      method: 'PATCH',
+      url: () => `/api/v1/appointments/${appointment.id}`,
+      payload: () => ({ notes: 'bring inhaler' }),
+    },
+    'POST /api/v1/appointments/{id}/reschedule': {
+      who: () => patient,
+      method: 'POST',
+      url: () => `/api/v1/appointments/${appointment.id}/reschedule`,
+      payload: () => ({ slot_id: slots[1]!.id }),
+    },
+    'PATCH /api/v1/appointments/{id}/status': {
+      who: () => doctor,
+      method: 'PATCH',
+      url: () => `/api/v1/appointments/${appointment.id}`.concat('/status'),
+      payload: () => ({ status: 'confirmed' }),
+    },
+    'POST /api/v1/appointments': {
+      who: () => nurse,
+      method: 'POST',
+      url: () => '/api/v1/appointments',
+      payload: () => ({ slot_id: slots[2]!.id, patient_id: patient.id }),
+    },
+    'POST /api/v1/appointments/request': {
+      who: () => patient,
+      method: 'POST',
+      url: () => '/api/v1/appointments/request',
+      payload: () => ({ doctor_id: doctor.id, after: futureHour(80).toISOString() }),
+    },
+    'POST /api/v1/appointments/{id}/cancel': {
+      who: () => patient,
+      method: 'POST',
+      url: () => `/api/v1/appointments/${appointment.id}/cancel`,
+      payload: () => ({ reason: 'better' }),
+    },
     'POST /api/v1/clients': { who: () => admin, method: 'POST', url: () => '/api/v1/clients', payload: () => ({ first_name: 'New', last_name: 'Client' }) },
     'GET /api/v1/clients': { who: () => nurse, method: 'GET', url: () => '/api/v1/clients' },
     'GET /api/v1/clients/{id}': { who: () => nurse, method: 'GET', url: () => `/api/v1/clients/${client.id}` },
     'PUT /api/v1/clients/{id}': { who: () => nurse, method: 'PUT', url: () => `/api/v1/clients/${client.id}`, payload: () => ({ notes: 'called back' }) },
     'GET /api/v1/patients/me/client-links': { who: () => patient, method: 'GET', url: () => '/api/v1/patients/me/client-links' },
-    'POST /api/v1/patients/me/client-links/{id}/accept': { who: () => patient, method: 'POST', url: () => `/api/v1/patients/me/client-links/${linked.id}/accept` },
-    'POST /api/v1/medical/records': { who: () => doctor, method: 'POST', url: () => '/api/v1/medical/records', payload: () => ({ patient_id: patient.id, record_type: 'note', title: 'Two', content: 'x' }) },
+    'POST /api/v1/patients/me/client-links/{id}/accept': {
+      who: () => patient,
+      method: 'POST',
+      url: () => `/api/v1/patients/me/client-links/${linked.id}/accept`,
+    },
+    'POST /api/v1/medical/records': {
+      who: () => doctor,
+      method: 'POST',
+      url: () => '/api/v1/medical/records',
+      payload: () => ({ patient_id: patient.id, record_type: 'note', title: 'Two', content: 'x' }),
+    },
     'GET /api/v1/medical/records': { who: () => patient, method: 'GET', url: () => '/api/v1/medical/records' },
     'GET /api/v1/medical/records/{id}': { who: () => doctor, method: 'GET', url: () => `/api/v1/medical/records/${record.id}` },
-    'PUT /api/v1/medical/records/{id}': { who: () => doctor, method: 'PUT', url: () => `/api/v1/medical/records/${record.id}`, payload: () => ({ record_type: 'note', title: 'Note', content: 'Seen again.' }) },
+    'PUT /api/v1/medical/records/{id}': {
+      who: () => doctor,
+      method: 'PUT',
+      url: () => `/api/v1/medical/records/${record.id}`,
+      payload: () => ({ record_type: 'note', title: 'Note', content: 'Seen again.' }),
+    },
     'GET /api/v1/medical/records/{id}/versions': { who: () => patient, method: 'GET', url: () => `/api/v1/medical/records/${record.id}/versions` },
-    'POST /api/v1/medical/records/{id}/upload': { who: () => patient, method: 'POST', url: () => `/api/v1/medical/records/${record.id}/upload`, multipart: () => ({ filename: 'att.csv', data: 'x,y\n1,2\n' }) },
-    'POST /api/v1/prescriptions': { who: () => doctor, method: 'POST', url: () => '/api/v1/prescriptions', payload: () => ({ patient_id: patient.id, items: [{ drug: 'Ibuprofen', dose: '200 mg', frequency: 'tid' }] }) },
+    'POST /api/v1/medical/records/{id}/upload': {
+      who: () => patient,
+      method: 'POST',
+      url: () => `/api/v1/medical/records/${record.id}/upload`,
+      multipart: () => ({ filename: 'att.csv', data: 'x,y\n1,2\n' }),
+    },
+    'POST /api/v1/prescriptions': {
+      who: () => doctor,
+      method: 'POST',
+      url: () => '/api/v1/prescriptions',
+      payload: () => ({ patient_id: patient.id, items: [{ drug: 'Ibuprofen', dose: '200 mg', frequency: 'tid' }] }),
+    },
     'GET /api/v1/prescriptions': { who: () => patient, method: 'GET', url: () => '/api/v1/prescriptions' },
     'GET /api/v1/prescriptions/{id}': { who: () => doctor, method: 'GET', url: () => `/api/v1/prescriptions/${prescription.id}` },
-    'PATCH /api/v1/prescriptions/{id}/status': { who: () => doctor, method: 'PATCH', url: () => `/api/v1/prescriptions/${prescription.id}/status`, payload: () => ({ status: 'completed' }) },
-    'PUT /api/v1/prescriptions/{id}/status': { who: () => doctor, method: 'PUT', url: () => `/api/v1/prescriptions/${prescription2.id}/status`, payload: () => ({ status: 'cancelled', reason: 'done' }) },
+    'PATCH /api/v1/prescriptions/{id}/status': {
+      who: () => doctor,
+      method: 'PATCH',
+      url: () => `/api/v1/prescriptions/${prescription.id}/status`,
+      payload: () => ({ status: 'completed' }),
+    },
+    'PUT /api/v1/prescriptions/{id}/status': {
+      who: () => doctor,
+      method: 'PUT',
+      url: () => `/api/v1/prescriptions/${prescription2.id}/status`,
+      payload: () => ({ status: 'cancelled', reason: 'done' }),
+    },
     'POST /api/v1/files': { who: () => patient, method: 'POST', url: () => '/api/v1/files', multipart: () => ({ filename: 'more.csv', data: 'c,d\n3,4\n' }) },
     'GET /api/v1/files/{id}': { who: () => patient, method: 'GET', url: () => `/api/v1/files/${file.id}` },
     'GET /api/v1/files/{id}/download': { who: () => patient, method: 'GET', url: () => `/api/v1/files/${file.id}/download` },
-    'POST /api/v1/reports': { who: () => patient, method: 'POST', url: () => '/api/v1/reports', multipart: () => ({ filename: 'labs2.csv', data: 'test,value,unit,range\nGlucose,5.3,mmol/L,3.9-5.5\n' }) },
+    'POST /api/v1/reports': {
+      who: () => patient,
+      method: 'POST',
+      url: () => '/api/v1/reports',
+      multipart: () => ({ filename: 'labs2.csv', data: 'test,value,unit,range\nGlucose,5.3,mmol/L,3.9-5.5\n' }),
+    },
     'GET /api/v1/reports': { who: () => patient, method: 'GET', url: () => '/api/v1/reports' },
     'GET /api/v1/reports/{id}': { who: () => doctor, method: 'GET', url: () => `/api/v1/reports/${report.id}` },
     'GET /api/v1/patients/{id}/observations': { who: () => doctor, method: 'GET', url: () => `/api/v1/patients/${patient.id}/observations?name=glucose` },
     'GET /api/v1/patients/me/observations': { who: () => patient, method: 'GET', url: () => '/api/v1/patients/me/observations?name=glucose' },
     'GET /api/v1/chat/rooms/{id}/history': { who: () => doctor, method: 'GET', url: () => `/api/v1/chat/rooms/${room.id}/history` },
-    'POST /api/v1/ml/symptom-checker/start': { who: () => patient, method: 'POST', url: () => '/api/v1/ml/symptom-checker/start', payload: () => ({ age: 30, sex: 'female', text: 'headache since yesterday' }) },
-    'POST /api/v1/ml/symptom-checker/continue': { who: () => patient, method: 'POST', url: () => '/api/v1/ml/symptom-checker/continue', payload: () => ({ session_id: interview.session_id, answer: { question_id: interview.question.id, value: 'unknown' } }) },
-    'GET /api/v1/ml/symptom-checker/sessions/{id}': { who: () => patient, method: 'GET', url: () => `/api/v1/ml/symptom-checker/sessions/${interview.session_id}` },
+    'POST /api/v1/ml/symptom-checker/start': {
+      who: () => patient,
+      method: 'POST',
+      url: () => '/api/v1/ml/symptom-checker/start',
+      payload: () => ({ age: 30, sex: 'female', text: 'headache since yesterday' }),
+    },
+    'POST /api/v1/ml/symptom-checker/continue': {
+      who: () => patient,
+      method: 'POST',
+      url: () => '/api/v1/ml/symptom-checker/continue',
+      payload: () => ({ session_id: interview.session_id, answer: { question_id: interview.question.id, value: 'unknown' } }),
+    },
+    'GET /api/v1/ml/symptom-checker/sessions/{id}': {
+      who: () => patient,
+      method: 'GET',
+      url: () => `/api/v1/ml/symptom-checker/sessions/${interview.session_id}`,
+    },
     'GET /api/v1/ml/symptom-checker/history': { who: () => patient, method: 'GET', url: () => '/api/v1/ml/symptom-checker/history' },
-    'POST /api/v1/ml/symptom-checker/feedback': { who: () => patient, method: 'POST', url: () => '/api/v1/ml/symptom-checker/feedback', payload: () => ({ session_id: interview.session_id, helpful: true }) },
+    'POST /api/v1/ml/symptom-checker/feedback': {
+      who: () => patient,
+      method: 'POST',
+      url: () => '/api/v1/ml/symptom-checker/feedback',
+      payload: () => ({ session_id: interview.session_id, helpful: true }),
+    },
     'GET /api/v1/patients/{id}': { who: () => doctor, method: 'GET', url: () => `/api/v1/patients/${patient.id}` },
-    'POST /api/v1/patients/me/allergies': { who: () => patient, method: 'POST', url: () => '/api/v1/patients/me/allergies', payload: () => ({ substance: 'Penicillin', severity: 'severe' }) },
+    'POST /api/v1/patients/me/allergies': {
+      who: () => patient,
+      method: 'POST',
+      url: () => '/api/v1/patients/me/allergies',
+      payload: () => ({ substance: 'Penicillin', severity: 'severe' }),
+    },
     'GET /api/v1/patients/me/allergies': { who: () => patient, method: 'GET', url: () => '/api/v1/patients/me/allergies' },
-    'POST /api/v1/patients/{id}/allergies': { who: () => nurse, method: 'POST', url: () => `/api/v1/patients/${patient.id}/allergies`, payload: () => ({ substance: 'Latex' }) },
+    'POST /api/v1/patients/{id}/allergies': {
+      who: () => nurse,
+      method: 'POST',
+      url: () => `/api/v1/patients/${patient.id}/allergies`,
+      payload: () => ({ substance: 'Latex' }),
+    },
     'GET /api/v1/patients/{id}/allergies': { who: () => doctor, method: 'GET', url: () => `/api/v1/patients/${patient.id}/allergies` },
     'DELETE /api/v1/patients/me/client-links/{id}': { who: () => patient, method: 'DELETE', url: () => `/api/v1/patients/me/client-links/${linked.id}` },
     'DELETE /api/v1/clients/{id}': { who: () => admin, method: 'DELETE', url: () => `/api/v1/clients/${client.id}` },
@@ -117,10 +249,26 @@ test('every PHI route in the OpenAPI document writes an audit row', async (t) =>
     }
   }
   assert.ok(phi.length >= 30, `found only ${phi.length} PHI operations`);
-  assert.deepEqual(phi.filter((key) => !calls[key]), [], 'PHI operations without an audit check in this test');
-  assert.deepEqual(Object.keys(calls).filter((key) => !phi.includes(key)), [], 'checks for operations that are not in the OpenAPI document');
+  assert.deepEqual(
+    phi.filter((key) => !calls[key]),
+    [],
+    'PHI operations without an audit check in this test',
+  );
+  assert.deepEqual(
+    Object.keys(calls).filter((key) => !phi.includes(key)),
+    [],
+    'checks for operations that are not in the OpenAPI document',
+  );
 
-  const count = async () => Number((await ctx.db.selectFrom('audit_log').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+  const count = async () =>
+    Number(
+      (
+        await ctx.db
+          .selectFrom('audit_log')
+          .select((eb) => eb.fn.countAll().as('n'))
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
   for (const [key, call] of Object.entries(calls)) {
     await t.test(key, async () => {
       const before = await count();
@@ -128,9 +276,17 @@ test('every PHI route in the OpenAPI document writes an audit row', async (t) =>
       const file = call.multipart?.();
       const res = file ? await upload(built, who, call.url(), file) : await inject(who, call.method, call.url(), call.payload?.());
       assert.ok(res.statusCode < 300, `${key} answered ${res.statusCode}: ${res.body.slice(0, 300)}`);
-      const rows = await ctx.db.selectFrom('audit_log').select(['actor_id', 'resource_type', 'action']).orderBy('at', 'desc').limit(Math.max(1, (await count()) - before)).execute();
+      const rows = await ctx.db
+        .selectFrom('audit_log')
+        .select(['actor_id', 'resource_type', 'action'])
+        .orderBy('at', 'desc')
+        .limit(Math.max(1, (await count()) - before))
+        .execute();
       assert.ok((await count()) > before, `${key} wrote no audit row`);
-      assert.ok(rows.some((r) => r.actor_id === who.id), `${key}: no audit row names the caller`);
+      assert.ok(
+        rows.some((r) => r.actor_id === who.id),
+        `${key}: no audit row names the caller`,
+      );
     });
   }
 });

@@ -10,7 +10,17 @@ import { createUser } from '../helpers/users.js';
  * plausible-but-wrong input, and asserts every reply is < 500 and that every error is
  * application/problem+json.
  */
-type Schema = { type?: string | string[]; format?: string; properties?: Record<string, Schema>; items?: Schema; enum?: unknown[]; const?: unknown; anyOf?: Schema[]; required?: string[]; minimum?: number };
+type Schema = {
+  type?: string | string[];
+  format?: string;
+  properties?: Record<string, Schema>;
+  items?: Schema;
+  enum?: unknown[];
+  const?: unknown;
+  anyOf?: Schema[];
+  required?: string[];
+  minimum?: number;
+};
 
 function plausible(schema: Schema | undefined, depth = 0, text = 'test'): unknown {
   if (!schema || depth > 4) return null;
@@ -52,7 +62,9 @@ describe('no 5xx on any route', async () => {
   for (const role of ['patient', 'doctor', 'nurse', 'admin'] as const) callers[role] = (await createUser(built, role)).auth;
   const pending = await createUser(built, 'doctor', { pending: true });
   callers['pending doctor'] = pending.auth;
-  const doc = (await app.inject('/openapi.json')).json() as { paths: Record<string, Record<string, { requestBody?: { content?: Record<string, { schema?: Schema }> } }>> };
+  const doc = (await app.inject('/openapi.json')).json() as {
+    paths: Record<string, Record<string, { requestBody?: { content?: Record<string, { schema?: Schema }> } }>>;
+  };
 
   const operations: { method: string; path: string; body?: Schema; multipart: boolean }[] = [];
   for (const [path, ops] of Object.entries(doc.paths)) {
@@ -72,10 +84,26 @@ describe('no 5xx on any route', async () => {
       const urls = [
         op.path.replace(/\{[^}]+\}/g, () => randomUUID()),
         op.path.replace(/\{[^}]+\}/g, 'not-an-id%00'),
-        op.path.replace(/\{role\}/g, 'patient').replace(/\{user\}/g, 'nobody').replace(/\{[^}]+\}/g, () => randomUUID()) + '?limit=abc&cursor=%ff%fe&from=yesterday&to=0&status=%27%3B--&q=' + 'x'.repeat(300),
+        op.path
+          .replace(/\{role\}/g, 'patient')
+          .replace(/\{user\}/g, 'nobody')
+          .replace(/\{[^}]+\}/g, () => randomUUID()) +
+          '?limit=abc&cursor=%ff%fe&from=yesterday&to=0&status=%27%3B--&q=' +
+          'x'.repeat(300),
         op.path.replace(/\{[^}]+\}/g, () => randomUUID()) + '?q=%00&name=%00&specialty=%00&sort=%00&before_seq=-1&after=%00',
       ];
-      const bodies: (string | undefined)[] = op.method === 'GET' || op.method === 'DELETE' ? [undefined] : ['{"broken": ', '[]', 'null', JSON.stringify(confused(op.body)), JSON.stringify(plausible(op.body)), JSON.stringify(plausible(op.body, 0, 'nul\u0000 \ud800')), JSON.stringify(plausible(op.body, 0, 'x'.repeat(5000)))];
+      const bodies: (string | undefined)[] =
+        op.method === 'GET' || op.method === 'DELETE'
+          ? [undefined]
+          : [
+              '{"broken": ',
+              '[]',
+              'null',
+              JSON.stringify(confused(op.body)),
+              JSON.stringify(plausible(op.body)),
+              JSON.stringify(plausible(op.body, 0, 'nul\u0000 \ud800')),
+              JSON.stringify(plausible(op.body, 0, 'x'.repeat(5000))),
+            ];
       for (const [who, headers] of Object.entries(callers)) {
         for (const url of urls) {
           for (const body of bodies) {
@@ -87,7 +115,8 @@ describe('no 5xx on any route', async () => {
             });
             const label = `${op.method} ${url} as ${who} with ${body?.slice(0, 60) ?? 'no body'} → ${res.statusCode}`;
             if (res.statusCode >= 500) failures.push(`${label}: ${res.body.slice(0, 200)}`);
-            else if (res.statusCode >= 400 && !String(res.headers['content-type']).startsWith('application/problem+json')) failures.push(`${label}: not problem+json`);
+            else if (res.statusCode >= 400 && !String(res.headers['content-type']).startsWith('application/problem+json'))
+              failures.push(`${label}: not problem+json`);
           }
         }
       }

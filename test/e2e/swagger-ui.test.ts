@@ -4,7 +4,6 @@ import { build } from '../helpers/build.js';
 import { createUser } from '../helpers/users.js';
 import { launchChromium, skipWithoutBrowser } from '../helpers/browser.js';
 
-
 /**
  * A person opens /docs, presses Authorize, signs in with the OAuth2 password form and
  * calls GET /auth/me from the page. Runs in headless Chromium (Debian package).

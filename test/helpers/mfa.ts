@@ -57,7 +57,11 @@ export async function enrolTotp(post: Post, email: string, via: { mfa_token: str
 }
 
 /** Finishes a login reply: as is, or through enrolment / verification when it says mfa_required. */
-export async function completeLogin(post: Post, email: string, reply: any): Promise<{ access_token: string; refresh_token: string; user: { id: string; role?: string } }> {
+export async function completeLogin(
+  post: Post,
+  email: string,
+  reply: any,
+): Promise<{ access_token: string; refresh_token: string; user: { id: string; role?: string } }> {
   if (!reply.mfa_required) return reply;
   if (reply.enrolment_required) return enrolTotp(post, email, { mfa_token: reply.mfa_token });
   return expectOk('MFA verify', await post('/api/v1/auth/mfa/verify', { mfa_token: reply.mfa_token, ...nextProof(email) }));
@@ -66,5 +70,8 @@ export async function completeLogin(post: Post, email: string, reply: any): Prom
 /** A stepped-up token pair for a signed-in account: enrols TOTP the first time, else verifies a code. */
 export async function stepUp(post: Post, email: string, token: string, password: string) {
   if (!known.has(email.toLowerCase())) return enrolTotp(post, email, { token, password });
-  return expectOk('step-up', await post('/api/v1/auth/mfa/step-up', nextProof(email), { authorization: `Bearer ${token}` })) as { access_token: string; refresh_token: string };
+  return expectOk('step-up', await post('/api/v1/auth/mfa/step-up', nextProof(email), { authorization: `Bearer ${token}` })) as {
+    access_token: string;
+    refresh_token: string;
+  };
 }

@@ -53,7 +53,16 @@ export async function startOidcProvider(t: HasAfter, redirectUri: string): Promi
   const accounts = new Map<string, Account>();
 
   const provider = new Provider(issuer, {
-    clients: [{ client_id: state.clientId, client_secret: state.clientSecret, redirect_uris: [redirectUri], grant_types: ['authorization_code'], response_types: ['code'], token_endpoint_auth_method: 'client_secret_post' }],
+    clients: [
+      {
+        client_id: state.clientId,
+        client_secret: state.clientSecret,
+        redirect_uris: [redirectUri],
+        grant_types: ['authorization_code'],
+        response_types: ['code'],
+        token_endpoint_auth_method: 'client_secret_post',
+      },
+    ],
     jwks: { keys: [jwk] },
     cookies: { keys: [randomBytes(16).toString('hex')] },
     pkce: { required: () => true },
@@ -79,7 +88,9 @@ export async function startOidcProvider(t: HasAfter, redirectUri: string): Promi
       const grant = new provider.Grant({ accountId: account.sub, clientId: details.params.client_id });
       grant.addOIDCScope(String(details.params.scope));
       const grantId = await grant.save();
-      ctx.redirect(await provider.interactionResult(ctx.req, ctx.res, { login: { accountId: account.sub }, consent: { grantId } }, { mergeWithLastSubmission: false }));
+      ctx.redirect(
+        await provider.interactionResult(ctx.req, ctx.res, { login: { accountId: account.sub }, consent: { grantId } }, { mergeWithLastSubmission: false }),
+      );
       return;
     }
     await next();

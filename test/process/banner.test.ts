@@ -8,7 +8,16 @@ import { join } from 'node:path';
 /** Issue 12: with SEED_DEMO=false the start-up banner must not announce demo accounts. */
 test('SEED_DEMO=false: the banner lists the bootstrap admin, not "Demo accounts"', { timeout: 180_000 }, async (t) => {
   const dataDir = mkdtempSync(join(tmpdir(), 'carebridge-banner-'));
-  const env: NodeJS.ProcessEnv = { ...process.env, SEED_DEMO: 'false', DATA_DIR: dataDir, HOST: '127.0.0.1', PORT: String(20_000 + Math.floor(Math.random() * 20_000)), ADMIN_EMAIL: 'boss@example.test', ADMIN_PASSWORD: 'a-long-enough-admin-password-2026', LOG_LEVEL: 'silent' };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    SEED_DEMO: 'false',
+    DATA_DIR: dataDir,
+    HOST: '127.0.0.1',
+    PORT: String(20_000 + Math.floor(Math.random() * 20_000)),
+    ADMIN_EMAIL: 'boss@example.test',
+    ADMIN_PASSWORD: 'a-long-enough-admin-password-2026',
+    LOG_LEVEL: 'silent',
+  };
   delete env.DATABASE_URL;
   delete env.REDIS_URL;
   delete env.npm_lifecycle_event;

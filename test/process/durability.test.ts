@@ -77,7 +77,11 @@ describe('durability: kill -9 mid-write, restart on the same data', () => {
           await new Promise((resolve) => setImmediate(resolve));
           return;
         }
-        const res = await request(server.base, 'POST', '/api/v1/appointments', { token: patient.token, body: { slot_id: slotId, reason: 'durability' }, agent });
+        const res = await request(server.base, 'POST', '/api/v1/appointments', {
+          token: patient.token,
+          body: { slot_id: slotId, reason: 'durability' },
+          agent,
+        });
         assert.equal(res.status, 201, JSON.stringify(res.body));
         acked.appointments.push(res.body.id);
         note();
@@ -96,7 +100,10 @@ describe('durability: kill -9 mid-write, restart on the same data', () => {
     stop = true;
     await Promise.all(writers);
     agent.destroy();
-    assert.ok(acked.slots.length > 0 && acked.appointments.length > 0 && acked.users.length > 0, JSON.stringify({ slots: acked.slots.length, appointments: acked.appointments.length, users: acked.users.length }));
+    assert.ok(
+      acked.slots.length > 0 && acked.appointments.length > 0 && acked.users.length > 0,
+      JSON.stringify({ slots: acked.slots.length, appointments: acked.appointments.length, users: acked.users.length }),
+    );
 
     server = await production.start();
     try {
@@ -106,9 +113,17 @@ describe('durability: kill -9 mid-write, restart on the same data', () => {
       const from = encodeURIComponent(new Date(firstSlot - 3_600_000).toISOString());
       const to = encodeURIComponent(new Date(firstSlot + (slotIndex + 4) * 15 * 60_000).toISOString());
       const slots = await allIds(server.base, `/api/v1/doctors/me/slots?from=${from}&to=${to}`, doctorAgain.token);
-      assert.deepEqual(acked.slots.filter((id) => !slots.has(id)), [], 'acknowledged slots missing after the restart');
+      assert.deepEqual(
+        acked.slots.filter((id) => !slots.has(id)),
+        [],
+        'acknowledged slots missing after the restart',
+      );
       const appointments = await allIds(server.base, '/api/v1/appointments', patientAgain.token);
-      assert.deepEqual(acked.appointments.filter((id) => !appointments.has(id)), [], 'acknowledged bookings missing after the restart');
+      assert.deepEqual(
+        acked.appointments.filter((id) => !appointments.has(id)),
+        [],
+        'acknowledged bookings missing after the restart',
+      );
       const missingUsers: string[] = [];
       for (const id of acked.users) {
         if ((await request(server.base, 'GET', `/api/v1/users/${id}`, { token: adminAgain.token })).status !== 200) missingUsers.push(id);
@@ -120,4 +135,3 @@ describe('durability: kill -9 mid-write, restart on the same data', () => {
     }
   });
 });
-

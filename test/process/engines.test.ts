@@ -16,7 +16,18 @@ const semver = createRequire(import.meta.url)('semver') as {
 };
 
 type Lock = {
-  packages: Record<string, { version?: string; optional?: boolean; os?: string[]; cpu?: string[]; engines?: { node?: string }; dependencies?: Record<string, string>; optionalDependencies?: Record<string, string> }>;
+  packages: Record<
+    string,
+    {
+      version?: string;
+      optional?: boolean;
+      os?: string[];
+      cpu?: string[];
+      engines?: { node?: string };
+      dependencies?: Record<string, string>;
+      optionalDependencies?: Record<string, string>;
+    }
+  >;
 };
 
 test('every locked package accepts the first release of each Node line in engines and Node 22/24 LTS', () => {
@@ -30,9 +41,13 @@ test('every locked package accepts the first release of each Node line in engine
   // and some pin a single major (e.g. sharp's win32-ia32 build): judge what installs on Linux.
   // An optional package needed only by such a prebuild (e.g. the WASI runtime of a wasm32
   // build) is never installed either.
-  const neverInstalled = new Set(Object.entries(lock.packages).filter(([, entry]) => entry.optional && (entry.os || entry.cpu)).map(([path]) => path));
+  const neverInstalled = new Set(
+    Object.entries(lock.packages)
+      .filter(([, entry]) => entry.optional && (entry.os || entry.cpu))
+      .map(([path]) => path),
+  );
   const packageName = (path: string) => path.slice(path.lastIndexOf('node_modules/') + 'node_modules/'.length);
-  for (let changed = true; changed; ) {
+  for (let changed = true; changed;) {
     changed = false;
     for (const [path, entry] of Object.entries(lock.packages)) {
       if (path === '' || !entry.optional || neverInstalled.has(path)) continue;

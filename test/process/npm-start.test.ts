@@ -50,5 +50,8 @@ it('SIGTERM to `npm start` stops the server too (no orphan), and it exits cleanl
   assert.equal(await npm.exited, 0, npm.lines.slice(-10).join('\n'));
   // npm waits for its child before exiting: the server must already be gone.
   assert.equal(alive(server), false, `server ${server} outlived npm`);
-  assert.ok(npm.lines.some((line) => line.includes('"msg":"shut down"')), 'the server ran its shutdown');
+  assert.ok(
+    npm.lines.some((line) => line.includes('"msg":"shut down"')),
+    'the server ran its shutdown',
+  );
 });

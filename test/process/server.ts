@@ -75,7 +75,11 @@ export interface Running {
  * Starts `command` (default: the TypeScript entry through tsx's loader, in this process's
  * Node) and resolves once the banner names the port it listens on.
  */
-export async function startServer(s: Site, command: string[] = [process.execPath, '--import', 'tsx', 'src/main.ts'], extraEnv: Record<string, string> = {}): Promise<Running> {
+export async function startServer(
+  s: Site,
+  command: string[] = [process.execPath, '--import', 'tsx', 'src/main.ts'],
+  extraEnv: Record<string, string> = {},
+): Promise<Running> {
   const { npm_lifecycle_event: _lifecycle, ...inherited } = process.env;
   const child = spawn(command[0]!, command.slice(1), { cwd: ROOT, env: { ...inherited, ...s.env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
   const lines: string[] = [];
@@ -153,7 +157,10 @@ export const PASSWORD = 'process-test-password-1';
 /** Signs up a new account over HTTP (doctors then await approval). */
 export async function register(base: string, role: 'patient' | 'doctor', agent?: http.Agent): Promise<{ email: string; reply: Reply }> {
   const email = `${role}-${randomBytes(6).toString('hex')}@process.test`;
-  return { email, reply: await request(base, 'POST', '/api/v1/auth/register', { body: { email, password: PASSWORD, full_name: `Process ${role}`, role }, agent }) };
+  return {
+    email,
+    reply: await request(base, 'POST', '/api/v1/auth/register', { body: { email, password: PASSWORD, full_name: `Process ${role}`, role }, agent }),
+  };
 }
 
 /** Signs in; an admin's required second factor goes through the real flow (test/helpers/mfa.ts). */

@@ -34,13 +34,20 @@ describe('shutdown: SIGTERM under keep-alive load', () => {
     // rest follows once shutdown has started. Raw sockets, so nothing retries behind our back.
     const begun = await Promise.all(
       Array.from({ length: 4 }, async (_, i) => {
-        const body = JSON.stringify({ email: `inflight-${i}-${randomBytes(4).toString('hex')}@process.test`, password, full_name: 'In flight', role: 'patient' });
+        const body = JSON.stringify({
+          email: `inflight-${i}-${randomBytes(4).toString('hex')}@process.test`,
+          password,
+          full_name: 'In flight',
+          role: 'patient',
+        });
         const conn = net.connect(port, '127.0.0.1');
         await new Promise<void>((resolve) => conn.once('connect', () => resolve()));
         let raw = '';
         conn.on('data', (chunk: Buffer) => (raw += chunk.toString()));
         const closed = new Promise<void>((resolve) => conn.once('close', () => resolve()));
-        conn.write(`POST /api/v1/auth/register HTTP/1.1\r\nHost: ${new URL(base).host}\r\nConnection: keep-alive\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n`);
+        conn.write(
+          `POST /api/v1/auth/register HTTP/1.1\r\nHost: ${new URL(base).host}\r\nConnection: keep-alive\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n`,
+        );
         conn.write(body.slice(0, 10));
         return { conn, rest: body.slice(10), closed, reply: () => raw };
       }),
@@ -96,6 +103,10 @@ describe('shutdown: SIGTERM under keep-alive load', () => {
     }
     assert.equal(await socketClosed, 1001); // going away: chat tells clients to reconnect (docs/REALTIME.md)
     assert.deepEqual(unexpected, []);
-    assert.deepEqual(afterDrain.filter((r) => typeof r.status === 'number' && r.status < 300), [], 'a request sent after shutdown began was served');
+    assert.deepEqual(
+      afterDrain.filter((r) => typeof r.status === 'number' && r.status < 300),
+      [],
+      'a request sent after shutdown began was served',
+    );
   });
 });

@@ -10,7 +10,8 @@ import { SocketClient } from '../helpers/socket-client.js';
 test('authentication details', async (t) => {
   const built = await build(t);
   const { app, ctx } = built;
-  const loginAs = (identifier: string, password: string) => app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email: identifier, password }, remoteAddress: randomIp() });
+  const loginAs = (identifier: string, password: string) =>
+    app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email: identifier, password }, remoteAddress: randomIp() });
   const resetMail = async (email: string) => {
     for (let i = 0; i < 150; i++) {
       const mail = await ctx.db.selectFrom('email_outbox').selectAll().where('to_address', '=', email).where('kind', '=', 'password_reset').executeTakeFirst();
@@ -23,7 +24,12 @@ test('authentication details', async (t) => {
   await t.test('lockout counts failures per account: email and username share one budget', async () => {
     const email = uniqueEmail('lock');
     const username = `lock_${randomBytes(3).toString('hex')}`;
-    const reg = await app.inject({ method: 'POST', url: '/api/v1/auth/register', payload: { email, username, password: GOOD_PASSWORD, full_name: 'Lock Test', role: 'patient' }, remoteAddress: randomIp() });
+    const reg = await app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/register',
+      payload: { email, username, password: GOOD_PASSWORD, full_name: 'Lock Test', role: 'patient' },
+      remoteAddress: randomIp(),
+    });
     assert.equal(reg.statusCode, 201, reg.body);
     const max = ctx.config.loginMaxFailures;
     for (let i = 0; i < max; i++) assert.equal((await loginAs(i % 2 ? email : username, 'wrong password here')).statusCode, 401);
@@ -34,11 +40,24 @@ test('authentication details', async (t) => {
 
   await t.test('a password change invalidates reset links sent before it', async () => {
     const user = await createUser(built, 'patient');
-    assert.equal((await app.inject({ method: 'POST', url: '/api/v1/auth/password/forgot', payload: { email: user.email }, remoteAddress: randomIp() })).statusCode, 202);
+    assert.equal(
+      (await app.inject({ method: 'POST', url: '/api/v1/auth/password/forgot', payload: { email: user.email }, remoteAddress: randomIp() })).statusCode,
+      202,
+    );
     const token = /token=([A-Za-z0-9_-]+)/.exec((await resetMail(user.email)).body_text)![1]!;
-    const changed = await app.inject({ method: 'POST', url: '/api/v1/auth/password', headers: user.auth, payload: { current_password: user.password, new_password: 'a changed passphrase 2026' } });
+    const changed = await app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/password',
+      headers: user.auth,
+      payload: { current_password: user.password, new_password: 'a changed passphrase 2026' },
+    });
     assert.equal(changed.statusCode, 204, changed.body);
-    const reset = await app.inject({ method: 'POST', url: '/api/v1/auth/password/reset', payload: { token, new_password: 'the attacker passphrase' }, remoteAddress: randomIp() });
+    const reset = await app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/password/reset',
+      payload: { token, new_password: 'the attacker passphrase' },
+      remoteAddress: randomIp(),
+    });
     assert.equal(reset.statusCode, 400, 'the old link no longer works');
     assert.equal((await loginAs(user.email, 'a changed passphrase 2026')).statusCode, 200);
   });
@@ -79,8 +98,18 @@ test('authentication details', async (t) => {
     const [doctor, patient] = await Promise.all([createUser(built, 'doctor'), createUser(built, 'patient')]);
     const start = new Date(Date.now() + 10 * 60_000);
     start.setUTCSeconds(0, 0);
-    const slot = await app.inject({ method: 'POST', url: '/api/v1/doctors/me/slots', headers: doctor.auth, payload: { start: start.toISOString(), duration_minutes: 30 } });
-    const booked = await app.inject({ method: 'POST', url: '/api/v1/appointments', headers: patient.auth, payload: { slot_id: slot.json().id, type: 'video' } });
+    const slot = await app.inject({
+      method: 'POST',
+      url: '/api/v1/doctors/me/slots',
+      headers: doctor.auth,
+      payload: { start: start.toISOString(), duration_minutes: 30 },
+    });
+    const booked = await app.inject({
+      method: 'POST',
+      url: '/api/v1/appointments',
+      headers: patient.auth,
+      payload: { slot_id: slot.json().id, type: 'video' },
+    });
     assert.equal(booked.statusCode, 201, booked.body);
     const socket = await SocketClient.open(`${base}/api/v1/ws/video/${booked.json().id}?token=${patient.token}`);
     t.after(() => socket.ws.terminate());

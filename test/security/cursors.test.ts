@@ -30,12 +30,21 @@ test('every list in the OpenAPI document answers a malformed cursor with 400', a
   const callers: Record<string, TestUser> = {};
   for (const role of ['patient', 'doctor', 'nurse', 'admin'] as const) callers[role] = await createUser(built, role);
   const nurse = callers.nurse!;
-  const room = await app.inject({ method: 'POST', url: '/api/v1/chat/rooms', headers: nurse.auth, payload: { kind: 'care_team', participant_ids: [callers.doctor!.id, callers.patient!.id, callers.admin!.id] } });
+  const room = await app.inject({
+    method: 'POST',
+    url: '/api/v1/chat/rooms',
+    headers: nurse.auth,
+    payload: { kind: 'care_team', participant_ids: [callers.doctor!.id, callers.patient!.id, callers.admin!.id] },
+  });
   assert.equal(room.statusCode, 201, room.body);
 
   type Param = { name: string; in: string; required?: boolean; schema?: { type?: string; format?: string; enum?: unknown[] } };
   const doc = (await app.inject('/openapi.json')).json() as { paths: Record<string, Record<string, { parameters?: Param[] }>> };
-  const lists = Object.entries(doc.paths).flatMap(([path, ops]) => Object.entries(ops).filter(([method, op]) => method === 'get' && (op.parameters ?? []).some((p) => p.in === 'query' && p.name === 'cursor')).map(([, op]) => ({ path, op })));
+  const lists = Object.entries(doc.paths).flatMap(([path, ops]) =>
+    Object.entries(ops)
+      .filter(([method, op]) => method === 'get' && (op.parameters ?? []).some((p) => p.in === 'query' && p.name === 'cursor'))
+      .map(([, op]) => ({ path, op })),
+  );
   assert.ok(lists.length >= 10, `only ${lists.length} lists found`);
 
   for (const { path, op } of lists) {
@@ -47,7 +56,12 @@ test('every list in the OpenAPI document answers a malformed cursor with 400', a
           .replace('{user_id}', user.id)
           .replace('{id}', path.startsWith('/api/v1/chat') ? room.json().id : path.startsWith('/api/v1/doctors') ? callers.doctor!.id : callers.patient!.id);
         const required = (op.parameters ?? []).filter((p) => p.in === 'query' && p.required && p.name !== 'cursor');
-        const extra = required.map((p) => `&${p.name}=${encodeURIComponent(p.schema?.enum?.[0] as string ?? (p.schema?.format === 'date-time' ? new Date().toISOString() : p.schema?.format === 'date' ? '2030-01-01' : 'glucose'))}`).join('');
+        const extra = required
+          .map(
+            (p) =>
+              `&${p.name}=${encodeURIComponent((p.schema?.enum?.[0] as string) ?? (p.schema?.format === 'date-time' ? new Date().toISOString() : p.schema?.format === 'date' ? '2030-01-01' : 'glucose'))}`,
+          )
+          .join('');
         // Well-formed, but the sort value may not fit this list (not a date, null, a number): a 400 or a page — never a 5xx.
         for (const v of ['not a date', null, 7]) {
           const odd = await app.inject({ method: 'GET', url: `${url}?cursor=${b64({ v, id: randomUUID() })}${extra}`, headers: user.auth });
@@ -57,7 +71,11 @@ test('every list in the OpenAPI document answers a malformed cursor with 400', a
           const res = await app.inject({ method: 'GET', url: `${url}?cursor=${encodeURIComponent(cursor)}${extra}`, headers: user.auth });
           if (res.statusCode === 403 || res.statusCode === 404) continue;
           answered++;
-          assert.equal(res.statusCode, 400, `${role} GET ${url} cursor=${Buffer.from(cursor, 'base64url').toString().slice(0, 60)} → ${res.statusCode} ${res.body.slice(0, 200)}`);
+          assert.equal(
+            res.statusCode,
+            400,
+            `${role} GET ${url} cursor=${Buffer.from(cursor, 'base64url').toString().slice(0, 60)} → ${res.statusCode} ${res.body.slice(0, 200)}`,
+          );
           assert.match(String(res.headers['content-type']), /application\/problem\+json/);
         }
       }

@@ -4,7 +4,6 @@ import { build } from '../helpers/build.js';
 import { createUser } from '../helpers/users.js';
 import { launchChromium, skipWithoutBrowser } from '../helpers/browser.js';
 
-
 /**
  * Issue 11, items 7 and 9: the Content-Security-Policy keeps /docs and /redoc working (no
  * violation reported by the browser, both render), and Swagger UI keeps the token it was
@@ -34,7 +33,9 @@ describe('API docs under the Content-Security-Policy', { skip: skipWithoutBrowse
     await oauth.locator('input#oauth_password').fill(user.password);
     await oauth.locator('button.authorize').click();
     await oauth.locator('button', { hasText: 'Logout' }).waitFor({ timeout: 10_000 });
-    const stored = await page.evaluate(() => JSON.stringify(Object.fromEntries(Object.entries((globalThis as unknown as { localStorage: Record<string, string> }).localStorage))));
+    const stored = await page.evaluate(() =>
+      JSON.stringify(Object.fromEntries(Object.entries((globalThis as unknown as { localStorage: Record<string, string> }).localStorage))),
+    );
     assert.doesNotMatch(stored, /authorized|access_token|eyJ/, 'no token in localStorage');
 
     const redoc = await page.goto(`${origin}/redoc`);
@@ -43,6 +44,10 @@ describe('API docs under the Content-Security-Policy', { skip: skipWithoutBrowse
     await page.locator('[data-section-id]').first().waitFor({ timeout: 20_000 });
     // ReDoc's "API docs by Redocly" badge points at cdn.redoc.ly: blocked on purpose (the docs
     // make no third-party requests); it is decoration, everything else must load.
-    assert.deepEqual(violations.filter((v) => !v.includes('https://cdn.redoc.ly/')), [], 'the browser reported no CSP violation');
+    assert.deepEqual(
+      violations.filter((v) => !v.includes('https://cdn.redoc.ly/')),
+      [],
+      'the browser reported no CSP violation',
+    );
   });
 });

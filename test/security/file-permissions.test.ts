@@ -22,7 +22,14 @@ test('DATA_DIR, the embedded database and LOG_FILE are private to the service us
   chmodSync(join(logDir, 'app.1.log'), 0o644);
 
   // The embedded database on disk, also in the services run (that is where the finding was).
-  const built = await build(t, { dataDir, embeddedDatabase: join(dataDir, 'pglite'), databaseUrl: null, databaseSchema: null, logFile: join(logDir, 'app.log'), logLevel: 'info' });
+  const built = await build(t, {
+    dataDir,
+    embeddedDatabase: join(dataDir, 'pglite'),
+    databaseUrl: null,
+    databaseSchema: null,
+    logFile: join(logDir, 'app.log'),
+    logLevel: 'info',
+  });
   const patient = await createUser(built, 'patient');
   await built.app.inject({ method: 'GET', url: '/api/v1/auth/me', headers: patient.auth });
   await built.close();

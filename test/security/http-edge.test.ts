@@ -53,7 +53,12 @@ test('HTTP edge: security headers, no-store, problem+json for framework errors, 
   });
 
   await t.test('the login reply is not stored', async () => {
-    const login = await app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email: user.email, password: user.password }, remoteAddress: randomIp() });
+    const login = await app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/login',
+      payload: { email: user.email, password: user.password },
+      remoteAddress: randomIp(),
+    });
     assert.equal(login.statusCode, 200);
     assert.equal(login.headers['cache-control'], 'no-store');
   });
@@ -98,7 +103,12 @@ test('HTTP edge: security headers, no-store, problem+json for framework errors, 
   await t.test('.ics escapes bare CR, so no input starts a new property line', async () => {
     const doctor = await createUser(built, 'doctor');
     const slot = await createSlot(built, doctor, futureHour(30));
-    const booked = await app.inject({ method: 'POST', url: '/api/v1/appointments', headers: user.auth, payload: { slot_id: slot.id, reason: 'rash\rATTENDEE:mailto:evil@example.test\r\nX-A:1\nX-B:2' } });
+    const booked = await app.inject({
+      method: 'POST',
+      url: '/api/v1/appointments',
+      headers: user.auth,
+      payload: { slot_id: slot.id, reason: 'rash\rATTENDEE:mailto:evil@example.test\r\nX-A:1\nX-B:2' },
+    });
     assert.equal(booked.statusCode, 201, booked.body);
     const ics = await app.inject({ method: 'GET', url: `/api/v1/appointments/${booked.json().id}.ics`, headers: user.auth });
     assert.equal(ics.statusCode, 200);
@@ -128,8 +138,17 @@ test('/metrics can be restricted by token and by client address', async (t) => {
 test('new variables are validated at start-up', async () => {
   const { loadConfig, ConfigError } = await import('../../src/platform/config.js');
   const base = { NODE_ENV: 'test', DATA_DIR: '/tmp/carebridge-test/config-check' };
-  for (const [name, value] of [['METRICS_TOKEN', 'short'], ['METRICS_ALLOW_IPS', 'not-an-ip'], ['REQUEST_TIMEOUT_SECONDS', '0'], ['REQUEST_TIMEOUT_SECONDS', 'soon']] as const) {
-    assert.throws(() => loadConfig({ ...base, [name]: value }), (err: unknown) => err instanceof ConfigError && err.variable === name, `${name}=${value}`);
+  for (const [name, value] of [
+    ['METRICS_TOKEN', 'short'],
+    ['METRICS_ALLOW_IPS', 'not-an-ip'],
+    ['REQUEST_TIMEOUT_SECONDS', '0'],
+    ['REQUEST_TIMEOUT_SECONDS', 'soon'],
+  ] as const) {
+    assert.throws(
+      () => loadConfig({ ...base, [name]: value }),
+      (err: unknown) => err instanceof ConfigError && err.variable === name,
+      `${name}=${value}`,
+    );
   }
   const config = loadConfig({ ...base, METRICS_ALLOW_IPS: '127.0.0.1, ::1', REQUEST_TIMEOUT_SECONDS: '30' });
   assert.deepEqual(config.metrics.allowIps, ['127.0.0.1', '::1']);

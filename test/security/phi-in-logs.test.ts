@@ -17,7 +17,12 @@ test('no PHI in logs: database errors lose their bound values, NUL in a socket f
   const address = built.app.server.address();
   const base = `ws://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
   const [patient, doctor, nurse] = await Promise.all([createUser(built, 'patient'), createUser(built, 'doctor'), createUser(built, 'nurse')]);
-  const room = await built.app.inject({ method: 'POST', url: '/api/v1/chat/rooms/create', headers: nurse.auth, payload: { doctor_id: doctor.id, patient_id: patient.id } });
+  const room = await built.app.inject({
+    method: 'POST',
+    url: '/api/v1/chat/rooms/create',
+    headers: nurse.auth,
+    payload: { doctor_id: doctor.id, patient_id: patient.id },
+  });
 
   // The reviewer's case: a chat message ending in NUL over the socket.
   const socket = await SocketClient.connect(base, patient.token);
@@ -31,15 +36,27 @@ test('no PHI in logs: database errors lose their bound values, NUL in a socket f
   assert.equal((await socket.next((f) => f.type === 'ack')).client_msg_id, 'ok-1');
 
   // Any database error that does get logged carries no statement, bound value or quoted value.
-  const failed = await built.ctx.db.selectFrom('users').select('id').where('id', '=', 'Secret-Diagnosis-Beta').execute().catch((err: unknown) => err);
+  const failed = await built.ctx.db
+    .selectFrom('users')
+    .select('id')
+    .where('id', '=', 'Secret-Diagnosis-Beta')
+    .execute()
+    .catch((err: unknown) => err);
   assert.ok(failed instanceof Error);
   built.ctx.log.error({ err: failed }, 'a database error');
 
   await built.close();
   await sleep(300);
-  const text = readdirSync(dir).filter((f) => f.endsWith('.log')).map((f) => readFileSync(join(dir, f), 'utf8')).join('');
+  const text = readdirSync(dir)
+    .filter((f) => f.endsWith('.log'))
+    .map((f) => readFileSync(join(dir, f), 'utf8'))
+    .join('');
   assert.match(text, /a database error/);
-  const line = text.split('\n').filter(Boolean).map((l) => JSON.parse(l)).find((l) => l.msg === 'a database error');
+  const line = text
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l))
+    .find((l) => l.msg === 'a database error');
   assert.equal(line.err.code, '22P02', 'the error is still identifiable by its SQLSTATE');
   assert.doesNotMatch(text, /Secret-Diagnosis/, 'no message text or bound value in the log');
   assert.doesNotMatch(text, /select "id" from "users"/i, 'no statement in the log');

@@ -32,7 +32,15 @@ test('uploads: PDF active content through name escapes and object streams; exten
     ['a launch action behind a name escape', catalog('/OpenAction << /S /L#61unch /F (calc.exe) >>')],
     ['JavaScript inside a compressed object stream', withObjectStream(pdf, '<< /S /JavaScript /JS (app.alert(1)) >>')],
     ['an embedded file inside a compressed object stream, escaped', withObjectStream(pdf, '<< /Type /Filespec /EF << /F 5 0 R >> /#45mbeddedFile 5 0 R >>')],
-    ['an object stream that cannot be inflated', Buffer.from(pdf.toString('latin1').replace('xref', '900 0 obj\n<< /Type /ObjStm /N 1 /First 4 /Filter /FlateDecode /Length 9 >>\nstream\nnot-zlib!\nendstream\nendobj\nxref'), 'latin1')],
+    [
+      'an object stream that cannot be inflated',
+      Buffer.from(
+        pdf
+          .toString('latin1')
+          .replace('xref', '900 0 obj\n<< /Type /ObjStm /N 1 /First 4 /Filter /FlateDecode /Length 9 >>\nstream\nnot-zlib!\nendstream\nendobj\nxref'),
+        'latin1',
+      ),
+    ],
   ];
   for (const [name, data] of refused) {
     await t.test(`refused: ${name}`, async () => {
@@ -50,14 +58,19 @@ test('uploads: PDF active content through name escapes and object streams; exten
   });
 
   await t.test('an encrypted PDF cannot be inspected: 422', async () => {
-    const res = await upload(built, patient, '/api/v1/files', { filename: 'locked.pdf', data: readFileSync(new URL('../../src/modules/reports/fixtures/encrypted.pdf', import.meta.url)) });
+    const res = await upload(built, patient, '/api/v1/files', {
+      filename: 'locked.pdf',
+      data: readFileSync(new URL('../../src/modules/reports/fixtures/encrypted.pdf', import.meta.url)),
+    });
     assert.equal(res.statusCode, 422, res.body);
     assert.match(res.json().detail, /password-protected/);
   });
 
   await t.test('the stored extension matches the sniffed type', async () => {
     const { default: sharp } = await import('sharp');
-    const png = await sharp({ create: { width: 4, height: 4, channels: 3, background: '#f00' } }).png().toBuffer();
+    const png = await sharp({ create: { width: 4, height: 4, channels: 3, background: '#f00' } })
+      .png()
+      .toBuffer();
     const cases: [string, Buffer | string, string, string][] = [
       ['report.html', 'test,value\nGlucose,5.1\n', 'report.csv', 'text/csv'],
       ['evil.exe', png, 'evil.png', 'image/png'],

@@ -8658,7 +8658,7 @@ export interface paths {
         get?: never;
         /**
          * Set a password: self (with current_password) or an admin for anyone
-         * @description **Who may call:** any signed-in user.
+         * @description **Who may call:** any signed-in user. Needs a recent second factor (step-up, docs/API.md §1.1).
          */
         put: {
             parameters: {
@@ -8707,7 +8707,7 @@ export interface paths {
         };
         /**
          * Set a password: self (with current_password) or an admin for anyone
-         * @description **Who may call:** any signed-in user.
+         * @description **Who may call:** any signed-in user. Needs a recent second factor (step-up, docs/API.md §1.1).
          */
         post: {
             parameters: {

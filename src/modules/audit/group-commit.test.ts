@@ -22,7 +22,10 @@ test('a failing row fails only its own caller', async () => {
     stored.push(...rows);
   });
   const results = await Promise.allSettled([group.add([1]), group.add([2]), group.add([13]), group.add([4])]);
-  assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
+  assert.deepEqual(
+    results.map((r) => r.status),
+    ['fulfilled', 'fulfilled', 'rejected', 'fulfilled'],
+  );
   assert.deepEqual(stored.sort(), [1, 2, 4]);
 });
 

@@ -18,7 +18,12 @@ test('files shared in a room are readable by its participants only; emergencies 
     createUser(built, 'patient'),
     createUser(built, 'doctor'),
   ]);
-  const room = await app.inject({ method: 'POST', url: '/api/v1/chat/rooms/create', headers: nurse.auth, payload: { doctor_id: doctor.id, patient_id: patient.id } });
+  const room = await app.inject({
+    method: 'POST',
+    url: '/api/v1/chat/rooms/create',
+    headers: nurse.auth,
+    payload: { doctor_id: doctor.id, patient_id: patient.id },
+  });
   const roomId = room.json().id as string;
   const p = await SocketClient.connect(base, patient.token);
   const d = await SocketClient.connect(base, doctor.token);

@@ -53,7 +53,11 @@ export class ChatRepository {
   }
 
   async insertRoom(db: Executor, values: { kind: RoomKind; title: string | null; direct_key: string | null; created_by: string }): Promise<RoomRow> {
-    return db.insertInto('chat_rooms').values({ ...values, last_message_at: null }).returningAll().executeTakeFirstOrThrow();
+    return db
+      .insertInto('chat_rooms')
+      .values({ ...values, last_message_at: null })
+      .returningAll()
+      .executeTakeFirstOrThrow();
   }
 
   /** Adds participants, or brings back ones who had left. */
@@ -123,14 +127,20 @@ export class ChatRepository {
       .select([
         'p.last_read_seq',
         activity.as('activity_at'),
-        sql<number>`(select count(*) from chat_messages m where m.room_id = r.id and m.seq > p.last_read_seq and m.sender_id is distinct from ${userId})`.as('unread_count'),
+        sql<number>`(select count(*) from chat_messages m where m.room_id = r.id and m.seq > p.last_read_seq and m.sender_id is distinct from ${userId})`.as(
+          'unread_count',
+        ),
       ])
       .where('p.user_id', '=', userId)
       .where('p.left_at', 'is', null);
     if (after) {
       query = query.where(sql<boolean>`(coalesce(r.last_message_at, r.created_at), r.id) < (${new Date(after.v)}::timestamptz, ${after.id}::uuid)`);
     }
-    return query.orderBy(activity, 'desc').orderBy('r.id', 'desc').limit(limit + 1).execute() as Promise<RoomListRow[]>;
+    return query
+      .orderBy(activity, 'desc')
+      .orderBy('r.id', 'desc')
+      .limit(limit + 1)
+      .execute() as Promise<RoomListRow[]>;
   }
 
   async unread(db: Executor, roomId: string, userId: string): Promise<{ last_read_seq: number; unread_count: number } | undefined> {
@@ -138,7 +148,9 @@ export class ChatRepository {
       .selectFrom('chat_participants as p')
       .select([
         'p.last_read_seq',
-        sql<number>`(select count(*) from chat_messages m where m.room_id = p.room_id and m.seq > p.last_read_seq and m.sender_id is distinct from ${userId})`.as('unread_count'),
+        sql<number>`(select count(*) from chat_messages m where m.room_id = p.room_id and m.seq > p.last_read_seq and m.sender_id is distinct from ${userId})`.as(
+          'unread_count',
+        ),
       ])
       .where('p.room_id', '=', roomId)
       .where('p.user_id', '=', userId)
@@ -159,7 +171,10 @@ export class ChatRepository {
   async historyBefore(db: Executor, roomId: string, beforeSeq: number | null, limit: number): Promise<MessageRow[]> {
     let query = db.selectFrom('chat_messages').selectAll().where('room_id', '=', roomId);
     if (beforeSeq !== null) query = query.where('seq', '<', beforeSeq);
-    return query.orderBy('seq', 'desc').limit(limit + 1).execute();
+    return query
+      .orderBy('seq', 'desc')
+      .limit(limit + 1)
+      .execute();
   }
 
   /** Messages after `afterSeq`, oldest first (resume and gap fill). */
@@ -194,7 +209,17 @@ export class ChatRepository {
 
   async insertMessage(
     db: Executor,
-    values: { room_id: string; seq: number; sender_id: string | null; sender_role: SenderRole; kind: MessageKind; content: string; file_id: string | null; client_msg_id: string | null; created_at: Date },
+    values: {
+      room_id: string;
+      seq: number;
+      sender_id: string | null;
+      sender_role: SenderRole;
+      kind: MessageKind;
+      content: string;
+      file_id: string | null;
+      client_msg_id: string | null;
+      created_at: Date;
+    },
   ): Promise<MessageRow> {
     return db.insertInto('chat_messages').values(values).returningAll().executeTakeFirstOrThrow();
   }
@@ -280,7 +305,11 @@ export class ChatRepository {
   }
 
   async stats(db: Executor, since: Date) {
-    const rooms = await db.selectFrom('chat_rooms').select(['kind', sql<number>`count(*)`.as('n')]).groupBy('kind').execute();
+    const rooms = await db
+      .selectFrom('chat_rooms')
+      .select(['kind', sql<number>`count(*)`.as('n')])
+      .groupBy('kind')
+      .execute();
     const messages = await db
       .selectFrom('chat_messages')
       .select([sql<number>`count(*)`.as('total'), sql<number>`count(*) filter (where created_at >= ${since})`.as('recent')])

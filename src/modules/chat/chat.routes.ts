@@ -47,16 +47,30 @@ export async function chatRoutes(root: FastifyInstance, chat: ChatService): Prom
 
   app.post('/chat/rooms/create', {
     config: { access: anyUser },
-    schema: { tags, summary: 'Direct doctor–patient room (seed 001 alias)', body: CreateRoomAliasBody, response: { 200: Type.Ref('ChatRoom'), 201: Type.Ref('ChatRoom'), ...problemResponses } },
+    schema: {
+      tags,
+      summary: 'Direct doctor–patient room (seed 001 alias)',
+      body: CreateRoomAliasBody,
+      response: { 200: Type.Ref('ChatRoom'), 201: Type.Ref('ChatRoom'), ...problemResponses },
+    },
     handler: async (request, reply) => {
-      const { room, created } = await chat.createRoom(actorOf(request), { kind: 'direct', participant_ids: [request.body.doctor_id, request.body.patient_id] }, requestMeta(request));
+      const { room, created } = await chat.createRoom(
+        actorOf(request),
+        { kind: 'direct', participant_ids: [request.body.doctor_id, request.body.patient_id] },
+        requestMeta(request),
+      );
       return reply.code(created ? 201 : 200).send(room);
     },
   });
 
   app.get('/chat/rooms', {
     config: { access: anyUser },
-    schema: { tags, summary: 'Own rooms with last message and unread count, most recent first', querystring: RoomListQuery, response: { 200: RoomPage, ...problemResponses } },
+    schema: {
+      tags,
+      summary: 'Own rooms with last message and unread count, most recent first',
+      querystring: RoomListQuery,
+      response: { 200: RoomPage, ...problemResponses },
+    },
     handler: async (request) => chat.listRooms(actorOf(request), actorOf(request).id, request.query),
   });
 
@@ -80,7 +94,13 @@ export async function chatRoutes(root: FastifyInstance, chat: ChatService): Prom
 
   app.get('/chat/rooms/:id/history', {
     config: { access: anyUser },
-    schema: { tags, summary: 'Messages before `before_seq` (newest page first), oldest→newest within the page', params: RoomIdParams, querystring: HistoryQuery, response: { 200: HistoryPage, ...problemResponses } },
+    schema: {
+      tags,
+      summary: 'Messages before `before_seq` (newest page first), oldest→newest within the page',
+      params: RoomIdParams,
+      querystring: HistoryQuery,
+      response: { 200: HistoryPage, ...problemResponses },
+    },
     handler: async (request) => chat.history(actorOf(request), request.params.id, request.query, requestMeta(request)),
   });
 
@@ -106,7 +126,13 @@ export async function chatRoutes(root: FastifyInstance, chat: ChatService): Prom
 
   app.post('/chat/rooms/:id/read', {
     config: { access: anyUser },
-    schema: { tags, summary: 'Mark messages read up to a seq (read receipt to the others)', params: RoomIdParams, body: ReadBody, response: { 200: ReadReply, ...problemResponses } },
+    schema: {
+      tags,
+      summary: 'Mark messages read up to a seq (read receipt to the others)',
+      params: RoomIdParams,
+      body: ReadBody,
+      response: { 200: ReadReply, ...problemResponses },
+    },
     handler: async (request) => chat.markRead(actorOf(request), request.params.id, request.body.up_to_seq),
   });
 
@@ -133,7 +159,12 @@ export async function chatRoutes(root: FastifyInstance, chat: ChatService): Prom
 
   app.post('/chat/broadcast', {
     config: { access: adminOnly },
-    schema: { tags, summary: 'System notification to every connected user, or one role (admin)', body: BroadcastBody, response: { 202: BroadcastReply, ...problemResponses } },
+    schema: {
+      tags,
+      summary: 'System notification to every connected user, or one role (admin)',
+      body: BroadcastBody,
+      response: { 202: BroadcastReply, ...problemResponses },
+    },
     handler: async (request, reply) => reply.code(202).send(await chat.broadcast(actorOf(request), request.body)),
   });
 }
@@ -146,13 +177,27 @@ export async function chatSocketRoutes(root: FastifyInstance, sockets: ChatSocke
   const app = root.withTypeProvider<TypeBoxTypeProvider>();
   const summary = 'Chat socket (frames in docs/API.md §4); token in the query or a first {"type":"auth"} frame';
 
-  app.get('/ws', { websocket: true, config: { access: publicAccess }, schema: { tags, summary, querystring: SocketQuery, response: problemResponses } }, (socket, request) => {
-    sockets.handle(socket, { token: request.query.token });
-  });
+  app.get(
+    '/ws',
+    { websocket: true, config: { access: publicAccess }, schema: { tags, summary, querystring: SocketQuery, response: problemResponses } },
+    (socket, request) => {
+      sockets.handle(socket, { token: request.query.token });
+    },
+  );
 
   app.get(
     '/chat/ws/:user_id',
-    { websocket: true, config: { access: publicAccess }, schema: { tags, summary: `${summary} (seed 001 alias; the token must be this user's)`, params: UserIdParams, querystring: SocketQuery, response: problemResponses } },
+    {
+      websocket: true,
+      config: { access: publicAccess },
+      schema: {
+        tags,
+        summary: `${summary} (seed 001 alias; the token must be this user's)`,
+        params: UserIdParams,
+        querystring: SocketQuery,
+        response: problemResponses,
+      },
+    },
     (socket, request) => {
       sockets.handle(socket, { token: request.query.token, expectUserId: request.params.user_id });
     },
@@ -161,7 +206,16 @@ export async function chatSocketRoutes(root: FastifyInstance, sockets: ChatSocke
   app.get(
     // A wildcard, not `:token`: the router caps named params at 100 characters and a JWT is longer.
     '/ws/*',
-    { websocket: true, config: { access: publicAccess }, schema: { tags, summary: `${summary} (seed 002 alias: /ws/{token})`, params: Type.Object({ '*': Type.String({ minLength: 1, maxLength: 4096 }) }), response: problemResponses } },
+    {
+      websocket: true,
+      config: { access: publicAccess },
+      schema: {
+        tags,
+        summary: `${summary} (seed 002 alias: /ws/{token})`,
+        params: Type.Object({ '*': Type.String({ minLength: 1, maxLength: 4096 }) }),
+        response: problemResponses,
+      },
+    },
     (socket, request) => {
       sockets.handle(socket, { token: request.params['*'] });
     },

@@ -88,7 +88,10 @@ export const StatsReply = Type.Object({
 export const ActiveUsersReply = Type.Object({
   items: Type.Array(Type.Object({ user_id: Uuid, status: Type.Union([Type.Literal('online'), Type.Literal('away')]), role: Role, full_name: Type.String() })),
 });
-export const BroadcastBody = Type.Object({ content: Type.String({ minLength: 1, maxLength: 65536 }), role: Type.Optional(Role) }, { additionalProperties: false });
+export const BroadcastBody = Type.Object(
+  { content: Type.String({ minLength: 1, maxLength: 65536 }), role: Type.Optional(Role) },
+  { additionalProperties: false },
+);
 export const BroadcastReply = Type.Object({ id: Uuid, role: Nullable(Role), content: Type.String(), created_at: DateTime });
 
 export const RoomIdParams = Type.Object({ id: Uuid });
@@ -108,14 +111,23 @@ export const ClientFrames = {
   typing_indicator: Type.Object({ type: Type.Literal('typing_indicator'), room_id: RoomId, is_typing: Type.Boolean() }, { additionalProperties: false }),
   read: Type.Object({ type: Type.Literal('read'), room_id: RoomId, up_to_seq: Type.Integer({ minimum: 0 }) }, { additionalProperties: false }),
   file_share: Type.Object(
-    { type: Type.Literal('file_share'), room_id: RoomId, file_id: Uuid, caption: Type.Optional(Type.String({ maxLength: 2000 })), client_msg_id: Type.Optional(ClientMsgId) },
+    {
+      type: Type.Literal('file_share'),
+      room_id: RoomId,
+      file_id: Uuid,
+      caption: Type.Optional(Type.String({ maxLength: 2000 })),
+      client_msg_id: Type.Optional(ClientMsgId),
+    },
     { additionalProperties: false },
   ),
   join: Type.Object({ type: Type.Literal('join'), room_id: RoomId }, { additionalProperties: false }),
   leave: Type.Object({ type: Type.Literal('leave'), room_id: RoomId }, { additionalProperties: false }),
   resume: Type.Object({ type: Type.Literal('resume'), room_id: RoomId, after_seq: Type.Integer({ minimum: 0 }) }, { additionalProperties: false }),
   ping: Type.Object({ type: Type.Literal('ping'), ts: Type.Optional(Type.Number()) }, { additionalProperties: false }),
-  presence: Type.Object({ type: Type.Literal('presence'), status: Type.Union([Type.Literal('online'), Type.Literal('away')]) }, { additionalProperties: false }),
+  presence: Type.Object(
+    { type: Type.Literal('presence'), status: Type.Union([Type.Literal('online'), Type.Literal('away')]) },
+    { additionalProperties: false },
+  ),
 };
 export type ClientFrame = { [K in keyof typeof ClientFrames]: Static<(typeof ClientFrames)[K]> }[keyof typeof ClientFrames];
 

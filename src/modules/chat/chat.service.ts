@@ -119,20 +119,39 @@ export class ChatService {
     return links;
   }
 
-  private async auditCare(meta: RequestMeta | null | undefined, room: RoomRow, action: 'grant' | 'revoke', links?: { doctorId: string; patientId: string }[]): Promise<void> {
-    const events: AuditEvent[] = (links ?? (await this.careLinksOf(room))).map((l) => ({ patientId: l.patientId, resourceType: 'care_relationship', resourceId: l.doctorId, action, details: { cause: 'chat_room', room_id: room.id } }));
+  private async auditCare(
+    meta: RequestMeta | null | undefined,
+    room: RoomRow,
+    action: 'grant' | 'revoke',
+    links?: { doctorId: string; patientId: string }[],
+  ): Promise<void> {
+    const events: AuditEvent[] = (links ?? (await this.careLinksOf(room))).map((l) => ({
+      patientId: l.patientId,
+      resourceType: 'care_relationship',
+      resourceId: l.doctorId,
+      action,
+      details: { cause: 'chat_room', room_id: room.id },
+    }));
     await this.deps.audit.record(this.db, meta ?? null, events);
   }
 
   // ---- rooms ----
 
-  async createRoom(actor: Actor, input: { kind: RoomKind; participant_ids: string[]; title?: string }, meta?: RequestMeta): Promise<{ room: Awaited<ReturnType<ChatService['roomView']>>; created: boolean }> {
+  async createRoom(
+    actor: Actor,
+    input: { kind: RoomKind; participant_ids: string[]; title?: string },
+    meta?: RequestMeta,
+  ): Promise<{ room: Awaited<ReturnType<ChatService['roomView']>>; created: boolean }> {
     const requested = [...new Set(input.participant_ids)];
-    const staffForOthers = (actor.role === 'nurse' || actor.role === 'admin') && input.kind === 'direct' && requested.length === 2 && !requested.includes(actor.id);
+    const staffForOthers =
+      (actor.role === 'nurse' || actor.role === 'admin') && input.kind === 'direct' && requested.length === 2 && !requested.includes(actor.id);
     const ids = staffForOthers ? requested : [...new Set([actor.id, ...requested])];
 
     if (input.kind === 'assistant') {
-      if (ids.length !== 1) throw new ValidationError('An assistant room holds only you and the assistant.', [{ path: '/participant_ids', message: 'must be empty or only your own id' }]);
+      if (ids.length !== 1)
+        throw new ValidationError('An assistant room holds only you and the assistant.', [
+          { path: '/participant_ids', message: 'must be empty or only your own id' },
+        ]);
       const room = await this.db.transaction().execute(async (trx) => {
         const row = await this.repo.insertRoom(trx, { kind: 'assistant', title: input.title ?? 'Assistant', direct_key: null, created_by: actor.id });
         await this.repo.upsertParticipants(trx, row.id, ids);
@@ -151,7 +170,10 @@ export class ChatService {
     if (errors.length) throw new ValidationError('Some participants cannot be added to a chat room.', errors);
 
     if (input.kind === 'direct') {
-      if (ids.length !== 2) throw new ValidationError('A direct room connects exactly two people.', [{ path: '/participant_ids', message: 'must name exactly one other person (or, for staff, two people)' }]);
+      if (ids.length !== 2)
+        throw new ValidationError('A direct room connects exactly two people.', [
+          { path: '/participant_ids', message: 'must name exactly one other person (or, for staff, two people)' },
+        ]);
       const [a, b] = ids.map((id) => byId.get(id)!);
       await this.checkDirectPair(actor, a!, b!);
       const directKey = [...ids].sort().join(':');
@@ -182,12 +204,18 @@ export class ChatService {
 
     // care_team
     if (!STAFF.includes(actor.role)) throw new ForbiddenError('Care-team rooms are created by clinic staff.');
-    if (ids.length < 2) throw new ValidationError('A care-team room needs at least one other participant.', [{ path: '/participant_ids', message: 'must name at least one other person' }]);
+    if (ids.length < 2)
+      throw new ValidationError('A care-team room needs at least one other participant.', [
+        { path: '/participant_ids', message: 'must name at least one other person' },
+      ]);
     const patients = users.filter((u) => u.role === 'patient');
-    if (patients.length > 1) throw new ValidationError('A care-team room is about at most one patient.', [{ path: '/participant_ids', message: 'holds more than one patient' }]);
+    if (patients.length > 1)
+      throw new ValidationError('A care-team room is about at most one patient.', [{ path: '/participant_ids', message: 'holds more than one patient' }]);
     for (const patient of patients) {
       if (!(await this.care.canAccessPatient(this.db, actor, patient.id))) {
-        throw new ValidationError('Some participants cannot be added to a chat room.', [{ path: `/participant_ids/${ids.indexOf(patient.id)}`, message: 'is not an active user you can add' }]);
+        throw new ValidationError('Some participants cannot be added to a chat room.', [
+          { path: `/participant_ids/${ids.indexOf(patient.id)}`, message: 'is not an active user you can add' },
+        ]);
       }
     }
     const room = await this.db.transaction().execute(async (trx) => {
@@ -202,7 +230,9 @@ export class ChatService {
 
   private async checkDirectPair(actor: Actor, a: { id: string; role: Role }, b: { id: string; role: Role }): Promise<void> {
     if (a.role === 'patient' && b.role === 'patient') {
-      throw new ValidationError('Direct rooms connect a patient with clinic staff, or two staff members.', [{ path: '/participant_ids', message: 'two patients cannot share a direct room' }]);
+      throw new ValidationError('Direct rooms connect a patient with clinic staff, or two staff members.', [
+        { path: '/participant_ids', message: 'two patients cannot share a direct room' },
+      ]);
     }
     if (actor.role === 'nurse' || actor.role === 'admin') return;
     const patient = a.role === 'patient' ? a : b.role === 'patient' ? b : null;
@@ -244,7 +274,10 @@ export class ChatService {
     const after = decodeCursor(query.cursor, 'timestamp');
     const rows = await this.repo.listRooms(this.db, userId, limit, after ? { v: String(after.v), id: after.id } : null);
     const page = rows.slice(0, limit);
-    const participants = await this.repo.participantsOfRooms(this.db, page.map((r) => r.id));
+    const participants = await this.repo.participantsOfRooms(
+      this.db,
+      page.map((r) => r.id),
+    );
     const lastMessages = userId === actor.id ? await this.repo.lastMessages(this.db, page) : [];
     const lastByRoom = new Map(lastMessages.map((m) => [m.room_id, m]));
     const items = page.map((room) => {
@@ -292,7 +325,11 @@ export class ChatService {
     await this.requireMember(actor, roomId);
     // Chat history is patient data: one audit row per patient in the room (one without a patient if none).
     const patients = (await this.repo.participantsOfRooms(this.db, [roomId])).filter((p) => p.role === 'patient').map((p) => p.user_id);
-    await this.deps.audit.record(this.db, meta ?? null, (patients.length ? patients : [null]).map((patientId) => ({ patientId, resourceType: 'chat_history', resourceId: roomId, action: 'read' as const })));
+    await this.deps.audit.record(
+      this.db,
+      meta ?? null,
+      (patients.length ? patients : [null]).map((patientId) => ({ patientId, resourceType: 'chat_history', resourceId: roomId, action: 'read' as const })),
+    );
     const limit = query.limit ?? 50;
     let before = query.before_seq ?? null;
     if (before === null && query.cursor) {
@@ -370,7 +407,14 @@ export class ChatService {
       await this.hub.publishChat(input.roomId, result.message.seq, messageFrame(result.message));
       if (actor.role === 'patient' && content.trim() && !options.emergencyChecked) await this.checkEmergency(actor, result.message);
       if (content.trim()) {
-        await this.events.publish('chat.message_sent', { roomId: input.roomId, messageId: result.message.id, senderId: actor.id, senderRole: actor.role, content, clientMsgId: input.clientMsgId ?? null });
+        await this.events.publish('chat.message_sent', {
+          roomId: input.roomId,
+          messageId: result.message.id,
+          senderId: actor.id,
+          senderRole: actor.role,
+          content,
+          clientMsgId: input.clientMsgId ?? null,
+        });
       }
     }
     return result;
@@ -390,7 +434,17 @@ export class ChatService {
       if (!room) throw new NotFoundError('Chat room');
       const now = new Date();
       const seq = await this.repo.allocateSeq(trx, roomId, now);
-      return this.repo.insertMessage(trx, { room_id: roomId, seq, sender_id: null, sender_role: senderRole, kind: senderRole === 'system' ? 'system' : 'text', content, file_id: null, client_msg_id: null, created_at: now });
+      return this.repo.insertMessage(trx, {
+        room_id: roomId,
+        seq,
+        sender_id: null,
+        sender_role: senderRole,
+        kind: senderRole === 'system' ? 'system' : 'text',
+        content,
+        file_id: null,
+        client_msg_id: null,
+        created_at: now,
+      });
     });
     await this.hub.publishChat(roomId, message.seq, messageFrame(message));
     return message;
@@ -442,7 +496,11 @@ export class ChatService {
 
   /** Typing indicators are relayed, never stored. */
   async typing(actor: Actor, roomId: string, isTyping: boolean, ttlMs: number): Promise<void> {
-    await this.hub.publishRoom(roomId, { type: 'typing', room_id: roomId, user_id: actor.id, is_typing: isTyping, expires_in_ms: isTyping ? ttlMs : 0 }, actor.id);
+    await this.hub.publishRoom(
+      roomId,
+      { type: 'typing', room_id: roomId, user_id: actor.id, is_typing: isTyping, expires_in_ms: isTyping ? ttlMs : 0 },
+      actor.id,
+    );
   }
 
   // ---- files ----
@@ -469,7 +527,10 @@ export class ChatService {
 
   async activeUsers() {
     const online = await this.hub.presenceStore.online();
-    const users = await this.repo.findUsers(this.db, online.map((u) => u.userId));
+    const users = await this.repo.findUsers(
+      this.db,
+      online.map((u) => u.userId),
+    );
     const byId = new Map(users.map((u) => [u.id, u]));
     return {
       items: online
@@ -479,10 +540,14 @@ export class ChatService {
   }
 
   async broadcast(actor: Actor, input: { content: string; role?: Role }) {
-    if (Buffer.byteLength(input.content, 'utf8') > MAX_MESSAGE_BYTES) throw new PayloadTooLargeError(`A broadcast is at most ${MAX_MESSAGE_BYTES} bytes (UTF-8).`);
+    if (Buffer.byteLength(input.content, 'utf8') > MAX_MESSAGE_BYTES)
+      throw new PayloadTooLargeError(`A broadcast is at most ${MAX_MESSAGE_BYTES} bytes (UTF-8).`);
     const row = await this.repo.insertBroadcast(this.db, { sender_id: actor.id, role: input.role ?? null, content: input.content });
     const created_at = iso(row.created_at);
-    await this.hub.broadcast({ type: 'notification', kind: 'broadcast', id: row.id, sender_id: actor.id, sender_role: 'system', role: row.role, content: row.content, created_at }, input.role ?? null);
+    await this.hub.broadcast(
+      { type: 'notification', kind: 'broadcast', id: row.id, sender_id: actor.id, sender_role: 'system', role: row.role, content: row.content, created_at },
+      input.role ?? null,
+    );
     return { id: row.id, role: (row.role as Role | null) ?? null, content: row.content, created_at };
   }
 }

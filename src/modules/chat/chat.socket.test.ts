@@ -11,8 +11,18 @@ async function setup(t: Parameters<typeof build>[0], overrides: Parameters<typeo
   await built.app.listen({ port: 0, host: '127.0.0.1' });
   const address = built.app.server.address();
   const base = `ws://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
-  const [patient, doctor, stranger, nurse] = await Promise.all([createUser(built, 'patient'), createUser(built, 'doctor'), createUser(built, 'patient'), createUser(built, 'nurse')]);
-  const room = await built.app.inject({ method: 'POST', url: '/api/v1/chat/rooms/create', headers: nurse.auth, payload: { doctor_id: doctor.id, patient_id: patient.id } });
+  const [patient, doctor, stranger, nurse] = await Promise.all([
+    createUser(built, 'patient'),
+    createUser(built, 'doctor'),
+    createUser(built, 'patient'),
+    createUser(built, 'nurse'),
+  ]);
+  const room = await built.app.inject({
+    method: 'POST',
+    url: '/api/v1/chat/rooms/create',
+    headers: nurse.auth,
+    payload: { doctor_id: doctor.id, patient_id: patient.id },
+  });
   assert.equal(room.statusCode, 201);
   const clients: SocketClient[] = [];
   t.after(() => clients.forEach((c) => c.ws.terminate()));
@@ -44,7 +54,10 @@ test('socket delivery: ack after persistence, gap-free seq, idempotent resend, r
   p.send({ type: 'chat_message', room_id: roomId, content: 'I have a rash', client_msg_id: 'm1' });
   const again = await p.next((f) => f.type === 'ack');
   assert.deepEqual([again.message_id, again.seq, again.duplicate], [ack.message_id, 1, true]);
-  const count = await built.ctx.db.selectFrom('chat_messages').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  const count = await built.ctx.db
+    .selectFrom('chat_messages')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirstOrThrow();
   assert.equal(Number(count.n), 1);
 
   // Gap-free, strictly increasing seqs under concurrent senders.
@@ -54,7 +67,10 @@ test('socket delivery: ack after persistence, gap-free seq, idempotent resend, r
   }
   const seen: number[] = [];
   while (seen.length < 20) seen.push((await d.next((f) => f.type === 'chat_message')).seq);
-  assert.deepEqual(seen, Array.from({ length: 20 }, (_, i) => i + 2));
+  assert.deepEqual(
+    seen,
+    Array.from({ length: 20 }, (_, i) => i + 2),
+  );
 
   // Read receipt to the other side; unread count follows.
   d.send({ type: 'read', room_id: roomId, up_to_seq: 21 });
@@ -107,7 +123,11 @@ test('disconnect mid-stream, reconnect and resume: every message once, in order'
   assert.equal(resumed.last_seq, 30);
   const replay = again.take('chat_message').map((f) => f.seq);
   const all = [...received, ...replay];
-  assert.deepEqual(all, Array.from({ length: 30 }, (_, i) => i + 1), 'no gap, no duplicate');
+  assert.deepEqual(
+    all,
+    Array.from({ length: 30 }, (_, i) => i + 1),
+    'no gap, no duplicate',
+  );
 
   // Live messages after resume continue from there.
   d.send({ type: 'chat_message', room_id: roomId, content: 'after', client_msg_id: 'after' });
@@ -221,7 +241,13 @@ test('presence: online on connect, away on request, offline soon after a dead co
 
   const admin = await createUser(built, 'admin');
   const active = await built.app.inject({ method: 'GET', url: '/api/v1/chat/active-users', headers: admin.auth });
-  assert.deepEqual(active.json().items.map((u: { user_id: string }) => u.user_id).sort(), [doctor.id, patient.id].sort());
+  assert.deepEqual(
+    active
+      .json()
+      .items.map((u: { user_id: string }) => u.user_id)
+      .sort(),
+    [doctor.id, patient.id].sort(),
+  );
 
   // A dead connection (no pong, no FIN): the heartbeat (1 s here) cuts it and presence goes offline.
   const started = Date.now();

@@ -23,7 +23,10 @@ export interface SocketSettings {
   perSecond: number;
 }
 
-const validators = Object.fromEntries(Object.entries(ClientFrames).map(([type, schema]) => [type, Compile(schema)])) as Record<string, ReturnType<typeof Compile>>;
+const validators = Object.fromEntries(Object.entries(ClientFrames).map(([type, schema]) => [type, Compile(schema)])) as Record<
+  string,
+  ReturnType<typeof Compile>
+>;
 
 interface SocketState {
   ws: WebSocket;
@@ -216,10 +219,17 @@ export class ChatSockets {
     }
     if (state.expiry) clearTimeout(state.expiry);
     const ms = Math.min(exp * 1000 - Date.now(), 2 ** 31 - 1);
-    state.expiry = setTimeout(() => {
-      this.send(state, { type: 'error', code: 'token_expired', detail: 'The access token expired; reconnect with a fresh one (or send a new auth frame before expiry).' });
-      this.close(state, CLOSE.unauthenticated, 'access token expired');
-    }, Math.max(0, ms));
+    state.expiry = setTimeout(
+      () => {
+        this.send(state, {
+          type: 'error',
+          code: 'token_expired',
+          detail: 'The access token expired; reconnect with a fresh one (or send a new auth frame before expiry).',
+        });
+        this.close(state, CLOSE.unauthenticated, 'access token expired');
+      },
+      Math.max(0, ms),
+    );
     const first = !state.actor;
     state.actor = actor;
     state.token = token;
@@ -229,10 +239,16 @@ export class ChatSockets {
       this.send(state, { type: 'auth_ok', user_id: actor.id, expires_at: new Date(exp * 1000).toISOString() });
       return;
     }
-    const conn = new Connection(actor.id, actor.role, { send: (text) => state.ws.readyState === state.ws.OPEN && state.ws.send(text) }, async (roomId, afterSeq, limit) => {
-      const rows = await this.service.messagesAfter(roomId, afterSeq, limit);
-      return rows.map((row) => ({ seq: row.seq, frame: messageFrame(row) }));
-    }, this.log);
+    const conn = new Connection(
+      actor.id,
+      actor.role,
+      { send: (text) => state.ws.readyState === state.ws.OPEN && state.ws.send(text) },
+      async (roomId, afterSeq, limit) => {
+        const rows = await this.service.messagesAfter(roomId, afterSeq, limit);
+        return rows.map((row) => ({ seq: row.seq, frame: messageFrame(row) }));
+      },
+      this.log,
+    );
     const rooms = await this.service.roomsForSocket(actor.id);
     state.conn = conn;
     await this.hub.attach(conn, rooms);
@@ -289,7 +305,12 @@ export class ChatSockets {
         return;
       }
       this.log.error({ err, frame: frame.type }, 'chat frame failed');
-      this.send(state, { type: 'error', code: 'internal', detail: 'The frame could not be processed; nothing was stored unless acknowledged. Try again.', ref: frame.type });
+      this.send(state, {
+        type: 'error',
+        code: 'internal',
+        detail: 'The frame could not be processed; nothing was stored unless acknowledged. Try again.',
+        ref: frame.type,
+      });
     }
   }
 
@@ -312,7 +333,15 @@ export class ChatSockets {
         });
         if (!conn.inRoom(frame.room_id)) await this.hub.join(conn, frame.room_id, message.seq - 1);
         this.stopTyping(state, actor, frame.room_id, false);
-        this.send(state, { type: 'ack', client_msg_id: frame.client_msg_id ?? null, message_id: message.id, room_id: message.room_id, seq: message.seq, duplicate, created_at: message.created_at.toISOString() });
+        this.send(state, {
+          type: 'ack',
+          client_msg_id: frame.client_msg_id ?? null,
+          message_id: message.id,
+          room_id: message.room_id,
+          seq: message.seq,
+          duplicate,
+          created_at: message.created_at.toISOString(),
+        });
         return;
       }
       case 'typing':
@@ -323,7 +352,10 @@ export class ChatSockets {
           const previous = state.typing.get(key);
           if (previous) clearTimeout(previous);
           // Typing expires after 5 s unless renewed: the server announces the stop itself.
-          state.typing.set(key, setTimeout(() => this.stopTyping(state, actor, key, true), this.settings.typingTtlMs));
+          state.typing.set(
+            key,
+            setTimeout(() => this.stopTyping(state, actor, key, true), this.settings.typingTtlMs),
+          );
           await this.service.typing(actor, frame.room_id, true, this.settings.typingTtlMs);
         } else {
           this.stopTyping(state, actor, frame.room_id, true);

@@ -51,14 +51,85 @@ export interface ConceptMention {
  * Everyday words that are never a finding on their own (kb/validate.ts refuses them as synonyms;
  * here a synonym that collapses into one of them without its function words is left out).
  */
-export const GENERIC_WORDS = new Set(['low', 'down', 'back', 'going', 'fits', 'fit', 'off', 'funny', 'hot', 'weak', 'bad', 'trip', 'gone', 'out', 'up', 'sick', 'ill', 'unwell', 'not right', 'feel', 'pain', 'hurt', 'sore', 'ache', 'worse', 'better', 'bit', 'lot', 'pass', 'turn', 'run', 'cold', 'high']);
+export const GENERIC_WORDS = new Set([
+  'low',
+  'down',
+  'back',
+  'going',
+  'fits',
+  'fit',
+  'off',
+  'funny',
+  'hot',
+  'weak',
+  'bad',
+  'trip',
+  'gone',
+  'out',
+  'up',
+  'sick',
+  'ill',
+  'unwell',
+  'not right',
+  'feel',
+  'pain',
+  'hurt',
+  'sore',
+  'ache',
+  'worse',
+  'better',
+  'bit',
+  'lot',
+  'pass',
+  'turn',
+  'run',
+  'cold',
+  'high',
+]);
 
 /** Nouns that turn a preceding finding into a label ("seizure medication", "asthma nurse"). */
 const MODIFIED_NOUNS = new Set([
-  'medication', 'medications', 'medicine', 'medicines', 'prescription', 'prescriptions',
-  'clinic', 'nurse', 'team', 'plan', 'diary', 'leaflet', 'leaflets', 'review', 'appointment', 'appointments', 'specialist',
-  'consultant', 'service', 'ward', 'unit', 'awareness', 'charity', 'course', 'training', 'policy', 'risk', 'risks', 'alarm',
-  'monitor', 'test', 'tests', 'screening', 'vaccine', 'vaccination', 'jab', 'inhaler', 'pump', 'kit', 'card', 'bracelet',
+  'medication',
+  'medications',
+  'medicine',
+  'medicines',
+  'prescription',
+  'prescriptions',
+  'clinic',
+  'nurse',
+  'team',
+  'plan',
+  'diary',
+  'leaflet',
+  'leaflets',
+  'review',
+  'appointment',
+  'appointments',
+  'specialist',
+  'consultant',
+  'service',
+  'ward',
+  'unit',
+  'awareness',
+  'charity',
+  'course',
+  'training',
+  'policy',
+  'risk',
+  'risks',
+  'alarm',
+  'monitor',
+  'test',
+  'tests',
+  'screening',
+  'vaccine',
+  'vaccination',
+  'jab',
+  'inhaler',
+  'pump',
+  'kit',
+  'card',
+  'bracelet',
 ]);
 
 /** Words between the first and last word of a pattern match, at most (content words). */
@@ -67,12 +138,83 @@ const MIN_FUZZY_LENGTH = 6;
 
 /** Function words dropped before matching (never negation words: those carry meaning). */
 const STOPWORDS = new Set([
-  'a', 'an', 'the', 'my', 'i', "i'm", 'im', "i've", 'ive', 'me', 'have', 'has', 'had', 'having', 'got', 'get', 'getting',
-  'am', 'is', 'are', 'was', 'were', 'be', 'some', 'bit', 'little', 'very', 'really', 'quite', 'of', 'in',
-  'on', 'at', 'to', 'its', "it's", 'this', 'that', 'there', 'also', 'just', 'like', 'kind', 'sort', 'so', 'too',
-  'much', 'and', 'or', 'for', 'from', 'as', 'into', 'his', 'her', 'their',
-  'our', 'your', 'he', 'she', 'they', 'we', 'you', 'him', 'them', 'us', 'its', 'real', 'totally', 'completely',
-  'pretty', 'super', 'kinda', 'sorta', 'abit', 'bit', 'about',
+  'a',
+  'an',
+  'the',
+  'my',
+  'i',
+  "i'm",
+  'im',
+  "i've",
+  'ive',
+  'me',
+  'have',
+  'has',
+  'had',
+  'having',
+  'got',
+  'get',
+  'getting',
+  'am',
+  'is',
+  'are',
+  'was',
+  'were',
+  'be',
+  'some',
+  'bit',
+  'little',
+  'very',
+  'really',
+  'quite',
+  'of',
+  'in',
+  'on',
+  'at',
+  'to',
+  'its',
+  "it's",
+  'this',
+  'that',
+  'there',
+  'also',
+  'just',
+  'like',
+  'kind',
+  'sort',
+  'so',
+  'too',
+  'much',
+  'and',
+  'or',
+  'for',
+  'from',
+  'as',
+  'into',
+  'his',
+  'her',
+  'their',
+  'our',
+  'your',
+  'he',
+  'she',
+  'they',
+  'we',
+  'you',
+  'him',
+  'them',
+  'us',
+  'its',
+  'real',
+  'totally',
+  'completely',
+  'pretty',
+  'super',
+  'kinda',
+  'sorta',
+  'abit',
+  'bit',
+  'about',
 ]);
 // Particles ("pass out", "throw up", "nod off") are kept: without them a phrase collapses into one
 // everyday word ("pass").
@@ -119,11 +261,45 @@ export function matchForm(word: string): string {
 
 /** Irregular verb forms people use to describe symptoms, to the form the vocabulary uses. */
 const IRREGULAR: Record<string, string> = {
-  threw: 'throw', thrown: 'throw', felt: 'feel', fell: 'fall', fallen: 'fall', bled: 'bleed', took: 'take', taken: 'take',
-  ate: 'eat', eaten: 'eat', swallowed: 'swallow', drank: 'drink', drunk: 'drink', broke: 'break', broken: 'break',
-  woke: 'wake', woken: 'wake', stung: 'sting', bit: 'bite', bitten: 'bite', spat: 'spit', froze: 'freeze',
-  cannot: 'cant', cut: 'cut', hit: 'hit', hurt: 'hurt', ran: 'run', gave: 'give', came: 'come', went: 'go', swollen: 'swell',
-  worse: 'worse', worst: 'worst', shook: 'shake', shaken: 'shake', blew: 'blow', slept: 'sleep', burnt: 'burn', burned: 'burn',
+  threw: 'throw',
+  thrown: 'throw',
+  felt: 'feel',
+  fell: 'fall',
+  fallen: 'fall',
+  bled: 'bleed',
+  took: 'take',
+  taken: 'take',
+  ate: 'eat',
+  eaten: 'eat',
+  swallowed: 'swallow',
+  drank: 'drink',
+  drunk: 'drink',
+  broke: 'break',
+  broken: 'break',
+  woke: 'wake',
+  woken: 'wake',
+  stung: 'sting',
+  bit: 'bite',
+  bitten: 'bite',
+  spat: 'spit',
+  froze: 'freeze',
+  cannot: 'cant',
+  cut: 'cut',
+  hit: 'hit',
+  hurt: 'hurt',
+  ran: 'run',
+  gave: 'give',
+  came: 'come',
+  went: 'go',
+  swollen: 'swell',
+  worse: 'worse',
+  worst: 'worst',
+  shook: 'shake',
+  shaken: 'shake',
+  blew: 'blow',
+  slept: 'sleep',
+  burnt: 'burn',
+  burned: 'burn',
 };
 
 function phraseWords(phrase: string): { stem: string; prefix: boolean }[] {
@@ -178,11 +354,25 @@ export function compileLexicon(concepts: readonly ConceptSource[]): Lexicon {
       addAlt(idx, 0, words);
     }
     for (const p of c.patterns ?? []) {
-      const groups = p.split(' + ').map((g) => g.split('|').map((a) => phraseWords(a)).filter((a) => a.length > 0)).filter((g) => g.length > 0);
-      for (const g of p.split(' + ')) for (const a of g.split('|')) { const w = a.trim().toLowerCase(); if (STOPWORDS.has(w)) lex.weak.add(matchForm(w)); }
+      const groups = p
+        .split(' + ')
+        .map((g) =>
+          g
+            .split('|')
+            .map((a) => phraseWords(a))
+            .filter((a) => a.length > 0),
+        )
+        .filter((g) => g.length > 0);
+      for (const g of p.split(' + '))
+        for (const a of g.split('|')) {
+          const w = a.trim().toLowerCase();
+          if (STOPWORDS.has(w)) lex.weak.add(matchForm(w));
+        }
       if (groups.length === 0) continue;
       const idx = lex.patterns.push({ concept: c.id, groups: groups.length }) - 1;
-      groups.forEach((alts, gi) => { for (const a of alts) addAlt(idx, gi, a); });
+      groups.forEach((alts, gi) => {
+        for (const a of alts) addAlt(idx, gi, a);
+      });
     }
   }
   for (const v of lex.vocab) {
@@ -223,7 +413,11 @@ function isEnglishWord(word: string): boolean {
 /** Reads the dictionary now (≈ 100 ms, ≈ 20 MB) so the first message does not wait for it. */
 export function loadDictionary(): void {
   if (!dictionary) {
-    dictionary = new Set(readFileSync(wordListPath, 'utf8').split('\n').filter((w) => w.length >= MIN_FUZZY_LENGTH));
+    dictionary = new Set(
+      readFileSync(wordListPath, 'utf8')
+        .split('\n')
+        .filter((w) => w.length >= MIN_FUZZY_LENGTH),
+    );
   }
 }
 
@@ -231,17 +425,27 @@ function correct(lex: Lexicon, form: string, surface: string): string {
   if (lex.vocab.has(form) || surface.length < MIN_FUZZY_LENGTH || /\d/.test(surface)) return form;
   const cached = lex.fuzzyCache.get(form);
   if (cached !== undefined) return cached ?? form;
-  if (isEnglishWord(surface)) { lex.fuzzyCache.set(form, null); return form; }
+  if (isEnglishWord(surface)) {
+    lex.fuzzyCache.set(form, null);
+    return form;
+  }
   const max = surface.length >= 10 ? 2 : 1;
   let best: string | null = null;
   let bestD = max + 1;
   for (const v of lex.fuzzy.get(form[0]!) ?? []) {
     if (Math.abs(v.length - form.length) > max) continue;
     const d = editDistance(form, v, max);
-    if (d < bestD) { bestD = d; best = v; }
+    if (d < bestD) {
+      bestD = d;
+      best = v;
+    }
   }
   // An inflection of a vocabulary word is not a typo of it.
-  if (best !== null && /^(?:s|es|ed|d|ing|er|ers|ly|y|ies)$/.test(form.startsWith(best) ? form.slice(best.length) : best.startsWith(form) ? best.slice(form.length) : '-')) best = null;
+  if (
+    best !== null &&
+    /^(?:s|es|ed|d|ing|er|ers|ly|y|ies)$/.test(form.startsWith(best) ? form.slice(best.length) : best.startsWith(form) ? best.slice(form.length) : '-')
+  )
+    best = null;
   if (lex.fuzzyCache.size > 10_000) lex.fuzzyCache.clear();
   lex.fuzzyCache.set(form, best);
   return best ?? form;
@@ -293,7 +497,10 @@ export function findConcepts(lex: Lexicon, n: Normalized, ctx: ContextIndex = bu
       end = k;
     }
     let groups = found.get(alt.pattern);
-    if (!groups) { groups = Array.from({ length: p.groups }, () => []); found.set(alt.pattern, groups); }
+    if (!groups) {
+      groups = Array.from({ length: p.groups }, () => []);
+      found.set(alt.pattern, groups);
+    }
     groups[alt.group]!.push([at, end]);
   };
   for (let i = 0; i < words.length; i++) {
@@ -318,7 +525,12 @@ export function findConcepts(lex: Lexicon, n: Normalized, ctx: ContextIndex = bu
   const seen = new Set<string>();
   const unique = raw
     .sort((a, b) => a.last - a.first - (b.last - b.first))
-    .filter((m) => { const k = `${m.concept}:${m.first}:${m.last}`; if (seen.has(k)) return false; seen.add(k); return true; });
+    .filter((m) => {
+      const k = `${m.concept}:${m.first}:${m.last}`;
+      if (seen.has(k)) return false;
+      seen.add(k);
+      return true;
+    });
   consumeTriggers(ctx, unique);
   return unique.map((m) => ({
     concept: m.concept,
@@ -329,7 +541,10 @@ export function findConcepts(lex: Lexicon, n: Normalized, ctx: ContextIndex = bu
     // "my seizure medication", "the chest pain clinic": the finding names a thing, it is not reported.
     status: MODIFIED_NOUNS.has(n.tokens[m.last + 1]?.text ?? '')
       ? 'generic'
-      : mentionStatus(ctx, m.first, m.last, { firstPerson: false, startsNegated: /^(?:not|no|never|cannot|can't|won't|\p{L}+n't)$/u.test(n.tokens[m.first]!.text) }),
+      : mentionStatus(ctx, m.first, m.last, {
+          firstPerson: false,
+          startsNegated: /^(?:not|no|never|cannot|can't|won't|\p{L}+n't)$/u.test(n.tokens[m.first]!.text),
+        }),
   }));
 }
 
@@ -379,10 +594,16 @@ function bestCombinations(groups: [number, number][][], words: Word[]): [number,
         const r = list[k]!;
         if (words[r[0]]!.clause !== clause || (r[0] === anchor[0] && r[1] === anchor[1])) continue;
         const span = words[Math.max(hi, r[1])]!.pos - words[Math.min(lo, r[0])]!.pos;
-        if (span < bestSpan) { bestSpan = span; best = r; }
+        if (span < bestSpan) {
+          bestSpan = span;
+          best = r;
+        }
       }
       if (!best || bestSpan > WINDOW) ok = false;
-      else { lo = Math.min(lo, best[0]); hi = Math.max(hi, best[1]); }
+      else {
+        lo = Math.min(lo, best[0]);
+        hi = Math.max(hi, best[1]);
+      }
     }
     if (ok) out.push([lo, hi]);
   }
@@ -392,6 +613,10 @@ function bestCombinations(groups: [number, number][][], words: Word[]): [number,
 function firstAtOrAfter(list: [number, number][], start: number): number {
   let lo = 0;
   let hi = list.length;
-  while (lo < hi) { const mid = (lo + hi) >> 1; if (list[mid]![0] < start) lo = mid + 1; else hi = mid; }
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (list[mid]![0] < start) lo = mid + 1;
+    else hi = mid;
+  }
   return lo;
 }

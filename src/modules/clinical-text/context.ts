@@ -28,67 +28,153 @@
 import type { Normalized } from './normalize.js';
 import { tokenRange } from './normalize.js';
 
-export type MentionStatus =
-  | 'affirmed'
-  | 'negated'
-  | 'historical'
-  | 'hypothetical'
-  | 'generic'
-  | 'figurative'
-  | 'resolved';
+export type MentionStatus = 'affirmed' | 'negated' | 'historical' | 'hypothetical' | 'generic' | 'figurative' | 'resolved';
 
 function re(alternatives: string[]): RegExp {
   return new RegExp(String.raw`(?<![\p{L}\p{N}'])(?:${alternatives.join('|')})(?![\p{L}\p{N}'])`, 'gu');
 }
 
 const NEG_PRE = re([
-  'no', 'not', 'never', 'without', 'nor', 'neither', 'none',
+  'no',
+  'not',
+  'never',
+  'without',
+  'nor',
+  'neither',
+  'none',
   String.raw`(?:do|does|did|is|are|was|were|have|has|had|ai)n't`,
-  'do not', 'does not', 'did not', 'have not', 'has not', 'had not', 'free of', 'absence of', 'negative for',
-  'rule out', 'ruled out', 'deny', 'denies', 'denied', 'denying', 'no signs? of', 'no evidence of',
-  'no history of', 'no hx of', 'no more', 'not any',
+  'do not',
+  'does not',
+  'did not',
+  'have not',
+  'has not',
+  'had not',
+  'free of',
+  'absence of',
+  'negative for',
+  'rule out',
+  'ruled out',
+  'deny',
+  'denies',
+  'denied',
+  'denying',
+  'no signs? of',
+  'no evidence of',
+  'no history of',
+  'no hx of',
+  'no more',
+  'not any',
 ]);
 const NEG_LIST_PRE = re([
-  'deny', 'denies', 'denied', 'denying', 'negative for', 'no signs? of', 'no evidence of', 'free of',
-  'without any', 'no history of', 'no hx of',
+  'deny',
+  'denies',
+  'denied',
+  'denying',
+  'negative for',
+  'no signs? of',
+  'no evidence of',
+  'free of',
+  'without any',
+  'no history of',
+  'no hx of',
 ]);
 const NEG_POST = re([
-  'denied', '(?:is|was|are|were) absent', 'not today', 'ruled out', 'was excluded', 'been excluded', '(?:is|was|are|were|seems) unlikely', 'not present',
+  'denied',
+  '(?:is|was|are|were) absent',
+  'not today',
+  'ruled out',
+  'was excluded',
+  'been excluded',
+  '(?:is|was|are|were|seems) unlikely',
+  'not present',
   '(?:was|is|came back) negative',
 ]);
 const PSEUDO_NEG = re([
-  'not sure', 'not certain', 'no idea', "(?:don't|do not|didn't|not) know",
-  'no doubt', 'not only', 'not just', 'no better', 'not better', 'not improving', 'not getting better',
-  'not going away', 'not go away', "(?:doesn't|don't|didn't|won't|isn't) go(?:ing)? away", 'no change',
-  'not stopping', 'not stop', "(?:doesn't|don't|didn't|won't|hasn't|isn't) stop(?:ped|ping)?",
-  'not helping', "(?:doesn't|didn't|isn't|hasn't) help(?:ing|ed)?", 'not working',
-  "(?:isn't|doesn't|didn't|hasn't) work(?:ing|ed)?", 'oh no', 'no no', 'no one', 'noone', 'no way',
-  'not long', 'not able to', 'not enough', 'no matter', 'not even', 'nothing (?:is )?help\\w*',
+  'not sure',
+  'not certain',
+  'no idea',
+  "(?:don't|do not|didn't|not) know",
+  'no doubt',
+  'not only',
+  'not just',
+  'no better',
+  'not better',
+  'not improving',
+  'not getting better',
+  'not going away',
+  'not go away',
+  "(?:doesn't|don't|didn't|won't|isn't) go(?:ing)? away",
+  'no change',
+  'not stopping',
+  'not stop',
+  "(?:doesn't|don't|didn't|won't|hasn't|isn't) stop(?:ped|ping)?",
+  'not helping',
+  "(?:doesn't|didn't|isn't|hasn't) help(?:ing|ed)?",
+  'not working',
+  "(?:isn't|doesn't|didn't|hasn't) work(?:ing|ed)?",
+  'oh no',
+  'no no',
+  'no one',
+  'noone',
+  'no way',
+  'not long',
+  'not able to',
+  'not enough',
+  'no matter',
+  'not even',
+  'nothing (?:is )?help\\w*',
   "(?:don't|do not) want to (?:be alive|live|exist|be here|wake up|go on)",
 ]);
 
 const HIST_PRE_WIDE = re([
-  'history of', 'hx of', 'h o', 'past (?:medical )?history', 'pmh', 'previous', 'previously', 'prior',
-  'in the past', 'used to', 'recovering from', 'recovered from', 'survived', 'survivor of',
-  'died (?:of|from|after|with)', 'passed away (?:from|of|after|with)', 'lost (?:my|his|her|our) \\S+ to',
-  'in remission', 'recover(?:y|ing|ed|s)? from', 'last (?:year|month|week|summer|winter|spring|autumn|fall|christmas|pregnancy)',
-  String.raw`in (?:19|20)\d\d`, String.raw`\d+ (?:weeks?|months?|years?|yrs?|decades?) ago`, 'when (?:i|he|she|they) (?:was|were) (?:\\d+|young|little|small|younger|a \\S+)',
-  'as a (?:child|kid|baby|teenager|teen|toddler|student|boy|girl)', '(?:years|months) ago',
+  'history of',
+  'hx of',
+  'h o',
+  'past (?:medical )?history',
+  'pmh',
+  'previous',
+  'previously',
+  'prior',
+  'in the past',
+  'used to',
+  'recovering from',
+  'recovered from',
+  'survived',
+  'survivor of',
+  'died (?:of|from|after|with)',
+  'passed away (?:from|of|after|with)',
+  'lost (?:my|his|her|our) \\S+ to',
+  'in remission',
+  'recover(?:y|ing|ed|s)? from',
+  'last (?:year|month|week|summer|winter|spring|autumn|fall|christmas|pregnancy)',
+  String.raw`in (?:19|20)\d\d`,
+  String.raw`\d+ (?:weeks?|months?|years?|yrs?|decades?) ago`,
+  'when (?:i|he|she|they) (?:was|were) (?:\\d+|young|little|small|younger|a \\S+)',
+  'as a (?:child|kid|baby|teenager|teen|toddler|student|boy|girl)',
+  '(?:years|months) ago',
   // "I was admitted with sepsis", "she was treated for a stroke": a past episode of care.
   '(?:was|were|been|got) (?:admitted|hospitali[sz]ed|treated|diagnosed|in hospital|in intensive care|in icu) (?:with|for)',
 ]);
 const HIST_PRE_NEAR = re(['(?:after|since|following|post) (?:my|his|her|their|your|its|the|a|an)']);
 const HIST_POST = re([
-  String.raw`\d+ (?:weeks?|months?|years?|yrs?|decades?) ago`, '(?:weeks|months|years|decades) ago',
+  String.raw`\d+ (?:weeks?|months?|years?|yrs?|decades?) ago`,
+  '(?:weeks|months|years|decades) ago',
   String.raw`(?:a|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|several|many|few|couple of|a couple of|a few) (?:weeks?|months?|years?|decades?) ago`,
-  'a while ago', 'long ago', 'ages ago', 'years back',
+  'a while ago',
+  'long ago',
+  'ages ago',
+  'years back',
   'last (?:year|month|week|summer|winter|spring|autumn|fall|christmas|pregnancy)',
   'in (?:her|my|his|their|a|the) (?:last|previous|first|earlier) pregnancy',
-  String.raw`in (?:19|20)\d\d`, 'back in', 'in the past',
+  String.raw`in (?:19|20)\d\d`,
+  'back in',
+  'in the past',
   'as a (?:child|kid|baby|teenager|teen|toddler|student|boy|girl|young \\S+)',
   'when (?:i|he|she|they) (?:was|were) (?:\\d+|young|little|small|younger|a \\S+|pregnant with)',
-  'years earlier', 'in (?:his|her|my|their) (?:twenties|thirties|forties|fifties|youth|teens)',
-  '(?:but )?none since', '(?:is|was|are) (?:fine|ok|okay|well) now',
+  'years earlier',
+  'in (?:his|her|my|their) (?:twenties|thirties|forties|fifties|youth|teens)',
+  '(?:but )?none since',
+  '(?:is|was|are) (?:fine|ok|okay|well) now',
   'with (?:our|my|her|his|their|your) (?:first|last|previous|eldest|older|oldest|second|third|other|youngest) (?:baby|child|son|daughter|pregnancy|one|boy|girl|kid)',
   'last (?:term|semester|school year|holidays?|half term)',
   "(?:she's|he's|i'm|they're|we're|shes|hes|she is|he is|i am|they are) (?:fine|ok|okay|well|good|alright|all right|doing well|doing fine|back to normal) now",
@@ -103,26 +189,70 @@ const HIST_POST_MONTH = re([
   String.raw`(?<!due )in (?:january|february|march|april|may|june|july|august|september|october|november|december|jan|feb|mar|apr|jun|jul|aug|sept?|oct|nov|dec)`,
 ]);
 const HYPO_PRE = re([
-  'if', 'what if', 'in case', 'incase', 'in the event', 'should i (?:be )?worr(?:y|ied)', 'do i need to worry',
-  'worried about (?:the |my |a )?(?:risk|chance)', '(?:risk|risks|chance|chances|likelihood|odds) of',
-  'at risk', 'prevent\\w*', 'avoid\\w*',
+  'if',
+  'what if',
+  'in case',
+  'incase',
+  'in the event',
+  'should i (?:be )?worr(?:y|ied)',
+  'do i need to worry',
+  'worried about (?:the |my |a )?(?:risk|chance)',
+  '(?:risk|risks|chance|chances|likelihood|odds) of',
+  'at risk',
+  'prevent\\w*',
+  'avoid\\w*',
   'how (?:do|can|would|will|should|could) (?:i|you|we|one|someone|people) (?:know|tell|recogni[sz]e|spot|identify)',
   'how to (?:tell|know|recogni[sz]e|spot|identify|prevent|avoid|treat|help|deal)',
-  'what (?:are|is) (?:the )?(?:\\S+ )?(?:signs|symptoms)', "what (?:is|are) (?:a|an)", "what's (?:a|an)",
-  'what does', 'what causes', 'what happens', 'what to do', 'can you get', 'could (?:i|you) get',
-  String.raw`can (?:\S+ ){1,2}(?:cause|give you|lead to|trigger|make you)`, 'makes? you', 'feel like you',
-  'is it (?:possible|safe|ok|okay|normal|dangerous|bad)', 'can i still', 'whether',
-  'in the future', 'suppose', 'supposing', 'imagine', 'scared of', 'afraid of', 'fear of',
-  'when (?:should|do|would) (?:i|you|we)', 'test(?:s|ed|ing)? for', 'screen\\w* for',
-  'always', 'usually', 'normally', 'necessarily',
+  'what (?:are|is) (?:the )?(?:\\S+ )?(?:signs|symptoms)',
+  'what (?:is|are) (?:a|an)',
+  "what's (?:a|an)",
+  'what does',
+  'what causes',
+  'what happens',
+  'what to do',
+  'can you get',
+  'could (?:i|you) get',
+  String.raw`can (?:\S+ ){1,2}(?:cause|give you|lead to|trigger|make you)`,
+  'makes? you',
+  'feel like you',
+  'is it (?:possible|safe|ok|okay|normal|dangerous|bad)',
+  'can i still',
+  'whether',
+  'in the future',
+  'suppose',
+  'supposing',
+  'imagine',
+  'scared of',
+  'afraid of',
+  'fear of',
+  'when (?:should|do|would) (?:i|you|we)',
+  'test(?:s|ed|ing)? for',
+  'screen\\w* for',
+  'always',
+  'usually',
+  'normally',
+  'necessarily',
   // Indirect questions: "my mum wants to know what the warning signs of a heart attack are".
-  '(?:wants?|wanted|would like|like) to (?:know|learn|find out)', 'asked (?:me |us |you )?(?:what|how|if|whether|about)', 'wondering (?:what|how|if|whether|about)',
-  String.raw`(?:what|which) (?:the )?(?:[\p{L}]+ )?(?:signs|symptoms) (?:of|for)`, 'vaccin\\w* (?:against|for)', 'jab (?:for|against)', 'first aid for',
+  '(?:wants?|wanted|would like|like) to (?:know|learn|find out)',
+  'asked (?:me |us |you )?(?:what|how|if|whether|about)',
+  'wondering (?:what|how|if|whether|about)',
+  String.raw`(?:what|which) (?:the )?(?:[\p{L}]+ )?(?:signs|symptoms) (?:of|for)`,
+  'vaccin\\w* (?:against|for)',
+  'jab (?:for|against)',
+  'first aid for',
 ]);
 /** Times to come after a mention: "I might have a heart attack one day". */
 const HYPO_POST = re([
-  'one day', 'some day', 'someday', 'in (?:the )?future', 'later in life', 'in later life', "when (?:i'm|im|i am|i get|i'm a bit|they're|he's|she's) older",
-  'in old age', 'at some point', 'eventually',
+  'one day',
+  'some day',
+  'someday',
+  'in (?:the )?future',
+  'later in life',
+  'in later life',
+  "when (?:i'm|im|i am|i get|i'm a bit|they're|he's|she's) older",
+  'in old age',
+  'at some point',
+  'eventually',
 ]);
 /**
  * Sentence-opening conditionals ("what if I get stung and my throat swells", "if she ever stops
@@ -142,29 +272,100 @@ const GENERIC_SUBJ_PRE = re([
   'do you (?:treat|see|help|have)',
 ]);
 const EDU_SENTENCE = re([
-  'essay', 'essays', 'article', 'articles', 'documentary', 'film', 'films', 'movie', 'movies', 'novel',
-  'lecture', 'presentation', 'workshop', 'homework', 'assignment', 'statistics', 'research', 'researching',
-  'read about', 'reading about', 'learning about', 'learn about', 'wikipedia', 'leaflet', 'podcast',
-  'tv show', 'episode', 'squad', '(?:school|uni|university|college|class|science|research|chemistry|biology|physics|medical|nursing|health) (?:project|report|paper|class|course|exam|homework)', 'just curious', 'out of curiosity',
-  '(?:project|essay|report|presentation|talk|assignment|paper|poster) (?:on|about)', 'stands for', 'acronym',
-  '(?:symptoms|signs) (?:can |may |often |usually )?include', '(?:is|are) (?:often |usually |commonly )?treated with',
-  '(?:is|are) (?:often |usually |commonly )?caused by', 'occurs? when', 'deaths (?:rose|fell|increased|decreased)',
-  'awareness', 'prevention(?! line| hotline| helpline| number)',
+  'essay',
+  'essays',
+  'article',
+  'articles',
+  'documentary',
+  'film',
+  'films',
+  'movie',
+  'movies',
+  'novel',
+  'lecture',
+  'presentation',
+  'workshop',
+  'homework',
+  'assignment',
+  'statistics',
+  'research',
+  'researching',
+  'read about',
+  'reading about',
+  'learning about',
+  'learn about',
+  'wikipedia',
+  'leaflet',
+  'podcast',
+  'tv show',
+  'episode',
+  'squad',
+  '(?:school|uni|university|college|class|science|research|chemistry|biology|physics|medical|nursing|health) (?:project|report|paper|class|course|exam|homework)',
+  'just curious',
+  'out of curiosity',
+  '(?:project|essay|report|presentation|talk|assignment|paper|poster) (?:on|about)',
+  'stands for',
+  'acronym',
+  '(?:symptoms|signs) (?:can |may |often |usually )?include',
+  '(?:is|are) (?:often |usually |commonly )?treated with',
+  '(?:is|are) (?:often |usually |commonly )?caused by',
+  'occurs? when',
+  'deaths (?:rose|fell|increased|decreased)',
+  'awareness',
+  'prevention(?! line| hotline| helpline| number)',
   // Songs, rhymes and quotations (titles and lyrics say "can't breathe", "heart attack", "toxic").
-  'song', 'songs', 'lyric', 'lyrics', 'album', 'albums', 'karaoke', 'playlist', 'on the radio', 'music video', 'sing along',
-  '(?:teacher|lecturer|tutor|instructor|trainer|professor) (?:explained|taught|told us|showed us|talked about)', 'explained how',
-  'training to be an?', 'first aid (?:badge|course|training|class|certificate|lesson|session|manual)',
+  'song',
+  'songs',
+  'lyric',
+  'lyrics',
+  'album',
+  'albums',
+  'karaoke',
+  'playlist',
+  'on the radio',
+  'music video',
+  'sing along',
+  '(?:teacher|lecturer|tutor|instructor|trainer|professor) (?:explained|taught|told us|showed us|talked about)',
+  'explained how',
+  'training to be an?',
+  'first aid (?:badge|course|training|class|certificate|lesson|session|manual)',
   '(?:badge|course|training|lesson|class|module|session|syllabus) (?:covered|covers|included|includes|taught)',
-  String.raw`(?:talk|session|lesson|class|course|training|workshop|demo|demonstration|video|assembly|webinar|lecture)(?: [\p{L}']+){0,3} (?:was|is|were) (?:all )?(?:about|on)`, 'revising', 'revision', 'textbook', String.raw`how (?:a|an|the) [\p{L}']+(?: [\p{L}']+)? (?:happens|works|develops|is treated|is diagnosed)`,
-  'singalong', 'nursery rhyme', 'rhyme', 'poem', 'quote', 'quoting', 'the line', 'chorus', 'verse', 'soundtrack', 'musical',
+  String.raw`(?:talk|session|lesson|class|course|training|workshop|demo|demonstration|video|assembly|webinar|lecture)(?: [\p{L}']+){0,3} (?:was|is|were) (?:all )?(?:about|on)`,
+  'revising',
+  'revision',
+  'textbook',
+  String.raw`how (?:a|an|the) [\p{L}']+(?: [\p{L}']+)? (?:happens|works|develops|is treated|is diagnosed)`,
+  'singalong',
+  'nursery rhyme',
+  'rhyme',
+  'poem',
+  'quote',
+  'quoting',
+  'the line',
+  'chorus',
+  'verse',
+  'soundtrack',
+  'musical',
   String.raw`(?:symptoms|signs) of (?:a |an )?[\p{L}']+(?: [\p{L}']+)? (?:can |may |often |usually )?include`,
   String.raw`(?:(?<=^)|(?<=[.!?;] ))(?!(?:this|it|that|he|she|my|his|her|i|there|what|which)\b)(?:a |an |the )?[\p{L}']+(?: [\p{L}']+)? (?:is|are) (?:a|an) (?:severe|serious|life threatening|medical|common|rare|type|condition|disease|form|leading|major|sudden|acute)`,
 ]);
 const FIG_PRE = re([
-  'nearly', 'almost', 'practically', 'basically', "gonna give me", 'gave me', 'give me', 'giving me',
+  'nearly',
+  'almost',
+  'practically',
+  'basically',
+  'gonna give me',
+  'gave me',
+  'give me',
+  'giving me',
   // "like a" marks a comparison ("laughing like a …"), except in the way people describe a symptom:
   // "feels like a weight on my chest", "it's like a band round my head".
-  String.raw`(?<!(?:feels?|felt|feeling|feelin|it's|its|is|was|it is|it was|as if|pain) )like a`, 'laughing', 'laughed', 'lol', 'haha', 'lmao',
+  String.raw`(?<!(?:feels?|felt|feeling|feelin|it's|its|is|was|it is|it was|as if|pain) )like a`,
+  'laughing',
+  'laughed',
+  'lol',
+  'haha',
+  'lmao',
 ]);
 const FIG_POST = re(['on a plate', 'waiting to happen', 'of luck', 'of genius', 'of laughter', 'laughing']);
 /**
@@ -175,7 +376,8 @@ const FIG_POST = re(['on a plate', 'waiting to happen', 'of luck', 'of genius', 
 const FIG_REACTION_POST = re([
   String.raw`(?:when|if|once|after) (?:i|he|she|they|you|we|my \S+|the \S+) (?:sees?|saw|seen|hears?|heard|finds? out|found out|gets?|got|reads?|opens?|opened|looks?|looked|checks?|checked|realised|realized|notices?|noticed|finds?|found)`,
 ]);
-const EVENT_IDIOM = /\b(?:heart attack|stroke|coronary|cardiac arrest|heart (?:has |had |just )?(?:stopped|skipped|missed|sank)|fit|seizure|died|die|dead|aneurysm)\b/;
+const EVENT_IDIOM =
+  /\b(?:heart attack|stroke|coronary|cardiac arrest|heart (?:has |had |just )?(?:stopped|skipped|missed|sank)|fit|seizure|died|die|dead|aneurysm)\b/;
 /**
  * Idioms of a small, documented list (Cambridge and Collins idiom entries): a mention of one of these
  * words followed or preceded by the idiom's frame is a figure of speech. "choke" = fail under
@@ -183,8 +385,14 @@ const EVENT_IDIOM = /\b(?:heart attack|stroke|coronary|cardiac arrest|heart (?:h
  * a job or a relationship; "dying to / for", "dying of boredom / laughter / embarrassment".
  */
 const IDIOMS: { mention: RegExp; post?: RegExp; pre?: RegExp }[] = [
-  { mention: /^chok/, post: /^(?:up\b|(?:(?:on|during|in|at|under) )?(?:the |my |his |her |their |a |an )?(?:penalty|penalties|exam|exams|test|interview|presentation|final|finals|game|match|shot|putt|speech|lines|audition|pressure|big moment|free throw|serve|spot kick|last question))/ },
-  { mention: /^suffocat/, pre: /(?:work|job|life|school|uni|college|relationship|marriage|parents|family|boss|town|rules|routine|he|she|they|this place)(?: is| are|'s)? $/ },
+  {
+    mention: /^chok/,
+    post: /^(?:up\b|(?:(?:on|during|in|at|under) )?(?:the |my |his |her |their |a |an )?(?:penalty|penalties|exam|exams|test|interview|presentation|final|finals|game|match|shot|putt|speech|lines|audition|pressure|big moment|free throw|serve|spot kick|last question))/,
+  },
+  {
+    mention: /^suffocat/,
+    pre: /(?:work|job|life|school|uni|college|relationship|marriage|parents|family|boss|town|rules|routine|he|she|they|this place)(?: is| are|'s)? $/,
+  },
   { mention: /^(?:dying|die)$/, post: /^(?:to\b|for\b|of (?:boredom|laughter|embarrassment|shame|curiosity|envy|jealousy|thirst|hunger))/ },
 ];
 /**
@@ -194,15 +402,21 @@ const IDIOMS: { mention: RegExp; post?: RegExp; pre?: RegExp }[] = [
 const NASAL_POST = re([String.raw`through (?:my |his |her |their |the |your |one |both |a )?(?:nose|nostrils?)`, 'through it']);
 const NASAL = re([
   String.raw`(?:blocked|stuffy|stuffed|bunged|congested|snotty|runny)(?: up)? (?:nose|nostrils?)`,
-  String.raw`nose (?:is |was |feels |so )?(?:all )?(?:blocked|stuffed|bunged|congested)`, 'cold and flu', 'head cold',
+  String.raw`nose (?:is |was |feels |so )?(?:all )?(?:blocked|stuffed|bunged|congested)`,
+  'cold and flu',
+  'head cold',
 ]);
 /** Laughter markers make the whole sentence figurative ("I'm choking on all this paperwork lol"). */
 const LAUGH = re(['lol', 'lool', 'haha\\w*', 'hehe', 'lmao', 'lmfao', 'rofl', 'jk', 'just kidding', 'joking']);
 const RESOLVED_POST = re([
   "(?:it's|its|it has|it is|it|has|have|pain's|pain has|pain is|is|they've|they have) (?:completely |all |totally |now |since )?(?:gone|settled|resolved|stopped|passed|cleared|subsided|eased|eased off|went away)(?= *(?:$|[.,;!?]|now|away|and|but|since|completely|for good|on its own|by itself|after|with|within|in))",
-  'went away', 'go(?:ne)? away on its own', '(?:fine|ok|okay|better|alright|all right) now',
-  '(?:have|has|had|am|is|are|was|were|now|since|fully|completely) (?:now |since |fully |completely |made a full )*recover(?:ed|y)', 'recovered (?:well|fully|completely)',
-  'coughed it (?:out|up)', 'came back (?:normal|fine|clear)',
+  'went away',
+  'go(?:ne)? away on its own',
+  '(?:fine|ok|okay|better|alright|all right) now',
+  '(?:have|has|had|am|is|are|was|were|now|since|fully|completely) (?:now |since |fully |completely |made a full )*recover(?:ed|y)',
+  'recovered (?:well|fully|completely)',
+  'coughed it (?:out|up)',
+  'came back (?:normal|fine|clear)',
   '(?:was|were|has been|have been|got|been) (?:reviewed|seen|assessed|treated|checked over|discharged)',
   '(?:ecg|ekg|test|tests|scan|bloods|x ray|troponin) (?:was|were|is|are|came back) (?:normal|fine|clear)',
 ]);
@@ -212,16 +426,96 @@ const RECURRENCE = re(['back', 'again', 'returned', 'worse', 'recurr\\w*', 'wors
  * general question, not a report: "what is the first aid for a seizure", "can u get meningitis twice".
  * Any statement marker ("my", "I'm", "she's" …) keeps it a report: "is it normal my baby is floppy".
  */
-const QUESTION_START = new Set(['what', "what's", 'whats', 'how', 'why', 'when', 'which', 'who', 'can', 'could', 'should', 'would', 'does', 'do', 'is', 'are', 'will', 'whose']);
-const STATEMENT_MARKER = new Set(["i'm", 'im', "i've", 'ive', 'my', "he's", "she's", 'hes', 'shes', "it's", "there's", 'mine', 'our', 'me', "we're", "they're"]);
-const FEEL_VERB = new Set(['have', 'had', 'feel', 'felt', 'am', 'was', "can't", 'cannot', 'think', 'got', 'keep', 'just', 'took', 'ate', 'drank', 'swallowed', 'fell', 'hit', 'cut', 'burnt', 'burned']);
+const QUESTION_START = new Set([
+  'what',
+  "what's",
+  'whats',
+  'how',
+  'why',
+  'when',
+  'which',
+  'who',
+  'can',
+  'could',
+  'should',
+  'would',
+  'does',
+  'do',
+  'is',
+  'are',
+  'will',
+  'whose',
+]);
+const STATEMENT_MARKER = new Set([
+  "i'm",
+  'im',
+  "i've",
+  'ive',
+  'my',
+  "he's",
+  "she's",
+  'hes',
+  'shes',
+  "it's",
+  "there's",
+  'mine',
+  'our',
+  'me',
+  "we're",
+  "they're",
+]);
+const FEEL_VERB = new Set([
+  'have',
+  'had',
+  'feel',
+  'felt',
+  'am',
+  'was',
+  "can't",
+  'cannot',
+  'think',
+  'got',
+  'keep',
+  'just',
+  'took',
+  'ate',
+  'drank',
+  'swallowed',
+  'fell',
+  'hit',
+  'cut',
+  'burnt',
+  'burned',
+]);
 const HARD_WORDS = new Set(['but', 'however', 'although', 'though', 'except', 'apart', 'aside', 'whereas', 'yet']);
 const SENTENCE_END = new Set(['.', '!', '?', ';']);
 const SOFT_PUNCT = new Set([',', ':', '(', ')']);
 const CLAUSE_JOIN = new Set(['and', 'so', 'then', 'because', 'cos', 'now', 'plus']);
 const SUBJECT = new Set([
-  'i', "i'm", "i've", 'he', 'she', "he's", "she's", 'it', "it's", 'they', "they're", 'we', "we're",
-  'my', 'his', 'her', 'our', 'their', 'now', "there's", 'there', 'suddenly', 'the', 'im',
+  'i',
+  "i'm",
+  "i've",
+  'he',
+  'she',
+  "he's",
+  "she's",
+  'it',
+  "it's",
+  'they',
+  "they're",
+  'we',
+  "we're",
+  'my',
+  'his',
+  'her',
+  'our',
+  'their',
+  'now',
+  "there's",
+  'there',
+  'suddenly',
+  'the',
+  'im',
 ]);
 const HIST_STOP = new Set(['now', 'currently', 'today', 'again', 'still', 'tonight']);
 
@@ -284,7 +578,12 @@ function hypoSentences(n: Normalized, sentence: Int32Array, boundary: Uint8Array
     const atStart = prev < 0 || sentence[prev] !== sentence[h.first] || (prev === 0 && /^(?:and|so|but|ok|okay|hi|hello|also|q)$/.test(n.tokens[0]!.text));
     if (!atStart) continue;
     let until = h.last + 1;
-    while (until < n.tokens.length && sentence[until] === sentence[h.first] && (boundary[until] === 0 || (boundary[until] === 2 && !HARD_WORDS.has(n.tokens[until]!.text)))) until++;
+    while (
+      until < n.tokens.length &&
+      sentence[until] === sentence[h.first] &&
+      (boundary[until] === 0 || (boundary[until] === 2 && !HARD_WORDS.has(n.tokens[until]!.text)))
+    )
+      until++;
     out.push({ first: h.first, until: until - 1 });
   }
   return out;
@@ -314,7 +613,7 @@ export function buildContext(n: Normalized): ContextIndex {
   const eduSentence = new Set<number>();
   for (const h of hits(n, EDU_SENTENCE)) eduSentence.add(sentence[h.first]!);
   const questionSentence = new Set<number>();
-  for (let i = 0; i < count; ) {
+  for (let i = 0; i < count;) {
     let j = i;
     while (j < count && sentence[j] === sentence[i]) j++;
     const words = n.tokens.slice(i, j).map((t) => t.text);
@@ -382,7 +681,9 @@ export function unscopedSentenceText(ctx: ContextIndex, text: string): string {
   for (const h of ctx.hypoSent) for (let i = h.first; i <= h.until; i++) blank[i] = 1;
   if (!blank.some((b) => b === 1)) return text;
   const chars = text.split('');
-  ctx.n.tokens.forEach((t, i) => { if (blank[i]) for (let k = t.start; k < t.end; k++) chars[k] = ' '; });
+  ctx.n.tokens.forEach((t, i) => {
+    if (blank[i]) for (let k = t.start; k < t.end; k++) chars[k] = ' ';
+  });
   return chars.join('');
 }
 
@@ -438,14 +739,7 @@ function preTrigger(ctx: ContextIndex, list: Hit[], first: number, window: numbe
   return false;
 }
 
-function postTrigger(
-  ctx: ContextIndex,
-  list: Hit[],
-  last: number,
-  window: number,
-  minLevel: number,
-  stop?: Set<string>,
-): Hit | undefined {
+function postTrigger(ctx: ContextIndex, list: Hit[], last: number, window: number, minLevel: number, stop?: Set<string>): Hit | undefined {
   outer: for (const h of list) {
     if (h.first <= last) continue;
     if (h.first - last > window) continue;

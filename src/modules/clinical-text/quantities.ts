@@ -22,26 +22,81 @@ export interface Quantities {
 }
 
 const NUM_WORDS: Record<string, number> = {
-  a: 1, an: 1, one: 1, two: 2, three: 3, four: 4, five: 5, six: 6, seven: 7, eight: 8, nine: 9, ten: 10,
-  eleven: 11, twelve: 12, thirteen: 13, fourteen: 14, fifteen: 15, sixteen: 16, eighteen: 18, twenty: 20,
-  few: 3, couple: 2, several: 4, half: 0.5,
+  a: 1,
+  an: 1,
+  one: 1,
+  two: 2,
+  three: 3,
+  four: 4,
+  five: 5,
+  six: 6,
+  seven: 7,
+  eight: 8,
+  nine: 9,
+  ten: 10,
+  eleven: 11,
+  twelve: 12,
+  thirteen: 13,
+  fourteen: 14,
+  fifteen: 15,
+  sixteen: 16,
+  eighteen: 18,
+  twenty: 20,
+  few: 3,
+  couple: 2,
+  several: 4,
+  half: 0.5,
 };
 const NUM = String.raw`(\d+(?:[.,]\d+)?|a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|eighteen|twenty|few|couple(?: of)?|several|half an?)`;
 
 function num(raw: string): number {
-  const r = raw.replace(/ of$/, '').replace(/^half an?$/, 'half').replace(',', '.');
-  return /^\d/.test(r) ? Number(r) : NUM_WORDS[r] ?? NaN;
+  const r = raw
+    .replace(/ of$/, '')
+    .replace(/^half an?$/, 'half')
+    .replace(',', '.');
+  return /^\d/.test(r) ? Number(r) : (NUM_WORDS[r] ?? NaN);
 }
 
-const UNIT_YEARS: Record<string, number> = { y: 1, yr: 1, year: 1, month: 1 / 12, mo: 1 / 12, mth: 1 / 12, m: 1 / 12, week: 7 / 365, wk: 7 / 365, w: 7 / 365, day: 1 / 365, d: 1 / 365 };
-const UNIT_DAYS: Record<string, number> = { minute: 1 / 1440, min: 1 / 1440, hour: 1 / 24, hr: 1 / 24, h: 1 / 24, day: 1, night: 1, week: 7, wk: 7, fortnight: 14, month: 30, year: 365, yr: 365 };
+const UNIT_YEARS: Record<string, number> = {
+  y: 1,
+  yr: 1,
+  year: 1,
+  month: 1 / 12,
+  mo: 1 / 12,
+  mth: 1 / 12,
+  m: 1 / 12,
+  week: 7 / 365,
+  wk: 7 / 365,
+  w: 7 / 365,
+  day: 1 / 365,
+  d: 1 / 365,
+};
+const UNIT_DAYS: Record<string, number> = {
+  minute: 1 / 1440,
+  min: 1 / 1440,
+  hour: 1 / 24,
+  hr: 1 / 24,
+  h: 1 / 24,
+  day: 1,
+  night: 1,
+  week: 7,
+  wk: 7,
+  fortnight: 14,
+  month: 30,
+  year: 365,
+  yr: 365,
+};
 const WEEKDAYS = ['sunday', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday'];
 
 const AGE_RE = new RegExp(String.raw`\b${NUM}[\s-]*(years?|yrs?|y|months?|mos?|mths?|m|weeks?|wks?|w|days?|d)[\s-]*(?:old\b|o\b|\/o\b)`, 'g');
 const AGE_YO_RE = /\b(\d{1,3})\s*(?:yo|y\/o|yrs?o)\b/g;
 /** "my 18 month", "our 3 week": a possessive before a bare age is a person, not a duration. */
-const AGE_POSSESSIVE_RE = new RegExp(String.raw`\b(?:my|our|her|his|their)\s+${NUM}[\s-]*(years?|yrs?|months?|mths?|mos?|weeks?|wks?|days?)\b(?!\s*(?:ago|of|since|now|later|after|before|pregnant|postpartum))`, 'g');
-const AGE_CUE_RE = /\b(?:aged?|i am|i'm|im|he is|she is|he's|she's|hes|shes)\s+(\d{1,3})(?:\s*(?:years?|yrs?))?\b(?!\s*(?:weeks?|wks?|days?|hours?|minutes?|mins?|times?|kg|lbs?|stone|cm|mm|percent|%|°|degrees?|c\b|f\b|pregnant))/g;
+const AGE_POSSESSIVE_RE = new RegExp(
+  String.raw`\b(?:my|our|her|his|their)\s+${NUM}[\s-]*(years?|yrs?|months?|mths?|mos?|weeks?|wks?|days?)\b(?!\s*(?:ago|of|since|now|later|after|before|pregnant|postpartum))`,
+  'g',
+);
+const AGE_CUE_RE =
+  /\b(?:aged?|i am|i'm|im|he is|she is|he's|she's|hes|shes)\s+(\d{1,3})(?:\s*(?:years?|yrs?))?\b(?!\s*(?:weeks?|wks?|days?|hours?|minutes?|mins?|times?|kg|lbs?|stone|cm|mm|percent|%|°|degrees?|c\b|f\b|pregnant))/g;
 const NEWBORN_RE = /\b(newborn|new born|new-born|neonate)\b/;
 const GESTATION_RE = [
   // "I'm 32 weeks" is said of a pregnancy, never of how long a symptom has lasted.
@@ -52,12 +107,18 @@ const GESTATION_RE = [
   /\b(?:at|@)\s*(\d{1,2})\s*(?:weeks?|wks?)\b(?=[^.?!]*\b(?:pregnan|baby|bump)\w*)/,
 ];
 const TRIMESTER_RE = /\b(first|1st|second|2nd|third|3rd)\s+trimester\b/;
-const TEMP_UNIT_RE = /\b(\d{2,3}(?:[.,]\d{1,2})?)\s*(?:°\s*|degrees?\s*|deg\s*)?(c|f|celsius|centigrade|fahrenheit)\b|\b(\d{2,3}(?:[.,]\d{1,2})?)\s*°|\b(\d{2,3}(?:[.,]\d{1,2})?)\s*degrees?\b/g;
-const TEMP_CUE_RE = /\b(?:temp\w*|tempr\w*|fever\w*|thermometer|pyrexia|febrile|reading|read|running|spiked?|spiking|high of|hot|burning up|boiling)\b[^.?!\d]{0,25}?(\d{2,3}(?:[.,]\d{1,2})?)\b/g;
+const TEMP_UNIT_RE =
+  /\b(\d{2,3}(?:[.,]\d{1,2})?)\s*(?:°\s*|degrees?\s*|deg\s*)?(c|f|celsius|centigrade|fahrenheit)\b|\b(\d{2,3}(?:[.,]\d{1,2})?)\s*°|\b(\d{2,3}(?:[.,]\d{1,2})?)\s*degrees?\b/g;
+const TEMP_CUE_RE =
+  /\b(?:temp\w*|tempr\w*|fever\w*|thermometer|pyrexia|febrile|reading|read|running|spiked?|spiking|high of|hot|burning up|boiling)\b[^.?!\d]{0,25}?(\d{2,3}(?:[.,]\d{1,2})?)\b/g;
 /** A number with one decimal in the fever range, not followed by another unit, is a temperature. */
-const TEMP_DECIMAL_RE = /(?<![\d.,])(3[7-9]|4[0-2])[.,](\d)(?![\d.,])(?!\s*(?:weeks?|wks?|kg|kilos?|lbs?|cm|mm|ml|years?|yrs?|months?|days?|hours?|%|percent|mmol|units?))/g;
+const TEMP_DECIMAL_RE =
+  /(?<![\d.,])(3[7-9]|4[0-2])[.,](\d)(?![\d.,])(?!\s*(?:weeks?|wks?|kg|kilos?|lbs?|cm|mm|ml|years?|yrs?|months?|days?|hours?|%|percent|mmol|units?))/g;
 const HR_RE = /\b(?:pulse|heart\s*rate|hr|heart(?:beat)?\s*(?:is|at|of)?|bpm)\D{0,15}?(\d{2,3})\b|\b(\d{2,3})\s*(?:bpm|beats)\b/g;
-const DUR_RE = new RegExp(String.raw`\b(?:for|since|past|last|over|about|around|nearly|almost|already|it's been|its been|been)?\s*(?:the\s+)?${NUM}\s+(minutes?|mins?|hours?|hrs?|h|days?|nights?|weeks?|wks?|fortnights?|months?|years?|yrs?)\b(?!\s*(?:old|pregnant|postpartum|post partum|after (?:birth|delivery|giving birth)))`, 'g');
+const DUR_RE = new RegExp(
+  String.raw`\b(?:for|since|past|last|over|about|around|nearly|almost|already|it's been|its been|been)?\s*(?:the\s+)?${NUM}\s+(minutes?|mins?|hours?|hrs?|h|days?|nights?|weeks?|wks?|fortnights?|months?|years?|yrs?)\b(?!\s*(?:old|pregnant|postpartum|post partum|after (?:birth|delivery|giving birth)))`,
+  'g',
+);
 const AGO_RE = /\b(?:since|from|started|began|start(?:ed)? on|beginning|on)\s+(monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b/;
 
 /** Converts a number read as a temperature into °C, or undefined when implausible. */
@@ -78,7 +139,10 @@ function toCelsius(value: number, unit?: string): number | undefined {
  */
 export function parseQuantities(input: string, now: Date = new Date()): Quantities {
   const q: Quantities = {};
-  let text = input.toLowerCase().replace(/[\u2018\u2019`´]/g, "'").replace(/º/g, '°');
+  let text = input
+    .toLowerCase()
+    .replace(/[\u2018\u2019`´]/g, "'")
+    .replace(/º/g, '°');
 
   // Ages, most specific first; the matched words are blanked so durations don't see them.
   const blank = (m: RegExpExecArray | RegExpMatchArray) => {
@@ -106,7 +170,11 @@ export function parseQuantities(input: string, now: Date = new Date()): Quantiti
   if (q.age_years === undefined) {
     for (const m of [...text.matchAll(AGE_CUE_RE)]) {
       const n = Number(m[1]);
-      if (n >= 1 && n <= 115) { q.age_years = n; blank(m); break; }
+      if (n >= 1 && n <= 115) {
+        q.age_years = n;
+        blank(m);
+        break;
+      }
     }
   }
   if (q.age_years === undefined && NEWBORN_RE.test(text)) q.age_years = 0.02;
@@ -116,7 +184,11 @@ export function parseQuantities(input: string, now: Date = new Date()): Quantiti
     const m = text.match(re);
     if (m) {
       const w = Number(m[1]);
-      if (w >= 1 && w <= 44) { q.gestation_weeks = w; blank(m); break; }
+      if (w >= 1 && w <= 44) {
+        q.gestation_weeks = w;
+        blank(m);
+        break;
+      }
     }
   }
   if (q.gestation_weeks === undefined) {
@@ -142,7 +214,10 @@ export function parseQuantities(input: string, now: Date = new Date()): Quantiti
 
   for (const m of text.matchAll(HR_RE)) {
     const n = Number(m[1] ?? m[2]);
-    if (n >= 25 && n <= 260 && toCelsius(n) === undefined) { q.heart_rate = n; break; }
+    if (n >= 25 && n <= 260 && toCelsius(n) === undefined) {
+      q.heart_rate = n;
+      break;
+    }
   }
 
   let days: number | undefined;
@@ -150,7 +225,10 @@ export function parseQuantities(input: string, now: Date = new Date()): Quantiti
     const n = num(m[1]!);
     const unit = m[2]!.replace(/s$/, '');
     const factor = UNIT_DAYS[unit] ?? UNIT_DAYS[unit.replace(/r$/, 'rs').replace(/s$/, '')];
-    if (Number.isFinite(n) && factor !== undefined) { days = n * factor; break; }
+    if (Number.isFinite(n) && factor !== undefined) {
+      days = n * factor;
+      break;
+    }
   }
   if (days === undefined) {
     const wd = text.match(AGO_RE);
@@ -161,7 +239,12 @@ export function parseQuantities(input: string, now: Date = new Date()): Quantiti
     }
   }
   if (days === undefined) {
-    if (/\b(this morning|this evening|this afternoon|tonight|just now|an hour ago|minutes ago|few minutes|since lunch|since breakfast|earlier today|suddenly today|just started|started today)\b/.test(text)) days = 0.3;
+    if (
+      /\b(this morning|this evening|this afternoon|tonight|just now|an hour ago|minutes ago|few minutes|since lunch|since breakfast|earlier today|suddenly today|just started|started today)\b/.test(
+        text,
+      )
+    )
+      days = 0.3;
     else if (/\b(yesterday|last night|overnight)\b/.test(text)) days = 1;
     else if (/\b(all week|since last week|last week)\b/.test(text)) days = 7;
     else if (/\b(for ages|for months|last month|since last month)\b/.test(text)) days = 30;

@@ -13,7 +13,8 @@ export function stem(word: string): string {
   else if (w.endsWith('ing') && w.length > 5) w = dedouble(w.slice(0, -3));
   else if (w.endsWith('ed') && w.length > 4 && !w.endsWith('eed')) w = dedouble(w.slice(0, -2));
   else if (w.endsWith('ly') && w.length > 5) w = w.slice(0, -2);
-  else if (w.endsWith('ful') && w.length > 6) w = w.slice(0, -3); // "painful" meets "pain"
+  else if (w.endsWith('ful') && w.length > 6)
+    w = w.slice(0, -3); // "painful" meets "pain"
   else if (w.endsWith('es') && /(ss|x|ch|sh)es$/.test(w)) w = w.slice(0, -2);
   else if (w.endsWith('s') && !/(ss|us|is)$/.test(w) && w.length > 3) w = w.slice(0, -1);
   if (w.endsWith('e') && w.length > 4) w = w.slice(0, -1);

@@ -147,7 +147,10 @@ test('self-harm answers carry crisis resources and supportive advice', () => {
   ]) {
     const r = detectEmergency(text);
     assert.equal(r.is_emergency, true, text);
-    assert.ok(r.matched.some((m) => m.category === 'self_harm'), text);
+    assert.ok(
+      r.matched.some((m) => m.category === 'self_harm'),
+      text,
+    );
     assert.ok(r.crisis_resources, text);
     const contacts = r.crisis_resources.map((c) => `${c.name} ${c.contact}`).join(' | ');
     assert.match(contacts, /988/);

@@ -14,21 +14,9 @@ import { buildContext, consumeTriggers, mentionStatus, type ConceptMention, type
 import { screenText } from '../symptom-checker/index.js';
 import { CATEGORY_ADVICE, CONCEPTS, CRISIS_RESOURCES, RULES, type Concept } from './lexicon.js';
 import { MAX_INPUT_CHARS, normalize, tokenRange } from '../clinical-text/index.js';
-import {
-  LEVEL_RANK,
-  type EmergencyCategory,
-  type EmergencyCheck,
-  type EmergencyLevel,
-  type EmergencyMatch,
-} from './types.js';
+import { LEVEL_RANK, type EmergencyCategory, type EmergencyCheck, type EmergencyLevel, type EmergencyMatch } from './types.js';
 
-export type {
-  CrisisResource,
-  EmergencyCategory,
-  EmergencyCheck,
-  EmergencyLevel,
-  EmergencyMatch,
-} from './types.js';
+export type { CrisisResource, EmergencyCategory, EmergencyCheck, EmergencyLevel, EmergencyMatch } from './types.js';
 export { MAX_INPUT_CHARS };
 
 /** A phrase-lexicon mention has the shape of a concept mention of the shared text layer. */
@@ -41,8 +29,7 @@ const LEVEL_LEAD: Record<EmergencyLevel, string> = {
     'This needs urgent medical help: go to the nearest emergency department now, or call 112 / 911 / 999 if the person cannot travel safely or gets worse.',
   consultation_24:
     'No immediate emergency signs were found, but this should be checked by a doctor within 24 hours. If symptoms return, get worse or you feel very unwell, call 112 / 911 / 999.',
-  none:
-    'No emergency warning signs were found in this message. If anyone has severe, sudden or worsening symptoms, call your local emergency number (112 / 911 / 999).',
+  none: 'No emergency warning signs were found in this message. If anyone has severe, sudden or worsening symptoms, call your local emergency number (112 / 911 / 999).',
 };
 
 const SELF_HARM_LEAD =
@@ -151,14 +138,38 @@ function lexiconFired(input: string): Fired[] {
 
 /** Complaint ids of kb/complaints.json → the detector's categories (the others keep their id). */
 const COMPLAINT_CATEGORY: Record<string, EmergencyCategory> = {
-  chest_pain: 'cardiac', palpitations: 'cardiac', breathlessness: 'breathing', breathing_problem_child: 'breathing',
-  choking_foreign_body: 'breathing', drowning: 'breathing', allergic_reaction: 'anaphylaxis', limb_weakness_numbness: 'stroke',
-  speech_problem: 'stroke', confusion: 'stroke', seizure: 'seizure', collapse: 'unconscious', head_injury: 'head_injury',
-  wound_bleeding: 'bleeding', vomiting_blood: 'bleeding', rectal_bleeding: 'bleeding',
-  burns: 'burns', testicular_pain: 'testicular_torsion', overdose_poisoning: 'overdose', gas_inhalation: 'overdose',
-  mental_health_crisis: 'self_harm', pregnancy_problem: 'pregnancy', vaginal_bleeding: 'pregnancy', postnatal_problem: 'pregnancy',
-  fever_infant: 'infant', unwell_baby: 'infant', crying_baby: 'infant', abdominal_pain_adult: 'acute_abdomen',
-  abdominal_pain_child: 'acute_abdomen', fever_adult: 'sepsis', fever_child: 'sepsis', rash: 'meningitis',
+  chest_pain: 'cardiac',
+  palpitations: 'cardiac',
+  breathlessness: 'breathing',
+  breathing_problem_child: 'breathing',
+  choking_foreign_body: 'breathing',
+  drowning: 'breathing',
+  allergic_reaction: 'anaphylaxis',
+  limb_weakness_numbness: 'stroke',
+  speech_problem: 'stroke',
+  confusion: 'stroke',
+  seizure: 'seizure',
+  collapse: 'unconscious',
+  head_injury: 'head_injury',
+  wound_bleeding: 'bleeding',
+  vomiting_blood: 'bleeding',
+  rectal_bleeding: 'bleeding',
+  burns: 'burns',
+  testicular_pain: 'testicular_torsion',
+  overdose_poisoning: 'overdose',
+  gas_inhalation: 'overdose',
+  mental_health_crisis: 'self_harm',
+  pregnancy_problem: 'pregnancy',
+  vaginal_bleeding: 'pregnancy',
+  postnatal_problem: 'pregnancy',
+  fever_infant: 'infant',
+  unwell_baby: 'infant',
+  crying_baby: 'infant',
+  abdominal_pain_adult: 'acute_abdomen',
+  abdominal_pain_child: 'acute_abdomen',
+  fever_adult: 'sepsis',
+  fever_child: 'sepsis',
+  rash: 'meningitis',
 };
 
 /** Rules of the symptom checker's knowledge base on the shared concepts (text-screen.ts). */

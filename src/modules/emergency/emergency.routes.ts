@@ -44,7 +44,12 @@ export async function emergencyRoutes(root: FastifyInstance, events: EventBus): 
       const result = detectEmergency(request.body.text);
       const actor = request.actor;
       if (result.is_emergency && actor?.role === 'patient') {
-        await events.publish('emergency.detected', { patientId: actor.id, source: 'emergency_check', level: result.level, matched: result.matched.map((m) => ({ category: m.category, phrase: m.phrase })) });
+        await events.publish('emergency.detected', {
+          patientId: actor.id,
+          source: 'emergency_check',
+          level: result.level,
+          matched: result.matched.map((m) => ({ category: m.category, phrase: m.phrase })),
+        });
       }
       return result;
     },

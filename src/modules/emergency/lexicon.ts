@@ -135,17 +135,25 @@ export const CONCEPTS: Concept[] = [
     String.raw`(?:left arm|jaw) (?:pain|ache|aches|hurts|is aching)`,
   ]),
   c('sweating', String.raw`sweat\w*|clammy|cold sweats?|drenched`),
-  c('breathless', String.raw`short of breath|shortness of breath|breathless\w*|out of breath|(?:can't|cannot) catch (?:my|his|her) breath|difficulty breathing|trouble breathing|hard to breathe`),
+  c(
+    'breathless',
+    String.raw`short of breath|shortness of breath|breathless\w*|out of breath|(?:can't|cannot) catch (?:my|his|her) breath|difficulty breathing|trouble breathing|hard to breathe`,
+  ),
 
   // --- stroke
-  c('stroke_named', String.raw`(?:a|having|another|mini|massive|major) stroke(?! of| clinic| unit| team| nurse| rehab| ward| service| risk)|\btia\b`, { event: true }),
+  c('stroke_named', String.raw`(?:a|having|another|mini|massive|major) stroke(?! of| clinic| unit| team| nurse| rehab| ward| service| risk)|\btia\b`, {
+    event: true,
+  }),
   c('face_droop', [
     String.raw`face (?:is |seems |looks |has |went |gone |just |all )*(?:droop\w*|drop\w*|lopsided|fallen|dropped|twisted|sagging|slumped)`,
     String.raw`droop\w* (?:on )?(?:one|the left|the right|left|right) side`,
     String.raw`one side of ${POSS} (?:face|mouth)(?: ${G}){0,3}? (?:droop\w*|numb|drop\w*|fallen|sagging|weak|paralys\w*|slumped)`,
     String.raw`(?:mouth|smile) (?:is |has )?(?:droop\w*|lopsided|crooked|gone crooked)`,
   ]),
-  c('one_sided', String.raw`(?:numb\w*|weak\w*|tingl\w*|paralys\w*|droop\w*|dead) (?:on )?one side|one side of ${POSS} body (?:\S+ )?(?:numb|weak|paralys\w*|dead)`),
+  c(
+    'one_sided',
+    String.raw`(?:numb\w*|weak\w*|tingl\w*|paralys\w*|droop\w*|dead) (?:on )?one side|one side of ${POSS} body (?:\S+ )?(?:numb|weak|paralys\w*|dead)`,
+  ),
   c('slurred', [
     String.raw`slurr\w*`,
     String.raw`speech (?:is |was |seems |sounds |has |gone |become |suddenly )*(?:slurred|garbled|jumbled|muddled)`,
@@ -183,27 +191,50 @@ export const CONCEPTS: Concept[] = [
     String.raw`(?:lips|face|skin|mouth|tongue|fingers|he|she|he's|she's|baby|they|i'm|hes) (?:\S+ ){0,2}?(?:turning|turned|going|gone|went|are|is|look|looks|looking) (?:\S+ )?(?:blue|grey|gray)`,
     String.raw`turning blue|blue lips|lips (?:are )?blue`,
   ]),
-  c('cant_speak_breathless', String.raw`(?:can't|cannot|unable to|can not) (?:finish|complete|say|get out) (?:a |my |full |whole |his |her )*(?:sentence|sentences|words)|too breathless to (?:speak|talk)`),
-  c('inhaler_fail', String.raw`inhaler(?: \S+){0,2}? (?:not|isn't|is not|doesn't|does not|didn't|did not|aren't) (?:working|helping|help|work)|(?:severe|bad|terrible|really bad) asthma attack|asthma attack (?:won't|will not|not) (?:stop|settle)`),
-  c('recession', String.raw`sucking in (?:under|between|below|around) ${POSS} ribs|(?:ribs|chest|tummy|neck) (?:is |are )?(?:sucking|pulling|caving) in|(?:rib|chest) recession|nostrils flaring|flaring nostrils|head bobbing`),
+  c(
+    'cant_speak_breathless',
+    String.raw`(?:can't|cannot|unable to|can not) (?:finish|complete|say|get out) (?:a |my |full |whole |his |her )*(?:sentence|sentences|words)|too breathless to (?:speak|talk)`,
+  ),
+  c(
+    'inhaler_fail',
+    String.raw`inhaler(?: \S+){0,2}? (?:not|isn't|is not|doesn't|does not|didn't|did not|aren't) (?:working|helping|help|work)|(?:severe|bad|terrible|really bad) asthma attack|asthma attack (?:won't|will not|not) (?:stop|settle)`,
+  ),
+  c(
+    'recession',
+    String.raw`sucking in (?:under|between|below|around) ${POSS} ribs|(?:ribs|chest|tummy|neck) (?:is |are )?(?:sucking|pulling|caving) in|(?:rib|chest) recession|nostrils flaring|flaring nostrils|head bobbing`,
+  ),
   c('grunting', String.raw`grunt\w*`),
 
   // --- anaphylaxis
-  c('anaphylaxis_named', String.raw`anaphyla\w+|allergic shock|severe allergic reaction|(?:epipen|epi pen|adrenaline)(?: ${G}){0,2}? (?:didn't|did not|isn't|not) (?:work|working|help|helping)`, { event: true }),
-  c('throat_swelling', near('throat|tongue|airways?', 'closing|close|closed|swelling|swell|swells|swollen|tight|tightening|tighter|constricting|closing up', 4)),
+  c(
+    'anaphylaxis_named',
+    String.raw`anaphyla\w+|allergic shock|severe allergic reaction|(?:epipen|epi pen|adrenaline)(?: ${G}){0,2}? (?:didn't|did not|isn't|not) (?:work|working|help|helping)`,
+    { event: true },
+  ),
+  c(
+    'throat_swelling',
+    near('throat|tongue|airways?', 'closing|close|closed|swelling|swell|swells|swollen|tight|tightening|tighter|constricting|closing up', 4),
+  ),
   c('lips_face_swelling', near(String.raw`lips?|face|eyes|eyelids|mouth`, 'swelling|swollen|swell|swells|puffing up|puffed up|puffy', 3)),
-  c('allergen', String.raw`allerg\w*|peanuts?|nuts?|shellfish|shrimps?|prawns?|stung|sting|bee|wasp|hives|wheez\w*|epipen|epi pen|penicillin|after eating|after taking`),
+  c(
+    'allergen',
+    String.raw`allerg\w*|peanuts?|nuts?|shellfish|shrimps?|prawns?|stung|sting|bee|wasp|hives|wheez\w*|epipen|epi pen|penicillin|after eating|after taking`,
+  ),
 
   // --- bleeding
-  c('bleeding_severe', [
-    String.raw`(?:won't|will not|can't|cannot|can not|doesn't|does not|isn't|not|unable to) (?:stop|stopping) (?:the )?bleed\w*`,
-    String.raw`bleed\w* (?:\S+ ){0,2}?(?:won't|will not|doesn't|does not|isn't|is not|not|hasn't|has not) (?:stop|stopping|stopped|slowing)`,
-    String.raw`blood (?:is )?(?:everywhere|spurting|pouring|gushing|pumping)`,
-    String.raw`(?:spurting|pouring|gushing|pumping) (?:out )?blood`,
-    String.raw`bleed\w* (?:very |really |so )?(?:heavily|badly|profusely|a lot|everywhere|uncontrollably|loads)`,
-    String.raw`(?:heavy|heavily|massive|severe|uncontrollable|profuse|major) bleed\w*`,
-    String.raw`(?:lost|losing) (?:a lot of |lots of |loads of |so much |too much |a load of )?blood|pool of blood`,
-  ], { notFollowedBy: String.raw`(?:\S+ ){0,3}?(?:period|periods|menstrua\w*|gums)` }),
+  c(
+    'bleeding_severe',
+    [
+      String.raw`(?:won't|will not|can't|cannot|can not|doesn't|does not|isn't|not|unable to) (?:stop|stopping) (?:the )?bleed\w*`,
+      String.raw`bleed\w* (?:\S+ ){0,2}?(?:won't|will not|doesn't|does not|isn't|is not|not|hasn't|has not) (?:stop|stopping|stopped|slowing)`,
+      String.raw`blood (?:is )?(?:everywhere|spurting|pouring|gushing|pumping)`,
+      String.raw`(?:spurting|pouring|gushing|pumping) (?:out )?blood`,
+      String.raw`bleed\w* (?:very |really |so )?(?:heavily|badly|profusely|a lot|everywhere|uncontrollably|loads)`,
+      String.raw`(?:heavy|heavily|massive|severe|uncontrollable|profuse|major) bleed\w*`,
+      String.raw`(?:lost|losing) (?:a lot of |lots of |loads of |so much |too much |a load of )?blood|pool of blood`,
+    ],
+    { notFollowedBy: String.raw`(?:\S+ ){0,3}?(?:period|periods|menstrua\w*|gums)` },
+  ),
   c('vomit_blood', [
     String.raw`(?:vomit\w*|throw\w* up|threw up|puk\w*|being sick|sick|spewing) (?:up )?(?:some |lots of |a lot of |fresh |bright red )?blood`,
     String.raw`blood in (?:my |his |her )?(?:vomit|sick)`,
@@ -213,22 +244,33 @@ export const CONCEPTS: Concept[] = [
   c('black_stool', String.raw`(?:black|tarry|jet black) (?:tarry )?(?:stools?|poos?|poop)|melaena|melena`),
 
   // --- unconscious
-  c('unconscious', [
-    String.raw`unconscious|unresponsive|unrousable|out cold|knocked (?:out|unconscious)`,
-    String.raw`(?:not|isn't|is not|no longer) (?:responsive|conscious)`,
-    String.raw`(?:he|she|he's|she's|they|they're|him|her|dad|mum|mom|baby|son|daughter|husband|wife|friend|and)(?: \S+){0,3}? (?:isn't|is not|not|won't|no longer|aren't) (?:responding|responsive)`,
-    String.raw`(?:won't|will not|can't|cannot|doesn't|does not|isn't|not|couldn't|can not) (?:wake|wake up|waking up|rouse|be woken|be roused|come round|come around)`,
-    String.raw`(?:can't|cannot|couldn't) (?:wake|rouse) (?:him|her|them)(?: up)?`,
-    String.raw`passed out and (?:isn't|is not|won't|not|hasn't)`,
-    String.raw`collaps(?:ed|es|ing)`,
-  ], { notFollowedBy: String.raw`(?:for |in time for )?(?:school|work|college|class)|in the morning|early|on time|lung` }),
+  c(
+    'unconscious',
+    [
+      String.raw`unconscious|unresponsive|unrousable|out cold|knocked (?:out|unconscious)`,
+      String.raw`(?:not|isn't|is not|no longer) (?:responsive|conscious)`,
+      String.raw`(?:he|she|he's|she's|they|they're|him|her|dad|mum|mom|baby|son|daughter|husband|wife|friend|and)(?: \S+){0,3}? (?:isn't|is not|not|won't|no longer|aren't) (?:responding|responsive)`,
+      String.raw`(?:won't|will not|can't|cannot|doesn't|does not|isn't|not|couldn't|can not) (?:wake|wake up|waking up|rouse|be woken|be roused|come round|come around)`,
+      String.raw`(?:can't|cannot|couldn't) (?:wake|rouse) (?:him|her|them)(?: up)?`,
+      String.raw`passed out and (?:isn't|is not|won't|not|hasn't)`,
+      String.raw`collaps(?:ed|es|ing)`,
+    ],
+    { notFollowedBy: String.raw`(?:for |in time for )?(?:school|work|college|class)|in the morning|early|on time|lung` },
+  ),
 
   // --- seizure
-  c('seizure', [
-    String.raw`seizures?|seizing|convuls\w+|status epilepticus`,
-    String.raw`(?:is|are|been|keeps?|kept|started|still|he's|she's|was) fitting`,
-    String.raw`(?:having|had|has|have|in|into|took) (?:a |another )?(?:fit|epileptic fit)(?! of)`,
-  ], { event: true, notFollowedBy: String.raw`meds|medication|medications|medicine|tablets|pills|clinic|diary|plan|free|alert|dog|threshold|action plan|nurse|review|prescription|notes?|certificate|to work|to drive|for work` }),
+  c(
+    'seizure',
+    [
+      String.raw`seizures?|seizing|convuls\w+|status epilepticus`,
+      String.raw`(?:is|are|been|keeps?|kept|started|still|he's|she's|was) fitting`,
+      String.raw`(?:having|had|has|have|in|into|took) (?:a |another )?(?:fit|epileptic fit)(?! of)`,
+    ],
+    {
+      event: true,
+      notFollowedBy: String.raw`meds|medication|medications|medicine|tablets|pills|clinic|diary|plan|free|alert|dog|threshold|action plan|nurse|review|prescription|notes?|certificate|to work|to drive|for work`,
+    },
+  ),
 
   // --- meningitis and fever
   c('fever', [
@@ -238,46 +280,67 @@ export const CONCEPTS: Concept[] = [
     String.raw`10[0-6](?:[.,]\d+)? ?(?:degrees|f)`,
     String.raw`(?:has|have|got|running|with|had) a (?:temperature|temp)(?! of)`,
   ]),
-  c('stiff_neck', String.raw`stiff (?:\S+ )?neck|neck (?:is |feels |very |really |so |has gone |gone |is really |is very )*stiff|(?:can't|cannot|unable to) (?:bend|move|touch|put) (?:${POSS} )?(?:neck|chin)|neck stiffness`),
+  c(
+    'stiff_neck',
+    String.raw`stiff (?:\S+ )?neck|neck (?:is |feels |very |really |so |has gone |gone |is really |is very )*stiff|(?:can't|cannot|unable to) (?:bend|move|touch|put) (?:${POSS} )?(?:neck|chin)|neck stiffness`,
+  ),
   c('non_blanching', [
     String.raw`(?:rash|spots?|marks?|blotch\w*|dots)(?: ${G}){0,6}? (?:doesn't|does not|don't|do not|won't|will not|didn't|did not|not|isn't|aren't|never) (?:fade|fading|blanch\w*)`,
     String.raw`(?:rash|spots?|marks?|blotch\w*|dots)(?: ${G}){0,6}? (?:doesn't|does not|don't|do not|won't|will not|didn't|did not|not|isn't|aren't) (?:go away|disappear|going away)(?: ${G}){0,2}? (?:under|with|when|if) (?:\S+ ){0,3}?(?:glass|tumbler|press\w*)`,
     String.raw`non blanching|nonblanching|purpur\w*|petechia\w*|purple (?:\S+ )?(?:spots|rash|blotches|dots|marks)|(?:rash|spots) (?:\S+ ){0,2}?like (?:bruises|pin ?pricks)`,
   ]),
   c('meningitis_named', String.raw`meningitis|meningococcal|septicaemia|septicemia`, { event: true }),
-  c('photophobia', String.raw`(?:light|lights|brightness) (?:\S+ ){0,2}?(?:hurts?|hurting|painful|bothers?)|photophobi\w*|(?:can't|cannot) (?:stand|bear|look at) (?:the )?light`),
+  c(
+    'photophobia',
+    String.raw`(?:light|lights|brightness) (?:\S+ ){0,2}?(?:hurts?|hurting|painful|bothers?)|photophobi\w*|(?:can't|cannot) (?:stand|bear|look at) (?:the )?light`,
+  ),
   c('headache', String.raw`headaches?|head ache|head hurts|migraine`),
 
   // --- self-harm
-  c('self_harm_intent', [
-    String.raw`kill (?:myself|my ?self|me self)|end (?:my|it) (?:own )?life|take my (?:own )?life|(?:i|i'm|im)(?: ${G})? (?:want|wanna) to die|(?:don't|do not) want to (?:be alive|live|exist|be here anymore|wake up|go on)`,
-    String.raw`hang myself|slit my wrists?|cut my wrists?|so i (?:never|don't|won't) wake up|wish i (?:was|were) dead|wish i (?:could )?(?:die|disappear forever)`,
-    String.raw`better off (?:dead|without me|if i (?:was|were) gone)|(?:nobody|no one|noone) would (?:even )?(?:notice|care|miss me) if i|no (?:reason|point) (?:to |in |of )?(?:live|living|life|going on|carrying on|being alive|being here)`,
-    String.raw`(?:don't|can't|do not|cannot) see (?:the |any )?(?:point|reason) (?:to |in |of )?(?:live|living|life|going on|carrying on|being alive|being here)|what's the point (?:of|in) (?:living|life|going on|being alive)`,
-  ], { firstPerson: true, notFollowedBy: String.raw`laughing|of (?:embarrassment|boredom|shame)` }),
+  c(
+    'self_harm_intent',
+    [
+      String.raw`kill (?:myself|my ?self|me self)|end (?:my|it) (?:own )?life|take my (?:own )?life|(?:i|i'm|im)(?: ${G})? (?:want|wanna) to die|(?:don't|do not) want to (?:be alive|live|exist|be here anymore|wake up|go on)`,
+      String.raw`hang myself|slit my wrists?|cut my wrists?|so i (?:never|don't|won't) wake up|wish i (?:was|were) dead|wish i (?:could )?(?:die|disappear forever)`,
+      String.raw`better off (?:dead|without me|if i (?:was|were) gone)|(?:nobody|no one|noone) would (?:even )?(?:notice|care|miss me) if i|no (?:reason|point) (?:to |in |of )?(?:live|living|life|going on|carrying on|being alive|being here)`,
+      String.raw`(?:don't|can't|do not|cannot) see (?:the |any )?(?:point|reason) (?:to |in |of )?(?:live|living|life|going on|carrying on|being alive|being here)|what's the point (?:of|in) (?:living|life|going on|being alive)`,
+    ],
+    { firstPerson: true, notFollowedBy: String.raw`laughing|of (?:embarrassment|boredom|shame)` },
+  ),
   c('self_harm_cut', String.raw`(?:hurt|hurting|harm|harming|cut|cutting|burn|burning|burnt|burned) myself`, {
     firstPerson: true,
     notFollowedBy: String.raw`shaving|cooking|chopping|slicing|peeling|on|by accident|accidentally|while|with the|at work|in the kitchen|gardening`,
   }),
-  c('self_harm', [
-    String.raw`suicidal|kill (?:${SELF})|end (?:his|her|their) (?:own )?life|end it all|end everything|ending it all|want(?:s|ed)? to die|wanna die`,
-    String.raw`(?:thinking|thought|thoughts|think|considering|contemplating|planning|plan|plans|attempt\w*|tried|try|commit\w*) (?:about |of |to )?(?:\S+ ){0,2}?(?:suicide|killing (?:${SELF})|ending (?:it|my life|things))`,
-    String.raw`(?:can't|cannot) go on|not worth living|self harm\w*|hang (?:${SELF})|slit (?:his|her) wrists?|(?:hurt|hurting|cut|cutting) (?:himself|herself|themselves)`,
-    String.raw`jump\w* (?:off|from|in front of) (?:a |the |this |that )?(?:bridge|building|roof|cliff|balcony|tower|train|car park|window|motorway)`,
-    String.raw`(?:suicide|goodbye) (?:notes?|letters?)|(?:written|wrote|writing) (?:\S+ ){0,2}?(?:letters?|notes?) to (?:my|everyone)`,
-    String.raw`take all (?:my|of my|his|her|the) (?:pills|tablets|meds|medication)|overdose on purpose`,
-  ], { event: true, notFollowedBy: String.raw`laughing|of (?:embarrassment|boredom|shame)` }),
-  c('self_harm_imminent', String.raw`tonight|right now|now|today|plan|planned|deep|took|taken|swallowed|bleeding|letters?|notes?|rope|gun|pills|tablets|bridge|goodbye`),
+  c(
+    'self_harm',
+    [
+      String.raw`suicidal|kill (?:${SELF})|end (?:his|her|their) (?:own )?life|end it all|end everything|ending it all|want(?:s|ed)? to die|wanna die`,
+      String.raw`(?:thinking|thought|thoughts|think|considering|contemplating|planning|plan|plans|attempt\w*|tried|try|commit\w*) (?:about |of |to )?(?:\S+ ){0,2}?(?:suicide|killing (?:${SELF})|ending (?:it|my life|things))`,
+      String.raw`(?:can't|cannot) go on|not worth living|self harm\w*|hang (?:${SELF})|slit (?:his|her) wrists?|(?:hurt|hurting|cut|cutting) (?:himself|herself|themselves)`,
+      String.raw`jump\w* (?:off|from|in front of) (?:a |the |this |that )?(?:bridge|building|roof|cliff|balcony|tower|train|car park|window|motorway)`,
+      String.raw`(?:suicide|goodbye) (?:notes?|letters?)|(?:written|wrote|writing) (?:\S+ ){0,2}?(?:letters?|notes?) to (?:my|everyone)`,
+      String.raw`take all (?:my|of my|his|her|the) (?:pills|tablets|meds|medication)|overdose on purpose`,
+    ],
+    { event: true, notFollowedBy: String.raw`laughing|of (?:embarrassment|boredom|shame)` },
+  ),
+  c(
+    'self_harm_imminent',
+    String.raw`tonight|right now|now|today|plan|planned|deep|took|taken|swallowed|bleeding|letters?|notes?|rope|gun|pills|tablets|bridge|goodbye`,
+  ),
 
   // --- overdose / poisoning
-  c('overdose', [
-    String.raw`overdos\w+|od'?d|oded`,
-    String.raw`took (?:a |an |the )?(?:whole |entire |full |half a |half the )?(?:bottle|packet|pack|box|strip|handful|load|bunch|lot|stack|pile|tub) of`,
-    String.raw`(?:took|taken|swallowed|ate|had|necked|downed) (?:about |around |over |like |maybe )?(?:[1-9]\d+|ten|twelve|fifteen|twenty|thirty|forty|fifty|hundred|too many|lots of|loads of|a lot of|all (?:of )?(?:my|his|her|the)|a bunch of|a handful of|a whole|a load of|double|triple) (?:\S+ ){0,2}?(?:pills|tablets|capsules|paracetamol|tylenol|ibuprofen|aspirin|painkillers|sleeping|meds|medication|medicine|insulin|antidepressants|doses?)`,
-    String.raw`(?:drank|drunk|swallowed|ate|eaten|drinking|licked|inhaled|sucked) (?:some |a |the |an |of |his |her |my |bottle of |some of )*(?:\S+'s )?(?:bleach|detergent|antifreeze|anti freeze|weed ?killer|weedkiller|pesticide|rat poison|cleaning \S+|washing \S+|dishwasher \S+|laundry \S+|capsule|pod|pods|button batter\w*|batter\w*|magnets?|poison\w*|chemicals?|petrol|gasoline|paraffin|kerosene|white spirit|drain cleaner|lighter fluid|e liquid)`,
-    String.raw`button batter\w*|(?<!food |blood |lead )poisoned|(?<!food |blood |lead |carbon monoxide )poisoning|carbon monoxide`,
-    String.raw`swallowed (?:some |a |one |a few |some of |one of |a couple of )?(?:\S+'s )?(?:\S+ )?(?:tablets|pills|medicine|medication|capsules)`,
-  ], { event: true }),
+  c(
+    'overdose',
+    [
+      String.raw`overdos\w+|od'?d|oded`,
+      String.raw`took (?:a |an |the )?(?:whole |entire |full |half a |half the )?(?:bottle|packet|pack|box|strip|handful|load|bunch|lot|stack|pile|tub) of`,
+      String.raw`(?:took|taken|swallowed|ate|had|necked|downed) (?:about |around |over |like |maybe )?(?:[1-9]\d+|ten|twelve|fifteen|twenty|thirty|forty|fifty|hundred|too many|lots of|loads of|a lot of|all (?:of )?(?:my|his|her|the)|a bunch of|a handful of|a whole|a load of|double|triple) (?:\S+ ){0,2}?(?:pills|tablets|capsules|paracetamol|tylenol|ibuprofen|aspirin|painkillers|sleeping|meds|medication|medicine|insulin|antidepressants|doses?)`,
+      String.raw`(?:drank|drunk|swallowed|ate|eaten|drinking|licked|inhaled|sucked) (?:some |a |the |an |of |his |her |my |bottle of |some of )*(?:\S+'s )?(?:bleach|detergent|antifreeze|anti freeze|weed ?killer|weedkiller|pesticide|rat poison|cleaning \S+|washing \S+|dishwasher \S+|laundry \S+|capsule|pod|pods|button batter\w*|batter\w*|magnets?|poison\w*|chemicals?|petrol|gasoline|paraffin|kerosene|white spirit|drain cleaner|lighter fluid|e liquid)`,
+      String.raw`button batter\w*|(?<!food |blood |lead )poisoned|(?<!food |blood |lead |carbon monoxide )poisoning|carbon monoxide`,
+      String.raw`swallowed (?:some |a |one |a few |some of |one of |a couple of )?(?:\S+'s )?(?:\S+ )?(?:tablets|pills|medicine|medication|capsules)`,
+    ],
+    { event: true },
+  ),
 
   // --- pregnancy
   c('pregnant', [
@@ -287,9 +350,18 @@ export const CONCEPTS: Concept[] = [
   ]),
   c('preterm', String.raw`(?:[1-2]?\d|3[0-6]) (?:weeks|wks)(?! old| ago)`),
   c('bleeding_any', String.raw`bleed\w*|blood|spotting`),
-  c('pregnancy_pain', String.raw`(?:severe|bad|terrible|awful|sharp|intense|excruciating|agonising|agonizing|extreme|unbearable|strong|stabbing) (?:\S+ ){0,2}?(?:pain|pains|cramps?|cramping)|pain on one side|one sided pain`),
-  c('severe_headache', String.raw`(?:severe|bad|terrible|awful|really bad|splitting|pounding|intense|worst|excruciating) (?:\S+ )?headache|headache (?:that )?(?:won't|will not|doesn't) go`),
-  c('vision_problem', String.raw`blurr\w* (?:vision|eyesight)|(?:vision|eyesight) (?:is |has gone |gone )?(?:blurr\w*|blurry|flashing|funny|strange|weird)|flashing lights|seeing (?:spots|stars|flashing)|spots (?:in front of|before) (?:my|her) eyes`),
+  c(
+    'pregnancy_pain',
+    String.raw`(?:severe|bad|terrible|awful|sharp|intense|excruciating|agonising|agonizing|extreme|unbearable|strong|stabbing) (?:\S+ ){0,2}?(?:pain|pains|cramps?|cramping)|pain on one side|one sided pain`,
+  ),
+  c(
+    'severe_headache',
+    String.raw`(?:severe|bad|terrible|awful|really bad|splitting|pounding|intense|worst|excruciating) (?:\S+ )?headache|headache (?:that )?(?:won't|will not|doesn't) go`,
+  ),
+  c(
+    'vision_problem',
+    String.raw`blurr\w* (?:vision|eyesight)|(?:vision|eyesight) (?:is |has gone |gone )?(?:blurr\w*|blurry|flashing|funny|strange|weird)|flashing lights|seeing (?:spots|stars|flashing)|spots (?:in front of|before) (?:my|her) eyes`,
+  ),
   c('body_swelling', String.raw`(?:face|hands|feet|ankles|fingers|legs)(?: ${G}){0,2}? (?:swollen|swelling|puffy)|swollen (?:face|hands|feet)|sudden swelling`),
   c('preeclampsia_named', String.raw`pre ?eclampsia|eclampsia|hellp`, { event: true }),
   c('reduced_fetal_movements', [
@@ -298,8 +370,14 @@ export const CONCEPTS: Concept[] = [
     String.raw`(?:reduced|fewer|less|no|decreased) (?:fetal|foetal|baby|baby's) (?:movements?|kicks)`,
   ]),
   c('waters_broken', String.raw`waters? (?:have |has |just )?(?:broke|broken|breaking|went|gone)|(?:ruptured|rupture of) membranes`),
-  c('postpartum', String.raw`gave birth|given birth|giving birth|(?:had|delivered) (?:my|the|a|our) (?:baby|son|daughter)|postpartum|post partum|postnatal|post natal|since (?:the )?birth|after (?:the )?birth|c section|caesarean|cesarean`),
-  c('soaking_pads', String.raw`soak\w* (?:through )?(?:a |one |my |the )?(?:pad|pads|towel|sanitary)|(?:pad|pads) (?:\S+ ){0,2}?(?:every|an|each) (?:hour|hr)|(?:large|big|golf ball) (?:blood )?clots|passing clots`),
+  c(
+    'postpartum',
+    String.raw`gave birth|given birth|giving birth|(?:had|delivered) (?:my|the|a|our) (?:baby|son|daughter)|postpartum|post partum|postnatal|post natal|since (?:the )?birth|after (?:the )?birth|c section|caesarean|cesarean`,
+  ),
+  c(
+    'soaking_pads',
+    String.raw`soak\w* (?:through )?(?:a |one |my |the )?(?:pad|pads|towel|sanitary)|(?:pad|pads) (?:\S+ ){0,2}?(?:every|an|each) (?:hour|hr)|(?:large|big|golf ball) (?:blood )?clots|passing clots`,
+  ),
 
   // --- infant
   c('young_infant', [
@@ -317,15 +395,22 @@ export const CONCEPTS: Concept[] = [
     String.raw`(?:soft spot|fontanelle|fontanel)(?: ${G}){0,5}? (?:bulging|bulges|bulge|swollen|raised|tense|sticking out|puffed up)`,
     String.raw`high pitched (?:cry|crying|scream\w*)|(?:weak|continuous|constant) (?:high pitched )?(?:cry|crying)`,
   ]),
-  c('not_feeding', String.raw`(?:isn't|is not|not|won't|will not|refus\w*|stopped|hasn't|has not|doesn't|does not|didn't) (?:\S+ )?(?:feeding|feed|feeds|eating|drinking|taking (?:milk|feeds|the bottle|the breast|any milk))`),
+  c(
+    'not_feeding',
+    String.raw`(?:isn't|is not|not|won't|will not|refus\w*|stopped|hasn't|has not|doesn't|does not|didn't) (?:\S+ )?(?:feeding|feed|feeds|eating|drinking|taking (?:milk|feeds|the bottle|the breast|any milk))`,
+  ),
   c('very_sleepy', String.raw`(?:very|really|unusually|extremely|so|abnormally) (?:sleepy|drowsy|lethargic|tired)|lethargic|hard to wake|drowsy`),
 
   // --- head injury
-  c('head_injury', [
-    String.raw`(?:hit|banged|bumped|knocked|hurt|injured|smashed|bashed|struck|cracked) (?:\S+ )?(?:${POSS} )?head`,
-    String.raw`head (?:injury|injuries|wound|trauma)|concussion|concussed`,
-    String.raw`(?:fell|fall|fallen) (?:\S+ ){0,4}?(?:on|onto|hit|landed on) (?:${POSS} )?head`,
-  ], { event: true }),
+  c(
+    'head_injury',
+    [
+      String.raw`(?:hit|banged|bumped|knocked|hurt|injured|smashed|bashed|struck|cracked) (?:\S+ )?(?:${POSS} )?head`,
+      String.raw`head (?:injury|injuries|wound|trauma)|concussion|concussed`,
+      String.raw`(?:fell|fall|fallen) (?:\S+ ){0,4}?(?:on|onto|hit|landed on) (?:${POSS} )?head`,
+    ],
+    { event: true },
+  ),
   c('head_injury_sign', [
     String.raw`vomit\w*|(?:been|being|was) sick|sick (?:twice|again|\S+ times)|threw up|throwing up|confus\w*|drowsy|sleepy|unconscious|knocked out|passed out|seizure|fitting`,
     String.raw`clear fluid|(?:blood|fluid) (?:from|coming out of) (?:${POSS} )?(?:ears?|nose)|(?:can't|cannot|doesn't) remember|memory loss|slurr\w*|unequal pupils|double vision|blurred vision`,
@@ -356,10 +441,19 @@ export const CONCEPTS: Concept[] = [
 
   // --- diabetic emergencies
   c('diabetic', String.raw`diabetic|diabetes|type (?:1|one)|t1d|insulin`),
-  c('ketones_high', String.raw`ketones?(?: ${G}){0,2}? (?:high|raised|very high|over|above|\d+(?:[.,]\d+)?)|high ketones|fruity (?:smelling )?breath|breath smells (?:fruity|of pear drops|like pear drops)|pear drops`),
+  c(
+    'ketones_high',
+    String.raw`ketones?(?: ${G}){0,2}? (?:high|raised|very high|over|above|\d+(?:[.,]\d+)?)|high ketones|fruity (?:smelling )?breath|breath smells (?:fruity|of pear drops|like pear drops)|pear drops`,
+  ),
   c('dka_named', String.raw`ketoacidosis|dka`, { event: true }),
-  c('low_sugar', String.raw`(?:blood sugars?|sugars?|glucose|blood glucose|bg|bm)(?: levels?| reading)? (?:is |was |of |at |reading |reads |down to |dropped to |only |just )*(?:[0-2](?:[.,]\d+)?|3(?:[.,][0-4])?)(?! ?(?:mg|years|yrs|weeks|mins|minutes|hours|days))|hypo|hypos|hypoglyc\w*|low blood sugar|blood sugar (?:is |was )?(?:very |really )?low`),
-  c('hypo_sign', String.raw`confus\w*|drowsy|unconscious|unresponsive|not making sense|(?:can't|cannot|won't|unable to) (?:swallow|eat|drink|wake)|fitting|seizure|collapsed|sweaty|slurr\w*|aggressive`),
+  c(
+    'low_sugar',
+    String.raw`(?:blood sugars?|sugars?|glucose|blood glucose|bg|bm)(?: levels?| reading)? (?:is |was |of |at |reading |reads |down to |dropped to |only |just )*(?:[0-2](?:[.,]\d+)?|3(?:[.,][0-4])?)(?! ?(?:mg|years|yrs|weeks|mins|minutes|hours|days))|hypo|hypos|hypoglyc\w*|low blood sugar|blood sugar (?:is |was )?(?:very |really )?low`,
+  ),
+  c(
+    'hypo_sign',
+    String.raw`confus\w*|drowsy|unconscious|unresponsive|not making sense|(?:can't|cannot|won't|unable to) (?:swallow|eat|drink|wake)|fitting|seizure|collapsed|sweaty|slurr\w*|aggressive`,
+  ),
   c('fast_breathing', String.raw`breathing (?:really |very )?(?:fast|quickly|rapidly|deeply|heavily)|rapid breathing|deep sighing breaths`),
   c('vomiting', String.raw`vomit\w*|being sick|throwing up|threw up|can't keep (?:anything|fluids) down`),
 
@@ -374,17 +468,28 @@ export const CONCEPTS: Concept[] = [
 
   // --- acute abdomen
   c('abdo_extreme', [
-    then(String.raw`agonising|agonizing|excruciating|unbearable|worst|crippling|screaming|doubled over|doubled up`, String.raw`stomach|abdominal|abdomen|belly|tummy`, 3),
+    then(
+      String.raw`agonising|agonizing|excruciating|unbearable|worst|crippling|screaming|doubled over|doubled up`,
+      String.raw`stomach|abdominal|abdomen|belly|tummy`,
+      3,
+    ),
     then(String.raw`stomach|abdominal|belly|tummy`, String.raw`agonising|agonizing|excruciating|unbearable`, 3),
   ]),
-  c('rigid_abdomen', String.raw`(?:belly|stomach|tummy|abdomen) (?:is |feels |has gone |gone )?(?:\S+ )?(?:rock hard|rigid|hard as (?:a )?(?:board|rock)|board like)`),
+  c(
+    'rigid_abdomen',
+    String.raw`(?:belly|stomach|tummy|abdomen) (?:is |feels |has gone |gone )?(?:\S+ )?(?:rock hard|rigid|hard as (?:a )?(?:board|rock)|board like)`,
+  ),
 
   // --- explicit request
   // "…do I use the EpiPen first or call 999", "when to call 911": calling is one option of a question,
   // not a request (the findings of a real emergency in the same message fire their own rules).
-  c('explicit_request', String.raw`(?:call|need|get|send|calling|ring|phone) (?:an |the |a )?ambulance|(?:call|calling|dial|dialling|dialing|ring|phone) (?:999|911|112)|medical emergency|(?:this|it) is an emergency`, {
-    notPrecededBy: String.raw`or|whether to|whether i should|when to|when do i|when should i|when do you|when should you|when would you|when you`,
-  }),
+  c(
+    'explicit_request',
+    String.raw`(?:call|need|get|send|calling|ring|phone) (?:an |the |a )?ambulance|(?:call|calling|dial|dialling|dialing|ring|phone) (?:999|911|112)|medical emergency|(?:this|it) is an emergency`,
+    {
+      notPrecededBy: String.raw`or|whether to|whether i should|when to|when do i|when should i|when do you|when should you|when would you|when you`,
+    },
+  ),
 ];
 
 // ---------------------------------------------------------------------------------------------
@@ -502,8 +607,7 @@ export const RULES: Rule[] = [
 export const CATEGORY_ADVICE: Record<EmergencyCategory, string> = {
   cardiac:
     'These can be signs of a heart attack. Sit down and rest; if you are not allergic and a clinician has not told you otherwise, chew one 300 mg aspirin. Do not drive yourself.',
-  stroke:
-    'These can be signs of a stroke (FAST: Face, Arms, Speech, Time). Note the time the symptoms started. Do not give food, drink or medicines.',
+  stroke: 'These can be signs of a stroke (FAST: Face, Arms, Speech, Time). Note the time the symptoms started. Do not give food, drink or medicines.',
   breathing:
     'Severe breathing difficulty is life-threatening. Sit upright, loosen tight clothing, use a reliever inhaler if prescribed. For choking: encourage coughing, then up to 5 back blows and 5 abdominal thrusts (chest thrusts for babies).',
   anaphylaxis:
@@ -526,20 +630,16 @@ export const CATEGORY_ADVICE: Record<EmergencyCategory, string> = {
     'Young babies can become seriously ill quickly. A baby under 3 months with a temperature of 38 °C or more, or a floppy, unusually sleepy or hard-to-wake baby, needs urgent medical assessment now.',
   head_injury:
     'After a head injury, vomiting, confusion, drowsiness, a fit or fluid from the ears or nose need urgent assessment at an emergency department. Do not let the person drive.',
-  thunderclap_headache:
-    'A sudden, very severe headache ("the worst ever") can be a bleed on the brain and needs emergency assessment.',
+  thunderclap_headache: 'A sudden, very severe headache ("the worst ever") can be a bleed on the brain and needs emergency assessment.',
   burns:
     'Cool the burn under cool running water for 20 minutes, remove jewellery and clothing that is not stuck, and cover loosely with cling film. Chemical burns: rinse with plenty of water.',
   testicular_torsion:
     'Sudden severe testicular pain can be torsion, which must be treated within hours to save the testicle. Go to an emergency department now.',
-  dka:
-    'High ketones with vomiting or fast breathing can be diabetic ketoacidosis, which needs hospital treatment now. Keep taking insulin and bring your meter.',
+  dka: 'High ketones with vomiting or fast breathing can be diabetic ketoacidosis, which needs hospital treatment now. Keep taking insulin and bring your meter.',
   hypoglycaemia:
     'Very low blood sugar with confusion or drowsiness is an emergency. If the person can swallow safely, give fast-acting sugar (glucose tablets, juice); never give anything by mouth if they are drowsy or unconscious — use glucagon if available.',
-  sepsis:
-    'An infection with mottled skin, confusion, very fast breathing or "feeling like you are going to die" can be sepsis, which is life-threatening.',
-  acute_abdomen:
-    'Sudden agonising abdominal pain or a rigid, board-hard abdomen needs emergency assessment. Do not eat or drink until seen.',
+  sepsis: 'An infection with mottled skin, confusion, very fast breathing or "feeling like you are going to die" can be sepsis, which is life-threatening.',
+  acute_abdomen: 'Sudden agonising abdominal pain or a rigid, board-hard abdomen needs emergency assessment. Do not eat or drink until seen.',
   explicit_request: 'If you think this is an emergency, do not wait for an online reply.',
 };
 

@@ -13,17 +13,4 @@ export const FileSchema = Type.Object(
   { $id: 'File', additionalProperties: false },
 );
 
-/** The multipart body, for the OpenAPI document (parsing is done by @fastify/multipart). */
-export const MultipartFileBody = {
-  content: {
-    'multipart/form-data': {
-      schema: {
-        type: 'object',
-        required: ['file'],
-        properties: { file: { type: 'string', format: 'binary', description: 'PDF, CSV, PNG, JPEG or WEBP' } },
-      },
-    },
-  },
-};
-
 export const BinaryResponse = { description: 'The file bytes', type: 'string', format: 'binary' } as const;

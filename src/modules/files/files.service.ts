@@ -111,7 +111,9 @@ export class FilesService {
   async upload(meta: RequestMeta, staged: StagedFile): Promise<FileDto> {
     const patientId = meta.actor.role === 'patient' ? meta.actor.id : null;
     return this.storeWith(staged, { ownerId: meta.actor.id, patientId }, async (trx, file) => {
-      await this.audit.record(trx, meta, [{ patientId, resourceType: 'file', resourceId: file.id, action: 'upload', details: { content_type: file.content_type, size: file.size } }]);
+      await this.audit.record(trx, meta, [
+        { patientId, resourceType: 'file', resourceId: file.id, action: 'upload', details: { content_type: file.content_type, size: file.size } },
+      ]);
       return fileDto(file);
     });
   }

@@ -35,7 +35,12 @@ function bombPng(): Buffer {
   ihdr.writeUInt32BE(100_000, 4);
   ihdr[8] = 8; // bit depth
   ihdr[9] = 0; // greyscale
-  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), pngChunk('IHDR', ihdr), pngChunk('IDAT', deflateSync(Buffer.alloc(100_001 * 4))), pngChunk('IEND', Buffer.alloc(0))]);
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    pngChunk('IHDR', ihdr),
+    pngChunk('IDAT', deflateSync(Buffer.alloc(100_001 * 4))),
+    pngChunk('IEND', Buffer.alloc(0)),
+  ]);
 }
 
 async function jpegWithExif(): Promise<Buffer> {
@@ -48,14 +53,19 @@ async function jpegWithExif(): Promise<Buffer> {
 function storedObjects(built: BuiltApp): string[] {
   const root = join(built.ctx.config.dataDir, 'files');
   if (!existsSync(root)) return [];
-  return readdirSync(root, { recursive: true, withFileTypes: true }).filter((d) => d.isFile()).map((d) => d.name);
+  return readdirSync(root, { recursive: true, withFileTypes: true })
+    .filter((d) => d.isFile())
+    .map((d) => d.name);
 }
 function tmpLeftovers(built: BuiltApp): string[] {
   const dir = join(built.ctx.config.dataDir, 'tmp', 'uploads');
   return existsSync(dir) ? readdirSync(dir) : [];
 }
 async function fileCount(built: BuiltApp): Promise<number> {
-  const row = await built.ctx.db.selectFrom('files').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  const row = await built.ctx.db
+    .selectFrom('files')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirstOrThrow();
   return Number(row.n);
 }
 
@@ -86,7 +96,10 @@ for (const backend of ['local', 's3'] as const) {
       assert.equal(get.headers['content-type'], 'application/pdf');
       assert.equal(get.headers['content-length'], String(pdf.length));
       assert.equal(get.headers['x-content-type-options'], 'nosniff');
-      assert.match(String(get.headers['content-disposition']), /^inline; filename="Discharge letter _.pdf"; filename\*=UTF-8''Discharge%20letter%20%C3%BC.pdf$/);
+      assert.match(
+        String(get.headers['content-disposition']),
+        /^inline; filename="Discharge letter _.pdf"; filename\*=UTF-8''Discharge%20letter%20%C3%BC.pdf$/,
+      );
       assert.equal(sha(get.rawPayload), sha(pdf));
 
       const dl = await app.inject({ method: 'GET', url: `/api/v1/files/${pdfId}/download`, headers: patient.auth });
@@ -112,7 +125,7 @@ for (const backend of ['local', 's3'] as const) {
       assert.equal((await app.inject({ method: 'GET', url: '/api/v1/files/not-a-uuid', headers: patient.auth })).statusCode, 404);
     });
 
-    await t.test('a doctor\'s own upload is private to them until attached', async () => {
+    await t.test("a doctor's own upload is private to them until attached", async () => {
       const res = await upload(built, stranger, '/api/v1/files', { filename: 'notes.csv', data: 'a,b\n1,2\n' });
       assert.equal(res.statusCode, 201, res.body);
       assert.equal(res.json().content_type, 'text/csv');
@@ -143,10 +156,16 @@ for (const backend of ['local', 's3'] as const) {
       assert.equal(res.json().sha256, sha(get.rawPayload));
       assert.ok(!get.rawPayload.includes(Buffer.from('Secret Patient Name')));
 
-      const png = await sharp({ create: { width: 10, height: 10, channels: 4, background: '#00ff00' } }).png().withExif({ IFD0: { Copyright: 'Secret' } }).toBuffer();
+      const png = await sharp({ create: { width: 10, height: 10, channels: 4, background: '#00ff00' } })
+        .png()
+        .withExif({ IFD0: { Copyright: 'Secret' } })
+        .toBuffer();
       const resPng = await upload(built, patient, '/api/v1/files', { filename: 'x.png', data: png });
       assert.equal(resPng.statusCode, 201, resPng.body);
-      const webp = await sharp({ create: { width: 10, height: 10, channels: 3, background: '#0000ff' } }).webp().withExif({ IFD0: { Copyright: 'Secret' } }).toBuffer();
+      const webp = await sharp({ create: { width: 10, height: 10, channels: 3, background: '#0000ff' } })
+        .webp()
+        .withExif({ IFD0: { Copyright: 'Secret' } })
+        .toBuffer();
       const resWebp = await upload(built, patient, '/api/v1/files', { filename: 'x.webp', data: webp });
       assert.equal(resWebp.statusCode, 201, resWebp.body);
       assert.equal(resWebp.json().content_type, 'image/webp');
@@ -157,17 +176,33 @@ for (const backend of ['local', 's3'] as const) {
     await t.test('bad input: clear 4xx, nothing stored half-way', async () => {
       const before = await fileCount(built);
       const objectsBefore = storedObjects(built).length;
-      const png = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#fff' } }).png().toBuffer();
-      const jpeg = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#fff' } }).jpeg().toBuffer();
+      const png = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#fff' } })
+        .png()
+        .toBuffer();
+      const jpeg = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#fff' } })
+        .jpeg()
+        .toBuffer();
       const zip = Buffer.concat([Buffer.from('PK\x03\x04', 'latin1'), Buffer.alloc(30), Buffer.from('PK\x05\x06', 'latin1'), Buffer.alloc(18)]);
       const cases: [string, { filename: string; data: Buffer | string }, number, RegExp?][] = [
-        ['executable disguised as PDF', { filename: 'report.pdf', data: Buffer.concat([Buffer.from('MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff', 'latin1'), Buffer.alloc(512)]) }, 415],
+        [
+          'executable disguised as PDF',
+          { filename: 'report.pdf', data: Buffer.concat([Buffer.from('MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff', 'latin1'), Buffer.alloc(512)]) },
+          415,
+        ],
         ['PNG disguised as PDF', { filename: 'report.pdf', data: png }, 415, /filename says PDF but the content is PNG/],
         ['HTML disguised as CSV', { filename: 'labs.csv', data: '<!DOCTYPE html><html><script>alert(1)</script>,a,b</html>' }, 415],
         ['ZIP', { filename: 'archive.pdf', data: zip }, 415],
         ['JPEG+ZIP polyglot', { filename: 'photo.jpg', data: Buffer.concat([jpeg, zip]) }, 415, /polyglot/],
         ['PDF+HTML polyglot', { filename: 'x.pdf', data: Buffer.concat([Buffer.from('%PDF-1.4\n<html><script>alert(1)</script>'), pdf]) }, 415],
-        ['PDF with JavaScript', { filename: 'x.pdf', data: Buffer.from(pdf.toString('latin1').replace('/Type /Catalog', '/Type /Catalog /OpenAction << /S /JavaScript /JS (app.alert(1)) >>'), 'latin1') }, 415, /active content/],
+        [
+          'PDF with JavaScript',
+          {
+            filename: 'x.pdf',
+            data: Buffer.from(pdf.toString('latin1').replace('/Type /Catalog', '/Type /Catalog /OpenAction << /S /JavaScript /JS (app.alert(1)) >>'), 'latin1'),
+          },
+          415,
+          /active content/,
+        ],
         ['decompression bomb', { filename: 'bomb.png', data: bombPng() }, 413, /pixels/],
         ['corrupt image', { filename: 'broken.png', data: png.subarray(0, 40) }, 422],
         ['0-byte file', { filename: 'empty.pdf', data: Buffer.alloc(0) }, 422, /empty/],
@@ -189,7 +224,12 @@ for (const backend of ['local', 's3'] as const) {
     });
 
     await t.test('multipart errors map to problem+json', async () => {
-      const json = await app.inject({ method: 'POST', url: '/api/v1/files', headers: { ...patient.auth, 'content-type': 'application/json' }, payload: { a: 1 } });
+      const json = await app.inject({
+        method: 'POST',
+        url: '/api/v1/files',
+        headers: { ...patient.auth, 'content-type': 'application/json' },
+        payload: { a: 1 },
+      });
       assert.equal(json.statusCode, 415);
       const noFile = multipartBody([{ name: 'note', data: 'hello' }]);
       const r1 = await app.inject({ method: 'POST', url: '/api/v1/files', headers: { ...patient.auth, ...noFile.headers }, payload: noFile.payload });
@@ -202,7 +242,10 @@ for (const backend of ['local', 's3'] as const) {
       const r3 = await app.inject({ method: 'POST', url: '/api/v1/files', headers: { ...patient.auth, ...good.headers }, payload: truncated });
       assert.ok(r3.statusCode >= 400 && r3.statusCode < 500, `truncated multipart: ${r3.statusCode} ${r3.body}`);
       assert.equal(r3.headers['content-type'], 'application/problem+json; charset=utf-8');
-      const twoFiles = multipartBody([{ name: 'file', filename: 'a.pdf', data: pdf }, { name: 'file', filename: 'b.pdf', data: pdf }]);
+      const twoFiles = multipartBody([
+        { name: 'file', filename: 'a.pdf', data: pdf },
+        { name: 'file', filename: 'b.pdf', data: pdf },
+      ]);
       const r4 = await app.inject({ method: 'POST', url: '/api/v1/files', headers: { ...patient.auth, ...twoFiles.headers }, payload: twoFiles.payload });
       assert.ok([201, 413].includes(r4.statusCode), r4.body);
       assert.deepEqual(tmpLeftovers(built), []);

@@ -26,7 +26,8 @@ export const PDF_ACTIVE_NAMES: ReadonlySet<string> = new Set([
   'GoToE',
 ]);
 
-export type PdfVerdict = { ok: true } | { ok: false; reason: 'active'; name: string } | { ok: false; reason: 'encrypted' } | { ok: false; reason: 'undecodable' };
+export type PdfVerdict =
+  { ok: true } | { ok: false; reason: 'active'; name: string } | { ok: false; reason: 'encrypted' } | { ok: false; reason: 'undecodable' };
 
 /** Total bytes inflated from object streams before the file is refused (a zip-bomb guard). */
 const MAX_INFLATED_BYTES = 64 * 1024 * 1024;

@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, open, readFile, rm, stat } from 'node:fs/promises';
+import { mkdir, open, readFile, rm } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -82,7 +82,8 @@ export function validateFilename(raw: string | undefined, contentType?: AllowedT
   const name = (raw ?? '').normalize('NFC').trim();
   const errors: { path: string; message: string }[] = [];
   if (FORBIDDEN_NAME_CHARS.test(name)) errors.push({ path: '/file/filename', message: 'must not contain control characters' });
-  if (/[\\/]/.test(name) || name.split(/[\\/]/).some((s) => s === '..' || s === '.')) errors.push({ path: '/file/filename', message: 'must be a plain file name, without a path' });
+  if (/[\\/]/.test(name) || name.split(/[\\/]/).some((s) => s === '..' || s === '.'))
+    errors.push({ path: '/file/filename', message: 'must be a plain file name, without a path' });
   if (name.length > 255) errors.push({ path: '/file/filename', message: 'must be at most 255 characters' });
   if (errors.length) throw new ValidationError('The filename is not acceptable.', errors);
   const cleaned = name.replace(/^\.+/, '');
@@ -134,7 +135,11 @@ function looksLikeCsv(head: Buffer): boolean {
   const text = utf16 ? head.toString('utf16le').replace(/\u0000/g, '') : head.toString('latin1');
   // eslint-disable-next-line no-control-regex -- as above
   if (!utf16 && /[\u0000-\u0008\u000e-\u001a\u001c-\u001f]/.test(text)) return false;
-  const firstLine = text.replace(/^\ufeff|^ï»¿/, '').split(/\r?\n/).find((line) => line.trim() !== '') ?? '';
+  const firstLine =
+    text
+      .replace(/^\ufeff|^ï»¿/, '')
+      .split(/\r?\n/)
+      .find((line) => line.trim() !== '') ?? '';
   return /[,;\t|]/.test(firstLine);
 }
 
@@ -160,11 +165,15 @@ async function assertNotPolyglot(path: string, size: number, type: AllowedType):
   if (type === 'application/pdf') {
     // Read the PDF's structure (decoded names, inflated object streams), not its bytes.
     const verdict = inspectPdf(await readFile(path));
-    if (!verdict.ok && verdict.reason === 'active') reject(`it contains active content (/${verdict.name}: JavaScript, launch actions, embedded files or forms)`);
+    if (!verdict.ok && verdict.reason === 'active')
+      reject(`it contains active content (/${verdict.name}: JavaScript, launch actions, embedded files or forms)`);
     if (!verdict.ok && verdict.reason === 'encrypted') {
-      throw new ValidationError('The PDF is password-protected (encrypted), so its content cannot be checked; upload an unencrypted copy.', [{ path: '/file', message: 'is an encrypted PDF' }]);
+      throw new ValidationError('The PDF is password-protected (encrypted), so its content cannot be checked; upload an unencrypted copy.', [
+        { path: '/file', message: 'is an encrypted PDF' },
+      ]);
     }
-    if (!verdict.ok && verdict.reason === 'undecodable') reject('its compressed object streams cannot be read, so its content cannot be checked for active content');
+    if (!verdict.ok && verdict.reason === 'undecodable')
+      reject('its compressed object streams cannot be read, so its content cannot be checked for active content');
   }
 }
 
@@ -191,7 +200,8 @@ async function stripImage(path: string, type: AllowedType, out: string): Promise
   try {
     meta = await sharp(path, options).metadata();
   } catch (err) {
-    if (/pixel limit/i.test((err as Error).message)) throw new PayloadTooLargeError(`The image has more than ${MAX_IMAGE_PIXELS} pixels (a decompression bomb guard).`);
+    if (/pixel limit/i.test((err as Error).message))
+      throw new PayloadTooLargeError(`The image has more than ${MAX_IMAGE_PIXELS} pixels (a decompression bomb guard).`);
     throw new ValidationError('The image could not be decoded; it may be corrupt or truncated.', [{ path: '/file', message: 'is not a decodable image' }]);
   }
   const pixels = (meta.width ?? 0) * (meta.height ?? 0) * (meta.pages ?? 1);
@@ -208,7 +218,8 @@ async function stripImage(path: string, type: AllowedType, out: string): Promise
     else pipelineImage = pipelineImage.webp({ quality: 92 });
     await pipelineImage.toFile(out);
   } catch (err) {
-    if (/pixel limit/i.test((err as Error).message)) throw new PayloadTooLargeError(`The image has more than ${MAX_IMAGE_PIXELS} pixels (a decompression bomb guard).`);
+    if (/pixel limit/i.test((err as Error).message))
+      throw new PayloadTooLargeError(`The image has more than ${MAX_IMAGE_PIXELS} pixels (a decompression bomb guard).`);
     throw new ValidationError('The image could not be decoded; it may be corrupt or truncated.', [{ path: '/file', message: 'is not a decodable image' }]);
   }
   return { width: meta.width, height: meta.height, pages: meta.pages ?? 1, space: meta.space ?? null, depth: meta.depth ?? null };
@@ -310,8 +321,4 @@ export async function receiveUpload(request: FastifyRequest, options: ReceiveOpt
 
 export async function discardStaged(staged: StagedFile): Promise<void> {
   await Promise.all(staged.cleanup.map((p) => rm(p, { force: true })));
-}
-
-export async function stagedSize(path: string): Promise<number> {
-  return (await stat(path)).size;
 }

@@ -31,7 +31,12 @@ export async function authRoutes(root: FastifyInstance, identity: IdentityServic
 
   app.post('/auth/register', {
     config: { access: publicAccess },
-    schema: { tags, summary: 'Create an account (patients are active at once; doctors and nurses wait for approval)', body: RegisterBody, response: { 201: Type.Ref('User'), ...problemResponses } },
+    schema: {
+      tags,
+      summary: 'Create an account (patients are active at once; doctors and nurses wait for approval)',
+      body: RegisterBody,
+      response: { 201: Type.Ref('User'), ...problemResponses },
+    },
     handler: async (request, reply) => reply.code(201).send(await identity.register(request.body, clientInfo(request))),
   });
 
@@ -43,7 +48,12 @@ export async function authRoutes(root: FastifyInstance, identity: IdentityServic
     });
     scope.withTypeProvider<TypeBoxTypeProvider>().post('/auth/login', {
       config: { access: publicAccess },
-      schema: { tags, summary: 'Sign in with email or username and password (or mfa_required when a second factor is due)', body: LoginBody, response: { 200: LoginReplySchema, ...problemResponses } },
+      schema: {
+        tags,
+        summary: 'Sign in with email or username and password (or mfa_required when a second factor is due)',
+        body: LoginBody,
+        response: { 200: LoginReplySchema, ...problemResponses },
+      },
       handler: async (request) => {
         const identifier = request.body.email ?? request.body.username;
         if (!identifier) throw new ValidationError('Give an email or a username.', [{ path: '/email', message: 'email or username is required' }]);
@@ -54,13 +64,24 @@ export async function authRoutes(root: FastifyInstance, identity: IdentityServic
 
   app.post('/auth/refresh', {
     config: { access: publicAccess },
-    schema: { tags, summary: 'Exchange a refresh token for a new pair (rotation; reuse ends the session)', body: RefreshBody, response: { 200: TokenPairSchema, ...problemResponses } },
+    schema: {
+      tags,
+      summary: 'Exchange a refresh token for a new pair (rotation; reuse ends the session)',
+      body: RefreshBody,
+      response: { 200: TokenPairSchema, ...problemResponses },
+    },
     handler: async (request) => identity.refresh(request.body.refresh_token, clientInfo(request)),
   });
 
   app.post('/auth/logout', {
     config: { access: anyUserEvenPending },
-    schema: { tags, summary: 'End this session, the session of a refresh token, or all sessions (?all=true)', body: LogoutBody, querystring: LogoutQuery, response: { 204: Type.Null(), ...problemResponses } },
+    schema: {
+      tags,
+      summary: 'End this session, the session of a refresh token, or all sessions (?all=true)',
+      body: LogoutBody,
+      querystring: LogoutQuery,
+      response: { 204: Type.Null(), ...problemResponses },
+    },
     // The body is optional: a bare POST ends the current session.
     preValidation: async (request) => {
       request.body ??= {};
@@ -101,7 +122,12 @@ export async function authRoutes(root: FastifyInstance, identity: IdentityServic
 
   app.post('/auth/password/forgot', {
     config: { access: publicAccess },
-    schema: { tags, summary: 'Email a single-use reset link (same reply whether or not the account exists)', body: ForgotPasswordBody, response: { 202: AcceptedSchema, ...problemResponses } },
+    schema: {
+      tags,
+      summary: 'Email a single-use reset link (same reply whether or not the account exists)',
+      body: ForgotPasswordBody,
+      response: { 202: AcceptedSchema, ...problemResponses },
+    },
     handler: async (request, reply) => {
       await identity.forgotPassword(request.body.email, clientInfo(request));
       return reply.code(202).send({ detail: 'If an account exists for that email, a reset link is on its way.' });
@@ -110,7 +136,12 @@ export async function authRoutes(root: FastifyInstance, identity: IdentityServic
 
   app.post('/auth/password/reset', {
     config: { access: publicAccess },
-    schema: { tags, summary: 'Set a new password with a reset token (ends all sessions)', body: ResetPasswordBody, response: { 204: Type.Null(), ...problemResponses } },
+    schema: {
+      tags,
+      summary: 'Set a new password with a reset token (ends all sessions)',
+      body: ResetPasswordBody,
+      response: { 204: Type.Null(), ...problemResponses },
+    },
     handler: async (request, reply) => {
       await identity.resetPassword(request.body.token, request.body.new_password, clientInfo(request));
       return reply.code(204).send(null);

@@ -91,12 +91,22 @@ describe('request hygiene', () => {
   });
 
   it('refuses NUL characters in JSON with 400 before they reach the database', async () => {
-    const res = await app.inject({ method: 'POST', url: '/api/v1/auth/register', headers: { 'content-type': 'application/json' }, payload: JSON.stringify({ email: uniqueEmail(), password: GOOD_PASSWORD, full_name: 'Nul\u0000Name', role: 'patient' }) });
+    const res = await app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/register',
+      headers: { 'content-type': 'application/json' },
+      payload: JSON.stringify({ email: uniqueEmail(), password: GOOD_PASSWORD, full_name: 'Nul\u0000Name', role: 'patient' }),
+    });
     assertProblem(res, 400);
   });
 
   it('answers an oversized body with 413', async () => {
-    const res = await app.inject({ method: 'POST', url: '/api/v1/auth/register', headers: { 'content-type': 'application/json' }, payload: JSON.stringify({ full_name: 'x'.repeat(2 * 1024 * 1024) }) });
+    const res = await app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/register',
+      headers: { 'content-type': 'application/json' },
+      payload: JSON.stringify({ full_name: 'x'.repeat(2 * 1024 * 1024) }),
+    });
     assertProblem(res, 413);
   });
 
@@ -139,18 +149,39 @@ describe('login and tokens', () => {
 
   it('ASVS 6.3.8: gives the same 401 for a wrong password and an unknown account', async () => {
     const user = await createUser(built, 'patient');
-    const wrong = assertProblem(await app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email: user.email, password: 'not the password!' }, remoteAddress: '10.0.3.1' }), 401);
-    const unknown = assertProblem(await app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email: uniqueEmail(), password: 'not the password!' }, remoteAddress: '10.0.3.2' }), 401);
+    const wrong = assertProblem(
+      await app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email: user.email, password: 'not the password!' }, remoteAddress: '10.0.3.1' }),
+      401,
+    );
+    const unknown = assertProblem(
+      await app.inject({
+        method: 'POST',
+        url: '/api/v1/auth/login',
+        payload: { email: uniqueEmail(), password: 'not the password!' },
+        remoteAddress: '10.0.3.2',
+      }),
+      401,
+    );
     assert.equal(wrong.detail, unknown.detail);
   });
 
   it('ASVS 6.3.1: locks an account after repeated failures, even with the right password, with Retry-After', async () => {
     const user = await createUser(built, 'patient');
     for (let i = 0; i < ctx.config.loginMaxFailures; i++) {
-      const res = await app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email: user.email, password: `wrong-password-${i}` }, remoteAddress: `10.0.4.${i + 1}` });
+      const res = await app.inject({
+        method: 'POST',
+        url: '/api/v1/auth/login',
+        payload: { email: user.email, password: `wrong-password-${i}` },
+        remoteAddress: `10.0.4.${i + 1}`,
+      });
       assert.equal(res.statusCode, 401);
     }
-    const locked = await app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email: user.email, password: GOOD_PASSWORD }, remoteAddress: '10.0.4.100' });
+    const locked = await app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/login',
+      payload: { email: user.email, password: GOOD_PASSWORD },
+      remoteAddress: '10.0.4.100',
+    });
     assertProblem(locked, 429);
     assert.ok(Number(locked.headers['retry-after']) > 0);
   });
@@ -159,7 +190,13 @@ describe('login and tokens', () => {
     const user = await createUser(built, 'patient');
     const [, payload] = user.token.split('.');
     const none = `${Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT' })).toString('base64url')}.${payload}.`;
-    const wrongKey = createSigner({ key: 'x'.repeat(48), algorithm: 'HS256' })({ sub: user.id, sid: 'x', role: 'admin', iss: 'carebridge', aud: 'carebridge-api' });
+    const wrongKey = createSigner({ key: 'x'.repeat(48), algorithm: 'HS256' })({
+      sub: user.id,
+      sid: 'x',
+      role: 'admin',
+      iss: 'carebridge',
+      aud: 'carebridge-api',
+    });
     const claims = JSON.parse(Buffer.from(payload!, 'base64url').toString());
     const expired = createSigner({ key: ctx.config.jwtSecret, algorithm: 'HS256', noTimestamp: true })({ ...claims, iat: 1_600_000_000, exp: 1_600_000_900 });
     for (const token of [none, wrongKey, expired, 'garbage', `${user.token}x`]) {
@@ -205,7 +242,10 @@ describe('login and tokens', () => {
     const other = await createUser(built, 'patient');
     assertProblem(await app.inject({ method: 'POST', url: '/api/v1/auth/logout', headers: user.auth, payload: { refresh_token: other.refreshToken } }), 400);
     assert.equal((await app.inject({ method: 'GET', url: '/api/v1/auth/me', headers: other.auth })).statusCode, 200);
-    assert.equal((await app.inject({ method: 'POST', url: '/api/v1/auth/logout', headers: user.auth, payload: { refresh_token: user.refreshToken } })).statusCode, 204);
+    assert.equal(
+      (await app.inject({ method: 'POST', url: '/api/v1/auth/logout', headers: user.auth, payload: { refresh_token: user.refreshToken } })).statusCode,
+      204,
+    );
     assertProblem(await app.inject({ method: 'GET', url: '/api/v1/auth/me', headers: user.auth }), 401);
   });
 });
@@ -213,7 +253,12 @@ describe('login and tokens', () => {
 describe('profile and passwords', () => {
   it('updates own profile and validates the time zone', async () => {
     const user = await createUser(built, 'patient');
-    const ok = await app.inject({ method: 'PATCH', url: '/api/v1/auth/me', headers: user.auth, payload: { full_name: 'New Name', time_zone: 'Europe/Berlin' } });
+    const ok = await app.inject({
+      method: 'PATCH',
+      url: '/api/v1/auth/me',
+      headers: user.auth,
+      payload: { full_name: 'New Name', time_zone: 'Europe/Berlin' },
+    });
     assert.equal(ok.statusCode, 200);
     assert.equal(ok.json().full_name, 'New Name');
     assert.equal(ok.json().time_zone, 'Europe/Berlin');
@@ -224,9 +269,30 @@ describe('profile and passwords', () => {
   it('ASVS 6.2.2/6.2.3: changing the password ends the other sessions but keeps this one', async () => {
     const user = await createUser(built, 'patient');
     const other = await login(app, user.email, user.password);
-    assertProblem(await app.inject({ method: 'POST', url: '/api/v1/auth/password', headers: user.auth, payload: { current_password: 'wrong wrong wrong', new_password: 'a brand new passphrase' } }), 422);
-    assertProblem(await app.inject({ method: 'POST', url: '/api/v1/auth/password', headers: user.auth, payload: { current_password: user.password, new_password: 'qwertyuiop' } }), 422);
-    const res = await app.inject({ method: 'POST', url: '/api/v1/auth/password', headers: user.auth, payload: { current_password: user.password, new_password: 'a brand new passphrase' } });
+    assertProblem(
+      await app.inject({
+        method: 'POST',
+        url: '/api/v1/auth/password',
+        headers: user.auth,
+        payload: { current_password: 'wrong wrong wrong', new_password: 'a brand new passphrase' },
+      }),
+      422,
+    );
+    assertProblem(
+      await app.inject({
+        method: 'POST',
+        url: '/api/v1/auth/password',
+        headers: user.auth,
+        payload: { current_password: user.password, new_password: 'qwertyuiop' },
+      }),
+      422,
+    );
+    const res = await app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/password',
+      headers: user.auth,
+      payload: { current_password: user.password, new_password: 'a brand new passphrase' },
+    });
     assert.equal(res.statusCode, 204);
     assert.equal((await app.inject({ method: 'GET', url: '/api/v1/auth/me', headers: user.auth })).statusCode, 200);
     assertProblem(await app.inject({ method: 'GET', url: '/api/v1/auth/me', headers: { authorization: `Bearer ${other.access_token}` } }), 401);
@@ -236,7 +302,13 @@ describe('profile and passwords', () => {
   /** The reset email, written in the background after the reply (issue 11: same timing for unknown emails). */
   const resetMail = async (email: string) => {
     for (let i = 0; i < 100; i++) {
-      const mail = await ctx.db.selectFrom('email_outbox').selectAll().where('to_address', '=', email).where('kind', '=', 'password_reset').orderBy('created_at', 'desc').executeTakeFirst();
+      const mail = await ctx.db
+        .selectFrom('email_outbox')
+        .selectAll()
+        .where('to_address', '=', email)
+        .where('kind', '=', 'password_reset')
+        .orderBy('created_at', 'desc')
+        .executeTakeFirst();
       if (mail) return mail;
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
@@ -256,9 +328,30 @@ describe('profile and passwords', () => {
     const token = /token=([A-Za-z0-9_-]+)/.exec(mail.body_text)?.[1];
     assert.ok(token, 'the email carries the reset link');
 
-    assertProblem(await app.inject({ method: 'POST', url: '/api/v1/auth/password/reset', payload: { token, new_password: 'short' }, remoteAddress: '10.0.5.3' }), 422);
-    assert.equal((await app.inject({ method: 'POST', url: '/api/v1/auth/password/reset', payload: { token, new_password: 'reset to something long' }, remoteAddress: '10.0.5.4' })).statusCode, 204);
-    assertProblem(await app.inject({ method: 'POST', url: '/api/v1/auth/password/reset', payload: { token, new_password: 'reset it once again now' }, remoteAddress: '10.0.5.5' }), 400);
+    assertProblem(
+      await app.inject({ method: 'POST', url: '/api/v1/auth/password/reset', payload: { token, new_password: 'short' }, remoteAddress: '10.0.5.3' }),
+      422,
+    );
+    assert.equal(
+      (
+        await app.inject({
+          method: 'POST',
+          url: '/api/v1/auth/password/reset',
+          payload: { token, new_password: 'reset to something long' },
+          remoteAddress: '10.0.5.4',
+        })
+      ).statusCode,
+      204,
+    );
+    assertProblem(
+      await app.inject({
+        method: 'POST',
+        url: '/api/v1/auth/password/reset',
+        payload: { token, new_password: 'reset it once again now' },
+        remoteAddress: '10.0.5.5',
+      }),
+      400,
+    );
     assertProblem(await app.inject({ method: 'GET', url: '/api/v1/auth/me', headers: user.auth }), 401);
     await login(app, user.email, 'reset to something long');
   });
@@ -268,8 +361,19 @@ describe('profile and passwords', () => {
     await app.inject({ method: 'POST', url: '/api/v1/auth/password/forgot', payload: { email: user.email }, remoteAddress: '10.0.6.1' });
     const mail = await resetMail(user.email);
     const token = /token=([A-Za-z0-9_-]+)/.exec(mail.body_text)![1]!;
-    await ctx.db.updateTable('password_reset_tokens').set({ expires_at: new Date(Date.now() - 1000) }).execute();
-    assertProblem(await app.inject({ method: 'POST', url: '/api/v1/auth/password/reset', payload: { token, new_password: 'reset to something long' }, remoteAddress: '10.0.6.2' }), 400);
+    await ctx.db
+      .updateTable('password_reset_tokens')
+      .set({ expires_at: new Date(Date.now() - 1000) })
+      .execute();
+    assertProblem(
+      await app.inject({
+        method: 'POST',
+        url: '/api/v1/auth/password/reset',
+        payload: { token, new_password: 'reset to something long' },
+        remoteAddress: '10.0.6.2',
+      }),
+      400,
+    );
   });
 });
 
@@ -279,7 +383,12 @@ describe('pending clinicians', () => {
     const me = await app.inject({ method: 'GET', url: '/api/v1/auth/me', headers: doctor.auth });
     assert.equal(me.statusCode, 200);
     assert.equal(me.json().status, 'pending');
-    const res = await app.inject({ method: 'PUT', url: `/api/v1/users/${doctor.id}/password`, headers: doctor.auth, payload: { current_password: doctor.password, new_password: 'another long password' } });
+    const res = await app.inject({
+      method: 'PUT',
+      url: `/api/v1/users/${doctor.id}/password`,
+      headers: doctor.auth,
+      payload: { current_password: doctor.password, new_password: 'another long password' },
+    });
     const body = assertProblem(res, 403);
     assert.match(body.detail, /approval/);
   });

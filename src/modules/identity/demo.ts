@@ -26,8 +26,16 @@ export const DEMO_ADMIN_TOTP_SECRET = 'KNEVGRKJLJHUWQKDKNFUSR2FGVDUIT2U';
 
 export async function seedDemoAccounts(identity: IdentityService, mfa: MfaService): Promise<string[]> {
   for (const account of DEMO_ACCOUNTS) {
-    const user = await identity.createApproved({ email: account.email, password: DEMO_PASSWORD, full_name: account.full_name, role: account.role, username: account.username });
+    const user = await identity.createApproved({
+      email: account.email,
+      password: DEMO_PASSWORD,
+      full_name: account.full_name,
+      role: account.role,
+      username: account.username,
+    });
     if (account.role === 'admin') await mfa.ensureTotp(user, DEMO_ADMIN_TOTP_SECRET);
   }
-  return DEMO_ACCOUNTS.map((a) => `${a.role.padEnd(8)} ${a.email.padEnd(34)} ${DEMO_PASSWORD}${a.role === 'admin' ? `  + authenticator app secret ${DEMO_ADMIN_TOTP_SECRET}` : ''}`);
+  return DEMO_ACCOUNTS.map(
+    (a) => `${a.role.padEnd(8)} ${a.email.padEnd(34)} ${DEMO_PASSWORD}${a.role === 'admin' ? `  + authenticator app secret ${DEMO_ADMIN_TOTP_SECRET}` : ''}`,
+  );
 }

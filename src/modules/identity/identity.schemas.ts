@@ -109,10 +109,7 @@ export const AdminUpdateUserBody = Type.Object(
   { additionalProperties: false, minProperties: 1 },
 );
 export const SetRoleBody = Type.Object({ role: RoleSchema }, { additionalProperties: false });
-export const SetPasswordBody = Type.Object(
-  { new_password: Password, current_password: Type.Optional(Password) },
-  { additionalProperties: false },
-);
+export const SetPasswordBody = Type.Object({ new_password: Password, current_password: Type.Optional(Password) }, { additionalProperties: false });
 
 // ---- strong authentication (docs/API.md §1.1) -------------------------------------------
 
@@ -130,10 +127,7 @@ export const MfaRequiredSchema = Type.Object({
 });
 export const LoginReplySchema = Type.Union([TokenPairSchema, MfaRequiredSchema]);
 
-export const TotpSetupBody = Type.Object(
-  { password: Type.Optional(Password), mfa_token: Type.Optional(MfaToken) },
-  { additionalProperties: false },
-);
+export const TotpSetupBody = Type.Object({ password: Type.Optional(Password), mfa_token: Type.Optional(MfaToken) }, { additionalProperties: false });
 export const TotpSetupReply = Type.Object({ secret: Type.String(), otpauth_uri: Type.String(), qr_svg: Type.String() });
 export const TotpConfirmBody = Type.Object({ code: TotpCode, mfa_token: Type.Optional(MfaToken) }, { additionalProperties: false });
 export const TotpConfirmReply = Type.Intersect([TokenPairSchema, Type.Object({ recovery_codes: Type.Array(Type.String()) })]);

@@ -3,8 +3,8 @@ import type { Db, Executor } from '../../platform/database/index.js';
 import { isUniqueViolation } from '../../platform/database/index.js';
 import type { EventBus } from '../../platform/events.js';
 import type { Actor } from '../../platform/access.js';
-import { AccessTokens, hashToken, newOpaqueToken, type Role } from '../../platform/auth/tokens.js';
-import { PasswordHasher, passwordProblems } from '../../platform/auth/passwords.js';
+import { type AccessTokens, hashToken, newOpaqueToken, type Role } from '../../platform/auth/tokens.js';
+import { type PasswordHasher, passwordProblems } from '../../platform/auth/passwords.js';
 import { BadRequestError, ConflictError, ForbiddenError, NotFoundError, RateLimitedError, UnauthorizedError, ValidationError } from '../../platform/errors.js';
 import type { Limiter } from '../../platform/rate-limit.js';
 import { enqueueEmail } from '../../platform/mail.js';
@@ -182,7 +182,14 @@ export class IdentityService {
     const { config, sessions } = this.deps;
     const expiresAt = new Date(Date.now() + config.refreshTokenTtlSeconds * 1000);
     const authTime = new Date();
-    const sessionId = await sessions.create(db, { user_id: user.id, expires_at: expiresAt, ip: client.ip, user_agent: client.userAgent?.slice(0, 512) ?? null, amr: amr.join(' '), auth_time: authTime });
+    const sessionId = await sessions.create(db, {
+      user_id: user.id,
+      expires_at: expiresAt,
+      ip: client.ip,
+      user_agent: client.userAgent?.slice(0, 512) ?? null,
+      amr: amr.join(' '),
+      auth_time: authTime,
+    });
     return this.issueTokens(db, user, { id: sessionId, expiresAt, amr, authTime });
   }
 
@@ -285,7 +292,7 @@ export class IdentityService {
 
   /** Changes the caller's password and ends every other session (a stolen session dies). */
   async changePassword(actor: Actor, currentPassword: string, newPassword: string): Promise<void> {
-    const { db, users, sessions, passwords } = this.deps;
+    const { db, users, passwords } = this.deps;
     const user = await users.findById(db, actor.id);
     if (!user) throw new NotFoundError('User');
     const lockedFor = await this.deps.limiters.loginFailures.blockedFor(accountKey(user.id));
@@ -300,7 +307,11 @@ export class IdentityService {
   /** Admin or self (already verified) sets a password; sessions other than `keepSessionId` end. */
   async setPassword(user: UserRow, newPassword: string, keepSessionId?: string): Promise<void> {
     const problems = passwordProblems(newPassword, { email: user.email, username: user.username });
-    if (problems.length) throw new ValidationError('The new password does not meet the password policy.', problems.map((p) => ({ ...p, path: '/new_password' })));
+    if (problems.length)
+      throw new ValidationError(
+        'The new password does not meet the password policy.',
+        problems.map((p) => ({ ...p, path: '/new_password' })),
+      );
     const hash = await this.deps.passwords.hash(newPassword);
     await this.deps.db.transaction().execute(async (trx) => {
       await this.deps.users.update(trx, user.id, { password_hash: hash, password_changed_at: new Date() });
@@ -361,7 +372,11 @@ export class IdentityService {
     const user = await users.findById(db, record.user_id);
     if (!user || user.status === 'deleted' || user.status === 'deactivated') throw new BadRequestError(invalid);
     const problems = passwordProblems(newPassword, { email: user.email, username: user.username });
-    if (problems.length) throw new ValidationError('The new password does not meet the password policy.', problems.map((p) => ({ ...p, path: '/new_password' })));
+    if (problems.length)
+      throw new ValidationError(
+        'The new password does not meet the password policy.',
+        problems.map((p) => ({ ...p, path: '/new_password' })),
+      );
     const hash = await passwords.hash(newPassword);
     const spent = await db.transaction().execute(async (trx) => {
       // Re-check under lock: two concurrent resets with one token, only one wins.
@@ -383,11 +398,25 @@ export class IdentityService {
     const existing = await users.findByLogin(db, email);
     const hash = existing && (await passwords.verify(existing.password_hash, password)) ? existing.password_hash : await passwords.hash(password);
     if (existing) {
-      const updated = await users.update(db, existing.id, { role: 'admin', status: 'active', password_hash: hash, approved_at: existing.approved_at ?? new Date() });
+      const updated = await users.update(db, existing.id, {
+        role: 'admin',
+        status: 'active',
+        password_hash: hash,
+        approved_at: existing.approved_at ?? new Date(),
+      });
       await this.deps.cache.invalidateUser(existing.id);
       return updated;
     }
-    return users.insert(db, { email, username: null, password_hash: hash, full_name: fullName, phone: null, role: 'admin', status: 'active', approved_at: new Date() });
+    return users.insert(db, {
+      email,
+      username: null,
+      password_hash: hash,
+      full_name: fullName,
+      phone: null,
+      role: 'admin',
+      status: 'active',
+      approved_at: new Date(),
+    });
   }
 
   /** Creates an approved account directly (demo data, admin-created staff). */

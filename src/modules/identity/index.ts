@@ -108,7 +108,16 @@ export function buildIdentityServices(deps: IdentityServicesDeps): IdentityServi
     cache.set(found.actor, found.user, generation);
     return found.actor;
   };
-  const oidc = new OidcService({ config: deps.config, db: deps.db, users: usersRepository, mfa: mfaRepository, identity, passwords: deps.passwords, events: deps.events, authIp: deps.limiters.authIp });
+  const oidc = new OidcService({
+    config: deps.config,
+    db: deps.db,
+    users: usersRepository,
+    mfa: mfaRepository,
+    identity,
+    passwords: deps.passwords,
+    events: deps.events,
+    authIp: deps.limiters.authIp,
+  });
   const lookups: IdentityLookups = { accountTimeZone: async (userId) => (await usersRepository.findById(deps.db, userId))?.time_zone ?? null };
   return { identity, users, mfa, passkeys, oidc, sessionCache: cache, resolveSession, lookups };
 }

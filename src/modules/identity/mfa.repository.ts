@@ -21,8 +21,17 @@ export class MfaRepository {
     const row = await db
       .selectNoFrom((eb) => [
         eb.exists(eb.selectFrom('mfa_totp').select('user_id').where('user_id', '=', userId).where('confirmed_at', 'is not', null)).as('totp'),
-        eb.selectFrom('webauthn_credentials').select((e) => e.fn.countAll<number>().as('n')).where('user_id', '=', userId).as('webauthn'),
-        eb.selectFrom('mfa_recovery_codes').select((e) => e.fn.countAll<number>().as('n')).where('user_id', '=', userId).where('used_at', 'is', null).as('codes'),
+        eb
+          .selectFrom('webauthn_credentials')
+          .select((e) => e.fn.countAll<number>().as('n'))
+          .where('user_id', '=', userId)
+          .as('webauthn'),
+        eb
+          .selectFrom('mfa_recovery_codes')
+          .select((e) => e.fn.countAll<number>().as('n'))
+          .where('user_id', '=', userId)
+          .where('used_at', 'is', null)
+          .as('codes'),
       ])
       .executeTakeFirstOrThrow();
     return { totp: Boolean(row.totp), webauthn: Number(row.webauthn ?? 0), recoveryCodes: Number(row.codes ?? 0) };
@@ -37,7 +46,12 @@ export class MfaRepository {
     await db
       .insertInto('mfa_totp')
       .values({ user_id: userId, secret_enc: secretEnc, confirmed_at: null, last_used_step: null })
-      .onConflict((oc) => oc.column('user_id').doUpdateSet({ secret_enc: secretEnc, confirmed_at: null, last_used_step: null, created_at: new Date() }).where('mfa_totp.confirmed_at', 'is', null))
+      .onConflict((oc) =>
+        oc
+          .column('user_id')
+          .doUpdateSet({ secret_enc: secretEnc, confirmed_at: null, last_used_step: null, created_at: new Date() })
+          .where('mfa_totp.confirmed_at', 'is', null),
+      )
       .execute();
   }
 
@@ -66,7 +80,10 @@ export class MfaRepository {
 
   async replaceRecoveryCodes(db: Executor, userId: string, hashes: string[]): Promise<void> {
     await db.deleteFrom('mfa_recovery_codes').where('user_id', '=', userId).execute();
-    await db.insertInto('mfa_recovery_codes').values(hashes.map((code_hash) => ({ user_id: userId, code_hash, used_at: null }))).execute();
+    await db
+      .insertInto('mfa_recovery_codes')
+      .values(hashes.map((code_hash) => ({ user_id: userId, code_hash, used_at: null })))
+      .execute();
   }
 
   async deleteRecoveryCodes(db: Executor, userId: string): Promise<void> {
@@ -75,16 +92,31 @@ export class MfaRepository {
 
   /** Spends a recovery code once (the update is the check: a second use updates nothing). */
   async spendRecoveryCode(db: Executor, userId: string, codeHash: string): Promise<boolean> {
-    const result = await db.updateTable('mfa_recovery_codes').set({ used_at: new Date() }).where('user_id', '=', userId).where('code_hash', '=', codeHash).where('used_at', 'is', null).executeTakeFirst();
+    const result = await db
+      .updateTable('mfa_recovery_codes')
+      .set({ used_at: new Date() })
+      .where('user_id', '=', userId)
+      .where('code_hash', '=', codeHash)
+      .where('used_at', 'is', null)
+      .executeTakeFirst();
     return Number(result.numUpdatedRows) === 1;
   }
 
   // ---- challenges (mfa_token, WebAuthn and OIDC round trips) --------------------------
 
-  async createChallenge(db: Executor, values: { token_hash: string; kind: ChallengeKind; user_id: string | null; payload: object; expires_at: Date }): Promise<void> {
-    await db.insertInto('auth_challenges').values({ ...values, payload: JSON.stringify(values.payload), used_at: null }).execute();
+  async createChallenge(
+    db: Executor,
+    values: { token_hash: string; kind: ChallengeKind; user_id: string | null; payload: object; expires_at: Date },
+  ): Promise<void> {
+    await db
+      .insertInto('auth_challenges')
+      .values({ ...values, payload: JSON.stringify(values.payload), used_at: null })
+      .execute();
     // Old rows are useless once expired; clearing a few here keeps the table small without a job.
-    await db.deleteFrom('auth_challenges').where('expires_at', '<', new Date(Date.now() - 3600_000)).execute();
+    await db
+      .deleteFrom('auth_challenges')
+      .where('expires_at', '<', new Date(Date.now() - 3600_000))
+      .execute();
   }
 
   async findChallenge(db: Executor, tokenHash: string, kind: ChallengeKind): Promise<ChallengeRow | undefined> {
@@ -93,7 +125,12 @@ export class MfaRepository {
 
   /** Marks a challenge used; false when another request already did (single use). */
   async spendChallenge(db: Executor, tokenHash: string): Promise<boolean> {
-    const result = await db.updateTable('auth_challenges').set({ used_at: new Date() }).where('token_hash', '=', tokenHash).where('used_at', 'is', null).executeTakeFirst();
+    const result = await db
+      .updateTable('auth_challenges')
+      .set({ used_at: new Date() })
+      .where('token_hash', '=', tokenHash)
+      .where('used_at', 'is', null)
+      .executeTakeFirst();
     return Number(result.numUpdatedRows) === 1;
   }
 
@@ -118,8 +155,15 @@ export class MfaRepository {
     return db.selectFrom('webauthn_credentials').selectAll().where('credential_id', '=', credentialId).executeTakeFirst();
   }
 
-  async insertCredential(db: Executor, values: { user_id: string; credential_id: string; public_key: string; counter: number; transports: string | null; name: string }) {
-    return db.insertInto('webauthn_credentials').values({ ...values, last_used_at: null }).returningAll().executeTakeFirstOrThrow();
+  async insertCredential(
+    db: Executor,
+    values: { user_id: string; credential_id: string; public_key: string; counter: number; transports: string | null; name: string },
+  ) {
+    return db
+      .insertInto('webauthn_credentials')
+      .values({ ...values, last_used_at: null })
+      .returningAll()
+      .executeTakeFirstOrThrow();
   }
 
   async credentialUsed(db: Executor, id: string, counter: number): Promise<void> {
@@ -146,7 +190,10 @@ export class MfaRepository {
   }
 
   async linkExternalIdentity(db: Executor, values: { provider: string; subject: string; user_id: string; email: string | null }): Promise<void> {
-    await db.insertInto('external_identities').values({ ...values, last_login_at: new Date() }).execute();
+    await db
+      .insertInto('external_identities')
+      .values({ ...values, last_login_at: new Date() })
+      .execute();
   }
 
   // ---- sessions ------------------------------------------------------------------------

@@ -3,7 +3,18 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { actorOf, anyUserEvenPending, publicAccess } from '../../platform/http/auth.js';
 import { problemResponses } from '../../platform/http/schemas.js';
-import { MfaVerifyBody, SessionListSchema, SessionRef, StepUpBody, TokenPairSchema, TotpConfirmBody, TotpConfirmReply, TotpDeleteBody, TotpSetupBody, TotpSetupReply } from './identity.schemas.js';
+import {
+  MfaVerifyBody,
+  SessionListSchema,
+  SessionRef,
+  StepUpBody,
+  TokenPairSchema,
+  TotpConfirmBody,
+  TotpConfirmReply,
+  TotpDeleteBody,
+  TotpSetupBody,
+  TotpSetupReply,
+} from './identity.schemas.js';
 import type { MfaService } from './mfa.service.js';
 import { clientInfo } from './auth.routes.js';
 
@@ -41,7 +52,12 @@ export async function mfaRoutes(root: FastifyInstance, mfa: MfaService): Promise
 
   app.delete('/auth/mfa/totp', {
     config: { access: anyUserEvenPending },
-    schema: { tags, summary: 'Remove the authenticator app (password and a current code)', body: TotpDeleteBody, response: { 204: Type.Null(), ...problemResponses } },
+    schema: {
+      tags,
+      summary: 'Remove the authenticator app (password and a current code)',
+      body: TotpDeleteBody,
+      response: { 204: Type.Null(), ...problemResponses },
+    },
     handler: async (request, reply) => {
       await mfa.deleteTotp(actorOf(request), request.body.password, request.body.code);
       return reply.code(204).send(null);
@@ -66,7 +82,8 @@ export async function mfaRoutes(root: FastifyInstance, mfa: MfaService): Promise
     config: { access: anyUserEvenPending },
     schema: {
       tags,
-      summary: 'Prove a second factor now: a new token pair for this session whose amr includes it (prescribing, role changes, exports need one within 10 minutes)',
+      summary:
+        'Prove a second factor now: a new token pair for this session whose amr includes it (prescribing, role changes, exports need one within 10 minutes)',
       description: 'For a passkey, get a challenge first with POST /auth/webauthn/login/options while signed in.',
       body: StepUpBody,
       response: { 200: TokenPairSchema, ...problemResponses },
@@ -76,13 +93,22 @@ export async function mfaRoutes(root: FastifyInstance, mfa: MfaService): Promise
 
   app.get('/auth/sessions', {
     config: { access: anyUserEvenPending },
-    schema: { tags, summary: "The caller's active sessions (device, IP, created, last used, current)", response: { 200: SessionListSchema, ...problemResponses } },
+    schema: {
+      tags,
+      summary: "The caller's active sessions (device, IP, created, last used, current)",
+      response: { 200: SessionListSchema, ...problemResponses },
+    },
     handler: async (request) => mfa.listSessions(actorOf(request)),
   });
 
   app.delete('/auth/sessions/:id', {
     config: { access: anyUserEvenPending },
-    schema: { tags, summary: 'End one of your sessions (its tokens and sockets stop at once)', params: SessionRef, response: { 204: Type.Null(), ...problemResponses } },
+    schema: {
+      tags,
+      summary: 'End one of your sessions (its tokens and sockets stop at once)',
+      params: SessionRef,
+      response: { 204: Type.Null(), ...problemResponses },
+    },
     handler: async (request, reply) => {
       await mfa.revokeSession(actorOf(request), request.params.id);
       return reply.code(204).send(null);

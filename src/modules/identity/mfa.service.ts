@@ -11,7 +11,7 @@ import type { SessionsRepository } from './sessions.repository.js';
 import type { ChallengeRow, MfaRepository } from './mfa.repository.js';
 import type { SessionCache } from './session-cache.js';
 import type { ClientInfo, IdentityService, TokenPair } from './identity.service.js';
-import { RECOVERY_CODE_COUNT, SecretBox, hashRecoveryCode, matchTotp, newRecoveryCode, newTotpSecret, otpauthUri, qrSvg } from './second-factor.js';
+import { RECOVERY_CODE_COUNT, type SecretBox, hashRecoveryCode, matchTotp, newRecoveryCode, newTotpSecret, otpauthUri, qrSvg } from './second-factor.js';
 import { describeDevice } from './user-agent.js';
 
 /** What proves the second factor: exactly one of these (docs/API.md §1.1). */
@@ -72,7 +72,10 @@ export class MfaService {
    * change of credentials, ASVS 6.2.? / 7.5.1: a stolen access token must not be enough);
    * an account that must enrol before it may sign in uses its enrolment mfa_token.
    */
-  async setupTotp(who: { actor?: Actor | null; mfaToken?: string; password?: string }, client: ClientInfo): Promise<{ secret: string; otpauth_uri: string; qr_svg: string }> {
+  async setupTotp(
+    who: { actor?: Actor | null; mfaToken?: string; password?: string },
+    client: ClientInfo,
+  ): Promise<{ secret: string; otpauth_uri: string; qr_svg: string }> {
     if (who.mfaToken) await this.deps.authIp.consume(client.ip);
     const user = who.mfaToken ? (await this.enrolmentChallenge(who.mfaToken)).user : await this.reauthenticated(who.actor ?? null, who.password);
     const existing = await this.deps.mfa.totpOf(this.deps.db, user.id);
@@ -148,7 +151,8 @@ export class MfaService {
     const { db, mfa } = this.deps;
     await this.deps.authIp.consume(client.ip);
     const { row, payload, user } = await this.liveChallenge(mfaToken);
-    if (payload.enrol) throw new ConflictError('This account must set up an authenticator app first: POST /auth/mfa/totp/setup with this mfa_token.', 'mfa-enrolment-required');
+    if (payload.enrol)
+      throw new ConflictError('This account must set up an authenticator app first: POST /auth/mfa/totp/setup with this mfa_token.', 'mfa-enrolment-required');
     let method: string;
     try {
       method = await this.checkFactor(user, proof);
@@ -207,7 +211,10 @@ export class MfaService {
   /** Verifies one proof; returns its RFC 8176 `amr` value. Wrong proofs count towards the lockout. */
   private async checkFactor(user: UserRow, proof: FactorProof): Promise<string> {
     const given = [proof.code, proof.recovery_code, proof.webauthn].filter((p) => p !== undefined).length;
-    if (given !== 1) throw new ValidationError('Give exactly one of code, recovery_code or webauthn.', [{ path: '/code', message: 'exactly one of code, recovery_code, webauthn is required' }]);
+    if (given !== 1)
+      throw new ValidationError('Give exactly one of code, recovery_code or webauthn.', [
+        { path: '/code', message: 'exactly one of code, recovery_code, webauthn is required' },
+      ]);
     await this.checkLockout(user.id);
     if (proof.code !== undefined) {
       await this.checkTotp(user, proof.code);

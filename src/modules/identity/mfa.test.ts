@@ -116,7 +116,12 @@ describe('TOTP', () => {
     assertProblem(locked, 429);
     assert.ok(Number(locked.headers['retry-after']) > 0);
     // And the mfa_token that took five wrong codes is spent.
-    const row = await ctx.db.selectFrom('auth_challenges').select(['attempts', 'used_at']).where('user_id', '=', user.id).orderBy('created_at').executeTakeFirstOrThrow();
+    const row = await ctx.db
+      .selectFrom('auth_challenges')
+      .select(['attempts', 'used_at'])
+      .where('user_id', '=', user.id)
+      .orderBy('created_at')
+      .executeTakeFirstOrThrow();
     assert.equal(row.attempts, 5);
     assert.ok(row.used_at);
   });
@@ -128,15 +133,35 @@ describe('TOTP', () => {
     assertProblem(await post('/auth/mfa/verify', { mfa_token: attempt.mfa_token, code: '123456', recovery_code: 'aaaa' }), 422);
     assertProblem(await post('/auth/mfa/verify', { code: '123456' }), 422);
     assertProblem(await post('/auth/mfa/verify', { mfa_token: 'forged', code: '123456' }), 401);
-    await ctx.db.updateTable('auth_challenges').set({ expires_at: new Date(Date.now() - 1000) }).where('user_id', '=', user.id).execute();
+    await ctx.db
+      .updateTable('auth_challenges')
+      .set({ expires_at: new Date(Date.now() - 1000) })
+      .where('user_id', '=', user.id)
+      .execute();
     assertProblem(await post('/auth/mfa/verify', { mfa_token: attempt.mfa_token, code: totpCode(secret, at(nowStep() + 1)) }), 401);
   });
 
   it('ASVS 6.5.6/7.5.1: removing TOTP needs the password and a current code; afterwards sign-in needs only the password', async () => {
     const { user, secret } = await withTotp();
-    assertProblem(await app.inject({ method: 'DELETE', url: '/api/v1/auth/mfa/totp', headers: user.auth, payload: { password: 'wrong password here', code: totpCode(secret, at(nowStep() + 1)) } }), 422);
-    assertProblem(await app.inject({ method: 'DELETE', url: '/api/v1/auth/mfa/totp', headers: user.auth, payload: { password: user.password, code: '000000' } }), 401);
-    const res = await app.inject({ method: 'DELETE', url: '/api/v1/auth/mfa/totp', headers: user.auth, payload: { password: user.password, code: totpCode(secret, at(nowStep() + 1)) } });
+    assertProblem(
+      await app.inject({
+        method: 'DELETE',
+        url: '/api/v1/auth/mfa/totp',
+        headers: user.auth,
+        payload: { password: 'wrong password here', code: totpCode(secret, at(nowStep() + 1)) },
+      }),
+      422,
+    );
+    assertProblem(
+      await app.inject({ method: 'DELETE', url: '/api/v1/auth/mfa/totp', headers: user.auth, payload: { password: user.password, code: '000000' } }),
+      401,
+    );
+    const res = await app.inject({
+      method: 'DELETE',
+      url: '/api/v1/auth/mfa/totp',
+      headers: user.auth,
+      payload: { password: user.password, code: totpCode(secret, at(nowStep() + 1)) },
+    });
     assert.equal(res.statusCode, 204, res.body);
     assert.ok((await loginReply(user.email)).json().access_token);
     assert.equal((await ctx.db.selectFrom('mfa_recovery_codes').select('id').where('user_id', '=', user.id).execute()).length, 0);
@@ -161,7 +186,10 @@ describe('required second factor (MFA_REQUIRED_ROLES, default admin)', () => {
     assert.equal(confirm.statusCode, 200, confirm.body);
     assert.equal(confirm.json().recovery_codes.length, 10);
     assert.deepEqual(ctx.tokens.verify(confirm.json().access_token).amr, ['pwd', 'otp']);
-    assert.equal((await app.inject({ method: 'GET', url: '/api/v1/users', headers: { authorization: `Bearer ${confirm.json().access_token}` } })).statusCode, 200);
+    assert.equal(
+      (await app.inject({ method: 'GET', url: '/api/v1/users', headers: { authorization: `Bearer ${confirm.json().access_token}` } })).statusCode,
+      200,
+    );
     // The enrolment token is spent.
     assertProblem(await post('/auth/mfa/totp/confirm', { mfa_token: reply.mfa_token, code: totpCode(setup.secret, at(nowStep() + 1)) }), 401);
 
@@ -176,7 +204,12 @@ describe('required second factor (MFA_REQUIRED_ROLES, default admin)', () => {
   it('ASVS 6.3.3: an admin cannot remove the last factor (409); other roles are not forced to enrol', async () => {
     const admin = await createUser(built, 'admin');
     const secret = knownSecret(admin.email)!;
-    const res = await app.inject({ method: 'DELETE', url: '/api/v1/auth/mfa/totp', headers: admin.auth, payload: { password: admin.password, code: totpCode(secret, at(nowStep() + 1)) } });
+    const res = await app.inject({
+      method: 'DELETE',
+      url: '/api/v1/auth/mfa/totp',
+      headers: admin.auth,
+      payload: { password: admin.password, code: totpCode(secret, at(nowStep() + 1)) },
+    });
     assertProblem(res, 409, /last-factor$/);
     for (const role of ['patient', 'doctor', 'nurse'] as const) {
       const user = await createUser(built, role);
@@ -200,7 +233,12 @@ describe('step-up', () => {
     const patient = await createUser(built, 'patient');
     await linkCare(built, doctor, patient);
     const prescribe = (user: TestUser) =>
-      app.inject({ method: 'POST', url: '/api/v1/prescriptions', headers: user.auth, payload: { patient_id: patient.id, items: [{ drug: 'Paracetamol', dose: '500 mg', frequency: 'qid' }], confirm_warnings: true } });
+      app.inject({
+        method: 'POST',
+        url: '/api/v1/prescriptions',
+        headers: user.auth,
+        payload: { patient_id: patient.id, items: [{ drug: 'Paracetamol', dose: '500 mg', frequency: 'qid' }], confirm_warnings: true },
+      });
     const refused = assertProblem(await prescribe(doctor), 401, /\/step-up-required$/);
     assert.match(refused.detail, /second factor/);
     assert.match(String((await prescribe(doctor)).headers['www-authenticate']), /insufficient_user_authentication/);
@@ -210,7 +248,13 @@ describe('step-up', () => {
     assert.deepEqual(claims.amr, ['pwd', 'otp']);
     assert.equal((await prescribe(doctor)).statusCode, 201);
     // 11 minutes later (a token of the same session with an old auth_time): refused again.
-    const stale = ctx.tokens.sign({ sub: claims.sub, sid: claims.sid, role: claims.role, amr: ['pwd', 'otp'], auth_time: Math.floor(Date.now() / 1000) - 11 * 60 });
+    const stale = ctx.tokens.sign({
+      sub: claims.sub,
+      sid: claims.sid,
+      role: claims.role,
+      amr: ['pwd', 'otp'],
+      auth_time: Math.floor(Date.now() / 1000) - 11 * 60,
+    });
     assertProblem(await prescribe({ ...doctor, auth: { authorization: `Bearer ${stale}` } }), 401, /\/step-up-required$/);
     // Step up again with a code: allowed.
     const again = await post('/auth/mfa/step-up', nextProof(doctor.email), { authorization: `Bearer ${stale}` });
@@ -225,12 +269,37 @@ describe('step-up', () => {
     const admin = await createUser(built, 'admin');
     const target = await createUser(built, 'nurse');
     const claims = ctx.tokens.verify(admin.token);
-    const pwdOnly = { authorization: `Bearer ${ctx.tokens.sign({ sub: claims.sub, sid: claims.sid, role: claims.role, amr: ['pwd'], auth_time: Math.floor(Date.now() / 1000) })}` };
-    assertProblem(await app.inject({ method: 'PATCH', url: `/api/v1/users/${target.id}`, headers: pwdOnly, payload: { role: 'doctor' } }), 401, /\/step-up-required$/);
-    assertProblem(await app.inject({ method: 'PUT', url: `/api/v1/users/${target.id}/role`, headers: pwdOnly, payload: { role: 'doctor' } }), 401, /\/step-up-required$/);
-    assertProblem(await app.inject({ method: 'PUT', url: `/api/v1/users/${target.id}/password`, headers: pwdOnly, payload: { new_password: 'taken over by a stolen token' } }), 401, /\/step-up-required$/);
-    assert.equal((await app.inject({ method: 'PATCH', url: `/api/v1/users/${target.id}`, headers: pwdOnly, payload: { status: 'deactivated' } })).statusCode, 200);
-    assert.equal((await app.inject({ method: 'PATCH', url: `/api/v1/users/${target.id}`, headers: admin.auth, payload: { role: 'doctor', status: 'active' } })).statusCode, 200);
+    const pwdOnly = {
+      authorization: `Bearer ${ctx.tokens.sign({ sub: claims.sub, sid: claims.sid, role: claims.role, amr: ['pwd'], auth_time: Math.floor(Date.now() / 1000) })}`,
+    };
+    assertProblem(
+      await app.inject({ method: 'PATCH', url: `/api/v1/users/${target.id}`, headers: pwdOnly, payload: { role: 'doctor' } }),
+      401,
+      /\/step-up-required$/,
+    );
+    assertProblem(
+      await app.inject({ method: 'PUT', url: `/api/v1/users/${target.id}/role`, headers: pwdOnly, payload: { role: 'doctor' } }),
+      401,
+      /\/step-up-required$/,
+    );
+    assertProblem(
+      await app.inject({
+        method: 'PUT',
+        url: `/api/v1/users/${target.id}/password`,
+        headers: pwdOnly,
+        payload: { new_password: 'taken over by a stolen token' },
+      }),
+      401,
+      /\/step-up-required$/,
+    );
+    assert.equal(
+      (await app.inject({ method: 'PATCH', url: `/api/v1/users/${target.id}`, headers: pwdOnly, payload: { status: 'deactivated' } })).statusCode,
+      200,
+    );
+    assert.equal(
+      (await app.inject({ method: 'PATCH', url: `/api/v1/users/${target.id}`, headers: admin.auth, payload: { role: 'doctor', status: 'active' } })).statusCode,
+      200,
+    );
   });
 
   it('the OpenAPI document says which routes need step-up', async () => {

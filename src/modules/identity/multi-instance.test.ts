@@ -23,10 +23,15 @@ describe('two instances on one PostgreSQL + Redis', { skip: services ? false : '
 
   it('rate limits are shared: the per-user budget is spent across both instances', async (t) => {
     const a = await build(t, {}, { RATE_LIMIT_API_PER_MIN: '4' });
-    const b = await build(t, { databaseSchema: a.ctx.config.databaseSchema, redisPrefix: a.ctx.config.redisPrefix, jwtSecret: a.ctx.config.jwtSecret }, { RATE_LIMIT_API_PER_MIN: '4' });
+    const b = await build(
+      t,
+      { databaseSchema: a.ctx.config.databaseSchema, redisPrefix: a.ctx.config.redisPrefix, jwtSecret: a.ctx.config.jwtSecret },
+      { RATE_LIMIT_API_PER_MIN: '4' },
+    );
     const user = await createUser(a, 'patient');
     const statuses: number[] = [];
-    for (const app of [a.app, b.app, a.app, b.app, a.app]) statuses.push((await app.inject({ method: 'GET', url: '/api/v1/auth/me', headers: user.auth })).statusCode);
+    for (const app of [a.app, b.app, a.app, b.app, a.app])
+      statuses.push((await app.inject({ method: 'GET', url: '/api/v1/auth/me', headers: user.auth })).statusCode);
     assert.deepEqual(statuses, [200, 200, 200, 200, 429]);
   });
 });

@@ -25,7 +25,12 @@ export async function oidcRoutes(root: FastifyInstance, oidc: OidcService, postL
 
   app.get('/auth/oidc/:provider/login', {
     config: { access: publicAccess },
-    schema: { tags, summary: 'Start signing in with an external provider: 302 to it (PKCE, state, nonce)', params: ProviderParams, response: { 302: Type.Null(), ...problemResponses } },
+    schema: {
+      tags,
+      summary: 'Start signing in with an external provider: 302 to it (PKCE, state, nonce)',
+      params: ProviderParams,
+      response: { 302: Type.Null(), ...problemResponses },
+    },
     handler: async (request, reply) => reply.redirect(await oidc.start(request.params.provider, clientInfo(request)), 302),
   });
 
@@ -49,7 +54,17 @@ export async function oidcRoutes(root: FastifyInstance, oidc: OidcService, postL
 
 function fragment(result: TokenPair | MfaRequired): string {
   if ('mfa_required' in result) {
-    return new URLSearchParams({ mfa_required: 'true', mfa_token: result.mfa_token, methods: result.methods.join(','), enrolment_required: String(result.enrolment_required) }).toString();
+    return new URLSearchParams({
+      mfa_required: 'true',
+      mfa_token: result.mfa_token,
+      methods: result.methods.join(','),
+      enrolment_required: String(result.enrolment_required),
+    }).toString();
   }
-  return new URLSearchParams({ access_token: result.access_token, refresh_token: result.refresh_token, token_type: result.token_type, expires_in: String(result.expires_in) }).toString();
+  return new URLSearchParams({
+    access_token: result.access_token,
+    refresh_token: result.refresh_token,
+    token_type: result.token_type,
+    expires_in: String(result.expires_in),
+  }).toString();
 }

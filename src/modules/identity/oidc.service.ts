@@ -57,7 +57,8 @@ export function checkEntraTenant(provider: Pick<OidcProviderConfig, 'issuer' | '
   const tid = typeof claims.tid === 'string' ? claims.tid : '';
   if (!/^[0-9a-f-]{36}$/i.test(tid)) throw new OidcError('The ID token has no valid tenant id (tid).');
   if (multi && claims.iss !== `https://${ENTRA_HOST}/${tid}/v2.0`) throw new OidcError("The ID token's issuer does not match its tenant.");
-  if (provider.tenants.length && !provider.tenants.includes(tid)) throw new OidcError('Sign-in from this directory (tenant) is not allowed.', 'oidc-tenant-not-allowed');
+  if (provider.tenants.length && !provider.tenants.includes(tid))
+    throw new OidcError('Sign-in from this directory (tenant) is not allowed.', 'oidc-tenant-not-allowed');
 }
 
 /** Our role from the provider's role claim (Entra app roles, groups, …). Clinicians still wait for approval. */
@@ -108,7 +109,10 @@ export class OidcService {
     try {
       return await pending;
     } catch {
-      throw new ServiceUnavailableError('Sign-in provider unavailable', `The ${provider.name} sign-in provider could not be reached or its discovery document is invalid.`);
+      throw new ServiceUnavailableError(
+        'Sign-in provider unavailable',
+        `The ${provider.name} sign-in provider could not be reached or its discovery document is invalid.`,
+      );
     }
   }
 
@@ -143,7 +147,11 @@ export class OidcService {
   async callback(name: string, query: Record<string, string | undefined>, client: ClientInfo): Promise<TokenPair | MfaRequired> {
     await this.deps.authIp.consume(client.ip);
     const provider = this.provider(name);
-    if (query.error) throw new OidcError(`The provider refused the sign-in: ${query.error}${query.error_description ? ` (${query.error_description})` : ''}.`, 'oidc-provider-error');
+    if (query.error)
+      throw new OidcError(
+        `The provider refused the sign-in: ${query.error}${query.error_description ? ` (${query.error_description})` : ''}.`,
+        'oidc-provider-error',
+      );
     if (!query.state || !query.code) throw new BadRequestError('The callback needs code and state parameters.');
     const { db, mfa } = this.deps;
     const row = await mfa.findChallenge(db, hashToken(query.state), 'oidc');
@@ -158,13 +166,23 @@ export class OidcService {
     for (const [key, value] of Object.entries(query)) if (value !== undefined) currentUrl.searchParams.set(key, value);
     let claims: Record<string, unknown>;
     try {
-      const tokens = await oidc.authorizationCodeGrant(config, currentUrl, { pkceCodeVerifier: pending.code_verifier, expectedState: query.state, expectedNonce: pending.nonce, idTokenExpected: true });
+      const tokens = await oidc.authorizationCodeGrant(config, currentUrl, {
+        pkceCodeVerifier: pending.code_verifier,
+        expectedState: query.state,
+        expectedNonce: pending.nonce,
+        idTokenExpected: true,
+      });
       claims = (tokens.claims() ?? {}) as Record<string, unknown>;
     } catch (err) {
       // openid-client says what failed; its cause names the claim (iss, aud, nonce, exp …) or the
       // provider's error (invalid_grant for a spent or foreign code). No token content is echoed.
       const cause = (err as { cause?: unknown }).cause;
-      const why = cause instanceof Error ? cause.message : typeof (cause as { error?: unknown })?.error === 'string' ? String((cause as { error: string }).error) : (err as Error).message;
+      const why =
+        cause instanceof Error
+          ? cause.message
+          : typeof (cause as { error?: unknown })?.error === 'string'
+            ? String((cause as { error: string }).error)
+            : (err as Error).message;
       throw new OidcError(`The provider's reply was not accepted: ${why}.`);
     }
     checkEntraTenant(provider, claims);
@@ -193,13 +211,18 @@ export class OidcService {
     }
     const existing = await users.findByLogin(db, email);
     if (existing) {
-      if (!provider.linkByEmail) throw new ConflictError('An account with this email already exists; sign in with its password (linking by email is not enabled for this provider).', 'email-taken');
+      if (!provider.linkByEmail)
+        throw new ConflictError(
+          'An account with this email already exists; sign in with its password (linking by email is not enabled for this provider).',
+          'email-taken',
+        );
       await this.deps.mfa.linkExternalIdentity(db, { provider: provider.name, subject, user_id: existing.id, email });
       return existing;
     }
     if (!provider.createAccounts) throw new ForbiddenError('This provider may only sign in to existing, linked accounts.');
     const role = mapRole(provider, claims);
-    const name = [claims.name, [claims.given_name, claims.family_name].filter(Boolean).join(' ')].find((n) => typeof n === 'string' && n.trim()) as string | undefined;
+    const name = [claims.name, [claims.given_name, claims.family_name].filter(Boolean).join(' ')].find((n) => typeof n === 'string' && n.trim()) as
+      string | undefined;
     try {
       const user = await db.transaction().execute(async (trx) => {
         const created = await users.insert(trx, {

@@ -13,15 +13,19 @@ import { checkEntraTenant, mapRole } from './oidc.service.js';
  */
 const CALLBACK = 'http://127.0.0.1:8000/api/v1/auth/oidc/local/callback';
 const op = await startOidcProvider({ after }, CALLBACK);
-const built = await build({ after }, {}, {
-  OIDC_LOCAL_ISSUER: op.issuer,
-  OIDC_LOCAL_CLIENT_ID: op.clientId,
-  OIDC_LOCAL_CLIENT_SECRET: op.clientSecret,
-  OIDC_LOCAL_REDIRECT_URI: CALLBACK,
-  OIDC_LOCAL_SCOPES: 'openid email profile roles',
-  OIDC_LOCAL_ROLE_CLAIM: 'roles',
-  OIDC_LOCAL_ROLE_MAP: 'Clinic.Doctor=doctor,Clinic.Nurse=nurse',
-});
+const built = await build(
+  { after },
+  {},
+  {
+    OIDC_LOCAL_ISSUER: op.issuer,
+    OIDC_LOCAL_CLIENT_ID: op.clientId,
+    OIDC_LOCAL_CLIENT_SECRET: op.clientSecret,
+    OIDC_LOCAL_REDIRECT_URI: CALLBACK,
+    OIDC_LOCAL_SCOPES: 'openid email profile roles',
+    OIDC_LOCAL_ROLE_CLAIM: 'roles',
+    OIDC_LOCAL_ROLE_MAP: 'Clinic.Doctor=doctor,Clinic.Nurse=nurse',
+  },
+);
 const { app, ctx } = built;
 
 async function startFlow(): Promise<{ location: string; state: string }> {
@@ -31,7 +35,12 @@ async function startFlow(): Promise<{ location: string; state: string }> {
   return { location, state: new URL(location).searchParams.get('state')! };
 }
 function callback(query: Record<string, string>, json = true) {
-  return app.inject({ method: 'GET', url: `/api/v1/auth/oidc/local/callback?${new URLSearchParams(query)}`, headers: json ? { accept: 'application/json' } : {}, remoteAddress: randomIp() });
+  return app.inject({
+    method: 'GET',
+    url: `/api/v1/auth/oidc/local/callback?${new URLSearchParams(query)}`,
+    headers: json ? { accept: 'application/json' } : {},
+    remoteAddress: randomIp(),
+  });
 }
 function assertProblem(res: { statusCode: number; headers: Record<string, unknown>; body: string }, status: number) {
   assert.equal(res.statusCode, status, res.body);
@@ -113,7 +122,11 @@ describe('OpenID Connect sign-in', () => {
 
   for (const [name, tamper, expect] of [
     ['wrong nonce', (c: Record<string, unknown>) => ({ ...c, nonce: 'not-the-nonce' }), /nonce/],
-    ['expired ID token', (c: Record<string, unknown>) => ({ ...c, iat: Math.floor(Date.now() / 1000) - 7200, exp: Math.floor(Date.now() / 1000) - 3600 }), /exp/],
+    [
+      'expired ID token',
+      (c: Record<string, unknown>) => ({ ...c, iat: Math.floor(Date.now() / 1000) - 7200, exp: Math.floor(Date.now() / 1000) - 3600 }),
+      /exp/,
+    ],
     ['wrong audience', (c: Record<string, unknown>) => ({ ...c, aud: 'someone-else' }), /aud/],
     ['unknown issuer', (c: Record<string, unknown>) => ({ ...c, iss: 'https://evil.example' }), /iss/],
   ] as const) {
@@ -157,7 +170,10 @@ describe('OpenID Connect sign-in', () => {
     const { ctx: c } = built;
     const who = account({ email: `${randomBytes(4).toString('hex')}@idp.example` });
     // Link the provider subject to the admin directly (as an earlier linked sign-in would have).
-    await c.db.insertInto('external_identities').values({ provider: 'local', subject: who.sub, user_id: admin.id, email: admin.email, last_login_at: null }).execute();
+    await c.db
+      .insertInto('external_identities')
+      .values({ provider: 'local', subject: who.sub, user_id: admin.id, email: admin.email, last_login_at: null })
+      .execute();
     const res = await callback(await op.authorize((await startFlow()).location));
     assert.equal(res.statusCode, 200, res.body);
     assert.equal(res.json().mfa_required, true);
@@ -188,7 +204,18 @@ describe('Entra ID multi-tenant issuer ({tenantid})', () => {
     assert.throws(() => loadConfig({ OIDC_PROVIDERS: '{not json' }), /OIDC_PROVIDERS/);
     assert.throws(() => loadConfig({ OIDC_X_ISSUER: 'http://idp.example', OIDC_X_CLIENT_ID: 'a', OIDC_X_REDIRECT_URI: 'https://app/cb' }), /OIDC_X_\*.*https/);
     assert.throws(() => loadConfig({ OIDC_X_ISSUER: 'https://idp.example' }), /client_id is required/);
-    const config = loadConfig({ OIDC_PROVIDERS: JSON.stringify({ entra: { issuer: 'https://login.microsoftonline.com/organizations/v2.0', client_id: 'c', redirect_uri: 'https://app.example/api/v1/auth/oidc/entra/callback', role_claim: 'roles', role_map: { 'Clinic.Doctor': 'doctor' }, tenants: [tid] } }) });
+    const config = loadConfig({
+      OIDC_PROVIDERS: JSON.stringify({
+        entra: {
+          issuer: 'https://login.microsoftonline.com/organizations/v2.0',
+          client_id: 'c',
+          redirect_uri: 'https://app.example/api/v1/auth/oidc/entra/callback',
+          role_claim: 'roles',
+          role_map: { 'Clinic.Doctor': 'doctor' },
+          tenants: [tid],
+        },
+      }),
+    });
     assert.equal(config.auth.oidc[0]!.name, 'entra');
     assert.deepEqual(config.auth.oidc[0]!.tenants, [tid]);
   });

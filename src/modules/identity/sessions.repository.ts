@@ -3,7 +3,10 @@ import type { Actor } from '../../platform/access.js';
 import type { UserRow } from './users.repository.js';
 
 export class SessionsRepository {
-  async create(db: Executor, values: { user_id: string; expires_at: Date; ip: string | null; user_agent: string | null; amr: string; auth_time: Date }): Promise<string> {
+  async create(
+    db: Executor,
+    values: { user_id: string; expires_at: Date; ip: string | null; user_agent: string | null; amr: string; auth_time: Date },
+  ): Promise<string> {
     const row = await db
       .insertInto('auth_sessions')
       .values({ ...values, last_refreshed_at: null, revoked_at: null, revoke_reason: null })
@@ -21,7 +24,17 @@ export class SessionsRepository {
     return db
       .selectFrom('refresh_tokens as t')
       .innerJoin('auth_sessions as s', 's.id', 't.session_id')
-      .select(['t.token_hash', 't.session_id', 't.expires_at', 't.used_at', 's.user_id', 's.revoked_at', 's.expires_at as session_expires_at', 's.amr', 's.auth_time'])
+      .select([
+        't.token_hash',
+        't.session_id',
+        't.expires_at',
+        't.used_at',
+        's.user_id',
+        's.revoked_at',
+        's.expires_at as session_expires_at',
+        's.amr',
+        's.auth_time',
+      ])
       .where('t.token_hash', '=', tokenHash)
       .forUpdate()
       .executeTakeFirst();
@@ -36,11 +49,20 @@ export class SessionsRepository {
   }
 
   async revoke(db: Executor, sessionId: string, reason: string): Promise<void> {
-    await db.updateTable('auth_sessions').set({ revoked_at: new Date(), revoke_reason: reason }).where('id', '=', sessionId).where('revoked_at', 'is', null).execute();
+    await db
+      .updateTable('auth_sessions')
+      .set({ revoked_at: new Date(), revoke_reason: reason })
+      .where('id', '=', sessionId)
+      .where('revoked_at', 'is', null)
+      .execute();
   }
 
   async revokeAllForUser(db: Executor, userId: string, reason: string, exceptSessionId?: string): Promise<void> {
-    let query = db.updateTable('auth_sessions').set({ revoked_at: new Date(), revoke_reason: reason }).where('user_id', '=', userId).where('revoked_at', 'is', null);
+    let query = db
+      .updateTable('auth_sessions')
+      .set({ revoked_at: new Date(), revoke_reason: reason })
+      .where('user_id', '=', userId)
+      .where('revoked_at', 'is', null);
     if (exceptSessionId) query = query.where('id', '<>', exceptSessionId);
     await query.execute();
   }

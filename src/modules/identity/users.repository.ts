@@ -41,7 +41,11 @@ export class UsersRepository {
   async findByLogin(db: Executor, identifier: string): Promise<UserRow | undefined> {
     const lower = identifier.toLowerCase();
     if (lower.includes('@')) return db.selectFrom('users').selectAll().where('email', '=', lower).executeTakeFirst();
-    return db.selectFrom('users').selectAll().where(sql<string>`lower(username)`, '=', lower).executeTakeFirst();
+    return db
+      .selectFrom('users')
+      .selectAll()
+      .where(sql<string>`lower(username)`, '=', lower)
+      .executeTakeFirst();
   }
 
   async emailTaken(db: Executor, email: string): Promise<boolean> {
@@ -50,14 +54,26 @@ export class UsersRepository {
   }
 
   async usernameTaken(db: Executor, username: string, exceptUserId?: string): Promise<boolean> {
-    let query = db.selectFrom('users').select('id').where(sql<string>`lower(username)`, '=', username.toLowerCase());
+    let query = db
+      .selectFrom('users')
+      .select('id')
+      .where(sql<string>`lower(username)`, '=', username.toLowerCase());
     if (exceptUserId) query = query.where('id', '<>', exceptUserId);
     return (await query.executeTakeFirst()) !== undefined;
   }
 
   async insert(
     db: Executor,
-    values: { email: string; username: string | null; password_hash: string; full_name: string; phone: string | null; role: Role; status: UserStatus; approved_at?: Date | null },
+    values: {
+      email: string;
+      username: string | null;
+      password_hash: string;
+      full_name: string;
+      phone: string | null;
+      role: Role;
+      status: UserStatus;
+      approved_at?: Date | null;
+    },
   ): Promise<UserRow> {
     return db
       .insertInto('users')
@@ -69,7 +85,23 @@ export class UsersRepository {
   async update(
     db: Executor,
     id: string,
-    values: Partial<Pick<UserRow, 'email' | 'username' | 'password_hash' | 'full_name' | 'phone' | 'time_zone' | 'role' | 'status' | 'approved_at' | 'approved_by' | 'password_changed_at' | 'deleted_at'>>,
+    values: Partial<
+      Pick<
+        UserRow,
+        | 'email'
+        | 'username'
+        | 'password_hash'
+        | 'full_name'
+        | 'phone'
+        | 'time_zone'
+        | 'role'
+        | 'status'
+        | 'approved_at'
+        | 'approved_by'
+        | 'password_changed_at'
+        | 'deleted_at'
+      >
+    >,
   ): Promise<UserRow> {
     return db
       .updateTable('users')
@@ -99,7 +131,11 @@ export class UsersRepository {
     if (filter.q) {
       const pattern = `%${escapeLike(filter.q.toLowerCase())}%`;
       query = query.where((eb) =>
-        eb.or([eb('email', 'like', pattern), eb(sql<string>`lower(full_name)`, 'like', pattern), eb(sql<string>`lower(coalesce(username, ''))`, 'like', pattern)]),
+        eb.or([
+          eb('email', 'like', pattern),
+          eb(sql<string>`lower(full_name)`, 'like', pattern),
+          eb(sql<string>`lower(coalesce(username, ''))`, 'like', pattern),
+        ]),
       );
     }
     if (filter.after) {
@@ -108,6 +144,10 @@ export class UsersRepository {
       query = query.where(afterPosition(column, 'id', descending, value, id));
     }
     const direction = descending ? 'desc' : 'asc';
-    return query.orderBy(column, direction).orderBy('id', direction).limit(filter.limit + 1).execute();
+    return query
+      .orderBy(column, direction)
+      .orderBy('id', direction)
+      .limit(filter.limit + 1)
+      .execute();
   }
 }

@@ -16,7 +16,12 @@ export async function usersRoutes(root: FastifyInstance, users: UsersService): P
 
   app.get('/users', {
     config: { access: adminOnly },
-    schema: { tags, summary: 'List users (filters role, status, q; cursor pagination)', querystring: UserListQuery, response: { 200: UserPage, ...problemResponses } },
+    schema: {
+      tags,
+      summary: 'List users (filters role, status, q; cursor pagination)',
+      querystring: UserListQuery,
+      response: { 200: UserPage, ...problemResponses },
+    },
     handler: async (request) => users.list(request.query),
   });
 
@@ -34,14 +39,25 @@ export async function usersRoutes(root: FastifyInstance, users: UsersService): P
 
   app.get('/users/:user', {
     config: { access: anyUserEvenPending },
-    schema: { tags, summary: 'One user by id or username (admins: anyone; others: themselves)', params: UserRef, response: { 200: Type.Ref('User'), ...problemResponses } },
+    schema: {
+      tags,
+      summary: 'One user by id or username (admins: anyone; others: themselves)',
+      params: UserRef,
+      response: { 200: Type.Ref('User'), ...problemResponses },
+    },
     handler: async (request) => users.get(actorOf(request), request.params.user),
   });
 
   app.patch('/users/:user', {
     // A role change needs a second factor within 10 minutes (docs/API.md §1.1); status changes don't.
     config: { access: adminOnly, stepUp: (request) => (request.body as { role?: string } | undefined)?.role !== undefined },
-    schema: { tags, summary: 'Change role and/or status (approve, deactivate, reactivate)', params: UserRef, body: AdminUpdateUserBody, response: { 200: Type.Ref('User'), ...problemResponses } },
+    schema: {
+      tags,
+      summary: 'Change role and/or status (approve, deactivate, reactivate)',
+      params: UserRef,
+      body: AdminUpdateUserBody,
+      response: { 200: Type.Ref('User'), ...problemResponses },
+    },
     handler: async (request) => users.update(actorOf(request), request.params.user, request.body),
   });
 
@@ -59,7 +75,12 @@ export async function usersRoutes(root: FastifyInstance, users: UsersService): P
 
   app.delete('/users/:user', {
     config: { access: adminOnly },
-    schema: { tags, summary: 'Soft-delete: deactivate and anonymise; clinical data is retained', params: UserRef, response: { 204: Type.Null(), ...problemResponses } },
+    schema: {
+      tags,
+      summary: 'Soft-delete: deactivate and anonymise; clinical data is retained',
+      params: UserRef,
+      response: { 204: Type.Null(), ...problemResponses },
+    },
     handler: async (request, reply) => {
       await users.remove(actorOf(request), request.params.user);
       return reply.code(204).send(null);
@@ -73,8 +94,17 @@ export async function usersRoutes(root: FastifyInstance, users: UsersService): P
       // An admin setting someone else's password takes over that account: it needs a recent second
       // factor, like a role change (security review M6). A user changing their own (with the
       // current password) does not.
-      config: { access: anyUser, stepUp: (request) => request.actor?.role === 'admin' && (request.body as { current_password?: string } | undefined)?.current_password === undefined },
-      schema: { tags, summary: 'Set a password: self (with current_password) or an admin for anyone', params: UserRef, body: SetPasswordBody, response: { 204: Type.Null(), ...problemResponses } },
+      config: {
+        access: anyUser,
+        stepUp: (request) => request.actor?.role === 'admin' && (request.body as { current_password?: string } | undefined)?.current_password === undefined,
+      },
+      schema: {
+        tags,
+        summary: 'Set a password: self (with current_password) or an admin for anyone',
+        params: UserRef,
+        body: SetPasswordBody,
+        response: { 204: Type.Null(), ...problemResponses },
+      },
       handler: async (request, reply) => {
         await users.setPassword(actorOf(request), request.params.user, request.body.new_password, request.body.current_password);
         return reply.code(204).send(null);

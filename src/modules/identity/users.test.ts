@@ -29,7 +29,10 @@ describe('admin user management', () => {
     assert.deepEqual(names, [...names].sort());
 
     const nurses = await app.inject({ method: 'GET', url: `/api/v1/users?role=nurse&status=pending&q=${tag}`, headers: admin.auth });
-    assert.deepEqual(nurses.json().items.map((u: { id: string }) => u.id), [pending.id]);
+    assert.deepEqual(
+      nurses.json().items.map((u: { id: string }) => u.id),
+      [pending.id],
+    );
     const alias = await app.inject({ method: 'GET', url: `/api/v1/users/role/nurse?status=pending&q=${tag}`, headers: admin.auth });
     assert.deepEqual(alias.json().items, nurses.json().items);
     assert.doesNotMatch(first.body + alias.body, /argon2|password/);
@@ -63,7 +66,12 @@ describe('admin user management', () => {
     assert.ok(approved.json().approved_at);
     assert.equal((await app.inject({ method: 'POST', url: `/api/v1/users/${doctor.id}/approve`, headers: admin.auth })).statusCode, 409);
     // The same token now passes the approval gate.
-    const res = await app.inject({ method: 'PUT', url: `/api/v1/users/${doctor.id}/password`, headers: doctor.auth, payload: { current_password: GOOD_PASSWORD, new_password: 'approved doctor password' } });
+    const res = await app.inject({
+      method: 'PUT',
+      url: `/api/v1/users/${doctor.id}/password`,
+      headers: doctor.auth,
+      payload: { current_password: GOOD_PASSWORD, new_password: 'approved doctor password' },
+    });
     assert.equal(res.statusCode, 204);
   });
 
@@ -76,7 +84,11 @@ describe('admin user management', () => {
     const patched = await app.inject({ method: 'PATCH', url: `/api/v1/users/${user.id}`, headers: admin.auth, payload: { role: 'doctor' } });
     assert.equal(patched.json().role, 'doctor');
     assert.equal((await app.inject({ method: 'PATCH', url: `/api/v1/users/${user.id}`, headers: admin.auth, payload: { role: 'wizard' } })).statusCode, 422);
-    assert.equal((await app.inject({ method: 'PATCH', url: '/api/v1/users/00000000-0000-4000-8000-000000000000', headers: admin.auth, payload: { role: 'nurse' } })).statusCode, 404);
+    assert.equal(
+      (await app.inject({ method: 'PATCH', url: '/api/v1/users/00000000-0000-4000-8000-000000000000', headers: admin.auth, payload: { role: 'nurse' } }))
+        .statusCode,
+      404,
+    );
   });
 
   it('deactivation ends sessions and blocks sign-in; reactivation restores it', async () => {
@@ -100,7 +112,12 @@ describe('admin user management', () => {
     await assert.rejects(login(app, user.email, user.password), /401/);
     assert.equal((await app.inject({ method: 'DELETE', url: `/api/v1/users/${user.id}`, headers: admin.auth })).statusCode, 404);
     // The email is free again for a new account.
-    const again = await app.inject({ method: 'POST', url: '/api/v1/auth/register', remoteAddress: '10.77.0.1', payload: { email: user.email, password: GOOD_PASSWORD, full_name: 'Back Again', role: 'patient' } });
+    const again = await app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/register',
+      remoteAddress: '10.77.0.1',
+      payload: { email: user.email, password: GOOD_PASSWORD, full_name: 'Back Again', role: 'patient' },
+    });
     assert.equal(again.statusCode, 201);
   });
 
@@ -117,9 +134,21 @@ describe('admin user management', () => {
   it('sets passwords: self with the current one, admin for anyone; others 404', async () => {
     const user = await createUser(built, 'patient');
     const stranger = await createUser(built, 'patient');
-    assert.equal((await app.inject({ method: 'PUT', url: `/api/v1/users/${user.id}/password`, headers: stranger.auth, payload: { new_password: 'hijacked password!!' } })).statusCode, 404);
-    assert.equal((await app.inject({ method: 'PUT', url: `/api/v1/users/${user.id}/password`, headers: user.auth, payload: { new_password: 'my own new password' } })).statusCode, 422);
-    assert.equal((await app.inject({ method: 'PUT', url: `/api/v1/users/${user.id}/password`, headers: admin.auth, payload: { new_password: 'set by the admin 2026' } })).statusCode, 204);
+    assert.equal(
+      (await app.inject({ method: 'PUT', url: `/api/v1/users/${user.id}/password`, headers: stranger.auth, payload: { new_password: 'hijacked password!!' } }))
+        .statusCode,
+      404,
+    );
+    assert.equal(
+      (await app.inject({ method: 'PUT', url: `/api/v1/users/${user.id}/password`, headers: user.auth, payload: { new_password: 'my own new password' } }))
+        .statusCode,
+      422,
+    );
+    assert.equal(
+      (await app.inject({ method: 'PUT', url: `/api/v1/users/${user.id}/password`, headers: admin.auth, payload: { new_password: 'set by the admin 2026' } }))
+        .statusCode,
+      204,
+    );
     assert.equal((await app.inject({ method: 'GET', url: '/api/v1/auth/me', headers: user.auth })).statusCode, 401, 'admin reset ends the user sessions');
     await login(app, user.email, 'set by the admin 2026');
   });

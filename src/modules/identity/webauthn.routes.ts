@@ -26,13 +26,23 @@ export async function webauthnRoutes(root: FastifyInstance, passkeys: WebauthnSe
 
   app.post('/auth/webauthn/register/options', {
     config: { access: anyUserEvenPending },
-    schema: { tags, summary: 'Start registering a passkey (password required): options for navigator.credentials.create()', body: WebauthnRegisterOptionsBody, response: { 200: WebauthnOptionsSchema, ...problemResponses } },
+    schema: {
+      tags,
+      summary: 'Start registering a passkey (password required): options for navigator.credentials.create()',
+      body: WebauthnRegisterOptionsBody,
+      response: { 200: WebauthnOptionsSchema, ...problemResponses },
+    },
     handler: async (request) => passkeys.registrationOptions(actorOf(request), request.body.password),
   });
 
   app.post('/auth/webauthn/register/verify', {
     config: { access: anyUserEvenPending },
-    schema: { tags, summary: "Finish registering a passkey with the browser's attestation", body: WebauthnRegisterVerifyBody, response: { 201: PasskeySchema, ...problemResponses } },
+    schema: {
+      tags,
+      summary: "Finish registering a passkey with the browser's attestation",
+      body: WebauthnRegisterVerifyBody,
+      response: { 201: PasskeySchema, ...problemResponses },
+    },
     handler: async (request, reply) => reply.code(201).send(await passkeys.register(actorOf(request), request.body.response, request.body.name)),
   });
 
@@ -74,7 +84,12 @@ export async function webauthnRoutes(root: FastifyInstance, passkeys: WebauthnSe
 
   app.post('/auth/webauthn/login/verify', {
     config: { access: publicAccess },
-    schema: { tags, summary: 'Passwordless sign-in with a passkey (user verification required): the normal login reply', body: WebauthnLoginVerifyBody, response: { 200: TokenPairSchema, ...problemResponses } },
+    schema: {
+      tags,
+      summary: 'Passwordless sign-in with a passkey (user verification required): the normal login reply',
+      body: WebauthnLoginVerifyBody,
+      response: { 200: TokenPairSchema, ...problemResponses },
+    },
     handler: async (request) => passkeys.login(request.body.response, clientInfo(request)),
   });
 }

@@ -52,7 +52,8 @@ const FAILED = 'The passkey could not be verified.';
 /** The challenge a WebAuthn response answers, read from its clientDataJSON (verified again by the library). */
 function challengeOf(response: { response?: { clientDataJSON?: unknown } }): string {
   const raw = response.response?.clientDataJSON;
-  if (typeof raw !== 'string') throw new ValidationError('The WebAuthn response is incomplete.', [{ path: '/response/clientDataJSON', message: 'is required' }]);
+  if (typeof raw !== 'string')
+    throw new ValidationError('The WebAuthn response is incomplete.', [{ path: '/response/clientDataJSON', message: 'is required' }]);
   try {
     const parsed = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as { challenge?: unknown };
     if (typeof parsed.challenge !== 'string') throw new Error('no challenge');
@@ -102,7 +103,13 @@ export class WebauthnService {
       excludeCredentials: existing.map((c) => ({ id: c.credential_id, transports: (c.transports?.split(',') ?? []) as AuthenticatorTransportFuture[] })),
       authenticatorSelection: { residentKey: 'preferred', userVerification: 'preferred' },
     });
-    await mfa.createChallenge(db, { token_hash: hashToken(options.challenge), kind: 'webauthn_register', user_id: user.id, payload: {}, expires_at: this.expiry() });
+    await mfa.createChallenge(db, {
+      token_hash: hashToken(options.challenge),
+      kind: 'webauthn_register',
+      user_id: user.id,
+      payload: {},
+      expires_at: this.expiry(),
+    });
     return options;
   }
 
@@ -110,7 +117,8 @@ export class WebauthnService {
     const { db, mfa } = this.deps;
     const challenge = challengeOf(response);
     const row = await mfa.findChallenge(db, hashToken(challenge), 'webauthn_register');
-    if (!row || row.user_id !== actor.id || row.used_at || row.expires_at <= new Date()) throw new BadRequestError('The passkey registration has expired or does not belong to this account; start again.');
+    if (!row || row.user_id !== actor.id || row.used_at || row.expires_at <= new Date())
+      throw new BadRequestError('The passkey registration has expired or does not belong to this account; start again.');
     let verification;
     try {
       verification = await verifyRegistrationResponse({
@@ -184,7 +192,13 @@ export class WebauthnService {
       allowCredentials: credentials.map((c) => ({ id: c.credential_id, transports: (c.transports?.split(',') ?? []) as AuthenticatorTransportFuture[] })),
       userVerification: userId ? 'preferred' : 'required',
     });
-    await mfa.createChallenge(db, { token_hash: hashToken(options.challenge), kind: 'webauthn_login', user_id: userId, payload: {}, expires_at: this.expiry() });
+    await mfa.createChallenge(db, {
+      token_hash: hashToken(options.challenge),
+      kind: 'webauthn_login',
+      user_id: userId,
+      payload: {},
+      expires_at: this.expiry(),
+    });
     return options;
   }
 
@@ -210,7 +224,8 @@ export class WebauthnService {
     const challenge = challengeOf(response);
     const row = await mfa.findChallenge(db, hashToken(challenge), 'webauthn_login');
     const forThisUser = row && (row.user_id === user.id || (passwordless && row.user_id === null));
-    if (!row || !forThisUser || row.used_at || row.expires_at <= new Date()) throw new UnauthorizedError(`${FAILED} The challenge is unknown, expired or for another sign-in.`);
+    if (!row || !forThisUser || row.used_at || row.expires_at <= new Date())
+      throw new UnauthorizedError(`${FAILED} The challenge is unknown, expired or for another sign-in.`);
     const credentialId = typeof response.id === 'string' ? response.id : '';
     const stored = credentialId ? await mfa.findCredential(db, credentialId) : undefined;
     if (!stored || stored.user_id !== user.id) throw new UnauthorizedError(FAILED);
@@ -221,7 +236,12 @@ export class WebauthnService {
         expectedChallenge: challenge,
         expectedOrigin: this.rp.origins,
         expectedRPID: this.rp.rpId,
-        credential: { id: stored.credential_id, publicKey: isoBase64URL.toBuffer(stored.public_key), counter: Number(stored.counter), transports: (stored.transports?.split(',') ?? []) as AuthenticatorTransportFuture[] },
+        credential: {
+          id: stored.credential_id,
+          publicKey: isoBase64URL.toBuffer(stored.public_key),
+          counter: Number(stored.counter),
+          transports: (stored.transports?.split(',') ?? []) as AuthenticatorTransportFuture[],
+        },
         requireUserVerification: passwordless,
       });
     } catch (err) {

@@ -41,9 +41,19 @@ describe('passkey registration', () => {
 
     const authenticator = new SoftAuthenticator(rpId, origin);
     // A response to a challenge the server never issued (or issued to someone else): 400.
-    assertProblem(await post('/auth/webauthn/register/verify', { response: authenticator.create(options, { challenge: Buffer.from('forged').toString('base64url') }) }, user.auth), 400);
+    assertProblem(
+      await post(
+        '/auth/webauthn/register/verify',
+        { response: authenticator.create(options, { challenge: Buffer.from('forged').toString('base64url') }) },
+        user.auth,
+      ),
+      400,
+    );
     // Another origin (a phishing site relaying the challenge): 400.
-    assertProblem(await post('/auth/webauthn/register/verify', { response: authenticator.create(options, { origin: 'https://evil.example' }) }, user.auth), 400);
+    assertProblem(
+      await post('/auth/webauthn/register/verify', { response: authenticator.create(options, { origin: 'https://evil.example' }) }, user.auth),
+      400,
+    );
     // Someone else's registration challenge: 400.
     const other = await createUser(built, 'patient');
     assertProblem(await post('/auth/webauthn/register/verify', { response: authenticator.create(options) }, other.auth), 400);
@@ -57,9 +67,17 @@ describe('passkey registration', () => {
     assert.equal(list.items.length, 1);
     assert.equal(list.items[0].name, 'Laptop');
     assert.doesNotMatch(JSON.stringify(list), /public_key|credential_id/);
-    const renamed = await app.inject({ method: 'PATCH', url: `/api/v1/auth/webauthn/credentials/${list.items[0].id}`, headers: user.auth, payload: { name: 'Work laptop' } });
+    const renamed = await app.inject({
+      method: 'PATCH',
+      url: `/api/v1/auth/webauthn/credentials/${list.items[0].id}`,
+      headers: user.auth,
+      payload: { name: 'Work laptop' },
+    });
     assert.equal(renamed.json().name, 'Work laptop');
-    assertProblem(await app.inject({ method: 'PATCH', url: `/api/v1/auth/webauthn/credentials/${list.items[0].id}`, headers: other.auth, payload: { name: 'Mine now' } }), 404);
+    assertProblem(
+      await app.inject({ method: 'PATCH', url: `/api/v1/auth/webauthn/credentials/${list.items[0].id}`, headers: other.auth, payload: { name: 'Mine now' } }),
+      404,
+    );
     assert.equal((await app.inject({ method: 'GET', url: '/api/v1/auth/webauthn/credentials', headers: other.auth })).json().items.length, 0);
   });
 });
@@ -72,10 +90,22 @@ describe('passkey sign-in', () => {
     assert.equal(login.mfa_required, true);
     assert.deepEqual(login.methods, ['webauthn']);
     const options = (await post('/auth/webauthn/login/options', { mfa_token: login.mfa_token })).json();
-    assert.deepEqual(options.allowCredentials.map((c: { id: string }) => c.id), [authenticator.id]);
+    assert.deepEqual(
+      options.allowCredentials.map((c: { id: string }) => c.id),
+      [authenticator.id],
+    );
     // Wrong origin, then a forged challenge: refused, problem+json.
-    assertProblem(await post('/auth/mfa/verify', { mfa_token: login.mfa_token, webauthn: authenticator.get(options, { origin: 'https://evil.example' }) }), 401);
-    assertProblem(await post('/auth/mfa/verify', { mfa_token: login.mfa_token, webauthn: authenticator.get(options, { challenge: Buffer.from('forged').toString('base64url') }) }), 401);
+    assertProblem(
+      await post('/auth/mfa/verify', { mfa_token: login.mfa_token, webauthn: authenticator.get(options, { origin: 'https://evil.example' }) }),
+      401,
+    );
+    assertProblem(
+      await post('/auth/mfa/verify', {
+        mfa_token: login.mfa_token,
+        webauthn: authenticator.get(options, { challenge: Buffer.from('forged').toString('base64url') }),
+      }),
+      401,
+    );
     const ok = await post('/auth/mfa/verify', { mfa_token: login.mfa_token, webauthn: authenticator.get(options) });
     assert.equal(ok.statusCode, 200, ok.body);
     assert.deepEqual(ctx.tokens.verify(ok.json().access_token).amr, ['pwd', 'hwk']);
@@ -89,7 +119,10 @@ describe('passkey sign-in', () => {
     assert.deepEqual(options.allowCredentials, []);
     assert.equal(options.userVerification, 'required');
     assertProblem(await post('/auth/webauthn/login/verify', { response: authenticator.get(options, { origin: 'https://evil.example' }) }), 401);
-    assertProblem(await post('/auth/webauthn/login/verify', { response: authenticator.get(options, { challenge: Buffer.from('forged').toString('base64url') }) }), 401);
+    assertProblem(
+      await post('/auth/webauthn/login/verify', { response: authenticator.get(options, { challenge: Buffer.from('forged').toString('base64url') }) }),
+      401,
+    );
     assertProblem(await post('/auth/webauthn/login/verify', { response: authenticator.get(options, { uv: false }) }), 401);
     assertProblem(await post('/auth/webauthn/login/verify', { response: { id: 'unknown', response: {} } }), 401);
     assert.equal((await ctx.db.selectFrom('auth_sessions').select('id').where('user_id', '=', user.id).execute()).length, sessionsBefore);

@@ -39,12 +39,22 @@ export async function allergiesRoutes(root: FastifyInstance, db: Db, allergies: 
   });
   app.post('/patients/me/allergies', {
     config: { access: patientOnly },
-    schema: { tags, summary: 'Record an own allergy (409 if that substance is already recorded)', body: CreateAllergyBody, response: { 201: Allergy, ...problemResponses } },
+    schema: {
+      tags,
+      summary: 'Record an own allergy (409 if that substance is already recorded)',
+      body: CreateAllergyBody,
+      response: { 201: Allergy, ...problemResponses },
+    },
     handler: async (request, reply) => idempotent(db, request, reply, 201, () => allergies.create(requestMeta(request), actorOf(request).id, request.body)),
   });
   app.get('/patients/:id/allergies', {
     config: { access: anyUser },
-    schema: { tags, summary: "A patient's allergy records (patient: own; clinicians: patients in their care)", params: IdParams, response: { 200: pageOf(Allergy), ...problemResponses } },
+    schema: {
+      tags,
+      summary: "A patient's allergy records (patient: own; clinicians: patients in their care)",
+      params: IdParams,
+      response: { 200: pageOf(Allergy), ...problemResponses },
+    },
     handler: async (request) => allergies.list(requestMeta(request), request.params.id),
   });
   app.post('/patients/:id/allergies', {
@@ -60,7 +70,12 @@ export async function allergiesRoutes(root: FastifyInstance, db: Db, allergies: 
   });
   app.delete('/patients/:id/allergies/:allergy_id', {
     config: { access: writers },
-    schema: { tags, summary: 'Remove an allergy record (kept in history, no longer checked)', params: AllergyParams, response: { 204: Type.Null(), ...problemResponses } },
+    schema: {
+      tags,
+      summary: 'Remove an allergy record (kept in history, no longer checked)',
+      params: AllergyParams,
+      response: { 204: Type.Null(), ...problemResponses },
+    },
     handler: async (request, reply) => {
       await allergies.remove(requestMeta(request), request.params.id, request.params.allergy_id);
       return reply.code(204).send(null);

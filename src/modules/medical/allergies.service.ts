@@ -87,7 +87,8 @@ export class AllergiesService {
       });
       return allergyDto(row);
     } catch (err) {
-      if (isUniqueViolation(err, 'allergies_one_per_substance')) throw new ConflictError(`An allergy to "${substance}" is already recorded for this patient.`, 'allergy-exists');
+      if (isUniqueViolation(err, 'allergies_one_per_substance'))
+        throw new ConflictError(`An allergy to "${substance}" is already recorded for this patient.`, 'allergy-exists');
       throw err;
     }
   }
@@ -99,7 +100,9 @@ export class AllergiesService {
     await this.db.transaction().execute(async (trx) => {
       const removed = await this.allergies.remove(trx, allergyId, meta.actor.id);
       if (!removed) throw new NotFoundError('Allergy');
-      await this.audit.record(trx, meta, [{ patientId, resourceType: 'allergy', resourceId: allergyId, action: 'delete', details: { substance: removed.substance } }]);
+      await this.audit.record(trx, meta, [
+        { patientId, resourceType: 'allergy', resourceId: allergyId, action: 'delete', details: { substance: removed.substance } },
+      ]);
     });
   }
 

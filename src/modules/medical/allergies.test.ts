@@ -25,7 +25,13 @@ test('patient chart, allergies and prescription warnings', async (t) => {
   await linkCare(built, doctor, patient);
   const call = (user: TestUser | null, method: 'GET' | 'POST' | 'PUT' | 'DELETE', url: string, payload?: unknown) =>
     app.inject({ method, url: `/api/v1${url}`, headers: { ...(user?.auth ?? {}) }, ...(payload === undefined ? {} : { payload: payload as object }) });
-  const auditOf = async (patientId: string) => (await call(admin, 'GET', `/audit?patient_id=${patientId}&limit=100`)).json().items as { actor: { id: string }; resource_type: string; action: string; resource_id: string | null }[];
+  const auditOf = async (patientId: string) =>
+    (await call(admin, 'GET', `/audit?patient_id=${patientId}&limit=100`)).json().items as {
+      actor: { id: string };
+      resource_type: string;
+      action: string;
+      resource_id: string | null;
+    }[];
 
   assert.equal((await call(patient, 'PUT', '/patients/me', { date_of_birth: '1980-04-02', sex: 'female', allergies: ['Latex'] })).statusCode, 200);
 
@@ -45,9 +51,15 @@ test('patient chart, allergies and prescription warnings', async (t) => {
     // The same substance twice is a conflict; an empty one is invalid.
     assert.equal((await call(doctor, 'POST', `/patients/${patient.id}/allergies`, { substance: '  penicillin ' })).statusCode, 409);
     assert.equal((await call(patient, 'POST', '/patients/me/allergies', { substance: '   ' })).statusCode, 422);
-    assert.equal((await call(patient, 'POST', '/patients/me/allergies', { substance: 'x', severity: 'deadly' })).json().errors[0].message, 'must be one of: mild, moderate, severe, unknown');
+    assert.equal(
+      (await call(patient, 'POST', '/patients/me/allergies', { substance: 'x', severity: 'deadly' })).json().errors[0].message,
+      'must be one of: mild, moderate, severe, unknown',
+    );
     const list = await call(patient, 'GET', '/patients/me/allergies');
-    assert.deepEqual(list.json().items.map((a: { substance: string }) => a.substance), ['Penicillin', 'sulfa drugs', 'Peanuts']);
+    assert.deepEqual(
+      list.json().items.map((a: { substance: string }) => a.substance),
+      ['Penicillin', 'sulfa drugs', 'Peanuts'],
+    );
     assert.equal((await call(doctor, 'GET', `/patients/${patient.id}/allergies`)).json().items.length, 3);
   });
 
@@ -72,7 +84,10 @@ test('patient chart, allergies and prescription warnings', async (t) => {
     assert.equal(body.date_of_birth, '1980-04-02');
     assert.equal(body.sex, 'female');
     assert.deepEqual(body.allergies, ['Latex']);
-    assert.deepEqual(body.allergy_records.map((a: { substance: string }) => a.substance), ['Penicillin', 'sulfa drugs', 'Peanuts']);
+    assert.deepEqual(
+      body.allergy_records.map((a: { substance: string }) => a.substance),
+      ['Penicillin', 'sulfa drugs', 'Peanuts'],
+    );
     for (const user of [patient, nurse, admin]) assert.equal((await call(user, 'GET', `/patients/${patient.id}`)).statusCode, 200, user.role);
     for (const user of [otherDoctor, otherPatient]) assert.equal((await call(user, 'GET', `/patients/${patient.id}`)).statusCode, 404, user.role);
     assert.equal((await call(admin, 'GET', `/patients/${doctor.id}`)).statusCode, 404);
@@ -84,14 +99,24 @@ test('patient chart, allergies and prescription warnings', async (t) => {
 
   let amoxicillinRx = '';
   await t.test('prescriptions are checked against allergies (drug name or class): 422 listing the conflicts', async () => {
-    const rx = { patient_id: patient.id, items: [{ drug: 'Amoxicillin 500 mg', dose: '1 capsule', frequency: 'three times a day' }, { drug: 'Bactrim DS', dose: '1 tablet', frequency: 'twice a day' }, { drug: 'Paracetamol', dose: '1 g', frequency: 'as needed' }] };
+    const rx = {
+      patient_id: patient.id,
+      items: [
+        { drug: 'Amoxicillin 500 mg', dose: '1 capsule', frequency: 'three times a day' },
+        { drug: 'Bactrim DS', dose: '1 tablet', frequency: 'twice a day' },
+        { drug: 'Paracetamol', dose: '1 g', frequency: 'as needed' },
+      ],
+    };
     const res = await call(doctor, 'POST', '/prescriptions', rx);
     assert.equal(res.statusCode, 422, res.body);
     assert.equal(res.headers['content-type'], 'application/problem+json; charset=utf-8');
     const problem = res.json();
     assert.equal(problem.type, 'https://carebridge.dev/problems/prescription-warnings');
     assert.match(problem.detail, /confirm_warnings/);
-    assert.deepEqual(problem.errors.map((e: { path: string }) => e.path), ['/items/0/drug', '/items/1/drug']);
+    assert.deepEqual(
+      problem.errors.map((e: { path: string }) => e.path),
+      ['/items/0/drug', '/items/1/drug'],
+    );
     assert.match(problem.errors[0].message, /^allergy: .*"Penicillin" \(severe; reaction: hives\); amoxicillin is one of the penicillins/);
     assert.match(problem.errors[1].message, /^allergy: .*"sulfa drugs".*sulfamethoxazole is one of the sulfonamides/);
     assert.equal((await call(doctor, 'GET', `/prescriptions?patient_id=${patient.id}`)).json().items.length, 0, 'nothing was prescribed');
@@ -109,19 +134,41 @@ test('patient chart, allergies and prescription warnings', async (t) => {
   });
 
   await t.test('prescriptions are checked against active drugs: duplicates and same-class duplicates', async () => {
-    const dup = await call(doctor, 'POST', '/prescriptions', { patient_id: patient.id, items: [{ drug: 'paracetamol 500mg tablets', dose: '2', frequency: 'four times a day' }] });
+    const dup = await call(doctor, 'POST', '/prescriptions', {
+      patient_id: patient.id,
+      items: [{ drug: 'paracetamol 500mg tablets', dose: '2', frequency: 'four times a day' }],
+    });
     assert.equal(dup.statusCode, 422);
-    assert.match(dup.json().errors[0].message, new RegExp(`^duplicate: paracetamol is already prescribed \\(Paracetamol, active prescription ${amoxicillinRx}\\)`));
+    assert.match(
+      dup.json().errors[0].message,
+      new RegExp(`^duplicate: paracetamol is already prescribed \\(Paracetamol, active prescription ${amoxicillinRx}\\)`),
+    );
     // Within one request, two NSAIDs.
-    const nsaids = await call(doctor, 'POST', '/prescriptions', { patient_id: patient.id, items: [{ drug: 'Ibuprofen', dose: '400 mg', frequency: 'tid' }, { drug: 'Naproxen', dose: '250 mg', frequency: 'bid' }] });
+    const nsaids = await call(doctor, 'POST', '/prescriptions', {
+      patient_id: patient.id,
+      items: [
+        { drug: 'Ibuprofen', dose: '400 mg', frequency: 'tid' },
+        { drug: 'Naproxen', dose: '250 mg', frequency: 'bid' },
+      ],
+    });
     assert.equal(nsaids.statusCode, 422);
-    assert.deepEqual(nsaids.json().errors, [{ path: '/items/1/drug', message: 'therapeutic duplicate: naproxen and Ibuprofen (item 0 of this prescription) are both NSAIDs' }]);
+    assert.deepEqual(nsaids.json().errors, [
+      { path: '/items/1/drug', message: 'therapeutic duplicate: naproxen and Ibuprofen (item 0 of this prescription) are both NSAIDs' },
+    ]);
     // Completed prescriptions are not active: no warning.
     assert.equal((await call(doctor, 'PUT', `/prescriptions/${amoxicillinRx}/status`, { status: 'completed' })).statusCode, 200);
-    assert.equal((await call(doctor, 'POST', '/prescriptions', { patient_id: patient.id, items: [{ drug: 'Paracetamol', dose: '1 g', frequency: 'as needed' }] })).statusCode, 201);
+    assert.equal(
+      (await call(doctor, 'POST', '/prescriptions', { patient_id: patient.id, items: [{ drug: 'Paracetamol', dose: '1 g', frequency: 'as needed' }] }))
+        .statusCode,
+      201,
+    );
     // Another patient without allergies: no warnings.
     await linkCare(built, doctor, otherPatient);
-    assert.equal((await call(doctor, 'POST', '/prescriptions', { patient_id: otherPatient.id, items: [{ drug: 'Amoxicillin', dose: '500 mg', frequency: 'tid' }] })).statusCode, 201);
+    assert.equal(
+      (await call(doctor, 'POST', '/prescriptions', { patient_id: otherPatient.id, items: [{ drug: 'Amoxicillin', dose: '500 mg', frequency: 'tid' }] }))
+        .statusCode,
+      201,
+    );
   });
 
   await t.test('deleting an allergy: audited, and it no longer warns', async () => {
@@ -129,14 +176,21 @@ test('patient chart, allergies and prescription warnings', async (t) => {
     assert.equal((await call(doctor, 'DELETE', `/patients/${patient.id}/allergies/${penicillinId}`)).statusCode, 404);
     assert.equal((await call(patient, 'GET', '/patients/me/allergies')).json().items.length, 2);
     const rows = await auditOf(patient.id);
-    for (const action of ['create', 'list', 'delete']) assert.ok(rows.some((r) => r.resource_type === 'allergy' && r.action === action), action);
+    for (const action of ['create', 'list', 'delete'])
+      assert.ok(
+        rows.some((r) => r.resource_type === 'allergy' && r.action === action),
+        action,
+      );
     assert.ok(rows.some((r) => r.resource_type === 'allergy' && r.action === 'delete' && r.resource_id === penicillinId && r.actor.id === doctor.id));
     const res = await call(doctor, 'POST', '/prescriptions', { patient_id: patient.id, items: [{ drug: 'Amoxicillin', dose: '500 mg', frequency: 'tid' }] });
     assert.equal(res.statusCode, 201, res.body);
   });
 
-  await t.test('records and audit take plain-date filters (days in tz or the caller\'s zone)', async () => {
-    assert.equal((await call(doctor, 'POST', '/medical/records', { patient_id: patient.id, record_type: 'note', title: 'Dated', content: 'x' })).statusCode, 201);
+  await t.test("records and audit take plain-date filters (days in tz or the caller's zone)", async () => {
+    assert.equal(
+      (await call(doctor, 'POST', '/medical/records', { patient_id: patient.id, record_type: 'note', title: 'Dated', content: 'x' })).statusCode,
+      201,
+    );
     const kiritimati = DateTime.now().setZone('Pacific/Kiritimati').toISODate(); // UTC+14: always a later date than in Pago Pago (UTC-11)
     const records = async (q: string, user: TestUser = doctor) => {
       const res = await call(user, 'GET', `/medical/records?patient_id=${patient.id}&${q}`);
@@ -163,7 +217,7 @@ test('patient chart, allergies and prescription warnings', async (t) => {
     assert.match(mangled.json().errors[0].message, /%2B/);
   });
 
-  await t.test('/patients/me/observations: the signed-in patient\'s own trend', async () => {
+  await t.test("/patients/me/observations: the signed-in patient's own trend", async () => {
     const csv = 'Test,Result,Unit,Reference range\nHbA1c,6.1,%,4.0-5.6\n';
     assert.equal((await upload(built, patient, '/api/v1/reports?collected_at=2026-01-10T09:00:00Z', { filename: 'a1c.csv', data: csv })).statusCode, 201);
     const mine = await call(patient, 'GET', '/patients/me/observations?name=A1c');

@@ -26,12 +26,44 @@ const CLASSES: DrugClass[] = [
   {
     name: 'penicillins',
     aliases: ['penicillin', 'penicillins', 'beta lactam', 'beta lactams'],
-    members: ['amoxicillin', 'amoxycillin', 'ampicillin', 'benzylpenicillin', 'phenoxymethylpenicillin', 'penicillin v', 'penicillin g', 'flucloxacillin', 'dicloxacillin', 'cloxacillin', 'oxacillin', 'nafcillin', 'piperacillin', 'ticarcillin', 'pivmecillinam', 'temocillin'],
+    members: [
+      'amoxicillin',
+      'amoxycillin',
+      'ampicillin',
+      'benzylpenicillin',
+      'phenoxymethylpenicillin',
+      'penicillin v',
+      'penicillin g',
+      'flucloxacillin',
+      'dicloxacillin',
+      'cloxacillin',
+      'oxacillin',
+      'nafcillin',
+      'piperacillin',
+      'ticarcillin',
+      'pivmecillinam',
+      'temocillin',
+    ],
   },
   {
     name: 'cephalosporins',
     aliases: ['cephalosporin', 'cephalosporins'],
-    members: ['cefalexin', 'cephalexin', 'cefadroxil', 'cefazolin', 'cefuroxime', 'cefaclor', 'cefixime', 'cefdinir', 'cefpodoxime', 'ceftriaxone', 'cefotaxime', 'ceftazidime', 'cefepime', 'ceftaroline'],
+    members: [
+      'cefalexin',
+      'cephalexin',
+      'cefadroxil',
+      'cefazolin',
+      'cefuroxime',
+      'cefaclor',
+      'cefixime',
+      'cefdinir',
+      'cefpodoxime',
+      'ceftriaxone',
+      'cefotaxime',
+      'ceftazidime',
+      'cefepime',
+      'ceftaroline',
+    ],
   },
   {
     name: 'sulfonamides',
@@ -41,7 +73,24 @@ const CLASSES: DrugClass[] = [
   {
     name: 'NSAIDs',
     aliases: ['nsaid', 'nsaids', 'non steroidal anti inflammatory', 'non steroidal anti inflammatory drugs', 'anti inflammatories'],
-    members: ['ibuprofen', 'naproxen', 'diclofenac', 'aspirin', 'acetylsalicylic acid', 'ketorolac', 'indometacin', 'indomethacin', 'ketoprofen', 'meloxicam', 'piroxicam', 'celecoxib', 'etoricoxib', 'mefenamic acid', 'etodolac', 'nabumetone'],
+    members: [
+      'ibuprofen',
+      'naproxen',
+      'diclofenac',
+      'aspirin',
+      'acetylsalicylic acid',
+      'ketorolac',
+      'indometacin',
+      'indomethacin',
+      'ketoprofen',
+      'meloxicam',
+      'piroxicam',
+      'celecoxib',
+      'etoricoxib',
+      'mefenamic acid',
+      'etodolac',
+      'nabumetone',
+    ],
   },
   { name: 'macrolides', aliases: ['macrolide', 'macrolides'], members: ['erythromycin', 'azithromycin', 'clarithromycin', 'roxithromycin'] },
   {
@@ -54,12 +103,42 @@ const CLASSES: DrugClass[] = [
   {
     name: 'opioids',
     aliases: ['opioid', 'opioids', 'opiate', 'opiates'],
-    members: ['morphine', 'codeine', 'dihydrocodeine', 'oxycodone', 'hydrocodone', 'hydromorphone', 'tramadol', 'tapentadol', 'fentanyl', 'buprenorphine', 'methadone', 'pethidine', 'meperidine'],
+    members: [
+      'morphine',
+      'codeine',
+      'dihydrocodeine',
+      'oxycodone',
+      'hydrocodone',
+      'hydromorphone',
+      'tramadol',
+      'tapentadol',
+      'fentanyl',
+      'buprenorphine',
+      'methadone',
+      'pethidine',
+      'meperidine',
+    ],
   },
-  { name: 'statins', aliases: ['statin', 'statins'], members: ['atorvastatin', 'simvastatin', 'rosuvastatin', 'pravastatin', 'lovastatin', 'fluvastatin', 'pitavastatin'] },
-  { name: 'ACE inhibitors', aliases: ['ace inhibitor', 'ace inhibitors', 'ace i'], members: ['lisinopril', 'enalapril', 'ramipril', 'captopril', 'perindopril', 'quinapril', 'fosinopril', 'benazepril', 'trandolapril'] },
-  { name: 'benzodiazepines', aliases: ['benzodiazepine', 'benzodiazepines', 'benzos'], members: ['diazepam', 'lorazepam', 'alprazolam', 'clonazepam', 'temazepam', 'midazolam', 'chlordiazepoxide', 'oxazepam'] },
-  { name: 'proton pump inhibitors', aliases: ['ppi', 'ppis', 'proton pump inhibitor', 'proton pump inhibitors'], members: ['omeprazole', 'esomeprazole', 'lansoprazole', 'pantoprazole', 'rabeprazole'] },
+  {
+    name: 'statins',
+    aliases: ['statin', 'statins'],
+    members: ['atorvastatin', 'simvastatin', 'rosuvastatin', 'pravastatin', 'lovastatin', 'fluvastatin', 'pitavastatin'],
+  },
+  {
+    name: 'ACE inhibitors',
+    aliases: ['ace inhibitor', 'ace inhibitors', 'ace i'],
+    members: ['lisinopril', 'enalapril', 'ramipril', 'captopril', 'perindopril', 'quinapril', 'fosinopril', 'benazepril', 'trandolapril'],
+  },
+  {
+    name: 'benzodiazepines',
+    aliases: ['benzodiazepine', 'benzodiazepines', 'benzos'],
+    members: ['diazepam', 'lorazepam', 'alprazolam', 'clonazepam', 'temazepam', 'midazolam', 'chlordiazepoxide', 'oxazepam'],
+  },
+  {
+    name: 'proton pump inhibitors',
+    aliases: ['ppi', 'ppis', 'proton pump inhibitor', 'proton pump inhibitors'],
+    members: ['omeprazole', 'esomeprazole', 'lansoprazole', 'pantoprazole', 'rabeprazole'],
+  },
 ];
 
 /** Brand or combination names → ingredients. */
@@ -95,7 +174,37 @@ const BRANDS: Record<string, string[]> = {
 };
 
 const UNIT_RE = /^(\d+([.,]\d+)?)?(mg|mcg|µg|ug|g|ml|iu|units?|%|tabs?|tablets?|caps?|capsules?|mmol)?$/;
-const FORM_WORDS = new Set(['tablet', 'tablets', 'tab', 'tabs', 'capsule', 'capsules', 'cap', 'caps', 'oral', 'suspension', 'syrup', 'solution', 'injection', 'cream', 'ointment', 'gel', 'drops', 'er', 'sr', 'xl', 'mr', 'retard', 'hydrochloride', 'hcl', 'sodium', 'potassium', 'trihydrate', 'calcium', 'magnesium']);
+const FORM_WORDS = new Set([
+  'tablet',
+  'tablets',
+  'tab',
+  'tabs',
+  'capsule',
+  'capsules',
+  'cap',
+  'caps',
+  'oral',
+  'suspension',
+  'syrup',
+  'solution',
+  'injection',
+  'cream',
+  'ointment',
+  'gel',
+  'drops',
+  'er',
+  'sr',
+  'xl',
+  'mr',
+  'retard',
+  'hydrochloride',
+  'hcl',
+  'sodium',
+  'potassium',
+  'trihydrate',
+  'calcium',
+  'magnesium',
+]);
 
 export function normalise(text: string): string {
   return text
@@ -107,7 +216,10 @@ export function normalise(text: string): string {
 }
 
 export function substanceKey(text: string): string {
-  return normalise(text).replace(/[/+.,]/g, ' ').replace(/\s+/g, ' ').trim();
+  return normalise(text)
+    .replace(/[/+.,]/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
 }
 
 const CLASS_BY_MEMBER = new Map<string, DrugClass>();
@@ -204,7 +316,9 @@ export function findConflicts(items: { drug: string }[], allergies: AllergyFact[
     }
     const others: (ActiveDrug & { ingredients: string[]; where: string })[] = [
       ...activeIngredients.map((a) => ({ ...a, where: `active prescription ${a.prescriptionId}` })),
-      ...items.slice(0, itemIndex).map((other, j) => ({ prescriptionId: null, drug: other.drug, ingredients: ingredients(other.drug), where: `item ${j} of this prescription` })),
+      ...items
+        .slice(0, itemIndex)
+        .map((other, j) => ({ prescriptionId: null, drug: other.drug, ingredients: ingredients(other.drug), where: `item ${j} of this prescription` })),
     ];
     for (const other of others) {
       const same = mine.find((i) => other.ingredients.includes(i));
@@ -214,7 +328,12 @@ export function findConflicts(items: { drug: string }[], allergies: AllergyFact[
       }
       const mineClass = mine.map((i) => ({ i, c: classOf(i) })).find(({ c }) => c && other.ingredients.some((o) => classOf(o) === c));
       if (mineClass?.c) {
-        conflicts.push({ itemIndex, drug: item.drug, kind: 'therapeutic_duplicate', message: `therapeutic duplicate: ${mineClass.i} and ${other.drug} (${other.where}) are both ${mineClass.c.name}` });
+        conflicts.push({
+          itemIndex,
+          drug: item.drug,
+          kind: 'therapeutic_duplicate',
+          message: `therapeutic duplicate: ${mineClass.i} and ${other.drug} (${other.where}) are both ${mineClass.c.name}`,
+        });
       }
     }
   });

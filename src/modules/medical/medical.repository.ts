@@ -1,7 +1,15 @@
 import type { Selectable } from 'kysely';
 import type { Executor } from '../../platform/database/index.js';
 import type { KeysetPosition } from '../../platform/http/pagination.js';
-import type { Diagnosis, MedicalRecordsTable, MedicalRecordVersionsTable, PrescriptionItem, PrescriptionsTable, PrescriptionStatus, RecordType } from './medical.tables.js';
+import type {
+  Diagnosis,
+  MedicalRecordsTable,
+  MedicalRecordVersionsTable,
+  PrescriptionItem,
+  PrescriptionsTable,
+  PrescriptionStatus,
+  RecordType,
+} from './medical.tables.js';
 import { afterPosition } from '../../platform/database/keyset.js';
 
 export type RecordRow = Selectable<MedicalRecordsTable>;
@@ -28,6 +36,7 @@ export interface RecordContent {
   appointment_id: string | null;
 }
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- any Kysely select builder (their where() overloads have no common non-any type)
 function keyset<T extends { where: any }>(query: T, column: string, after: KeysetPosition | null, descending: boolean): T {
   if (!after) return query;
   const value = new Date(String(after.v));
@@ -113,7 +122,10 @@ export interface PrescriptionFilter {
 }
 
 export class PrescriptionsRepository {
-  async insert(db: Executor, values: { patient_id: string; doctor_id: string; appointment_id: string | null; items: PrescriptionItem[]; notes: string | null }): Promise<PrescriptionRow> {
+  async insert(
+    db: Executor,
+    values: { patient_id: string; doctor_id: string; appointment_id: string | null; items: PrescriptionItem[]; notes: string | null },
+  ): Promise<PrescriptionRow> {
     return db
       .insertInto('prescriptions')
       .values({ ...values, items: JSON.stringify(values.items), status: 'active', status_reason: null, status_changed_at: null, status_changed_by: null })
@@ -127,7 +139,14 @@ export class PrescriptionsRepository {
   }
 
   /** Moves `from` → `to` atomically; undefined when the status was no longer `from`. */
-  async changeStatus(db: Executor, id: string, from: PrescriptionStatus, to: PrescriptionStatus, reason: string | null, by: string): Promise<PrescriptionRow | undefined> {
+  async changeStatus(
+    db: Executor,
+    id: string,
+    from: PrescriptionStatus,
+    to: PrescriptionStatus,
+    reason: string | null,
+    by: string,
+  ): Promise<PrescriptionRow | undefined> {
     return db
       .updateTable('prescriptions')
       .set({ status: to, status_reason: reason, status_changed_at: new Date(), status_changed_by: by, updated_at: new Date() })

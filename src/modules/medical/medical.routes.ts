@@ -8,7 +8,14 @@ import { idempotent } from '../../platform/http/idempotency.js';
 import type { Db } from '../../platform/database/index.js';
 import { requestMeta } from '../audit/index.js';
 import { receiveFile, type FilesService } from '../files/index.js';
-import { CreatePrescriptionBody, CreateRecordBody, PrescriptionListQuery, PrescriptionStatusBody, RecordListQuery, UpdateRecordBody } from './medical.schemas.js';
+import {
+  CreatePrescriptionBody,
+  CreateRecordBody,
+  PrescriptionListQuery,
+  PrescriptionStatusBody,
+  RecordListQuery,
+  UpdateRecordBody,
+} from './medical.schemas.js';
 import type { RecordsService } from './records.service.js';
 import type { PrescriptionsService } from './prescriptions.service.js';
 
@@ -57,7 +64,12 @@ export async function recordsRoutes(root: FastifyInstance, db: Db, records: Reco
 
   app.get('/medical/records/:id/versions', {
     config: { access: anyUser },
-    schema: { tags, summary: 'Every version of a record, oldest first', params: IdParams, response: { 200: pageOf(Type.Ref('MedicalRecordVersion')), ...problemResponses } },
+    schema: {
+      tags,
+      summary: 'Every version of a record, oldest first',
+      params: IdParams,
+      response: { 200: pageOf(Type.Ref('MedicalRecordVersion')), ...problemResponses },
+    },
     handler: async (request) => records.versions(requestMeta(request), request.params.id),
   });
 }
@@ -96,7 +108,12 @@ export async function prescriptionsRoutes(root: FastifyInstance, db: Db, prescri
 
   app.get('/prescriptions', {
     config: { access: anyUser },
-    schema: { tags, summary: 'Prescriptions you may see; filters patient_id, status, appointment_id', querystring: PrescriptionListQuery, response: { 200: pageOf(Prescription), ...problemResponses } },
+    schema: {
+      tags,
+      summary: 'Prescriptions you may see; filters patient_id, status, appointment_id',
+      querystring: PrescriptionListQuery,
+      response: { 200: pageOf(Prescription), ...problemResponses },
+    },
     handler: async (request) => prescriptions.list(requestMeta(request), request.query),
   });
 
@@ -111,7 +128,13 @@ export async function prescriptionsRoutes(root: FastifyInstance, db: Db, prescri
       method,
       url: '/prescriptions/:id/status',
       config: { access: doctorOnly },
-      schema: { tags, summary: 'Change status: active → completed | cancelled (409 otherwise)', params: IdParams, body: PrescriptionStatusBody, response: { 200: Prescription, ...problemResponses } },
+      schema: {
+        tags,
+        summary: 'Change status: active → completed | cancelled (409 otherwise)',
+        params: IdParams,
+        body: PrescriptionStatusBody,
+        response: { 200: Prescription, ...problemResponses },
+      },
       handler: async (request) => prescriptions.changeStatus(requestMeta(request), request.params.id, request.body),
     });
   }

@@ -6,7 +6,10 @@ import { TimeFilter, TzParam } from '../../platform/http/time-filter.js';
 export const RecordTypeSchema = Type.Union(['consultation', 'diagnosis', 'lab', 'imaging', 'note'].map((t) => Type.Literal(t)));
 /** ICD-10 (WHO / ICD-10-CM shape): letter, two digits or digit+letter, optional dot and up to 4 more. */
 export const Icd10 = Type.String({ pattern: '^[A-Za-z][0-9][0-9A-Za-z](\\.[0-9A-Za-z]{1,4})?$', maxLength: 8, description: 'ICD-10 code, e.g. J06.9' });
-const DiagnosisIn = Type.Object({ code: Type.Optional(Type.Union([Icd10, Type.Null()])), text: Type.String({ minLength: 1, maxLength: 500 }) }, { additionalProperties: false });
+const DiagnosisIn = Type.Object(
+  { code: Type.Optional(Type.Union([Icd10, Type.Null()])), text: Type.String({ minLength: 1, maxLength: 500 }) },
+  { additionalProperties: false },
+);
 const DiagnosisOut = Type.Object({ code: Type.Union([Type.String(), Type.Null()]), text: Type.String() }, { additionalProperties: false });
 
 export const RecordSchema = Type.Object(
@@ -127,7 +130,7 @@ export const CreatePrescriptionBody = Type.Object(
     confirm_warnings: Type.Optional(
       Type.Boolean({
         description:
-          'Prescribe even though the drugs conflict with the patient\'s recorded allergies or active prescriptions. Without it such a request is answered 422 (code prescription-warnings) listing each conflict in errors[]. Extension to the contract, see docs/API.md.',
+          "Prescribe even though the drugs conflict with the patient's recorded allergies or active prescriptions. Without it such a request is answered 422 (code prescription-warnings) listing each conflict in errors[]. Extension to the contract, see docs/API.md.",
       }),
     ),
   },
@@ -164,7 +167,9 @@ export const AllergySchema = Type.Object(
     reaction: Type.Union([Type.String(), Type.Null()]),
     severity: AllergySeveritySchema,
     notes: Type.Union([Type.String(), Type.Null()]),
-    drug_class: Type.Union([Type.String(), Type.Null()], { description: 'The drug class this substance belongs to or names, when known (used by the prescription check)' }),
+    drug_class: Type.Union([Type.String(), Type.Null()], {
+      description: 'The drug class this substance belongs to or names, when known (used by the prescription check)',
+    }),
     recorded_by: Uuid,
     created_at: DateTime,
   },
@@ -173,7 +178,12 @@ export const AllergySchema = Type.Object(
 
 export const CreateAllergyBody = Type.Object(
   {
-    substance: Type.String({ minLength: 1, maxLength: 200, pattern: '\\S', description: 'A drug, drug class ("penicillin", "sulfa", "NSAIDs"), food or other substance' }),
+    substance: Type.String({
+      minLength: 1,
+      maxLength: 200,
+      pattern: '\\S',
+      description: 'A drug, drug class ("penicillin", "sulfa", "NSAIDs"), food or other substance',
+    }),
     reaction: Type.Optional(Type.String({ minLength: 1, maxLength: 500 })),
     severity: Type.Optional(AllergySeveritySchema),
     notes: Type.Optional(Type.String({ maxLength: 2000 })),

@@ -8,7 +8,12 @@ for (const backend of ['local', 's3'] as const) {
     const { built, app, patient, otherPatient, doctor, otherDoctor, nurse, admin, pendingDoctor } = await clinicOnStorage(t, backend);
     await linkCare(built, otherDoctor, otherPatient);
     const call = (user: TestUser | null, method: 'GET' | 'POST' | 'PUT' | 'PATCH', url: string, payload?: unknown) =>
-      app.inject({ method, url: `/api/v1${url}`, headers: { ...(user?.auth ?? {}), 'user-agent': 'tests' }, ...(payload === undefined ? {} : { payload: payload as object }) });
+      app.inject({
+        method,
+        url: `/api/v1${url}`,
+        headers: { ...(user?.auth ?? {}), 'user-agent': 'tests' },
+        ...(payload === undefined ? {} : { payload: payload as object }),
+      });
 
     let recordId = '';
     await t.test('doctor creates a record with ICD-10 diagnoses', async () => {
@@ -22,7 +27,10 @@ for (const backend of ['local', 's3'] as const) {
       assert.equal(res.statusCode, 201, res.body);
       const body = res.json();
       assert.equal(body.version, 1);
-      assert.deepEqual(body.diagnoses, [{ code: 'J06.9', text: 'Acute upper respiratory infection' }, { code: null, text: 'Mild dehydration' }]);
+      assert.deepEqual(body.diagnoses, [
+        { code: 'J06.9', text: 'Acute upper respiratory infection' },
+        { code: null, text: 'Mild dehydration' },
+      ]);
       assert.deepEqual(body.attachments, []);
       recordId = body.id;
     });
@@ -35,7 +43,13 @@ for (const backend of ['local', 's3'] as const) {
     });
 
     await t.test('PUT appends a version; history is kept; stale version → 409', async () => {
-      const put = await call(doctor, 'PUT', `/medical/records/${recordId}`, { record_type: 'diagnosis', title: 'Sore throat (amended)', content: 'Strep test negative.', diagnoses: [{ code: 'J02.9', text: 'Acute pharyngitis' }], version: 1 });
+      const put = await call(doctor, 'PUT', `/medical/records/${recordId}`, {
+        record_type: 'diagnosis',
+        title: 'Sore throat (amended)',
+        content: 'Strep test negative.',
+        diagnoses: [{ code: 'J02.9', text: 'Acute pharyngitis' }],
+        version: 1,
+      });
       assert.equal(put.statusCode, 200, put.body);
       assert.equal(put.json().id, recordId);
       assert.equal(put.json().version, 2);
@@ -44,7 +58,10 @@ for (const backend of ['local', 's3'] as const) {
       const versions = await call(patient, 'GET', `/medical/records/${recordId}/versions`);
       assert.equal(versions.statusCode, 200);
       const items = versions.json().items;
-      assert.deepEqual(items.map((v: { version: number }) => v.version), [1, 2]);
+      assert.deepEqual(
+        items.map((v: { version: number }) => v.version),
+        [1, 2],
+      );
       assert.equal(items[0].title, 'Sore throat');
       assert.equal(items[1].title, 'Sore throat (amended)');
       // History cannot be rewritten, even by SQL.
@@ -86,10 +103,16 @@ for (const backend of ['local', 's3'] as const) {
         assert.equal((await call(user, 'GET', `/medical/records?patient_id=${patient.id}`)).statusCode, 404);
       }
       assert.equal((await call(otherDoctor, 'PUT', `/medical/records/${recordId}`, { record_type: 'note', title: 'x', content: 'y' })).statusCode, 404);
-      assert.equal((await call(otherDoctor, 'POST', '/medical/records', { patient_id: patient.id, record_type: 'note', title: 'x', content: 'y' })).statusCode, 404);
+      assert.equal(
+        (await call(otherDoctor, 'POST', '/medical/records', { patient_id: patient.id, record_type: 'note', title: 'x', content: 'y' })).statusCode,
+        404,
+      );
       assert.equal((await call(pendingDoctor, 'GET', `/medical/records/${recordId}`)).statusCode, 403);
       assert.equal((await call(patient, 'PUT', `/medical/records/${recordId}`, { record_type: 'note', title: 'x', content: 'y' })).statusCode, 403);
-      assert.equal((await call(patient, 'POST', '/medical/records', { patient_id: patient.id, record_type: 'note', title: 'x', content: 'y' })).statusCode, 403);
+      assert.equal(
+        (await call(patient, 'POST', '/medical/records', { patient_id: patient.id, record_type: 'note', title: 'x', content: 'y' })).statusCode,
+        403,
+      );
       assert.equal((await call(nurse, 'POST', '/medical/records', { patient_id: patient.id, record_type: 'note', title: 'x', content: 'y' })).statusCode, 403);
       assert.equal((await call(null, 'GET', `/medical/records/${recordId}`)).statusCode, 401);
       // Lists only show what the caller may see.
@@ -106,7 +129,12 @@ for (const backend of ['local', 's3'] as const) {
 
     await t.test('filters and pagination', async () => {
       for (let i = 0; i < 5; i++) {
-        const r = await call(doctor, 'POST', '/medical/records', { patient_id: patient.id, record_type: i % 2 ? 'lab' : 'note', title: `Entry ${i}`, content: '…' });
+        const r = await call(doctor, 'POST', '/medical/records', {
+          patient_id: patient.id,
+          record_type: i % 2 ? 'lab' : 'note',
+          title: `Entry ${i}`,
+          content: '…',
+        });
         assert.equal(r.statusCode, 201);
       }
       const labs = await call(doctor, 'GET', `/medical/records?patient_id=${patient.id}&record_type=lab`);
@@ -117,7 +145,11 @@ for (const backend of ['local', 's3'] as const) {
       const seen: string[] = [];
       let cursor: string | null = null;
       do {
-        const page: { json(): { items: { id: string }[]; next_cursor: string | null } } = await call(doctor, 'GET', `/medical/records?limit=4${cursor ? `&cursor=${cursor}` : ''}`);
+        const page: { json(): { items: { id: string }[]; next_cursor: string | null } } = await call(
+          doctor,
+          'GET',
+          `/medical/records?limit=4${cursor ? `&cursor=${cursor}` : ''}`,
+        );
         const body = page.json();
         seen.push(...body.items.map((r) => r.id));
         cursor = body.next_cursor;
@@ -131,7 +163,19 @@ for (const backend of ['local', 's3'] as const) {
     await t.test('prescriptions: structured items, status changes', async () => {
       const res = await call(doctor, 'POST', '/prescriptions', {
         patient_id: patient.id,
-        items: [{ drug: 'Amoxicillin', strength: '500 mg', dose: '1 capsule', route: 'oral', frequency: 'three times a day', duration_days: 7, quantity: 21, refills: 0, instructions: 'Take with food' }],
+        items: [
+          {
+            drug: 'Amoxicillin',
+            strength: '500 mg',
+            dose: '1 capsule',
+            route: 'oral',
+            frequency: 'three times a day',
+            duration_days: 7,
+            quantity: 21,
+            refills: 0,
+            instructions: 'Take with food',
+          },
+        ],
         notes: 'Finish the course.',
       });
       assert.equal(res.statusCode, 201, res.body);
@@ -139,7 +183,11 @@ for (const backend of ['local', 's3'] as const) {
       assert.equal(res.json().items[0].strength, '500 mg');
       rxId = res.json().id;
       assert.equal((await call(doctor, 'POST', '/prescriptions', { patient_id: patient.id, items: [] })).statusCode, 422);
-      assert.equal((await call(doctor, 'POST', '/prescriptions', { patient_id: patient.id, items: [{ drug: 'X', dose: '1', frequency: 'daily', refills: -1 }] })).statusCode, 422);
+      assert.equal(
+        (await call(doctor, 'POST', '/prescriptions', { patient_id: patient.id, items: [{ drug: 'X', dose: '1', frequency: 'daily', refills: -1 }] }))
+          .statusCode,
+        422,
+      );
       const done = await call(doctor, 'PATCH', `/prescriptions/${rxId}/status`, { status: 'completed' });
       assert.equal(done.statusCode, 200, done.body);
       assert.equal(done.json().status, 'completed');
@@ -155,7 +203,10 @@ for (const backend of ['local', 's3'] as const) {
         assert.equal((await call(user, 'GET', '/prescriptions')).json().items.length, 0);
       }
       assert.equal((await call(otherDoctor, 'PATCH', `/prescriptions/${rxId}/status`, { status: 'cancelled' })).statusCode, 404);
-      assert.equal((await call(otherDoctor, 'POST', '/prescriptions', { patient_id: patient.id, items: [{ drug: 'X', dose: '1', frequency: 'daily' }] })).statusCode, 404);
+      assert.equal(
+        (await call(otherDoctor, 'POST', '/prescriptions', { patient_id: patient.id, items: [{ drug: 'X', dose: '1', frequency: 'daily' }] })).statusCode,
+        404,
+      );
       assert.equal((await call(patient, 'PATCH', `/prescriptions/${rxId}/status`, { status: 'cancelled' })).statusCode, 403);
       assert.equal((await call(pendingDoctor, 'GET', `/prescriptions/${rxId}`)).statusCode, 403);
       assert.equal((await call(patient, 'GET', '/prescriptions')).json().items.length, 1);
@@ -175,11 +226,20 @@ for (const backend of ['local', 's3'] as const) {
     await t.test('audit: patient sees who accessed their data; admin filters; nobody can change rows', async () => {
       const mine = await call(patient, 'GET', '/audit?limit=100');
       assert.equal(mine.statusCode, 200, mine.body);
-      const rows = mine.json().items as { actor: { id: string; role: string; full_name: string }; patient_id: string; resource_type: string; action: string; ip: string | null }[];
+      const rows = mine.json().items as {
+        actor: { id: string; role: string; full_name: string };
+        patient_id: string;
+        resource_type: string;
+        action: string;
+        ip: string | null;
+      }[];
       assert.ok(rows.every((r) => r.patient_id === patient.id));
       assert.ok(rows.some((r) => r.actor?.id === nurse.id && r.resource_type === 'medical_record' && r.action === 'read'));
       assert.ok(rows.some((r) => r.actor?.id === doctor.id && r.resource_type === 'prescription' && r.action === 'create'));
-      assert.ok(rows.every((r) => r.ip === null), 'patients do not see staff IPs');
+      assert.ok(
+        rows.every((r) => r.ip === null),
+        'patients do not see staff IPs',
+      );
       // A patient cannot look at someone else's trail even with a filter.
       const sneaky = await call(patient, 'GET', `/audit?patient_id=${otherPatient.id}`);
       assert.ok(sneaky.json().items.every((r: { patient_id: string }) => r.patient_id === patient.id));

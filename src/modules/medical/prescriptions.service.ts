@@ -83,7 +83,10 @@ export class PrescriptionsService {
     if (!(await this.care.canAccessPatient(this.db, meta.actor, body.patient_id))) throw new NotFoundError('Patient');
     if (body.appointment_id) {
       const found = await this.scheduling.appointmentOfPatient(this.db, body.appointment_id, body.patient_id);
-      if (!found) throw new ValidationError('The appointment does not exist or is not this patient’s.', [{ path: '/appointment_id', message: 'is not an appointment of this patient' }]);
+      if (!found)
+        throw new ValidationError('The appointment does not exist or is not this patient’s.', [
+          { path: '/appointment_id', message: 'is not an appointment of this patient' },
+        ]);
     }
     const items = body.items.map((item) => ({ ...item, drug: item.drug.trim() }));
     const conflicts = await this.conflicts(body.patient_id, items);
@@ -96,11 +99,20 @@ export class PrescriptionsService {
         items,
         notes: body.notes ?? null,
       });
-      const overridden = conflicts.length ? { overridden_warnings: conflicts.map((c) => ({ item: c.itemIndex, kind: c.kind, message: c.message })) } : undefined;
-      await this.audit.record(trx, meta, [{ patientId: created.patient_id, resourceType: 'prescription', resourceId: created.id, action: 'create', ...(overridden && { details: overridden }) }]);
+      const overridden = conflicts.length
+        ? { overridden_warnings: conflicts.map((c) => ({ item: c.itemIndex, kind: c.kind, message: c.message })) }
+        : undefined;
+      await this.audit.record(trx, meta, [
+        { patientId: created.patient_id, resourceType: 'prescription', resourceId: created.id, action: 'create', ...(overridden && { details: overridden }) },
+      ]);
       return created;
     });
-    await this.events.publish('prescription.created', { prescription_id: row.id, patient_id: row.patient_id, doctor_id: row.doctor_id, drugs: body.items.map((i) => i.drug) });
+    await this.events.publish('prescription.created', {
+      prescription_id: row.id,
+      patient_id: row.patient_id,
+      doctor_id: row.doctor_id,
+      drugs: body.items.map((i) => i.drug),
+    });
     return prescriptionDto(row);
   }
 
@@ -118,7 +130,15 @@ export class PrescriptionsService {
     const row = await this.db.transaction().execute(async (trx) => {
       const updated = await this.prescriptions.changeStatus(trx, id, current.status, body.status, body.reason ?? null, meta.actor.id);
       if (!updated) throw new ConflictError('The prescription was changed meanwhile; reload it.', 'illegal-transition');
-      await this.audit.record(trx, meta, [{ patientId: updated.patient_id, resourceType: 'prescription', resourceId: updated.id, action: 'status_change', details: { from: current.status, to: updated.status } }]);
+      await this.audit.record(trx, meta, [
+        {
+          patientId: updated.patient_id,
+          resourceType: 'prescription',
+          resourceId: updated.id,
+          action: 'status_change',
+          details: { from: current.status, to: updated.status },
+        },
+      ]);
       return updated;
     });
     await this.events.publish('prescription.status_changed', { prescription_id: row.id, patient_id: row.patient_id, status: row.status });
@@ -140,7 +160,16 @@ export class PrescriptionsService {
       position: (row) => ({ v: iso(row.created_at), id: row.id }),
     });
     // One audit row per patient on the page, with the listed prescription ids (audit/index.ts).
-    await this.audit.record(this.db, meta, listEvents(page.rows, 'prescription', (r) => r.patient_id, (r) => r.id));
+    await this.audit.record(
+      this.db,
+      meta,
+      listEvents(
+        page.rows,
+        'prescription',
+        (r) => r.patient_id,
+        (r) => r.id,
+      ),
+    );
     return { items: page.rows.map(prescriptionDto), next_cursor: page.next_cursor };
   }
 }

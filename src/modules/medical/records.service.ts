@@ -57,7 +57,9 @@ export class RecordsService {
     if (!appointmentId) return;
     const found = await this.scheduling.appointmentOfPatient(db, appointmentId, patientId);
     if (!found) {
-      throw new ValidationError('The appointment does not exist or is not this patient’s.', [{ path: '/appointment_id', message: 'is not an appointment of this patient' }]);
+      throw new ValidationError('The appointment does not exist or is not this patient’s.', [
+        { path: '/appointment_id', message: 'is not an appointment of this patient' },
+      ]);
     }
   }
 
@@ -68,7 +70,10 @@ export class RecordsService {
   }
 
   private async dtos(db: Executor, rows: RecordRow[]) {
-    const links = await this.records.attachmentIds(db, rows.map((r) => r.id));
+    const links = await this.records.attachmentIds(
+      db,
+      rows.map((r) => r.id),
+    );
     const files = new Map((await this.files.rowsByIds(db, [...new Set(links.map((l) => l.file_id))])).map((f) => [f.id, fileDto(f)]));
     return rows.map((row) => ({
       id: row.id,
@@ -83,7 +88,10 @@ export class RecordsService {
       created_at: iso(row.created_at),
       updated_at: iso(row.updated_at),
       updated_by: row.updated_by,
-      attachments: links.filter((l) => l.record_id === row.id).map((l) => files.get(l.file_id)).filter((f): f is FileDto => f !== undefined),
+      attachments: links
+        .filter((l) => l.record_id === row.id)
+        .map((l) => files.get(l.file_id))
+        .filter((f): f is FileDto => f !== undefined),
     }));
   }
 
@@ -94,10 +102,18 @@ export class RecordsService {
   async create(meta: RequestMeta, body: CreateRecordBody) {
     await this.assertPatient(this.db, meta.actor, body.patient_id);
     await this.checkAppointment(this.db, body.appointment_id, body.patient_id);
-    const content: RecordContent = { record_type: body.record_type, title: body.title.trim(), content: body.content, diagnoses: normaliseDiagnoses(body.diagnoses), appointment_id: body.appointment_id ?? null };
+    const content: RecordContent = {
+      record_type: body.record_type,
+      title: body.title.trim(),
+      content: body.content,
+      diagnoses: normaliseDiagnoses(body.diagnoses),
+      appointment_id: body.appointment_id ?? null,
+    };
     const row = await this.db.transaction().execute(async (trx) => {
       const created = await this.records.insert(trx, { ...content, patient_id: body.patient_id, author_id: meta.actor.id });
-      await this.audit.record(trx, meta, [{ patientId: created.patient_id, resourceType: 'medical_record', resourceId: created.id, action: 'create', details: { version: 1 } }]);
+      await this.audit.record(trx, meta, [
+        { patientId: created.patient_id, resourceType: 'medical_record', resourceId: created.id, action: 'create', details: { version: 1 } },
+      ]);
       return created;
     });
     await this.events.publish('medical_record.created', { record_id: row.id, patient_id: row.patient_id, author_id: row.author_id });
@@ -117,11 +133,19 @@ export class RecordsService {
     }
     const appointmentId = body.appointment_id === undefined ? current.appointment_id : body.appointment_id;
     if (appointmentId !== current.appointment_id) await this.checkAppointment(this.db, appointmentId, current.patient_id);
-    const content: RecordContent = { record_type: body.record_type, title: body.title.trim(), content: body.content, diagnoses: normaliseDiagnoses(body.diagnoses), appointment_id: appointmentId };
+    const content: RecordContent = {
+      record_type: body.record_type,
+      title: body.title.trim(),
+      content: body.content,
+      diagnoses: normaliseDiagnoses(body.diagnoses),
+      appointment_id: appointmentId,
+    };
     const row = await this.db.transaction().execute(async (trx) => {
       const updated = await this.records.newVersion(trx, id, current.version, content, meta.actor.id);
       if (!updated) throw new ConflictError('The record was changed by someone else meanwhile; reload it and apply your change again.', 'stale-version');
-      await this.audit.record(trx, meta, [{ patientId: updated.patient_id, resourceType: 'medical_record', resourceId: updated.id, action: 'update', details: { version: updated.version } }]);
+      await this.audit.record(trx, meta, [
+        { patientId: updated.patient_id, resourceType: 'medical_record', resourceId: updated.id, action: 'update', details: { version: updated.version } },
+      ]);
       return updated;
     });
     return this.dto(this.db, row);
@@ -130,7 +154,9 @@ export class RecordsService {
   async versions(meta: RequestMeta, id: string) {
     const row = await this.visibleRecord(this.db, meta.actor, id);
     const versions = await this.records.versions(this.db, id);
-    await this.audit.record(this.db, meta, [{ patientId: row.patient_id, resourceType: 'medical_record', resourceId: row.id, action: 'read', details: { versions: true } }]);
+    await this.audit.record(this.db, meta, [
+      { patientId: row.patient_id, resourceType: 'medical_record', resourceId: row.id, action: 'read', details: { versions: true } },
+    ]);
     return { items: versions.map(versionDto), next_cursor: null };
   }
 
@@ -138,7 +164,9 @@ export class RecordsService {
     const actor = meta.actor;
     const { patientId, everyRowVisible } = await this.care.listScope(this.db, actor, query.patient_id);
     const descending = (query.sort ?? '-created_at') === '-created_at';
-    const { from, to } = await parseTimeFilters({ from: { value: query.from, bound: 'start' }, to: { value: query.to, bound: 'end' } }, query.tz, () => this.scheduling.timeZoneOf(actor.id));
+    const { from, to } = await parseTimeFilters({ from: { value: query.from, bound: 'start' }, to: { value: query.to, bound: 'end' } }, query.tz, () =>
+      this.scheduling.timeZoneOf(actor.id),
+    );
     const filter = { patientId, recordType: query.record_type, appointmentId: query.appointment_id, from, to, descending };
     const page = await visiblePage({
       db: this.db,
@@ -151,7 +179,17 @@ export class RecordsService {
       position: (row) => ({ v: iso(row.created_at), id: row.id }),
     });
     const patients = [...new Set(page.rows.map((r) => r.patient_id))];
-    await this.audit.record(this.db, meta, patients.map((p) => ({ patientId: p, resourceType: 'medical_record', resourceId: null, action: 'list' as const, details: { count: page.rows.filter((r) => r.patient_id === p).length } })));
+    await this.audit.record(
+      this.db,
+      meta,
+      patients.map((p) => ({
+        patientId: p,
+        resourceType: 'medical_record',
+        resourceId: null,
+        action: 'list' as const,
+        details: { count: page.rows.filter((r) => r.patient_id === p).length },
+      })),
+    );
     return { items: await this.dtos(this.db, page.rows), next_cursor: page.next_cursor };
   }
 
@@ -162,7 +200,8 @@ export class RecordsService {
    */
   async assertMayAttach(actor: Actor, id: string): Promise<RecordRow> {
     const record = await this.visibleRecord(this.db, actor, id);
-    if (actor.role !== 'doctor' && actor.id !== record.patient_id) throw new ForbiddenError('Only the patient or a doctor of the patient may attach files to a record.');
+    if (actor.role !== 'doctor' && actor.id !== record.patient_id)
+      throw new ForbiddenError('Only the patient or a doctor of the patient may attach files to a record.');
     return record;
   }
 

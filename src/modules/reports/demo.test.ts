@@ -20,7 +20,11 @@ test('demo seed: Jane Doe has a record, a prescription and a parsed lab report (
   assert.equal(reports.items.length, 1);
   assert.ok(reports.items[0].abnormal_count > 0);
   const house = await login(built.app, 'dr.house@demo.carebridge.local', 'CareBridge-demo-2026');
-  const seen = await built.app.inject({ method: 'GET', url: `/api/v1/reports/${reports.items[0].id}`, headers: { authorization: `Bearer ${house.access_token}` } });
+  const seen = await built.app.inject({
+    method: 'GET',
+    url: `/api/v1/reports/${reports.items[0].id}`,
+    headers: { authorization: `Bearer ${house.access_token}` },
+  });
   assert.equal(seen.statusCode, 200, 'Dr. Hause has a care relationship with Jane through the completed appointment');
   if (records.items[0].appointment_id) assert.equal(rx.items[0].appointment_id, records.items[0].appointment_id);
 });

@@ -44,7 +44,10 @@ export function toNumber(text: string): number | null {
 /** "3.5-5.1", "3,5 – 5,1", "12 to 16", "<200", "≥ 40", "up to 5". */
 export function parseRange(text: string | null | undefined): { low: number | null; high: number | null } | null {
   if (!text) return null;
-  const t = text.trim().replace(/[[\]()]/g, '').replace(/\s+/g, ' ');
+  const t = text
+    .trim()
+    .replace(/[[\]()]/g, '')
+    .replace(/\s+/g, ' ');
   let m = new RegExp(`^(${NUM})\\s*(?:-|–|—|to|\\.\\.)\\s*(${NUM})\\s*\\S*$`, 'i').exec(t);
   if (m) {
     const low = toNumber(m[1]!);
@@ -82,7 +85,15 @@ const CONVERSIONS: Record<string, Record<string, (v: number) => number>> = {
 };
 
 function unitKey(unit: string | null): string {
-  return (unit ?? '').toLowerCase().replace(/\s+/g, '').replace(/^x/, '').replace(/\*/g, '^').replace('10e9', '10^9').replace('10e12', '10^12').replace('mu/l', 'miu/l').replace('µiu/ml', 'miu/l');
+  return (unit ?? '')
+    .toLowerCase()
+    .replace(/\s+/g, '')
+    .replace(/^x/, '')
+    .replace(/\*/g, '^')
+    .replace('10e9', '10^9')
+    .replace('10e12', '10^12')
+    .replace('mu/l', 'miu/l')
+    .replace('µiu/ml', 'miu/l');
 }
 
 /** Value in the analyte's built-in unit, or null when the unit is different and unknown. */
@@ -98,7 +109,12 @@ function inBuiltInUnit(analyte: Analyte, value: number, unit: string | null): nu
  * table (unit-aware). `critical` only from the built-in critical limits (a laboratory's
  * panic values), never guessed from an arbitrary distance to the range.
  */
-export function classify(name: string, value: number, unit: string | null, rangeText: string | null): Pick<ParsedObservation, 'code' | 'ref_low' | 'ref_high' | 'flag' | 'range_source'> {
+export function classify(
+  name: string,
+  value: number,
+  unit: string | null,
+  rangeText: string | null,
+): Pick<ParsedObservation, 'code' | 'ref_low' | 'ref_high' | 'flag' | 'range_source'> {
   const analyte = findAnalyte(name);
   const own = parseRange(rangeText);
   const builtInValue = analyte ? inBuiltInUnit(analyte, value, unit) : null;
@@ -117,7 +133,11 @@ export function classify(name: string, value: number, unit: string | null, range
     flag = low !== null && builtInValue < low ? 'low' : high !== null && builtInValue > high ? 'high' : 'normal';
   }
   if (analyte && builtInValue !== null) {
-    if ((analyte.criticalLow !== undefined && builtInValue < analyte.criticalLow) || (analyte.criticalHigh !== undefined && builtInValue > analyte.criticalHigh)) flag = 'critical';
+    if (
+      (analyte.criticalLow !== undefined && builtInValue < analyte.criticalLow) ||
+      (analyte.criticalHigh !== undefined && builtInValue > analyte.criticalHigh)
+    )
+      flag = 'critical';
   }
   return { code: analyte?.key ?? null, ref_low: low, ref_high: high, flag, range_source: source };
 }
@@ -135,7 +155,14 @@ function observation(name: string, valueText: string, unit: string | null, range
     const classified = classify(cleanName, value, cleanUnit, null);
     return { name: cleanName, value, unit: cleanUnit, reference_range: cleanRange, observed_at: observedAt, ...classified };
   }
-  return { name: cleanName, value, unit: cleanUnit, reference_range: cleanRange, observed_at: observedAt, ...classify(cleanName, value, cleanUnit, cleanRange) };
+  return {
+    name: cleanName,
+    value,
+    unit: cleanUnit,
+    reference_range: cleanRange,
+    observed_at: observedAt,
+    ...classify(cleanName, value, cleanUnit, cleanRange),
+  };
 }
 
 // ---------------------------------------------------------------- CSV
@@ -153,17 +180,55 @@ export function decodeText(bytes: Buffer): string {
 }
 
 const COLUMNS: Record<'name' | 'value' | 'unit' | 'range' | 'date', string[]> = {
-  name: ['test', 'test name', 'analyte', 'name', 'parameter', 'component', 'investigation', 'examination', 'description', 'item', 'observation', 'lab test', 'determination', 'analyse', 'paramètre', 'parametre', 'untersuchung'],
+  name: [
+    'test',
+    'test name',
+    'analyte',
+    'name',
+    'parameter',
+    'component',
+    'investigation',
+    'examination',
+    'description',
+    'item',
+    'observation',
+    'lab test',
+    'determination',
+    'analyse',
+    'paramètre',
+    'parametre',
+    'untersuchung',
+  ],
   value: ['result', 'value', 'result value', 'your value', 'measured', 'résultat', 'resultat', 'valeur', 'wert', 'ergebnis', 'obs value'],
   unit: ['unit', 'units', 'uom', 'unité', 'unite', 'einheit'],
-  range: ['reference range', 'ref range', 'reference', 'range', 'normal range', 'reference interval', 'ref. range', 'ref interval', 'normal values', 'standard range', 'normes', 'valeurs de référence', 'valeurs de reference', 'referenzbereich', 'expected'],
+  range: [
+    'reference range',
+    'ref range',
+    'reference',
+    'range',
+    'normal range',
+    'reference interval',
+    'ref. range',
+    'ref interval',
+    'normal values',
+    'standard range',
+    'normes',
+    'valeurs de référence',
+    'valeurs de reference',
+    'referenzbereich',
+    'expected',
+  ],
   date: ['date', 'collected', 'collection date', 'collected at', 'sample date', 'specimen date', 'observation date', 'datum'],
 };
 
 function headerIndex(row: string[]): Partial<Record<keyof typeof COLUMNS, number>> {
   const found: Partial<Record<keyof typeof COLUMNS, number>> = {};
   row.forEach((cell, i) => {
-    const h = cell.toLowerCase().replace(/[_\s]+/g, ' ').replace(/[:*]/g, '').trim();
+    const h = cell
+      .toLowerCase()
+      .replace(/[_\s]+/g, ' ')
+      .replace(/[:*]/g, '')
+      .trim();
     for (const [key, names] of Object.entries(COLUMNS) as [keyof typeof COLUMNS, string[]][]) {
       if (found[key] === undefined && names.includes(h)) found[key] = i;
     }
@@ -215,7 +280,9 @@ export function parseCsvReport(bytes: Buffer): ParseResult {
     }
   }
   if (!header) {
-    throw new ValidationError('No header row with an analyte name and a result column was found (e.g. "Test,Result,Unit,Reference Range").', [{ path: '/file', message: 'has no recognisable columns' }]);
+    throw new ValidationError('No header row with an analyte name and a result column was found (e.g. "Test,Result,Unit,Reference Range").', [
+      { path: '/file', message: 'has no recognisable columns' },
+    ]);
   }
   const observations: ParsedObservation[] = [];
   for (const { record, info, raw } of records.slice(start)) {
@@ -231,12 +298,13 @@ export function parseCsvReport(bytes: Buffer): ParseResult {
 
 // ---------------------------------------------------------------- PDF
 
-const RANGE_AT_END = new RegExp(
-  String.raw`(?:^|\s)((?:[<>≤≥]=?\s*${NUM})|(?:${NUM}\s*(?:-|–|—|to)\s*${NUM}))\s*$`,
+const RANGE_AT_END = new RegExp(String.raw`(?:^|\s)((?:[<>≤≥]=?\s*${NUM})|(?:${NUM}\s*(?:-|–|—|to)\s*${NUM}))\s*$`, 'i');
+const ROW = new RegExp(
+  String.raw`^(?<name>[A-Za-zÀ-ÿµ][A-Za-zÀ-ÿ0-9 ,()%/+'.-]*?)\s+(?<value>[<>≤≥]?=?\s*${NUM})(?:\s*(?<flag>\(?(?:HH|LL|H|L|HIGH|LOW|CRIT|CRITICAL)\)?|\*+))?(?<rest>(?:\s+.*)?)$`,
   'i',
 );
-const ROW = new RegExp(String.raw`^(?<name>[A-Za-zÀ-ÿµ][A-Za-zÀ-ÿ0-9 ,()%/+'.-]*?)\s+(?<value>[<>≤≥]?=?\s*${NUM})(?:\s*(?<flag>\(?(?:HH|LL|H|L|HIGH|LOW|CRIT|CRITICAL)\)?|\*+))?(?<rest>(?:\s+.*)?)$`, 'i');
-const DATE_LINE = /(collected|collection date|collection|sample date|specimen collected|date collected|drawn|date of collection)\s*[:-]?\s*(\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2})?|\d{1,2}[./]\d{1,2}[./]\d{4})/i;
+const DATE_LINE =
+  /(collected|collection date|collection|sample date|specimen collected|date collected|drawn|date of collection)\s*[:-]?\s*(\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2})?|\d{1,2}[./]\d{1,2}[./]\d{4})/i;
 
 export interface PdfText {
   pages: string[];
@@ -255,7 +323,8 @@ export async function extractPdfText(bytes: Buffer): Promise<PdfText> {
     throw new ValidationError('The PDF could not be read; it may be damaged.', [{ path: '/file', message: 'is not a readable PDF' }]);
   }
   try {
-    if (doc.numPages > 50) throw new ValidationError('The PDF has more than 50 pages; upload the lab report only.', [{ path: '/file', message: 'has too many pages' }]);
+    if (doc.numPages > 50)
+      throw new ValidationError('The PDF has more than 50 pages; upload the lab report only.', [{ path: '/file', message: 'has too many pages' }]);
     const { text } = await extractText(doc, { mergePages: false });
     return { pages: text as string[] };
   } catch (err) {
@@ -273,7 +342,11 @@ export function parsePdfLines(pdf: PdfText): ParseResult {
   let collectedAt: string | null = null;
   const text = pdf.pages.join('\n');
   if (!text.trim()) {
-    return { observations, unparsed: [{ line: null, text: '', reason: 'the PDF has no text layer (a scanned image?); it cannot be read without OCR' }], collected_at: null };
+    return {
+      observations,
+      unparsed: [{ line: null, text: '', reason: 'the PDF has no text layer (a scanned image?); it cannot be read without OCR' }],
+      collected_at: null,
+    };
   }
   const lines = text.split(/\r?\n/);
   lines.forEach((rawLine, index) => {

@@ -12,7 +12,11 @@ const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 export class ReportsRepository {
   async insert(db: Executor, report: Insertable<LabReportsTable>, observations: Omit<Insertable<ObservationsTable>, 'report_id'>[]): Promise<ReportRow> {
     const row = await db.insertInto('lab_reports').values(report).returningAll().executeTakeFirstOrThrow();
-    if (observations.length) await db.insertInto('observations').values(observations.map((o) => ({ ...o, report_id: row.id }))).execute();
+    if (observations.length)
+      await db
+        .insertInto('observations')
+        .values(observations.map((o) => ({ ...o, report_id: row.id })))
+        .execute();
     return row;
   }
 
@@ -47,7 +51,11 @@ export class ReportsRepository {
 
   // Searches for the FHIR facade (reports.reads.ts): keyset pages in clinical-time order.
   async searchObservations(db: Executor, search: ObservationSearch): Promise<ObservationReadRow[]> {
-    let query = db.selectFrom('observations as o').innerJoin('lab_reports as r', 'r.id', 'o.report_id').selectAll('o').select('r.created_at as report_created_at');
+    let query = db
+      .selectFrom('observations as o')
+      .innerJoin('lab_reports as r', 'r.id', 'o.report_id')
+      .selectAll('o')
+      .select('r.created_at as report_created_at');
     if (search.ids) query = query.where('o.id', 'in', nonEmpty(search.ids));
     if (search.patientIds) query = query.where('o.patient_id', 'in', nonEmpty(search.patientIds));
     if (search.codes) query = query.where('o.code', 'in', nonEmpty(search.codes));

@@ -17,7 +17,8 @@ export async function reportUploadRoutes(root: FastifyInstance, reports: Reports
     config: { access: anyUser },
     schema: {
       tags,
-      summary: 'Upload a CSV or PDF lab report (multipart field "file"); parsed into flagged observations. Staff name the patient with ?patient_id= (or a patient_id form field before the file).',
+      summary:
+        'Upload a CSV or PDF lab report (multipart field "file"); parsed into flagged observations. Staff name the patient with ?patient_id= (or a patient_id form field before the file).',
       consumes: ['multipart/form-data'],
       querystring: UploadReportQuery,
       response: { 201: Type.Ref('LabReport'), ...problemResponses },
@@ -37,22 +38,43 @@ export async function reportsRoutes(root: FastifyInstance, reports: ReportsServi
   const app = root.withTypeProvider<TypeBoxTypeProvider>();
   app.get('/reports', {
     config: { access: anyUser },
-    schema: { tags, summary: 'Lab reports you may see (own / your patients / all for staff); filters patient_id, status', querystring: ReportListQuery, response: { 200: pageOf(Type.Ref('LabReportSummary')), ...problemResponses } },
+    schema: {
+      tags,
+      summary: 'Lab reports you may see (own / your patients / all for staff); filters patient_id, status',
+      querystring: ReportListQuery,
+      response: { 200: pageOf(Type.Ref('LabReportSummary')), ...problemResponses },
+    },
     handler: async (request) => reports.list(requestMeta(request), request.query),
   });
   app.get('/reports/:id', {
     config: { access: anyUser },
-    schema: { tags, summary: 'One lab report: observations, unparsed rows, original file link', params: IdParams, response: { 200: Type.Ref('LabReport'), ...problemResponses } },
+    schema: {
+      tags,
+      summary: 'One lab report: observations, unparsed rows, original file link',
+      params: IdParams,
+      response: { 200: Type.Ref('LabReport'), ...problemResponses },
+    },
     handler: async (request) => reports.get(requestMeta(request), request.params.id),
   });
   app.get('/patients/me/observations', {
     config: { access: rolesAllowed('patient') },
-    schema: { tags, summary: 'Own trend of one analyte over time (?name=HbA1c), oldest first; like /patients/{id}/observations', querystring: TrendQuery, response: { 200: TrendSchema, ...problemResponses } },
+    schema: {
+      tags,
+      summary: 'Own trend of one analyte over time (?name=HbA1c), oldest first; like /patients/{id}/observations',
+      querystring: TrendQuery,
+      response: { 200: TrendSchema, ...problemResponses },
+    },
     handler: async (request) => reports.trend(requestMeta(request), actorOf(request).id, request.query),
   });
   app.get('/patients/:id/observations', {
     config: { access: anyUser },
-    schema: { tags, summary: 'Trend of one analyte over time (?name=HbA1c), oldest first', params: IdParams, querystring: TrendQuery, response: { 200: TrendSchema, ...problemResponses } },
+    schema: {
+      tags,
+      summary: 'Trend of one analyte over time (?name=HbA1c), oldest first',
+      params: IdParams,
+      querystring: TrendQuery,
+      response: { 200: TrendSchema, ...problemResponses },
+    },
     handler: async (request) => reports.trend(requestMeta(request), request.params.id, request.query),
   });
 }

@@ -6,14 +6,14 @@ const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => T
 export const FlagSchema = Type.Union([Type.Literal('low'), Type.Literal('normal'), Type.Literal('high'), Type.Literal('critical')]);
 
 const observationProps = {
-    name: Type.String(),
-    code: Type.String({ description: 'Built-in analyte key (e.g. "hba1c") or the normalised name; trends group by it' }),
-    value: Type.Number(),
-    unit: Nullable(Type.String()),
-    reference_range: Nullable(Type.String()),
-    flag: Type.Union([FlagSchema, Type.Null()], { description: 'null when no reference range is known for this analyte and unit' }),
-    range_source: Type.Union([Type.Literal('report'), Type.Literal('built_in'), Type.Null()]),
-    observed_at: DateTime,
+  name: Type.String(),
+  code: Type.String({ description: 'Built-in analyte key (e.g. "hba1c") or the normalised name; trends group by it' }),
+  value: Type.Number(),
+  unit: Nullable(Type.String()),
+  reference_range: Nullable(Type.String()),
+  flag: Type.Union([FlagSchema, Type.Null()], { description: 'null when no reference range is known for this analyte and unit' }),
+  range_source: Type.Union([Type.Literal('report'), Type.Literal('built_in'), Type.Null()]),
+  observed_at: DateTime,
 };
 export const ObservationSchema = Type.Object(observationProps, { $id: 'Observation', additionalProperties: false });
 

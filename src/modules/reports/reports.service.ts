@@ -104,7 +104,10 @@ export class ReportsService {
       await this.assertMayUpload(actor, options);
       const fromField = staged.fields.patient_id?.trim();
       const requested = options.patientId ?? fromField ?? (actor.role === 'patient' ? actor.id : undefined);
-      if (!requested) throw new ValidationError('Name the patient: ?patient_id= or a form field before the file.', [{ path: '/patient_id', message: 'is required for staff uploads' }]);
+      if (!requested)
+        throw new ValidationError('Name the patient: ?patient_id= or a form field before the file.', [
+          { path: '/patient_id', message: 'is required for staff uploads' },
+        ]);
       if (!UUID_RE.test(requested)) throw new ValidationError('patient_id must be a UUID.', [{ path: '/patient_id', message: 'must be a UUID' }]);
       patientId = requested;
       if (!options.patientId) await this.assertPatient(this.db, actor, patientId);
@@ -124,7 +127,17 @@ export class ReportsService {
     const report = await this.files.storeWith(staged, { ownerId: actor.id, patientId }, async (trx, file) => {
       const row = await this.reports.insert(
         trx,
-        { patient_id: patientId, uploaded_by: actor.id, file_id: file.id, format: parsed.format, status, collected_at: collectedAt, unparsed: JSON.stringify(parsed.unparsed), observation_count: observations.length, abnormal_count: abnormal },
+        {
+          patient_id: patientId,
+          uploaded_by: actor.id,
+          file_id: file.id,
+          format: parsed.format,
+          status,
+          collected_at: collectedAt,
+          unparsed: JSON.stringify(parsed.unparsed),
+          observation_count: observations.length,
+          abnormal_count: abnormal,
+        },
         observations,
       );
       await this.audit.record(trx, meta, [
@@ -133,12 +146,25 @@ export class ReportsService {
       ]);
       return row;
     });
-    await this.events.publish('lab_report.created', { report_id: report.id, patient_id: patientId, uploaded_by: actor.id, abnormal_count: abnormal, critical_count: observations.filter((o) => o.flag === 'critical').length });
+    await this.events.publish('lab_report.created', {
+      report_id: report.id,
+      patient_id: patientId,
+      uploaded_by: actor.id,
+      abnormal_count: abnormal,
+      critical_count: observations.filter((o) => o.flag === 'critical').length,
+    });
     return this.detail(this.db, report);
   }
 
   private async summaries(db: Executor, rows: ReportRow[]) {
-    const files = new Map((await this.files.rowsByIds(db, rows.map((r) => r.file_id))).map((f) => [f.id, fileDto(f)]));
+    const files = new Map(
+      (
+        await this.files.rowsByIds(
+          db,
+          rows.map((r) => r.file_id),
+        )
+      ).map((f) => [f.id, fileDto(f)]),
+    );
     return rows.map((row) => ({
       id: row.id,
       patient_id: row.patient_id,
@@ -181,7 +207,11 @@ export class ReportsService {
       position: (row) => ({ v: iso(row.created_at), id: row.id }),
     });
     const patients = [...new Set(page.rows.map((r) => r.patient_id))];
-    await this.audit.record(this.db, meta, patients.map((p) => ({ patientId: p, resourceType: 'lab_report', resourceId: null, action: 'list' as const })));
+    await this.audit.record(
+      this.db,
+      meta,
+      patients.map((p) => ({ patientId: p, resourceType: 'lab_report', resourceId: null, action: 'list' as const })),
+    );
     return { items: await this.summaries(this.db, page.rows), next_cursor: page.next_cursor };
   }
 
@@ -192,7 +222,12 @@ export class ReportsService {
     const limit = query.limit ?? 100;
     const rows = await this.reports.trend(this.db, patientId, code, decodeCursor(query.cursor), limit + 1);
     await this.audit.record(this.db, meta, [{ patientId, resourceType: 'observation', resourceId: null, action: 'list', details: { code } }]);
-    const page = toPage(rows, limit, (r) => iso(r.observed_at), (r) => ({ ...observationDto(r), report_id: r.report_id }));
+    const page = toPage(
+      rows,
+      limit,
+      (r) => iso(r.observed_at),
+      (r) => ({ ...observationDto(r), report_id: r.report_id }),
+    );
     return { patient_id: patientId, name: findAnalyte(query.name)?.name ?? query.name, code, ...page };
   }
 }

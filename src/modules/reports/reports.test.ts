@@ -115,7 +115,9 @@ for (const backend of ['local', 's3'] as const) {
       assert.ok(bad.json().unparsed.length >= 1, JSON.stringify(bad.json().unparsed));
       const noCols = await upload(built, patient, '/api/v1/reports', { filename: 'x.csv', data: fixture('no-columns.csv') });
       assert.equal(noCols.statusCode, 422, noCols.body);
-      const png = await sharp({ create: { width: 4, height: 4, channels: 3, background: '#fff' } }).png().toBuffer();
+      const png = await sharp({ create: { width: 4, height: 4, channels: 3, background: '#fff' } })
+        .png()
+        .toBuffer();
       assert.equal((await upload(built, patient, '/api/v1/reports', { filename: 'x.png', data: png })).statusCode, 415);
       assert.equal((await upload(built, patient, '/api/v1/reports', { filename: 'x.csv', data: '' })).statusCode, 422);
       // Nothing half-stored: only the successful uploads have file rows.
@@ -177,7 +179,12 @@ for (const backend of ['local', 's3'] as const) {
     });
 
     await t.test('audit of report reads', async () => {
-      const rows = await built.ctx.db.selectFrom('audit_log').selectAll().where('resource_type', '=', 'lab_report').where('resource_id', '=', pdfReport).execute();
+      const rows = await built.ctx.db
+        .selectFrom('audit_log')
+        .selectAll()
+        .where('resource_type', '=', 'lab_report')
+        .where('resource_id', '=', pdfReport)
+        .execute();
       assert.ok(rows.some((r) => r.action === 'create' && r.actor_id === doctor.id));
       assert.ok(rows.some((r) => r.action === 'read' && r.actor_id === nurse.id));
     });

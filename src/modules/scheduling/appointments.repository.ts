@@ -5,8 +5,6 @@ import type { AppointmentStatus, AppointmentsTable, AppointmentType, SlotState }
 
 export type AppointmentRow = Selectable<AppointmentsTable> & { doctor_name: string; patient_name: string };
 
-export const ACTIVE_STATUSES: AppointmentStatus[] = ['scheduled', 'confirmed', 'in_progress'];
-
 export interface BookValues {
   patientId: string;
   bookedBy: string;
@@ -47,8 +45,7 @@ export class AppointmentsRepository {
    * Returns undefined when nothing was bookable.
    */
   async book(db: Executor, target: { slotId: string } | { doctorId: string; start: Date }, values: BookValues): Promise<AppointmentRow | undefined> {
-    const where =
-      'slotId' in target ? sql`s.id = ${target.slotId}` : sql`s.doctor_id = ${target.doctorId} and s.start_at = ${target.start}`;
+    const where = 'slotId' in target ? sql`s.id = ${target.slotId}` : sql`s.doctor_id = ${target.doctorId} and s.start_at = ${target.start}`;
     return this.bookWhere(db, where, values);
   }
 
@@ -113,7 +110,8 @@ export class AppointmentsRepository {
       .innerJoin('users as u', 'u.id', 's.doctor_id')
       .select(['s.id', 's.doctor_id', 's.start_at', 's.status', 's.deleted_at', 'u.status as doctor_status'])
       .where('s.deleted_at', 'is', null);
-    query = 'slotId' in target ? query.where('s.id', '=', target.slotId) : query.where('s.doctor_id', '=', target.doctorId).where('s.start_at', '=', target.start);
+    query =
+      'slotId' in target ? query.where('s.id', '=', target.slotId) : query.where('s.doctor_id', '=', target.doctorId).where('s.start_at', '=', target.start);
     return query.executeTakeFirst();
   }
 
@@ -173,7 +171,9 @@ export class AppointmentsRepository {
   async update(
     db: Executor,
     id: string,
-    values: Partial<Pick<AppointmentRow, 'reason' | 'notes' | 'status' | 'cancel_reason' | 'cancelled_by' | 'cancelled_at' | 'slot_id' | 'start_at' | 'end_at'>> & { bumpReschedule?: boolean },
+    values: Partial<
+      Pick<AppointmentRow, 'reason' | 'notes' | 'status' | 'cancel_reason' | 'cancelled_by' | 'cancelled_at' | 'slot_id' | 'start_at' | 'end_at'>
+    > & { bumpReschedule?: boolean },
     expectStatus?: AppointmentStatus[],
   ): Promise<boolean> {
     const { bumpReschedule, ...set } = values;

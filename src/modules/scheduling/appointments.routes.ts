@@ -27,17 +27,37 @@ import { acceptSpecialtySynonyms } from './specialties.js';
 const tags = ['appointments'];
 const patientOnly = rolesAllowed('patient');
 
-export async function appointmentsRoutes(root: FastifyInstance, db: Db, appointments: AppointmentsService, waitlist: WaitlistService, icsHost: string, audit: AuditService): Promise<void> {
+export async function appointmentsRoutes(
+  root: FastifyInstance,
+  db: Db,
+  appointments: AppointmentsService,
+  waitlist: WaitlistService,
+  icsHost: string,
+  audit: AuditService,
+): Promise<void> {
   const app = root.withTypeProvider<TypeBoxTypeProvider>();
   const One = { 200: Type.Ref('Appointment'), ...problemResponses };
   /**
    * Appointments hold patient data (reason, notes): every read and write is audited, and a
    * booking grants (a cancellation revokes) the doctor's care relationship with the patient.
    */
-  const audited = async <T extends AppointmentDto | AppointmentDto[]>(request: FastifyRequest, result: T, action: AuditEvent['action'], care?: 'grant' | 'revoke'): Promise<T> => {
+  const audited = async <T extends AppointmentDto | AppointmentDto[]>(
+    request: FastifyRequest,
+    result: T,
+    action: AuditEvent['action'],
+    care?: 'grant' | 'revoke',
+  ): Promise<T> => {
     const rows = Array.isArray(result) ? result : [result];
     const events: AuditEvent[] = rows.map((a) => ({ patientId: a.patient_id, resourceType: 'appointment', resourceId: a.id, action }));
-    if (care) for (const a of rows) events.push({ patientId: a.patient_id, resourceType: 'care_relationship', resourceId: a.doctor_id, action: care, details: { cause: 'appointment', appointment_id: a.id } });
+    if (care)
+      for (const a of rows)
+        events.push({
+          patientId: a.patient_id,
+          resourceType: 'care_relationship',
+          resourceId: a.doctor_id,
+          action: care,
+          details: { cause: 'appointment', appointment_id: a.id },
+        });
     await audit.record(db, requestMeta(request), events);
     return result;
   };
@@ -46,25 +66,47 @@ export async function appointmentsRoutes(root: FastifyInstance, db: Db, appointm
     config: { access: anyUser },
     schema: {
       tags,
-      summary: 'Book {slot_id} or {doctor_id, start}; staff give patient_id. Exactly one of concurrent requests for a slot wins; the rest get 409. Honors Idempotency-Key.',
+      summary:
+        'Book {slot_id} or {doctor_id, start}; staff give patient_id. Exactly one of concurrent requests for a slot wins; the rest get 409. Honors Idempotency-Key.',
       body: BookBody,
       response: { 201: Type.Ref('Appointment'), ...problemResponses },
     },
-    handler: async (request, reply) => idempotent(db, request, reply, 201, async () => audited(request, await appointments.book(actorOf(request), request.body), 'create', 'grant')),
+    handler: async (request, reply) =>
+      idempotent(db, request, reply, 201, async () => audited(request, await appointments.book(actorOf(request), request.body), 'create', 'grant')),
   });
   app.post('/appointments/request', {
     config: { access: patientOnly },
     preValidation: acceptSpecialtySynonyms('body'),
-    schema: { tags, summary: 'Book the earliest free slot for a specialty or doctor after a time (seed 004)', body: RequestBody, response: { 201: Type.Ref('Appointment'), ...problemResponses } },
-    handler: async (request, reply) => idempotent(db, request, reply, 201, async () => audited(request, await appointments.requestEarliest(actorOf(request), request.body), 'create', 'grant')),
+    schema: {
+      tags,
+      summary: 'Book the earliest free slot for a specialty or doctor after a time (seed 004)',
+      body: RequestBody,
+      response: { 201: Type.Ref('Appointment'), ...problemResponses },
+    },
+    handler: async (request, reply) =>
+      idempotent(db, request, reply, 201, async () => audited(request, await appointments.requestEarliest(actorOf(request), request.body), 'create', 'grant')),
   });
   app.get('/appointments', {
     config: { access: anyUser },
-    schema: { tags, summary: 'Own appointments (patient), own schedule (doctor), all (nurse, admin)', querystring: AppointmentListQuery, response: { 200: pageOf(Type.Ref('Appointment')), ...problemResponses } },
+    schema: {
+      tags,
+      summary: 'Own appointments (patient), own schedule (doctor), all (nurse, admin)',
+      querystring: AppointmentListQuery,
+      response: { 200: pageOf(Type.Ref('Appointment')), ...problemResponses },
+    },
     handler: async (request) => {
       const page = await appointments.list(actorOf(request), request.query);
       // One audit row per patient on the page, carrying the appointment ids (audit/index.ts).
-      await audit.record(db, requestMeta(request), listEvents(page.items, 'appointment', (a) => a.patient_id, (a) => a.id));
+      await audit.record(
+        db,
+        requestMeta(request),
+        listEvents(
+          page.items,
+          'appointment',
+          (a) => a.patient_id,
+          (a) => a.id,
+        ),
+      );
       return page;
     },
   });
@@ -75,7 +117,12 @@ export async function appointmentsRoutes(root: FastifyInstance, db: Db, appointm
   });
   app.get('/appointments/:id.ics', {
     config: { access: anyUser },
-    schema: { tags, summary: 'The appointment as an iCalendar event', params: IdParams, response: { 200: Type.String({ description: 'text/calendar' }), ...problemResponses } },
+    schema: {
+      tags,
+      summary: 'The appointment as an iCalendar event',
+      params: IdParams,
+      response: { 200: Type.String({ description: 'text/calendar' }), ...problemResponses },
+    },
     handler: async (request, reply) => {
       const appointment = await audited(request, await appointments.get(actorOf(request), request.params.id), 'download');
       return reply
@@ -93,7 +140,8 @@ export async function appointmentsRoutes(root: FastifyInstance, db: Db, appointm
     config: { access: anyUser },
     schema: {
       tags,
-      summary: 'Lifecycle: scheduled → confirmed → in_progress → completed; cancelled (reason, before start, either party); no_show (doctor, after start). Illegal → 409.',
+      summary:
+        'Lifecycle: scheduled → confirmed → in_progress → completed; cancelled (reason, before start, either party); no_show (doctor, after start). Illegal → 409.',
       params: IdParams,
       body: StatusBody,
       response: One,
@@ -106,7 +154,13 @@ export async function appointmentsRoutes(root: FastifyInstance, db: Db, appointm
   app.post('/appointments/:id/cancel', {
     config: { access: anyUser },
     schema: { tags, summary: 'Cancel with a reason (same as PATCH status=cancelled)', params: IdParams, body: CancelBody, response: One },
-    handler: async (request) => audited(request, await appointments.changeStatus(actorOf(request), request.params.id, { status: 'cancelled', reason: request.body.reason }), 'status_change', 'revoke'),
+    handler: async (request) =>
+      audited(
+        request,
+        await appointments.changeStatus(actorOf(request), request.params.id, { status: 'cancelled', reason: request.body.reason }),
+        'status_change',
+        'revoke',
+      ),
   });
   app.post('/appointments/:id/reschedule', {
     config: { access: anyUser },
@@ -118,7 +172,12 @@ export async function appointmentsRoutes(root: FastifyInstance, db: Db, appointm
   app.post('/waitlist', {
     config: { access: patientOnly },
     preValidation: acceptSpecialtySynonyms('body'),
-    schema: { tags: ['waitlist'], summary: "Join a doctor's or specialty's waitlist for a date range", body: JoinWaitlistBody, response: { 201: WaitlistEntrySchema, ...problemResponses } },
+    schema: {
+      tags: ['waitlist'],
+      summary: "Join a doctor's or specialty's waitlist for a date range",
+      body: JoinWaitlistBody,
+      response: { 201: WaitlistEntrySchema, ...problemResponses },
+    },
     handler: async (request, reply) => idempotent(db, request, reply, 201, () => waitlist.join(actorOf(request), request.body)),
   });
   app.get('/waitlist', {

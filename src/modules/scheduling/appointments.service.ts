@@ -83,7 +83,9 @@ function eventOf(row: AppointmentRow, actorId: string): AppointmentEvent {
 
 type Party = 'doctor' | 'patient' | 'staff';
 /** The lifecycle of docs/API.md §2. `when` is checked against the appointment's start. */
-const TRANSITIONS: Partial<Record<AppointmentStatus, { from: AppointmentStatus[]; who: Party[]; when?: 'before_start' | 'after_start' | 'from_15_min_before' }>> = {
+const TRANSITIONS: Partial<
+  Record<AppointmentStatus, { from: AppointmentStatus[]; who: Party[]; when?: 'before_start' | 'after_start' | 'from_15_min_before' }>
+> = {
   confirmed: { from: ['scheduled'], who: ['doctor', 'staff'], when: 'before_start' },
   in_progress: { from: ['scheduled', 'confirmed'], who: ['doctor'], when: 'from_15_min_before' },
   completed: { from: ['in_progress'], who: ['doctor'] },
@@ -130,7 +132,13 @@ export class AppointmentsService {
       return actor.id;
     }
     if (actor.role === 'doctor' && ownSlot && !patientId) {
-      throw new AppError(422, 'Unprocessable Content', 'You cannot book your own slot for yourself; give the patient_id of the patient you are booking for.', [{ path: '/patient_id', message: 'required when booking your own slot' }], 'own-slot');
+      throw new AppError(
+        422,
+        'Unprocessable Content',
+        'You cannot book your own slot for yourself; give the patient_id of the patient you are booking for.',
+        [{ path: '/patient_id', message: 'required when booking your own slot' }],
+        'own-slot',
+      );
     }
     if (!patientId) throw new ValidationError('Staff booking for a patient must give patient_id.', [{ path: '/patient_id', message: 'is required' }]);
     const patient = await this.profiles.userRoleStatus(this.db, patientId);
@@ -142,7 +150,8 @@ export class AppointmentsService {
   async book(actor: Actor, body: BookBody): Promise<AppointmentDto> {
     let target: { slotId: string } | { doctorId: string; start: Date };
     if (body.slot_id) {
-      if (body.doctor_id || body.start) throw new ValidationError('Give either slot_id, or doctor_id and start — not both.', [{ path: '/slot_id', message: 'conflicts with doctor_id/start' }]);
+      if (body.doctor_id || body.start)
+        throw new ValidationError('Give either slot_id, or doctor_id and start — not both.', [{ path: '/slot_id', message: 'conflicts with doctor_id/start' }]);
       target = { slotId: body.slot_id };
     } else if (body.doctor_id && body.start) {
       target = { doctorId: body.doctor_id, start: parseInstant(body.start, '/start') };
@@ -164,14 +173,17 @@ export class AppointmentsService {
 
   /** Seed 004: book the earliest free slot of a doctor or specialty after a time. */
   async requestEarliest(actor: Actor, body: RequestBody): Promise<AppointmentDto> {
-    if (!body.doctor_id && !body.specialty) throw new ValidationError('Give a specialty or a doctor_id.', [{ path: '/specialty', message: 'specialty or doctor_id is required' }]);
+    if (!body.doctor_id && !body.specialty)
+      throw new ValidationError('Give a specialty or a doctor_id.', [{ path: '/specialty', message: 'specialty or doctor_id is required' }]);
     if (body.doctor_id) {
       const doctor = await this.profiles.findDoctor(this.db, body.doctor_id);
       if (!doctor || doctor.status !== 'active') throw new NotFoundError('Doctor');
     }
     const after = body.after ? parseInstant(body.after, '/after') : new Date();
     const values: BookValues = { patientId: actor.id, bookedBy: actor.id, type: body.type ?? 'video', reason: body.reason ?? null };
-    const row = await this.mapBookingErrors(() => this.bookAndAnnounce(actor.id, (trx) => this.appointments.bookEarliest(trx, { doctorId: body.doctor_id, specialty: body.specialty, after }, values)));
+    const row = await this.mapBookingErrors(() =>
+      this.bookAndAnnounce(actor.id, (trx) => this.appointments.bookEarliest(trx, { doctorId: body.doctor_id, specialty: body.specialty, after }, values)),
+    );
     if (!row) throw new NotFoundError('Free slot', 'No free slot matches that doctor or specialty after the given time.');
     await this.events.publish(APPOINTMENT_EVENTS.booked, eventOf(row, actor.id));
     return toAppointmentDto(row);
@@ -194,7 +206,8 @@ export class AppointmentsService {
     try {
       return await run();
     } catch (err) {
-      if (isExclusionViolation(err, 'appointments_patient_no_overlap')) throw new ConflictError('The patient already has an appointment at that time.', 'patient-busy');
+      if (isExclusionViolation(err, 'appointments_patient_no_overlap'))
+        throw new ConflictError('The patient already has an appointment at that time.', 'patient-busy');
       if (isUniqueViolation(err, 'appointments_one_per_slot')) throw BOOKABLE_SLOT_ERRORS.taken();
       throw err;
     }
@@ -207,22 +220,38 @@ export class AppointmentsService {
       if ('doctorId' in target) {
         const doctor = await this.profiles.findDoctor(this.db, target.doctorId);
         if (!doctor || doctor.status !== 'active') return new NotFoundError('Doctor');
-        if (target.start.getTime() <= Date.now()) return new ValidationError('That time is in the past.', [{ path: '/start', message: 'must be in the future' }]);
+        if (target.start.getTime() <= Date.now())
+          return new ValidationError('That time is in the past.', [{ path: '/start', message: 'must be in the future' }]);
         return new NotFoundError('Slot', 'This doctor has no slot starting at that time.');
       }
       return new NotFoundError('Slot');
     }
     if (slot.doctor_status !== 'active') {
-      return new AppError(422, 'Unprocessable Content', "This doctor's account is not approved or not active; their slots cannot be booked.", undefined, 'doctor-not-bookable');
+      return new AppError(
+        422,
+        'Unprocessable Content',
+        "This doctor's account is not approved or not active; their slots cannot be booked.",
+        undefined,
+        'doctor-not-bookable',
+      );
     }
-    if (slot.start_at.getTime() <= Date.now()) return new AppError(422, 'Unprocessable Content', 'This slot has already started.', [{ path: '/slot_id', message: 'slot is in the past' }], 'slot-in-past');
+    if (slot.start_at.getTime() <= Date.now())
+      return new AppError(
+        422,
+        'Unprocessable Content',
+        'This slot has already started.',
+        [{ path: '/slot_id', message: 'slot is in the past' }],
+        'slot-in-past',
+      );
     return BOOKABLE_SLOT_ERRORS.taken();
   }
 
   async list(actor: Actor, query: AppointmentListQuery) {
     const limit = query.limit ?? 20;
     const descending = query.sort === '-start';
-    const { from, to } = await parseTimeFilters({ from: { value: query.from, bound: 'start' }, to: { value: query.to, bound: 'end' } }, query.tz, () => this.profiles.timeZoneOf(this.db, actor.id));
+    const { from, to } = await parseTimeFilters({ from: { value: query.from, bound: 'start' }, to: { value: query.to, bound: 'end' } }, query.tz, () =>
+      this.profiles.timeZoneOf(this.db, actor.id),
+    );
     const rows = await this.appointments.list(this.db, {
       doctorId: actor.role === 'doctor' ? actor.id : query.doctor_id,
       patientId: actor.role === 'patient' ? actor.id : query.patient_id,
@@ -242,7 +271,10 @@ export class AppointmentsService {
   async patch(actor: Actor, id: string, body: PatchAppointmentBody): Promise<AppointmentDto> {
     const row = await this.getVisible(actor, id);
     if (body.notes !== undefined && actor.role === 'patient') throw new ForbiddenError('Notes are written by the clinic; patients can change the reason.');
-    await this.appointments.update(this.db, row.id, { ...(body.reason !== undefined && { reason: body.reason }), ...(body.notes !== undefined && { notes: body.notes }) });
+    await this.appointments.update(this.db, row.id, {
+      ...(body.reason !== undefined && { reason: body.reason }),
+      ...(body.notes !== undefined && { notes: body.notes }),
+    });
     return this.get(actor, id);
   }
 
@@ -252,7 +284,8 @@ export class AppointmentsService {
     const rule = TRANSITIONS[body.status];
     if (!rule) throw new ConflictError(`An appointment cannot be moved to ${body.status}.`, 'illegal-transition');
     if (!rule.who.includes(party)) throw new ForbiddenError(`The ${party === 'staff' ? actor.role : party} of an appointment cannot set it to ${body.status}.`);
-    if (body.status === 'cancelled' && !body.reason) throw new ValidationError('A cancellation needs a reason.', [{ path: '/reason', message: 'is required when cancelling' }]);
+    if (body.status === 'cancelled' && !body.reason)
+      throw new ValidationError('A cancellation needs a reason.', [{ path: '/reason', message: 'is required when cancelling' }]);
 
     let offer: WaitlistOffer | null = null;
     const updated = await this.db.transaction().execute(async (trx) => {
@@ -261,13 +294,17 @@ export class AppointmentsService {
       if (!rule.from.includes(row.status)) throw new ConflictError(`A ${row.status} appointment cannot become ${body.status}.`, 'illegal-transition');
       const now = Date.now();
       const start = row.start_at.getTime();
-      if (rule.when === 'before_start' && now >= start) throw new ConflictError(`The appointment has already started; it can no longer be ${body.status}.`, 'illegal-transition');
+      if (rule.when === 'before_start' && now >= start)
+        throw new ConflictError(`The appointment has already started; it can no longer be ${body.status}.`, 'illegal-transition');
       if (rule.when === 'after_start' && now < start) throw new ConflictError('A no-show can only be recorded after the start time.', 'illegal-transition');
-      if (rule.when === 'from_15_min_before' && now < start - 15 * 60_000) throw new ConflictError('A consultation can start at most 15 minutes early.', 'illegal-transition');
+      if (rule.when === 'from_15_min_before' && now < start - 15 * 60_000)
+        throw new ConflictError('A consultation can start at most 15 minutes early.', 'illegal-transition');
       await this.appointments.update(
         trx,
         row.id,
-        body.status === 'cancelled' ? { status: 'cancelled', cancel_reason: body.reason ?? null, cancelled_by: actor.id, cancelled_at: new Date() } : { status: body.status },
+        body.status === 'cancelled'
+          ? { status: 'cancelled', cancel_reason: body.reason ?? null, cancelled_by: actor.id, cancelled_at: new Date() }
+          : { status: body.status },
         [row.status],
       );
       if (body.status === 'cancelled') {
@@ -278,14 +315,26 @@ export class AppointmentsService {
         } else {
           await this.appointments.setSlotState(trx, row.slot_id, 'free');
           const doctor = await this.profiles.findDoctor(trx, row.doctor_id);
-          offer = await this.waitlist.offerFreedSlot(trx, { id: row.slot_id, doctor_id: row.doctor_id, start_at: row.start_at, end_at: row.end_at }, row.patient_id, row.doctor_name, doctor?.time_zone ?? doctor?.user_time_zone ?? 'UTC');
+          offer = await this.waitlist.offerFreedSlot(
+            trx,
+            { id: row.slot_id, doctor_id: row.doctor_id, start_at: row.start_at, end_at: row.end_at },
+            row.patient_id,
+            row.doctor_name,
+            doctor?.time_zone ?? doctor?.user_time_zone ?? 'UTC',
+          );
         }
       }
       const after = (await this.appointments.findById(trx, id))!;
       // Reminders are cancelled (or kept) in this same transaction (docs/NOTIFICATIONS.md).
       const inTx = eventOf(after, actor.id);
-      if (body.status === 'cancelled') await this.events.publishInTransaction(trx, APPOINTMENT_EVENTS.cancelled, { ...inTx, reason: body.reason! } satisfies AppointmentCancelledEvent);
-      else await this.events.publishInTransaction(trx, APPOINTMENT_EVENTS.statusChanged, { ...inTx, from: row.status, to: body.status } satisfies AppointmentStatusChangedEvent);
+      if (body.status === 'cancelled')
+        await this.events.publishInTransaction(trx, APPOINTMENT_EVENTS.cancelled, { ...inTx, reason: body.reason! } satisfies AppointmentCancelledEvent);
+      else
+        await this.events.publishInTransaction(trx, APPOINTMENT_EVENTS.statusChanged, {
+          ...inTx,
+          from: row.status,
+          to: body.status,
+        } satisfies AppointmentStatusChangedEvent);
       return { before: row, after };
     });
     const event = eventOf(updated.after, actor.id);
@@ -293,7 +342,11 @@ export class AppointmentsService {
       await this.events.publish(APPOINTMENT_EVENTS.cancelled, { ...event, reason: body.reason! } satisfies AppointmentCancelledEvent);
       if (offer) await this.events.publish('waitlist.offered', offer);
     } else {
-      await this.events.publish(APPOINTMENT_EVENTS.statusChanged, { ...event, from: updated.before.status, to: body.status } satisfies AppointmentStatusChangedEvent);
+      await this.events.publish(APPOINTMENT_EVENTS.statusChanged, {
+        ...event,
+        from: updated.before.status,
+        to: body.status,
+      } satisfies AppointmentStatusChangedEvent);
     }
     return toAppointmentDto(updated.after);
   }
@@ -307,26 +360,50 @@ export class AppointmentsService {
    */
   async reschedule(actor: Actor, id: string, newSlotId: string): Promise<AppointmentDto> {
     const visible = await this.getVisible(actor, id);
-    if (visible.slot_id === newSlotId) throw new ValidationError('That is already the appointment’s slot.', [{ path: '/slot_id', message: 'must be a different slot' }]);
+    if (visible.slot_id === newSlotId)
+      throw new ValidationError('That is already the appointment’s slot.', [{ path: '/slot_id', message: 'must be a different slot' }]);
     const result = await this.db
       .transaction()
       .execute(async (trx) => {
         const row = await this.appointments.findById(trx, id, true);
         if (!row) throw new NotFoundError('Appointment');
-        if (!['scheduled', 'confirmed'].includes(row.status)) throw new ConflictError(`A ${row.status} appointment cannot be rescheduled.`, 'illegal-transition');
-        if (row.start_at.getTime() <= Date.now()) throw new ConflictError('The appointment has already started; it can no longer be rescheduled.', 'illegal-transition');
+        if (!['scheduled', 'confirmed'].includes(row.status))
+          throw new ConflictError(`A ${row.status} appointment cannot be rescheduled.`, 'illegal-transition');
+        if (row.start_at.getTime() <= Date.now())
+          throw new ConflictError('The appointment has already started; it can no longer be rescheduled.', 'illegal-transition');
         const taken = await this.appointments.takeSlot(trx, newSlotId, row.doctor_id);
         if (!taken) {
           const slot = await this.appointments.diagnoseSlot(trx, { slotId: newSlotId });
           if (!slot) throw new NotFoundError('Slot');
-          if (slot.doctor_id !== row.doctor_id) throw new ValidationError('Choose a slot of the same doctor; to change doctor, cancel and book anew.', [{ path: '/slot_id', message: 'belongs to another doctor' }]);
-          if (slot.start_at.getTime() <= Date.now()) throw new AppError(422, 'Unprocessable Content', 'This slot has already started.', [{ path: '/slot_id', message: 'slot is in the past' }], 'slot-in-past');
+          if (slot.doctor_id !== row.doctor_id)
+            throw new ValidationError('Choose a slot of the same doctor; to change doctor, cancel and book anew.', [
+              { path: '/slot_id', message: 'belongs to another doctor' },
+            ]);
+          if (slot.start_at.getTime() <= Date.now())
+            throw new AppError(
+              422,
+              'Unprocessable Content',
+              'This slot has already started.',
+              [{ path: '/slot_id', message: 'slot is in the past' }],
+              'slot-in-past',
+            );
           throw BOOKABLE_SLOT_ERRORS.taken();
         }
-        await this.appointments.update(trx, row.id, { slot_id: taken.id, start_at: taken.start_at, end_at: taken.end_at, status: 'scheduled', bumpReschedule: true }, [row.status]);
+        await this.appointments.update(
+          trx,
+          row.id,
+          { slot_id: taken.id, start_at: taken.start_at, end_at: taken.end_at, status: 'scheduled', bumpReschedule: true },
+          [row.status],
+        );
         await this.appointments.setSlotState(trx, row.slot_id, 'free');
         const doctor = await this.profiles.findDoctor(trx, row.doctor_id);
-        const offer = await this.waitlist.offerFreedSlot(trx, { id: row.slot_id, doctor_id: row.doctor_id, start_at: row.start_at, end_at: row.end_at }, row.patient_id, row.doctor_name, doctor?.time_zone ?? doctor?.user_time_zone ?? 'UTC');
+        const offer = await this.waitlist.offerFreedSlot(
+          trx,
+          { id: row.slot_id, doctor_id: row.doctor_id, start_at: row.start_at, end_at: row.end_at },
+          row.patient_id,
+          row.doctor_name,
+          doctor?.time_zone ?? doctor?.user_time_zone ?? 'UTC',
+        );
         const after = (await this.appointments.findById(trx, id))!;
         // Reminders move to the new time in this same transaction (docs/NOTIFICATIONS.md).
         await this.events.publishInTransaction(trx, APPOINTMENT_EVENTS.rescheduled, {
@@ -336,7 +413,8 @@ export class AppointmentsService {
         return { before: row, after, offer };
       })
       .catch((err) => {
-        if (isExclusionViolation(err, 'appointments_patient_no_overlap')) throw new ConflictError('The patient already has another appointment at that time.', 'patient-busy');
+        if (isExclusionViolation(err, 'appointments_patient_no_overlap'))
+          throw new ConflictError('The patient already has another appointment at that time.', 'patient-busy');
         if (isUniqueViolation(err, 'appointments_one_per_slot')) throw BOOKABLE_SLOT_ERRORS.taken();
         throw err;
       });

@@ -34,16 +34,30 @@ test('appointments', async (t) => {
     const again = await book(built, u.otherPatient, { slot_id: s1.id });
     assert.equal(again.statusCode, 409);
     const slots = await app.inject({ method: 'GET', url: '/api/v1/doctors/me/slots?state=booked', headers: u.doctor.auth });
-    assert.deepEqual(slots.json().items.map((s: { id: string }) => s.id), [s1.id]);
+    assert.deepEqual(
+      slots.json().items.map((s: { id: string }) => s.id),
+      [s1.id],
+    );
     const del = await app.inject({ method: 'DELETE', url: `/api/v1/doctors/me/slots/${s1.id}`, headers: u.doctor.auth });
     assert.equal(del.statusCode, 409);
   });
 
   await t.test('booking bad input → specific 4xx, nothing written', async () => {
-    const before = await ctx.db.selectFrom('appointments').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    const before = await ctx.db
+      .selectFrom('appointments')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
     const pending = await createUser(built, 'doctor', { pending: true });
-    const pendingSlot = await ctx.db.insertInto('slots').values({ doctor_id: pending.id, start_at: futureHour(40), end_at: futureHour(41), deleted_at: null }).returning('id').executeTakeFirstOrThrow();
-    const pastSlot = await ctx.db.insertInto('slots').values({ doctor_id: u.doctor.id, start_at: new Date(Date.now() - 7200_000), end_at: new Date(Date.now() - 5400_000), deleted_at: null }).returning('id').executeTakeFirstOrThrow();
+    const pendingSlot = await ctx.db
+      .insertInto('slots')
+      .values({ doctor_id: pending.id, start_at: futureHour(40), end_at: futureHour(41), deleted_at: null })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    const pastSlot = await ctx.db
+      .insertInto('slots')
+      .values({ doctor_id: u.doctor.id, start_at: new Date(Date.now() - 7200_000), end_at: new Date(Date.now() - 5400_000), deleted_at: null })
+      .returning('id')
+      .executeTakeFirstOrThrow();
     const cases: [typeof u.patient, Record<string, unknown>, number, string][] = [
       [u.patient, { slot_id: '00000000-0000-4000-8000-000000000000' }, 404, 'unknown slot'],
       [u.patient, { doctor_id: '00000000-0000-4000-8000-000000000000', start: s2.start }, 404, 'unknown doctor'],
@@ -64,7 +78,10 @@ test('appointments', async (t) => {
     }
     const own = await book(built, u.doctor, { slot_id: s2.id });
     assert.match(own.json().type, /own-slot/);
-    const after = await ctx.db.selectFrom('appointments').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    const after = await ctx.db
+      .selectFrom('appointments')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
     assert.equal(after.n, before.n);
     const s2row = await ctx.db.selectFrom('slots').select('status').where('id', '=', s2.id).executeTakeFirstOrThrow();
     assert.equal(s2row.status, 'free');
@@ -76,9 +93,19 @@ test('appointments', async (t) => {
       assert.equal(get.statusCode, 404);
       const patch = await app.inject({ method: 'PATCH', url: `/api/v1/appointments/${appointmentId}`, headers: who.auth, payload: { reason: 'x' } });
       assert.equal(patch.statusCode, 404);
-      const status = await app.inject({ method: 'PATCH', url: `/api/v1/appointments/${appointmentId}/status`, headers: who.auth, payload: { status: 'cancelled', reason: 'x' } });
+      const status = await app.inject({
+        method: 'PATCH',
+        url: `/api/v1/appointments/${appointmentId}/status`,
+        headers: who.auth,
+        payload: { status: 'cancelled', reason: 'x' },
+      });
       assert.equal(status.statusCode, 404);
-      const resched = await app.inject({ method: 'POST', url: `/api/v1/appointments/${appointmentId}/reschedule`, headers: who.auth, payload: { slot_id: s3.id } });
+      const resched = await app.inject({
+        method: 'POST',
+        url: `/api/v1/appointments/${appointmentId}/reschedule`,
+        headers: who.auth,
+        payload: { slot_id: s3.id },
+      });
       assert.equal(resched.statusCode, 404);
       const ics = await app.inject({ method: 'GET', url: `/api/v1/appointments/${appointmentId}.ics`, headers: who.auth });
       assert.equal(ics.statusCode, 404);
@@ -95,9 +122,15 @@ test('appointments', async (t) => {
     const b = await book(built, u.otherPatient, { doctor_id: u.otherDoctor.id, start: otherSlot.start, type: 'chat' });
     assert.equal(b.statusCode, 201, b.body);
     const mine = await app.inject({ method: 'GET', url: '/api/v1/appointments', headers: u.patient.auth });
-    assert.deepEqual(mine.json().items.map((a: { id: string }) => a.id), [appointmentId]);
+    assert.deepEqual(
+      mine.json().items.map((a: { id: string }) => a.id),
+      [appointmentId],
+    );
     const doctor = await app.inject({ method: 'GET', url: '/api/v1/appointments', headers: u.doctor.auth });
-    assert.deepEqual(doctor.json().items.map((a: { id: string }) => a.id), [appointmentId]);
+    assert.deepEqual(
+      doctor.json().items.map((a: { id: string }) => a.id),
+      [appointmentId],
+    );
     const admin = await app.inject({ method: 'GET', url: '/api/v1/appointments?limit=1', headers: u.admin.auth });
     assert.equal(admin.json().items.length, 1);
     assert.ok(admin.json().next_cursor);
@@ -105,9 +138,15 @@ test('appointments', async (t) => {
     assert.equal(next.json().items.length, 1);
     assert.equal(next.json().next_cursor, null);
     const chat = await app.inject({ method: 'GET', url: '/api/v1/appointments?type=chat', headers: u.nurse.auth });
-    assert.deepEqual(chat.json().items.map((a: { id: string }) => a.id), [b.json().id]);
+    assert.deepEqual(
+      chat.json().items.map((a: { id: string }) => a.id),
+      [b.json().id],
+    );
     const byDoctor = await app.inject({ method: 'GET', url: `/api/v1/appointments?doctor_id=${u.doctor.id}&status=scheduled`, headers: u.admin.auth });
-    assert.deepEqual(byDoctor.json().items.map((a: { id: string }) => a.id), [appointmentId]);
+    assert.deepEqual(
+      byDoctor.json().items.map((a: { id: string }) => a.id),
+      [appointmentId],
+    );
   });
 
   await t.test('ics export', async () => {
@@ -147,14 +186,24 @@ test('appointments', async (t) => {
       const res = await app.inject({ method: 'PATCH', url: `/api/v1/appointments/${a.id}/status`, headers: u.doctor.auth, payload: { status } });
       assert.equal(res.statusCode, 200, `${status}: ${res.body}`);
     }
-    const cancelDone = await app.inject({ method: 'PATCH', url: `/api/v1/appointments/${a.id}/status`, headers: u.otherPatient.auth, payload: { status: 'cancelled', reason: 'late' } });
+    const cancelDone = await app.inject({
+      method: 'PATCH',
+      url: `/api/v1/appointments/${a.id}/status`,
+      headers: u.otherPatient.auth,
+      payload: { status: 'cancelled', reason: 'late' },
+    });
     assert.equal(cancelDone.statusCode, 409);
   });
 
   await t.test('PATCH reason/notes', async () => {
     const notes = await app.inject({ method: 'PATCH', url: `/api/v1/appointments/${appointmentId}`, headers: u.patient.auth, payload: { notes: 'mine' } });
     assert.equal(notes.statusCode, 403);
-    const reason = await app.inject({ method: 'PATCH', url: `/api/v1/appointments/${appointmentId}`, headers: u.patient.auth, payload: { reason: 'Chest pain on exertion' } });
+    const reason = await app.inject({
+      method: 'PATCH',
+      url: `/api/v1/appointments/${appointmentId}`,
+      headers: u.patient.auth,
+      payload: { reason: 'Chest pain on exertion' },
+    });
     assert.equal(reason.json().reason, 'Chest pain on exertion');
     const doc = await app.inject({ method: 'PATCH', url: `/api/v1/appointments/${appointmentId}`, headers: u.doctor.auth, payload: { notes: 'Bring ECG' } });
     assert.equal(doc.json().notes, 'Bring ECG');
@@ -164,14 +213,32 @@ test('appointments', async (t) => {
     // The target is taken by someone else → 409 and nothing moves.
     const taken = await book(built, u.otherPatient, { slot_id: s3.id });
     assert.equal(taken.statusCode, 201);
-    const fail = await app.inject({ method: 'POST', url: `/api/v1/appointments/${appointmentId}/reschedule`, headers: u.patient.auth, payload: { slot_id: s3.id } });
+    const fail = await app.inject({
+      method: 'POST',
+      url: `/api/v1/appointments/${appointmentId}/reschedule`,
+      headers: u.patient.auth,
+      payload: { slot_id: s3.id },
+    });
     assert.equal(fail.statusCode, 409);
-    const other = await app.inject({ method: 'POST', url: `/api/v1/appointments/${appointmentId}/reschedule`, headers: u.patient.auth, payload: { slot_id: otherSlot.id } });
+    const other = await app.inject({
+      method: 'POST',
+      url: `/api/v1/appointments/${appointmentId}/reschedule`,
+      headers: u.patient.auth,
+      payload: { slot_id: otherSlot.id },
+    });
     assert.equal(other.statusCode, 422, 'slot of another doctor');
-    const state = async () => Object.fromEntries((await ctx.db.selectFrom('slots').select(['id', 'status']).where('id', 'in', [s1.id, s2.id, s3.id]).execute()).map((r) => [r.id, r.status]));
+    const state = async () =>
+      Object.fromEntries(
+        (await ctx.db.selectFrom('slots').select(['id', 'status']).where('id', 'in', [s1.id, s2.id, s3.id]).execute()).map((r) => [r.id, r.status]),
+      );
     assert.deepEqual(await state(), { [s1.id]: 'booked', [s2.id]: 'free', [s3.id]: 'booked' });
 
-    const ok = await app.inject({ method: 'POST', url: `/api/v1/appointments/${appointmentId}/reschedule`, headers: u.patient.auth, payload: { slot_id: s2.id } });
+    const ok = await app.inject({
+      method: 'POST',
+      url: `/api/v1/appointments/${appointmentId}/reschedule`,
+      headers: u.patient.auth,
+      payload: { slot_id: s2.id },
+    });
     assert.equal(ok.statusCode, 200, ok.body);
     assert.equal(ok.json().slot_id, s2.id);
     assert.equal(ok.json().start, s2.start);
@@ -207,23 +274,41 @@ test('appointments', async (t) => {
     const count = await ctx.db.selectFrom('appointments').select('id').where('slot_id', '=', slot.id).execute();
     assert.equal(count.length, 1);
     // In flight: a claimed key without a stored reply.
-    await ctx.db.insertInto('idempotency_keys' as never).values({ user_id: u.otherPatient.id, key: 'in-flight', route: 'POST /api/v1/appointments', request_hash: 'x' } as never).execute();
+    await ctx.db
+      .insertInto('idempotency_keys' as never)
+      .values({ user_id: u.otherPatient.id, key: 'in-flight', route: 'POST /api/v1/appointments', request_hash: 'x' } as never)
+      .execute();
     const busy = await book(built, u.otherPatient, { slot_id: slot.id }, { 'idempotency-key': 'in-flight' });
     assert.ok([409, 422].includes(busy.statusCode));
   });
 
   await t.test('earliest available: /appointments/request', async () => {
-    const none = await app.inject({ method: 'POST', url: '/api/v1/appointments/request', headers: u.otherPatient.auth, payload: { specialty: 'oncology', type: 'video' } });
+    const none = await app.inject({
+      method: 'POST',
+      url: '/api/v1/appointments/request',
+      headers: u.otherPatient.auth,
+      payload: { specialty: 'oncology', type: 'video' },
+    });
     assert.equal(none.statusCode, 404);
     const neither = await app.inject({ method: 'POST', url: '/api/v1/appointments/request', headers: u.otherPatient.auth, payload: { type: 'video' } });
     assert.equal(neither.statusCode, 422);
     const late = await createSlot(built, u.doctor, futureHour(100));
     const early = await createSlot(built, u.doctor, futureHour(90));
-    const res = await app.inject({ method: 'POST', url: '/api/v1/appointments/request', headers: u.otherPatient.auth, payload: { specialty: 'cardiology', after: futureHour(80).toISOString(), type: 'in_person' } });
+    const res = await app.inject({
+      method: 'POST',
+      url: '/api/v1/appointments/request',
+      headers: u.otherPatient.auth,
+      payload: { specialty: 'cardiology', after: futureHour(80).toISOString(), type: 'in_person' },
+    });
     assert.equal(res.statusCode, 201, res.body);
     assert.equal(res.json().slot_id, early.id);
     assert.equal(res.json().type, 'in_person');
-    const next = await app.inject({ method: 'POST', url: '/api/v1/appointments/request', headers: u.patient.auth, payload: { doctor_id: u.doctor.id, after: futureHour(80).toISOString() } });
+    const next = await app.inject({
+      method: 'POST',
+      url: '/api/v1/appointments/request',
+      headers: u.patient.auth,
+      payload: { doctor_id: u.doctor.id, after: futureHour(80).toISOString() },
+    });
     assert.equal(next.json().slot_id, late.id);
     const doctorCalls = await app.inject({ method: 'POST', url: '/api/v1/appointments/request', headers: u.doctor.auth, payload: { specialty: 'cardiology' } });
     assert.equal(doctorCalls.statusCode, 403);
@@ -235,20 +320,33 @@ test('appointments', async (t) => {
     const waiter2 = await createUser(built, 'patient');
     const day = new Date(slot.start).toISOString().slice(0, 10);
     for (const w of [waiter1, waiter2]) {
-      const join = await app.inject({ method: 'POST', url: '/api/v1/waitlist', headers: w.auth, payload: { specialty: 'cardiology', from_date: day, to_date: day, time_zone: 'UTC' } });
+      const join = await app.inject({
+        method: 'POST',
+        url: '/api/v1/waitlist',
+        headers: w.auth,
+        payload: { specialty: 'cardiology', from_date: day, to_date: day, time_zone: 'UTC' },
+      });
       assert.equal(join.statusCode, 201, join.body);
     }
     const badJoin = await app.inject({ method: 'POST', url: '/api/v1/waitlist', headers: waiter1.auth, payload: { from_date: day, to_date: day } });
     assert.equal(badJoin.statusCode, 422);
     const a = (await book(built, u.patient, { slot_id: slot.id })).json();
-    const cancel = await app.inject({ method: 'POST', url: `/api/v1/appointments/${a.id}/cancel`, headers: u.patient.auth, payload: { reason: 'Feeling better' } });
+    const cancel = await app.inject({
+      method: 'POST',
+      url: `/api/v1/appointments/${a.id}/cancel`,
+      headers: u.patient.auth,
+      payload: { reason: 'Feeling better' },
+    });
     assert.equal(cancel.statusCode, 200, cancel.body);
     assert.equal(cancel.json().status, 'cancelled');
     assert.equal(cancel.json().cancel_reason, 'Feeling better');
     const slotRow = await ctx.db.selectFrom('slots').select('status').where('id', '=', slot.id).executeTakeFirstOrThrow();
     assert.equal(slotRow.status, 'free');
     const notes = await ctx.db.selectFrom('notifications').selectAll().where('kind', '=', 'waitlist.slot_offered').execute();
-    assert.deepEqual(notes.map((n) => n.user_id), [waiter1.id]);
+    assert.deepEqual(
+      notes.map((n) => n.user_id),
+      [waiter1.id],
+    );
     assert.equal(notes[0]!.data.slot_id, slot.id);
     const list = await app.inject({ method: 'GET', url: '/api/v1/waitlist', headers: waiter1.auth });
     assert.equal(list.json().items[0].status, 'offered');
@@ -266,7 +364,12 @@ test('appointments', async (t) => {
   await t.test('doctor cancellation blocks the slot', async () => {
     const slot = await createSlot(built, u.doctor, futureHour(130));
     const a = (await book(built, u.patient, { slot_id: slot.id })).json();
-    const cancel = await app.inject({ method: 'PATCH', url: `/api/v1/appointments/${a.id}/status`, headers: u.doctor.auth, payload: { status: 'cancelled', reason: 'Conference' } });
+    const cancel = await app.inject({
+      method: 'PATCH',
+      url: `/api/v1/appointments/${a.id}/status`,
+      headers: u.doctor.auth,
+      payload: { status: 'cancelled', reason: 'Conference' },
+    });
     assert.equal(cancel.statusCode, 200);
     assert.equal((await book(built, u.otherPatient, { slot_id: slot.id })).statusCode, 409);
     assert.equal((await app.inject({ method: 'DELETE', url: `/api/v1/doctors/me/slots/${slot.id}`, headers: u.doctor.auth })).statusCode, 204);

@@ -16,10 +16,16 @@ test('60 concurrent bookings of one slot: exactly one wins', async (t) => {
   for (let i = 0; i < 60; i++) patients.push(await createUser(built, 'patient'));
   const slot = await createSlot(built, doctor, futureHour(50));
 
-  const replies = await Promise.all(patients.map((p, i) => book(built, p, i % 2 ? { slot_id: slot.id, type: 'video' } : { doctor_id: doctor.id, start: slot.start, type: 'chat' })));
+  const replies = await Promise.all(
+    patients.map((p, i) => book(built, p, i % 2 ? { slot_id: slot.id, type: 'video' } : { doctor_id: doctor.id, start: slot.start, type: 'chat' })),
+  );
   const codes = replies.map((r) => r.statusCode);
   assert.equal(codes.filter((c) => c === 201).length, 1, JSON.stringify(codes));
-  assert.equal(codes.filter((c) => c === 409).length, 59, JSON.stringify(replies.filter((r) => r.statusCode !== 201 && r.statusCode !== 409).map((r) => r.body)));
+  assert.equal(
+    codes.filter((c) => c === 409).length,
+    59,
+    JSON.stringify(replies.filter((r) => r.statusCode !== 201 && r.statusCode !== 409).map((r) => r.body)),
+  );
 
   const rows = await built.ctx.db.selectFrom('appointments').select(['id', 'status']).where('slot_id', '=', slot.id).execute();
   assert.equal(rows.length, 1);
@@ -37,7 +43,20 @@ test('the database itself refuses a second active appointment for a slot', async
   await assert.rejects(
     built.ctx.db
       .insertInto('appointments')
-      .values({ slot_id: slot.id, doctor_id: doctor.id, patient_id: b.id, start_at: new Date(slot.start), end_at: new Date(slot.end), type: 'video', reason: null, notes: null, cancel_reason: null, cancelled_by: null, cancelled_at: null, booked_by: b.id })
+      .values({
+        slot_id: slot.id,
+        doctor_id: doctor.id,
+        patient_id: b.id,
+        start_at: new Date(slot.start),
+        end_at: new Date(slot.end),
+        type: 'video',
+        reason: null,
+        notes: null,
+        cancel_reason: null,
+        cancelled_by: null,
+        cancelled_at: null,
+        booked_by: b.id,
+      })
       .execute(),
     (err: { code?: string }) => err.code === '23505',
   );

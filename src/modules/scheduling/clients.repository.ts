@@ -13,7 +13,11 @@ function escapeLike(text: string): string {
 
 export class ClientsRepository {
   async insert(db: Executor, values: ClientValues & { first_name: string; last_name: string; created_by: string }): Promise<ClientRow> {
-    return db.insertInto('clients').values({ ...values, deleted_at: null } as never).returningAll().executeTakeFirstOrThrow();
+    return db
+      .insertInto('clients')
+      .values({ ...values, deleted_at: null } as never)
+      .returningAll()
+      .executeTakeFirstOrThrow();
   }
 
   async findLive(db: Executor, id: string): Promise<ClientRow | undefined> {
@@ -21,7 +25,12 @@ export class ClientsRepository {
   }
 
   async update(db: Executor, id: string, values: ClientValues): Promise<ClientRow> {
-    return db.updateTable('clients').set({ ...values, updated_at: new Date() }).where('id', '=', id).returningAll().executeTakeFirstOrThrow();
+    return db
+      .updateTable('clients')
+      .set({ ...values, updated_at: new Date() })
+      .where('id', '=', id)
+      .returningAll()
+      .executeTakeFirstOrThrow();
   }
 
   async softDelete(db: Executor, id: string): Promise<void> {
@@ -32,7 +41,16 @@ export class ClientsRepository {
    * Search `q`: case-insensitive partial match on first/last/full name and email; phone
    * matches on digits only, so "030 1234" finds "+49 (30) 1234-56".
    */
-  async list(db: Executor, filter: { q?: string; assignedDoctorId?: string; sort: 'created_at' | '-created_at' | 'last_name' | '-last_name'; after: KeysetPosition | null; limit: number }): Promise<ClientRow[]> {
+  async list(
+    db: Executor,
+    filter: {
+      q?: string;
+      assignedDoctorId?: string;
+      sort: 'created_at' | '-created_at' | 'last_name' | '-last_name';
+      after: KeysetPosition | null;
+      limit: number;
+    },
+  ): Promise<ClientRow[]> {
     const column = filter.sort.replace('-', '') as 'created_at' | 'last_name';
     const descending = filter.sort.startsWith('-');
     let query = db.selectFrom('clients').selectAll().where('deleted_at', 'is', null);
@@ -56,7 +74,11 @@ export class ClientsRepository {
       query = query.where(afterPosition(column, 'id', descending, value, id));
     }
     const direction = descending ? 'desc' : 'asc';
-    return query.orderBy(column, direction).orderBy('id', direction).limit(filter.limit + 1).execute();
+    return query
+      .orderBy(column, direction)
+      .orderBy('id', direction)
+      .limit(filter.limit + 1)
+      .execute();
   }
 
   /** The live clinic records that name `userId` as their patient account, with the names a patient needs to decide. */
@@ -65,7 +87,19 @@ export class ClientsRepository {
       .selectFrom('clients as c')
       .leftJoin('users as d', 'd.id', 'c.assigned_doctor_id')
       .leftJoin('users as r', 'r.id', 'c.user_linked_by')
-      .select(['c.id', 'c.first_name', 'c.last_name', 'c.user_link_status', 'c.user_link_confirmed_at', 'c.updated_at', 'c.assigned_doctor_id', 'd.full_name as doctor_name', 'c.user_linked_by', 'r.full_name as requester_name', 'r.role as requester_role'])
+      .select([
+        'c.id',
+        'c.first_name',
+        'c.last_name',
+        'c.user_link_status',
+        'c.user_link_confirmed_at',
+        'c.updated_at',
+        'c.assigned_doctor_id',
+        'd.full_name as doctor_name',
+        'c.user_linked_by',
+        'r.full_name as requester_name',
+        'r.role as requester_role',
+      ])
       .where('c.user_id', '=', userId)
       .where('c.deleted_at', 'is', null)
       .orderBy('c.updated_at', 'desc')
@@ -74,7 +108,14 @@ export class ClientsRepository {
   }
 
   async findLiveOfUser(db: Executor, id: string, userId: string): Promise<ClientRow | undefined> {
-    return db.selectFrom('clients').selectAll().where('id', '=', id).where('user_id', '=', userId).where('deleted_at', 'is', null).forUpdate().executeTakeFirst();
+    return db
+      .selectFrom('clients')
+      .selectAll()
+      .where('id', '=', id)
+      .where('user_id', '=', userId)
+      .where('deleted_at', 'is', null)
+      .forUpdate()
+      .executeTakeFirst();
   }
 
   /**

@@ -43,8 +43,22 @@ function careLinkOf(row: ClientRow | null): CareLink {
 export function careChangeEvents(before: CareLink, after: CareLink, clientId: string): AuditEvent[] {
   if (before?.doctorId === after?.doctorId && before?.patientId === after?.patientId) return [];
   const events: AuditEvent[] = [];
-  if (before) events.push({ patientId: before.patientId, resourceType: 'care_relationship', resourceId: before.doctorId, action: 'revoke', details: { cause: 'client_assignment', client_id: clientId } });
-  if (after) events.push({ patientId: after.patientId, resourceType: 'care_relationship', resourceId: after.doctorId, action: 'grant', details: { cause: 'client_assignment', client_id: clientId } });
+  if (before)
+    events.push({
+      patientId: before.patientId,
+      resourceType: 'care_relationship',
+      resourceId: before.doctorId,
+      action: 'revoke',
+      details: { cause: 'client_assignment', client_id: clientId },
+    });
+  if (after)
+    events.push({
+      patientId: after.patientId,
+      resourceType: 'care_relationship',
+      resourceId: after.doctorId,
+      action: 'grant',
+      details: { cause: 'client_assignment', client_id: clientId },
+    });
   return events;
 }
 
@@ -75,15 +89,19 @@ export class ClientsService {
 
   private async checkLinks(actor: Actor, body: { assigned_doctor_id?: string | null; user_id?: string | null; date_of_birth?: string | null }): Promise<void> {
     if (actor.role === 'doctor' && body.assigned_doctor_id !== undefined && body.assigned_doctor_id !== actor.id) {
-      throw new ValidationError('Doctors manage only their own clients; assigned_doctor_id must be you.', [{ path: '/assigned_doctor_id', message: 'must be your own id' }]);
+      throw new ValidationError('Doctors manage only their own clients; assigned_doctor_id must be you.', [
+        { path: '/assigned_doctor_id', message: 'must be your own id' },
+      ]);
     }
     if (body.assigned_doctor_id) {
       const doctor = await this.profiles.userRoleStatus(this.db, body.assigned_doctor_id);
-      if (!doctor || doctor.role !== 'doctor' || doctor.status !== 'active') throw new ValidationError('assigned_doctor_id is not an active doctor.', [{ path: '/assigned_doctor_id', message: 'not an active doctor' }]);
+      if (!doctor || doctor.role !== 'doctor' || doctor.status !== 'active')
+        throw new ValidationError('assigned_doctor_id is not an active doctor.', [{ path: '/assigned_doctor_id', message: 'not an active doctor' }]);
     }
     if (body.user_id) {
       const user = await this.profiles.userRoleStatus(this.db, body.user_id);
-      if (!user || user.role !== 'patient') throw new ValidationError('user_id is not a patient account.', [{ path: '/user_id', message: 'not a patient account' }]);
+      if (!user || user.role !== 'patient')
+        throw new ValidationError('user_id is not a patient account.', [{ path: '/user_id', message: 'not a patient account' }]);
     }
     if (body.date_of_birth && body.date_of_birth > new Date().toISOString().slice(0, 10)) {
       throw new ValidationError('date_of_birth is in the future.', [{ path: '/date_of_birth', message: 'must not be in the future' }]);
@@ -94,14 +112,20 @@ export class ClientsService {
   private linkValues(actor: Actor, userId: string | null) {
     if (!userId) return { user_id: null, user_link_status: null, user_linked_by: null, user_link_confirmed_at: null };
     const byAdmin = actor.role === 'admin';
-    return { user_id: userId, user_link_status: byAdmin ? ('active' as const) : ('pending' as const), user_linked_by: actor.id, user_link_confirmed_at: byAdmin ? new Date() : null };
+    return {
+      user_id: userId,
+      user_link_status: byAdmin ? ('active' as const) : ('pending' as const),
+      user_linked_by: actor.id,
+      user_link_confirmed_at: byAdmin ? new Date() : null,
+    };
   }
 
   private async mapUnique<T>(run: () => Promise<T>): Promise<T> {
     try {
       return await run();
     } catch (err) {
-      if (isUniqueViolation(err, 'clients_user_unique')) throw new ConflictError('That patient account is already linked to another client record.', 'client-user-linked');
+      if (isUniqueViolation(err, 'clients_user_unique'))
+        throw new ConflictError('That patient account is already linked to another client record.', 'client-user-linked');
       throw err;
     }
   }
@@ -116,7 +140,13 @@ export class ClientsService {
     const assigned = actor.role === 'doctor' ? actor.id : (body.assigned_doctor_id ?? null);
     const row = await this.mapUnique(() =>
       this.db.transaction().execute(async (trx) => {
-        const created = await this.clients.insert(trx, { ...body, email: body.email?.toLowerCase() ?? null, assigned_doctor_id: assigned, ...this.linkValues(actor, body.user_id ?? null), created_by: actor.id });
+        const created = await this.clients.insert(trx, {
+          ...body,
+          email: body.email?.toLowerCase() ?? null,
+          assigned_doctor_id: assigned,
+          ...this.linkValues(actor, body.user_id ?? null),
+          created_by: actor.id,
+        });
         await this.audit.record(trx, meta, [this.event(created, 'create'), ...careChangeEvents(null, careLinkOf(created), created.id)]);
         return created;
       }),
@@ -140,7 +170,10 @@ export class ClientsService {
         if (body.user_id !== undefined && body.user_id !== row.user_id) Object.assign(values, this.linkValues(actor, body.user_id));
         else if (body.user_id && actor.role === 'admin' && row.user_link_status === 'pending') Object.assign(values, this.linkValues(actor, body.user_id));
         const after = await this.clients.update(trx, row.id, values);
-        await this.audit.record(trx, meta, [this.event(after, 'update', { fields: Object.keys(body).sort() }), ...careChangeEvents(careLinkOf(row), careLinkOf(after), row.id)]);
+        await this.audit.record(trx, meta, [
+          this.event(after, 'update', { fields: Object.keys(body).sort() }),
+          ...careChangeEvents(careLinkOf(row), careLinkOf(after), row.id),
+        ]);
         return after;
       }),
     );
@@ -169,7 +202,16 @@ export class ClientsService {
       limit,
     });
     // One audit row per linked patient (and one for unlinked clients), with the listed ids (audit/index.ts).
-    await this.audit.record(this.db, meta, listEvents(rows.slice(0, limit), 'client', (row) => row.user_id, (row) => row.id));
+    await this.audit.record(
+      this.db,
+      meta,
+      listEvents(
+        rows.slice(0, limit),
+        'client',
+        (row) => row.user_id,
+        (row) => row.id,
+      ),
+    );
     const column = sort.replace('-', '');
     return toPage(rows, limit, (row) => (column === 'created_at' ? row.created_at.toISOString() : row.last_name), toClientDto);
   }
@@ -179,7 +221,16 @@ export class ClientsService {
   /** The clinic records that name the caller's account, pending or active. */
   async linksOf(meta: RequestMeta): Promise<{ items: ClientLinkDto[] }> {
     const rows = await this.clients.linksOfUser(this.db, meta.actor.id);
-    await this.audit.record(this.db, meta, listEvents(rows, 'client', () => meta.actor.id, (r) => r.id));
+    await this.audit.record(
+      this.db,
+      meta,
+      listEvents(
+        rows,
+        'client',
+        () => meta.actor.id,
+        (r) => r.id,
+      ),
+    );
     return {
       items: rows.map((r) => ({
         client_id: r.id,
@@ -210,7 +261,10 @@ export class ClientsService {
       const row = await this.clients.findLiveOfUser(trx, clientId, meta.actor.id);
       if (!row) throw new NotFoundError('Client link');
       const after = await this.clients.update(trx, row.id, this.linkValues(meta.actor, null));
-      await this.audit.record(trx, meta, [{ ...this.event(row, 'consent', { accepted: false, was: row.user_link_status }) }, ...careChangeEvents(careLinkOf(row), careLinkOf(after), row.id)]);
+      await this.audit.record(trx, meta, [
+        { ...this.event(row, 'consent', { accepted: false, was: row.user_link_status }) },
+        ...careChangeEvents(careLinkOf(row), careLinkOf(after), row.id),
+      ]);
     });
   }
 }

@@ -9,7 +9,14 @@ test('clinic clients', async (t) => {
   const u = await users(built);
   const post = (who: typeof u.doctor, payload: Record<string, unknown>) => app.inject({ method: 'POST', url: '/api/v1/clients', headers: who.auth, payload });
 
-  const mine = await post(u.doctor, { first_name: 'Anna', last_name: 'Schmidt', email: 'Anna.Schmidt@Example.com', phone: '+49 (30) 1234-567', medical_history: 'Asthma', user_id: u.patient.id });
+  const mine = await post(u.doctor, {
+    first_name: 'Anna',
+    last_name: 'Schmidt',
+    email: 'Anna.Schmidt@Example.com',
+    phone: '+49 (30) 1234-567',
+    medical_history: 'Asthma',
+    user_id: u.patient.id,
+  });
   assert.equal(mine.statusCode, 201, mine.body);
   assert.equal(mine.json().assigned_doctor_id, u.doctor.id);
   assert.equal(mine.json().email, 'anna.schmidt@example.com');
@@ -31,7 +38,10 @@ test('clinic clients', async (t) => {
     assert.equal((await app.inject({ method: 'DELETE', url: `/api/v1/clients/${id}`, headers: u.doctor.auth })).statusCode, 404);
     assert.equal((await app.inject({ method: 'GET', url: `/api/v1/clients/${id}`, headers: u.otherDoctor.auth })).statusCode, 200);
     const list = await app.inject({ method: 'GET', url: '/api/v1/clients', headers: u.doctor.auth });
-    assert.deepEqual(list.json().items.map((c: { id: string }) => c.id), [mine.json().id]);
+    assert.deepEqual(
+      list.json().items.map((c: { id: string }) => c.id),
+      [mine.json().id],
+    );
     const sneaky = await app.inject({ method: 'GET', url: `/api/v1/clients?assigned_doctor_id=${u.otherDoctor.id}`, headers: u.doctor.auth });
     assert.deepEqual(sneaky.json().items, []);
     const all = await app.inject({ method: 'GET', url: '/api/v1/clients', headers: u.nurse.auth });
@@ -39,7 +49,11 @@ test('clinic clients', async (t) => {
   });
 
   await t.test('search and filters, pagination', async () => {
-    const q = async (query: string) => (await app.inject({ method: 'GET', url: `/api/v1/clients?${query}`, headers: u.admin.auth })).json().items.map((c: { first_name: string }) => c.first_name).sort();
+    const q = async (query: string) =>
+      (await app.inject({ method: 'GET', url: `/api/v1/clients?${query}`, headers: u.admin.auth }))
+        .json()
+        .items.map((c: { first_name: string }) => c.first_name)
+        .sort();
     assert.deepEqual(await q('q=SCHM'), ['Anna', 'Carla']);
     assert.deepEqual(await q('q=anna%20schmidt'), ['Anna']);
     assert.deepEqual(await q('q=example.COM'), ['Anna']);
@@ -48,9 +62,15 @@ test('clinic clients', async (t) => {
     assert.deepEqual(await q(`assigned_doctor_id=${u.otherDoctor.id}`), ['Bert']);
     assert.deepEqual(await q('q=%25'), []);
     const p1 = (await app.inject({ method: 'GET', url: '/api/v1/clients?limit=2&sort=last_name', headers: u.admin.auth })).json();
-    assert.deepEqual(p1.items.map((c: { last_name: string }) => c.last_name), ['Meyer', 'Schmidt']);
+    assert.deepEqual(
+      p1.items.map((c: { last_name: string }) => c.last_name),
+      ['Meyer', 'Schmidt'],
+    );
     const p2 = (await app.inject({ method: 'GET', url: `/api/v1/clients?limit=2&sort=last_name&cursor=${p1.next_cursor}`, headers: u.admin.auth })).json();
-    assert.deepEqual(p2.items.map((c: { last_name: string }) => c.last_name), ['Schmitt']);
+    assert.deepEqual(
+      p2.items.map((c: { last_name: string }) => c.last_name),
+      ['Schmitt'],
+    );
     assert.equal(p2.next_cursor, null);
   });
 
@@ -59,9 +79,17 @@ test('clinic clients', async (t) => {
     // A link a doctor wrote is pending until the patient accepts it (issue 11).
     assert.equal(mine.json().user_link_status, 'pending');
     assert.equal(await ctx.care.canAccessPatient(ctx.db, asDoctor, u.patient.id), false);
-    assert.equal((await app.inject({ method: 'POST', url: `/api/v1/patients/me/client-links/${mine.json().id}/accept`, headers: u.patient.auth })).statusCode, 204);
+    assert.equal(
+      (await app.inject({ method: 'POST', url: `/api/v1/patients/me/client-links/${mine.json().id}/accept`, headers: u.patient.auth })).statusCode,
+      204,
+    );
     assert.equal(await ctx.care.canAccessPatient(ctx.db, asDoctor, u.patient.id), true);
-    const put = await app.inject({ method: 'PUT', url: `/api/v1/clients/${mine.json().id}`, headers: u.doctor.auth, payload: { notes: 'Prefers mornings', phone: null } });
+    const put = await app.inject({
+      method: 'PUT',
+      url: `/api/v1/clients/${mine.json().id}`,
+      headers: u.doctor.auth,
+      payload: { notes: 'Prefers mornings', phone: null },
+    });
     assert.equal(put.statusCode, 200, put.body);
     assert.equal(put.json().notes, 'Prefers mornings');
     assert.equal(put.json().phone, null);

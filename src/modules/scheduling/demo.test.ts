@@ -17,8 +17,15 @@ test('demo data: doctor profiles, a week of slots, a completed and an upcoming a
   assert.ok(dir.json().items[0].next_available);
   const jane = await login(app, 'jane@demo.carebridge.local', DEMO_PASSWORD);
   const list = await app.inject({ method: 'GET', url: '/api/v1/appointments', headers: { authorization: `Bearer ${jane.access_token}` } });
-  const statuses = list.json().items.map((a: { status: string; doctor_name: string }) => `${a.status}:${a.doctor_name}`).sort();
+  const statuses = list
+    .json()
+    .items.map((a: { status: string; doctor_name: string }) => `${a.status}:${a.doctor_name}`)
+    .sort();
   assert.deepEqual(statuses, ['completed:Dr. Gregory Hause', 'scheduled:Dr. Gregory Hause']);
-  const slots = await ctx.db.selectFrom('slots').select((eb) => eb.fn.countAll<number>().as('n')).where('status', '=', 'free').executeTakeFirstOrThrow();
+  const slots = await ctx.db
+    .selectFrom('slots')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('status', '=', 'free')
+    .executeTakeFirstOrThrow();
   assert.ok(slots.n >= 3 * 16 * 3, `free slots: ${slots.n}`);
 });

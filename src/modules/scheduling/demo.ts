@@ -43,8 +43,22 @@ export async function seedSchedulingDemo(ctx: AppContext): Promise<string[]> {
       default_slot_minutes: 30,
       buffer_minutes: 0,
     });
-    const slots = generateRangeSlots({ startDate: today, endDate: inAWeek, daysOfWeek: [1, 2, 3, 4, 5], dayStart: '09:00', dayEnd: '17:00', slotMinutes: 30, breakMinutes: 0, breaks: [], timeZone: ZONE });
-    const created = await repositories.slots.insertMany(db, id, slots.filter((s) => s.start.getTime() > Date.now()));
+    const slots = generateRangeSlots({
+      startDate: today,
+      endDate: inAWeek,
+      daysOfWeek: [1, 2, 3, 4, 5],
+      dayStart: '09:00',
+      dayEnd: '17:00',
+      slotMinutes: 30,
+      breakMinutes: 0,
+      breaks: [],
+      timeZone: ZONE,
+    });
+    const created = await repositories.slots.insertMany(
+      db,
+      id,
+      slots.filter((s) => s.start.getTime() > Date.now()),
+    );
     slotCount += created.length;
   }
 
@@ -53,7 +67,13 @@ export async function seedSchedulingDemo(ctx: AppContext): Promise<string[]> {
   const lines = [`scheduling: ${slotCount} new demo slots (weekdays 09:00–17:00 ${ZONE}, next 7 days)`];
   if (!jane || !hause) return lines;
 
-  const completed = await db.selectFrom('appointments').select('id').where('patient_id', '=', jane).where('doctor_id', '=', hause).where('status', '=', 'completed').executeTakeFirst();
+  const completed = await db
+    .selectFrom('appointments')
+    .select('id')
+    .where('patient_id', '=', jane)
+    .where('doctor_id', '=', hause)
+    .where('status', '=', 'completed')
+    .executeTakeFirst();
   if (!completed) {
     const start = DateTime.fromISO(today, { zone: ZONE }).minus({ days: 7 }).set({ hour: 10, minute: 0 });
     const id = await db.transaction().execute(async (trx) => {

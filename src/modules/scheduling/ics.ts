@@ -6,13 +6,15 @@ import type { AppointmentDto } from './scheduling.schemas.js';
 function escapeText(value: string): string {
   // Every line break (CRLF, bare LF and bare CR) becomes \\n, and other control characters,
   // which TEXT may not hold, are dropped: no input can start a new property line (issue 11).
-  return value
-    .replace(/\\/g, '\\\\')
-    .replace(/;/g, '\\;')
-    .replace(/,/g, '\\,')
-    .replace(/\r\n|\r|\n/g, '\\n')
-    // eslint-disable-next-line no-control-regex -- RFC 5545 text may not carry control characters
-    .replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, '');
+  return (
+    value
+      .replace(/\\/g, '\\\\')
+      .replace(/;/g, '\\;')
+      .replace(/,/g, '\\,')
+      .replace(/\r\n|\r|\n/g, '\\n')
+      // eslint-disable-next-line no-control-regex -- RFC 5545 text may not carry control characters
+      .replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, '')
+  );
 }
 
 /** Lines longer than 75 octets are folded with CRLF + space (§3.1), never inside a UTF-8 sequence. */
@@ -39,14 +41,19 @@ function fold(line: string): string {
 }
 
 function utcStamp(isoTime: string): string {
-  return new Date(isoTime).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+  return new Date(isoTime)
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}/, '');
 }
 
 const TYPE_LABEL: Record<string, string> = { video: 'Video consultation', in_person: 'In-person consultation', chat: 'Chat consultation' };
 
 export function appointmentToIcs(a: AppointmentDto, options: { host: string; now?: Date }): string {
   const status = a.status === 'cancelled' || a.status === 'no_show' ? 'CANCELLED' : a.status === 'scheduled' ? 'TENTATIVE' : 'CONFIRMED';
-  const description = [`${TYPE_LABEL[a.type] ?? a.type} with ${a.doctor_name}.`, a.reason ? `Reason: ${a.reason}` : null, `Patient: ${a.patient_name}`].filter(Boolean).join('\n');
+  const description = [`${TYPE_LABEL[a.type] ?? a.type} with ${a.doctor_name}.`, a.reason ? `Reason: ${a.reason}` : null, `Patient: ${a.patient_name}`]
+    .filter(Boolean)
+    .join('\n');
   const lines = [
     'BEGIN:VCALENDAR',
     'VERSION:2.0',

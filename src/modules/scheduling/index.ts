@@ -28,7 +28,13 @@ export { SPECIALTIES, type Specialty, type AppointmentDto, type DoctorDto } from
 export { canonicalSpecialty } from './specialties.js';
 export { PatientProfileSchema, type PatientProfileDto } from './scheduling.schemas.js';
 
-export { APPOINTMENT_EVENTS, type AppointmentEvent, type AppointmentCancelledEvent, type AppointmentRescheduledEvent, type AppointmentStatusChangedEvent } from './appointments.service.js';
+export {
+  APPOINTMENT_EVENTS,
+  type AppointmentEvent,
+  type AppointmentCancelledEvent,
+  type AppointmentRescheduledEvent,
+  type AppointmentStatusChangedEvent,
+} from './appointments.service.js';
 export type { WaitlistOffer } from './waitlist.service.js';
 export { AppointmentsService } from './appointments.service.js';
 export { SchedulingReads, type AppointmentSearch, type AppointmentReadRow } from './scheduling.reads.js';
@@ -50,7 +56,11 @@ export interface SchedulingLookups {
   /** The time zone a user's profile shows (patient or doctor profile, else the account's): plain dates in filters are days in it. */
   timeZoneOf(userId: string): Promise<string | null>;
   /** The appointment when it is this patient's (any status), else null. `db` may be a transaction. */
-  appointmentOfPatient(db: Executor, appointmentId: string, patientId: string): Promise<{ id: string; doctor_id: string; start_at: Date; status: string } | null>;
+  appointmentOfPatient(
+    db: Executor,
+    appointmentId: string,
+    patientId: string,
+  ): Promise<{ id: string; doctor_id: string; start_at: Date; status: string } | null>;
   /** The latest completed appointment of this patient with this doctor, if any (demo data). */
   lastCompletedAppointment(patientId: string, doctorId: string): Promise<{ id: string; start_at: Date } | null>;
 }

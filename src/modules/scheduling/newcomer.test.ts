@@ -19,9 +19,18 @@ test('newcomer journeys: specialties, validation messages, slot pages, date filt
   // Derm works in Tokyo (UTC+9, no DST): three slots at 09:00, 10:00 and 11:00 local, 20 days ahead.
   const day = DateTime.now().setZone('Asia/Tokyo').plus({ days: 20 }).startOf('day');
   const dayText = day.toISODate()!;
-  assert.equal((await app.inject({ method: 'PUT', url: '/api/v1/doctors/me', headers: derm.auth, payload: { specialty: 'dermatology', time_zone: 'Asia/Tokyo' } })).statusCode, 200);
+  assert.equal(
+    (await app.inject({ method: 'PUT', url: '/api/v1/doctors/me', headers: derm.auth, payload: { specialty: 'dermatology', time_zone: 'Asia/Tokyo' } }))
+      .statusCode,
+    200,
+  );
   for (const hour of [9, 10, 11]) {
-    const res = await app.inject({ method: 'POST', url: '/api/v1/doctors/me/slots', headers: derm.auth, payload: { start: day.set({ hour }).toISO(), duration_minutes: 30 } });
+    const res = await app.inject({
+      method: 'POST',
+      url: '/api/v1/doctors/me/slots',
+      headers: derm.auth,
+      payload: { start: day.set({ hour }).toISO(), duration_minutes: 30 },
+    });
     assert.equal(res.statusCode, 201, res.body);
   }
 
@@ -37,7 +46,8 @@ test('newcomer journeys: specialties, validation messages, slot pages, date filt
     };
     for (const q of ['dermatology', 'dermatologist', 'Dermatologist', 'skin', 'skin doctor', 'DERM']) assert.deepEqual(await ids(q), [derm.id], q);
     for (const q of ['cardiology', 'cardiologist', 'heart', 'heart specialist']) assert.deepEqual(await ids(q), [cardio.id], q);
-    for (const q of ['GP', 'general practitioner', 'family doctor', 'pediatrician', 'paediatrics', 'ENT', 'ear nose and throat', 'ob-gyn', 'eye doctor']) assert.deepEqual(await ids(q), [], q);
+    for (const q of ['GP', 'general practitioner', 'family doctor', 'pediatrician', 'paediatrics', 'ENT', 'ear nose and throat', 'ob-gyn', 'eye doctor'])
+      assert.deepEqual(await ids(q), [], q);
   });
 
   await t.test('an unknown specialty is one 422 error naming the allowed values', async () => {
@@ -90,7 +100,7 @@ test('newcomer journeys: specialties, validation messages, slot pages, date filt
     assert.equal(second.json().items[0].start_local.slice(11, 16), '11:00');
   });
 
-  await t.test('date filters take a plain date in the caller\'s zone, or an instant', async () => {
+  await t.test("date filters take a plain date in the caller's zone, or an instant", async () => {
     const count = async (query: string, headers: Record<string, string> = {}) => {
       const res = await get(`/doctors/${derm.id}/slots?${query}`, headers);
       assert.equal(res.statusCode, 200, `${query}: ${res.body}`);
@@ -103,7 +113,10 @@ test('newcomer journeys: specialties, validation messages, slot pages, date filt
     const laDayBefore = day.minus({ days: 1 }).toISODate();
     assert.equal(await count(`from=${laDayBefore}&to=${laDayBefore}&tz=America/Los_Angeles`), 3);
     // Without tz: the caller's profile zone. A patient in Los Angeles…
-    assert.equal((await app.inject({ method: 'PUT', url: '/api/v1/patients/me', headers: patient.auth, payload: { time_zone: 'America/Los_Angeles' } })).statusCode, 200);
+    assert.equal(
+      (await app.inject({ method: 'PUT', url: '/api/v1/patients/me', headers: patient.auth, payload: { time_zone: 'America/Los_Angeles' } })).statusCode,
+      200,
+    );
     assert.equal(await count(`from=${laDayBefore}&to=${laDayBefore}`, patient.auth), 3);
     assert.equal(await count(`from=${dayText}&to=${dayText}`, patient.auth), 0);
     // …and anonymous callers get the doctor's zone.

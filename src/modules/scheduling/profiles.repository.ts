@@ -78,7 +78,9 @@ export class ProfilesRepository {
         'p.time_zone',
         'p.default_slot_minutes',
         'p.buffer_minutes',
-        sql<Date | null>`(select min(s.start_at) from slots s where s.doctor_id = u.id and s.status = 'free' and s.deleted_at is null and s.start_at >= ${from})`.as('next_available'),
+        sql<Date | null>`(select min(s.start_at) from slots s where s.doctor_id = u.id and s.status = 'free' and s.deleted_at is null and s.start_at >= ${from})`.as(
+          'next_available',
+        ),
       ])
       .where('u.role', '=', 'doctor');
   }
@@ -94,18 +96,28 @@ export class ProfilesRepository {
     if (filter.language) query = query.where(sql<boolean>`${filter.language.toLowerCase()} = any(p.languages)`);
     if (filter.q) query = query.where(sql<string>`lower(u.full_name)`, 'like', `%${escapeLike(filter.q.toLowerCase())}%`);
     if (filter.availableFrom) {
-      query = query.where(sql<boolean>`exists (select 1 from slots s where s.doctor_id = u.id and s.status = 'free' and s.deleted_at is null and s.start_at >= ${from})`);
+      query = query.where(
+        sql<boolean>`exists (select 1 from slots s where s.doctor_id = u.id and s.status = 'free' and s.deleted_at is null and s.start_at >= ${from})`,
+      );
     }
     if (filter.after) {
       const name = String(filter.after.v);
       const id = filter.after.id;
       query = query.where(afterPosition('u.full_name', 'u.id', false, name, id));
     }
-    return (await query.orderBy('u.full_name').orderBy('u.id').limit(filter.limit + 1).execute()) as DoctorRow[];
+    return (await query
+      .orderBy('u.full_name')
+      .orderBy('u.id')
+      .limit(filter.limit + 1)
+      .execute()) as DoctorRow[];
   }
 
   async ensureDoctorProfile(db: Executor, userId: string): Promise<void> {
-    await db.insertInto('doctor_profiles').values({ user_id: userId, qualifications: '[]' }).onConflict((oc) => oc.column('user_id').doNothing()).execute();
+    await db
+      .insertInto('doctor_profiles')
+      .values({ user_id: userId, qualifications: '[]' })
+      .onConflict((oc) => oc.column('user_id').doNothing())
+      .execute();
   }
 
   async upsertDoctorProfile(db: Executor, userId: string, values: DoctorProfileValues): Promise<void> {

@@ -31,7 +31,11 @@ export async function profilesRoutes(root: FastifyInstance, db: Db, profiles: Pr
   // ----- patients -----
   app.get('/patients/me', {
     config: { access: patientOnly },
-    schema: { tags: ['patients'], summary: 'Own patient profile (demographics, allergies, emergency contact, time zone)', response: { 200: PatientProfileSchema, ...problemResponses } },
+    schema: {
+      tags: ['patients'],
+      summary: 'Own patient profile (demographics, allergies, emergency contact, time zone)',
+      response: { 200: PatientProfileSchema, ...problemResponses },
+    },
     handler: async (request) => profiles.getOwnPatientProfile(actorOf(request)),
   });
   for (const method of ['PUT', 'POST'] as const) {
@@ -41,7 +45,10 @@ export async function profilesRoutes(root: FastifyInstance, db: Db, profiles: Pr
       config: { access: patientOnly },
       schema: {
         tags: ['patients'],
-        summary: method === 'PUT' ? 'Update own patient profile (fields given are replaced; photo: upload via /files, then photo_file_id)' : 'Seed 004 alias of PUT /patients/me',
+        summary:
+          method === 'PUT'
+            ? 'Update own patient profile (fields given are replaced; photo: upload via /files, then photo_file_id)'
+            : 'Seed 004 alias of PUT /patients/me',
         body: PatientMeBody,
         response: { 200: PatientProfileSchema, ...problemResponses },
       },
@@ -53,7 +60,12 @@ export async function profilesRoutes(root: FastifyInstance, db: Db, profiles: Pr
   app.get('/doctors', {
     config: { access: publicAccess },
     preValidation: acceptSpecialtySynonyms('query'),
-    schema: { tags: ['doctors'], summary: 'Doctor directory (filters specialty, q, language, available_from) with next_available', querystring: DoctorListQuery, response: { 200: pageOf(Type.Ref('Doctor')), ...problemResponses } },
+    schema: {
+      tags: ['doctors'],
+      summary: 'Doctor directory (filters specialty, q, language, available_from) with next_available',
+      querystring: DoctorListQuery,
+      response: { 200: pageOf(Type.Ref('Doctor')), ...problemResponses },
+    },
     handler: async (request) => profiles.listDoctors(request.query, request.actor?.id ?? null),
   });
   app.get('/doctors/me', {
@@ -85,7 +97,8 @@ export async function profilesRoutes(root: FastifyInstance, db: Db, profiles: Pr
     config: { access: publicAccess },
     schema: {
       tags: ['doctors'],
-      summary: 'Free slots of a doctor in [from, to) (default: next 14 days), paginated {items, next_cursor}; plain dates are days in tz (default: your profile zone, else the doctor\'s)',
+      summary:
+        "Free slots of a doctor in [from, to) (default: next 14 days), paginated {items, next_cursor}; plain dates are days in tz (default: your profile zone, else the doctor's)",
       params: IdParams,
       querystring: PublicSlotsQuery,
       response: { 200: pageOf(Type.Ref('Slot')), ...problemResponses },
@@ -96,17 +109,32 @@ export async function profilesRoutes(root: FastifyInstance, db: Db, profiles: Pr
   // ----- own slots -----
   app.post('/doctors/me/slots', {
     config: { access: doctorOnly },
-    schema: { tags: ['slots'], summary: 'Create one slot: {start, end} or {start, duration_minutes}; overlap → 409', body: CreateSlotBody, response: { 201: Type.Ref('Slot'), ...problemResponses } },
+    schema: {
+      tags: ['slots'],
+      summary: 'Create one slot: {start, end} or {start, duration_minutes}; overlap → 409',
+      body: CreateSlotBody,
+      response: { 201: Type.Ref('Slot'), ...problemResponses },
+    },
     handler: async (request, reply) => idempotent(db, request, reply, 201, () => slots.create(actorOf(request), request.body)),
   });
   app.post('/doctors/me/slots-range', {
     config: { access: doctorOnly },
-    schema: { tags: ['slots'], summary: 'Create slots for a date range in a time zone (DST-correct); overlapping ones are skipped', body: SlotsRangeBody, response: { 201: SlotsRangeResult, ...problemResponses } },
+    schema: {
+      tags: ['slots'],
+      summary: 'Create slots for a date range in a time zone (DST-correct); overlapping ones are skipped',
+      body: SlotsRangeBody,
+      response: { 201: SlotsRangeResult, ...problemResponses },
+    },
     handler: async (request, reply) => idempotent(db, request, reply, 201, () => slots.createRange(actorOf(request), request.body)),
   });
   app.get('/doctors/me/slots', {
     config: { access: doctorOnly },
-    schema: { tags: ['slots'], summary: 'Own slots with state free|held|booked|blocked', querystring: OwnSlotsQuery, response: { 200: pageOf(Type.Ref('Slot')), ...problemResponses } },
+    schema: {
+      tags: ['slots'],
+      summary: 'Own slots with state free|held|booked|blocked',
+      querystring: OwnSlotsQuery,
+      response: { 200: pageOf(Type.Ref('Slot')), ...problemResponses },
+    },
     handler: async (request) => slots.listOwn(actorOf(request), request.query),
   });
   app.delete('/doctors/me/slots/:id', {

@@ -35,7 +35,9 @@ export class ProfilesService {
 
   async listDoctors(query: DoctorListQuery, callerId: string | null = null) {
     const limit = query.limit ?? 20;
-    const { available_from } = await parseTimeFilters({ available_from: { value: query.available_from, bound: 'start' } }, query.tz, async () => (callerId ? this.profiles.timeZoneOf(this.db, callerId) : null));
+    const { available_from } = await parseTimeFilters({ available_from: { value: query.available_from, bound: 'start' } }, query.tz, async () =>
+      callerId ? this.profiles.timeZoneOf(this.db, callerId) : null,
+    );
     const rows = await this.profiles.listDoctors(this.db, {
       specialty: query.specialty,
       q: query.q,

@@ -24,7 +24,10 @@ export const SPECIALTIES = [
 export type Specialty = (typeof SPECIALTIES)[number];
 export const SpecialtySchema = Type.Union(
   SPECIALTIES.map((s) => Type.Literal(s)),
-  { description: 'A specialty from the fixed list. Common synonyms are accepted and mapped (e.g. "dermatologist" or "skin" → dermatology, "GP" → general_practice, "cardiologist" or "heart" → cardiology; see specialties.ts).' },
+  {
+    description:
+      'A specialty from the fixed list. Common synonyms are accepted and mapped (e.g. "dermatologist" or "skin" → dermatology, "GP" → general_practice, "cardiologist" or "heart" → cardiology; see specialties.ts).',
+  },
 );
 
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) => Type.Union([schema, Type.Null()]);
@@ -73,7 +76,9 @@ export const DoctorMeBody = Type.Object(
     specialty: Type.Optional(SpecialtySchema),
     qualifications: Type.Optional(ShortList),
     bio: Type.Optional(Nullable(Text(4000))),
-    languages: Type.Optional(Type.Array(Type.String({ pattern: '^[a-z]{2,3}(-[A-Za-z]{2,4})?$' }), { maxItems: 20, description: 'ISO 639 codes, e.g. "en", "de"' })),
+    languages: Type.Optional(
+      Type.Array(Type.String({ pattern: '^[a-z]{2,3}(-[A-Za-z]{2,4})?$' }), { maxItems: 20, description: 'ISO 639 codes, e.g. "en", "de"' }),
+    ),
     consultation_fee: Type.Optional(Nullable(Type.Number({ minimum: 0, maximum: 100000 }))),
     time_zone: Type.Optional(TimeZone),
     default_slot_minutes: Type.Optional(Type.Integer({ minimum: 5, maximum: 480 })),
@@ -166,21 +171,25 @@ export const CreateSlotBody = Type.Object(
 );
 export type CreateSlotBody = Static<typeof CreateSlotBody>;
 
-const Weekday = Type.Union([
-  Type.Integer({ minimum: 1, maximum: 7 }),
-  ...['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'].map((d) => Type.Literal(d)),
-]);
+const Weekday = Type.Union([Type.Integer({ minimum: 1, maximum: 7 }), ...['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'].map((d) => Type.Literal(d))]);
 
 export const SlotsRangeBody = Type.Object(
   {
     start_date: DateOnly,
     end_date: DateOnly,
-    days_of_week: Type.Optional(Type.Array(Weekday, { minItems: 1, maxItems: 7, description: 'ISO weekdays 1 = Monday … 7 = Sunday, or "mon"…"sun"; default Monday–Friday' })),
+    days_of_week: Type.Optional(
+      Type.Array(Weekday, { minItems: 1, maxItems: 7, description: 'ISO weekdays 1 = Monday … 7 = Sunday, or "mon"…"sun"; default Monday–Friday' }),
+    ),
     day_start: HourMinute,
     day_end: HourMinute,
     slot_minutes: Type.Optional(Type.Integer({ minimum: 5, maximum: 480 })),
     break_minutes: Type.Optional(Type.Integer({ minimum: 0, maximum: 240, description: 'gap after each slot' })),
-    breaks: Type.Optional(Type.Array(Type.Object({ start: HourMinute, end: HourMinute }, { additionalProperties: false }), { maxItems: 10, description: 'local windows without slots, e.g. lunch' })),
+    breaks: Type.Optional(
+      Type.Array(Type.Object({ start: HourMinute, end: HourMinute }, { additionalProperties: false }), {
+        maxItems: 10,
+        description: 'local windows without slots, e.g. lunch',
+      }),
+    ),
     time_zone: Type.Optional(TimeZone),
   },
   { additionalProperties: false },

@@ -8,7 +8,11 @@ export type SlotRow = Selectable<SlotsTable>;
 
 export class SlotsRepository {
   async insert(db: Executor, doctorId: string, start: Date, end: Date, status: SlotState = 'free'): Promise<SlotRow> {
-    return db.insertInto('slots').values({ doctor_id: doctorId, start_at: start, end_at: end, status, deleted_at: null }).returningAll().executeTakeFirstOrThrow();
+    return db
+      .insertInto('slots')
+      .values({ doctor_id: doctorId, start_at: start, end_at: end, status, deleted_at: null })
+      .returningAll()
+      .executeTakeFirstOrThrow();
   }
 
   /**
@@ -29,7 +33,11 @@ export class SlotsRepository {
     return db.selectFrom('slots').selectAll().where('id', '=', id).where('deleted_at', 'is', null).executeTakeFirst();
   }
 
-  async listOwn(db: Executor, doctorId: string, filter: { from?: Date; to?: Date; state?: SlotState; after: KeysetPosition | null; limit: number }): Promise<SlotRow[]> {
+  async listOwn(
+    db: Executor,
+    doctorId: string,
+    filter: { from?: Date; to?: Date; state?: SlotState; after: KeysetPosition | null; limit: number },
+  ): Promise<SlotRow[]> {
     let query = db.selectFrom('slots').selectAll().where('doctor_id', '=', doctorId).where('deleted_at', 'is', null);
     if (filter.from) query = query.where('start_at', '>=', filter.from);
     if (filter.to) query = query.where('start_at', '<', filter.to);
@@ -39,7 +47,11 @@ export class SlotsRepository {
       const id = filter.after.id;
       query = query.where(afterPosition('start_at', 'id', false, at, id));
     }
-    return query.orderBy('start_at').orderBy('id').limit(filter.limit + 1).execute();
+    return query
+      .orderBy('start_at')
+      .orderBy('id')
+      .limit(filter.limit + 1)
+      .execute();
   }
 
   async listFree(db: Executor, doctorId: string, filter: { from: Date; to: Date; after: KeysetPosition | null; limit: number }): Promise<SlotRow[]> {
@@ -52,7 +64,11 @@ export class SlotsRepository {
       .where('start_at', '>=', filter.from)
       .where('start_at', '<', filter.to);
     if (filter.after) query = query.where(afterPosition('start_at', 'id', false, new Date(String(filter.after.v)), filter.after.id));
-    return query.orderBy('start_at').orderBy('id').limit(filter.limit + 1).execute();
+    return query
+      .orderBy('start_at')
+      .orderBy('id')
+      .limit(filter.limit + 1)
+      .execute();
   }
 
   /** Soft-deletes a doctor's own slot unless it is booked or held; returns it, or nothing. */

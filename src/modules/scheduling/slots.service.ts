@@ -56,9 +56,11 @@ export class SlotsService {
     }
     const end = body.end !== undefined ? parseInstant(body.end, '/end') : new Date(start.getTime() + (body.duration_minutes ?? settings.slotMinutes) * 60_000);
     if (end <= start) throw new ValidationError('The slot must end after it starts.', [{ path: '/end', message: 'must be after start' }]);
-    if (end.getTime() - start.getTime() > 8 * 3600_000) throw new ValidationError('A slot may last at most 8 hours.', [{ path: '/end', message: 'at most 8 hours after start' }]);
+    if (end.getTime() - start.getTime() > 8 * 3600_000)
+      throw new ValidationError('A slot may last at most 8 hours.', [{ path: '/end', message: 'at most 8 hours after start' }]);
     if (start.getTime() < Date.now()) throw new ValidationError('The slot starts in the past.', [{ path: '/start', message: 'must be in the future' }]);
-    if (start.getTime() > Date.now() + MAX_AHEAD_DAYS * DAY_MS) throw new ValidationError(`Slots can be published at most ${MAX_AHEAD_DAYS} days ahead.`, [{ path: '/start', message: 'too far in the future' }]);
+    if (start.getTime() > Date.now() + MAX_AHEAD_DAYS * DAY_MS)
+      throw new ValidationError(`Slots can be published at most ${MAX_AHEAD_DAYS} days ahead.`, [{ path: '/start', message: 'too far in the future' }]);
     try {
       const row = await this.slots.insert(this.db, actor.id, start, end, body.state ?? 'free');
       return toSlotDto(row, settings.timeZone);
@@ -71,14 +73,20 @@ export class SlotsService {
   async createRange(actor: Actor, body: SlotsRangeBody) {
     const settings = await this.doctorSettings(actor.id);
     const timeZone = requireTimeZone(body.time_zone ?? settings.timeZone, '/time_zone');
-    if (body.end_date < body.start_date) throw new ValidationError('end_date is before start_date.', [{ path: '/end_date', message: 'must not be before start_date' }]);
+    if (body.end_date < body.start_date)
+      throw new ValidationError('end_date is before start_date.', [{ path: '/end_date', message: 'must not be before start_date' }]);
     if (daysBetween(body.start_date, body.end_date) >= MAX_RANGE_DAYS) {
-      throw new ValidationError(`One request may cover at most ${MAX_RANGE_DAYS} days; split longer periods.`, [{ path: '/end_date', message: `at most ${MAX_RANGE_DAYS} days after start_date` }]);
+      throw new ValidationError(`One request may cover at most ${MAX_RANGE_DAYS} days; split longer periods.`, [
+        { path: '/end_date', message: `at most ${MAX_RANGE_DAYS} days after start_date` },
+      ]);
     }
     const today = todayIn(timeZone);
-    if (body.start_date < today) throw new ValidationError('start_date is in the past.', [{ path: '/start_date', message: `must be ${today} or later in ${timeZone}` }]);
-    if (daysBetween(today, body.end_date) > MAX_AHEAD_DAYS) throw new ValidationError(`Slots can be published at most ${MAX_AHEAD_DAYS} days ahead.`, [{ path: '/end_date', message: 'too far in the future' }]);
-    if (body.day_end <= body.day_start) throw new ValidationError('day_end must be after day_start.', [{ path: '/day_end', message: 'must be after day_start' }]);
+    if (body.start_date < today)
+      throw new ValidationError('start_date is in the past.', [{ path: '/start_date', message: `must be ${today} or later in ${timeZone}` }]);
+    if (daysBetween(today, body.end_date) > MAX_AHEAD_DAYS)
+      throw new ValidationError(`Slots can be published at most ${MAX_AHEAD_DAYS} days ahead.`, [{ path: '/end_date', message: 'too far in the future' }]);
+    if (body.day_end <= body.day_start)
+      throw new ValidationError('day_end must be after day_start.', [{ path: '/day_end', message: 'must be after day_start' }]);
     for (const [i, b] of (body.breaks ?? []).entries()) {
       if (b.end <= b.start) throw new ValidationError('A break must end after it starts.', [{ path: `/breaks/${i}/end`, message: 'must be after start' }]);
     }
@@ -94,7 +102,10 @@ export class SlotsService {
       breaks: body.breaks ?? [],
       timeZone,
     });
-    if (candidates.length > MAX_RANGE_SLOTS) throw new ValidationError(`That would create ${candidates.length} slots; at most ${MAX_RANGE_SLOTS} per request.`, [{ path: '/end_date', message: 'range too large' }]);
+    if (candidates.length > MAX_RANGE_SLOTS)
+      throw new ValidationError(`That would create ${candidates.length} slots; at most ${MAX_RANGE_SLOTS} per request.`, [
+        { path: '/end_date', message: 'range too large' },
+      ]);
     const now = Date.now();
     const future = candidates.filter((c) => c.start.getTime() > now);
     const created = await this.slots.insertMany(this.db, actor.id, future);
@@ -105,7 +116,11 @@ export class SlotsService {
   async listOwn(actor: Actor, query: OwnSlotsQuery) {
     const settings = await this.doctorSettings(actor.id);
     const limit = query.limit ?? 20;
-    const { from, to } = await parseTimeFilters({ from: { value: query.from, bound: 'start' }, to: { value: query.to, bound: 'end' } }, query.tz, async () => settings.timeZone);
+    const { from, to } = await parseTimeFilters(
+      { from: { value: query.from, bound: 'start' }, to: { value: query.to, bound: 'end' } },
+      query.tz,
+      async () => settings.timeZone,
+    );
     const rows = await this.slots.listOwn(this.db, actor.id, {
       from,
       to,
@@ -113,7 +128,12 @@ export class SlotsService {
       after: decodeCursor(query.cursor),
       limit,
     });
-    return toPage(rows, limit, (row) => iso(row.start_at), (row) => toSlotDto(row, settings.timeZone));
+    return toPage(
+      rows,
+      limit,
+      (row) => iso(row.start_at),
+      (row) => toSlotDto(row, settings.timeZone),
+    );
   }
 
   async remove(actor: Actor, slotId: string): Promise<void> {
@@ -133,15 +153,23 @@ export class SlotsService {
     const doctor = await this.profiles.findDoctor(this.db, doctorId);
     if (!doctor || doctor.status !== 'active') throw new NotFoundError('Doctor');
     const zone = doctor.time_zone ?? doctor.user_time_zone ?? 'UTC';
-    const filters = await parseTimeFilters({ from: { value: query.from, bound: 'start' }, to: { value: query.to, bound: 'end' } }, query.tz, async () => (callerId ? this.profiles.timeZoneOf(this.db, callerId) : zone));
+    const filters = await parseTimeFilters({ from: { value: query.from, bound: 'start' }, to: { value: query.to, bound: 'end' } }, query.tz, async () =>
+      callerId ? this.profiles.timeZoneOf(this.db, callerId) : zone,
+    );
     const now = new Date();
     const requestedFrom = filters.from ?? now;
     const to = filters.to ?? new Date(requestedFrom.getTime() + 14 * DAY_MS);
     if (to <= requestedFrom) throw new ValidationError('to must be after from.', [{ path: '/to', message: 'must be after from' }]);
-    if (to.getTime() - requestedFrom.getTime() > MAX_RANGE_DAYS * DAY_MS) throw new ValidationError(`The window may span at most ${MAX_RANGE_DAYS} days.`, [{ path: '/to', message: 'window too long' }]);
+    if (to.getTime() - requestedFrom.getTime() > MAX_RANGE_DAYS * DAY_MS)
+      throw new ValidationError(`The window may span at most ${MAX_RANGE_DAYS} days.`, [{ path: '/to', message: 'window too long' }]);
     const from = requestedFrom < now ? now : requestedFrom;
     const limit = query.limit ?? 20;
     const rows = await this.slots.listFree(this.db, doctorId, { from, to, after: decodeCursor(query.cursor), limit });
-    return toPage(rows, limit, (row) => iso(row.start_at), (row) => toSlotDto(row, zone));
+    return toPage(
+      rows,
+      limit,
+      (row) => iso(row.start_at),
+      (row) => toSlotDto(row, zone),
+    );
   }
 }

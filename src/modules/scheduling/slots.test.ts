@@ -31,8 +31,17 @@ test('profiles, directory and slots', async (t) => {
   });
 
   await t.test('pending doctors get 403; patients cannot use doctor routes', async () => {
-    for (const [method, url] of [['GET', '/api/v1/doctors/me'], ['GET', '/api/v1/doctors/me/slots'], ['POST', '/api/v1/doctors/me/slots']] as const) {
-      const res = await app.inject({ method, url, headers: pending.auth, payload: method === 'POST' ? { start: futureHour(30).toISOString(), duration_minutes: 30 } : undefined });
+    for (const [method, url] of [
+      ['GET', '/api/v1/doctors/me'],
+      ['GET', '/api/v1/doctors/me/slots'],
+      ['POST', '/api/v1/doctors/me/slots'],
+    ] as const) {
+      const res = await app.inject({
+        method,
+        url,
+        headers: pending.auth,
+        payload: method === 'POST' ? { start: futureHour(30).toISOString(), duration_minutes: 30 } : undefined,
+      });
       assert.equal(res.statusCode, 403, `${method} ${url}`);
     }
     const res = await app.inject({ method: 'GET', url: '/api/v1/doctors/me/slots', headers: u.patient.auth });
@@ -49,7 +58,14 @@ test('profiles, directory and slots', async (t) => {
       method: 'PUT',
       url: '/api/v1/patients/me',
       headers: u.patient.auth,
-      payload: { date_of_birth: '1980-05-01', sex: 'female', allergies: ['penicillin'], chronic_conditions: ['asthma'], emergency_contact: { name: 'Sam', phone: '+49 30 1234' }, time_zone: 'Europe/Berlin' },
+      payload: {
+        date_of_birth: '1980-05-01',
+        sex: 'female',
+        allergies: ['penicillin'],
+        chronic_conditions: ['asthma'],
+        emergency_contact: { name: 'Sam', phone: '+49 30 1234' },
+        time_zone: 'Europe/Berlin',
+      },
     });
     assert.equal(put.statusCode, 200, put.body);
     assert.deepEqual(put.json().allergies, ['penicillin']);
@@ -65,7 +81,12 @@ test('profiles, directory and slots', async (t) => {
     const start = futureHour(48);
     const slot = await createSlot(built, u.doctor, start);
     assert.equal(slot.start, start.toISOString());
-    const overlap = await app.inject({ method: 'POST', url: '/api/v1/doctors/me/slots', headers: u.doctor.auth, payload: { start: new Date(start.getTime() + 15 * 60_000).toISOString(), duration_minutes: 30 } });
+    const overlap = await app.inject({
+      method: 'POST',
+      url: '/api/v1/doctors/me/slots',
+      headers: u.doctor.auth,
+      payload: { start: new Date(start.getTime() + 15 * 60_000).toISOString(), duration_minutes: 30 },
+    });
     assert.equal(overlap.statusCode, 409, overlap.body);
     // Another doctor may have a slot at the same time.
     await createSlot(built, u.otherDoctor, start);
@@ -100,7 +121,15 @@ test('profiles, directory and slots', async (t) => {
       method: 'POST',
       url: '/api/v1/doctors/me/slots-range',
       headers: u.otherDoctor.auth,
-      payload: { start_date: sunday.minus({ days: 3 }).toISODate(), end_date: sunday.plus({ days: 2 }).toISODate(), days_of_week: [1, 2, 3, 4, 5, 6, 7], day_start: '09:00', day_end: '12:00', slot_minutes: 60, time_zone: 'Europe/Berlin' },
+      payload: {
+        start_date: sunday.minus({ days: 3 }).toISODate(),
+        end_date: sunday.plus({ days: 2 }).toISODate(),
+        days_of_week: [1, 2, 3, 4, 5, 6, 7],
+        day_start: '09:00',
+        day_end: '12:00',
+        slot_minutes: 60,
+        time_zone: 'Europe/Berlin',
+      },
     });
     assert.equal(res.statusCode, 201, res.body);
     const body = res.json();
@@ -117,7 +146,15 @@ test('profiles, directory and slots', async (t) => {
       method: 'POST',
       url: '/api/v1/doctors/me/slots-range',
       headers: u.otherDoctor.auth,
-      payload: { start_date: sunday.minus({ days: 3 }).toISODate(), end_date: sunday.plus({ days: 2 }).toISODate(), days_of_week: ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'], day_start: '09:00', day_end: '12:00', slot_minutes: 60, time_zone: 'Europe/Berlin' },
+      payload: {
+        start_date: sunday.minus({ days: 3 }).toISODate(),
+        end_date: sunday.plus({ days: 2 }).toISODate(),
+        days_of_week: ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'],
+        day_start: '09:00',
+        day_end: '12:00',
+        slot_minutes: 60,
+        time_zone: 'Europe/Berlin',
+      },
     });
     assert.equal(again.statusCode, 201);
     assert.deepEqual([again.json().created, again.json().skipped], [0, 18]);
@@ -130,8 +167,14 @@ test('profiles, directory and slots', async (t) => {
       [{ ...base, start_date: today.plus({ days: 5 }).toISODate(), end_date: today.plus({ days: 2 }).toISODate() }, 'end before start'],
       [{ ...base, start_date: today.plus({ days: 1 }).toISODate(), end_date: today.plus({ years: 10 }).toISODate() }, '10 years'],
       [{ ...base, start_date: today.minus({ days: 3 }).toISODate(), end_date: today.plus({ days: 2 }).toISODate() }, 'past'],
-      [{ ...base, time_zone: 'Europe/Atlantis', start_date: today.plus({ days: 1 }).toISODate(), end_date: today.plus({ days: 2 }).toISODate() }, 'unknown zone'],
-      [{ ...base, day_start: '12:00', day_end: '09:00', start_date: today.plus({ days: 1 }).toISODate(), end_date: today.plus({ days: 2 }).toISODate() }, 'window'],
+      [
+        { ...base, time_zone: 'Europe/Atlantis', start_date: today.plus({ days: 1 }).toISODate(), end_date: today.plus({ days: 2 }).toISODate() },
+        'unknown zone',
+      ],
+      [
+        { ...base, day_start: '12:00', day_end: '09:00', start_date: today.plus({ days: 1 }).toISODate(), end_date: today.plus({ days: 2 }).toISODate() },
+        'window',
+      ],
     ];
     for (const [payload, label] of cases) {
       const res = await app.inject({ method: 'POST', url: '/api/v1/doctors/me/slots-range', headers: u.doctor.auth, payload });

@@ -9,15 +9,65 @@ import { SPECIALTIES, type Specialty } from './scheduling.schemas.js';
  * given and the schema answers 422 naming the allowed values.
  */
 const SYNONYMS: Record<Specialty, string[]> = {
-  general_practice: ['gp', 'general practice', 'general practitioner', 'general', 'generalist', 'family medicine', 'family', 'family practice', 'primary care', 'pcp', 'general medicine'],
+  general_practice: [
+    'gp',
+    'general practice',
+    'general practitioner',
+    'general',
+    'generalist',
+    'family medicine',
+    'family',
+    'family practice',
+    'primary care',
+    'pcp',
+    'general medicine',
+  ],
   internal_medicine: ['internist', 'internal', 'internal medicine'],
   dermatology: ['dermatologist', 'derm', 'skin', 'skin care', 'hair', 'nails'],
   cardiology: ['cardiologist', 'heart', 'cardiac', 'cardio', 'cardiovascular'],
-  pediatrics: ['paediatrics', 'pediatrician', 'paediatrician', 'pediatric', 'paediatric', 'peds', 'child', 'children', 'kids', 'kid', 'baby', 'toddler', 'infant', 'newborn'],
+  pediatrics: [
+    'paediatrics',
+    'pediatrician',
+    'paediatrician',
+    'pediatric',
+    'paediatric',
+    'peds',
+    'child',
+    'children',
+    'kids',
+    'kid',
+    'baby',
+    'toddler',
+    'infant',
+    'newborn',
+  ],
   neurology: ['neurologist', 'neuro', 'brain', 'nerves', 'nerve'],
   psychiatry: ['psychiatrist', 'psych', 'mental health', 'mental'],
-  orthopedics: ['orthopaedics', 'orthopedic', 'orthopaedic', 'orthopedist', 'orthopaedist', 'ortho', 'orthopedic surgeon', 'orthopaedic surgeon', 'bone', 'bones', 'joints'],
-  gynecology: ['gynaecology', 'gynecologist', 'gynaecologist', 'gyn', 'obgyn', 'ob gyn', 'obstetrics and gynecology', 'obstetrics', 'womens health', 'women s health'],
+  orthopedics: [
+    'orthopaedics',
+    'orthopedic',
+    'orthopaedic',
+    'orthopedist',
+    'orthopaedist',
+    'ortho',
+    'orthopedic surgeon',
+    'orthopaedic surgeon',
+    'bone',
+    'bones',
+    'joints',
+  ],
+  gynecology: [
+    'gynaecology',
+    'gynecologist',
+    'gynaecologist',
+    'gyn',
+    'obgyn',
+    'ob gyn',
+    'obstetrics and gynecology',
+    'obstetrics',
+    'womens health',
+    'women s health',
+  ],
   ophthalmology: ['ophthalmologist', 'eye', 'eyes', 'vision'],
   ent: ['otolaryngology', 'otolaryngologist', 'otorhinolaryngology', 'ear nose throat', 'ear nose and throat', 'ear'],
   endocrinology: ['endocrinologist', 'endo', 'hormones', 'hormone', 'diabetes', 'thyroid'],
@@ -47,7 +97,12 @@ for (const specialty of SPECIALTIES) {
 export function canonicalSpecialty(text: string): Specialty | undefined {
   const k = key(text);
   if (!k) return undefined;
-  const candidates = [k, k.replace(/ (doctor|doctors|specialist|specialists|physician|physicians|clinic|medicine)$/, ''), k.replace(/ologist$/, 'ology'), k.replace(/s$/, '')];
+  const candidates = [
+    k,
+    k.replace(/ (doctor|doctors|specialist|specialists|physician|physicians|clinic|medicine)$/, ''),
+    k.replace(/ologist$/, 'ology'),
+    k.replace(/s$/, ''),
+  ];
   for (const candidate of candidates) {
     const found = LOOKUP.get(candidate) ?? LOOKUP.get(candidate.replace(/ologist$/, 'ology'));
     if (found) return found;

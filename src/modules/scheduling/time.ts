@@ -11,7 +11,9 @@ const INSTANT_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d
  */
 export function parseInstant(value: string, path: string): Date {
   if (!INSTANT_RE.test(value)) {
-    const hint = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/.test(value) ? 'needs a UTC offset (e.g. "Z" or "+02:00")' : 'must be an RFC 3339 date-time with offset';
+    const hint = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/.test(value)
+      ? 'needs a UTC offset (e.g. "Z" or "+02:00")'
+      : 'must be an RFC 3339 date-time with offset';
     throw new ValidationError(`${path.slice(1)} ${hint}.`, [{ path, message: hint }]);
   }
   const parsed = DateTime.fromISO(value, { setZone: true });

@@ -5,7 +5,10 @@ import type { AppointmentType, WaitlistEntriesTable } from './scheduling.tables.
 export type WaitlistRow = Selectable<WaitlistEntriesTable> & { offered_slot_id: string | null };
 
 export class WaitlistRepository {
-  async insert(db: Executor, values: { patient_id: string; doctor_id: string | null; specialty: string | null; window_start: Date; window_end: Date; type: AppointmentType | null }): Promise<WaitlistRow> {
+  async insert(
+    db: Executor,
+    values: { patient_id: string; doctor_id: string | null; specialty: string | null; window_start: Date; window_end: Date; type: AppointmentType | null },
+  ): Promise<WaitlistRow> {
     const row = await db.insertInto('waitlist_entries').values(values).returningAll().executeTakeFirstOrThrow();
     return { ...row, offered_slot_id: null };
   }
@@ -47,12 +50,19 @@ export class WaitlistRepository {
   }
 
   async recordOffer(db: Executor, entryId: string, slotId: string, patientId: string): Promise<string> {
-    const offer = await db.insertInto('waitlist_offers').values({ entry_id: entryId, slot_id: slotId, patient_id: patientId }).returning('id').executeTakeFirstOrThrow();
+    const offer = await db
+      .insertInto('waitlist_offers')
+      .values({ entry_id: entryId, slot_id: slotId, patient_id: patientId })
+      .returning('id')
+      .executeTakeFirstOrThrow();
     await db.updateTable('waitlist_entries').set({ status: 'offered', updated_at: new Date() }).where('id', '=', entryId).execute();
     return offer.id;
   }
 
   async notify(db: Executor, n: { user_id: string; kind: string; title: string; body: string; data: Record<string, unknown> }): Promise<void> {
-    await db.insertInto('notifications').values({ ...n, data: JSON.stringify(n.data), read_at: null }).execute();
+    await db
+      .insertInto('notifications')
+      .values({ ...n, data: JSON.stringify(n.data), read_at: null })
+      .execute();
   }
 }

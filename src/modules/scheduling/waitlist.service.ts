@@ -48,16 +48,19 @@ export class WaitlistService {
   ) {}
 
   async join(actor: Actor, body: JoinWaitlistBody): Promise<WaitlistEntryDto> {
-    if (!body.doctor_id && !body.specialty) throw new ValidationError('Give a doctor_id or a specialty to wait for.', [{ path: '/doctor_id', message: 'doctor_id or specialty is required' }]);
+    if (!body.doctor_id && !body.specialty)
+      throw new ValidationError('Give a doctor_id or a specialty to wait for.', [{ path: '/doctor_id', message: 'doctor_id or specialty is required' }]);
     if (body.doctor_id) {
       const doctor = await this.profiles.findDoctor(this.db, body.doctor_id);
       if (!doctor || doctor.status !== 'active') throw new NotFoundError('Doctor');
     }
     const patient = await this.profiles.findPatient(this.db, actor.id);
     const zone = requireTimeZone(body.time_zone ?? patient?.time_zone ?? patient?.user_time_zone ?? 'UTC', '/time_zone');
-    if (body.to_date < body.from_date) throw new ValidationError('to_date is before from_date.', [{ path: '/to_date', message: 'must not be before from_date' }]);
+    if (body.to_date < body.from_date)
+      throw new ValidationError('to_date is before from_date.', [{ path: '/to_date', message: 'must not be before from_date' }]);
     if (body.to_date < todayIn(zone)) throw new ValidationError('The date range is in the past.', [{ path: '/to_date', message: 'must be today or later' }]);
-    if (daysBetween(body.from_date, body.to_date) >= MAX_RANGE_DAYS) throw new ValidationError(`A waitlist range may span at most ${MAX_RANGE_DAYS} days.`, [{ path: '/to_date', message: 'range too long' }]);
+    if (daysBetween(body.from_date, body.to_date) >= MAX_RANGE_DAYS)
+      throw new ValidationError(`A waitlist range may span at most ${MAX_RANGE_DAYS} days.`, [{ path: '/to_date', message: 'range too long' }]);
     const row = await this.waitlist.insert(this.db, {
       patient_id: actor.id,
       doctor_id: body.doctor_id ?? null,
@@ -83,7 +86,13 @@ export class WaitlistService {
   }
 
   /** Called inside the cancelling transaction with the freed slot. */
-  async offerFreedSlot(trx: Executor, slot: { id: string; doctor_id: string; start_at: Date; end_at: Date }, freedBy: string, doctorName: string, doctorZone: string): Promise<WaitlistOffer | null> {
+  async offerFreedSlot(
+    trx: Executor,
+    slot: { id: string; doctor_id: string; start_at: Date; end_at: Date },
+    freedBy: string,
+    doctorName: string,
+    doctorZone: string,
+  ): Promise<WaitlistOffer | null> {
     const entry = await this.waitlist.firstMatch(trx, slot, freedBy);
     if (!entry) return null;
     const offerId = await this.waitlist.recordOffer(trx, entry.id, slot.id, entry.patient_id);
@@ -93,8 +102,24 @@ export class WaitlistService {
       kind: 'waitlist.slot_offered',
       title: 'An appointment slot opened up',
       body: `${doctorName} has a free slot on ${when}. Book it soon — it goes to whoever books first.`,
-      data: { offer_id: offerId, entry_id: entry.id, slot_id: slot.id, doctor_id: slot.doctor_id, start: iso(slot.start_at), end: iso(slot.end_at), start_local: localIso(slot.start_at, doctorZone) },
+      data: {
+        offer_id: offerId,
+        entry_id: entry.id,
+        slot_id: slot.id,
+        doctor_id: slot.doctor_id,
+        start: iso(slot.start_at),
+        end: iso(slot.end_at),
+        start_local: localIso(slot.start_at, doctorZone),
+      },
     });
-    return { offerId, entryId: entry.id, patientId: entry.patient_id, slotId: slot.id, doctorId: slot.doctor_id, start: iso(slot.start_at), end: iso(slot.end_at) };
+    return {
+      offerId,
+      entryId: entry.id,
+      patientId: entry.patient_id,
+      slotId: slot.id,
+      doctorId: slot.doctor_id,
+      start: iso(slot.start_at),
+      end: iso(slot.end_at),
+    };
   }
 }

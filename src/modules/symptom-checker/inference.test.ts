@@ -54,7 +54,11 @@ test('an absent parent makes its children irrelevant (chain rule)', () => {
 });
 
 test('leak: evidence a condition does not list uses the leak, so one odd symptom does not eliminate it', () => {
-  const r = computePosterior(kb, { age: 30, sex: 'female' }, { runny_nose: 'present', sneezing: 'present', nasal_congestion: 'present', ankle_pain: 'present' });
+  const r = computePosterior(
+    kb,
+    { age: 30, sex: 'female' },
+    { runny_nose: 'present', sneezing: 'present', nasal_congestion: 'present', ankle_pain: 'present' },
+  );
   assert.ok(top(r, 5).includes('common_cold'));
 });
 

@@ -119,8 +119,10 @@ export function compileModel(kb: KnowledgeBase, adjustments?: ModelAdjustments):
       let unlistedDefault = 0;
       g.options.forEach((o, k) => {
         const v = c.evidence[o];
-        if (v !== undefined) { listedMass += v; informative[opts[k]!] = 1; }
-        else unlistedDefault += g.default[k]!;
+        if (v !== undefined) {
+          listedMass += v;
+          informative[opts[k]!] = 1;
+        } else unlistedDefault += g.default[k]!;
       });
       const rest = Math.max(0, 1 - listedMass);
       g.options.forEach((o, k) => {
@@ -131,8 +133,22 @@ export function compileModel(kb: KnowledgeBase, adjustments?: ModelAdjustments):
     }
   });
   return {
-    kb, nC, nE, conditions, condIndex, evidence, evIndex, like, prior, parent, groupOf, groups, groupIndex,
-    triageRank: rank, weight: meta.evidence_weight, informative,
+    kb,
+    nC,
+    nE,
+    conditions,
+    condIndex,
+    evidence,
+    evIndex,
+    like,
+    prior,
+    parent,
+    groupOf,
+    groups,
+    groupIndex,
+    triageRank: rank,
+    weight: meta.evidence_weight,
+    informative,
     likeW: like.map((l) => Math.pow(l, meta.evidence_weight)),
     unlikeW: like.map((l) => Math.pow(1 - l, meta.evidence_weight)),
     suggestIndex: buildSuggestIndex(evidence),
@@ -147,13 +163,22 @@ const adjCache = new WeakMap<ModelAdjustments, WeakMap<KnowledgeBase, CompiledMo
 export function getModel(kb: KnowledgeBase, adjustments?: ModelAdjustments): CompiledModel {
   if (!adjustments) {
     let m = baseCache.get(kb);
-    if (!m) { m = compileModel(kb); baseCache.set(kb, m); }
+    if (!m) {
+      m = compileModel(kb);
+      baseCache.set(kb, m);
+    }
     return m;
   }
   let inner = adjCache.get(adjustments);
-  if (!inner) { inner = new WeakMap(); adjCache.set(adjustments, inner); }
+  if (!inner) {
+    inner = new WeakMap();
+    adjCache.set(adjustments, inner);
+  }
   let m = inner.get(kb);
-  if (!m) { m = compileModel(kb, adjustments); inner.set(kb, m); }
+  if (!m) {
+    m = compileModel(kb, adjustments);
+    inner.set(kb, m);
+  }
   return m;
 }
 
@@ -200,7 +225,10 @@ export function posteriorDense(model: CompiledModel, patient: PatientContext, ev
   let max = -Infinity;
   for (let c = 0; c < nC; c++) {
     const pr = prior[c]!;
-    if (pr <= 0) { logp[c] = -Infinity; continue; }
+    if (pr <= 0) {
+      logp[c] = -Infinity;
+      continue;
+    }
     let l = Math.log(pr);
     const base = c * nE;
     for (const a of active) {
@@ -212,9 +240,16 @@ export function posteriorDense(model: CompiledModel, patient: PatientContext, ev
     if (l > max) max = l;
   }
   const out = new Float64Array(nC);
-  if (max === -Infinity) { out.fill(1 / nC); return out; }
+  if (max === -Infinity) {
+    out.fill(1 / nC);
+    return out;
+  }
   let sum = 0;
-  for (let c = 0; c < nC; c++) { const v = Math.exp(logp[c]! - max); out[c] = v; sum += v; }
+  for (let c = 0; c < nC; c++) {
+    const v = Math.exp(logp[c]! - max);
+    out[c] = v;
+    sum += v;
+  }
   for (let c = 0; c < nC; c++) out[c] = out[c]! / sum;
   return out;
 }
@@ -237,12 +272,7 @@ export function rankConditions(model: CompiledModel, post: Float64Array, limit =
 }
 
 /** Convenience: posterior from a sparse evidence map. */
-export function computePosterior(
-  kb: KnowledgeBase,
-  patient: PatientContext,
-  evidence: EvidenceMap,
-  adjustments?: ModelAdjustments,
-): RankedCondition[] {
+export function computePosterior(kb: KnowledgeBase, patient: PatientContext, evidence: EvidenceMap, adjustments?: ModelAdjustments): RankedCondition[] {
   const model = getModel(kb, adjustments);
   return rankConditions(model, posteriorDense(model, patient, denseEvidence(model, evidence)));
 }
@@ -251,15 +281,11 @@ export function computePosterior(
 
 function entropy(p: ArrayLike<number>, n: number): number {
   let h = 0;
-  for (let i = 0; i < n; i++) { const v = p[i]!; if (v > 1e-12) h -= v * Math.log2(v); }
+  for (let i = 0; i < n; i++) {
+    const v = p[i]!;
+    if (v > 1e-12) h -= v * Math.log2(v);
+  }
   return h;
-}
-
-/** Probability mass per triage rank (index 0 = self_care … 4 = emergency_ambulance). */
-export function triageDistribution(model: CompiledModel, post: Float64Array): number[] {
-  const d = [0, 0, 0, 0, 0];
-  for (let c = 0; c < model.nC; c++) d[model.triageRank[c]!]! += post[c]!;
-  return d;
 }
 
 /**

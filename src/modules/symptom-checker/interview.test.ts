@@ -6,7 +6,12 @@ import { SymptomCheckerError } from './errors.js';
 import { DISCLAIMER } from './triage.js';
 
 function code(fn: () => unknown): string | undefined {
-  try { fn(); } catch (e) { if (e instanceof SymptomCheckerError) return e.code; throw e; }
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof SymptomCheckerError) return e.code;
+    throw e;
+  }
   return undefined;
 }
 
@@ -29,7 +34,11 @@ test('the reply has the contract shape and always a disclaimer', () => {
   assert.ok(r.question);
   assert.ok(['yes_no', 'single', 'duration'].includes(r.question.type));
   assert.ok(r.conditions.length > 0);
-  for (const c of r.conditions) { assert.equal(typeof c.id, 'string'); assert.equal(typeof c.icd10, 'string'); assert.ok(c.probability >= 0 && c.probability <= 1); }
+  for (const c of r.conditions) {
+    assert.equal(typeof c.id, 'string');
+    assert.equal(typeof c.icd10, 'string');
+    assert.ok(c.probability >= 0 && c.probability <= 1);
+  }
   assert.ok(['emergency_ambulance', 'emergency', 'consultation_24', 'consultation', 'self_care'].includes(r.triage.level));
   assert.equal(typeof r.triage.reason, 'string');
   assert.ok(Array.isArray(r.triage.red_flags));
@@ -74,7 +83,10 @@ test('a red flag stops the interview with an emergency level naming it', () => {
   assert.equal(r.stop_reason, 'red_flag');
   assert.equal(r.triage.level, 'emergency_ambulance');
   // Lip and tongue swelling after a trigger is the anaphylaxis discriminator (kb/complaints.json).
-  assert.ok(r.triage.red_flags.some((f) => f.source === 'discriminator' && /lip|tongue|throat/i.test(f.name)), JSON.stringify(r.triage.red_flags));
+  assert.ok(
+    r.triage.red_flags.some((f) => f.source === 'discriminator' && /lip|tongue|throat/i.test(f.name)),
+    JSON.stringify(r.triage.red_flags),
+  );
   assert.match(r.triage.reason, /lips, tongue or throat/i);
 });
 
@@ -105,19 +117,49 @@ test('state is plain JSON and round-trips', () => {
 });
 
 test('typed errors: bad age, bad sex, empty input, contradictory input', () => {
-  assert.equal(code(() => startInterview({ age: -1, sex: 'male', symptoms: ['cough'] })), 'INVALID_AGE');
-  assert.equal(code(() => startInterview({ age: 130, sex: 'male', symptoms: ['cough'] })), 'INVALID_AGE');
-  assert.equal(code(() => startInterview({ age: NaN, sex: 'male', symptoms: ['cough'] })), 'INVALID_AGE');
-  assert.equal(code(() => startInterview({ age: '30' as unknown as number, sex: 'male', symptoms: ['cough'] })), 'INVALID_AGE');
-  assert.equal(code(() => startInterview({ age: 30, sex: 'robot', symptoms: ['cough'] })), 'INVALID_SEX');
-  assert.equal(code(() => startInterview({ age: 30, sex: 'male', symptoms: [] })), 'EMPTY_INPUT');
-  assert.equal(code(() => startInterview({ age: 30, sex: 'male', symptoms: ['  '], text: '   ' })), 'EMPTY_INPUT');
+  assert.equal(
+    code(() => startInterview({ age: -1, sex: 'male', symptoms: ['cough'] })),
+    'INVALID_AGE',
+  );
+  assert.equal(
+    code(() => startInterview({ age: 130, sex: 'male', symptoms: ['cough'] })),
+    'INVALID_AGE',
+  );
+  assert.equal(
+    code(() => startInterview({ age: NaN, sex: 'male', symptoms: ['cough'] })),
+    'INVALID_AGE',
+  );
+  assert.equal(
+    code(() => startInterview({ age: '30' as unknown as number, sex: 'male', symptoms: ['cough'] })),
+    'INVALID_AGE',
+  );
+  assert.equal(
+    code(() => startInterview({ age: 30, sex: 'robot', symptoms: ['cough'] })),
+    'INVALID_SEX',
+  );
+  assert.equal(
+    code(() => startInterview({ age: 30, sex: 'male', symptoms: [] })),
+    'EMPTY_INPUT',
+  );
+  assert.equal(
+    code(() => startInterview({ age: 30, sex: 'male', symptoms: ['  '], text: '   ' })),
+    'EMPTY_INPUT',
+  );
   // Plain language never gets a 422: the later statement wins and the reply shows what was read.
   const later = startInterview({ age: 30, sex: 'male', symptoms: ['fever'], text: 'no fever now' });
   assert.equal(later.state.evidence['fever'], 'absent');
-  assert.equal(code(() => startInterview({ age: 30, sex: 'male', symptoms: ['cough'], evidence: { chest_pain_crushing: 'present', chest_pain: 'absent' } })), 'CONTRADICTORY_INPUT');
-  assert.equal(code(() => startInterview({ age: 30, sex: 'male', symptoms: ['cough'], pregnant: true })), 'CONTRADICTORY_INPUT');
-  assert.equal(code(() => startInterview({ age: 30, sex: 'male', symptoms: 'cough' as unknown as string[] })), 'INVALID_INPUT');
+  assert.equal(
+    code(() => startInterview({ age: 30, sex: 'male', symptoms: ['cough'], evidence: { chest_pain_crushing: 'present', chest_pain: 'absent' } })),
+    'CONTRADICTORY_INPUT',
+  );
+  assert.equal(
+    code(() => startInterview({ age: 30, sex: 'male', symptoms: ['cough'], pregnant: true })),
+    'CONTRADICTORY_INPUT',
+  );
+  assert.equal(
+    code(() => startInterview({ age: 30, sex: 'male', symptoms: 'cough' as unknown as string[] })),
+    'INVALID_INPUT',
+  );
 });
 
 test('unrecognised symptoms are reported with suggestions, not an error', () => {
@@ -133,24 +175,45 @@ test('typed errors: question not asked, invalid value, contradictory re-answer, 
   const r0 = startInterview({ age: 30, sex: 'female', symptoms: ['cough', 'runny nose'] });
   const q = r0.question!;
   const other = q.id === 'wheeze' ? 'sneezing' : 'wheeze';
-  assert.equal(code(() => answer(r0.state, { question_id: other, value: 'present' })), 'QUESTION_NOT_ASKED');
-  assert.equal(code(() => answer(r0.state, { question_id: q.id, value: 'maybe' })), 'INVALID_ANSWER_VALUE');
+  assert.equal(
+    code(() => answer(r0.state, { question_id: other, value: 'present' })),
+    'QUESTION_NOT_ASKED',
+  );
+  assert.equal(
+    code(() => answer(r0.state, { question_id: q.id, value: 'maybe' })),
+    'INVALID_ANSWER_VALUE',
+  );
   const yes = q.type === 'yes_no' ? 'present' : q.options![0]!.id;
   const no = q.type === 'yes_no' ? 'absent' : q.options![1]!.id;
   const r1 = answer(r0.state, { question_id: q.id, value: yes });
   // Same answer again: idempotent. Different: contradiction.
   assert.deepEqual(answer(r1.state, { question_id: q.id, value: yes }).conditions, r1.conditions);
-  assert.equal(code(() => answer(r1.state, { question_id: q.id, value: no })), 'CONTRADICTORY_ANSWER');
+  assert.equal(
+    code(() => answer(r1.state, { question_id: q.id, value: no })),
+    'CONTRADICTORY_ANSWER',
+  );
   const { r } = run(r1, (id) => (id === 'duration' ? 'dur_1_7d' : 'absent'));
   const feverAnswer = r.state.answers.find((a) => a.question_id === 'fever')?.value;
   const opposite = feverAnswer === 'present' ? 'absent' : 'present';
-  assert.equal(code(() => answer(r.state, { question_id: 'fever', value: opposite })), feverAnswer ? 'CONTRADICTORY_ANSWER' : 'INTERVIEW_FINISHED');
-  assert.equal(code(() => deserializeState('{not json')), 'INVALID_STATE');
-  assert.equal(code(() => deserializeState({ v: 99 })), 'INVALID_STATE');
+  assert.equal(
+    code(() => answer(r.state, { question_id: 'fever', value: opposite })),
+    feverAnswer ? 'CONTRADICTORY_ANSWER' : 'INTERVIEW_FINISHED',
+  );
+  assert.equal(
+    code(() => deserializeState('{not json')),
+    'INVALID_STATE',
+  );
+  assert.equal(
+    code(() => deserializeState({ v: 99 })),
+    'INVALID_STATE',
+  );
 });
 
 test('errors carry an HTTP status for the API layer', () => {
-  try { startInterview({ age: 200, sex: 'male', symptoms: ['cough'] }); assert.fail('should throw'); } catch (e) {
+  try {
+    startInterview({ age: 200, sex: 'male', symptoms: ['cough'] });
+    assert.fail('should throw');
+  } catch (e) {
     assert.ok(e instanceof SymptomCheckerError);
     assert.equal(e.status, 422);
     assert.equal(e.path, 'age');
@@ -158,12 +221,21 @@ test('errors carry an HTTP status for the API layer', () => {
 });
 
 test('emergency detector injection adds a text red flag', () => {
-  const r = startInterview({ age: 50, sex: 'male', text: 'my chest hurts' }, {
-    detectEmergency: () => ({ is_emergency: true, level: 'emergency_ambulance', matched: [{ category: 'cardiac', phrase: 'chest hurts' }], advice: 'call' }),
-  });
+  const r = startInterview(
+    { age: 50, sex: 'male', text: 'my chest hurts' },
+    {
+      detectEmergency: () => ({ is_emergency: true, level: 'emergency_ambulance', matched: [{ category: 'cardiac', phrase: 'chest hurts' }], advice: 'call' }),
+    },
+  );
   assert.equal(r.triage.level, 'emergency_ambulance');
   assert.ok(r.triage.red_flags.some((f) => f.source === 'text'));
-  const broken = startInterview({ age: 50, sex: 'male', text: 'cough' }, { detectEmergency: () => { throw new Error('x'); } });
+  const broken = startInterview(
+    { age: 50, sex: 'male', text: 'cough' },
+    {
+      detectEmergency: () => {
+        throw new Error('x');
+      },
+    },
+  );
   assert.ok(broken.conditions.length > 0);
 });
-

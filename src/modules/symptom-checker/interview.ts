@@ -15,9 +15,7 @@
  */
 import { getKnowledgeBase } from './kb/loader.js';
 import type { KnowledgeBase, Sex, TriageLevel } from './kb/types.js';
-import {
-  denseEvidence, expectedGain, getModel, posteriorDense, rankConditions,
-} from './inference.js';
+import { denseEvidence, expectedGain, getModel, posteriorDense, rankConditions } from './inference.js';
 import type { CompiledModel, EvidenceMap, EvidenceState, PatientContext, RankedCondition } from './inference.js';
 import type { ModelAdjustments } from './learning.js';
 import { SymptomCheckerError } from './errors.js';
@@ -152,9 +150,18 @@ const YES_NO_OPTIONS: QuestionOption[] = [
 ];
 
 const VALUE_ALIASES: Record<string, 'present' | 'absent' | 'unknown'> = {
-  present: 'present', yes: 'present', y: 'present', true: 'present',
-  absent: 'absent', no: 'absent', n: 'absent', false: 'absent',
-  unknown: 'unknown', dont_know: 'unknown', "don't know": 'unknown', skip: 'unknown',
+  present: 'present',
+  yes: 'present',
+  y: 'present',
+  true: 'present',
+  absent: 'absent',
+  no: 'absent',
+  n: 'absent',
+  false: 'absent',
+  unknown: 'unknown',
+  dont_know: 'unknown',
+  "don't know": 'unknown',
+  skip: 'unknown',
 };
 
 // ------------------------------------------------------------------ helpers
@@ -190,7 +197,10 @@ function setEvidence(model: CompiledModel, ev: EvidenceMap, id: string, s: Evide
   }
   if (s === 'present' && item.group) {
     const g = model.groups[model.groupIndex.get(item.group)!]!;
-    for (const o of g.options) { const oid = model.evidence[o]!.id; if (oid !== id && ev[oid] === 'present') return id; }
+    for (const o of g.options) {
+      const oid = model.evidence[o]!.id;
+      if (oid !== id && ev[oid] === 'present') return id;
+    }
   }
   ev[id] = s;
   return null;
@@ -220,7 +230,8 @@ function validatePatient(input: StartInput): { age: number; sex: Sex; pregnant: 
   if (age < 0 || age > 120) throw new SymptomCheckerError('INVALID_AGE', `Age ${age} is outside 0–120 years.`, 'age');
   const sexRaw = typeof input.sex === 'string' ? input.sex.trim().toLowerCase() : input.sex;
   const sex = sexRaw === 'm' ? 'male' : sexRaw === 'f' ? 'female' : sexRaw;
-  if (sex !== 'male' && sex !== 'female') throw new SymptomCheckerError('INVALID_SEX', 'Sex must be "male" or "female" (sex at birth, used for prevalence).', 'sex');
+  if (sex !== 'male' && sex !== 'female')
+    throw new SymptomCheckerError('INVALID_SEX', 'Sex must be "male" or "female" (sex at birth, used for prevalence).', 'sex');
   const pregnant = input.pregnant ?? null;
   if (pregnant !== null && typeof pregnant !== 'boolean') throw new SymptomCheckerError('INVALID_INPUT', 'pregnant must be a boolean.', 'pregnant');
   if (pregnant === true && sex === 'male') throw new SymptomCheckerError('CONTRADICTORY_INPUT', 'pregnant is true but sex is male.', 'pregnant');
@@ -233,7 +244,9 @@ function questionFor(model: CompiledModel, qid: string): Question | null {
   if (gi !== undefined) {
     const g = model.groups[gi]!;
     return {
-      id: g.id, text: g.question, type: g.type,
+      id: g.id,
+      text: g.question,
+      type: g.type,
       options: [...g.options.map((o) => ({ id: model.evidence[o]!.id, label: model.evidence[o]!.name })), { id: 'unknown', label: "Don't know" }],
     };
   }
@@ -244,18 +257,17 @@ function questionFor(model: CompiledModel, qid: string): Question | null {
 }
 
 /** Chooses the next question by expected information gain; null when nothing helps enough. */
-export function nextQuestion(
-  model: CompiledModel,
-  state: InterviewState,
-  post: Float64Array,
-  ev: Int8Array,
-): { question: Question; gain: number } | null {
+export function nextQuestion(model: CompiledModel, state: InterviewState, post: Float64Array, ev: Int8Array): { question: Question; gain: number } | null {
   const patient = state.patient;
   const asked = new Set(state.asked);
   // Support: conditions that still matter (keeps the step fast).
   const order = Array.from({ length: model.nC }, (_, i) => i).sort((a, b) => post[b]! - post[a]!);
   const support: number[] = [];
-  for (const c of order) { if (post[c]! < 1e-4 && support.length >= 10) break; support.push(c); if (support.length >= 60) break; }
+  for (const c of order) {
+    if (post[c]! < 1e-4 && support.length >= 10) break;
+    support.push(c);
+    if (support.length >= 60) break;
+  }
   let best: { id: string; gain: number } | null = null;
   for (let e = 0; e < model.nE; e++) {
     if (!model.informative[e] || ev[e] !== 0 || model.groupOf[e]! >= 0) continue;
@@ -268,7 +280,13 @@ export function nextQuestion(
   }
   model.groups.forEach((g) => {
     if (asked.has(g.id) || g.options.some((o) => ev[o] !== 0)) return;
-    const gain = expectedGain(model, post, g.options.map((o) => [{ e: o, present: true }]), TRIAGE_GAIN_WEIGHT, support);
+    const gain = expectedGain(
+      model,
+      post,
+      g.options.map((o) => [{ e: o, present: true }]),
+      TRIAGE_GAIN_WEIGHT,
+      support,
+    );
     if (!best || gain > best.gain) best = { id: g.id, gain };
   });
   if (!best) return null;
@@ -277,8 +295,10 @@ export function nextQuestion(
   return q ? { question: q, gain: b.gain } : null;
 }
 
-
-function evaluate(model: CompiledModel, state: InterviewState): { post: Float64Array; ev: Int8Array; flags: RedFlag[]; triage: TriageResult; fired: FiredDiscriminator[] } {
+function evaluate(
+  model: CompiledModel,
+  state: InterviewState,
+): { post: Float64Array; ev: Int8Array; flags: RedFlag[]; triage: TriageResult; fired: FiredDiscriminator[] } {
   const ev = denseEvidence(model, state.evidence);
   const post = posteriorDense(model, state.patient, ev);
   const fired = firedDiscriminators(model.kb, state.evidence, state.patient);
@@ -415,8 +435,11 @@ export function startInterview(input: StartInput, opts?: EngineOptions): Intervi
   if (nonEmptySymptoms.length === 0 && text.trim() === '' && Object.keys(given).length === 0) {
     throw new SymptomCheckerError('EMPTY_INPUT', 'Describe at least one symptom (symptoms or text).');
   }
-  if (input.duration_days !== undefined && input.duration_days !== null &&
-    (typeof input.duration_days !== 'number' || !Number.isFinite(input.duration_days) || input.duration_days < 0 || input.duration_days > 36500)) {
+  if (
+    input.duration_days !== undefined &&
+    input.duration_days !== null &&
+    (typeof input.duration_days !== 'number' || !Number.isFinite(input.duration_days) || input.duration_days < 0 || input.duration_days > 36500)
+  ) {
     throw new SymptomCheckerError('INVALID_INPUT', 'duration_days must be a number of days ≥ 0.', 'duration_days');
   }
 
@@ -471,7 +494,8 @@ export function startInterview(input: StartInput, opts?: EngineOptions): Intervi
       if (det?.is_emergency) {
         const level = mapDetectorLevel(String(det.level ?? ''));
         const matched = Array.isArray(det.matched) && det.matched.length ? det.matched : [{ category: 'emergency', phrase: text.slice(0, 60) }];
-        for (const m of matched) textRedFlags.push({ id: `text:${m.category}`, name: `"${m.phrase}" (${m.category.replace(/_/g, ' ')})`, level, source: 'text' });
+        for (const m of matched)
+          textRedFlags.push({ id: `text:${m.category}`, name: `"${m.phrase}" (${m.category.replace(/_/g, ' ')})`, level, source: 'text' });
       }
     } catch {
       // The detector is advisory here; a failure must not break the interview.
@@ -501,12 +525,15 @@ export function startInterview(input: StartInput, opts?: EngineOptions): Intervi
 
 /** Checks that a value read back from storage is an interview state this engine can continue. */
 export function assertState(raw: unknown, kb?: KnowledgeBase): InterviewState {
-  const bad = (m: string): never => { throw new SymptomCheckerError('INVALID_STATE', `Interview state is not valid: ${m}.`); };
+  const bad = (m: string): never => {
+    throw new SymptomCheckerError('INVALID_STATE', `Interview state is not valid: ${m}.`);
+  };
   if (typeof raw !== 'object' || raw === null) bad('not an object');
   const s = raw as InterviewState;
   // Version 1 states (before complaint triage) lack only optional fields and continue as they are.
   if (s.v !== STATE_VERSION && s.v !== 1) bad(`version ${String(s.v)}`);
-  if (typeof s.patient !== 'object' || s.patient === null || typeof s.patient.age !== 'number' || (s.patient.sex !== 'male' && s.patient.sex !== 'female')) bad('patient');
+  if (typeof s.patient !== 'object' || s.patient === null || typeof s.patient.age !== 'number' || (s.patient.sex !== 'male' && s.patient.sex !== 'female'))
+    bad('patient');
   if (typeof s.evidence !== 'object' || s.evidence === null || !Array.isArray(s.asked) || !Array.isArray(s.answers)) bad('evidence/asked/answers');
   if (typeof s.finished !== 'boolean' || !Array.isArray(s.text_red_flags) || typeof s.max_questions !== 'number') bad('flags');
   const k = kb ?? getKnowledgeBase();
@@ -524,7 +551,11 @@ export function serializeState(state: InterviewState): string {
 export function deserializeState(raw: string | unknown, kb?: KnowledgeBase): InterviewState {
   let v: unknown = raw;
   if (typeof raw === 'string') {
-    try { v = JSON.parse(raw); } catch { throw new SymptomCheckerError('INVALID_STATE', 'Interview state is not JSON.'); }
+    try {
+      v = JSON.parse(raw);
+    } catch {
+      throw new SymptomCheckerError('INVALID_STATE', 'Interview state is not JSON.');
+    }
   }
   return assertState(v, kb);
 }
@@ -542,7 +573,12 @@ export function answer(stateIn: InterviewState, ans: AnswerInput, opts?: EngineO
   let value = ans.value.trim();
   if (!isGroup) {
     const v = VALUE_ALIASES[value.toLowerCase()];
-    if (!v) throw new SymptomCheckerError('INVALID_ANSWER_VALUE', `"${ans.value}" is not a valid answer to a yes/no question (present, absent, unknown).`, 'answer.value');
+    if (!v)
+      throw new SymptomCheckerError(
+        'INVALID_ANSWER_VALUE',
+        `"${ans.value}" is not a valid answer to a yes/no question (present, absent, unknown).`,
+        'answer.value',
+      );
     value = v;
   } else {
     const g = model.groups[model.groupIndex.get(qid)!]!;
@@ -561,7 +597,11 @@ export function answer(stateIn: InterviewState, ans: AnswerInput, opts?: EngineO
   }
   if (state.finished) throw new SymptomCheckerError('INTERVIEW_FINISHED', 'The interview has finished; start a new one.', 'answer');
   if (!state.pending || state.pending.id !== qid) {
-    throw new SymptomCheckerError('QUESTION_NOT_ASKED', `Question ${qid} was not asked${state.pending ? ` (the pending question is ${state.pending.id})` : ''}.`, 'answer.question_id');
+    throw new SymptomCheckerError(
+      'QUESTION_NOT_ASKED',
+      `Question ${qid} was not asked${state.pending ? ` (the pending question is ${state.pending.id})` : ''}.`,
+      'answer.question_id',
+    );
   }
 
   const evidence: EvidenceMap = { ...state.evidence };
@@ -574,7 +614,7 @@ export function answer(stateIn: InterviewState, ans: AnswerInput, opts?: EngineO
   const next: InterviewState = {
     ...state,
     evidence,
-    discriminator_asked: state.pending_discriminator ? [...(state.discriminator_asked ?? []), qid] : state.discriminator_asked ?? [],
+    discriminator_asked: state.pending_discriminator ? [...(state.discriminator_asked ?? []), qid] : (state.discriminator_asked ?? []),
     asked: [...state.asked, qid],
     answers: [...state.answers, { question_id: qid, value }],
   };

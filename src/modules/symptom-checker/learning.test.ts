@@ -8,8 +8,13 @@ import { SymptomCheckerError } from './errors.js';
 
 const kb = getKnowledgeBase();
 const row = (i: number, user: string, cond: string, extra: Partial<FeedbackRow> = {}): FeedbackRow => ({
-  session_id: `s${i}`, user_id: user, actual_condition: cond, helpful: true, verified: false,
-  evidence: { cough: 'present', fever: 'present' }, ...extra,
+  session_id: `s${i}`,
+  user_id: user,
+  actual_condition: cond,
+  helpful: true,
+  verified: false,
+  evidence: { cough: 'present', fever: 'present' },
+  ...extra,
 });
 
 test('empty batch gives neutral adjustments', () => {
@@ -53,7 +58,9 @@ test('many independent users move a prior up, but never beyond the bound', () =>
 });
 
 test('likelihood updates are bounded in logit space and only for listed evidence', () => {
-  const rows = Array.from({ length: 3000 }, (_, i) => row(i, `u${i}`, 'common_cold', { verified: true, evidence: { fever: 'present', ankle_pain: 'present' } }));
+  const rows = Array.from({ length: 3000 }, (_, i) =>
+    row(i, `u${i}`, 'common_cold', { verified: true, evidence: { fever: 'present', ankle_pain: 'present' } }),
+  );
   const a = applyFeedbackBatch(null, rows);
   const p0 = kb.conditions.find((c) => c.id === 'common_cold')!.evidence['fever']!;
   const p1 = a.likelihood['common_cold']!['fever']!;
@@ -88,7 +95,10 @@ test('validateFeedback and the admin summary', () => {
   assert.throws(() => validateFeedback({ helpful: true, actual_condition: 'nope' }), SymptomCheckerError);
   assert.throws(() => validateFeedback({ helpful: true, rating: 9 }), SymptomCheckerError);
   assert.doesNotThrow(() => validateFeedback({ helpful: true, actual_condition: 'influenza', rating: 4 }));
-  const a = applyFeedbackBatch(null, Array.from({ length: 50 }, (_, i) => row(i, `u${i}`, 'influenza')));
+  const a = applyFeedbackBatch(
+    null,
+    Array.from({ length: 50 }, (_, i) => row(i, `u${i}`, 'influenza')),
+  );
   const s = summariseAdjustments(a);
   assert.equal(s.users, 50);
   assert.equal(s.priors[0]!.condition, 'influenza');

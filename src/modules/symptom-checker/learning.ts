@@ -140,21 +140,42 @@ export function applyFeedbackBatch(
   const applied = new Set(adj.applied_sessions);
   const conditions = new Map(kb.conditions.map((c) => [c.id, c]));
   const evidenceItems = new Map(kb.evidence.map((e) => [e.id, e]));
-  const reject = (r: RejectReason) => { adj.stats.rejected[r] = (adj.stats.rejected[r] ?? 0) + 1; };
+  const reject = (r: RejectReason) => {
+    adj.stats.rejected[r] = (adj.stats.rejected[r] ?? 0) + 1;
+  };
 
   for (const row of rows) {
-    if (typeof row !== 'object' || row === null || typeof row.session_id !== 'string' || typeof row.user_id !== 'string' || typeof row.helpful !== 'boolean') { reject('malformed'); continue; }
-    if (applied.has(row.session_id)) { reject('duplicate_session'); continue; }
+    if (typeof row !== 'object' || row === null || typeof row.session_id !== 'string' || typeof row.user_id !== 'string' || typeof row.helpful !== 'boolean') {
+      reject('malformed');
+      continue;
+    }
+    if (applied.has(row.session_id)) {
+      reject('duplicate_session');
+      continue;
+    }
     applied.add(row.session_id);
-    if (row.helpful) adj.stats.helpful++; else adj.stats.not_helpful++;
+    if (row.helpful) adj.stats.helpful++;
+    else adj.stats.not_helpful++;
     const cid = row.actual_condition;
-    if (!cid) { reject('no_actual_condition'); continue; }
+    if (!cid) {
+      reject('no_actual_condition');
+      continue;
+    }
     const cond = conditions.get(cid);
-    if (!cond) { reject('unknown_condition'); continue; }
+    if (!cond) {
+      reject('unknown_condition');
+      continue;
+    }
     const used = adj.user_votes[row.user_id] ?? 0;
-    if (used >= adj.params.max_votes_per_user) { reject('user_cap'); continue; }
+    if (used >= adj.params.max_votes_per_user) {
+      reject('user_cap');
+      continue;
+    }
     const votedFor = adj.user_conditions[row.user_id] ?? [];
-    if (votedFor.includes(cid)) { reject('user_condition_cap'); continue; }
+    if (votedFor.includes(cid)) {
+      reject('user_condition_cap');
+      continue;
+    }
 
     const w = row.verified ? adj.params.verified_weight : adj.params.unverified_weight;
     adj.user_votes[row.user_id] = used + 1;
@@ -180,15 +201,16 @@ export function applyFeedbackBatch(
 }
 
 /** Validates feedback from the API before it is stored (the HTTP layer calls this). */
-export function validateFeedback(
-  fb: { actual_condition?: unknown; helpful?: unknown; rating?: unknown },
-  kb: KnowledgeBase = getKnowledgeBase(),
-): void {
+export function validateFeedback(fb: { actual_condition?: unknown; helpful?: unknown; rating?: unknown }, kb: KnowledgeBase = getKnowledgeBase()): void {
   if (typeof fb !== 'object' || fb === null) throw new SymptomCheckerError('INVALID_FEEDBACK', 'Feedback must be an object.');
   if (typeof fb.helpful !== 'boolean') throw new SymptomCheckerError('INVALID_FEEDBACK', 'helpful must be a boolean.', 'helpful');
   if (fb.actual_condition !== undefined && fb.actual_condition !== null) {
     if (typeof fb.actual_condition !== 'string' || !kb.conditions.some((c) => c.id === fb.actual_condition)) {
-      throw new SymptomCheckerError('INVALID_FEEDBACK', `actual_condition ${String(fb.actual_condition)} is not a condition of the knowledge base.`, 'actual_condition');
+      throw new SymptomCheckerError(
+        'INVALID_FEEDBACK',
+        `actual_condition ${String(fb.actual_condition)} is not a condition of the knowledge base.`,
+        'actual_condition',
+      );
     }
   }
   if (fb.rating !== undefined && fb.rating !== null && !(typeof fb.rating === 'number' && Number.isInteger(fb.rating) && fb.rating >= 1 && fb.rating <= 5)) {

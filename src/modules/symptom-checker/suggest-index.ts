@@ -14,7 +14,10 @@ export interface SuggestEntry {
 }
 
 export function normalise(text: string): string {
-  return text.toLowerCase().replace(/[’‘`´]/g, "'").replace(/'/g, '');
+  return text
+    .toLowerCase()
+    .replace(/[’‘`´]/g, "'")
+    .replace(/'/g, '');
 }
 
 export function buildSuggestIndex(evidence: readonly EvidenceItem[]): SuggestEntry[] {
@@ -22,6 +25,18 @@ export function buildSuggestIndex(evidence: readonly EvidenceItem[]): SuggestEnt
     .filter((e) => e.type !== 'duration')
     .map((e) => {
       const texts = [e.name, ...e.synonyms].map(normalise);
-      return { id: e.id, name: e.name, texts, stems: new Set(texts.flatMap((t) => t.split(/[^a-z0-9]+/).filter((w) => w.length > 2).map(stem))) };
+      return {
+        id: e.id,
+        name: e.name,
+        texts,
+        stems: new Set(
+          texts.flatMap((t) =>
+            t
+              .split(/[^a-z0-9]+/)
+              .filter((w) => w.length > 2)
+              .map(stem),
+          ),
+        ),
+      };
     });
 }

@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import type { Executor } from '../../platform/database/index.js';
 import type { KeysetPosition } from '../../platform/http/pagination.js';
-import type { InterviewResult, InterviewState, ModelAdjustments } from './index.js';
+import type { InterviewResult, ModelAdjustments } from './index.js';
 import { afterPosition } from '../../platform/database/keyset.js';
 
 function summaryColumns(result: InterviewResult) {
@@ -37,24 +37,50 @@ export class SymptomCheckerRepository {
   }
 
   async updateSession(db: Executor, sessionId: string, result: InterviewResult) {
-    await db.updateTable('symptom_sessions').set({ ...summaryColumns(result), updated_at: new Date() }).where('id', '=', sessionId).execute();
+    await db
+      .updateTable('symptom_sessions')
+      .set({ ...summaryColumns(result), updated_at: new Date() })
+      .where('id', '=', sessionId)
+      .execute();
   }
 
   async listOwnSessions(db: Executor, userId: string, after: KeysetPosition | null, limit: number) {
     let query = db
       .selectFrom('symptom_sessions as s')
       .leftJoin('symptom_feedback as f', 'f.session_id', 's.id')
-      .select(['s.id', 's.created_at', 's.updated_at', 's.finished', 's.triage_level', 's.top_condition_id', 's.top_condition_name', 's.questions_asked', 's.kb_version', 'f.id as feedback_id'])
+      .select([
+        's.id',
+        's.created_at',
+        's.updated_at',
+        's.finished',
+        's.triage_level',
+        's.top_condition_id',
+        's.top_condition_name',
+        's.questions_asked',
+        's.kb_version',
+        'f.id as feedback_id',
+      ])
       .where('s.user_id', '=', userId);
     if (after) {
       const at = new Date(String(after.v));
       query = query.where(afterPosition('s.created_at', 's.id', true, at, after.id));
     }
-    return query.orderBy('s.created_at', 'desc').orderBy('s.id', 'desc').limit(limit + 1).execute();
+    return query
+      .orderBy('s.created_at', 'desc')
+      .orderBy('s.id', 'desc')
+      .limit(limit + 1)
+      .execute();
   }
 
-  async insertFeedback(db: Executor, values: { session_id: string; user_id: string; actual_condition: string | null; helpful: boolean; rating: number | null; comment: string | null }) {
-    return db.insertInto('symptom_feedback').values({ ...values, applied_in: null }).returning(['id', 'created_at']).executeTakeFirstOrThrow();
+  async insertFeedback(
+    db: Executor,
+    values: { session_id: string; user_id: string; actual_condition: string | null; helpful: boolean; rating: number | null; comment: string | null },
+  ) {
+    return db
+      .insertInto('symptom_feedback')
+      .values({ ...values, applied_in: null })
+      .returning(['id', 'created_at'])
+      .executeTakeFirstOrThrow();
   }
 
   async pendingFeedback(db: Executor, limit: number) {
@@ -69,7 +95,11 @@ export class SymptomCheckerRepository {
   }
 
   async countPendingFeedback(db: Executor): Promise<number> {
-    const row = await db.selectFrom('symptom_feedback').select((eb) => eb.fn.countAll<number>().as('n')).where('applied_in', 'is', null).executeTakeFirstOrThrow();
+    const row = await db
+      .selectFrom('symptom_feedback')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('applied_in', 'is', null)
+      .executeTakeFirstOrThrow();
     return Number(row.n);
   }
 
@@ -86,7 +116,12 @@ export class SymptomCheckerRepository {
   }
 
   async listModels(db: Executor, limit: number) {
-    return db.selectFrom('symptom_model_versions').select(['id', 'feedback_applied', 'active', 'created_at', 'created_by', 'note']).orderBy('created_at', 'desc').limit(limit).execute();
+    return db
+      .selectFrom('symptom_model_versions')
+      .select(['id', 'feedback_applied', 'active', 'created_at', 'created_by', 'note'])
+      .orderBy('created_at', 'desc')
+      .limit(limit)
+      .execute();
   }
 
   /** Makes `id` the only active version (the partial unique index allows one). */
@@ -109,6 +144,3 @@ export class SymptomCheckerRepository {
     return result.rows[0]?.locked === true;
   }
 }
-
-export type SessionRow = NonNullable<Awaited<ReturnType<SymptomCheckerRepository['findOwnSession']>>>;
-export type StoredState = InterviewState;

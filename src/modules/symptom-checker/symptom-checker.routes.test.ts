@@ -23,7 +23,10 @@ describe('symptom checker over HTTP', () => {
     let body = first.json();
     assert.match(body.session_id, /^[0-9a-f-]{36}$/);
     assert.ok(body.disclaimer.includes('not a diagnosis'));
-    assert.ok(body.recognised.some((r: { id: string; state: string }) => r.state === 'absent'), '"no fever" is recorded as absent');
+    assert.ok(
+      body.recognised.some((r: { id: string; state: string }) => r.state === 'absent'),
+      '"no fever" is recorded as absent',
+    );
     assert.ok(['self_care', 'consultation', 'consultation_24'].includes(body.triage.level));
     const asked = new Set<string>();
     let steps = 0;
@@ -113,13 +116,23 @@ describe('symptom checker over HTTP', () => {
     assert.equal((await cont(other.auth, answerQ)).statusCode, 404);
     assert.equal((await app.inject({ method: 'GET', url: `/api/v1/ml/symptom-checker/sessions/${session.session_id}`, headers: other.auth })).statusCode, 404);
     assert.equal((await cont(patient.auth, { ...answerQ, session_id: '00000000-0000-4000-8000-000000000000' })).statusCode, 404);
-    assert.equal((await app.inject({ method: 'GET', url: `/api/v1/ml/symptom-checker/sessions/${session.session_id}`, headers: patient.auth })).statusCode, 200);
-    assert.equal((await app.inject({ method: 'POST', url: '/api/v1/ml/symptom-checker/start', payload: { age: 30, sex: 'female', symptoms: ['cough'] } })).statusCode, 401);
+    assert.equal(
+      (await app.inject({ method: 'GET', url: `/api/v1/ml/symptom-checker/sessions/${session.session_id}`, headers: patient.auth })).statusCode,
+      200,
+    );
+    assert.equal(
+      (await app.inject({ method: 'POST', url: '/api/v1/ml/symptom-checker/start', payload: { age: 30, sex: 'female', symptoms: ['cough'] } })).statusCode,
+      401,
+    );
   });
 
   it('expired sessions are gone (404)', async () => {
     const session = (await start(patient.auth, { age: 30, sex: 'female', symptoms: ['cough'] })).json();
-    await built.ctx.db.updateTable('symptom_sessions').set({ expires_at: new Date(Date.now() - 1000) }).where('id', '=', session.session_id).execute();
+    await built.ctx.db
+      .updateTable('symptom_sessions')
+      .set({ expires_at: new Date(Date.now() - 1000) })
+      .where('id', '=', session.session_id)
+      .execute();
     const res = await cont(patient.auth, { session_id: session.session_id, answer: { question_id: session.question?.id ?? 'x', value: 'absent' } });
     assert.equal(res.statusCode, 404);
   });
@@ -129,7 +142,9 @@ describe('symptom checker over HTTP', () => {
     for (const symptom of ['cough', 'headache', 'rash']) await start(fresh.auth, { age: 25, sex: 'male', symptoms: [symptom] });
     const page1 = (await app.inject({ method: 'GET', url: '/api/v1/ml/symptom-checker/history?limit=2', headers: fresh.auth })).json();
     assert.equal(page1.items.length, 2);
-    const page2 = (await app.inject({ method: 'GET', url: `/api/v1/ml/symptom-checker/history?limit=2&cursor=${page1.next_cursor}`, headers: fresh.auth })).json();
+    const page2 = (
+      await app.inject({ method: 'GET', url: `/api/v1/ml/symptom-checker/history?limit=2&cursor=${page1.next_cursor}`, headers: fresh.auth })
+    ).json();
     assert.equal(page2.items.length, 1);
     assert.equal(page2.next_cursor, null);
     const ids = new Set([...page1.items, ...page2.items].map((i: { session_id: string }) => i.session_id));
@@ -145,11 +160,46 @@ describe('symptom checker over HTTP', () => {
     assert.ok(conditions.counts.conditions >= 120);
     const actual = conditions.conditions.find((c: { triage: string }) => c.triage === 'self_care').id;
 
-    assert.equal((await app.inject({ method: 'POST', url: '/api/v1/ml/symptom-checker/feedback', headers: voter.auth, payload: { session_id: session.session_id, helpful: true, actual_condition: 'not_a_condition' } })).statusCode, 422);
-    assert.equal((await app.inject({ method: 'POST', url: '/api/v1/ml/symptom-checker/feedback', headers: other.auth, payload: { session_id: session.session_id, helpful: true } })).statusCode, 404);
-    const ok = await app.inject({ method: 'POST', url: '/api/v1/ml/symptom-checker/feedback', headers: voter.auth, payload: { session_id: session.session_id, helpful: true, actual_condition: actual, rating: 4 } });
+    assert.equal(
+      (
+        await app.inject({
+          method: 'POST',
+          url: '/api/v1/ml/symptom-checker/feedback',
+          headers: voter.auth,
+          payload: { session_id: session.session_id, helpful: true, actual_condition: 'not_a_condition' },
+        })
+      ).statusCode,
+      422,
+    );
+    assert.equal(
+      (
+        await app.inject({
+          method: 'POST',
+          url: '/api/v1/ml/symptom-checker/feedback',
+          headers: other.auth,
+          payload: { session_id: session.session_id, helpful: true },
+        })
+      ).statusCode,
+      404,
+    );
+    const ok = await app.inject({
+      method: 'POST',
+      url: '/api/v1/ml/symptom-checker/feedback',
+      headers: voter.auth,
+      payload: { session_id: session.session_id, helpful: true, actual_condition: actual, rating: 4 },
+    });
     assert.equal(ok.statusCode, 201);
-    assert.equal((await app.inject({ method: 'POST', url: '/api/v1/ml/symptom-checker/feedback', headers: voter.auth, payload: { session_id: session.session_id, helpful: false } })).statusCode, 409);
+    assert.equal(
+      (
+        await app.inject({
+          method: 'POST',
+          url: '/api/v1/ml/symptom-checker/feedback',
+          headers: voter.auth,
+          payload: { session_id: session.session_id, helpful: false },
+        })
+      ).statusCode,
+      409,
+    );
 
     assert.equal((await app.inject({ method: 'GET', url: '/api/v1/ml/symptom-checker/model', headers: voter.auth })).statusCode, 403);
     const before = (await app.inject({ method: 'GET', url: '/api/v1/ml/symptom-checker/model', headers: admin.auth })).json();
@@ -192,7 +242,12 @@ describe('emergency check over HTTP', () => {
   it('alerts the care team (emergency.detected) when a signed-in patient reports one', async () => {
     const seen: unknown[] = [];
     const unsubscribe = built.ctx.events.subscribe('emergency.detected', (payload) => void seen.push(payload));
-    await app.inject({ method: 'POST', url: '/api/v1/ml/emergency/check', headers: patient.auth, payload: { text: 'my face is drooping and my speech is slurred' } });
+    await app.inject({
+      method: 'POST',
+      url: '/api/v1/ml/emergency/check',
+      headers: patient.auth,
+      payload: { text: 'my face is drooping and my speech is slurred' },
+    });
     unsubscribe();
     assert.equal(seen.length, 1);
     assert.equal((seen[0] as { patientId: string }).patientId, patient.id);

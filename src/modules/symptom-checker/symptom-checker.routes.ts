@@ -18,7 +18,12 @@ export async function symptomCheckerRoutes(root: FastifyInstance, service: Sympt
 
   app.post('/ml/symptom-checker/start', {
     config: { access: anyUser },
-    schema: { tags, summary: 'Start an interview from age, sex, symptoms and/or free text', body: StartBody, response: { 201: Type.Ref('SymptomInterview'), ...problemResponses } },
+    schema: {
+      tags,
+      summary: 'Start an interview from age, sex, symptoms and/or free text',
+      body: StartBody,
+      response: { 201: Type.Ref('SymptomInterview'), ...problemResponses },
+    },
     handler: async (request, res) => res.code(201).send(await service.start(requestMeta(request), request.body)),
   });
 
@@ -42,13 +47,22 @@ export async function symptomCheckerRoutes(root: FastifyInstance, service: Sympt
 
   app.post('/ml/symptom-checker/feedback', {
     config: { access: anyUser },
-    schema: { tags, summary: 'Tell us what it turned out to be; feeds the bounded learning update', body: FeedbackBody, response: { 201: FeedbackReply, ...problemResponses } },
+    schema: {
+      tags,
+      summary: 'Tell us what it turned out to be; feeds the bounded learning update',
+      body: FeedbackBody,
+      response: { 201: FeedbackReply, ...problemResponses },
+    },
     handler: async (request, res) => res.code(201).send(await service.feedback(requestMeta(request), request.body)),
   });
 
   app.get('/ml/symptom-checker/conditions', {
     config: { access: publicAccess },
-    schema: { tags, summary: 'The knowledge base: conditions, evidence, and the sources behind the figures', response: { 200: Type.Unknown(), ...problemResponses } },
+    schema: {
+      tags,
+      summary: 'The knowledge base: conditions, evidence, and the sources behind the figures',
+      response: { 200: Type.Unknown(), ...problemResponses },
+    },
     handler: async (_request, res) => res.header('cache-control', 'public, max-age=3600').send(listKnowledgeBase()),
   });
 
@@ -67,7 +81,12 @@ export async function symptomCheckerRoutes(root: FastifyInstance, service: Sympt
 
   app.post('/ml/symptom-checker/model/versions/:id/activate', {
     config: { access: adminOnly },
-    schema: { tags, summary: 'Activate a stored model version (roll back or forward)', params: Type.Object({ id: Uuid }), response: { 200: ModelOverview, ...problemResponses } },
+    schema: {
+      tags,
+      summary: 'Activate a stored model version (roll back or forward)',
+      params: Type.Object({ id: Uuid }),
+      response: { 200: ModelOverview, ...problemResponses },
+    },
     handler: async (request) => service.activate(request.params.id),
   });
 }

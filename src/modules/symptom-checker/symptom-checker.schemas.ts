@@ -6,8 +6,13 @@ const EvidenceState = Type.Union([Type.Literal('present'), Type.Literal('absent'
 
 export const StartBody = Type.Object(
   {
-    age: Type.Optional(Type.Number({ description: 'Age in years (0–120; fractions for babies). Defaults to the signed-in patient\'s date of birth; an age stated in the text ("my 9 month old") is used for the person described.' })),
-    sex: Type.Optional(Type.Union([Type.Literal('male'), Type.Literal('female')], { description: 'Defaults to the signed-in patient\'s profile.' })),
+    age: Type.Optional(
+      Type.Number({
+        description:
+          'Age in years (0–120; fractions for babies). Defaults to the signed-in patient\'s date of birth; an age stated in the text ("my 9 month old") is used for the person described.',
+      }),
+    ),
+    sex: Type.Optional(Type.Union([Type.Literal('male'), Type.Literal('female')], { description: "Defaults to the signed-in patient's profile." })),
     symptoms: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 200 }), { maxItems: 30 })),
     text: Type.Optional(Type.String({ maxLength: 2000, description: 'Free text, e.g. "I have a cough and no fever".' })),
     duration_days: Type.Optional(Type.Number({ minimum: 0, maximum: 36500 })),
@@ -52,7 +57,9 @@ export const InterviewReply = Type.Object(
   {
     session_id: Uuid,
     question: Type.Union([Question, Type.Null()]),
-    conditions: Type.Array(Type.Object({ id: Type.String(), name: Type.String(), probability: Type.Number(), icd10: Type.Optional(Type.String()), triage: TriageLevel })),
+    conditions: Type.Array(
+      Type.Object({ id: Type.String(), name: Type.String(), probability: Type.Number(), icd10: Type.Optional(Type.String()), triage: TriageLevel }),
+    ),
     triage: Type.Object({
       level: TriageLevel,
       reason: Type.String(),
@@ -104,7 +111,14 @@ export const ModelOverview = Type.Object({
   pending_feedback: Type.Integer(),
   summary: Type.Union([Summary, Type.Null()]),
   versions: Type.Array(
-    Type.Object({ id: Uuid, feedback_applied: Type.Integer(), active: Type.Boolean(), created_at: DateTime, created_by: Type.Union([Uuid, Type.Null()]), note: Type.Union([Type.String(), Type.Null()]) }),
+    Type.Object({
+      id: Uuid,
+      feedback_applied: Type.Integer(),
+      active: Type.Boolean(),
+      created_at: DateTime,
+      created_by: Type.Union([Uuid, Type.Null()]),
+      note: Type.Union([Type.String(), Type.Null()]),
+    }),
   ),
 });
 export const ApplyReply = Type.Object({

@@ -88,7 +88,9 @@ export class SymptomCheckerService {
     return {
       session_id: sessionId,
       question: result.question,
-      conditions: result.conditions.slice(0, CONDITIONS_IN_REPLY).map((c) => ({ id: c.id, name: c.name, probability: Math.round(c.probability * 10_000) / 10_000, icd10: c.icd10, triage: c.triage })),
+      conditions: result.conditions
+        .slice(0, CONDITIONS_IN_REPLY)
+        .map((c) => ({ id: c.id, name: c.name, probability: Math.round(c.probability * 10_000) / 10_000, icd10: c.icd10, triage: c.triage })),
       triage: result.triage,
       should_stop: result.should_stop,
       stop_reason: result.stop_reason,
@@ -204,7 +206,9 @@ export class SymptomCheckerService {
           rating: input.rating ?? null,
           comment: input.comment ?? null,
         });
-        await this.deps.audit.record(trx, meta, [{ patientId: actor.id, resourceType: SESSION, resourceId: session.id, action: 'create', details: { feedback_id: created.id } }]);
+        await this.deps.audit.record(trx, meta, [
+          { patientId: actor.id, resourceType: SESSION, resourceId: session.id, action: 'create', details: { feedback_id: created.id } },
+        ]);
         return created;
       });
       return { id: row.id, session_id: session.id, status: 'pending' as const, created_at: iso(row.created_at) };
@@ -234,9 +238,19 @@ export class SymptomCheckerService {
         evidence: (f.state as { evidence?: FeedbackRow['evidence'] }).evidence ?? {},
       }));
       const next = applyFeedbackBatch(current?.adjustments ?? null, rows);
-      const version = await this.deps.repo.insertModel(trx, next, pending.length, actorId, actorId ? 'applied by an administrator' : 'applied by the learning job');
+      const version = await this.deps.repo.insertModel(
+        trx,
+        next,
+        pending.length,
+        actorId,
+        actorId ? 'applied by an administrator' : 'applied by the learning job',
+      );
       await this.deps.repo.activate(trx, version.id);
-      await this.deps.repo.markFeedbackApplied(trx, pending.map((f) => f.id), version.id);
+      await this.deps.repo.markFeedbackApplied(
+        trx,
+        pending.map((f) => f.id),
+        version.id,
+      );
       return { id: version.id, applied: pending.length, adjustments: next };
     });
     if (!outcome) return null;
@@ -256,7 +270,14 @@ export class SymptomCheckerService {
       active_version: active?.id ?? null,
       pending_feedback: pending,
       summary: active ? summariseAdjustments(active.adjustments) : null,
-      versions: versions.map((v) => ({ id: v.id, feedback_applied: v.feedback_applied, active: v.active, created_at: iso(v.created_at), created_by: v.created_by, note: v.note })),
+      versions: versions.map((v) => ({
+        id: v.id,
+        feedback_applied: v.feedback_applied,
+        active: v.active,
+        created_at: iso(v.created_at),
+        created_by: v.created_by,
+        note: v.note,
+      })),
     };
   }
 

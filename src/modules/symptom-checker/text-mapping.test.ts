@@ -84,10 +84,24 @@ test('the work one request can cause is bounded: suggestions for short phrases o
   // Before the bound, 30 unrecognisable 200-character symptoms made ~2 s of suggestion search on
   // the event loop (issue 11 item 8); bench/text-cost.ts measures the time, this test the bound.
   const junk = (i: number) => `qzxv${i}blorp `.repeat(20).slice(0, 200);
-  const r = mapSymptoms(kb, Array.from({ length: 30 }, (_, i) => junk(i)), undefined);
+  const r = mapSymptoms(
+    kb,
+    Array.from({ length: 30 }, (_, i) => junk(i)),
+    undefined,
+  );
   assert.equal(r.unrecognised.length, 30);
-  assert.ok(r.unrecognised.every((u) => u.suggestions.length === 0), 'long phrases get no suggestion search');
-  const short = mapSymptoms(kb, Array.from({ length: 10 }, (_, i) => `stomack crampz ${i}`), undefined);
-  assert.ok(short.unrecognised.slice(3).every((u) => u.suggestions.length === 0), 'only the first three get suggestions');
+  assert.ok(
+    r.unrecognised.every((u) => u.suggestions.length === 0),
+    'long phrases get no suggestion search',
+  );
+  const short = mapSymptoms(
+    kb,
+    Array.from({ length: 10 }, (_, i) => `stomack crampz ${i}`),
+    undefined,
+  );
+  assert.ok(
+    short.unrecognised.slice(3).every((u) => u.suggestions.length === 0),
+    'only the first three get suggestions',
+  );
   assert.ok(short.unrecognised.slice(0, 3).some((u) => u.suggestions.length > 0));
 });

@@ -64,8 +64,16 @@ export function durationOption(days: number): string {
 
 /** Fever evidence implied by a stated temperature (NICE NG143: fever is ≥ 38 °C). */
 function temperatureEvidence(c: number): [string, EvidenceState][] {
-  if (c >= 39) return [['fever', 'present'], ['fever_high', 'present']];
-  if (c >= 38) return [['fever', 'present'], ['fever_high', 'absent']];
+  if (c >= 39)
+    return [
+      ['fever', 'present'],
+      ['fever_high', 'present'],
+    ];
+  if (c >= 38)
+    return [
+      ['fever', 'present'],
+      ['fever_high', 'absent'],
+    ];
   if (c < 37.5) return [['fever', 'absent']];
   return [];
 }
@@ -112,17 +120,27 @@ export function suggest(kb: KnowledgeBase, text: string, limit = 3): Suggestion[
   if (text.length > SUGGEST_MAX_CHARS) return [];
   const names = getModel(kb).suggestIndex;
   const norm = normalise(text).trim();
-  const words = norm.split(/[^a-z0-9]+/).filter((w) => w.length > 2).map(stem);
+  const words = norm
+    .split(/[^a-z0-9]+/)
+    .filter((w) => w.length > 2)
+    .map(stem);
   const scored: { id: string; name: string; score: number }[] = [];
   for (const n of names) {
     let score = 0;
     for (const w of words) {
       if (n.stems.has(w)) score += 1;
-      else for (const s of n.stems) {
-        if (s.length >= 4 && w.length >= 4 && (s.startsWith(w) || w.startsWith(s))) { score += 0.6; break; }
-        // Typos rarely change the first letter; checking only those keeps this loop cheap.
-        if (s[0] === w[0] && editDistance(s, w, 2) <= (w.length >= 7 ? 2 : 1)) { score += 0.7; break; }
-      }
+      else
+        for (const s of n.stems) {
+          if (s.length >= 4 && w.length >= 4 && (s.startsWith(w) || w.startsWith(s))) {
+            score += 0.6;
+            break;
+          }
+          // Typos rarely change the first letter; checking only those keeps this loop cheap.
+          if (s[0] === w[0] && editDistance(s, w, 2) <= (w.length >= 7 ? 2 : 1)) {
+            score += 0.7;
+            break;
+          }
+        }
     }
     // Whole-phrase similarity against the name and the first synonyms only: the full synonym lists
     // (thousands of phrases) would make one unrecognised phrase cost tens of milliseconds.
@@ -133,7 +151,10 @@ export function suggest(kb: KnowledgeBase, text: string, limit = 3): Suggestion[
     }
     if (score > 0.5) scored.push({ id: n.id, name: n.name, score });
   }
-  return scored.sort((a, b) => b.score - a.score).slice(0, limit).map(({ id, name }) => ({ id, name }));
+  return scored
+    .sort((a, b) => b.score - a.score)
+    .slice(0, limit)
+    .map(({ id, name }) => ({ id, name }));
 }
 
 /**
@@ -168,7 +189,8 @@ export function mapSymptoms(kb: KnowledgeBase, symptoms: string[], text?: string
   }
   if (text && text.trim()) {
     const r = mapText(kb, text);
-    if (r.mentions.length === 0 && Object.keys(r.quantities).length === 0) unrecognised.push({ text, suggestions: unrecognised.length < SUGGEST_MAX_ITEMS ? suggest(kb, text) : [] });
+    if (r.mentions.length === 0 && Object.keys(r.quantities).length === 0)
+      unrecognised.push({ text, suggestions: unrecognised.length < SUGGEST_MAX_ITEMS ? suggest(kb, text) : [] });
     merge(r);
   }
   const out: MappingResult & { conflicts: string[] } = { evidence, mentions, unrecognised, conflicts: [...conflicts], quantities };

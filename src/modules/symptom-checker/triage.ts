@@ -55,7 +55,12 @@ export function findRedFlags(model: CompiledModel, ev: Int8Array, patient: Patie
   for (const rule of model.kb.red_flag_rules) {
     if (rule.min_age !== undefined && patient.age < rule.min_age) continue;
     if (rule.max_age !== undefined && patient.age >= rule.max_age) continue;
-    if (rule.all.every((id) => { const i = model.evIndex.get(id); return i !== undefined && ev[i] === 1; })) {
+    if (
+      rule.all.every((id) => {
+        const i = model.evIndex.get(id);
+        return i !== undefined && ev[i] === 1;
+      })
+    ) {
       flags.push({ id: rule.id, name: rule.reason, level: rule.level, source: 'rule' });
     }
   }
@@ -84,9 +89,13 @@ export function computeTriage(model: CompiledModel, post: Float64Array, redFlags
       level = L;
       // Name the most probable condition at this level or above.
       let best: number | undefined;
-      for (let rr = r; rr <= 4; rr++) { const t = top[rr]; if (t !== undefined && (best === undefined || post[t]! > post[best]!)) best = t; }
+      for (let rr = r; rr <= 4; rr++) {
+        const t = top[rr];
+        if (t !== undefined && (best === undefined || post[t]! > post[best]!)) best = t;
+      }
       const c = best !== undefined ? model.conditions[best]! : undefined;
-      reason = `${Math.round(cum * 100)}% combined probability of conditions that need you to ${LEVEL_TEXT[L]}` +
+      reason =
+        `${Math.round(cum * 100)}% combined probability of conditions that need you to ${LEVEL_TEXT[L]}` +
         (c ? ` (most likely of these: ${c.name}, ${Math.round(post[best!]! * 100)}%).` : '.');
       break;
     }

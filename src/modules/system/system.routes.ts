@@ -32,7 +32,9 @@ export async function systemRoutes(app: FastifyInstance, ctx: AppContext, regist
         }
       }),
     );
-    const failing = Object.entries(results).filter(([, v]) => v === 'failing').map(([k]) => k);
+    const failing = Object.entries(results)
+      .filter(([, v]) => v === 'failing')
+      .map(([k]) => k);
     if (failing.length) {
       return sendProblem(reply, request, 503, 'Service Unavailable', `Not ready: ${failing.join(', ')} failing.`, { code: 'not-ready' });
     }
@@ -54,7 +56,9 @@ export async function systemRoutes(app: FastifyInstance, ctx: AppContext, regist
     if (expected) {
       const given = /^Bearer (.+)$/.exec(request.headers.authorization ?? '')?.[1];
       if (!given || !timingSafeEqual(createHash('sha256').update(given).digest(), expected)) {
-        return sendProblem(reply, request, 401, 'Unauthorized', 'GET /metrics needs the METRICS_TOKEN as a bearer token.', { headers: { 'www-authenticate': 'Bearer' } });
+        return sendProblem(reply, request, 401, 'Unauthorized', 'GET /metrics needs the METRICS_TOKEN as a bearer token.', {
+          headers: { 'www-authenticate': 'Bearer' },
+        });
       }
     }
     reply.type(registry.contentType);

@@ -51,7 +51,12 @@ describe('rate limits', async () => {
     const statuses: number[] = [];
     let last;
     for (let i = 0; i < 4; i++) {
-      last = await app.inject({ method: 'POST', url: '/api/v1/auth/login', remoteAddress: '10.200.0.1', payload: { email: uniqueEmail(), password: 'whatever-password' } });
+      last = await app.inject({
+        method: 'POST',
+        url: '/api/v1/auth/login',
+        remoteAddress: '10.200.0.1',
+        payload: { email: uniqueEmail(), password: 'whatever-password' },
+      });
       statuses.push(last.statusCode);
     }
     assert.deepEqual(statuses, [401, 401, 401, 429]);
@@ -119,12 +124,23 @@ describe('asymmetric access tokens (JWT_PRIVATE_KEY_FILE)', () => {
     assert.equal(jwks.keys[0].d, undefined, 'no private part is published');
     // Anyone holding the JWKS can verify the token (ES256 = ECDSA P-256 over SHA-256, IEEE P1363 signature).
     const publicKey = createPublicKey({ key: jwks.keys[0], format: 'jwk' });
-    const valid = verify('sha256', Buffer.from(`${headerB64}.${payloadB64}`), { key: publicKey, dsaEncoding: 'ieee-p1363' }, Buffer.from(signatureB64!, 'base64url'));
+    const valid = verify(
+      'sha256',
+      Buffer.from(`${headerB64}.${payloadB64}`),
+      { key: publicKey, dsaEncoding: 'ieee-p1363' },
+      Buffer.from(signatureB64!, 'base64url'),
+    );
     assert.equal(valid, true);
 
     assert.equal((await built.app.inject({ method: 'GET', url: '/api/v1/auth/me', headers: user.auth })).statusCode, 200);
     const claims = JSON.parse(Buffer.from(payloadB64!, 'base64url').toString());
-    const hs = createSigner({ key: built.ctx.config.jwtSecret, algorithm: 'HS256' })({ sub: claims.sub, sid: claims.sid, role: 'admin', iss: 'carebridge', aud: 'carebridge-api' });
+    const hs = createSigner({ key: built.ctx.config.jwtSecret, algorithm: 'HS256' })({
+      sub: claims.sub,
+      sid: claims.sid,
+      role: 'admin',
+      iss: 'carebridge',
+      aud: 'carebridge-api',
+    });
     assert.equal((await built.app.inject({ method: 'GET', url: '/api/v1/auth/me', headers: { authorization: `Bearer ${hs}` } })).statusCode, 401);
   });
 

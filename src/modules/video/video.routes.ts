@@ -10,7 +10,12 @@ const tags = ['video'];
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
 
 const IceServersReply = Type.Object({
-  ice_servers: Type.Array(Type.Object({ urls: Type.Array(Type.String()), username: Type.Optional(Type.String()), credential: Type.Optional(Type.String()) }, { additionalProperties: false })),
+  ice_servers: Type.Array(
+    Type.Object(
+      { urls: Type.Array(Type.String()), username: Type.Optional(Type.String()), credential: Type.Optional(Type.String()) },
+      { additionalProperties: false },
+    ),
+  ),
   ttl_seconds: Nullable(Type.Integer()),
   expires_at: Nullable(DateTime),
 });
@@ -39,7 +44,12 @@ export async function videoRoutes(root: FastifyInstance, video: VideoService): P
 
   app.get('/appointments/:id/token', {
     config: { access: anyUser },
-    schema: { tags: [...tags, 'appointments'], summary: "Provider token for the appointment's call (parties only; 503 when no provider is configured)", params: IdParams, response: { 200: TokenReply, ...problemResponses } },
+    schema: {
+      tags: [...tags, 'appointments'],
+      summary: "Provider token for the appointment's call (parties only; 503 when no provider is configured)",
+      params: IdParams,
+      response: { 200: TokenReply, ...problemResponses },
+    },
     handler: async (request) => {
       const actor = actorOf(request);
       const appointment = await video.appointmentFor(actor, request.params.id);
@@ -68,12 +78,31 @@ export async function videoSocketRoutes(root: FastifyInstance, sockets: VideoSoc
   const summary = "WebRTC signalling for an appointment's parties (offer, answer, ice_candidate, hangup; peer_joined/peer_left)";
   app.get(
     '/ws/video/:room_id',
-    { websocket: true, config: { access: publicAccess }, schema: { tags, summary, params: Type.Object({ room_id: Uuid }), querystring: Type.Object({ token: Type.Optional(Type.String({ maxLength: 4096 })) }), response: problemResponses } },
+    {
+      websocket: true,
+      config: { access: publicAccess },
+      schema: {
+        tags,
+        summary,
+        params: Type.Object({ room_id: Uuid }),
+        querystring: Type.Object({ token: Type.Optional(Type.String({ maxLength: 4096 })) }),
+        response: problemResponses,
+      },
+    },
     (socket, request) => void sockets.handle(socket, request.params.room_id, request.query.token).catch(() => socket.terminate()),
   );
   app.get(
     '/ws/video/:room_id/*',
-    { websocket: true, config: { access: publicAccess }, schema: { tags, summary: `${summary} (seed 002 alias: token in the path)`, params: Type.Object({ room_id: Uuid, '*': Type.String({ minLength: 1, maxLength: 4096 }) }), response: problemResponses } },
+    {
+      websocket: true,
+      config: { access: publicAccess },
+      schema: {
+        tags,
+        summary: `${summary} (seed 002 alias: token in the path)`,
+        params: Type.Object({ room_id: Uuid, '*': Type.String({ minLength: 1, maxLength: 4096 }) }),
+        response: problemResponses,
+      },
+    },
     (socket, request) => void sockets.handle(socket, request.params.room_id, request.params['*']).catch(() => socket.terminate()),
   );
 }

@@ -55,7 +55,9 @@ export class VideoService {
       throw new ConflictError(`The appointment is ${appointment.status.replace('_', '-')}; its video room is closed.`, 'video-room-closed');
     }
     if (now < appointment.start_at.getTime() - EARLY_JOIN_MS) {
-      throw new OutsideWindowError(`The video room opens 15 minutes before the appointment (${new Date(appointment.start_at.getTime() - EARLY_JOIN_MS).toISOString()}).`);
+      throw new OutsideWindowError(
+        `The video room opens 15 minutes before the appointment (${new Date(appointment.start_at.getTime() - EARLY_JOIN_MS).toISOString()}).`,
+      );
     }
     if (now > appointment.end_at.getTime()) throw new OutsideWindowError('The appointment has ended; its video room is closed.');
   }
@@ -105,7 +107,16 @@ export class VideoService {
       const { AccessToken } = await import('livekit-server-sdk');
       const at = new AccessToken(livekit.apiKey, livekit.apiSecret, { identity: actor.id, ttl });
       at.addGrant({ roomJoin: true, room: channel, canPublish: true, canSubscribe: true });
-      return { provider: 'livekit' as const, token: await at.toJwt(), app_id: null, channel, uid: null, url: livekit.url, identity: actor.id, expires_at: expiresAt };
+      return {
+        provider: 'livekit' as const,
+        token: await at.toJwt(),
+        app_id: null,
+        channel,
+        uid: null,
+        url: livekit.url,
+        identity: actor.id,
+        expires_at: expiresAt,
+      };
     }
     throw new ServiceUnavailableError(
       'Video provider not configured',

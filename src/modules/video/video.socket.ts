@@ -19,7 +19,15 @@ const Frames = {
     {
       type: Type.Literal('ice_candidate'),
       candidate: Type.Union([
-        Type.Object({ candidate: Type.String({ maxLength: 2048 }), sdpMid: Type.Optional(Type.Union([Type.String({ maxLength: 64 }), Type.Null()])), sdpMLineIndex: Type.Optional(Type.Union([Type.Integer({ minimum: 0 }), Type.Null()])), usernameFragment: Type.Optional(Type.Union([Type.String({ maxLength: 256 }), Type.Null()])) }, { additionalProperties: false }),
+        Type.Object(
+          {
+            candidate: Type.String({ maxLength: 2048 }),
+            sdpMid: Type.Optional(Type.Union([Type.String({ maxLength: 64 }), Type.Null()])),
+            sdpMLineIndex: Type.Optional(Type.Union([Type.Integer({ minimum: 0 }), Type.Null()])),
+            usernameFragment: Type.Optional(Type.Union([Type.String({ maxLength: 256 }), Type.Null()])),
+          },
+          { additionalProperties: false },
+        ),
         Type.Null(),
       ]),
       to: Type.Optional(PeerId),
@@ -80,11 +88,20 @@ export class VideoSockets {
       this.video.assertOpen(appointment);
       endsAt = appointment.end_at.getTime();
     } catch (err) {
-      const code = (err as { closeCode?: number }).closeCode ?? (err instanceof OutsideWindowError || err instanceof ConflictError ? CLOSE.outsideWindow : err instanceof NotFoundError ? CLOSE.notFound : 1011);
-      const detail = err instanceof AppError ? err.detail : code === CLOSE.unauthenticated ? 'The access token is invalid or expired.' : 'The video room is unavailable.';
+      const code =
+        (err as { closeCode?: number }).closeCode ??
+        (err instanceof OutsideWindowError || err instanceof ConflictError ? CLOSE.outsideWindow : err instanceof NotFoundError ? CLOSE.notFound : 1011);
+      const detail =
+        err instanceof AppError ? err.detail : code === CLOSE.unauthenticated ? 'The access token is invalid or expired.' : 'The video room is unavailable.';
       if (!(err instanceof AppError) && code === 1011) this.log.error({ err }, 'video join failed');
       if (ws.readyState === ws.OPEN) {
-        ws.send(JSON.stringify({ type: 'error', code: code === CLOSE.notFound ? 'not_found' : code === CLOSE.outsideWindow ? 'outside_window' : 'unauthenticated', detail }));
+        ws.send(
+          JSON.stringify({
+            type: 'error',
+            code: code === CLOSE.notFound ? 'not_found' : code === CLOSE.outsideWindow ? 'outside_window' : 'unauthenticated',
+            detail,
+          }),
+        );
         ws.close(code, detail.slice(0, 120));
       }
       return;
@@ -96,10 +113,13 @@ export class VideoSockets {
     if (!room) this.rooms.set(appointmentId, (room = new Set()));
     room.add(peer);
     await this.subscribe(appointmentId);
-    const endTimer = setTimeout(() => {
-      this.send(peer, { type: 'hangup', from: null, reason: 'The appointment has ended.' });
-      ws.close(1000, 'appointment ended');
-    }, Math.min(Math.max(0, endsAt - Date.now()), 2 ** 31 - 1));
+    const endTimer = setTimeout(
+      () => {
+        this.send(peer, { type: 'hangup', from: null, reason: 'The appointment has ended.' });
+        ws.close(1000, 'appointment ended');
+      },
+      Math.min(Math.max(0, endsAt - Date.now()), 2 ** 31 - 1),
+    );
     ws.on('close', () => {
       clearTimeout(endTimer);
       room!.delete(peer);
@@ -139,7 +159,11 @@ export class VideoSockets {
   }
 
   private async subscribe(appointmentId: string): Promise<void> {
-    if (!this.subs.has(appointmentId)) this.subs.set(appointmentId, this.pubsub.subscribe(`video:${appointmentId}`, (m) => this.onEnvelope(appointmentId, m as Envelope)));
+    if (!this.subs.has(appointmentId))
+      this.subs.set(
+        appointmentId,
+        this.pubsub.subscribe(`video:${appointmentId}`, (m) => this.onEnvelope(appointmentId, m as Envelope)),
+      );
     await this.subs.get(appointmentId);
   }
 
@@ -158,7 +182,13 @@ export class VideoSockets {
           if (envelope.peer.peer_id === peer.peerId) break;
           this.send(peer, { type: 'peer_joined', ...envelope.peer });
           // Tell the newcomer about us (it may be on another instance).
-          this.pubsub.publish(`video:${appointmentId}`, { k: 'here', to: envelope.peer.peer_id, peer: { peer_id: peer.peerId, user_id: peer.userId, role: peer.role } } satisfies Envelope).catch(() => {});
+          this.pubsub
+            .publish(`video:${appointmentId}`, {
+              k: 'here',
+              to: envelope.peer.peer_id,
+              peer: { peer_id: peer.peerId, user_id: peer.userId, role: peer.role },
+            } satisfies Envelope)
+            .catch(() => {});
           break;
         case 'here':
           if (envelope.to === peer.peerId) this.send(peer, { type: 'peer_joined', ...envelope.peer });

@@ -27,19 +27,42 @@ const AGORA = { AGORA_APP_ID: '0123456789abcdef0123456789abcdef', AGORA_APP_CERT
 async function appointment(built: BuiltApp, doctor: TestUser, patient: TestUser, startInMinutes: number) {
   const start = new Date(Date.now() + startInMinutes * 60_000);
   start.setUTCSeconds(0, 0);
-  const slot = await built.app.inject({ method: 'POST', url: '/api/v1/doctors/me/slots', headers: doctor.auth, payload: { start: start.toISOString(), duration_minutes: 30 } });
+  const slot = await built.app.inject({
+    method: 'POST',
+    url: '/api/v1/doctors/me/slots',
+    headers: doctor.auth,
+    payload: { start: start.toISOString(), duration_minutes: 30 },
+  });
   assert.equal(slot.statusCode, 201, slot.body);
-  const booked = await built.app.inject({ method: 'POST', url: '/api/v1/appointments', headers: patient.auth, payload: { slot_id: slot.json().id, type: 'video' } });
+  const booked = await built.app.inject({
+    method: 'POST',
+    url: '/api/v1/appointments',
+    headers: patient.auth,
+    payload: { slot_id: slot.json().id, type: 'video' },
+  });
   assert.equal(booked.statusCode, 201, booked.body);
   return booked.json().id as string;
 }
 
 test('video: signalling between the two parties inside the window; outsiders and early joiners refused', async (t) => {
-  const built = await build(t, {}, { TURN_URLS: 'turn:turn.example.org:3478?transport=udp,turns:turn.example.org:5349', TURN_SECRET: 'a-long-turn-shared-secret', STUN_URLS: 'stun:stun.example.org:3478' });
+  const built = await build(
+    t,
+    {},
+    {
+      TURN_URLS: 'turn:turn.example.org:3478?transport=udp,turns:turn.example.org:5349',
+      TURN_SECRET: 'a-long-turn-shared-secret',
+      STUN_URLS: 'stun:stun.example.org:3478',
+    },
+  );
   await built.app.listen({ port: 0, host: '127.0.0.1' });
   const address = built.app.server.address();
   const base = `ws://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
-  const [doctor, patient, other, nurse] = await Promise.all([createUser(built, 'doctor'), createUser(built, 'patient'), createUser(built, 'patient'), createUser(built, 'nurse')]);
+  const [doctor, patient, other, nurse] = await Promise.all([
+    createUser(built, 'doctor'),
+    createUser(built, 'patient'),
+    createUser(built, 'patient'),
+    createUser(built, 'nurse'),
+  ]);
   const soon = await appointment(built, doctor, patient, 10);
   const later = await appointment(built, doctor, patient, 180);
 
@@ -124,7 +147,11 @@ test('video tokens: Agora AccessToken2 and LiveKit JWT, decoded and verified', a
   const viaChannel = await agoraApp.app.inject({ method: 'GET', url: `/api/v1/video/token?channel=appt-${id}`, headers: doctor.auth });
   assert.equal(viaChannel.json().channel, `appt-${id}`);
 
-  const lk = await build(t, {}, { LIVEKIT_URL: 'wss://livekit.example.org', LIVEKIT_API_KEY: 'APIkey123', LIVEKIT_API_SECRET: 'a-livekit-secret-of-decent-length-123456' });
+  const lk = await build(
+    t,
+    {},
+    { LIVEKIT_URL: 'wss://livekit.example.org', LIVEKIT_API_KEY: 'APIkey123', LIVEKIT_API_SECRET: 'a-livekit-secret-of-decent-length-123456' },
+  );
   const [d2, p2] = await Promise.all([createUser(lk, 'doctor'), createUser(lk, 'patient')]);
   const id2 = await appointment(lk, d2, p2, 60);
   const lkRes = await lk.app.inject({ method: 'GET', url: `/api/v1/appointments/${id2}/token`, headers: d2.auth });

@@ -63,7 +63,10 @@ function checkUrl(name: string, raw: string, protocols = ['https:', 'http:']): s
 }
 
 function roleList(name: string, raw: string): Role[] {
-  const list = raw.split(',').map((r) => r.trim()).filter(Boolean);
+  const list = raw
+    .split(',')
+    .map((r) => r.trim())
+    .filter(Boolean);
   for (const role of list) if (!ROLES.includes(role as Role)) throw new ConfigError(name, `entries must be roles (${ROLES.join(', ')}), got "${role}"`);
   return list as Role[];
 }
@@ -102,7 +105,14 @@ function providerFrom(name: string, source: string, raw: Record<string, unknown>
     if (!claim || !ROLES.includes(role)) throw new ConfigError(source, `${name}.role_map entries must map a claim value to one of ${ROLES.join(', ')}`);
   }
   const tenantsRaw = raw.tenants;
-  const tenants = Array.isArray(tenantsRaw) ? tenantsRaw.map(String) : typeof tenantsRaw === 'string' ? tenantsRaw.split(',').map((t) => t.trim()).filter(Boolean) : [];
+  const tenants = Array.isArray(tenantsRaw)
+    ? tenantsRaw.map(String)
+    : typeof tenantsRaw === 'string'
+      ? tenantsRaw
+          .split(',')
+          .map((t) => t.trim())
+          .filter(Boolean)
+      : [];
   const issuerUrl = new URL(checkUrl(`${source} (${name}.issuer)`, issuer));
   if (issuerUrl.protocol === 'http:' && !['127.0.0.1', 'localhost', '[::1]'].includes(issuerUrl.hostname)) {
     throw new ConfigError(source, `${name}.issuer must use https (http only on loopback, for a local test provider)`);
@@ -140,7 +150,19 @@ function oidcProviders(env: Env): OidcProviderConfig[] {
       providers.set(name, providerFrom(name, 'OIDC_PROVIDERS', raw as Record<string, unknown>));
     }
   }
-  const fields = ['ISSUER', 'CLIENT_ID', 'CLIENT_SECRET', 'REDIRECT_URI', 'SCOPES', 'ROLE_CLAIM', 'ROLE_MAP', 'LINK_BY_EMAIL', 'TRUST_EMAIL', 'CREATE_ACCOUNTS', 'TENANTS'];
+  const fields = [
+    'ISSUER',
+    'CLIENT_ID',
+    'CLIENT_SECRET',
+    'REDIRECT_URI',
+    'SCOPES',
+    'ROLE_CLAIM',
+    'ROLE_MAP',
+    'LINK_BY_EMAIL',
+    'TRUST_EMAIL',
+    'CREATE_ACCOUNTS',
+    'TENANTS',
+  ];
   for (const key of Object.keys(env)) {
     const match = /^OIDC_([A-Z0-9_]+)_ISSUER$/.exec(key);
     if (!match?.[1] || key === 'OIDC_PROVIDERS') continue;

@@ -40,9 +40,20 @@ export class AccessTokens {
   /** Public keys to publish at /.well-known/jwks.json (none for a shared secret). */
   readonly jwks: { keys: (JsonWebKey & { kid: string; alg: string; use: 'sig' })[] };
 
-  constructor(secret: string, readonly ttlSeconds: number, keys: SigningKeys | null = null) {
+  constructor(
+    secret: string,
+    readonly ttlSeconds: number,
+    keys: SigningKeys | null = null,
+  ) {
     const algorithm = keys?.algorithm ?? 'HS256';
-    this.signer = createSigner({ key: keys?.privateKeyPem ?? secret, algorithm, kid: keys?.kid, expiresIn: ttlSeconds * 1000, iss: 'carebridge', aud: 'carebridge-api' });
+    this.signer = createSigner({
+      key: keys?.privateKeyPem ?? secret,
+      algorithm,
+      kid: keys?.kid,
+      expiresIn: ttlSeconds * 1000,
+      iss: 'carebridge',
+      aud: 'carebridge-api',
+    });
     this.jwks = { keys: keys ? [{ ...createPublicKey(keys.publicKeyPem).export({ format: 'jwk' }), kid: keys.kid, alg: algorithm, use: 'sig' }] : [] };
     this.verifier = createVerifier({
       key: keys?.publicKeyPem ?? secret,

@@ -31,7 +31,16 @@ test('the fast timestamptz parser gives the same Date as postgres-date for every
 
 test('anything else goes to the fallback unchanged', () => {
   const parse = timestamptzParser((text) => parseDate(text));
-  for (const text of ['infinity', '-infinity', '0044-03-15 12:00:00+00 BC', '0099-01-01 00:00:00+00', '12345-01-01 00:00:00+00', '2026-12-08T09:00:00Z', '2026-12-08 09:00:00', '2026-12-08 09:00:00+0x']) {
+  for (const text of [
+    'infinity',
+    '-infinity',
+    '0044-03-15 12:00:00+00 BC',
+    '0099-01-01 00:00:00+00',
+    '12345-01-01 00:00:00+00',
+    '2026-12-08T09:00:00Z',
+    '2026-12-08 09:00:00',
+    '2026-12-08 09:00:00+0x',
+  ]) {
     assert.equal(parseIsoTimestamptz(text), null, text);
     const expected = parseDate(text);
     const actual = parse(text);

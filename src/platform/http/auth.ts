@@ -89,10 +89,16 @@ export class Authenticator {
     const maxAge = this.stepUp.stepUpMaxAgeSeconds;
     const strong = claims.amr?.some((m) => (STRONG_AMR as readonly string[]).includes(m)) ?? false;
     if (!strong) {
-      throw new StepUpRequiredError(maxAge, 'This action needs a second factor: verify a TOTP code, recovery code or passkey with POST /api/v1/auth/mfa/step-up (enrol one first with POST /api/v1/auth/mfa/totp/setup or a passkey).');
+      throw new StepUpRequiredError(
+        maxAge,
+        'This action needs a second factor: verify a TOTP code, recovery code or passkey with POST /api/v1/auth/mfa/step-up (enrol one first with POST /api/v1/auth/mfa/totp/setup or a passkey).',
+      );
     }
     if (claims.auth_time === undefined || now / 1000 - claims.auth_time > maxAge) {
-      throw new StepUpRequiredError(maxAge, `This action needs a second factor verified within the last ${Math.round(maxAge / 60)} minutes: verify one again with POST /api/v1/auth/mfa/step-up.`);
+      throw new StepUpRequiredError(
+        maxAge,
+        `This action needs a second factor verified within the last ${Math.round(maxAge / 60)} minutes: verify one again with POST /api/v1/auth/mfa/step-up.`,
+      );
     }
   }
 

@@ -48,7 +48,13 @@ export async function registerEdge(app: FastifyInstance): Promise<void> {
 
   app.addHook('onRequest', async (request, reply) => {
     if (request.raw.url && request.raw.url.length > MAX_URL_LENGTH) {
-      return sendProblem(reply, request, 414, 'URI Too Long', `The request target is longer than ${MAX_URL_LENGTH} characters; send long inputs in a request body.`);
+      return sendProblem(
+        reply,
+        request,
+        414,
+        'URI Too Long',
+        `The request target is longer than ${MAX_URL_LENGTH} characters; send long inputs in a request body.`,
+      );
     }
   });
 
@@ -81,9 +87,15 @@ export function clientErrorHandler(error: Error, socket: Socket): void {
   let problem = (err.code && CLIENT_ERRORS[err.code]) || { status: 400, title: 'Bad Request', detail: 'The request is not valid HTTP.' };
   if (err.code === 'HPE_HEADER_OVERFLOW' && Buffer.isBuffer(err.rawPacket)) {
     const lineEnd = err.rawPacket.indexOf('\r\n');
-    if (lineEnd === -1 || lineEnd > MAX_URL_LENGTH) problem = { status: 414, title: 'URI Too Long', detail: `The request target is longer than ${MAX_URL_LENGTH} characters.` };
+    if (lineEnd === -1 || lineEnd > MAX_URL_LENGTH)
+      problem = { status: 414, title: 'URI Too Long', detail: `The request target is longer than ${MAX_URL_LENGTH} characters.` };
   }
-  const body = JSON.stringify({ type: PROBLEM_BASE + problem.title.toLowerCase().replace(/\s+/g, '-'), title: problem.title, status: problem.status, detail: problem.detail });
+  const body = JSON.stringify({
+    type: PROBLEM_BASE + problem.title.toLowerCase().replace(/\s+/g, '-'),
+    title: problem.title,
+    status: problem.status,
+    detail: problem.detail,
+  });
   socket.end(
     `HTTP/1.1 ${problem.status} ${problem.title}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nCache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\nConnection: close\r\n\r\n${body}`,
   );

@@ -35,7 +35,9 @@ function canonical(value: unknown): unknown {
 }
 
 export function requestHash(body: unknown): string {
-  return createHash('sha256').update(JSON.stringify(canonical(body ?? null))).digest('hex');
+  return createHash('sha256')
+    .update(JSON.stringify(canonical(body ?? null)))
+    .digest('hex');
 }
 
 export async function idempotent<T>(db: Db, request: FastifyRequest, reply: FastifyReply, successStatus: number, run: () => Promise<T>): Promise<T> {
@@ -46,7 +48,9 @@ export async function idempotent<T>(db: Db, request: FastifyRequest, reply: Fast
   }
   const key = Array.isArray(header) ? header[0] : header;
   if (!key || !KEY_RE.test(key)) {
-    throw new ValidationError('The Idempotency-Key header must be 1–255 visible ASCII characters.', [{ path: '/headers/idempotency-key', message: 'invalid key' }]);
+    throw new ValidationError('The Idempotency-Key header must be 1–255 visible ASCII characters.', [
+      { path: '/headers/idempotency-key', message: 'invalid key' },
+    ]);
   }
   const userId = actorOf(request).id;
   const route = `${request.method} ${request.routeOptions.url ?? request.url}`;
@@ -66,7 +70,9 @@ export async function idempotent<T>(db: Db, request: FastifyRequest, reply: Fast
     const row = existing.rows[0];
     if (!row) throw new ConflictError('This Idempotency-Key was just released; retry the request.', 'idempotency-retry');
     if (row.request_hash !== hash) {
-      throw new ValidationError('This Idempotency-Key was already used with a different request body.', [{ path: '/headers/idempotency-key', message: 'reused with a different body' }]);
+      throw new ValidationError('This Idempotency-Key was already used with a different request body.', [
+        { path: '/headers/idempotency-key', message: 'reused with a different body' },
+      ]);
     }
     if (row.status_code === null) throw new ConflictError('A request with this Idempotency-Key is still being processed.', 'idempotency-in-flight');
     reply.code(row.status_code).header('idempotent-replayed', 'true');

@@ -31,7 +31,9 @@ const MAX_CURSOR_VALUE_LENGTH = 256;
 
 /** A malformed cursor is a malformed request (400), whatever list it was sent to. */
 export function invalidCursor(): BadRequestError {
-  return new BadRequestError('The cursor is not valid; use the next_cursor value of a previous page.', [{ path: '/cursor', message: 'is not a cursor this API issued' }]);
+  return new BadRequestError('The cursor is not valid; use the next_cursor value of a previous page.', [
+    { path: '/cursor', message: 'is not a cursor this API issued' },
+  ]);
 }
 
 /**

@@ -101,7 +101,13 @@ const STRUCTURAL = new Set(['required', 'additionalProperties', 'minProperties',
  * Innermost unions are collapsed first, so nested ones compose.
  */
 function collapseUnions(errors: AjvError[]): Reported[] {
-  let list: Reported[] = errors.map((e) => ({ instancePath: e.instancePath ?? '', schemaPath: e.schemaPath ?? '', keyword: e.keyword, params: (e.params ?? {}) as Record<string, unknown>, message: messageOf(e) }));
+  let list: Reported[] = errors.map((e) => ({
+    instancePath: e.instancePath ?? '',
+    schemaPath: e.schemaPath ?? '',
+    keyword: e.keyword,
+    params: (e.params ?? {}) as Record<string, unknown>,
+    message: messageOf(e),
+  }));
   const unions = list.filter((e) => e.keyword === 'anyOf' || e.keyword === 'oneOf').sort((a, b) => b.schemaPath.length - a.schemaPath.length);
   for (const union of unions) {
     const prefix = `${union.schemaPath}/`;
@@ -152,7 +158,14 @@ function validationErrors(error: FastifyError): FieldError[] {
   return out;
 }
 
-export function sendProblem(reply: FastifyReply, request: FastifyRequest, status: number, title: string, detail: string, extra: { code?: string; errors?: FieldError[]; headers?: Record<string, string> } = {}) {
+export function sendProblem(
+  reply: FastifyReply,
+  request: FastifyRequest,
+  status: number,
+  title: string,
+  detail: string,
+  extra: { code?: string; errors?: FieldError[]; headers?: Record<string, string> } = {},
+) {
   const problem: Problem = {
     type: PROBLEM_BASE + (extra.code ?? slug(title)),
     title,
@@ -196,7 +209,9 @@ export function registerProblemHandlers(app: FastifyInstance): void {
       const where = context === 'querystring' ? 'query string' : context === 'headers' ? 'request headers' : 'request body';
       const errors = validationErrors(error);
       // The detail names the first problem, so a curl user sees it without reading errors[].
-      const first = errors[0] ? ` ${errors[0].path === '/' ? 'The value' : errors[0].path.slice(1)} ${errors[0].message}${errors.length > 1 ? ` (and ${errors.length - 1} more in errors)` : ''}.` : '';
+      const first = errors[0]
+        ? ` ${errors[0].path === '/' ? 'The value' : errors[0].path.slice(1)} ${errors[0].message}${errors.length > 1 ? ` (and ${errors.length - 1} more in errors)` : ''}.`
+        : '';
       return sendProblem(reply, request, 422, 'Unprocessable Content', `The ${where} failed validation.${first}`, {
         code: 'validation-failed',
         errors,
@@ -221,7 +236,5 @@ export function registerProblemHandlers(app: FastifyInstance): void {
     return sendProblem(reply, request, 500, 'Internal Server Error', 'Something went wrong on our side. The request id identifies it in our logs.');
   });
 
-  app.setNotFoundHandler((request, reply) =>
-    sendProblem(reply, request, 404, 'Not Found', `No route ${request.method} ${request.url.split('?')[0]}.`),
-  );
+  app.setNotFoundHandler((request, reply) => sendProblem(reply, request, 404, 'Not Found', `No route ${request.method} ${request.url.split('?')[0]}.`));
 }

@@ -19,7 +19,11 @@ export const TimeFilter = Type.String({
   maxLength: 40,
   description: 'YYYY-MM-DD (that day in `tz` or your profile time zone) or an RFC 3339 date-time with offset; in a URL write "+" as %2B',
 });
-export const TzParam = Type.String({ minLength: 1, maxLength: 64, description: 'IANA time zone for plain dates in the filters (default: your profile time zone, else UTC)' });
+export const TzParam = Type.String({
+  minLength: 1,
+  maxLength: 64,
+  description: 'IANA time zone for plain dates in the filters (default: your profile time zone, else UTC)',
+});
 
 const INSTANT_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/i;
 const DATE_RE = /^\d{4}-\d{2}-\d{2}$/;

@@ -43,7 +43,10 @@ export class S3Storage implements ObjectStorage {
         region: this.options.region,
         endpoint: this.options.endpoint ?? undefined,
         forcePathStyle: this.options.forcePathStyle,
-        credentials: this.options.accessKeyId && this.options.secretAccessKey ? { accessKeyId: this.options.accessKeyId, secretAccessKey: this.options.secretAccessKey } : undefined,
+        credentials:
+          this.options.accessKeyId && this.options.secretAccessKey
+            ? { accessKeyId: this.options.accessKeyId, secretAccessKey: this.options.secretAccessKey }
+            : undefined,
         maxAttempts: 3,
       }),
     }));

@@ -365,13 +365,6 @@ export function polygonPerimeter(poly: [number, number][]): number {
   return p;
 }
 
-/** sRGB (0..1) → CIELAB (D65). */
-export function srgbToLab(r: number, g: number, b: number): [number, number, number] {
-  const out = new Float32Array(3);
-  labInto(r, g, b, out);
-  return [out[0]!, out[1]!, out[2]!];
-}
-
 // sRGB decoding of 4096 levels: finer than the 8-bit input, and no pow() per pixel.
 const LINEAR = Float32Array.from({ length: 4097 }, (_, i) => {
   const c = i / 4096;

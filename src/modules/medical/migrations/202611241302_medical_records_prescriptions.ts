@@ -39,7 +39,9 @@ export async function up(db: Kysely<any>): Promise<void> {
       raise exception 'medical record versions are append-only' using errcode = 'insufficient_privilege';
     end
     $$`.execute(db);
-  await sql`create trigger medical_record_versions_no_change before update or delete on medical_record_versions for each row execute function medical_record_versions_immutable()`.execute(db);
+  await sql`create trigger medical_record_versions_no_change before update or delete on medical_record_versions for each row execute function medical_record_versions_immutable()`.execute(
+    db,
+  );
 
   await sql`
     create table medical_record_attachments (

@@ -16,7 +16,14 @@ test('the vignette set is well formed, ≥ 60 cases, all five triage levels even
 
 test('own-author vignettes (regression, not quality: the engine was built on them): emergent recall 100 %, top-3 ≥ 70 %, triage ≥ 75 %', () => {
   const r = evaluate(vignettes);
-  assert.equal(r.emergent_recall, 1, `missed emergencies: ${r.results.filter((x) => ['emergency', 'emergency_ambulance'].includes(x.expected_triage) && !['emergency', 'emergency_ambulance'].includes(x.triage)).map((x) => x.id).join(', ')}`);
+  assert.equal(
+    r.emergent_recall,
+    1,
+    `missed emergencies: ${r.results
+      .filter((x) => ['emergency', 'emergency_ambulance'].includes(x.expected_triage) && !['emergency', 'emergency_ambulance'].includes(x.triage))
+      .map((x) => x.id)
+      .join(', ')}`,
+  );
   assert.ok(r.top3 >= 0.7, `top-3 ${r.top3}`);
   assert.ok(r.triage_accuracy >= 0.75, `triage ${r.triage_accuracy}`);
   assert.ok(r.results.every((x) => x.questions <= MAX_QUESTIONS + MAX_DISCRIMINATOR_QUESTIONS));

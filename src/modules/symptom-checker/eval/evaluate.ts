@@ -70,8 +70,9 @@ export function checkVignettes(vs: Vignette[], kb: KnowledgeBase = getKnowledgeB
     if (!conds.has(v.expected_condition)) errs.push(`${v.id}: unknown condition ${v.expected_condition}`);
     if (!(TRIAGE_LEVELS as readonly string[]).includes(v.expected_triage)) errs.push(`${v.id}: bad triage ${v.expected_triage}`);
     for (const [k, val] of Object.entries(v.answers)) {
-      if (groups.has(k)) { if (!groups.get(k)!.has(val)) errs.push(`${v.id}: ${k}=${val} is not an option`); }
-      else if (!ev.has(k)) errs.push(`${v.id}: unknown evidence ${k}`);
+      if (groups.has(k)) {
+        if (!groups.get(k)!.has(val)) errs.push(`${v.id}: ${k}=${val} is not an option`);
+      } else if (!ev.has(k)) errs.push(`${v.id}: unknown evidence ${k}`);
       else if (val !== 'present' && val !== 'absent') errs.push(`${v.id}: ${k}=${val}`);
     }
   }
@@ -91,7 +92,14 @@ export interface Perturbation {
 
 function rng(seed: number): () => number {
   let s = seed >>> 0 || 1;
-  return () => { s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0; return s / 4294967296; };
+  return () => {
+    s ^= s << 13;
+    s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    s >>>= 0;
+    return s / 4294967296;
+  };
 }
 
 function hash(str: string): number {
@@ -115,7 +123,14 @@ export function perturbAnswers(v: Vignette, p: Perturbation): Record<string, str
 export function runVignette(v: Vignette, opts: EngineOptions = {}, perturb: Perturbation = {}): VignetteResult {
   const answers = perturbAnswers(v, perturb);
   let r: InterviewResult = startInterview(
-    { age: v.age, sex: v.sex, symptoms: v.symptoms ?? [], text: v.text ?? '', pregnant: v.pregnant ?? null, ...(v.duration_days !== undefined ? { duration_days: v.duration_days } : {}) },
+    {
+      age: v.age,
+      sex: v.sex,
+      symptoms: v.symptoms ?? [],
+      text: v.text ?? '',
+      pregnant: v.pregnant ?? null,
+      ...(v.duration_days !== undefined ? { duration_days: v.duration_days } : {}),
+    },
     opts,
   );
   let guard = 0;

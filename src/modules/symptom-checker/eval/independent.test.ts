@@ -29,6 +29,13 @@ for (const split of ['dev', 'test'] as const) {
     const r = evaluateVignettes(loadVignetteSplit(split), { detectEmergency });
     const unsafe = r.results.filter((x) => x.expected_triage.startsWith('emergency') && x.triage === 'self_care').length;
     assert.ok(unsafe <= (split === 'dev' ? 0 : TEST_SPLIT_UNSAFE_AT_LAST_MEASUREMENT), `${unsafe} emergencies advised self-care`);
-    assert.equal(r.errors_422, 0, r.results.filter((x) => x.error).map((x) => `${x.id}: ${x.error}`).join('; '));
+    assert.equal(
+      r.errors_422,
+      0,
+      r.results
+        .filter((x) => x.error)
+        .map((x) => `${x.id}: ${x.error}`)
+        .join('; '),
+    );
   });
 }

@@ -72,7 +72,9 @@ export function checkFrozen(): { file: string; expected: string; actual: string 
     .filter((l) => l.trim())
     .map((l) => {
       const [expected, file] = l.trim().split(/\s+\*?/);
-      const actual = createHash('sha256').update(readFileSync(REPO_ROOT + file!)).digest('hex');
+      const actual = createHash('sha256')
+        .update(readFileSync(REPO_ROOT + file!))
+        .digest('hex');
       return { file: file!, expected: expected!, actual };
     });
 }
@@ -151,7 +153,19 @@ export function runIndependentVignette(v: IndependentVignette, opts: EngineOptio
     }
   } catch (e) {
     const msg = e instanceof SymptomCheckerError ? `${e.code}: ${e.message}` : String(e);
-    return { id: v.id, population: v.population, expected_triage: v.expected_triage, triage: 'self_care', expected_condition: v.expected_condition, rank: null, top: [], questions: 0, error: msg, reason: '', step_ms: steps };
+    return {
+      id: v.id,
+      population: v.population,
+      expected_triage: v.expected_triage,
+      triage: 'self_care',
+      expected_condition: v.expected_condition,
+      rank: null,
+      top: [],
+      questions: 0,
+      error: msg,
+      reason: '',
+      step_ms: steps,
+    };
   }
   const ranking = rankState(r.state, opts).map((c) => c.id);
   const idx = v.expected_condition ? ranking.indexOf(v.expected_condition) : -1;

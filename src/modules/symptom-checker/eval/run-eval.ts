@@ -62,14 +62,10 @@ const rows: [string, (s: Split) => string][] = [
   ['mean questions asked', (s) => reports[s].v.mean_questions.toFixed(1)],
   ['interview step p99 (ms, this run)', (s) => reports[s].v.step_p99_ms.toFixed(2)],
 ];
-const n = (s: Split) => `${reports[s].v.n} vignettes (${reports[s].v.emergencies} emergencies, ${reports[s].v.with_condition} with a listed condition), ${reports[s].d.positives + reports[s].d.negatives} messages`;
+const n = (s: Split) =>
+  `${reports[s].v.n} vignettes (${reports[s].v.emergencies} emergencies, ${reports[s].v.with_condition} with a listed condition), ${reports[s].d.positives + reports[s].d.negatives} messages`;
 const table = devOnly
-  ? [
-      '| measure | dev (tuned on) |',
-      '|---|---|',
-      `| cases | ${n('dev')} |`,
-      ...rows.map(([label, f]) => `| ${label} | ${f('dev')} |`),
-    ].join('\n')
+  ? ['| measure | dev (tuned on) |', '|---|---|', `| cases | ${n('dev')} |`, ...rows.map(([label, f]) => `| ${label} | ${f('dev')} |`)].join('\n')
   : [
       '| measure | **test** (frozen, never tuned on) | dev (tuned on) |',
       '|---|---|---|',
@@ -87,7 +83,9 @@ for (const split of devOnly ? (['dev'] as const) : (['test', 'dev'] as const)) {
     console.log(`\n${split}: cases with a different triage or the condition outside the top 3`);
     for (const r of v.results) {
       if (r.triage === r.expected_triage && (r.expected_condition === null || (r.rank ?? 99) <= 3) && !r.error) continue;
-      console.log(`  ${r.id} ${r.population.padEnd(16)} expected ${r.expected_triage.padEnd(19)} got ${r.triage.padEnd(19)} ${r.expected_condition ?? '-'} rank ${r.rank ?? '-'} q=${r.questions} ${r.error ?? ''}`);
+      console.log(
+        `  ${r.id} ${r.population.padEnd(16)} expected ${r.expected_triage.padEnd(19)} got ${r.triage.padEnd(19)} ${r.expected_condition ?? '-'} rank ${r.rank ?? '-'} q=${r.questions} ${r.error ?? ''}`,
+      );
     }
     for (const m of d.missed) console.log(`  detector missed   [${m.category}] ${m.text}`);
     for (const m of d.false_alarms) console.log(`  detector flagged  [${m.category}] ${m.text}`);

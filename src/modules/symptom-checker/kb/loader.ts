@@ -26,7 +26,9 @@ export function readKnowledgeBase(dir: string = KB_DIR): KnowledgeBase {
   const rules = readJson<{ rules: RedFlagRule[] }>(join(dir, 'red-flag-rules.json')).rules;
   const conditions: Condition[] = [];
   const condDir = join(dir, 'conditions');
-  for (const file of readdirSync(condDir).filter((f) => f.endsWith('.json')).sort()) {
+  for (const file of readdirSync(condDir)
+    .filter((f) => f.endsWith('.json'))
+    .sort()) {
     const data = readJson<{ conditions: Condition[] }>(join(condDir, file));
     conditions.push(...data.conditions);
   }

@@ -3,13 +3,7 @@
 // referential integrity, and `loader.ts` reads it from disk once at module load.
 
 /** Infermedica triage scale, most urgent first. */
-export const TRIAGE_LEVELS = [
-  'emergency_ambulance',
-  'emergency',
-  'consultation_24',
-  'consultation',
-  'self_care',
-] as const;
+export const TRIAGE_LEVELS = ['emergency_ambulance', 'emergency', 'consultation_24', 'consultation', 'self_care'] as const;
 export type TriageLevel = (typeof TRIAGE_LEVELS)[number];
 
 /** Urgency rank: higher is more urgent (self_care = 0 … emergency_ambulance = 4). */

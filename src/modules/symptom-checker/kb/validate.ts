@@ -34,9 +34,11 @@ export function validateKnowledgeBase(kbIn: unknown): ValidationResult {
   else {
     if (!isStr(meta.version)) err('meta.version: required string');
     if (typeof meta.evidence_weight !== 'number' || !(meta.evidence_weight > 0 && meta.evidence_weight <= 1)) err('meta.evidence_weight: must be in (0,1]');
-    if (!isProb(meta.min_likelihood) || !isProb(meta.max_likelihood) || (meta.min_likelihood as number) >= (meta.max_likelihood as number)) err('meta.min_likelihood/max_likelihood: must be probabilities, min < max');
+    if (!isProb(meta.min_likelihood) || !isProb(meta.max_likelihood) || (meta.min_likelihood as number) >= (meta.max_likelihood as number))
+      err('meta.min_likelihood/max_likelihood: must be probabilities, min < max');
     const dl = meta.default_leak;
-    if (!isObj(dl) || !['symptom', 'risk_factor', 'duration'].every((t) => isProb(dl[t]))) err('meta.default_leak: needs symptom, risk_factor, duration in (0,1)');
+    if (!isObj(dl) || !['symptom', 'risk_factor', 'duration'].every((t) => isProb(dl[t])))
+      err('meta.default_leak: needs symptom, risk_factor, duration in (0,1)');
     const th = meta.triage_thresholds;
     if (!isObj(th)) err('meta.triage_thresholds: missing');
     else for (const l of TRIAGE_LEVELS.slice(0, 4)) if (!isProb(th[l])) err(`meta.triage_thresholds.${l}: must be in (0,1)`);
@@ -48,7 +50,10 @@ export function validateKnowledgeBase(kbIn: unknown): ValidationResult {
   else
     for (const [i, s] of kb.sources.entries()) {
       const where = `sources[${i}]${isObj(s) && isStr(s.id) ? ` (${s.id})` : ''}`;
-      if (!isObj(s)) { err(`${where}: not an object`); continue; }
+      if (!isObj(s)) {
+        err(`${where}: not an object`);
+        continue;
+      }
       if (!isStr(s.id) || !ID_RE.test(s.id)) err(`${where}: bad id`);
       else if (sourceIds.has(s.id)) err(`${where}: duplicate id`);
       else sourceIds.add(s.id);
@@ -65,8 +70,14 @@ export function validateKnowledgeBase(kbIn: unknown): ValidationResult {
   else
     for (const [i, e] of kb.evidence.entries()) {
       const where = `evidence[${i}]${isObj(e) && isStr(e.id) ? ` (${e.id})` : ''}`;
-      if (!isObj(e)) { err(`${where}: not an object`); continue; }
-      if (!isStr(e.id) || !ID_RE.test(e.id)) { err(`${where}: bad id`); continue; }
+      if (!isObj(e)) {
+        err(`${where}: not an object`);
+        continue;
+      }
+      if (!isStr(e.id) || !ID_RE.test(e.id)) {
+        err(`${where}: bad id`);
+        continue;
+      }
       if (evidence.has(e.id)) err(`${where}: duplicate id`);
       evidence.set(e.id, e);
       if (!isStr(e.name)) err(`${where}: name required`);
@@ -80,7 +91,7 @@ export function validateKnowledgeBase(kbIn: unknown): ValidationResult {
       }
       if (e.leak !== undefined && !isProb(e.leak)) err(`${where}: leak must be in (0,1)`);
       if (e.red_flag !== undefined && typeof e.red_flag !== 'boolean') err(`${where}: red_flag must be boolean`);
-      if (e.red_flag_level !== undefined && (e.red_flag_level !== 'emergency' && e.red_flag_level !== 'emergency_ambulance')) err(`${where}: bad red_flag_level`);
+      if (e.red_flag_level !== undefined && e.red_flag_level !== 'emergency' && e.red_flag_level !== 'emergency_ambulance') err(`${where}: bad red_flag_level`);
       if (e.red_flag_level !== undefined && !e.red_flag) err(`${where}: red_flag_level without red_flag`);
       if (e.sex !== undefined && e.sex !== 'male' && e.sex !== 'female') err(`${where}: bad sex`);
       if (e.min_age !== undefined && !(typeof e.min_age === 'number' && e.min_age >= 0)) err(`${where}: bad min_age`);
@@ -101,7 +112,10 @@ export function validateKnowledgeBase(kbIn: unknown): ValidationResult {
   if (!Array.isArray(kb.groups)) err('groups: must be an array');
   else
     for (const g of kb.groups) {
-      if (!isObj(g) || !isStr(g.id)) { err('groups: bad entry'); continue; }
+      if (!isObj(g) || !isStr(g.id)) {
+        err('groups: bad entry');
+        continue;
+      }
       if (groupIds.has(g.id) || evidence.has(g.id)) err(`group ${g.id}: duplicate id (also with evidence)`);
       groupIds.add(g.id);
       if (g.type !== 'single' && g.type !== 'duration') err(`group ${g.id}: bad type`);
@@ -113,7 +127,8 @@ export function validateKnowledgeBase(kbIn: unknown): ValidationResult {
           if (!e) err(`group ${g.id}: option ${o} is not evidence`);
           else if (e.group !== g.id) err(`group ${g.id}: option ${o} does not name the group`);
         }
-        if (!Array.isArray(g.default) || g.default.length !== g.options.length || !g.default.every(isProb)) err(`group ${g.id}: default must give a probability per option`);
+        if (!Array.isArray(g.default) || g.default.length !== g.options.length || !g.default.every(isProb))
+          err(`group ${g.id}: default must give a probability per option`);
         else if (Math.abs(g.default.reduce((a, b) => a + b, 0) - 1) > 1e-6) err(`group ${g.id}: default must sum to 1`);
       }
     }
@@ -126,7 +141,10 @@ export function validateKnowledgeBase(kbIn: unknown): ValidationResult {
   else
     for (const [i, c] of kb.conditions.entries()) {
       const where = `conditions[${i}]${isObj(c) && isStr(c.id) ? ` (${c.id})` : ''}`;
-      if (!isObj(c)) { err(`${where}: not an object`); continue; }
+      if (!isObj(c)) {
+        err(`${where}: not an object`);
+        continue;
+      }
       if (!isStr(c.id) || !ID_RE.test(c.id)) err(`${where}: bad id`);
       else if (condIds.has(c.id)) err(`${where}: duplicate id`);
       else condIds.add(c.id);
@@ -137,24 +155,29 @@ export function validateKnowledgeBase(kbIn: unknown): ValidationResult {
       if (!isProb(c.prior)) err(`${where}: prior must be in (0,1)`);
       if (c.age !== undefined) {
         if (!isObj(c.age)) err(`${where}: age must be an object`);
-        else for (const [k, v] of Object.entries(c.age)) {
-          if (!(AGE_BANDS as readonly string[]).includes(k)) err(`${where}: unknown age band ${k}`);
-          if (typeof v !== 'number' || !(v >= 0) || v > 100) err(`${where}: age multiplier ${k} must be in [0,100]`);
-        }
+        else
+          for (const [k, v] of Object.entries(c.age)) {
+            if (!(AGE_BANDS as readonly string[]).includes(k)) err(`${where}: unknown age band ${k}`);
+            if (typeof v !== 'number' || !(v >= 0) || v > 100) err(`${where}: age multiplier ${k} must be in [0,100]`);
+          }
       }
       if (c.sex !== undefined) {
         if (!isObj(c.sex)) err(`${where}: sex must be an object`);
-        else for (const [k, v] of Object.entries(c.sex)) {
-          if (k !== 'male' && k !== 'female') err(`${where}: unknown sex ${k}`);
-          if (typeof v !== 'number' || !(v >= 0) || v > 100) err(`${where}: sex multiplier ${k} must be in [0,100]`);
-        }
+        else
+          for (const [k, v] of Object.entries(c.sex)) {
+            if (k !== 'male' && k !== 'female') err(`${where}: unknown sex ${k}`);
+            if (typeof v !== 'number' || !(v >= 0) || v > 100) err(`${where}: sex multiplier ${k} must be in [0,100]`);
+          }
       }
       if (!isObj(c.evidence) || Object.keys(c.evidence).length < 3) err(`${where}: needs at least 3 evidence likelihoods`);
       else {
         const groupSums = new Map<string, number>();
         for (const [eid, p] of Object.entries(c.evidence)) {
           const e = evidence.get(eid);
-          if (!e) { err(`${where}: evidence ${eid} does not exist`); continue; }
+          if (!e) {
+            err(`${where}: evidence ${eid} does not exist`);
+            continue;
+          }
           usedEvidence.add(eid);
           if (!isProb(p)) err(`${where}: P(${eid}|c)=${String(p)} must be in (0,1)`);
           if (e.parent && !(e.parent in c.evidence)) err(`${where}: lists child ${eid} without its parent ${e.parent}`);
@@ -163,12 +186,13 @@ export function validateKnowledgeBase(kbIn: unknown): ValidationResult {
         for (const [g, s] of groupSums) if (s > 1 + 1e-6) err(`${where}: likelihoods over group ${g} sum to ${s.toFixed(3)} > 1`);
       }
       if (!Array.isArray(c.red_flags)) err(`${where}: red_flags must be an array`);
-      else for (const r of c.red_flags) {
-        const e = evidence.get(r);
-        if (!e) err(`${where}: red flag ${r} does not exist`);
-        else if (!e.red_flag) err(`${where}: red flag ${r} is not marked red_flag in evidence`);
-        else if (!isObj(c.evidence) || !(r in c.evidence)) err(`${where}: red flag ${r} has no likelihood in the condition`);
-      }
+      else
+        for (const r of c.red_flags) {
+          const e = evidence.get(r);
+          if (!e) err(`${where}: red flag ${r} does not exist`);
+          else if (!e.red_flag) err(`${where}: red flag ${r} is not marked red_flag in evidence`);
+          else if (!isObj(c.evidence) || !(r in c.evidence)) err(`${where}: red flag ${r} has no likelihood in the condition`);
+        }
       if (!Array.isArray(c.sources) || c.sources.length === 0) err(`${where}: at least one source required`);
       else for (const s of c.sources) if (!sourceIds.has(s)) err(`${where}: source ${s} does not exist`);
     }
@@ -176,17 +200,24 @@ export function validateKnowledgeBase(kbIn: unknown): ValidationResult {
 
   // ---- red flag rules
   if (!Array.isArray(kb.red_flag_rules)) err('red_flag_rules: must be an array');
-  else for (const r of kb.red_flag_rules) {
-    if (!isObj(r) || !isStr(r.id) || !isStr(r.reason)) { err('red_flag_rules: bad entry'); continue; }
-    if (r.level !== 'emergency' && r.level !== 'emergency_ambulance') err(`rule ${r.id}: bad level`);
-    if (!Array.isArray(r.all) || r.all.length === 0) err(`rule ${r.id}: needs evidence`);
-    else for (const e of r.all) if (!evidence.has(e)) err(`rule ${r.id}: evidence ${e} does not exist`);
-  }
+  else
+    for (const r of kb.red_flag_rules) {
+      if (!isObj(r) || !isStr(r.id) || !isStr(r.reason)) {
+        err('red_flag_rules: bad entry');
+        continue;
+      }
+      if (r.level !== 'emergency' && r.level !== 'emergency_ambulance') err(`rule ${r.id}: bad level`);
+      if (!Array.isArray(r.all) || r.all.length === 0) err(`rule ${r.id}: needs evidence`);
+      else for (const e of r.all) if (!evidence.has(e)) err(`rule ${r.id}: evidence ${e} does not exist`);
+    }
 
   // ---- complaints and discriminators (kb/complaints.json)
   const discIds = new Set<string>();
   const checkDisc = (d: Discriminator, where: string) => {
-    if (!isObj(d) || !isStr(d.id) || !isStr(d.name)) { err(`${where}: bad discriminator`); return; }
+    if (!isObj(d) || !isStr(d.id) || !isStr(d.name)) {
+      err(`${where}: bad discriminator`);
+      return;
+    }
     if (discIds.has(d.id)) err(`${where} ${d.id}: duplicate discriminator id`);
     discIds.add(d.id);
     if (!(TRIAGE_LEVELS.slice(0, 4) as readonly string[]).includes(d.level)) err(`${where} ${d.id}: bad level`);
@@ -201,7 +232,10 @@ export function validateKnowledgeBase(kbIn: unknown): ValidationResult {
     cs.general.forEach((d, i) => checkDisc(d, `complaints.general[${i}]`));
     const complaintIds = new Set<string>();
     for (const c of cs.complaints) {
-      if (!isObj(c) || !isStr(c.id) || complaintIds.has(c.id)) { err(`complaint ${String(c?.id)}: bad or duplicate`); continue; }
+      if (!isObj(c) || !isStr(c.id) || complaintIds.has(c.id)) {
+        err(`complaint ${String(c?.id)}: bad or duplicate`);
+        continue;
+      }
       complaintIds.add(c.id);
       if (!Array.isArray(c.triggers) || c.triggers.length === 0) err(`complaint ${c.id}: needs triggers`);
       else for (const t of c.triggers) if (!evidence.has(t)) err(`complaint ${c.id}: trigger ${t} does not exist`);
