@@ -66,7 +66,7 @@ export function buildNotificationsServices(deps: NotificationsDeps): Notificatio
   const mailer = new Mailer(config.smtpUrl, config.mailFrom);
   const mailDomain = safeHost(config.publicBaseUrl);
   defineEmailOutbox(jobs, db, mailer, log, mailDomain);
-  notifier.define(jobs, db, { mailer, publishFrame: deps.publishFrame, push: settings.vapid, mailDomain });
+  notifier.define(jobs, db, { mailer, publishFrame: deps.publishFrame, push: settings.vapid, pushAllowedHosts: settings.pushAllowedHosts, mailDomain });
   const subscriptionDeps: SubscriptionDeps = {
     db,
     events: deps.events,
@@ -81,7 +81,7 @@ export function buildNotificationsServices(deps: NotificationsDeps): Notificatio
   };
   defineReminders(jobs, subscriptionDeps);
   subscribe(subscriptionDeps);
-  const notifications = new NotificationsService(db, repo, notifier, users);
+  const notifications = new NotificationsService(db, repo, notifier, users, settings.pushAllowedHosts);
   return { notifications, notifier, jobs, mailer };
 }
 

@@ -3,6 +3,7 @@ import webpush from 'web-push';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Db, Executor } from '../../platform/database/index.js';
 import { enqueueJob, PermanentJobError, type JobQueue } from '../../platform/jobs/index.js';
+import { isAllowedPushHost } from '../../platform/jobs/config.js';
 import type { Mailer } from '../../platform/mail.js';
 import { NotFoundError, ValidationError } from '../../platform/errors.js';
 import { decodeCursor, toPage } from '../../platform/http/pagination.js';
@@ -128,7 +129,14 @@ export class Notifier {
   define(
     queue: JobQueue,
     db: Db,
-    deps: { mailer: Mailer; publishFrame: FramePublisher; push: PushConfig | null; mailDomain: string; pushTimeoutMs?: number },
+    deps: {
+      mailer: Mailer;
+      publishFrame: FramePublisher;
+      push: PushConfig | null;
+      mailDomain: string;
+      pushAllowedHosts?: readonly string[];
+      pushTimeoutMs?: number;
+    },
   ): void {
     queue.define(NOTIFY_QUEUES.live, async (payload) => {
       const row = await this.repo.findOwn(db, String(payload.user_id), String(payload.notification_id));
@@ -174,6 +182,11 @@ export class Notifier {
         const key = `${p.base}|push|${sub.id}`;
         const claim = await this.repo.claimDelivery(db, { key, userId: user.id, channel: 'push', kind: p.type });
         if (claim.status === 'sent' || claim.status === 'skipped') continue;
+        if (deps.pushAllowedHosts && !isAllowedPushHost(new URL(sub.endpoint).hostname, deps.pushAllowedHosts)) {
+          // Stored before the allow-list (or the list changed): never sent, and said so.
+          await this.repo.finishDelivery(db, key, 'skipped', 'push endpoint host not allowed');
+          continue;
+        }
         try {
           await webpush.sendNotification({ endpoint: sub.endpoint, keys: { p256dh: sub.p256dh, auth: sub.auth } }, body, {
             vapidDetails: { subject: deps.push.subject, publicKey: deps.push.publicKey, privateKey: deps.push.privateKey },
@@ -220,6 +233,7 @@ export class NotificationsService {
     private readonly repo: NotificationsRepository,
     private readonly notifier: Notifier,
     private readonly users: UserLookup,
+    private readonly pushAllowedHosts: readonly string[],
   ) {}
 
   async list(userId: string, query: { unread?: boolean; limit?: number; cursor?: string }) {
@@ -283,6 +297,10 @@ export class NotificationsService {
     // Push services are https (web-push speaks nothing else); anything else is refused here.
     if (url.protocol !== 'https:')
       throw new ValidationError('The push endpoint must be an https URL.', [{ path: '/endpoint', message: 'must be an https URL' }]);
+    // Only the browsers' push services: any other host would have the server POST wherever a
+    // user says, internal addresses included (PUSH_ALLOWED_HOSTS, docs/NOTIFICATIONS.md).
+    if (!isAllowedPushHost(url.hostname, this.pushAllowedHosts))
+      throw new ValidationError('The push endpoint is not a known push service.', [{ path: '/endpoint', message: 'must be a browser push service URL' }]);
     // The browser's P-256 public key (65 bytes, uncompressed) and 16-byte auth secret, base64url.
     const p256dh = decodeBase64Url(body.keys.p256dh);
     if (!p256dh || p256dh.length !== 65 || p256dh[0] !== 4)

@@ -141,6 +141,10 @@ test('notifications: appointments, live frames, push, read marks, preferences', 
     for (const body of [
       { endpoint: 'not a url', keys: { p256dh: keys.p256dh, auth: keys.authSecret } },
       { endpoint: 'ftp://push.example/x', keys: { p256dh: keys.p256dh, auth: keys.authSecret } },
+      // Not a push service (security review M2): internal or arbitrary hosts are refused.
+      { endpoint: 'https://169.254.169.254/latest/meta-data', keys: { p256dh: keys.p256dh, auth: keys.authSecret } },
+      { endpoint: 'https://10.0.0.7:8443/hook', keys: { p256dh: keys.p256dh, auth: keys.authSecret } },
+      { endpoint: 'https://127.0.0.1.attacker.example/x', keys: { p256dh: keys.p256dh, auth: keys.authSecret } },
       { endpoint: `${push.base}/ok/x`, keys: { p256dh: 'short', auth: keys.authSecret } },
       { endpoint: `${push.base}/ok/x`, keys: { p256dh: keys.p256dh, auth: 'AAAA' } },
       { endpoint: `${push.base}/ok/x` },

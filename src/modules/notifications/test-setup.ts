@@ -31,6 +31,8 @@ export async function setup(t: Parameters<typeof build>[0], env: Record<string, 
       VAPID_PUBLIC_KEY: vapid.publicKey,
       VAPID_PRIVATE_KEY: vapid.privateKey,
       VAPID_SUBJECT: 'mailto:ops@carebridge.test',
+      // The local push receiver stands in for a browser push service.
+      PUSH_ALLOWED_HOSTS: '127.0.0.1',
       JOBS_POLL_MS: '30',
       JOBS_BACKOFF_BASE_MS: '50',
       RATE_LIMIT_API_PER_MIN: '100000',

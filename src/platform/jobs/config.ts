@@ -8,7 +8,16 @@ export interface NotificationsConfig {
   /** Seconds before an appointment at which reminders go out (24 h and 1 h by default). */
   reminderOffsetsSeconds: number[];
   vapid: { publicKey: string; privateKey: string; subject: string } | null;
+  /**
+   * Hosts a push subscription's endpoint may point at (the host itself or a subdomain):
+   * the browsers' push services. Anything else would let a user make the server POST to an
+   * address of their choosing, inside the network included (security review M2).
+   */
+  pushAllowedHosts: string[];
 }
+
+/** The push services of Chrome/Edge/Android (FCM), Firefox, Windows (WNS) and Safari/Apple. */
+const DEFAULT_PUSH_HOSTS = ['fcm.googleapis.com', 'push.services.mozilla.com', 'notify.windows.com', 'push.apple.com'];
 
 type Env = Record<string, string | undefined>;
 type Fail = (variable: string, message: string) => Error;
@@ -51,5 +60,24 @@ export function notificationsConfig(env: Env, fail: Fail): NotificationsConfig {
     },
     reminderOffsetsSeconds: offsets.map(Number),
     vapid,
+    pushAllowedHosts: pushHosts(value('PUSH_ALLOWED_HOSTS'), fail),
   };
+}
+
+function pushHosts(raw: string | null, fail: Fail): string[] {
+  if (raw === null) return DEFAULT_PUSH_HOSTS;
+  const hosts = raw
+    .split(',')
+    .map((h) => h.trim().toLowerCase())
+    .filter(Boolean);
+  if (hosts.length === 0 || !hosts.every((h) => /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/.test(h))) {
+    throw fail('PUSH_ALLOWED_HOSTS', `must be comma-separated host names (e.g. fcm.googleapis.com), got "${raw}"`);
+  }
+  return hosts;
+}
+
+/** Whether a push endpoint's host is one of the allowed push services (or a subdomain of one). */
+export function isAllowedPushHost(hostname: string, allowed: readonly string[]): boolean {
+  const host = hostname.toLowerCase().replace(/\.$/, '');
+  return allowed.some((a) => host === a || host.endsWith(`.${a}`));
 }

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { sql } from 'kysely';
 import { build } from '../../../test/helpers/build.js';
 import { createUser } from '../../../test/helpers/users.js';
+import { isAllowedPushHost } from './config.js';
 import { backoffMs, cancelJobs, enqueueJob, JobQueue, PermanentJobError, type JobQueueOptions } from './index.js';
 
 // One app (one database) for the file: each test uses queues of its own names.
@@ -219,4 +220,14 @@ test('job queue: several workers share the queue; each job runs once; stop() dra
   const handedBack = await stateOf(db, slow);
   assert.equal(handedBack.state, 'scheduled');
   assert.equal(handedBack.attempts, 0, 'a handed-back job does not use up an attempt');
+});
+
+test('push endpoints: only the configured push services (and their subdomains) are allowed', () => {
+  const hosts = ['fcm.googleapis.com', 'push.services.mozilla.com'];
+  assert.equal(isAllowedPushHost('fcm.googleapis.com', hosts), true);
+  assert.equal(isAllowedPushHost('updates.push.services.mozilla.com', hosts), true);
+  assert.equal(isAllowedPushHost('FCM.googleapis.com.', hosts), true);
+  assert.equal(isAllowedPushHost('evilfcm.googleapis.com.attacker.example', hosts), false);
+  assert.equal(isAllowedPushHost('googleapis.com', hosts), false);
+  assert.equal(isAllowedPushHost('169.254.169.254', hosts), false);
 });
