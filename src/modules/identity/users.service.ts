@@ -64,6 +64,9 @@ export class UsersService {
         ...(approving && { approved_at: new Date(), approved_by: actor.id }),
       });
       if (change.status === 'deactivated') await this.sessions.revokeAllForUser(trx, user.id, 'deactivated');
+      // A new role ends the user's sessions (security review M5): a session signed in under the old
+      // role, perhaps without the second factor the new one requires, must not refresh into it.
+      else if (change.role && change.role !== user.role) await this.sessions.revokeAllForUser(trx, user.id, 'role_changed');
       return row;
     });
     await this.cache.invalidateUser(user.id);

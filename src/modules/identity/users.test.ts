@@ -83,6 +83,10 @@ describe('admin user management', () => {
     assert.equal(byName.json().role, 'nurse');
     const patched = await app.inject({ method: 'PATCH', url: `/api/v1/users/${user.id}`, headers: admin.auth, payload: { role: 'doctor' } });
     assert.equal(patched.json().role, 'doctor');
+    // The sessions signed in under the old role are over (security review M5): neither the access
+    // token nor the refresh token carries on.
+    assert.equal((await app.inject({ method: 'GET', url: '/api/v1/auth/me', headers: user.auth })).statusCode, 401);
+    assert.equal((await app.inject({ method: 'POST', url: '/api/v1/auth/refresh', payload: { refresh_token: user.refreshToken } })).statusCode, 401);
     assert.equal((await app.inject({ method: 'PATCH', url: `/api/v1/users/${user.id}`, headers: admin.auth, payload: { role: 'wizard' } })).statusCode, 422);
     assert.equal(
       (await app.inject({ method: 'PATCH', url: '/api/v1/users/00000000-0000-4000-8000-000000000000', headers: admin.auth, payload: { role: 'nurse' } }))
