@@ -93,8 +93,10 @@ export class AssistantsService {
       const emergency = role === 'patient' ? this.deps.detectEmergency(message) : null;
       if (emergency?.is_emergency) {
         // First, before any task: advice, the care team alerted, and any booking in progress dropped.
+        // The reply does not promise that someone was reached: a patient new to the clinic has no
+        // care team yet (security review M1), and the advice to call emergency services comes first.
         result = {
-          reply: `${emergency.advice || 'This sounds like an emergency.'} Call your local emergency number (for example 911 or 112) now, or go to the nearest emergency department. I have alerted your care team.`,
+          reply: `${emergency.advice || 'This sounds like an emergency.'} Call your local emergency number (for example 911 or 112) now, or go to the nearest emergency department. I have also sent an alert to the doctors who look after you here, if you have one — do not wait for them to reply.`,
           intent: 'emergency',
           entities: {},
           actions: [{ type: 'alert_care_team', status: 'completed' }],
