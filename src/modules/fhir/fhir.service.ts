@@ -36,7 +36,8 @@ import {
   parseCount,
   parseDate,
   parseReference,
-  parseTokens,
+  rulesOut,
+  tokensOf,
   single,
   type DateRange,
   type Query,
@@ -284,7 +285,7 @@ export class FhirService {
         return patientResource(profile);
       },
       search: async (meta, query, count) => {
-        const idValues = [...(query.get('_id') ?? []), ...(query.get('identifier') ?? []).flatMap((v) => parseTokens('identifier', v).map((t) => t.code))];
+        const idValues = [...(query.get('_id') ?? []), ...tokensOf(query, 'identifier').map((t) => t.code)];
         const ids = idValues.length ? [...new Set(idValues.flatMap((v) => v.split(',')))].filter(isId) : undefined;
         const name = single(query, 'name');
         const birth = single(query, 'birthdate');
@@ -384,9 +385,8 @@ export class FhirService {
       },
       search: async (meta, query, count) => {
         const patientIds = await this.patientScope(meta.actor, query);
-        const categories = (query.get('category') ?? []).flatMap((v) => parseTokens('category', v));
-        if (categories.length && !categories.some((t) => t.code === 'laboratory')) return { matches: [], next: null };
-        const tokens = (query.get('code') ?? []).flatMap((v) => parseTokens('code', v));
+        if (rulesOut(query, 'category', 'laboratory')) return { matches: [], next: null };
+        const tokens = tokensOf(query, 'code');
         const codes = tokens.length ? tokens.map(analyteKeyOf).filter((k): k is string => k !== null) : undefined;
         const ids = query.get('_id')?.flatMap((v) => v.split(','));
         if (ids && !ids.every(isId)) return { matches: [], next: null };
@@ -446,8 +446,7 @@ export class FhirService {
       },
       search: async (meta, query, count, base) => {
         const patientIds = await this.patientScope(meta.actor, query);
-        const categories = (query.get('category') ?? []).flatMap((v) => parseTokens('category', v));
-        if (categories.length && !categories.some((t) => t.code === 'LAB')) return { matches: [], next: null };
+        if (rulesOut(query, 'category', 'LAB')) return { matches: [], next: null };
         const ids = query.get('_id')?.flatMap((v) => v.split(','));
         if (ids && !ids.every(isId)) return { matches: [], next: null };
         const { from, to } = this.dates(query, 'date');
@@ -554,13 +553,8 @@ export class FhirService {
       },
       search: async (meta, query, count) => {
         const patientIds = await this.patientScope(meta.actor, query);
-        const categories = (query.get('category') ?? []).flatMap((v) => parseTokens('category', v));
-        const statuses = (query.get('clinical-status') ?? []).flatMap((v) => parseTokens('clinical-status', v));
-        if ((categories.length && !categories.some((t) => t.code === 'encounter-diagnosis')) || (statuses.length && !statuses.some((t) => t.code === 'active')))
-          return { matches: [], next: null };
-        const codes = (query.get('code') ?? [])
-          .flatMap((v) => parseTokens('code', v))
-          .filter((t) => t.system === undefined || t.system === 'http://hl7.org/fhir/sid/icd-10');
+        if (rulesOut(query, 'category', 'encounter-diagnosis') || rulesOut(query, 'clinical-status', 'active')) return { matches: [], next: null };
+        const codes = tokensOf(query, 'code').filter((t) => t.system === undefined || t.system === 'http://hl7.org/fhir/sid/icd-10');
         if (query.has('code') && codes.length === 0) return { matches: [], next: null };
         const wanted = codes.length ? new Set(codes.map((t) => t.code.toUpperCase())) : null;
         const itemIds = query
@@ -615,10 +609,8 @@ export class FhirService {
       },
       search: async (meta, query, count) => {
         const patientIds = await this.patientScope(meta.actor, query);
-        const intents = (query.get('intent') ?? []).flatMap((v) => parseTokens('intent', v));
-        if (intents.length && !intents.some((t) => t.code === 'order')) return { matches: [], next: null };
-        const statuses = (query.get('status') ?? [])
-          .flatMap((v) => parseTokens('status', v))
+        if (rulesOut(query, 'intent', 'order')) return { matches: [], next: null };
+        const statuses = tokensOf(query, 'status')
           .map((t) => t.code)
           .filter((c) => STATUSES.has(c)) as ('active' | 'completed' | 'cancelled')[];
         if (query.has('status') && statuses.length === 0) return { matches: [], next: null };
@@ -698,7 +690,7 @@ export class FhirService {
 
   private async appointmentSearch(query: Query, actor: Actor, count: number, completedOnly: boolean) {
     const scope = this.appointmentScope(actor, query);
-    const wanted = (query.get('status') ?? []).flatMap((v) => parseTokens('status', v)).map((t) => t.code);
+    const wanted = tokensOf(query, 'status').map((t) => t.code);
     let statuses: string[] | undefined;
     if (completedOnly) {
       if (wanted.length && !wanted.includes('finished')) return null;
@@ -841,9 +833,7 @@ export class FhirService {
 
   /** Directory searches (PractitionerRole, Schedule) over the REST doctor directory, its cursor passed through. */
   private async directorySearch(query: Query, count: number, referenceParam: string) {
-    const specialties = (query.get('specialty') ?? [])
-      .flatMap((v) => parseTokens('specialty', v))
-      .filter((t) => t.system === undefined || t.system === SPECIALTY_SYSTEM);
+    const specialties = tokensOf(query, 'specialty').filter((t) => t.system === undefined || t.system === SPECIALTY_SYSTEM);
     if (query.has('specialty') && specialties.length !== 1) {
       if (specialties.length === 0) return { doctors: [], next: null };
       throw new FhirError(400, 'not-supported', 'specialty takes one code here.', 'specialty');
@@ -911,8 +901,7 @@ export class FhirService {
         const schedule = single(query, 'schedule');
         if (!schedule) throw invalid('Slot search needs schedule=Schedule/<doctor id>.', 'schedule');
         const doctorId = parseReference('schedule', schedule, 'Schedule');
-        const statuses = (query.get('status') ?? []).flatMap((v) => parseTokens('status', v)).map((t) => t.code);
-        if (statuses.length && !statuses.includes('free')) return { matches: [], next: null };
+        if (rulesOut(query, 'status', 'free')) return { matches: [], next: null };
         const { from, to } = this.dates(query, 'start');
         try {
           const page = await this.deps.slots.listFree(doctorId, {

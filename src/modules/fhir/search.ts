@@ -101,6 +101,20 @@ export function parseTokens(name: string, raw: string): Token[] {
   });
 }
 
+/** Every token given for `name` (repeated parameters and comma-separated values alike). */
+export function tokensOf(query: Query, name: string): Token[] {
+  return (query.get(name) ?? []).flatMap((value) => parseTokens(name, value));
+}
+
+/**
+ * Whether `name` was given but none of its values is `code`, the only one this server stores
+ * for it (e.g. category=vital-signs on lab Observations): such a search matches nothing.
+ */
+export function rulesOut(query: Query, name: string, code: string): boolean {
+  const tokens = tokensOf(query, name);
+  return tokens.length > 0 && !tokens.some((t) => t.code === code);
+}
+
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export const isId = (value: string) => UUID_RE.test(value);
 
