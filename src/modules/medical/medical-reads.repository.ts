@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Executor } from '../../platform/database/index.js';
+import { afterRow } from '../../platform/database/keyset.js';
 import type { PrescriptionRow, RecordRow, RecordVersionRow } from './medical.repository.js';
 import type { PrescriptionStatus } from './medical.tables.js';
 
@@ -69,6 +70,5 @@ export class MedicalReadsRepository {
 }
 
 function before(table: 'medical_records' | 'prescriptions', after: RowPosition) {
-  const bound = sql`(select created_at, id from ${sql.table(table)} where id = ${after.id})`;
-  return after.inclusive ? sql<boolean>`(created_at, id) <= ${bound}` : sql<boolean>`(created_at, id) < ${bound}`;
+  return afterRow(table, 'created_at', after.id, { descending: true, inclusive: after.inclusive });
 }

@@ -1,5 +1,5 @@
-import { sql } from 'kysely';
 import type { Executor } from '../../platform/database/index.js';
+import { afterRow } from '../../platform/database/keyset.js';
 import type { AppointmentStatus } from './scheduling.tables.js';
 
 export interface AppointmentSearch {
@@ -27,11 +27,7 @@ export class SchedulingReadsRepository {
     if (search.statuses) query = query.where('status', 'in', search.statuses.length ? search.statuses : ['scheduled']);
     if (search.from) query = query.where('start_at', search.from.inclusive ? '>=' : '>', search.from.at);
     if (search.to) query = query.where('start_at', search.to.inclusive ? '<=' : '<', search.to.at);
-    if (search.afterId) {
-      // The bound is the stored row's own (start_at, id), read in SQL: no rounding through a JS Date.
-      const bound = sql`(select start_at, id from appointments where id = ${search.afterId})`;
-      query = query.where(search.descending ? sql<boolean>`(start_at, id) < ${bound}` : sql<boolean>`(start_at, id) > ${bound}`);
-    }
+    if (search.afterId) query = query.where(afterRow('appointments', 'start_at', search.afterId, { descending: search.descending }));
     const direction = search.descending ? 'desc' : 'asc';
     return query.orderBy('start_at', direction).orderBy('id', direction).limit(search.limit).execute();
   }

@@ -14,3 +14,16 @@ export function afterPosition(column: string, idColumn: string, descending: bool
   const position = sql`(${sql.ref(column)}, ${sql.ref(idColumn)})`;
   return descending ? sql<boolean>`${position} < (${value}, ${id})` : sql<boolean>`${position} > (${value}, ${id})`;
 }
+
+/**
+ * "Rows after this row" for keyset pagination ordered by `column, id`, where the position is
+ * the last row's id alone: its `column` value is read in SQL, so a timestamp keeps the
+ * microseconds PostgreSQL stores (a JavaScript Date would round them away and skip or repeat
+ * rows written in the same millisecond). `inclusive` also returns the row itself.
+ */
+export function afterRow(table: string, column: string, id: string, options: { descending: boolean; inclusive?: boolean }): RawBuilder<boolean> {
+  const position = sql`(${sql.ref(column)}, id)`;
+  const bound = sql`(select ${sql.ref(column)}, id from ${sql.table(table)} where id = ${id})`;
+  const op = sql.raw(`${options.descending ? '<' : '>'}${options.inclusive ? '=' : ''}`);
+  return sql<boolean>`${position} ${op} ${bound}`;
+}
