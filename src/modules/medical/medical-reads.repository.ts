@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { Executor } from '../../platform/database/index.js';
-import { afterRow } from '../../platform/database/keyset.js';
+import { afterRow, idsOrNone } from '../../platform/database/keyset.js';
 import type { PrescriptionRow, RecordRow, RecordVersionRow } from './medical.repository.js';
 import type { PrescriptionStatus } from './medical.tables.js';
 
@@ -25,9 +25,6 @@ export interface MedicalSearch {
   limit: number;
 }
 
-const NO_ID = '00000000-0000-0000-0000-000000000000';
-const list = (values: string[]) => (values.length ? values : [NO_ID]);
-
 /**
  * SQL for the reads other areas make through medical's public API (medical.reads.ts), newest
  * first by (created_at, id): records that carry diagnoses and prescriptions.
@@ -38,8 +35,8 @@ export class MedicalReadsRepository {
       .selectFrom('medical_records')
       .selectAll()
       .where(sql<boolean>`jsonb_array_length(diagnoses) > 0`);
-    if (search.ids) query = query.where('id', 'in', list(search.ids));
-    if (search.patientIds) query = query.where('patient_id', 'in', list(search.patientIds));
+    if (search.ids) query = query.where('id', 'in', idsOrNone(search.ids));
+    if (search.patientIds) query = query.where('patient_id', 'in', idsOrNone(search.patientIds));
     if (search.from) query = query.where('created_at', search.from.inclusive ? '>=' : '>', search.from.at);
     if (search.to) query = query.where('created_at', search.to.inclusive ? '<=' : '<', search.to.at);
     if (search.after) query = query.where(before('medical_records', search.after));
@@ -59,8 +56,8 @@ export class MedicalReadsRepository {
 
   async prescriptions(db: Executor, search: MedicalSearch & { statuses?: PrescriptionStatus[] }): Promise<PrescriptionRow[]> {
     let query = db.selectFrom('prescriptions').selectAll();
-    if (search.ids) query = query.where('id', 'in', list(search.ids));
-    if (search.patientIds) query = query.where('patient_id', 'in', list(search.patientIds));
+    if (search.ids) query = query.where('id', 'in', idsOrNone(search.ids));
+    if (search.patientIds) query = query.where('patient_id', 'in', idsOrNone(search.patientIds));
     if (search.statuses) query = query.where('status', 'in', search.statuses.length ? search.statuses : ['active']);
     if (search.from) query = query.where('created_at', search.from.inclusive ? '>=' : '>', search.from.at);
     if (search.to) query = query.where('created_at', search.to.inclusive ? '<=' : '<', search.to.at);

@@ -2,7 +2,7 @@ import type { Insertable, Selectable } from 'kysely';
 import type { Executor } from '../../platform/database/index.js';
 import type { KeysetPosition } from '../../platform/http/pagination.js';
 import type { LabReportsTable, ObservationsTable } from './reports.tables.js';
-import { afterPosition } from '../../platform/database/keyset.js';
+import { afterPosition, idsOrNone } from '../../platform/database/keyset.js';
 import type { ObservationReadRow, ObservationSearch, ReportSearch } from './reports.reads.js';
 
 export type ReportRow = Selectable<LabReportsTable>;
@@ -56,10 +56,10 @@ export class ReportsRepository {
       .innerJoin('lab_reports as r', 'r.id', 'o.report_id')
       .selectAll('o')
       .select('r.created_at as report_created_at');
-    if (search.ids) query = query.where('o.id', 'in', nonEmpty(search.ids));
-    if (search.patientIds) query = query.where('o.patient_id', 'in', nonEmpty(search.patientIds));
-    if (search.codes) query = query.where('o.code', 'in', nonEmpty(search.codes));
-    if (search.reportIds) query = query.where('o.report_id', 'in', nonEmpty(search.reportIds));
+    if (search.ids) query = query.where('o.id', 'in', idsOrNone(search.ids));
+    if (search.patientIds) query = query.where('o.patient_id', 'in', idsOrNone(search.patientIds));
+    if (search.codes) query = query.where('o.code', 'in', idsOrNone(search.codes));
+    if (search.reportIds) query = query.where('o.report_id', 'in', idsOrNone(search.reportIds));
     if (search.from) query = query.where('o.observed_at', search.from.inclusive ? '>=' : '>', search.from.at);
     if (search.to) query = query.where('o.observed_at', search.to.inclusive ? '<=' : '<', search.to.at);
     if (search.after) {
@@ -73,8 +73,8 @@ export class ReportsRepository {
 
   async searchReports(db: Executor, search: ReportSearch): Promise<ReportRow[]> {
     let query = db.selectFrom('lab_reports').selectAll();
-    if (search.ids) query = query.where('id', 'in', nonEmpty(search.ids));
-    if (search.patientIds) query = query.where('patient_id', 'in', nonEmpty(search.patientIds));
+    if (search.ids) query = query.where('id', 'in', idsOrNone(search.ids));
+    if (search.patientIds) query = query.where('patient_id', 'in', idsOrNone(search.patientIds));
     if (search.from) query = query.where('collected_at', search.from.inclusive ? '>=' : '>', search.from.at);
     if (search.to) query = query.where('collected_at', search.to.inclusive ? '<=' : '<', search.to.at);
     if (search.after) {
@@ -90,9 +90,4 @@ export class ReportsRepository {
     if (reportIds.length === 0) return [];
     return db.selectFrom('observations').select(['report_id', 'id']).where('report_id', 'in', reportIds).orderBy('report_id').orderBy('position').execute();
   }
-}
-
-// `in ()` is not valid SQL: an empty list matches nothing, through an id no row can have.
-function nonEmpty(values: string[]): string[] {
-  return values.length ? values : ['00000000-0000-0000-0000-000000000000'];
 }

@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import type { Executor } from '../../platform/database/index.js';
 import type { KeysetPosition } from '../../platform/http/pagination.js';
 import type { EmergencyContact, Sex } from './scheduling.tables.js';
-import { afterPosition } from '../../platform/database/keyset.js';
+import { afterPosition, idsOrNone } from '../../platform/database/keyset.js';
 
 export interface DoctorRow {
   id: string;
@@ -143,7 +143,7 @@ export class ProfilesRepository {
    */
   async searchPatients(db: Executor, filter: { ids?: string[]; name?: string; birthDate?: string }, afterId: string | null, limit: number) {
     let query = this.patientQuery(db).where('u.role', '=', 'patient').where('u.deleted_at', 'is', null);
-    if (filter.ids) query = query.where('u.id', 'in', filter.ids.length ? filter.ids : ['00000000-0000-0000-0000-000000000000']);
+    if (filter.ids) query = query.where('u.id', 'in', idsOrNone(filter.ids));
     if (filter.name) query = query.where(sql<boolean>`lower(u.full_name) like ${'%' + filter.name.toLowerCase().replace(/[\\%_]/g, (c) => '\\' + c) + '%'}`);
     if (filter.birthDate) query = query.where('p.date_of_birth', '=', filter.birthDate);
     if (afterId) query = query.where('u.id', '>', afterId);

@@ -1,5 +1,5 @@
 import type { Executor } from '../../platform/database/index.js';
-import { afterRow } from '../../platform/database/keyset.js';
+import { afterRow, idsOrNone } from '../../platform/database/keyset.js';
 import type { AppointmentStatus } from './scheduling.tables.js';
 
 export interface AppointmentSearch {
@@ -15,15 +15,13 @@ export interface AppointmentSearch {
   limit: number;
 }
 
-const list = (values: string[]) => (values.length ? values : ['00000000-0000-0000-0000-000000000000']);
-
 /** SQL for scheduling's reads for other areas (scheduling.reads.ts). */
 export class SchedulingReadsRepository {
   async appointments(db: Executor, search: AppointmentSearch) {
     let query = db.selectFrom('appointments').selectAll();
-    if (search.ids) query = query.where('id', 'in', list(search.ids));
-    if (search.patientIds) query = query.where('patient_id', 'in', list(search.patientIds));
-    if (search.doctorIds) query = query.where('doctor_id', 'in', list(search.doctorIds));
+    if (search.ids) query = query.where('id', 'in', idsOrNone(search.ids));
+    if (search.patientIds) query = query.where('patient_id', 'in', idsOrNone(search.patientIds));
+    if (search.doctorIds) query = query.where('doctor_id', 'in', idsOrNone(search.doctorIds));
     if (search.statuses) query = query.where('status', 'in', search.statuses.length ? search.statuses : ['scheduled']);
     if (search.from) query = query.where('start_at', search.from.inclusive ? '>=' : '>', search.from.at);
     if (search.to) query = query.where('start_at', search.to.inclusive ? '<=' : '<', search.to.at);

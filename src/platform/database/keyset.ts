@@ -27,3 +27,11 @@ export function afterRow(table: string, column: string, id: string, options: { d
   const op = sql.raw(`${options.descending ? '<' : '>'}${options.inclusive ? '=' : ''}`);
   return sql<boolean>`${position} ${op} ${bound}`;
 }
+
+/**
+ * Values for `where(column, 'in', …)`: `in ()` is not valid SQL, so an empty list becomes one
+ * id no row can have, and the filter matches nothing (as an empty list should).
+ */
+export function idsOrNone(values: readonly string[]): string[] {
+  return values.length ? [...values] : ['00000000-0000-0000-0000-000000000000'];
+}
