@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import * as oidc from 'openid-client';
 import type { Config } from '../../platform/config.js';
 import type { OidcProviderConfig } from '../../platform/auth/config.js';
@@ -37,6 +37,38 @@ interface Pending {
   provider: string;
   code_verifier: string;
   nonce: string;
+  /**
+   * SHA-256 of the browser binding: a random value set as a cookie in the browser that
+   * started the flow (oidc.routes.ts). Absent only in flows started before the binding existed
+   * (a deploy in the middle of a five-minute flow); those are refused like a mismatch.
+   */
+  binding?: string;
+}
+
+/** A new flow: the provider URL to send the browser to, and the binding value its cookie must hold. */
+export interface OidcStart {
+  url: string;
+  state: string;
+  binding: string;
+}
+
+/** 400 for a callback arriving in a browser that did not start the flow (login CSRF, RFC 9700 4.7.1). */
+export class OidcBindingError extends AppError {
+  constructor() {
+    super(
+      400,
+      'Sign-in not started in this browser',
+      'This sign-in was not started in this browser (its sign-in cookie is missing or does not match), so it cannot finish here. Start the sign-in again from this browser.',
+      undefined,
+      'oidc-browser-mismatch',
+    );
+  }
+}
+
+function sameHash(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
 }
 
 const ENTRA_HOST = 'login.microsoftonline.com';
@@ -116,13 +148,23 @@ export class OidcService {
     }
   }
 
-  /** The provider's authorization URL for a new flow (state, nonce and PKCE verifier kept server-side). */
-  async start(name: string, client: ClientInfo): Promise<string> {
+  /**
+   * The provider's authorization URL for a new flow (state, nonce and PKCE verifier kept
+   * server-side), and a random binding value for a cookie in the browser that asked: only
+   * its hash is stored, and the callback must bring the value back (login CSRF).
+   */
+  async start(name: string, client: ClientInfo): Promise<OidcStart> {
     await this.deps.authIp.consume(client.ip);
     const provider = this.provider(name);
     const config = await this.client(provider);
     const state = oidc.randomState();
-    const pending: Pending = { provider: provider.name, code_verifier: oidc.randomPKCECodeVerifier(), nonce: oidc.randomNonce() };
+    const binding = randomBytes(32).toString('base64url');
+    const pending: Pending = {
+      provider: provider.name,
+      code_verifier: oidc.randomPKCECodeVerifier(),
+      nonce: oidc.randomNonce(),
+      binding: hashToken(binding),
+    };
     await this.deps.mfa.createChallenge(this.deps.db, {
       token_hash: hashToken(state),
       kind: 'oidc',
@@ -130,7 +172,7 @@ export class OidcService {
       payload: pending,
       expires_at: new Date(Date.now() + this.deps.config.auth.challengeTtlSeconds * 1000),
     });
-    return oidc
+    const url = oidc
       .buildAuthorizationUrl(config, {
         redirect_uri: provider.redirectUri,
         scope: provider.scopes,
@@ -141,10 +183,14 @@ export class OidcService {
         code_challenge_method: 'S256',
       })
       .toString();
+    return { url, state, binding };
   }
 
-  /** Completes a flow from the provider's redirect (its query string). */
-  async callback(name: string, query: Record<string, string | undefined>, client: ClientInfo): Promise<TokenPair | MfaRequired> {
+  /**
+   * Completes a flow from the provider's redirect (its query string). `binding` is the value
+   * of the flow's cookie in the browser that made this request (undefined when it has none).
+   */
+  async callback(name: string, query: Record<string, string | undefined>, binding: string | undefined, client: ClientInfo): Promise<TokenPair | MfaRequired> {
     await this.deps.authIp.consume(client.ip);
     const provider = this.provider(name);
     if (query.error)
@@ -160,6 +206,9 @@ export class OidcService {
     if (!row || !pending || row.used_at || row.expires_at <= new Date() || pending.provider !== provider.name) {
       throw new BadRequestError('The sign-in state is unknown, expired or already used; start the sign-in again.');
     }
+    // Before the state is spent: a callback replayed in another browser (an attacker's code
+    // pushed to a victim, or a leaked redirect) neither signs in nor spends the real flow.
+    if (!binding || !pending.binding || !sameHash(hashToken(binding), pending.binding)) throw new OidcBindingError();
     if (!(await mfa.spendChallenge(db, row.token_hash))) throw new BadRequestError('The sign-in state was already used; start the sign-in again.');
     const config = await this.client(provider);
     const currentUrl = new URL(provider.redirectUri);
@@ -245,6 +294,16 @@ export class OidcService {
       if (isUniqueViolation(err, 'users_email_unique')) throw new ConflictError('An account with this email already exists.', 'email-taken');
       throw err;
     }
+  }
+
+  /** The provider's redirect URI (where the browser comes back; its flow cookie is scoped to it). 404 if unknown. */
+  callbackUrl(name: string): URL {
+    return new URL(this.provider(name).redirectUri);
+  }
+
+  /** How long a flow (and its browser cookie) lives. */
+  get flowSeconds(): number {
+    return this.deps.config.auth.challengeTtlSeconds;
   }
 
   /** The configured providers, for a sign-in page. */

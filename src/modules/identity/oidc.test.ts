@@ -28,17 +28,33 @@ const built = await build(
 );
 const { app, ctx } = built;
 
-async function startFlow(): Promise<{ location: string; state: string }> {
+/**
+ * The browser that starts a flow: its Location and state, and the flow's cookie (name=value,
+ * as a browser sends it back). `jar` collects cookies the way a browser keeps them, so a
+ * test can play one browser that signs in several times.
+ */
+async function startFlow(jar = new Map<string, string>()): Promise<{ location: string; state: string; cookie: string; setCookie: string }> {
   const res = await app.inject({ method: 'GET', url: '/api/v1/auth/oidc/local/login', remoteAddress: randomIp() });
   assert.equal(res.statusCode, 302, res.body);
   const location = String(res.headers.location);
-  return { location, state: new URL(location).searchParams.get('state')! };
+  const setCookie = String(res.headers['set-cookie']);
+  const [pair] = setCookie.split(';');
+  const [name, value] = pair!.split('=') as [string, string];
+  jar.set(name, value);
+  return { location, state: new URL(location).searchParams.get('state')!, cookie: [...jar].map(([k, v]) => `${k}=${v}`).join('; '), setCookie };
 }
-function callback(query: Record<string, string>, json = true) {
+/** The provider's redirect back, in a browser holding `cookie` (by default the last flow's: the browser that started it). */
+let lastCookie = '';
+async function flow(): Promise<Record<string, string>> {
+  const started = await startFlow();
+  lastCookie = started.cookie;
+  return op.authorize(started.location);
+}
+function callback(query: Record<string, string>, json = true, cookie: string | null = lastCookie) {
   return app.inject({
     method: 'GET',
     url: `/api/v1/auth/oidc/local/callback?${new URLSearchParams(query)}`,
-    headers: json ? { accept: 'application/json' } : {},
+    headers: { ...(json && { accept: 'application/json' }), ...(cookie && { cookie }) },
     remoteAddress: randomIp(),
   });
 }
@@ -58,7 +74,8 @@ const links = (sub: string) => ctx.db.selectFrom('external_identities').selectAl
 describe('OpenID Connect sign-in', () => {
   it('ASVS 6.8.1: success: PKCE S256, state and nonce in the request; an account linked by provider + subject; the same subject signs in again', async () => {
     const who = account();
-    const { location, state } = await startFlow();
+    const { location, state, cookie } = await startFlow();
+    lastCookie = cookie;
     const url = new URL(location);
     assert.equal(url.origin, op.issuer);
     assert.equal(url.searchParams.get('code_challenge_method'), 'S256');
@@ -78,7 +95,7 @@ describe('OpenID Connect sign-in', () => {
     assert.equal((await links(who.sub)).length, 1);
 
     // Again, now without Accept: JSON: a redirect to the portal with the tokens in the fragment.
-    const again = await callback(await op.authorize((await startFlow()).location), false);
+    const again = await callback(await flow(), false);
     assert.equal(again.statusCode, 302);
     const fragment = new URLSearchParams(String(again.headers.location).split('#')[1]);
     assert.equal(ctx.tokens.verify(fragment.get('access_token')!).sub, body.user.id);
@@ -87,13 +104,13 @@ describe('OpenID Connect sign-in', () => {
 
   it('maps the role claim: a clinician role waits for approval; unmapped values give patient', async () => {
     const doctor = account({ roles: ['Clinic.Doctor', 'Something.Else'] });
-    const res = await callback(await op.authorize((await startFlow()).location));
+    const res = await callback(await flow());
     assert.equal(res.statusCode, 200, res.body);
     assert.equal(res.json().user.role, 'doctor');
     assert.equal(res.json().user.status, 'pending');
     assert.equal((await usersWith(doctor.email!))[0]!.status, 'pending');
     const other = account({ roles: ['Clinic.Admin'] });
-    assert.equal((await callback(await op.authorize((await startFlow()).location))).json().user.role, 'patient');
+    assert.equal((await callback(await flow())).json().user.role, 'patient');
     void other;
     assert.equal(mapRole({ roleClaim: 'roles', roleMap: { A: 'admin', D: 'doctor' } }, { roles: ['D', 'A'] }), 'admin');
     assert.equal(mapRole({ roleClaim: null, roleMap: {} }, { roles: ['D'] }), 'patient');
@@ -101,8 +118,7 @@ describe('OpenID Connect sign-in', () => {
 
   it('OIDC state (RFC 9700 4.7): wrong or tampered state → 400, nothing created; missing parameters → 400', async () => {
     const who = account();
-    const { location } = await startFlow();
-    const query = await op.authorize(location);
+    const query = await flow();
     assertProblem(await callback({ ...query, state: `${query.state}x` }), 400);
     assertProblem(await callback({ code: query.code! }), 400);
     assertProblem(await callback({ state: query.state! }), 400);
@@ -110,13 +126,42 @@ describe('OpenID Connect sign-in', () => {
     assert.equal((await links(who.sub)).length, 0);
   });
 
+  it('login CSRF (review M7, RFC 9700 4.7.1): a callback replayed in another browser is a 400 and spends nothing; the starting browser still signs in', async () => {
+    const victim = account();
+    const started = await startFlow();
+    // The flow cookie: HttpOnly, SameSite=Lax, scoped to the callback path, as long-lived as the flow; not Secure on this http callback.
+    assert.match(started.setCookie, /^cb_oidc_[0-9a-f]{16}=[A-Za-z0-9_-]{43}; /);
+    assert.match(started.setCookie, /; HttpOnly/);
+    assert.match(started.setCookie, /; SameSite=Lax/);
+    assert.match(started.setCookie, /; Path=\/api\/v1\/auth\/oidc\/local\/callback/);
+    assert.match(started.setCookie, /; Max-Age=300/);
+    assert.doesNotMatch(started.setCookie, /Secure/);
+    const query = await op.authorize(started.location);
+
+    // Another browser: no cookie at all, a cookie from its own flow, or a forged value under the right name.
+    const other = await startFlow();
+    const forged = `${started.cookie.split('=')[0]}=${'A'.repeat(43)}`;
+    for (const cookie of [null, other.cookie, forged]) {
+      const problem = assertProblem(await callback(query, true, cookie), 400);
+      assert.match(problem.type, /oidc-browser-mismatch$/);
+      assert.match(problem.detail, /not started in this browser/);
+    }
+    assert.equal((await usersWith(victim.email!)).length, 0, 'no account created by the replays');
+    assert.equal((await links(victim.sub)).length, 0);
+
+    // The browser that started it finishes it, and the callback clears the cookie.
+    const res = await callback(query, true, started.cookie);
+    assert.equal(res.statusCode, 200, res.body);
+    assert.match(String(res.headers['set-cookie']), /^cb_oidc_[0-9a-f]{16}=; Path=[^;]+; Max-Age=0/);
+  });
+
   it('ASVS 6.8.3 (codes): a replayed authorization code is refused (spent state; and the provider refuses the code with a fresh state)', async () => {
     account();
-    const query = await op.authorize((await startFlow()).location);
+    const query = await flow();
     assert.equal((await callback(query)).statusCode, 200);
     assertProblem(await callback(query), 400);
     const fresh = await startFlow();
-    const res = assertProblem(await callback({ ...query, state: fresh.state }), 401);
+    const res = assertProblem(await callback({ ...query, state: fresh.state }, true, fresh.cookie), 401);
     assert.match(res.type, /oidc-failed$/);
   });
 
@@ -132,7 +177,7 @@ describe('OpenID Connect sign-in', () => {
   ] as const) {
     it(`ASVS 6.8.2: ${name} → 401 problem, no account created or linked`, async () => {
       const who = account();
-      const query = await op.authorize((await startFlow()).location);
+      const query = await flow();
       op.tamperIdToken = tamper;
       try {
         const problem = assertProblem(await callback(query), 401);
@@ -147,21 +192,21 @@ describe('OpenID Connect sign-in', () => {
 
   it('ASVS 6.8.1: an unverified email creates and links nothing; an existing email is not taken over unless linking is configured', async () => {
     const unverified = account({ email_verified: false });
-    assertProblem(await callback(await op.authorize((await startFlow()).location)), 403);
+    assertProblem(await callback(await flow()), 403);
     assert.equal((await usersWith(unverified.email!)).length, 0);
     assert.equal((await links(unverified.sub)).length, 0);
 
     const local = await createUser(built, 'patient');
     const clash = account({ email: local.email });
-    assertProblem(await callback(await op.authorize((await startFlow()).location)), 409);
+    assertProblem(await callback(await flow()), 409);
     assert.equal((await links(clash.sub)).length, 0);
   });
 
   it('an unknown provider is 404; a provider error is a clear 401 problem', async () => {
     assertProblem(await app.inject({ method: 'GET', url: '/api/v1/auth/oidc/nope/login' }), 404);
     assertProblem(await app.inject({ method: 'GET', url: '/api/v1/auth/oidc/nope/callback?code=a&state=b' }), 404);
-    const { state } = await startFlow();
-    const problem = assertProblem(await callback({ error: 'access_denied', error_description: 'The user said no', state }), 401);
+    const { state, cookie } = await startFlow();
+    const problem = assertProblem(await callback({ error: 'access_denied', error_description: 'The user said no', state }, true, cookie), 401);
     assert.match(problem.detail, /access_denied/);
   });
 
@@ -174,7 +219,7 @@ describe('OpenID Connect sign-in', () => {
       .insertInto('external_identities')
       .values({ provider: 'local', subject: who.sub, user_id: admin.id, email: admin.email, last_login_at: null })
       .execute();
-    const res = await callback(await op.authorize((await startFlow()).location));
+    const res = await callback(await flow());
     assert.equal(res.statusCode, 200, res.body);
     assert.equal(res.json().mfa_required, true);
     assert.equal(res.json().access_token, undefined);
@@ -218,5 +263,36 @@ describe('Entra ID multi-tenant issuer ({tenantid})', () => {
     });
     assert.equal(config.auth.oidc[0]!.name, 'entra');
     assert.deepEqual(config.auth.oidc[0]!.tenants, [tid]);
+  });
+  it('review L8: trust_email + link_by_email on a multi-tenant Entra issuer is a ConfigError naming the variable; single-tenant or one flag alone is accepted', async () => {
+    const { loadConfig, ConfigError } = await import('../../platform/config.js');
+    const env = (issuer: string, extra: Record<string, string>) => ({
+      OIDC_ENTRA_ISSUER: issuer,
+      OIDC_ENTRA_CLIENT_ID: 'c',
+      OIDC_ENTRA_REDIRECT_URI: 'https://app.example/api/v1/auth/oidc/entra/callback',
+      ...extra,
+    });
+    const both = { OIDC_ENTRA_TRUST_EMAIL: 'true', OIDC_ENTRA_LINK_BY_EMAIL: 'true' };
+    for (const segment of ['common', 'organizations', 'consumers', '{tenantid}']) {
+      const issuer = `https://login.microsoftonline.com/${segment}/v2.0`;
+      assert.throws(
+        () => loadConfig(env(issuer, both)),
+        (err: unknown) => err instanceof ConfigError && err.variable === 'OIDC_ENTRA_TRUST_EMAIL' && /multi-tenant/.test(err.message),
+        segment,
+      );
+      const json = {
+        OIDC_PROVIDERS: JSON.stringify({ entra: { issuer, client_id: 'c', redirect_uri: 'https://app.example/cb', trust_email: true, link_by_email: 'yes' } }),
+      };
+      assert.throws(
+        () => loadConfig(json),
+        (err: unknown) => err instanceof ConfigError && err.variable === 'OIDC_PROVIDERS' && /entra: trust_email with link_by_email/.test(err.message),
+      );
+      // Either flag alone is allowed (no takeover: an unverified email creates, never links).
+      assert.equal(loadConfig(env(issuer, { OIDC_ENTRA_TRUST_EMAIL: 'true' })).auth.oidc[0]!.trustEmail, true);
+      assert.equal(loadConfig(env(issuer, { OIDC_ENTRA_LINK_BY_EMAIL: 'true' })).auth.oidc[0]!.linkByEmail, true);
+    }
+    // The clinic's own single-tenant directory may do both.
+    const single = loadConfig(env(`https://login.microsoftonline.com/${tid}/v2.0`, both)).auth.oidc[0]!;
+    assert.ok(single.trustEmail && single.linkByEmail);
   });
 });

@@ -71,6 +71,17 @@ function roleList(name: string, raw: string): Role[] {
   return list as Role[];
 }
 
+/**
+ * An Entra ID issuer any directory can sign in through (`common`, `organizations`, `consumers`
+ * or the `{tenantid}` template). In those, whoever administers *some* tenant sets its users'
+ * `email` to anything, unverified.
+ */
+function isEntraMultiTenant(issuer: string): boolean {
+  const url = new URL(issuer);
+  const segment = decodeURIComponent(url.pathname.split('/')[1] ?? '').toLowerCase();
+  return url.hostname === 'login.microsoftonline.com' && ['common', 'organizations', 'consumers', '{tenantid}'].includes(segment);
+}
+
 function providerFrom(name: string, source: string, raw: Record<string, unknown>): OidcProviderConfig {
   if (!/^[a-z0-9][a-z0-9-]{0,30}$/.test(name)) throw new ConfigError(source, `provider names must be lower-case letters, digits and dashes, got "${name}"`);
   const field = (key: string): string | null => {
@@ -117,6 +128,17 @@ function providerFrom(name: string, source: string, raw: Record<string, unknown>
   if (issuerUrl.protocol === 'http:' && !['127.0.0.1', 'localhost', '[::1]'].includes(issuerUrl.hostname)) {
     throw new ConfigError(source, `${name}.issuer must use https (http only on loopback, for a local test provider)`);
   }
+  const trustEmail = flag('trust_email', false);
+  const linkByEmail = flag('link_by_email', false);
+  // Review L8: trusting an unverified email from any tenant and linking by it would let the
+  // admin of any Entra directory sign in as any CareBridge account (set a user's email to the victim's).
+  if (trustEmail && linkByEmail && isEntraMultiTenant(issuer)) {
+    throw new ConfigError(
+      source === 'OIDC_PROVIDERS' ? 'OIDC_PROVIDERS' : source.replace(/\*$/, 'TRUST_EMAIL'),
+      `${name}: trust_email with link_by_email is refused on a multi-tenant Entra ID issuer (${issuer}): any tenant's administrator sets its users' email, ` +
+        'so any account could be taken over. Use your single-tenant issuer (https://login.microsoftonline.com/<your tenant id>/v2.0), or turn one of them off.',
+    );
+  }
   return {
     name,
     issuer: checkUrl(`${source} (${name}.issuer)`, issuer),
@@ -126,8 +148,8 @@ function providerFrom(name: string, source: string, raw: Record<string, unknown>
     scopes: field('scopes') ?? 'openid email profile',
     roleClaim: field('role_claim'),
     roleMap,
-    linkByEmail: flag('link_by_email', false),
-    trustEmail: flag('trust_email', false),
+    linkByEmail,
+    trustEmail,
     createAccounts: flag('create_accounts', true),
     tenants,
   };
