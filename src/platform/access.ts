@@ -18,11 +18,23 @@ export interface Actor {
  */
 export type CareLinkCheck = (db: Executor, doctorId: string, patientId: string) => Promise<boolean>;
 
-export class CareRelationships {
-  private readonly checks: { name: string; check: CareLinkCheck }[] = [];
+/** The same rule as a set: every patient the link gives `doctorId` today (for list reads filtered in SQL). */
+export type CareLinkPatients = (db: Executor, doctorId: string) => Promise<string[]>;
 
-  register(name: string, check: CareLinkCheck): void {
-    this.checks.push({ name, check });
+export class CareRelationships {
+  private readonly checks: { name: string; check: CareLinkCheck; patientsOf: CareLinkPatients }[] = [];
+
+  register(name: string, check: CareLinkCheck, patientsOf: CareLinkPatients): void {
+    this.checks.push({ name, check, patientsOf });
+  }
+
+  /**
+   * Every patient a doctor may see, so a list can filter in one query instead of checking rows one
+   * by one (which needs bounded rounds and can end a page early). Same rules as `exists`.
+   */
+  async patientIdsOf(db: Executor, doctorId: string): Promise<Set<string>> {
+    const lists = await Promise.all(this.checks.map(({ patientsOf }) => patientsOf(db, doctorId)));
+    return new Set(lists.flat());
   }
 
   async exists(db: Executor, doctorId: string, patientId: string): Promise<boolean> {

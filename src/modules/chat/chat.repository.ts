@@ -290,6 +290,24 @@ export class ChatRepository {
     return row !== undefined;
   }
 
+  /** Everyone `shareRoom` is true for (with doctorId); non-patients in the list are harmless to callers. */
+  async roomCareLinkPatients(db: Executor, doctorId: string): Promise<string[]> {
+    const rows = await db
+      .selectFrom('chat_participants as a')
+      .innerJoin('chat_participants as b', 'b.room_id', 'a.room_id')
+      .innerJoin('chat_rooms as r', 'r.id', 'a.room_id')
+      .leftJoin('users as c', 'c.id', 'r.created_by')
+      .select('b.user_id')
+      .distinct()
+      .where('a.user_id', '=', doctorId)
+      .where('b.user_id', '<>', doctorId)
+      .where('a.left_at', 'is', null)
+      .where('b.left_at', 'is', null)
+      .where((eb) => eb.or([eb('r.created_by', '=', eb.ref('b.user_id')), eb('c.role', 'in', ['nurse', 'admin'])]))
+      .execute();
+    return rows.map((r) => r.user_id);
+  }
+
   /** Was `fileId` shared in a room where `userId` is a current participant? */
   async fileSharedWith(db: Executor, fileId: string, userId: string): Promise<boolean> {
     const row = await db

@@ -16,7 +16,11 @@ test('chat rooms over HTTP', async (t) => {
   ]);
   // Stand-in for the scheduling area's appointment link.
   const links = new Set<string>();
-  ctx.care.register('test_appointments', async (_db, d, p) => links.has(`${d}:${p}`));
+  ctx.care.register(
+    'test_appointments',
+    async (_db, d, p) => links.has(`${d}:${p}`),
+    async (_db, d) => [...links].filter((l) => l.startsWith(`${d}:`)).map((l) => l.slice(d.length + 1)),
+  );
 
   await t.test('a patient cannot open a room with a doctor they have no appointment with', async () => {
     const res = await app.inject({

@@ -72,7 +72,11 @@ export function buildChatServices(deps: ChatDeps): ChatServices {
     detector,
     audit: deps.audit,
   });
-  care.register('chat_room', (executor, doctorId, patientId) => repo.shareRoom(executor, doctorId, patientId));
+  care.register(
+    'chat_room',
+    (executor, doctorId, patientId) => repo.shareRoom(executor, doctorId, patientId),
+    (executor, doctorId) => repo.roomCareLinkPatients(executor, doctorId),
+  );
   const participantsOf = async (roomId: string) => (await repo.participantsOfRooms(db, [roomId])).map((p) => ({ userId: p.user_id, fullName: p.full_name }));
   return { chat: service, hub, participantsOf };
 }

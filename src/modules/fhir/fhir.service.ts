@@ -291,21 +291,15 @@ export class FhirService {
         const birth = single(query, 'birthdate');
         if (birth !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(birth.replace(/^eq/, '')))
           throw invalid('birthdate: use a full date (YYYY-MM-DD).', 'birthdate');
-        const filter = {
-          ids: meta.actor.role === 'patient' ? [meta.actor.id].filter((id) => !ids || ids.includes(id)) : ids,
-          name,
-          birthDate: birth?.replace(/^eq/, ''),
-        };
+        // A doctor's search is limited in SQL to the patients they care for, so a page is never cut short.
+        // (Same rules as care.canAccessPatient: staff who are not active see no one.)
+        let visible = ids;
+        if (meta.actor.role === 'patient') visible = [meta.actor.id].filter((id) => !ids || ids.includes(id));
+        else if (meta.actor.status !== 'active') visible = [];
+        else if (meta.actor.role === 'doctor') visible = [...(await care.patientIdsOf(db, meta.actor.id))].filter((id) => !ids || ids.includes(id));
+        const filter = { ids: visible, name, birthDate: birth?.replace(/^eq/, '') };
         const after = decodeCursor(single(query, '_cursor'));
-        const found: Awaited<ReturnType<typeof patients.searchPatients>> = [];
-        let afterId = after?.id ?? null;
-        // Doctors see only their patients: fetch in batches and keep the visible ones (bounded).
-        for (let round = 0; round < 20 && found.length <= count; round++) {
-          const batch = await patients.searchPatients(filter, afterId, Math.max(50, count + 1));
-          for (const profile of batch) if (await care.canAccessPatient(db, meta.actor, profile.user_id)) found.push(profile);
-          if (batch.length < Math.max(50, count + 1)) break;
-          afterId = batch.at(-1)!.user_id;
-        }
+        const found = visible?.length === 0 ? [] : await patients.searchPatients(filter, after?.id ?? null, count + 1);
         const page = found.slice(0, count);
         await this.audit(
           meta,

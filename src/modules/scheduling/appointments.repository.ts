@@ -216,4 +216,16 @@ export class AppointmentsRepository {
       .executeTakeFirst();
     return row !== undefined;
   }
+
+  /** Every patient `hasCareLink` is true for. */
+  async careLinkPatients(db: Executor, doctorId: string): Promise<string[]> {
+    const rows = await db
+      .selectFrom('appointments')
+      .select('patient_id')
+      .distinct()
+      .where('doctor_id', '=', doctorId)
+      .where('status', '<>', 'cancelled')
+      .execute();
+    return rows.map((r) => r.patient_id);
+  }
 }

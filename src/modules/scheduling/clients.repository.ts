@@ -135,4 +135,17 @@ export class ClientsRepository {
       .executeTakeFirst();
     return row !== undefined;
   }
+
+  /** Every patient `isAssigned` is true for. */
+  async assignedPatients(db: Executor, doctorId: string): Promise<string[]> {
+    const rows = await db
+      .selectFrom('clients')
+      .select('user_id')
+      .where('assigned_doctor_id', '=', doctorId)
+      .where('user_link_status', '=', 'active')
+      .where('deleted_at', 'is', null)
+      .where('user_id', 'is not', null)
+      .execute();
+    return rows.map((r) => r.user_id!);
+  }
 }

@@ -103,8 +103,16 @@ export function buildSchedulingServices(deps: SchedulingDeps): SchedulingService
     const [file] = await files.rowsByIds(db, [fileId]);
     return Boolean(file && IMAGE_TYPES.has(file.content_type as AllowedType) && (await files.canRead(db, actor, fileId)));
   });
-  care.register('appointment', (executor, doctorId, patientId) => appointmentsRepository.hasCareLink(executor, doctorId, patientId));
-  care.register('assigned_client', (executor, doctorId, patientId) => clientsRepository.isAssigned(executor, doctorId, patientId));
+  care.register(
+    'appointment',
+    (executor, doctorId, patientId) => appointmentsRepository.hasCareLink(executor, doctorId, patientId),
+    (executor, doctorId) => appointmentsRepository.careLinkPatients(executor, doctorId),
+  );
+  care.register(
+    'assigned_client',
+    (executor, doctorId, patientId) => clientsRepository.isAssigned(executor, doctorId, patientId),
+    (executor, doctorId) => clientsRepository.assignedPatients(executor, doctorId),
+  );
   events.subscribe<{ userId: string; role: string }>('user.approved', (event) => profiles.createProfileOnApproval(event.userId, event.role));
   return {
     profiles,
