@@ -19,6 +19,7 @@ import { registerMetrics } from './platform/http/metrics.js';
 import { registerDocs } from './platform/http/docs.js';
 import { registerPortal } from './platform/http/portal.js';
 import { lazySerializers } from './platform/http/serializers.js';
+import { InFlight } from './platform/http/in-flight.js';
 import { ProblemSchema } from './platform/http/schemas.js';
 import { BadRequestError } from './platform/errors.js';
 import type { AppContext, AppModule, Infrastructure } from './platform/context.js';
@@ -37,6 +38,8 @@ export interface BuiltApp {
   app: FastifyInstance;
   ctx: AppContext;
   modules: AppModule[];
+  /** Route handlers running now (shutdown waits for them before closing the database). */
+  inFlight: InFlight;
   /** Runs demo seeding (if asked) and each module's background work. */
   start(): Promise<string[]>;
   /** Stops background work, closes the server, then pubsub, Redis and the database. */
@@ -89,6 +92,10 @@ export async function buildApp(config: Config): Promise<BuiltApp> {
     return503OnClosing: true,
     schemaController: { compilersFactory: { buildSerializer: serializers.buildSerializer } },
   });
+
+  // Before any route is registered: every handler is counted while it runs (see close()).
+  const inFlight = new InFlight();
+  inFlight.register(app);
 
   if (permissions.fixed.length)
     app.log.warn(
@@ -234,6 +241,7 @@ export async function buildApp(config: Config): Promise<BuiltApp> {
     app,
     ctx,
     modules,
+    inFlight,
     async start() {
       const lines: string[] = [];
       if (config.adminEmail && config.adminPassword) {
@@ -257,7 +265,13 @@ export async function buildApp(config: Config): Promise<BuiltApp> {
       // Stop accepting and drain first (in-flight requests may still need background
       // services and the database), then stop the modules' background work.
       await app.close();
+      // app.close() resolves when the last connection is gone, but a handler whose client
+      // disconnected mid-request still runs (awaiting its query or audit write): let it finish
+      // before the database closes, or its audit row is lost ("driver has already been destroyed").
+      if (!(await inFlight.idle(5_000))) app.log.warn({ running: inFlight.count }, 'shutdown: handlers still running after 5 s; closing anyway');
       if (started) for (const module of [...modules].reverse()) await module.stop?.(ctx);
+      // Reads' audit rows still queued in the group commit (sockets, jobs) are written first.
+      await services.audit.drain();
       await pubsub.close();
       redis?.disconnect();
       subscriber?.disconnect();

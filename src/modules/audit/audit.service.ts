@@ -72,6 +72,11 @@ export class AuditService {
   /** Rows of reads outside a transaction, written together under load (see group-commit.ts). */
   private readonly reads = new GroupCommit<Insertable<AuditLogTable>>((rows) => this.repository.insert(this.db, rows));
 
+  /** Resolves when every read's audit row handed in so far is stored (shutdown, see app.ts). */
+  drain(): Promise<void> {
+    return this.reads.drain();
+  }
+
   /**
    * Inside a transaction (a write) the rows go into that transaction, so they commit or roll
    * back with the change; otherwise (a read) they join the next group commit. Either way the

@@ -38,3 +38,16 @@ test('batches stay under the row cap', async () => {
   await Promise.all([1, 2, 3, 4, 5, 6, 7].map((n) => group.add([n])));
   assert.deepEqual(sizes, [1, 3, 3]);
 });
+
+test('drain() resolves once every row handed in so far is written', async () => {
+  const stored: number[] = [];
+  const group = new GroupCommit<number>(async (rows) => {
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    stored.push(...rows);
+  });
+  await group.drain(); // nothing queued: at once
+  const pending = [group.add([1]), group.add([2]), group.add([3])];
+  await group.drain();
+  assert.deepEqual(stored, [1, 2, 3]);
+  await Promise.all(pending);
+});

@@ -10,6 +10,7 @@
 export class GroupCommit<Row> {
   private queue: { rows: Row[]; resolve: () => void; reject: (err: unknown) => void }[] = [];
   private flushing = false;
+  private drained: (() => void)[] = [];
 
   constructor(
     private readonly write: (rows: Row[]) => Promise<void>,
@@ -46,6 +47,18 @@ export class GroupCommit<Row> {
       }
     } finally {
       this.flushing = false;
+      const waiters = this.drained;
+      this.drained = [];
+      for (const resolve of waiters) resolve();
     }
+  }
+
+  /**
+   * Resolves once every row handed in so far is written (or has failed its caller). Shutdown
+   * awaits it before the database closes (app.ts), so no acknowledged read loses its row.
+   */
+  drain(): Promise<void> {
+    if (!this.flushing) return Promise.resolve();
+    return new Promise((resolve) => this.drained.push(resolve));
   }
 }
