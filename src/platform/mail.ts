@@ -1,3 +1,4 @@
+import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
 import nodemailer, { type Transporter } from 'nodemailer';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Db, Executor } from './database/index.js';
@@ -9,6 +10,53 @@ export interface OutgoingEmail {
   text: string;
   /** Template/event name, for the admin view and metrics; never the content. */
   kind: string;
+  /**
+   * The body carries a one-time secret (a password-reset link): it is stored sealed and
+   * emptied once sent (see OutboxSealer). Needs the sealer argument of enqueueEmail.
+   */
+  secret?: boolean;
+}
+
+const SEALED = 'sealed:v1.';
+/** What a secret-bearing row's body becomes once sent: the ledger keeps who, what kind and when, not the link. */
+export const SENT_SECRET_BODY = '[removed after sending: this email carried a one-time link]';
+
+/**
+ * Review L9: a reset link in `email_outbox.body_text` let anyone who can read the database
+ * (a backup, a replica, an SQL injection elsewhere) take over accounts. A body with a secret
+ * is therefore stored AES-256-GCM sealed under a key derived (HKDF-SHA256) from JWT_SECRET,
+ * which lives in configuration, not in the database; the sender opens it to send and then
+ * replaces it with SENT_SECRET_BODY. The secret itself is stored elsewhere only as a hash
+ * (password_reset_tokens.token_hash). Whoever holds JWT_SECRET can mint tokens anyway, so
+ * the key adds no new point of failure. Rotating JWT_SECRET makes queued sealed mail unsendable
+ * (it is failed, and the user asks for a new link).
+ */
+export class OutboxSealer {
+  private readonly key: Buffer;
+
+  constructor(masterSecret: string) {
+    this.key = Buffer.from(hkdfSync('sha256', masterSecret, 'carebridge', 'email-outbox-v1', 32));
+  }
+
+  seal(text: string): string {
+    const iv = randomBytes(12);
+    const cipher = createCipheriv('aes-256-gcm', this.key, iv);
+    const body = Buffer.concat([cipher.update(text, 'utf8'), cipher.final()]);
+    return `${SEALED}${[iv, cipher.getAuthTag(), body].map((b) => b.toString('base64url')).join('.')}`;
+  }
+
+  static isSealed(body: string): boolean {
+    return body.startsWith(SEALED);
+  }
+
+  /** The plain body; throws if it was sealed under another key or altered. */
+  open(sealed: string): string {
+    const [iv, tag, body] = sealed.slice(SEALED.length).split('.');
+    if (!OutboxSealer.isSealed(sealed) || !iv || !tag || !body) throw new Error('not a sealed outbox body');
+    const decipher = createDecipheriv('aes-256-gcm', this.key, Buffer.from(iv, 'base64url'));
+    decipher.setAuthTag(Buffer.from(tag, 'base64url'));
+    return Buffer.concat([decipher.update(Buffer.from(body, 'base64url')), decipher.final()]).toString('utf8');
+  }
 }
 
 /** The job that sends one `email_outbox` row. */
@@ -19,13 +67,16 @@ export const EMAIL_OUTBOX_QUEUE = 'email.outbox';
  * written in the same transaction as the change that causes it (no email for a rolled-back
  * reset), and the job queue sends it over SMTP when SMTP_URL is set, retrying with backoff
  * and dead-lettering after the last attempt (docs/NOTIFICATIONS.md). Without SMTP the rows
- * stay queued and are visible to admins, which is also how a developer reads a reset link
- * locally. The request that wrote the row never waits on SMTP.
+ * stay queued and are visible to admins; a body with a secret stays sealed (a developer reads
+ * a reset link locally through an SMTP catcher such as Mailpit). The request that wrote the
+ * row never waits on SMTP.
  */
-export async function enqueueEmail(db: Executor, email: OutgoingEmail): Promise<void> {
+export async function enqueueEmail(db: Executor, email: OutgoingEmail, sealer?: OutboxSealer): Promise<void> {
+  if (email.secret && !sealer) throw new Error('an email with a secret needs the outbox sealer');
+  const body = email.secret && sealer ? sealer.seal(email.text) : email.text;
   const row = await db
     .insertInto('email_outbox')
-    .values({ to_address: email.to, subject: email.subject, body_text: email.text, kind: email.kind })
+    .values({ to_address: email.to, subject: email.subject, body_text: body, kind: email.kind })
     .returning('id')
     .executeTakeFirstOrThrow();
   await enqueueJob(db, { queue: EMAIL_OUTBOX_QUEUE, payload: { id: row.id }, maxAttempts: 8 });
@@ -105,19 +156,33 @@ export function htmlFromText(text: string): string {
  * Sends `email_outbox` rows (password reset and any other platform mail). The row's status
  * is the ledger: a row already `sent` is not sent again when its job runs twice.
  */
-export function defineEmailOutbox(queue: JobQueue, db: Db, mailer: Mailer, log: FastifyBaseLogger, domain: string): void {
+export function defineEmailOutbox(queue: JobQueue, db: Db, mailer: Mailer, log: FastifyBaseLogger, domain: string, sealer: OutboxSealer): void {
   queue.define(EMAIL_OUTBOX_QUEUE, async (payload, job) => {
     const id = String(payload.id ?? '');
     const row = await db.selectFrom('email_outbox').selectAll().where('id', '=', id).executeTakeFirst();
     if (!row) throw new PermanentJobError('the email_outbox row is gone');
     if (row.status === 'sent') return;
     if (!mailer.configured) return; // stays queued: visible to admins, sent by nobody
+    const sealed = OutboxSealer.isSealed(row.body_text);
+    let text = row.body_text;
+    if (sealed) {
+      try {
+        text = sealer.open(row.body_text);
+      } catch {
+        await db
+          .updateTable('email_outbox')
+          .set({ status: 'failed', last_error: 'sealed body cannot be opened (JWT_SECRET changed?)' })
+          .where('id', '=', id)
+          .execute();
+        throw new PermanentJobError('the sealed email body cannot be opened (JWT_SECRET changed?)');
+      }
+    }
     try {
       await mailer.send({
         to: row.to_address,
         subject: row.subject,
-        text: row.body_text,
-        html: htmlFromText(row.body_text),
+        text,
+        html: htmlFromText(text),
         messageId: `<outbox-${row.id}@${domain}>`,
       });
     } catch (err) {
@@ -132,7 +197,7 @@ export function defineEmailOutbox(queue: JobQueue, db: Db, mailer: Mailer, log: 
     }
     await db
       .updateTable('email_outbox')
-      .set({ status: 'sent', sent_at: new Date(), attempts: row.attempts + 1, last_error: null })
+      .set({ status: 'sent', sent_at: new Date(), attempts: row.attempts + 1, last_error: null, ...(sealed && { body_text: SENT_SECRET_BODY }) })
       .where('id', '=', id)
       .execute();
   });

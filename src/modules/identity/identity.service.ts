@@ -7,7 +7,7 @@ import { type AccessTokens, hashToken, newOpaqueToken, type Role } from '../../p
 import { type PasswordHasher, passwordProblems } from '../../platform/auth/passwords.js';
 import { BadRequestError, ConflictError, ForbiddenError, NotFoundError, RateLimitedError, UnauthorizedError, ValidationError } from '../../platform/errors.js';
 import type { Limiter } from '../../platform/rate-limit.js';
-import { enqueueEmail } from '../../platform/mail.js';
+import { enqueueEmail, type OutboxSealer } from '../../platform/mail.js';
 import { isValidTimeZone } from '../../platform/time.js';
 import { iso } from '../../platform/http/schemas.js';
 import type { UserRow, UsersRepository } from './users.repository.js';
@@ -77,6 +77,8 @@ export interface IdentityDeps {
   cache: SessionCache;
   /** Second factors (issue 15): decides at sign-in whether one is due. */
   mfa: MfaRepository;
+  /** Seals emails that carry a one-time link (platform/mail.ts, review L9). */
+  outbox: OutboxSealer;
   log?: { error(obj: object, msg: string): void };
 }
 
@@ -351,15 +353,21 @@ export class IdentityService {
     const expiresAt = new Date(Date.now() + config.passwordResetTtlSeconds * 1000);
     await db.transaction().execute(async (trx) => {
       await sessions.createResetToken(trx, user.id, hashToken(token), expiresAt);
-      await enqueueEmail(trx, {
-        to: user.email,
-        kind: 'password_reset',
-        subject: 'Reset your CareBridge password',
-        text:
-          `Hello ${user.full_name},\n\nSomeone asked to reset the password of your CareBridge account. ` +
-          `If it was you, open this link within ${Math.round(config.passwordResetTtlSeconds / 60)} minutes:\n\n` +
-          `${config.publicBaseUrl}/reset-password?token=${token}\n\nIf it wasn't you, ignore this email; your password stays as it is.\n`,
-      });
+      // The link is the secret: sealed in the outbox, removed once sent (review L9, platform/mail.ts).
+      await enqueueEmail(
+        trx,
+        {
+          to: user.email,
+          kind: 'password_reset',
+          secret: true,
+          subject: 'Reset your CareBridge password',
+          text:
+            `Hello ${user.full_name},\n\nSomeone asked to reset the password of your CareBridge account. ` +
+            `If it was you, open this link within ${Math.round(config.passwordResetTtlSeconds / 60)} minutes:\n\n` +
+            `${config.publicBaseUrl}/reset-password?token=${token}\n\nIf it wasn't you, ignore this email; your password stays as it is.\n`,
+        },
+        this.deps.outbox,
+      );
     });
   }
 

@@ -19,6 +19,7 @@ import { OidcService } from './oidc.service.js';
 import { oidcRoutes } from './oidc.routes.js';
 import { SecretBox } from './second-factor.js';
 import { Limiter } from '../../platform/rate-limit.js';
+import { OutboxSealer } from '../../platform/mail.js';
 import './identity.tables.js';
 
 export { IdentityService } from './identity.service.js';
@@ -69,6 +70,7 @@ export function buildIdentityServices(deps: IdentityServicesDeps): IdentityServi
     passwords: deps.passwords,
     events: deps.events,
     limiters: deps.limiters,
+    outbox: new OutboxSealer(deps.config.jwtSecret),
     log: deps.log,
   });
   // Five wrong second-factor proofs lock the account's second factor for 15 minutes (ASVS 6.3.1).

@@ -5,7 +5,7 @@ import type { Db, Executor } from '../../platform/database/index.js';
 import type { EventBus } from '../../platform/events.js';
 import type { CareRelationships } from '../../platform/access.js';
 import { JobQueue } from '../../platform/jobs/index.js';
-import { defineEmailOutbox, Mailer } from '../../platform/mail.js';
+import { defineEmailOutbox, Mailer, OutboxSealer } from '../../platform/mail.js';
 import { UsersRepository } from '../identity/index.js';
 import type { SchedulingLookups } from '../scheduling/index.js';
 import { NotificationsRepository } from './notifications.repository.js';
@@ -65,7 +65,7 @@ export function buildNotificationsServices(deps: NotificationsDeps): Notificatio
   });
   const mailer = new Mailer(config.smtpUrl, config.mailFrom);
   const mailDomain = safeHost(config.publicBaseUrl);
-  defineEmailOutbox(jobs, db, mailer, log, mailDomain);
+  defineEmailOutbox(jobs, db, mailer, log, mailDomain, new OutboxSealer(config.jwtSecret));
   notifier.define(jobs, db, { mailer, publishFrame: deps.publishFrame, push: settings.vapid, pushAllowedHosts: settings.pushAllowedHosts, mailDomain });
   const subscriptionDeps: SubscriptionDeps = {
     db,
