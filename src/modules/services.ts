@@ -80,7 +80,7 @@ export function buildServices(infra: Infrastructure): Services {
     learningIntervalSeconds: config.symptomLearningIntervalSeconds,
   });
   const assistants = buildAssistantsServices({ db, log, events, care, audit, scheduling, medical, reports, chat: chat.chat });
-  const infections = buildInfectionsServices({ db, log, care, audit, files, scheduling, chat: chat.chat });
+  const infections = buildInfectionsServices({ db, log, events, audit, files, scheduling, chat: chat.chat });
   const fhir = buildFhirServices({
     db,
     care,

@@ -52,7 +52,7 @@ export class ChatRepository {
     return db.selectFrom('chat_rooms').selectAll().where('direct_key', '=', directKey).executeTakeFirst();
   }
 
-  async insertRoom(db: Executor, values: { kind: RoomKind; title: string | null; direct_key: string | null; created_by: string }): Promise<RoomRow> {
+  async insertRoom(db: Executor, values: { kind: RoomKind; title: string | null; direct_key: string | null; created_by: string | null }): Promise<RoomRow> {
     return db
       .insertInto('chat_rooms')
       .values({ ...values, last_message_at: null })
@@ -61,6 +61,10 @@ export class ChatRepository {
   }
 
   /** Adds participants, or brings back ones who had left. */
+  async setCreator(db: Executor, roomId: string, userId: string): Promise<RoomRow> {
+    return db.updateTable('chat_rooms').set({ created_by: userId }).where('id', '=', roomId).returningAll().executeTakeFirstOrThrow();
+  }
+
   async upsertParticipants(db: Executor, roomId: string, userIds: string[]): Promise<void> {
     if (userIds.length === 0) return;
     await db

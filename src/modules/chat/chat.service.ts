@@ -137,11 +137,19 @@ export class ChatService {
 
   // ---- rooms ----
 
+  /**
+   * `options.onBehalf`: another area opens the room for the actor as part of its own workflow
+   * (a skin consult posting its case). Such a room is stored without a creator, so it is no
+   * care relationship by itself (ChatRepository.shareRoom): access rests on the workflow's
+   * own cause and ends with it (review M3). `onBehalfRoom` in the reply: the room (new or
+   * found) is such a room, so the workflow may take its doctor out of it when it ends.
+   */
   async createRoom(
     actor: Actor,
     input: { kind: RoomKind; participant_ids: string[]; title?: string },
     meta?: RequestMeta,
-  ): Promise<{ room: Awaited<ReturnType<ChatService['roomView']>>; created: boolean }> {
+    options: { onBehalf?: boolean } = {},
+  ): Promise<{ room: Awaited<ReturnType<ChatService['roomView']>>; created: boolean; onBehalfRoom?: boolean }> {
     const requested = [...new Set(input.participant_ids)];
     const staffForOthers =
       (actor.role === 'nurse' || actor.role === 'admin') && input.kind === 'direct' && requested.length === 2 && !requested.includes(actor.id);
@@ -177,17 +185,31 @@ export class ChatService {
       const [a, b] = ids.map((id) => byId.get(id)!);
       await this.checkDirectPair(actor, a!, b!);
       const directKey = [...ids].sort().join(':');
-      const existing = await this.repo.findDirect(this.db, directKey);
+      let existing = await this.repo.findDirect(this.db, directKey);
       if (existing) {
+        // A doctor re-opening a room the patient had left brings the patient back, but not their
+        // consent: the room becomes the doctor's, which rests on the doctor's other relationship
+        // and does not outlive it (ChatRepository.shareRoom). Otherwise a short-lived cause (an
+        // appointment) plus a re-open would restore a lasting one the patient had ended.
+        const patient = a!.role === 'patient' ? a! : b!.role === 'patient' ? b! : null;
+        if (actor.role === 'doctor' && patient && existing.created_by !== actor.id) {
+          const membership = await this.repo.membership(this.db, existing.id, patient.id);
+          if (membership?.left_at) existing = await this.repo.setCreator(this.db, existing.id, actor.id);
+        }
         await this.repo.upsertParticipants(this.db, existing.id, ids);
         for (const id of ids) await this.hub.roomAdded(id, existing.id, existing.last_seq);
         await this.auditCare(meta, existing, 'grant');
-        return { room: await this.roomView(actor, existing), created: false };
+        return { room: await this.roomView(actor, existing), created: false, onBehalfRoom: existing.created_by === null };
       }
       let room: RoomRow;
       try {
         room = await this.db.transaction().execute(async (trx) => {
-          const row = await this.repo.insertRoom(trx, { kind: 'direct', title: input.title ?? null, direct_key: directKey, created_by: actor.id });
+          const row = await this.repo.insertRoom(trx, {
+            kind: 'direct',
+            title: input.title ?? null,
+            direct_key: directKey,
+            created_by: options.onBehalf ? null : actor.id,
+          });
           await this.repo.upsertParticipants(trx, row.id, ids);
           return row;
         });
@@ -199,7 +221,7 @@ export class ChatService {
       }
       for (const id of ids) await this.hub.roomAdded(id, room.id, 0);
       await this.auditCare(meta, room, 'grant');
-      return { room: await this.roomView(actor, room), created: true };
+      return { room: await this.roomView(actor, room), created: true, onBehalfRoom: room.created_by === null };
     }
 
     // care_team
@@ -401,6 +423,16 @@ export class ChatService {
         created_at: now,
       });
       await this.repo.markRead(trx, input.roomId, actor.id, seq);
+      // Offline participants' notifications are queued in this transaction (contract §6, docs/NOTIFICATIONS.md).
+      if (content.trim())
+        await this.events.publishInTransaction(trx, 'chat.message_sent', {
+          roomId: input.roomId,
+          messageId: message.id,
+          senderId: actor.id,
+          senderRole: actor.role,
+          content,
+          clientMsgId: input.clientMsgId ?? null,
+        });
       return { message, duplicate: false };
     });
     if (!result.duplicate) {
@@ -492,6 +524,19 @@ export class ChatService {
     if (ending.length) await this.auditCare(meta ?? { actor, ip: null, userAgent: null, requestId: null }, room, 'revoke', ending);
     await this.hub.roomRemoved(actor.id, roomId);
     await this.hub.publishRoom(roomId, { type: 'participant_left', room_id: roomId, user_id: actor.id }, actor.id);
+  }
+
+  /**
+   * Takes `userId` out of a room inside the caller's transaction, when a workflow that opened
+   * the room ends (a cancelled skin consult). `announceRemoved` tells the sockets after commit.
+   */
+  async removeParticipant(executor: Executor, roomId: string, userId: string): Promise<boolean> {
+    return this.repo.leave(executor, roomId, userId);
+  }
+
+  async announceRemoved(roomId: string, userId: string): Promise<void> {
+    await this.hub.roomRemoved(userId, roomId);
+    await this.hub.publishRoom(roomId, { type: 'participant_left', room_id: roomId, user_id: userId }, userId);
   }
 
   /** Typing indicators are relayed, never stored. */

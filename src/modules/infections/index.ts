@@ -1,11 +1,11 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { AppModule } from '../../platform/context.js';
-import type { CareRelationships } from '../../platform/access.js';
 import type { Db } from '../../platform/database/index.js';
+import type { EventBus } from '../../platform/events.js';
 import type { AuditService } from '../audit/index.js';
 import type { ChatService } from '../chat/index.js';
 import { withMultipart, type FilesService } from '../files/index.js';
-import type { SchedulingServices } from '../scheduling/index.js';
+import { APPOINTMENT_EVENTS, type AppointmentCancelledEvent, type SchedulingServices } from '../scheduling/index.js';
 import { AnalysisPool } from './analysis/pool.js';
 import { InfectionsRepository } from './infections.repository.js';
 import { diagnoseRoutes, infectionsRoutes } from './infections.routes.js';
@@ -27,25 +27,26 @@ export interface InfectionsServices {
 export interface InfectionsDeps {
   db: Db;
   log: FastifyBaseLogger;
-  care: CareRelationships;
+  events: EventBus;
   audit: AuditService;
   files: FilesService;
   scheduling: Pick<SchedulingServices, 'appointments' | 'waitlist'>;
-  chat: Pick<ChatService, 'createRoom' | 'send'> | undefined;
+  chat: Pick<ChatService, 'createRoom' | 'send' | 'removeParticipant' | 'announceRemoved'> | undefined;
   model?: SkinModel | null;
 }
 
 /**
  * Builds the skin-image services and registers what a consult shares (docs/DERMA.md,
- * "Privacy"): a care relationship between the patient and the dermatologist a consult was
- * booked with (platform/access.ts), and read access for that doctor to the record's image (a
- * files access rule). Images are stored without a patient link, so without a consult only
+ * "Privacy"; docs/SECURITY.md): read access for the booked dermatologist to the record's
+ * image (a files access rule) while the consult is live. The chart is NOT opened by the
+ * consult itself (review M3): the consult's appointment is the care relationship, and it ends
+ * when that appointment is cancelled — as does the consult (a transactional subscriber of
+ * `appointment.cancelled`). Images are stored without a patient link, so without a consult only
  * the patient can read them. Workers start on the first analysis, not here.
  */
 export function buildInfectionsServices(deps: InfectionsDeps): InfectionsServices {
   const repository = new InfectionsRepository();
   const pool = new AnalysisPool(2);
-  deps.care.register('skin_consult', (db, doctorId, patientId) => repository.consulted(db, doctorId, patientId));
   deps.files.access.register(
     (db, actor, fileId) => (actor.role === 'doctor' ? repository.imageConsultedWith(db, fileId, actor.id) : Promise.resolve(false)),
     'skin_consult',
@@ -61,6 +62,11 @@ export function buildInfectionsServices(deps: InfectionsDeps): InfectionsService
     model: deps.model ?? null,
     log: deps.log,
   });
+  // Ends the consult in the cancelling transaction; the sockets hear of a removed room after commit.
+  deps.events.subscribeInTransaction<AppointmentCancelledEvent>(APPOINTMENT_EVENTS.cancelled, async (trx, event) => {
+    await infections.endForAppointment(trx, event.appointmentId, event.actorId);
+  });
+  deps.events.subscribe<AppointmentCancelledEvent>(APPOINTMENT_EVENTS.cancelled, (event) => infections.announceEnded(event.appointmentId));
   return { infections, pool };
 }
 

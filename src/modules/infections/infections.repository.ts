@@ -1,4 +1,4 @@
-import type { Insertable, Selectable } from 'kysely';
+import { sql, type Insertable, type Selectable } from 'kysely';
 import type { Executor } from '../../platform/database/index.js';
 import { afterPosition } from '../../platform/database/keyset.js';
 import type { KeysetPosition } from '../../platform/http/pagination.js';
@@ -26,7 +26,12 @@ export class InfectionsRepository {
       const doctorId = viewer.doctorId;
       query = query.where((eb) =>
         eb.exists(
-          eb.selectFrom('infection_consults as c').select('c.id').whereRef('c.record_id', '=', 'infection_records.id').where('c.doctor_id', '=', doctorId),
+          eb
+            .selectFrom('infection_consults as c')
+            .select('c.id')
+            .whereRef('c.record_id', '=', 'infection_records.id')
+            .where('c.doctor_id', '=', doctorId)
+            .where('c.status', '=', 'booked'),
         ),
       );
     }
@@ -34,32 +39,62 @@ export class InfectionsRepository {
     return query.orderBy('infection_records.created_at', 'desc').orderBy('infection_records.id', 'desc').limit(count).execute();
   }
 
+  /** The record's consult: the live one (booked or waitlisted) if any, else the latest ended one. */
   async consultOf(db: Executor, recordId: string): Promise<ConsultRow | undefined> {
-    return db.selectFrom('infection_consults').selectAll().where('record_id', '=', recordId).executeTakeFirst();
+    return (await this.consultsOf(db, [recordId]))[0];
   }
 
+  /** One consult per record (see consultOf), in no particular record order. */
   async consultsOf(db: Executor, recordIds: string[]): Promise<ConsultRow[]> {
     if (recordIds.length === 0) return [];
-    return db.selectFrom('infection_consults').selectAll().where('record_id', 'in', recordIds).execute();
+    const rows = await db
+      .selectFrom('infection_consults')
+      .selectAll()
+      .where('record_id', 'in', recordIds)
+      .orderBy(sql`(status = 'cancelled')`)
+      .orderBy('created_at', 'desc')
+      .orderBy('id', 'desc')
+      .execute();
+    const first = new Map<string, ConsultRow>();
+    for (const row of rows) if (!first.has(row.record_id)) first.set(row.record_id, row);
+    return [...first.values()];
+  }
+
+  async liveConsultInRoom(db: Executor, roomId: string, doctorId: string): Promise<boolean> {
+    const row = await db
+      .selectFrom('infection_consults')
+      .select('id')
+      .where('chat_room_id', '=', roomId)
+      .where('doctor_id', '=', doctorId)
+      .where('status', '=', 'booked')
+      .limit(1)
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+
+  async consultsOfAppointment(db: Executor, appointmentId: string): Promise<ConsultRow[]> {
+    return db.selectFrom('infection_consults').selectAll().where('appointment_id', '=', appointmentId).execute();
+  }
+
+  /**
+   * Ends the live consults booked on this appointment (it was cancelled): they share nothing
+   * from now on. Returns the consults ended.
+   */
+  async endConsultsOfAppointment(db: Executor, appointmentId: string): Promise<ConsultRow[]> {
+    return db
+      .updateTable('infection_consults')
+      .set({ status: 'cancelled', ended_at: new Date() })
+      .where('appointment_id', '=', appointmentId)
+      .where('status', '=', 'booked')
+      .returningAll()
+      .execute();
   }
 
   async insertConsult(db: Executor, row: Insertable<InfectionConsultsTable>): Promise<ConsultRow> {
     return db.insertInto('infection_consults').values(row).returningAll().executeTakeFirstOrThrow();
   }
 
-  /** Care link (platform/access.ts): a dermatologist the patient consulted through a skin-image record. */
-  async consulted(db: Executor, doctorId: string, patientId: string): Promise<boolean> {
-    const row = await db
-      .selectFrom('infection_consults')
-      .select('id')
-      .where('doctor_id', '=', doctorId)
-      .where('patient_id', '=', patientId)
-      .limit(1)
-      .executeTakeFirst();
-    return row !== undefined;
-  }
-
-  /** File-access rule: the image of a record consulted with this doctor. */
+  /** File-access rule: the image of a record with a live (booked) consult with this doctor. */
   async imageConsultedWith(db: Executor, fileId: string, doctorId: string): Promise<boolean> {
     const row = await db
       .selectFrom('infection_records as r')
@@ -67,6 +102,7 @@ export class InfectionsRepository {
       .select('r.id')
       .where('r.image_file_id', '=', fileId)
       .where('c.doctor_id', '=', doctorId)
+      .where('c.status', '=', 'booked')
       .limit(1)
       .executeTakeFirst();
     return row !== undefined;

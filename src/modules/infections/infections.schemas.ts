@@ -6,12 +6,15 @@ const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T)
 
 export const ConsultSummarySchema = Type.Object({
   id: Uuid,
-  status: Type.Union([Type.Literal('booked'), Type.Literal('waitlisted')]),
+  status: Type.Union([Type.Literal('booked'), Type.Literal('waitlisted'), Type.Literal('cancelled')], {
+    description: 'cancelled: the consult appointment was cancelled; the record is no longer shared with that doctor (docs/SECURITY.md).',
+  }),
   doctor_id: Nullable(Uuid),
   appointment_id: Nullable(Uuid),
   waitlist_entry_id: Nullable(Uuid),
   chat_room_id: Nullable(Uuid),
   created_at: DateTime,
+  ended_at: Nullable(DateTime),
 });
 
 export const InfectionRecordSchema = Type.Object(

@@ -1,7 +1,7 @@
 import { DateTime } from 'luxon';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Actor } from '../../platform/access.js';
-import type { Db } from '../../platform/database/index.js';
+import type { Db, Executor } from '../../platform/database/index.js';
 import { isUniqueViolation } from '../../platform/database/index.js';
 import { AppError, ConflictError, NotFoundError, ValidationError } from '../../platform/errors.js';
 import { decodeCursor, toPage } from '../../platform/http/pagination.js';
@@ -55,7 +55,7 @@ export interface InfectionsDeps {
   audit: Pick<AuditService, 'record'>;
   scheduling: Pick<SchedulingServices, 'appointments' | 'waitlist'>;
   /** Chat is optional: without it the consult is booked and shared, but no message is posted. */
-  chat: () => Pick<ChatService, 'createRoom' | 'send'> | undefined;
+  chat: () => Pick<ChatService, 'createRoom' | 'send' | 'removeParticipant' | 'announceRemoved'> | undefined;
   analyser: Analyser;
   model: SkinModel | null;
   log?: Pick<FastifyBaseLogger, 'warn'>;
@@ -221,8 +221,9 @@ export class InfectionsService {
     const actor = meta.actor;
     const row = await this.deps.repository.findById(this.deps.db, recordId);
     if (!row || row.patient_id !== actor.id) throw new NotFoundError('Infection record');
+    // A live consult is returned as it is; after a cancelled one the patient may ask again.
     const existing = await this.deps.repository.consultOf(this.deps.db, row.id);
-    if (existing) return { created: false, record: this.dto(row, existing) };
+    if (existing && existing.status !== 'cancelled') return { created: false, record: this.dto(row, existing) };
 
     let appointment: Awaited<ReturnType<SchedulingServices['appointments']['requestEarliest']>> | null = null;
     let waitlist: Awaited<ReturnType<SchedulingServices['waitlist']['join']>> | null = null;
@@ -266,14 +267,17 @@ export class InfectionsService {
             action: 'consent',
             details: { shared_with: doctorId, appointment_id: appointment?.id ?? null, waitlist_entry_id: waitlist?.id ?? null },
           },
-          ...(doctorId
+          // The booked appointment is the care relationship (scheduling's `appointment` cause),
+          // audited here as the appointment routes do: it ends when the appointment is cancelled.
+          ...(appointment
             ? [
+                { patientId: actor.id, resourceType: 'appointment', resourceId: appointment.id, action: 'create' as const, details: { via: 'skin_consult' } },
                 {
                   patientId: actor.id,
                   resourceType: 'care_relationship',
-                  resourceId: doctorId,
+                  resourceId: appointment.doctor_id,
                   action: 'grant' as const,
-                  details: { cause: 'skin_consult', record_id: row.id },
+                  details: { cause: 'appointment', appointment_id: appointment.id, via: 'skin_consult', record_id: row.id },
                 },
               ]
             : []),
@@ -292,7 +296,9 @@ export class InfectionsService {
     const chat = this.deps.chat();
     if (!chat) return consult;
     try {
-      const { room } = await chat.createRoom(meta.actor, { kind: 'direct', participant_ids: [doctorId] }, meta);
+      // Opened on the patient's behalf: the room is no care relationship of its own, so the
+      // consult's end (its appointment cancelled) ends the doctor's access (review M3).
+      const { room, onBehalfRoom } = await chat.createRoom(meta.actor, { kind: 'direct', participant_ids: [doctorId] }, meta, { onBehalf: true });
       const top = (row.predictions as { label: string; probability: number }[])[0];
       const content = [
         'Skin image shared for a dermatology consult.',
@@ -304,12 +310,55 @@ export class InfectionsService {
         .filter(Boolean)
         .join('\n');
       await chat.send(meta.actor, { roomId: room.id, content, fileId: row.image_file_id });
-      await this.deps.db.updateTable('infection_consults').set({ chat_room_id: room.id }).where('id', '=', consult.id).execute();
-      return { ...consult, chat_room_id: room.id };
+      await this.deps.db
+        .updateTable('infection_consults')
+        .set({ chat_room_id: room.id, chat_room_opened: onBehalfRoom === true })
+        .where('id', '=', consult.id)
+        .execute();
+      return { ...consult, chat_room_id: room.id, chat_room_opened: onBehalfRoom === true };
     } catch (err) {
       // The booking and the sharing stand; the chat message is a convenience.
       this.deps.log?.warn({ err: (err as Error).message, consult_id: consult.id }, 'skin consult: the case could not be posted to chat');
       return consult;
+    }
+  }
+
+  /**
+   * The consult's appointment was cancelled (by anyone, in scheduling's transaction): the
+   * consult ends, the record and its image are no longer shared with that doctor, and a room
+   * the consult opened loses the doctor. Audited as `revoke` on the record in the same
+   * transaction.
+   */
+  async endForAppointment(trx: Executor, appointmentId: string, actorId: string): Promise<void> {
+    const ended = await this.deps.repository.endConsultsOfAppointment(trx, appointmentId);
+    if (ended.length === 0) return;
+    const chat = this.deps.chat();
+    for (const consult of ended) {
+      if (!chat || !consult.chat_room_opened || !consult.chat_room_id || !consult.doctor_id) continue;
+      // The same room may carry another live consult of this pair; it keeps the doctor.
+      if (await this.deps.repository.liveConsultInRoom(trx, consult.chat_room_id, consult.doctor_id)) continue;
+      await chat.removeParticipant(trx, consult.chat_room_id, consult.doctor_id);
+    }
+    await this.deps.audit.record(
+      trx,
+      null,
+      ended.map((consult) => ({
+        patientId: consult.patient_id,
+        resourceType: 'infection_record',
+        resourceId: consult.record_id,
+        action: 'revoke' as const,
+        details: { consult_id: consult.id, shared_with: consult.doctor_id, appointment_id: appointmentId, cancelled_by: actorId },
+      })),
+    );
+  }
+
+  /** After commit: the doctor's sockets leave the rooms that endForAppointment took them out of. */
+  async announceEnded(appointmentId: string): Promise<void> {
+    const chat = this.deps.chat();
+    if (!chat) return;
+    for (const consult of await this.deps.repository.consultsOfAppointment(this.deps.db, appointmentId)) {
+      if (consult.status === 'cancelled' && consult.chat_room_opened && consult.chat_room_id && consult.doctor_id)
+        await chat.announceRemoved(consult.chat_room_id, consult.doctor_id);
     }
   }
 
@@ -318,7 +367,8 @@ export class InfectionsService {
     if (!row) throw new NotFoundError('Infection record');
     const consult = (await this.deps.repository.consultOf(this.deps.db, row.id)) ?? null;
     const mayRead =
-      (actor.role === 'patient' && row.patient_id === actor.id) || (actor.role === 'doctor' && actor.status === 'active' && consult?.doctor_id === actor.id);
+      (actor.role === 'patient' && row.patient_id === actor.id) ||
+      (actor.role === 'doctor' && actor.status === 'active' && consult?.status === 'booked' && consult.doctor_id === actor.id);
     if (!mayRead) throw new NotFoundError('Infection record');
     return { row, consult };
   }
@@ -360,6 +410,7 @@ export class InfectionsService {
             waitlist_entry_id: consult.waitlist_entry_id,
             chat_room_id: consult.chat_room_id,
             created_at: iso(consult.created_at),
+            ended_at: consult.ended_at ? iso(consult.ended_at) : null,
           }
         : null,
     };

@@ -27,8 +27,12 @@ export interface InfectionConsultsTable {
   appointment_id: string | null;
   waitlist_entry_id: string | null;
   chat_room_id: string | null;
-  status: 'booked' | 'waitlisted';
+  /** `cancelled` when the consult's appointment was cancelled: it then shares nothing (review M3). */
+  status: 'booked' | 'waitlisted' | 'cancelled';
   created_at: Generated<Date>;
+  ended_at: Date | null;
+  /** The consult opened `chat_room_id` itself (the pair had no room before). */
+  chat_room_opened: Generated<boolean>;
 }
 
 declare module '../../platform/database/schema.js' {
