@@ -28,7 +28,7 @@ import { buildVideoServices, type VideoService } from './video/index.js';
 import { buildSymptomCheckerServices, type SymptomCheckerServices } from './symptom-checker/index.js';
 import { buildAssistantsServices, type AssistantsService } from './assistants/index.js';
 import { buildNotificationsServices, type NotificationsServices } from './notifications/index.js';
-import { buildInfectionsServices, type InfectionsServices } from './infections/index.js';
+import { buildInfectionsServices, loadSkinModel, type InfectionsServices } from './infections/index.js';
 import { buildFhirServices, type FhirService } from './fhir/index.js';
 import { buildReportsReads } from './reports/index.js';
 import { buildMedicalReads } from './medical/index.js';
@@ -80,7 +80,8 @@ export function buildServices(infra: Infrastructure): Services {
     learningIntervalSeconds: config.symptomLearningIntervalSeconds,
   });
   const assistants = buildAssistantsServices({ db, log, events, care, audit, scheduling, medical, reports, chat: chat.chat });
-  const infections = buildInfectionsServices({ db, log, events, audit, files, scheduling, chat: chat.chat });
+  const dermaModel = config.dermaModelPath ? loadSkinModel(config.dermaModelPath, log) : null;
+  const infections = buildInfectionsServices({ db, log, events, audit, files, scheduling, chat: chat.chat, model: dermaModel });
   const fhir = buildFhirServices({
     db,
     care,

@@ -68,6 +68,8 @@ export interface Config {
   };
   /** How often the symptom checker folds pending feedback into a new model version. */
   symptomLearningIntervalSeconds: number;
+  /** An ONNX skin-image classifier (docs/DERMA.md "Pluggable model"); null: the rule-based analyser alone. */
+  dermaModelPath: string | null;
   /** Argon2id cost. Tests lower it so the suite stays fast; production keeps OWASP's recommendation. */
   argon2: { memoryCost: number; timeCost: number; parallelism: number };
   /** The longest a client may take to send one whole request, headers and body (slow clients are dropped). */
@@ -255,6 +257,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
       forcePathStyle: bool(env, 'S3_FORCE_PATH_STYLE', true),
     },
     symptomLearningIntervalSeconds: int(env, 'SYMPTOM_LEARNING_INTERVAL_SECONDS', 3600, 10, 7 * 24 * 3600),
+    dermaModelPath: str(env, 'DERMA_MODEL_PATH'),
     argon2: inTest
       ? { memoryCost: 1024, timeCost: 1, parallelism: 1 }
       : { memoryCost: int(env, 'ARGON2_MEMORY_KIB', 19456, 1024, 1024 * 1024), timeCost: int(env, 'ARGON2_TIME_COST', 2, 1, 20), parallelism: 1 },

@@ -16,6 +16,7 @@ import './infections.tables.js';
 
 export { InfectionsService, DISCLAIMER, RULES_MODEL } from './infections.service.js';
 export { LABELS as SKIN_LABELS } from './analysis/score.js';
+export { loadSkinModel } from './analysis/onnx-model.js';
 
 /** The skin-image services of one instance (`ctx.services.infections`). */
 export interface InfectionsServices {
