@@ -46,6 +46,10 @@ const LOG_LEVEL = process.env.BENCH_LOG_LEVEL ?? 'info';
 const PROFILE_DIR = process.env.BENCH_PROFILE;
 const ONLY = (process.env.BENCH_ONLY ?? '').split(',').filter(Boolean);
 const CALLGRIND = Number(process.env.BENCH_CALLGRIND ?? 0);
+// BENCH_ROUNDS=N: N rounds of short blocks (BENCH_SECONDS each) over every scenario in turn,
+// reporting the median CPU per request and its ratio to hello within each round — what to
+// compare when other work shares the machine (the load moves less within one round).
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 0);
 
 interface Fixture {
   app: number;
@@ -288,6 +292,21 @@ async function main(): Promise<void> {
     ['chat', '`GET /api/v1/chat/rooms/{id}/history?limit=50` (50 of 60 messages)', base + paths.chat, auth],
   ];
   const results: Array<Measured & { key: string }> = [];
+  if (ROUNDS) {
+    try {
+      await interleaved(
+        child,
+        scenarios.filter(([key]) => !ONLY.length || key === 'hello' || ONLY.includes(key)),
+        before,
+      );
+    } finally {
+      exited.catch(() => {});
+      const gone = new Promise((resolve) => child.once('exit', resolve));
+      child.send({ type: 'stop' });
+      await gone;
+    }
+    return;
+  }
   if (CALLGRIND) {
     try {
       const counts: Array<[string, string, number]> = [];
@@ -338,6 +357,48 @@ async function main(): Promise<void> {
     console.log(
       `| ${r.name} | ${((r.requestsPerSecond / hello) * 100).toFixed(1)} % | ${goals[r.key] ?? '—'} | ${r.cpuUsPerRequest} | ${r.pgUsPerRequest} | ${f.sizes[r.key] ?? '—'} |`,
     );
+}
+
+/** One block: requests served and the CPU they cost the app process and its PostgreSQL backends. */
+async function cpuBlock(child: ChildProcess, url: string, headers: Record<string, string>, seconds: number) {
+  const { pids } = await ask<{ pids: number[] }>(child, { type: 'cpu-mark' }, 'cpu-marked');
+  const pgStart = postgresCpuSeconds(pids);
+  const result = await autocannon({ url, connections: CONNECTIONS, duration: seconds, pipelining: 1, headers });
+  const cpu = await ask<{ us: number }>(child, { type: 'cpu-read' }, 'cpu');
+  const n = Math.max(1, result.requests.total);
+  if (result.non2xx || result.errors) throw new Error(`${url}: ${result.non2xx} non-2xx, ${result.errors} errors`);
+  return { app: cpu.us / n, pg: ((postgresCpuSeconds(pids) - pgStart) * 1e6) / n, rps: result.requests.average, p99: result.latency.p99 };
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+
+async function interleaved(child: ChildProcess, scenarios: Array<[string, string, string, Record<string, string>]>, before: string): Promise<void> {
+  for (const [, , url, headers] of scenarios) await autocannon({ url, connections: CONNECTIONS, duration: 2, headers });
+  const blocks = new Map<string, Array<Awaited<ReturnType<typeof cpuBlock>>>>();
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const [key, , url, headers] of scenarios) {
+      const block = await cpuBlock(child, url, headers, SECONDS);
+      blocks.set(key, [...(blocks.get(key) ?? []), block]);
+    }
+    console.error(`round ${round + 1}/${ROUNDS}: ${scenarios.map(([key]) => `${key} ${Math.round(blocks.get(key)!.at(-1)!.app)} µs`).join(', ')}`);
+  }
+  const hello = blocks.get('hello')!;
+  console.log(`\n## Read paths: CPU per request (PostgreSQL${REDIS_URL ? ' + Redis' : ''}; ${ROUNDS} rounds × ${SECONDS} s per scenario, interleaved)\n`);
+  console.log(`Machine: ${machine()}; ${before} at the start, ${loadLine()} at the end. ${CONNECTIONS} keep-alive connections, LOG_LEVEL=${LOG_LEVEL}.\n`);
+  console.log(
+    '| scenario | app CPU µs/req (median) | PostgreSQL CPU µs/req | hello CPU ÷ this CPU (median of rounds) | goal | req/s (median) | p99 ms (median) |\n|---|---:|---:|---:|---|---:|---:|',
+  );
+  const goals: Record<string, string> = { me: '≥ 50 %', appointments: '≥ 40 %, p99 < 20 ms' };
+  for (const [key, name] of scenarios) {
+    const b = blocks.get(key)!;
+    const ratio = median(b.map((x, i) => (hello[i]!.app + hello[i]!.pg) / (x.app + x.pg)));
+    console.log(
+      `| ${name} | ${Math.round(median(b.map((x) => x.app)))} | ${Math.round(median(b.map((x) => x.pg)))} | ${(ratio * 100).toFixed(1)} % | ${goals[key] ?? '—'} | ${Math.round(median(b.map((x) => x.rps))).toLocaleString('en-US')} | ${median(b.map((x) => x.p99))} |`,
+    );
+  }
 }
 
 if (process.argv.includes('--server')) await server();

@@ -20,11 +20,12 @@ import { registerDocs } from './platform/http/docs.js';
 import { registerPortal } from './platform/http/portal.js';
 import { lazySerializers } from './platform/http/serializers.js';
 import { InFlight } from './platform/http/in-flight.js';
+import { PageCache } from './platform/http/page-cache.js';
 import { ProblemSchema } from './platform/http/schemas.js';
 import { BadRequestError } from './platform/errors.js';
 import type { AppContext, AppModule, Infrastructure } from './platform/context.js';
 import { systemRoutes } from './modules/system/index.js';
-import { identityModule } from './modules/identity/index.js';
+import { IDENTITY_CHANGED_CHANNEL, identityModule } from './modules/identity/index.js';
 import { modules as featureModules } from './modules/index.js';
 import { buildServices } from './modules/services.js';
 
@@ -134,6 +135,7 @@ export async function buildApp(config: Config): Promise<BuiltApp> {
     tokens,
     passwords: new PasswordHasher(config.argon2),
     care: new CareRelationships(),
+    pageCache: new PageCache(pubsub, config.pageCacheSeconds * 1000),
     limiters: {
       authIp: limit('auth-ip', config.rateLimitAuthPerMin, 60),
       authAccount: limit('auth-account', config.rateLimitAuthPerMin, 60),
@@ -143,6 +145,13 @@ export async function buildApp(config: Config): Promise<BuiltApp> {
   };
   // The composition root (src/modules/services.ts): every module's services, once per instance.
   const services = buildServices(infra);
+  // Cached pages show names: a write to a user (identity publishes every one) drops the pages
+  // showing that user's name, on every instance (each receives the message).
+  await infra.pageCache.listen();
+  const stopNameWatch = await pubsub.subscribe(IDENTITY_CHANGED_CHANNEL, (message) => {
+    const userId = (message as { userId?: unknown }).userId;
+    if (typeof userId === 'string') infra.pageCache.invalidateLocal([`user:${userId}`]);
+  });
   const authenticator = new Authenticator(tokens, services.identity.resolveSession, config.auth);
   const ctx: AppContext = { ...infra, authenticator, services };
   app.decorate('ctx', ctx);
@@ -272,6 +281,8 @@ export async function buildApp(config: Config): Promise<BuiltApp> {
       if (started) for (const module of [...modules].reverse()) await module.stop?.(ctx);
       // Reads' audit rows still queued in the group commit (sockets, jobs) are written first.
       await services.audit.drain();
+      await stopNameWatch();
+      await ctx.pageCache.close();
       await pubsub.close();
       redis?.disconnect();
       subscriber?.disconnect();

@@ -42,6 +42,8 @@ export interface Config {
   refreshTokenTtlSeconds: number;
   /** How long a verified session is trusted without a database check (0: check every request). */
   sessionCacheSeconds: number;
+  /** How long a rendered hot read (own appointment list) is kept per instance; writes drop it at once (0: off). */
+  pageCacheSeconds: number;
   passwordResetTtlSeconds: number;
   logLevel: string;
   logFile: string | null;
@@ -233,6 +235,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     accessTokenTtlSeconds: int(env, 'ACCESS_TOKEN_TTL_SECONDS', 15 * 60, 30, 24 * 3600),
     refreshTokenTtlSeconds: int(env, 'REFRESH_TOKEN_TTL_SECONDS', 30 * 24 * 3600, 60, 365 * 24 * 3600),
     sessionCacheSeconds: int(env, 'SESSION_CACHE_SECONDS', 5, 0, 60),
+    pageCacheSeconds: int(env, 'PAGE_CACHE_SECONDS', 5, 0, 60),
     passwordResetTtlSeconds: int(env, 'PASSWORD_RESET_TTL_SECONDS', 3600, 60, 7 * 24 * 3600),
     logLevel,
     logFile: str(env, 'LOG_FILE'),

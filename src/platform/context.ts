@@ -9,6 +9,7 @@ import type { PasswordHasher } from './auth/passwords.js';
 import type { CareRelationships } from './access.js';
 import type { Limiter } from './rate-limit.js';
 import type { Authenticator } from './http/auth.js';
+import type { PageCache } from './http/page-cache.js';
 
 /**
  * The shared infrastructure of one running instance, built once at start-up
@@ -26,6 +27,8 @@ export interface AppContext {
   tokens: AccessTokens;
   passwords: PasswordHasher;
   care: CareRelationships;
+  /** Rendered hot reads, dropped on writes on every instance (platform/http/page-cache.ts). */
+  pageCache: PageCache;
   authenticator: Authenticator;
   /**
    * Every module's services, built once per instance by src/modules/services.ts

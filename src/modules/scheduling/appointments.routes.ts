@@ -23,6 +23,9 @@ import { appointmentToIcs } from './ics.js';
 import { listEvents, requestMeta, type AuditEvent, type AuditService } from '../audit/index.js';
 import type { AppointmentDto } from './scheduling.schemas.js';
 import { acceptSpecialtySynonyms } from './specialties.js';
+import type { PageCache } from '../../platform/http/page-cache.js';
+import type { EventBus } from '../../platform/events.js';
+import { invalidateOnAppointmentChanges, listCacheKey, partyTag, userTag } from './appointments.cache.js';
 
 const tags = ['appointments'];
 const patientOnly = rolesAllowed('patient');
@@ -34,8 +37,11 @@ export async function appointmentsRoutes(
   waitlist: WaitlistService,
   icsHost: string,
   audit: AuditService,
+  cache: PageCache,
+  events: EventBus,
 ): Promise<void> {
   const app = root.withTypeProvider<TypeBoxTypeProvider>();
+  invalidateOnAppointmentChanges(events, cache);
   const One = { 200: Type.Ref('Appointment'), ...problemResponses };
   /**
    * Appointments hold patient data (reason, notes): every read and write is audited, and a
@@ -94,20 +100,32 @@ export async function appointmentsRoutes(
       querystring: AppointmentListQuery,
       response: { 200: pageOf(Type.Ref('Appointment')), ...problemResponses },
     },
-    handler: async (request) => {
-      const page = await appointments.list(actorOf(request), request.query);
+    handler: async (request, reply) => {
+      const actor = actorOf(request);
+      // The caller's own list is answered from the page cache when it holds it (appointments.cache.ts):
+      // same reply, and the read is audited all the same before it goes out.
+      const key = cache.enabled ? listCacheKey(actor, request.query, request) : null;
+      const hit = key === null ? undefined : cache.get<{ body: string; events: AuditEvent[] }>(key);
+      if (hit) {
+        await audit.record(db, requestMeta(request), hit.events);
+        return reply.type('application/json; charset=utf-8').send(hit.body);
+      }
+      const epoch = cache.epoch;
+      const page = await appointments.list(actor, request.query);
       // One audit row per patient on the page, carrying the appointment ids (audit/index.ts).
-      await audit.record(
-        db,
-        requestMeta(request),
-        listEvents(
-          page.items,
-          'appointment',
-          (a) => a.patient_id,
-          (a) => a.id,
-        ),
+      const events = listEvents(
+        page.items,
+        'appointment',
+        (a) => a.patient_id,
+        (a) => a.id,
       );
-      return page;
+      await audit.record(db, requestMeta(request), events);
+      if (key === null) return page;
+      const body = reply.serialize(page) as string;
+      const tags = new Set([partyTag(actor.id)]);
+      for (const a of page.items) tags.add(userTag(a.doctor_id)).add(userTag(a.patient_id));
+      cache.set(key, { body, events }, [...tags], body.length * 2, epoch);
+      return reply.type('application/json; charset=utf-8').send(body);
     },
   });
   app.get('/appointments/:id', {
@@ -134,7 +152,12 @@ export async function appointmentsRoutes(
   app.patch('/appointments/:id', {
     config: { access: anyUser },
     schema: { tags, summary: 'Change reason (parties) or notes (doctor, staff)', params: IdParams, body: PatchAppointmentBody, response: One },
-    handler: async (request) => audited(request, await appointments.patch(actorOf(request), request.params.id, request.body), 'update'),
+    handler: async (request) => {
+      const changed = await appointments.patch(actorOf(request), request.params.id, request.body);
+      // No domain event for a reason/notes edit: drop both parties' cached lists here.
+      await cache.invalidate([partyTag(changed.patient_id), partyTag(changed.doctor_id)]);
+      return audited(request, changed, 'update');
+    },
   });
   app.patch('/appointments/:id/status', {
     config: { access: anyUser },

@@ -152,7 +152,7 @@ export const schedulingModule: AppModule = {
     const icsHost = safeHost(ctx.config.publicBaseUrl);
     await profilesRoutes(app, ctx.db, services.profiles, services.slots);
     await withMultipart(app, ctx, (scope) => patientPhotoRoutes(scope, ctx.services.files, services.profiles));
-    await appointmentsRoutes(app, ctx.db, services.appointments, services.waitlist, icsHost, ctx.services.audit);
+    await appointmentsRoutes(app, ctx.db, services.appointments, services.waitlist, icsHost, ctx.services.audit, ctx.pageCache, ctx.events);
     await clientsRoutes(app, ctx.db, services.clients);
   },
   seedDemo: (ctx) => seedSchedulingDemo(ctx),
