@@ -34,6 +34,8 @@ export interface ConceptSource {
   patterns?: string[];
   /** The name is also a phrase of the concept. */
   name?: string;
+  /** An exposure whose harm comes later: "I'm fine now" does not settle it (MentionOptions.exposure). */
+  exposure?: boolean;
 }
 
 export interface ConceptMention {
@@ -251,6 +253,8 @@ export interface Lexicon {
    * the text keeps them as weak words that only these alternatives see.
    */
   weak: Set<string>;
+  /** Concepts that are exposures (ConceptSource.exposure). */
+  exposures: Set<string>;
 }
 
 /** Lowercase word → matching form: apostrophes dropped ("can't" → "cant"), light stemming. */
@@ -309,13 +313,16 @@ function phraseWords(phrase: string): { stem: string; prefix: boolean }[] {
     .split(/[^\p{L}\p{N}'*]+/u)
     .filter((w) => w.length > 0);
   const out: { stem: string; prefix: boolean }[] = [];
+  // An alternative made only of function words ("too much", "all of") keeps them all: dropped, it
+  // would be empty and never match (they become weak words that only such alternatives see).
+  const allFunction = words.length > 1 && words.every((w) => STOPWORDS.has(w));
   for (const w of words) {
     if (w.endsWith('*')) {
       const p = w.slice(0, -1).replace(/'/g, '');
       if (p.length >= 3) out.push({ stem: p, prefix: true });
       continue;
     }
-    if (STOPWORDS.has(w) && words.length > 1) continue;
+    if (STOPWORDS.has(w) && words.length > 1 && !allFunction) continue;
     out.push({ stem: matchForm(w), prefix: false });
   }
   return out;
@@ -323,7 +330,16 @@ function phraseWords(phrase: string): { stem: string; prefix: boolean }[] {
 
 /** Compiles concepts once (the knowledge base is static per process). */
 export function compileLexicon(concepts: readonly ConceptSource[]): Lexicon {
-  const lex: Lexicon = { patterns: [], byFirst: new Map(), byPrefix: new Map(), vocab: new Set(), fuzzy: new Map(), fuzzyCache: new Map(), weak: new Set() };
+  const lex: Lexicon = {
+    patterns: [],
+    byFirst: new Map(),
+    byPrefix: new Map(),
+    vocab: new Set(),
+    fuzzy: new Map(),
+    fuzzyCache: new Map(),
+    weak: new Set(),
+    exposures: new Set(concepts.filter((c) => c.exposure).map((c) => c.id)),
+  };
   const addAlt = (pattern: number, group: number, words: { stem: string; prefix: boolean }[]) => {
     if (words.length === 0) return;
     const [first, ...rest] = words;
@@ -367,6 +383,8 @@ export function compileLexicon(concepts: readonly ConceptSource[]): Lexicon {
         for (const a of g.split('|')) {
           const w = a.trim().toLowerCase();
           if (STOPWORDS.has(w)) lex.weak.add(matchForm(w));
+          const parts = w.split(/\s+/);
+          if (parts.length > 1 && parts.every((x) => STOPWORDS.has(x))) for (const x of parts) lex.weak.add(matchForm(x));
         }
       if (groups.length === 0) continue;
       const idx = lex.patterns.push({ concept: c.id, groups: groups.length }) - 1;
@@ -490,7 +508,7 @@ export function findConcepts(lex: Lexicon, n: Normalized, ctx: ContextIndex = bu
     for (const w of alt.rest) {
       // Weak words are invisible to phrases: "can't really breathe" is still "can't breathe".
       let k = end + 1;
-      while (words[k]?.weak) k++;
+      while (words[k]?.weak && words[k]!.form !== w.stem) k++;
       const next = words[k];
       if (!next || next.clause !== words[at]!.clause) return;
       if (w.prefix ? !next.surface.startsWith(w.stem) : next.form !== w.stem) return;
@@ -506,7 +524,8 @@ export function findConcepts(lex: Lexicon, n: Normalized, ctx: ContextIndex = bu
   for (let i = 0; i < words.length; i++) {
     const w = words[i]!;
     if (w.weak) {
-      for (const alt of lex.byFirst.get(w.form) ?? []) if (alt.rest.length === 0 && lex.patterns[alt.pattern]!.groups > 1) tryAlt(alt, i);
+      for (const alt of lex.byFirst.get(w.form) ?? [])
+        if (lex.patterns[alt.pattern]!.groups > 1 && alt.rest.every((r) => !r.prefix && lex.weak.has(r.stem))) tryAlt(alt, i);
       continue;
     }
     for (const alt of lex.byFirst.get(w.form) ?? []) tryAlt(alt, i);
@@ -544,6 +563,7 @@ export function findConcepts(lex: Lexicon, n: Normalized, ctx: ContextIndex = bu
       : mentionStatus(ctx, m.first, m.last, {
           firstPerson: false,
           startsNegated: /^(?:not|no|never|cannot|can't|won't|\p{L}+n't)$/u.test(n.tokens[m.first]!.text),
+          exposure: lex.exposures.has(m.concept),
         }),
   }));
 }

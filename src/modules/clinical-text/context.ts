@@ -174,10 +174,16 @@ const HIST_POST = re([
   'years earlier',
   'in (?:his|her|my|their) (?:twenties|thirties|forties|fifties|youth|teens)',
   '(?:but )?none since',
-  '(?:is|was|are) (?:fine|ok|okay|well) now',
   'with (?:our|my|her|his|their|your) (?:first|last|previous|eldest|older|oldest|second|third|other|youngest) (?:baby|child|son|daughter|pregnancy|one|boy|girl|kid)',
   'last (?:term|semester|school year|holidays?|half term)',
-  "(?:she's|he's|i'm|they're|we're|shes|hes|she is|he is|i am|they are) (?:fine|ok|okay|well|good|alright|all right|doing well|doing fine|back to normal) now",
+]);
+/**
+ * "…she's fine now": history for a symptom, but not for an exposure (an overdose or a poisoning
+ * harms later, MentionOptions.exposure), so kept apart from HIST_POST.
+ */
+const WELL_NOW_POST = re([
+  '(?:is|was|are) (?:fine|ok|okay|well) now',
+  "(?:she's|he's|i'm|im|they're|we're|shes|hes|she is|he is|i am|they are) (?:fine|ok|okay|well|good|alright|all right|doing well|doing fine|back to normal) now",
 ]);
 /**
  * "…with sepsis in March": a month name right after the mention, with no comma between, dates it
@@ -539,6 +545,7 @@ export interface ContextIndex {
   histPreWide: Hit[];
   histPreNear: Hit[];
   histPost: Hit[];
+  wellNowPost: Hit[];
   hypoPre: Hit[];
   /** Sentence-opening conditionals and the token where their clause ends. */
   hypoSent: { first: number; until: number }[];
@@ -637,6 +644,7 @@ export function buildContext(n: Normalized): ContextIndex {
     histPreWide: hits(n, HIST_PRE_WIDE),
     histPreNear: hits(n, HIST_PRE_NEAR),
     histPost: hits(n, HIST_POST),
+    wellNowPost: hits(n, WELL_NOW_POST),
     hypoPre: hits(n, HYPO_PRE),
     hypoSent: hypoSentences(n, sentence, boundary),
     histPostMonth: hits(n, HIST_POST_MONTH),
@@ -665,6 +673,7 @@ export function consumeTriggers(ctx: ContextIndex, spans: Hit[]): void {
   ctx.hypoPre = ctx.hypoPre.filter((h) => !inside(h));
   ctx.histPreWide = ctx.histPreWide.filter((h) => !inside(h));
   ctx.histPost = ctx.histPost.filter((h) => !inside(h));
+  ctx.wellNowPost = ctx.wellNowPost.filter((h) => !inside(h));
   ctx.resolvedPost = ctx.resolvedPost.filter((h) => !inside(h));
 }
 
@@ -760,6 +769,11 @@ export interface MentionOptions {
    * negation is a list of problems ("not moving and not breathing"), not a denial.
    */
   startsNegated?: boolean;
+  /**
+   * An exposure whose harm comes later (an overdose, a poisoning): "I feel fine now" neither dates
+   * it nor settles it (NHS "Paracetamol for adults": go to A&E even if you feel well).
+   */
+  exposure?: boolean;
 }
 
 export function mentionStatus(ctx: ContextIndex, first: number, last: number, opts: MentionOptions = {}): MentionStatus {
@@ -800,8 +814,9 @@ export function mentionStatus(ctx: ContextIndex, first: number, last: number, op
   if (preTrigger(ctx, ctx.histPreWide, first, 10, 1)) return 'historical';
   if (opts.event && preTrigger(ctx, ctx.histPreNear, first, 2, 1)) return 'historical';
   if (postTrigger(ctx, ctx.histPost, last, 12, 2, HIST_STOP)) return 'historical';
+  if (!opts.exposure && postTrigger(ctx, ctx.wellNowPost, last, 12, 2, HIST_STOP)) return 'historical';
   if (postTrigger(ctx, ctx.histPostMonth, last, 4, 1, HIST_STOP)) return 'historical';
-  const res = postTrigger(ctx, ctx.resolvedPost, last, 15, 3);
+  const res = opts.exposure ? undefined : postTrigger(ctx, ctx.resolvedPost, last, 15, 3);
   if (res) {
     const back = ctx.recurrence.some((h) => h.first > res.last && ctx.sentence[h.first] === ctx.sentence[res.last]);
     if (!back) return 'resolved';

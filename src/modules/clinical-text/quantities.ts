@@ -105,6 +105,11 @@ const GESTATION_RE = [
   /\bpregnant\s*(?:at|with|and|,)?\s*(?:about|around)?\s*(\d{1,2})\s*(?:weeks?|wks?)\b/,
   /\b(\d{1,2})\s*(?:weeks?|wks?)\s*(?:into|in)\s*(?:my|the|her)?\s*pregnancy\b/,
   /\b(?:at|@)\s*(\d{1,2})\s*(?:weeks?|wks?)\b(?=[^.?!]*\b(?:pregnan|baby|bump)\w*)/,
+  // Obstetric notation "37+2" is always a gestation.
+  /(?<![\d.+])([1-4]\d)\s*\+\s*[0-6](?![\d.])(?:\s*(?:weeks?|wks?))?/,
+  // A text that opens with "37 weeks, …" / "30 wks and …" states where a pregnancy is: a symptom
+  // lasting 20+ weeks is never announced that way ("for 37 weeks", "37 weeks of …" stay durations).
+  /^\s*([2-4]\d)\s*(?:weeks?|wks?)\s*(?:[,:;\-–]|and\b|now\b|today\b)/,
 ];
 const TRIMESTER_RE = /\b(first|1st|second|2nd|third|3rd)\s+trimester\b/;
 const TEMP_UNIT_RE =

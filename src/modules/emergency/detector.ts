@@ -72,6 +72,7 @@ function findMentions(text: string): Mention[] {
       firstPerson: concept.firstPerson === true,
       event: concept.event === true,
       startsNegated: NEGATION_WORD.test(n.tokens[first]!.text),
+      exposure: EXPOSURE_CONCEPTS.has(concept.id),
     }),
   }));
 }
@@ -86,11 +87,15 @@ interface Fired {
   rule: string;
   category: EmergencyCategory | string;
   level: EmergencyLevel;
+  settled?: boolean;
   start: number;
   end: number;
 }
 
 const MAX_PHRASE = 160;
+/** Lexicon categories and concepts that are exposures: "I feel fine now" does not settle them (clinical-text MentionOptions.exposure). */
+const EXPOSURE_CATEGORIES: ReadonlySet<string> = new Set(['overdose', 'poisoning']);
+const EXPOSURE_CONCEPTS: ReadonlySet<string> = new Set(['overdose']);
 const NEGATION_WORD = /^(?:not|no|never|cannot|\p{L}+n't)$/u;
 
 /** The phrase lexicon's verdict alone (lexicon.ts). */
@@ -123,7 +128,12 @@ function lexiconFired(input: string): Fired[] {
     }
     if (!ok || chosen.length === 0) continue;
     let level = rule.level;
-    if (resolvedOnly && LEVEL_RANK[level] > LEVEL_RANK.consultation_24) level = 'consultation_24';
+    // Feeling fine after an overdose or a poisoning is not recovery (text-screen.ts, EXPOSURES).
+    let settled = false;
+    if (resolvedOnly && !EXPOSURE_CATEGORIES.has(rule.category) && LEVEL_RANK[level] > LEVEL_RANK.consultation_24) {
+      level = 'consultation_24';
+      settled = true;
+    }
     // Span: the whole combination when it is short, otherwise the first concept's mention.
     let start = Math.min(...chosen.map((m) => m.start));
     let end = Math.max(...chosen.map((m) => m.end));
@@ -131,7 +141,7 @@ function lexiconFired(input: string): Fired[] {
       start = chosen[0]!.start;
       end = chosen[0]!.end;
     }
-    fired.push({ rule: rule.id, category: rule.category, level, start, end });
+    fired.push({ rule: rule.id, category: rule.category, level, start, end, ...(settled ? { settled } : {}) });
   }
   return fired;
 }
@@ -180,6 +190,7 @@ function conceptFired(input: string): Fired[] {
     level: f.level,
     start: f.start,
     end: f.end,
+    ...(f.settled ? { settled: true } : {}),
   }));
 }
 
@@ -204,6 +215,7 @@ export function detectEmergency(text: string): EmergencyCheck {
       span: [f.start, f.end],
       rule: f.rule,
       level: f.level,
+      ...(f.settled ? { settled: true } : {}),
     });
   }
 

@@ -39,6 +39,11 @@ export interface EmergencyMatch {
   rule?: string;
   /** Level of that rule. */
   level?: EmergencyLevel;
+  /**
+   * An emergency rule read only from a statement that it has passed ("it's gone now"), so reported
+   * at `consultation_24`: the symptom checker never answers self-care after one (safety net).
+   */
+  settled?: boolean;
 }
 
 export interface CrisisResource {

@@ -51,6 +51,16 @@ function discriminatorApplies(d: Discriminator, p: TriagePatient): boolean {
   return true;
 }
 
+/**
+ * Whether the discriminator with this id applies to this patient (age, sex, pregnancy); undefined
+ * for an unknown id. The emergency detector reads text without knowing who is ill, so it tries
+ * several ages; the checker, which knows the patient, drops what does not apply to them.
+ */
+export function discriminatorAppliesTo(kb: KnowledgeBase, id: string, p: TriagePatient): boolean | undefined {
+  const d = kb.complaints.general.find((x) => x.id === id) ?? kb.complaints.complaints.flatMap((c) => c.discriminators).find((x) => x.id === id);
+  return d === undefined ? undefined : discriminatorApplies(d, p);
+}
+
 /** Complaints whose trigger findings are present, for this patient's age. */
 export function activeComplaints(kb: KnowledgeBase, ev: EvidenceMap, p: TriagePatient): Complaint[] {
   return kb.complaints.complaints.filter((c) => inAge(c.age, p.age) && c.triggers.some((t) => ev[t] === 'present'));

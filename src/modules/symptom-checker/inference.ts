@@ -31,6 +31,14 @@ import { ageBand, triageRank } from './kb/types.js';
 import type { Condition, EvidenceItem, KnowledgeBase, Sex, TriageLevel } from './kb/types.js';
 import type { ModelAdjustments } from './learning.js';
 
+/**
+ * Evidence that is an exposure whose harm comes later: "I feel fine now" neither dates nor settles
+ * it. NHS "Paracetamol for adults" (go to A&E if you have taken too much, even if you feel well);
+ * NHS "Button batteries" (A&E straight away, even without symptoms); NHS "Snake bites"; NHS
+ * "Carbon monoxide poisoning"; NHS "Poisoning".
+ */
+export const EXPOSURES: ReadonlySet<string> = new Set(['overdose', 'button_battery_magnet', 'snake_bite', 'carbon_monoxide_exposure', 'smoke_fumes_inhaled']);
+
 export type EvidenceState = 'present' | 'absent';
 export type EvidenceMap = Record<string, EvidenceState>;
 
@@ -152,7 +160,11 @@ export function compileModel(kb: KnowledgeBase, adjustments?: ModelAdjustments):
     likeW: like.map((l) => Math.pow(l, meta.evidence_weight)),
     unlikeW: like.map((l) => Math.pow(1 - l, meta.evidence_weight)),
     suggestIndex: buildSuggestIndex(evidence),
-    lexicon: compileLexicon(evidence.filter((e) => e.type !== 'duration').map((e) => ({ id: e.id, name: e.name, synonyms: e.synonyms, patterns: e.patterns }))),
+    lexicon: compileLexicon(
+      evidence
+        .filter((e) => e.type !== 'duration')
+        .map((e) => ({ id: e.id, name: e.name, synonyms: e.synonyms, patterns: e.patterns, exposure: EXPOSURES.has(e.id) })),
+    ),
   };
 }
 

@@ -23,7 +23,7 @@ import { DISCLAIMER, LEVEL_TEXT, computeTriage, findRedFlags } from './triage.js
 import type { RedFlag, TriageResult } from './triage.js';
 import { durationOption, mapSymptoms } from './text-mapping.js';
 import type { Mention, Unrecognised } from './text-mapping.js';
-import { activeComplaints, firedDiscriminators, pendingDiscriminatorEvidence } from './complaint-triage.js';
+import { activeComplaints, applicableDiscriminators, discriminatorAppliesTo, firedDiscriminators, pendingDiscriminatorEvidence } from './complaint-triage.js';
 import type { FiredDiscriminator } from './complaint-triage.js';
 import type { Quantities } from '../clinical-text/index.js';
 import { triageRank } from './kb/types.js';
@@ -79,7 +79,7 @@ export interface AnswerInput {
 export type EmergencyDetector = (text: string) => {
   is_emergency: boolean;
   level: string;
-  matched: { category: string; phrase: string }[];
+  matched: { category: string; phrase: string; rule?: string; level?: string; settled?: boolean }[];
   advice?: string;
 };
 
@@ -113,6 +113,12 @@ export interface InterviewState {
   unrecognised: Unrecognised[];
   /** Red flags found in the free text by the emergency detector. */
   text_red_flags: RedFlag[];
+  /**
+   * Emergency concepts the detector read in the text but did not count as an emergency now because
+   * the writer says they have passed (chest pain "gone now", a fit "and she's fine now"): a floor of
+   * `consultation_24`, never self-care (safety net, MODEL.md "Triage").
+   */
+  text_concerns?: { id: string; name: string }[];
   max_questions: number;
 }
 
@@ -328,6 +334,19 @@ function evaluate(
       triage.reason = `${Math.round(emergencyMass * 100)}% combined probability of causes that need emergency care: ${LEVEL_TEXT.consultation_24}.`;
     }
   }
+  // Safety net (MODEL.md "Triage"): an emergency concept read with uncertainty never ends in
+  // self-care or a routine appointment — the detector saw one but not as happening now, or the
+  // patient answered "don't know" to an emergency red flag or discriminator.
+  if (triageRank(triage.level) < triageRank('consultation_24')) {
+    const unsure = uncertainEmergencyAnswers(model, state);
+    const concern = state.text_concerns?.[0];
+    if (concern || unsure.length) {
+      triage.level = 'consultation_24';
+      triage.reason = concern
+        ? `You mentioned ${concern.name}; even when it has passed, that needs checking: ${LEVEL_TEXT.consultation_24}.`
+        : `You were not sure about: ${unsure.join('; ')}. That would need urgent care, so: ${LEVEL_TEXT.consultation_24}.`;
+    }
+  }
   // Self-care is advice about a recognised, minor problem: when neither a presenting complaint was
   // recognised nor one self-care condition clearly leads, the checker has not understood enough to
   // send anyone home.
@@ -338,6 +357,28 @@ function evaluate(
     triage.reason = 'We could not match your description to a problem we can safely advise self-care for: book an appointment with a doctor.';
   }
   return { post, ev, flags, triage, fired };
+}
+
+/**
+ * Questions asked for a triage discriminator and answered "don't know" whose finding is a red flag
+ * or belongs to an applicable emergency-level discriminator: the names of those findings.
+ */
+function uncertainEmergencyAnswers(model: CompiledModel, state: InterviewState): string[] {
+  const asDiscriminator = new Set(state.discriminator_asked ?? []);
+  const unknown = state.answers.filter((a) => a.value === 'unknown' && asDiscriminator.has(a.question_id)).map((a) => a.question_id);
+  if (unknown.length === 0) return [];
+  const emergencyIds = new Set<string>();
+  for (const { d } of applicableDiscriminators(model.kb, state.evidence, state.patient)) {
+    if (triageRank(d.level) >= triageRank('emergency')) for (const e of [...(d.all ?? []), ...(d.any ?? [])]) emergencyIds.add(e);
+  }
+  const out: string[] = [];
+  for (const id of unknown) {
+    const i = model.evIndex.get(id);
+    if (i === undefined) continue;
+    const item = model.evidence[i]!;
+    if (item.red_flag || emergencyIds.has(id)) out.push(item.name);
+  }
+  return out;
 }
 
 /** Each finding read from the text once, with the state it ended with (later statements win). */
@@ -488,12 +529,26 @@ export function startInterview(input: StartInput, opts?: EngineOptions): Intervi
   }
 
   const textRedFlags: RedFlag[] = [];
+  const textConcerns: { id: string; name: string }[] = [];
   if (opts?.detectEmergency && text.trim()) {
     try {
       const det = opts.detectEmergency(text);
-      if (det?.is_emergency) {
-        const level = mapDetectorLevel(String(det.level ?? ''));
-        const matched = Array.isArray(det.matched) && det.matched.length ? det.matched : [{ category: 'emergency', phrase: text.slice(0, 60) }];
+      if (det && !det.is_emergency && Array.isArray(det.matched)) {
+        for (const m of det.matched) if (m.settled) textConcerns.push({ id: `text:${m.category}`, name: `"${m.phrase}" (${m.category.replace(/_/g, ' ')})` });
+      }
+      // A knowledge-base rule the detector fired for some age, sex or pregnancy that is not this
+      // patient's ("indigestion with sweating" is a heart-attack sign from 40) does not count here.
+      const applies = (m: { rule?: string }) => !m.rule?.startsWith('kb.') || discriminatorAppliesTo(kb, m.rule.slice(3), patient) !== false;
+      const levelOf = (m: { level?: string }) => String(m.level ?? det?.level ?? '');
+      const urgent = Array.isArray(det?.matched) ? det.matched.filter((m) => applies(m) && /^emergency/.test(levelOf(m))) : [];
+      if (det?.is_emergency && (urgent.length > 0 || !Array.isArray(det.matched) || det.matched.length === 0)) {
+        const level =
+          urgent.length === 0
+            ? mapDetectorLevel(String(det.level ?? ''))
+            : urgent.some((m) => mapDetectorLevel(levelOf(m)) === 'emergency_ambulance')
+              ? 'emergency_ambulance'
+              : 'emergency';
+        const matched = urgent.length ? urgent : [{ category: 'emergency', phrase: text.slice(0, 60) }];
         for (const m of matched)
           textRedFlags.push({ id: `text:${m.category}`, name: `"${m.phrase}" (${m.category.replace(/_/g, ' ')})`, level, source: 'text' });
       }
@@ -518,6 +573,7 @@ export function startInterview(input: StartInput, opts?: EngineOptions): Intervi
     understood: mapped.quantities,
     discriminator_asked: [],
     text_red_flags: textRedFlags,
+    ...(textConcerns.length ? { text_concerns: textConcerns } : {}),
     max_questions: maxQ,
   };
   return step(model, state);
@@ -536,6 +592,7 @@ export function assertState(raw: unknown, kb?: KnowledgeBase): InterviewState {
     bad('patient');
   if (typeof s.evidence !== 'object' || s.evidence === null || !Array.isArray(s.asked) || !Array.isArray(s.answers)) bad('evidence/asked/answers');
   if (typeof s.finished !== 'boolean' || !Array.isArray(s.text_red_flags) || typeof s.max_questions !== 'number') bad('flags');
+  if (s.text_concerns !== undefined && (!Array.isArray(s.text_concerns) || !s.text_concerns.every((c) => typeof c?.name === 'string'))) bad('text_concerns');
   const k = kb ?? getKnowledgeBase();
   const ids = new Set(k.evidence.map((e) => e.id));
   for (const [id, v] of Object.entries(s.evidence)) if (!ids.has(id) || (v !== 'present' && v !== 'absent')) bad(`evidence ${id}`);

@@ -29,6 +29,8 @@ export interface ScreenedFlag {
   id: string;
   name: string;
   level: 'emergency_ambulance' | 'emergency' | 'consultation_24';
+  /** An emergency read only from a statement that it has passed, hence `consultation_24`. */
+  settled?: boolean;
   /** The complaint whose discriminator fired (null for general ones and red-flag findings). */
   complaint: string | null;
   /** Evidence ids that made it fire. */
@@ -111,7 +113,7 @@ export function screenText(text: string, kb: KnowledgeBase = getKnowledgeBase())
           const ranges = f.evidence.map((e) => spans.get(e)).filter((r): r is { start: number; end: number } => r !== undefined);
           const start = ranges.length ? Math.min(...ranges.map((r) => r.start)) : 0;
           const end = ranges.length ? Math.max(...ranges.map((r) => r.end)) : 0;
-          flags.set(f.id, { ...f, level: settledOnly ? 'consultation_24' : f.level, start, end });
+          flags.set(f.id, settledOnly ? { ...f, level: 'consultation_24', settled: true, start, end } : { ...f, start, end });
         }
       }
     }

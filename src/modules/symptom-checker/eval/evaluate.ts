@@ -1,6 +1,9 @@
 /**
  * Evaluation harness: runs the vignettes through the interview with a simulated patient (answers
  * from the vignette, "unknown" for anything it does not mention) and computes accuracy figures.
+ * A triage discriminator question (a red flag the interview must rule out) that the vignette does
+ * not mention is answered "no": a written case states the red flags that are present, and "don't
+ * know" to one is a safety-net answer in its own right (interview.ts: never self-care or routine).
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -136,7 +139,7 @@ export function runVignette(v: Vignette, opts: EngineOptions = {}, perturb: Pert
   let guard = 0;
   while (r.question && guard++ < 30) {
     const q = r.question;
-    const value = answers[q.id] ?? 'unknown';
+    const value = answers[q.id] ?? (r.state.pending_discriminator ? 'absent' : 'unknown');
     r = answer(r.state, { question_id: q.id, value }, opts);
   }
   const ranking = rankState(r.state, opts).map((c) => c.id);
