@@ -29,7 +29,7 @@ import { buildSymptomCheckerServices, type SymptomCheckerServices } from './symp
 import { buildAssistantsServices, type AssistantsService } from './assistants/index.js';
 import { buildNotificationsServices, type NotificationsServices } from './notifications/index.js';
 import { buildInfectionsServices, loadSkinModel, type InfectionsServices } from './infections/index.js';
-import { buildFhirServices, type FhirService } from './fhir/index.js';
+import { buildFhirServices, type FhirServices } from './fhir/index.js';
 import { buildReportsReads } from './reports/index.js';
 import { buildMedicalReads } from './medical/index.js';
 import { buildSchedulingReads } from './scheduling/index.js';
@@ -50,7 +50,7 @@ export interface Services {
   notifications: NotificationsServices;
   infections: InfectionsServices;
   /** The FHIR R4 facade (docs/FHIR.md): reads the other areas through their public reads, with the REST access rules. */
-  fhir: FhirService;
+  fhir: FhirServices;
 }
 
 declare module '../platform/context.js' {
@@ -96,6 +96,8 @@ export function buildServices(infra: Infrastructure): Services {
     slots: scheduling.slots,
     booking: scheduling.appointments,
     auditLog: audit,
+    config,
+    identity: identity.identity,
   });
   // Last: it subscribes to the events of the modules above and sends live frames through chat's hub.
   const notifications = buildNotificationsServices({

@@ -8,6 +8,17 @@ export interface Actor {
   role: Role;
   status: 'active' | 'pending';
   sessionId: string;
+  /**
+   * Present when the caller is a SMART app acting for the user (src/modules/fhir/smart): the
+   * granted scopes and launch patient. Such a token works on /fhir/R4 only (platform/http/auth.ts).
+   */
+  app?: AppGrant;
+}
+
+export interface AppGrant {
+  clientId: string;
+  scopes: string[];
+  patient: string | null;
 }
 
 /**

@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { isIP } from 'node:net';
 import { notificationsConfig, type NotificationsConfig } from './jobs/config.js';
 import { authConfig, type AuthConfig } from './auth/config.js';
+import { smartClientsConfig, type SmartClientConfig } from './auth/smart-config.js';
 
 /**
  * One validated configuration object, built once at start-up from the environment.
@@ -60,6 +61,8 @@ export interface Config {
   smtpUrl: string | null;
   mailFrom: string;
   publicBaseUrl: string;
+  /** SMART on FHIR apps that may ask patients and clinicians for access (SMART_CLIENTS). */
+  smartClients: SmartClientConfig[];
   s3: {
     endpoint: string | null;
     bucket: string | null;
@@ -273,6 +276,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     },
     video: videoConfig(env),
     auth: authConfig(env, publicBaseUrl),
+    smartClients: smartClientsConfig(env),
   };
   if ((config.s3.bucket === null) !== (config.s3.endpoint === null) && config.s3.bucket === null) {
     throw new ConfigError('S3_BUCKET', 'is required when S3_ENDPOINT is set');

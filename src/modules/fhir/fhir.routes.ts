@@ -5,6 +5,8 @@ import { requestMeta } from '../audit/index.js';
 import type { FhirService } from './fhir.service.js';
 import { FhirError, outcome, type IssueCode } from './outcome.js';
 import { queryOf } from './search.js';
+import { scopesAllow, type Interaction } from './smart/scopes.js';
+import type { SmartService } from './smart/smart.service.js';
 
 export const FHIR_JSON = 'application/fhir+json; charset=utf-8';
 const TYPE_PATTERN = '^[A-Z][A-Za-z]{1,63}$';
@@ -42,7 +44,21 @@ function baseOf(request: FastifyRequest): string {
  * an OperationOutcome. The routes are left out of /openapi.json (whose errors are problem+json);
  * the CapabilityStatement is the FHIR-native description of this API.
  */
-export async function fhirRoutes(app: FastifyInstance, fhir: FhirService, metadata: () => unknown): Promise<void> {
+/**
+ * A SMART app's token carries the scopes the user granted (src/modules/fhir/smart/scopes.ts); the
+ * user's own access rules still apply underneath, so a scope only ever narrows what the user could do.
+ */
+function requireScope(request: FastifyRequest, type: string, interaction: Interaction): void {
+  const app = request.actor?.app;
+  if (app && !scopesAllow(app.scopes, type, interaction))
+    throw new FhirError(
+      403,
+      'forbidden',
+      `This app was not granted ${interaction === 'c' ? 'create' : interaction === 's' ? 'search' : 'read'} access to ${type} (scopes: ${app.scopes.join(' ')}).`,
+    );
+}
+
+export async function fhirRoutes(app: FastifyInstance, fhir: FhirService, metadata: () => unknown, smart: SmartService): Promise<void> {
   app.addContentTypeParser('application/fhir+json', { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'));
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
@@ -84,11 +100,15 @@ export async function fhirRoutes(app: FastifyInstance, fhir: FhirService, metada
 
   const hide = true;
   app.get('/metadata', { config: { access: publicAccess }, schema: { hide } }, async (_request, reply) => reply.type(FHIR_JSON).send(metadata()));
+  // SMART App Launch 2.0 discovery (https://hl7.org/fhir/smart-app-launch/conformance.html).
+  app.get('/.well-known/smart-configuration', { config: { access: publicAccess }, schema: { hide } }, async (request, reply) =>
+    reply.type('application/json').send(smart.configuration(baseOf(request))),
+  );
 
   app.get<{ Params: { type: string; id: string } }>(
     '/:type/:id',
     {
-      config: { access: anyUser },
+      config: { access: anyUser, appTokens: true },
       schema: {
         hide,
         params: {
@@ -99,6 +119,7 @@ export async function fhirRoutes(app: FastifyInstance, fhir: FhirService, metada
       },
     },
     async (request, reply) => {
+      requireScope(request, request.params.type, 'r');
       const resource = await fhir.read(requestMeta(request), request.params.type, request.params.id, baseOf(request));
       if (resource.meta?.versionId) reply.header('etag', `W/"${resource.meta.versionId}"`);
       if (resource.meta?.lastUpdated) reply.header('last-modified', new Date(resource.meta.lastUpdated).toUTCString());
@@ -109,7 +130,7 @@ export async function fhirRoutes(app: FastifyInstance, fhir: FhirService, metada
   app.get<{ Params: { type: string; id: string; vid: string } }>(
     '/:type/:id/_history/:vid',
     {
-      config: { access: anyUser },
+      config: { access: anyUser, appTokens: true },
       schema: {
         hide,
         params: {
@@ -120,6 +141,7 @@ export async function fhirRoutes(app: FastifyInstance, fhir: FhirService, metada
       },
     },
     async (request, reply) => {
+      requireScope(request, request.params.type, 'r');
       const resource = await fhir.vread(requestMeta(request), request.params.type, request.params.id, request.params.vid);
       reply.header('etag', `W/"${request.params.vid}"`);
       return reply.type(FHIR_JSON).send(resource);
@@ -129,10 +151,11 @@ export async function fhirRoutes(app: FastifyInstance, fhir: FhirService, metada
   app.post<{ Params: { type: string } }>(
     '/:type',
     {
-      config: { access: anyUser },
+      config: { access: anyUser, appTokens: true },
       schema: { hide, params: { type: 'object', properties: { type: { type: 'string', pattern: TYPE_PATTERN } }, required: ['type'] } },
     },
     async (request, reply) => {
+      requireScope(request, request.params.type, 'c');
       const resource = await fhir.create(requestMeta(request), request.params.type, request.body);
       return reply
         .code(201)
@@ -145,10 +168,11 @@ export async function fhirRoutes(app: FastifyInstance, fhir: FhirService, metada
   app.get<{ Params: { type: string } }>(
     '/:type',
     {
-      config: { access: anyUser },
+      config: { access: anyUser, appTokens: true },
       schema: { hide, params: { type: 'object', properties: { type: { type: 'string', pattern: TYPE_PATTERN } }, required: ['type'] } },
     },
     async (request, reply) => {
+      requireScope(request, request.params.type, 's');
       const strict = /(^|[;,\s])handling=strict\b/.test(String(request.headers.prefer ?? ''));
       const base = baseOf(request);
       const bundle = await fhir.search(requestMeta(request), request.params.type, queryOf(request.url), {
@@ -156,6 +180,13 @@ export async function fhirRoutes(app: FastifyInstance, fhir: FhirService, metada
         selfUrl: new URL(request.url, base).toString(),
         base,
       });
+      // Included resources of a type the app may not read are left out (the matches were checked above).
+      const granted = request.actor?.app?.scopes;
+      if (granted && Array.isArray(bundle.entry))
+        bundle.entry = bundle.entry.filter(
+          (entry: { resource?: { resourceType?: string }; search?: { mode?: string } }) =>
+            entry.search?.mode !== 'include' || scopesAllow(granted, entry.resource?.resourceType ?? '', 'r'),
+        );
       return reply.type(FHIR_JSON).send(bundle);
     },
   );

@@ -195,6 +195,39 @@ export class IdentityService {
     return this.issueTokens(db, user, { id: sessionId, expiresAt, amr, authTime });
   }
 
+  /**
+   * A session for a SMART app the user authorised (src/modules/fhir/smart): it has no refresh
+   * token, so it can never be refreshed into a full API token; it lasts as long as its one access
+   * token, and it shows in the user's session list, where the user can end it early. Null when the
+   * account is no longer active.
+   */
+  async startAppSession(
+    userId: string,
+    grant: { clientId: string; scope: string; patient: string | null },
+    client: ClientInfo,
+  ): Promise<{ accessToken: string; expiresIn: number; role: Role } | null> {
+    const { config, db, sessions, tokens, users } = this.deps;
+    const user = await users.findById(db, userId);
+    if (!user || user.status !== 'active' || user.deleted_at) return null;
+    const sessionId = await sessions.create(db, {
+      user_id: user.id,
+      expires_at: new Date(Date.now() + config.accessTokenTtlSeconds * 1000),
+      ip: client.ip,
+      user_agent: `SMART app ${grant.clientId}`,
+      amr: 'app',
+      auth_time: new Date(),
+    });
+    const accessToken = tokens.sign({
+      sub: user.id,
+      sid: sessionId,
+      role: user.role,
+      scope: grant.scope,
+      client_id: grant.clientId,
+      ...(grant.patient ? { patient: grant.patient } : {}),
+    });
+    return { accessToken, expiresIn: config.accessTokenTtlSeconds, role: user.role };
+  }
+
   /** A token pair for an existing session (refresh, step-up). */
   async issueTokens(db: Executor, user: UserRow, session: SessionAuth): Promise<TokenPair> {
     const { config, sessions, tokens } = this.deps;

@@ -14,6 +14,12 @@ export interface AccessClaims {
   amr?: string[];
   /** When the user last proved a factor (seconds since the epoch), for step-up (docs/API.md §1.1). */
   auth_time?: number;
+  /** Set only on tokens issued to a SMART app (src/modules/fhir/smart): what the user granted it. */
+  scope?: string;
+  /** The SMART app's client id. */
+  client_id?: string;
+  /** SMART launch context: the patient the grant is about. */
+  patient?: string;
   iat: number;
   exp: number;
 }
@@ -65,7 +71,7 @@ export class AccessTokens {
     }) as (token: string) => AccessClaims;
   }
 
-  sign(claims: { sub: string; sid: string; role: Role; amr?: string[]; auth_time?: number }): string {
+  sign(claims: { sub: string; sid: string; role: Role; amr?: string[]; auth_time?: number; scope?: string; client_id?: string; patient?: string }): string {
     return this.signer(claims);
   }
 

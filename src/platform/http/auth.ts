@@ -38,6 +38,8 @@ declare module 'fastify' {
      * A function decides per request, after validation (e.g. only when the body changes a role).
      */
     stepUp?: boolean | ((request: FastifyRequest) => boolean);
+    /** Tokens issued to SMART apps are accepted here (the FHIR API, which checks their scopes); everywhere else they are refused. */
+    appTokens?: boolean;
   }
   interface FastifyRequest {
     actor: Actor | null;
@@ -102,12 +104,18 @@ export class Authenticator {
     }
   }
 
-  /** Verifies a token and its live session; throws 401 otherwise. Also used by WebSockets. */
-  async authenticate(token: string): Promise<Actor> {
+  /**
+   * Verifies a token and its live session; throws 401 otherwise. Also used by WebSockets.
+   * A token issued to a SMART app is refused unless `appTokens` (only the FHIR routes say so):
+   * an app granted `patient/Observation.rs` must not reach the rest of the API with it.
+   */
+  async authenticate(token: string, appTokens = false): Promise<Actor> {
     const claims = this.tokens.verify(token);
+    if (claims.scope !== undefined && !appTokens) throw new ForbiddenError('This token was issued to an app for the FHIR API (/fhir/R4) only.');
     const actor = await this.resolveSession(claims);
     if (!actor) throw new UnauthorizedError('The session has ended; sign in again.');
-    return actor;
+    if (claims.scope === undefined) return actor;
+    return { ...actor, app: { clientId: claims.client_id ?? '', scopes: claims.scope.split(' ').filter(Boolean), patient: claims.patient ?? null } };
   }
 
   authorise(actor: Actor, access: Exclude<Access, { public: true }>): void {
@@ -156,7 +164,7 @@ export function registerAuth(app: FastifyInstance, authenticator: Authenticator,
     }
     const token = bearerToken(request);
     if (!token) throw new UnauthorizedError();
-    const actor = await authenticator.authenticate(token);
+    const actor = await authenticator.authenticate(token, request.routeOptions.config.appTokens === true);
     request.actor = actor;
     authenticator.authorise(actor, access);
     if (request.routeOptions.config.stepUp === true) authenticator.requireStepUp(token);
