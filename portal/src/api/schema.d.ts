@@ -1026,7 +1026,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * End this session, the session of a refresh token, or all sessions (?all=true)
+         * End this session, the session of a refresh token, or all sessions (?all=true: needs a recent factor, a second factor within 10 minutes or, without one, a sign-in within 10 minutes or `password`)
          * @description **Who may call:** any signed-in user (including accounts awaiting approval).
          */
         post: {
@@ -1127,6 +1127,7 @@ export interface paths {
                     };
                 };
             };
+                        password?: string;
         };
         /**
          * Update own profile (alias of PATCH)
@@ -2253,7 +2254,7 @@ export interface paths {
         put?: never;
         post?: never;
         /**
-         * End one of your sessions (its tokens and sockets stop at once)
+         * End one of your sessions (its tokens and sockets stop at once). Another than the current one needs a recent factor: a second factor within 10 minutes (401 step-up-required) or, without one, a sign-in within 10 minutes or `password` in the body
          * @description **Who may call:** any signed-in user (including accounts awaiting approval).
          */
         delete: {
@@ -2317,7 +2318,13 @@ export interface paths {
                 path?: never;
                 cookie?: never;
             };
-            requestBody?: never;
+            requestBody: {
+                content: {
+                    "application/json": {
+                        password?: string;
+                    };
+                };
+            };
             responses: {
                 /** @description RFC 9457 problem details */
                 "4XX": {

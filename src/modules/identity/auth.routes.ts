@@ -19,6 +19,7 @@ import {
   UpdateMeBody,
 } from './identity.schemas.js';
 import type { ClientInfo, IdentityService } from './identity.service.js';
+import type { MfaService } from './mfa.service.js';
 
 const tags = ['auth'];
 
@@ -26,7 +27,7 @@ export function clientInfo(request: FastifyRequest): ClientInfo {
   return { ip: request.ip, userAgent: request.headers['user-agent'] ?? null };
 }
 
-export async function authRoutes(root: FastifyInstance, identity: IdentityService): Promise<void> {
+export async function authRoutes(root: FastifyInstance, identity: IdentityService, mfa: Pick<MfaService, 'confirmEndingOtherSessions'>): Promise<void> {
   const app = root.withTypeProvider<TypeBoxTypeProvider>();
 
   app.post('/auth/register', {
@@ -77,7 +78,8 @@ export async function authRoutes(root: FastifyInstance, identity: IdentityServic
     config: { access: anyUserEvenPending },
     schema: {
       tags,
-      summary: 'End this session, the session of a refresh token, or all sessions (?all=true)',
+      summary:
+        'End this session, the session of a refresh token, or all sessions (?all=true: needs a recent factor, a second factor within 10 minutes or, without one, a sign-in within 10 minutes or `password`)',
       body: LogoutBody,
       querystring: LogoutQuery,
       response: { 204: Type.Null(), ...problemResponses },
@@ -87,6 +89,8 @@ export async function authRoutes(root: FastifyInstance, identity: IdentityServic
       request.body ??= {};
     },
     handler: async (request, reply) => {
+      // Ending every session ends the others too: that needs a recent factor (mfa.service.ts).
+      if (request.query.all) await mfa.confirmEndingOtherSessions(actorOf(request), request.body?.password);
       await identity.logout(actorOf(request), { refreshToken: request.body?.refresh_token, all: request.query.all });
       return reply.code(204).send(null);
     },

@@ -67,7 +67,16 @@ export const TokenPairSchema = Type.Object({
 });
 
 export const RefreshBody = Type.Object({ refresh_token: Type.String({ minLength: 1, maxLength: 512 }) }, { additionalProperties: false });
-export const LogoutBody = Type.Object({ refresh_token: Type.Optional(Type.String({ minLength: 1, maxLength: 512 })) }, { additionalProperties: false });
+export const LogoutBody = Type.Object(
+  {
+    refresh_token: Type.Optional(Type.String({ minLength: 1, maxLength: 512 })),
+    /** With ?all=true on an account without a second factor, signed in more than STEP_UP_MAX_AGE_SECONDS ago. */
+    password: Type.Optional(Password),
+  },
+  { additionalProperties: false },
+);
+/** Ending another session: the password, for an account without a second factor that signed in a while ago. */
+export const EndSessionBody = Type.Object({ password: Type.Optional(Password) }, { additionalProperties: false });
 export const LogoutQuery = Type.Object({ all: Type.Optional(Type.Boolean()) });
 
 export const UpdateMeBody = Type.Object(

@@ -131,7 +131,7 @@ export const identityModule: AppModule = {
     // Invalidations from other instances (logout, deactivation there) reach this cache.
     const { identity, users, mfa, passkeys, oidc, sessionCache } = ctx.services.identity;
     await sessionCache.listen();
-    await authRoutes(app, identity);
+    await authRoutes(app, identity, mfa);
     await mfaRoutes(app, mfa);
     await webauthnRoutes(app, passkeys);
     await oidcRoutes(app, oidc, ctx.config.auth.postLoginUrl);

@@ -4,6 +4,7 @@ import { Type } from 'typebox';
 import { actorOf, anyUserEvenPending, publicAccess } from '../../platform/http/auth.js';
 import { problemResponses } from '../../platform/http/schemas.js';
 import {
+  EndSessionBody,
   MfaVerifyBody,
   SessionListSchema,
   SessionRef,
@@ -105,12 +106,18 @@ export async function mfaRoutes(root: FastifyInstance, mfa: MfaService): Promise
     config: { access: anyUserEvenPending },
     schema: {
       tags,
-      summary: 'End one of your sessions (its tokens and sockets stop at once)',
+      summary:
+        'End one of your sessions (its tokens and sockets stop at once). Another than the current one needs a recent factor: a second factor within 10 minutes (401 step-up-required) or, without one, a sign-in within 10 minutes or `password` in the body',
       params: SessionRef,
+      body: EndSessionBody,
       response: { 204: Type.Null(), ...problemResponses },
     },
+    // The body is optional.
+    preValidation: async (request) => {
+      request.body ??= {};
+    },
     handler: async (request, reply) => {
-      await mfa.revokeSession(actorOf(request), request.params.id);
+      await mfa.revokeSession(actorOf(request), request.params.id, request.body?.password);
       return reply.code(204).send(null);
     },
   });

@@ -3,7 +3,8 @@ import type { Db, Executor } from '../../platform/database/index.js';
 import type { Actor } from '../../platform/access.js';
 import type { Limiter } from '../../platform/rate-limit.js';
 import type { PasswordHasher } from '../../platform/auth/passwords.js';
-import { hashToken } from '../../platform/auth/tokens.js';
+import { hashToken, STRONG_AMR } from '../../platform/auth/tokens.js';
+import { StepUpRequiredError } from '../../platform/http/auth.js';
 import { ConflictError, NotFoundError, RateLimitedError, UnauthorizedError, ValidationError } from '../../platform/errors.js';
 import { iso } from '../../platform/http/schemas.js';
 import type { UserRow, UsersRepository } from './users.repository.js';
@@ -285,10 +286,52 @@ export class MfaService {
     };
   }
 
-  /** Ends one of the caller's sessions; its access tokens and sockets stop at once (like logout). */
-  async revokeSession(actor: Actor, sessionId: string): Promise<void> {
+  /**
+   * Ending sessions other than the current one (DELETE /auth/sessions/{other}, logout?all=true)
+   * needs a factor proven recently (ASVS 7.5.2; docs/SECURITY.md "Ending sessions"): otherwise a
+   * stolen access token could sign the owner out everywhere and keep the thief's session as the
+   * only one. An account with a second factor needs one within STEP_UP_MAX_AGE_SECONDS (401
+   * step-up-required; POST /auth/mfa/step-up), like any step-up route. An account without one has
+   * only its password: a sign-in within that time, or the password in the request (422 otherwise).
+   * Ending the current session (logout) never asks: it can only help the owner.
+   */
+  async confirmEndingOtherSessions(actor: Actor, password: string | undefined): Promise<void> {
+    const { db, config } = this.deps;
+    if (!config.auth.stepUpRequired) return;
+    const maxAge = config.auth.stepUpMaxAgeSeconds;
+    const session = await this.deps.sessions.authOf(db, actor.sessionId);
+    if (!session) throw new UnauthorizedError('The session has ended; sign in again.');
+    const recent = Date.now() - session.auth_time.getTime() <= maxAge * 1000;
+    const factors = await this.deps.mfa.factorsOf(db, actor.id);
+    if (factors.totp || factors.webauthn > 0) {
+      const strong = session.amr.split(' ').some((m) => (STRONG_AMR as readonly string[]).includes(m));
+      if (strong && recent) return;
+      throw new StepUpRequiredError(
+        maxAge,
+        `Ending your other sessions needs a second factor verified within the last ${Math.round(maxAge / 60)} minutes: verify one with POST /api/v1/auth/mfa/step-up, then try again.`,
+      );
+    }
+    if (recent && password === undefined) return;
+    const user = await this.liveUser(actor);
+    await this.checkLockout(user.id);
+    if (!password || !(await this.deps.passwords.verify(user.password_hash, password))) {
+      await this.deps.failures.penalise(user.id);
+      throw new ValidationError(
+        `Ending your other sessions needs your password (you signed in more than ${Math.round(maxAge / 60)} minutes ago): send it as "password".`,
+        [{ path: '/password', message: 'is missing or incorrect' }],
+      );
+    }
+    // No reset of the failure budget here: a password must not buy more second-factor guesses.
+  }
+
+  /**
+   * Ends one of the caller's sessions; its access tokens and sockets stop at once (like logout).
+   * Another than the current one needs a recent factor (confirmEndingOtherSessions).
+   */
+  async revokeSession(actor: Actor, sessionId: string, password?: string): Promise<void> {
     const owner = await this.deps.sessions.sessionOwner(this.deps.db, sessionId);
     if (owner !== actor.id) throw new NotFoundError('Session');
+    if (sessionId !== actor.sessionId) await this.confirmEndingOtherSessions(actor, password);
     await this.deps.sessions.revoke(this.deps.db, sessionId, 'revoked_by_user');
     // The same path as logout: local cache drop + IDENTITY_CHANGED_CHANNEL, on which chat and
     // video re-check their sockets' sessions and close the dead ones.

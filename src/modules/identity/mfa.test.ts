@@ -343,6 +343,63 @@ describe('sessions', () => {
     assert.equal((await app.inject({ method: 'GET', url: '/api/v1/auth/sessions', headers: user.auth })).json().items.length, 1);
   });
 
+  it('ASVS 7.5.2: ending another session needs a recent factor (password without a second factor, step-up with one); ending the current one never does', async () => {
+    const sid = (user: TestUser) => ctx.tokens.verify(user.token).sid;
+    const age = (sessionId: string) =>
+      ctx.db
+        .updateTable('auth_sessions')
+        .set({ auth_time: new Date(Date.now() - 11 * 60_000) })
+        .where('id', '=', sessionId)
+        .execute();
+    const me = (token: string) => app.inject({ method: 'GET', url: '/api/v1/auth/me', headers: { authorization: `Bearer ${token}` } });
+    const end = (user: TestUser, sessionId: string, payload?: object) =>
+      app.inject({ method: 'DELETE', url: `/api/v1/auth/sessions/${sessionId}`, headers: user.auth, ...(payload && { payload }) });
+    const endAll = (user: TestUser, payload?: object) =>
+      app.inject({ method: 'POST', url: '/api/v1/auth/logout?all=true', headers: user.auth, remoteAddress: randomIp(), ...(payload && { payload }) });
+
+    // No second factor, signed in 11 minutes ago: the password is asked for.
+    const plain = await createUser(built, 'patient');
+    const other = (await loginReply(plain.email)).json().access_token as string;
+    const otherSid = ctx.tokens.verify(other).sid;
+    await age(sid(plain));
+    assertProblem(await end(plain, otherSid), 422);
+    assert.match(assertProblem(await end(plain, otherSid, { password: 'not the password' }), 422).detail, /password/);
+    assertProblem(await endAll(plain), 422);
+    assert.equal((await me(other)).statusCode, 200, 'nothing ended by the refused requests');
+    assert.equal((await end(plain, otherSid, { password: plain.password })).statusCode, 204);
+    assertProblem(await me(other), 401);
+    const third = (await loginReply(plain.email)).json().access_token as string;
+    assert.equal((await endAll(plain, { password: plain.password })).statusCode, 204);
+    assertProblem(await me(third), 401);
+    // The current session, however old its sign-in: plain logout or DELETE of its own id, no questions.
+    const again = await createUser(built, 'patient');
+    await age(sid(again));
+    assert.equal((await end(again, sid(again))).statusCode, 204);
+    assertProblem(await me(again.token), 401);
+
+    // With a second factor: only a recent one will do (the password is not enough).
+    const strong = await stepUp(built, await createUser(built, 'patient'));
+    const login = (await loginReply(strong.email)).json();
+    assert.equal(login.mfa_required, true);
+    const verified = await post('/auth/mfa/verify', { mfa_token: login.mfa_token, ...nextProof(strong.email) });
+    assert.equal(verified.statusCode, 200, verified.body);
+    const strongOther = verified.json().access_token as string;
+    await age(sid(strong));
+    for (const res of [
+      await end(strong, ctx.tokens.verify(strongOther).sid, { password: strong.password }),
+      await endAll(strong, { password: strong.password }),
+    ]) {
+      assert.equal(res.headers['www-authenticate']?.toString().includes('insufficient_user_authentication'), true);
+      assertProblem(res, 401, /\/step-up-required$/);
+    }
+    assert.equal((await me(strongOther)).statusCode, 200);
+    const stepped = await post('/auth/mfa/step-up', nextProof(strong.email), strong.auth);
+    assert.equal(stepped.statusCode, 200, stepped.body);
+    strong.auth = { authorization: `Bearer ${stepped.json().access_token}` };
+    assert.equal((await end(strong, ctx.tokens.verify(strongOther).sid)).statusCode, 204);
+    assertProblem(await me(strongOther), 401);
+  });
+
   it('ASVS 7.4.1: revoking a session closes its sockets at once, like logout', async (t) => {
     await app.listen({ port: 0, host: '127.0.0.1' });
     const address = app.server.address();

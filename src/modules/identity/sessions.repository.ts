@@ -67,6 +67,11 @@ export class SessionsRepository {
     await query.execute();
   }
 
+  /** How and when a live session was authenticated (refresh and step-up keep these current). */
+  async authOf(db: Executor, sessionId: string): Promise<{ amr: string; auth_time: Date } | undefined> {
+    return db.selectFrom('auth_sessions').select(['amr', 'auth_time']).where('id', '=', sessionId).where('revoked_at', 'is', null).executeTakeFirst();
+  }
+
   async sessionOwner(db: Executor, sessionId: string): Promise<string | undefined> {
     const row = await db.selectFrom('auth_sessions').select('user_id').where('id', '=', sessionId).executeTakeFirst();
     return row?.user_id;
