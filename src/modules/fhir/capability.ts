@@ -18,11 +18,24 @@ export function capabilityStatement(fhir: FhirService, options: { baseUrl: strin
       {
         mode: 'server',
         documentation:
-          'Bearer tokens from POST /api/v1/auth/login; the same access rules as the REST API (docs/API.md §9). Errors are OperationOutcome resources.',
+          'Bearer tokens from POST /api/v1/auth/login, or from SMART App Launch (/fhir/R4/.well-known/smart-configuration); the same access rules as the REST API (docs/API.md §9), narrowed by a SMART app’s scopes. Errors are OperationOutcome resources.',
         security: {
           cors: false,
-          service: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/restful-security-service', code: 'OAuth', display: 'OAuth' }] }],
-          description: 'Authorization: Bearer <access token> (JWT, 15 minutes).',
+          // The SMART oauth-uris extension (SMART App Launch 2.0 §Conformance) points apps at the endpoints.
+          extension: [
+            {
+              url: 'http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris',
+              extension: [
+                { url: 'authorize', valueUri: `${options.baseUrl}/oauth/authorize` },
+                { url: 'token', valueUri: `${options.baseUrl}/oauth/token` },
+              ],
+            },
+          ],
+          service: [
+            { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/restful-security-service', code: 'SMART-on-FHIR', display: 'SMART-on-FHIR' }] },
+            { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/restful-security-service', code: 'OAuth', display: 'OAuth' }] },
+          ],
+          description: 'Authorization: Bearer <access token> (JWT, 15 minutes): a user token, or a SMART app token limited to its scopes.',
         },
         resource: fhir.resourceTypes().map((t) => ({
           type: t.type,
