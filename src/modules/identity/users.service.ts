@@ -67,6 +67,8 @@ export class UsersService {
       // A new role ends the user's sessions (security review M5): a session signed in under the old
       // role, perhaps without the second factor the new one requires, must not refresh into it.
       else if (change.role && change.role !== user.role) await this.sessions.revokeAllForUser(trx, user.id, 'role_changed');
+      // The "account approved" notification is written in this transaction (contract §6, docs/NOTIFICATIONS.md).
+      if (approving) await this.events.publishInTransaction(trx, 'user.approved', { userId: user.id, role: row.role, approvedBy: actor.id });
       return row;
     });
     await this.cache.invalidateUser(user.id);

@@ -10,7 +10,7 @@ import { UsersRepository } from '../identity/index.js';
 import type { SchedulingLookups } from '../scheduling/index.js';
 import { NotificationsRepository } from './notifications.repository.js';
 import { Notifier, NotificationsService, type FramePublisher, type UserLookup } from './notifications.service.js';
-import { defineReminders, subscribe, type SubscriptionDeps } from './subscriptions.js';
+import { defineChatNotifications, defineReminders, subscribe, type SubscriptionDeps } from './subscriptions.js';
 import { adminJobsRoutes, notificationsRoutes } from './notifications.routes.js';
 import './notifications.tables.js';
 
@@ -80,10 +80,24 @@ export function buildNotificationsServices(deps: NotificationsDeps): Notificatio
     log,
   };
   defineReminders(jobs, subscriptionDeps);
+  defineChatNotifications(jobs, subscriptionDeps);
   subscribe(subscriptionDeps);
+  // Jobs queued inside a publisher's transaction become due at its commit: the after-commit
+  // event wakes this instance's worker then, instead of at its next poll.
+  for (const topic of WAKE_TOPICS) deps.events.subscribe(topic, () => jobs.wake());
   const notifications = new NotificationsService(db, repo, notifier, users, settings.pushAllowedHosts);
   return { notifications, notifier, jobs, mailer };
 }
+
+const WAKE_TOPICS = [
+  'appointment.booked',
+  'appointment.rescheduled',
+  'appointment.cancelled',
+  'prescription.created',
+  'lab_report.created',
+  'user.approved',
+  'chat.message_sent',
+] as const;
 
 export const notificationsModule: AppModule = {
   name: 'notifications',

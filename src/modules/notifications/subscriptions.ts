@@ -4,7 +4,7 @@ import type { Db, Executor, Tx } from '../../platform/database/index.js';
 import type { EventBus } from '../../platform/events.js';
 import type { CareRelationships } from '../../platform/access.js';
 import { cancelJobs, enqueueJob, PermanentJobError, type JobQueue } from '../../platform/jobs/index.js';
-import type { Notifier, NotifyInput, UserLookup } from './notifications.service.js';
+import type { Notifier, UserLookup } from './notifications.service.js';
 import type { NotificationType } from './templates.js';
 
 /** The appointment fields the `appointment.*` events carry (scheduling's AppointmentEvent). */
@@ -42,7 +42,26 @@ export interface SubscriptionDeps {
   log: FastifyBaseLogger;
 }
 
+/** Scheduling's `waitlist.offered` (its WaitlistOffer). */
+interface WaitlistOfferEvent {
+  offerId: string;
+  patientId: string;
+  slotId: string;
+  doctorId: string;
+  start: string;
+  end: string;
+}
+
+/** Chat's `chat.message_sent` (the fields this area reads). */
+interface ChatMessageEvent {
+  roomId: string;
+  messageId: string;
+  senderId: string | null;
+}
+
 export const REMINDER_QUEUE = 'notify.reminder';
+/** Decides, right after a chat message's commit, which participants are offline and notifies them. */
+const CHAT_QUEUE = 'notify.chat';
 /** Chat messages to an offline recipient are batched: one notification per room per 10 minutes. */
 export const CHAT_BATCH_MS = 10 * 60_000;
 const ACTIVE = new Set(['scheduled', 'confirmed']);
@@ -114,62 +133,56 @@ export function subscribe(deps: SubscriptionDeps): void {
     if (!ACTIVE.has(e.to ?? e.status)) await cancelReminders(trx, e.appointmentId);
   });
 
-  // After commit: a crash between the publisher's commit and this handler loses the
-  // notification (these publishers have no transactional hook yet; docs/NOTIFICATIONS.md).
-  const afterCommit = (input: NotifyInput) => deps.db.transaction().execute((trx) => notifier.notify(trx, input));
-
-  events.subscribe<{ prescription_id: string; patient_id: string }>('prescription.created', (e) =>
-    afterCommit({
+  // Every other event that notifies is handled inside its publisher's transaction too
+  // (contract §6): the in-app row and its delivery jobs commit or roll back with the
+  // prescription, the lab report, the approval or the waitlist offer, so a crash right after
+  // the commit cannot lose the notification, and a rolled-back change notifies nobody.
+  events.subscribeInTransaction<{ prescription_id: string; patient_id: string }>('prescription.created', (trx, e) =>
+    notifier.notify(trx, {
       type: 'prescription_created',
       userId: e.patient_id,
       eventKey: `prescription|${e.prescription_id}`,
       data: { prescription_id: e.prescription_id },
     }),
   );
-  events.subscribe<{ report_id: string; patient_id: string; uploaded_by: string; abnormal_count: number; critical_count?: number }>(
+  events.subscribeInTransaction<{ report_id: string; patient_id: string; uploaded_by: string; abnormal_count: number; critical_count?: number }>(
     'lab_report.created',
-    async (e) => {
+    async (trx, e) => {
       if (!(e.abnormal_count > 0) && !((e.critical_count ?? 0) > 0)) return;
       const data = { report_id: e.report_id };
-      await afterCommit({ type: 'lab_result_abnormal', userId: e.patient_id, eventKey: `lab|${e.report_id}`, data });
-      if (e.uploaded_by !== e.patient_id) await afterCommit({ type: 'lab_result_abnormal', userId: e.uploaded_by, eventKey: `lab|${e.report_id}`, data });
+      await notifier.notify(trx, { type: 'lab_result_abnormal', userId: e.patient_id, eventKey: `lab|${e.report_id}`, data });
+      if (e.uploaded_by !== e.patient_id)
+        await notifier.notify(trx, { type: 'lab_result_abnormal', userId: e.uploaded_by, eventKey: `lab|${e.report_id}`, data });
     },
   );
-  events.subscribe<{ offerId: string; patientId: string; slotId: string; doctorId: string; start: string }>('waitlist.offered', async (e) => {
-    // Scheduling wrote the in-app row in its transaction; email and push go from here.
-    await afterCommit({
+  // Scheduling offers a freed slot in the cancelling (or rescheduling) transaction and
+  // publishes this event there; the one in-app row (and the email and push) is written here.
+  events.subscribeInTransaction<WaitlistOfferEvent>('waitlist.offered', async (trx, e) =>
+    notifier.notify(trx, {
       type: 'waitlist_offer',
       userId: e.patientId,
       eventKey: `waitlist|${e.offerId}`,
-      data: { slot_id: e.slotId, start: e.start, doctor_name: await name(deps.db, e.doctorId) },
-      skipInApp: true,
-    });
-  });
-  events.subscribe<{ userId: string }>('user.approved', (e) =>
-    afterCommit({ type: 'account_approved', userId: e.userId, eventKey: `approved|${e.userId}`, data: {} }),
+      data: { slot_id: e.slotId, offer_id: e.offerId, start: e.start, end: e.end, doctor_id: e.doctorId, doctor_name: await name(trx, e.doctorId) },
+    }),
+  );
+  events.subscribeInTransaction<{ userId: string }>('user.approved', (trx, e) =>
+    notifier.notify(trx, { type: 'account_approved', userId: e.userId, eventKey: `approved|${e.userId}`, data: {} }),
   );
 
   // A chat message to someone who is offline (no live socket on any instance): one
   // notification per room and recipient per 10-minute window (the window is in the key, so
   // the first message of the window notifies and the rest of the window adds nothing).
-  events.subscribe<{ roomId: string; messageId: string; senderId: string | null }>('chat.message_sent', async (e) => {
-    const participants = await deps.chat.participantsOf(e.roomId);
-    const others = participants.filter((p) => p.userId !== e.senderId);
-    if (!others.length) return;
-    const status = await deps.chat.presence(others.map((p) => p.userId));
-    const sender = participants.find((p) => p.userId === e.senderId)?.fullName ?? 'Someone';
-    const window = Math.floor(Date.now() / CHAT_BATCH_MS);
-    for (const recipient of others) {
-      if ((status.get(recipient.userId) ?? 'offline') !== 'offline') continue;
-      await afterCommit({
-        type: 'chat_message',
-        userId: recipient.userId,
-        eventKey: `chat|${e.roomId}|${window}`,
-        data: { room_id: e.roomId, sender_name: sender },
-      });
-    }
+  // Presence is Redis and the participants are chat's reads, neither of which belongs in the
+  // message's transaction (which holds the room's lock): the transaction only records a
+  // durable job (one INSERT), and the job decides who is offline right after the commit. A
+  // crash between the commit and the job therefore delays the notification; it never loses it.
+  events.subscribeInTransaction<ChatMessageEvent>('chat.message_sent', async (trx, e) => {
+    await enqueueJob(trx, {
+      queue: CHAT_QUEUE,
+      maxAttempts: 5,
+      payload: { room_id: e.roomId, message_id: e.messageId, sender_id: e.senderId, window: Math.floor(Date.now() / CHAT_BATCH_MS) },
+    });
   });
-
   // Emergencies: every doctor with a care relationship to the patient, at once, every channel,
   // whatever their preferences and quiet hours say.
   events.subscribe<{ patientId: string; roomId?: string; messageId?: string; sessionId?: string; source?: string }>('emergency.detected', async (e) => {
@@ -181,16 +194,47 @@ export function subscribe(deps: SubscriptionDeps): void {
     const doctors = await deps.activeDoctors(deps.db);
     const team: string[] = [];
     for (const doctorId of doctors) if (await deps.care.exists(deps.db, doctorId, e.patientId)) team.push(doctorId);
-    for (const doctorId of team) {
-      await afterCommit({
-        type: 'emergency_alert',
-        userId: doctorId,
-        eventKey: `emergency|${id}`,
-        urgent: true,
-        data: { patient_id: e.patientId, patient_name: patientName, room_id: e.roomId ?? null },
-      });
-    }
+    // The detection itself is not stored anywhere (the chat message, the check or the
+    // interview was committed before it ran): the alerts are committed here, together, before
+    // the publisher's request answers (EventBus.publish awaits its subscribers).
+    await deps.db.transaction().execute(async (trx) => {
+      for (const doctorId of team) {
+        await notifier.notify(trx, {
+          type: 'emergency_alert',
+          userId: doctorId,
+          eventKey: `emergency|${id}`,
+          urgent: true,
+          data: { patient_id: e.patientId, patient_name: patientName, room_id: e.roomId ?? null },
+        });
+      }
+    });
     deps.log.info({ clinicians: team.length }, 'emergency alert sent to the care team');
+  });
+}
+
+/** The offline-chat job (queued in the message's transaction, see `subscribe`). */
+export function defineChatNotifications(queue: JobQueue, deps: SubscriptionDeps): void {
+  queue.define(CHAT_QUEUE, async (payload) => {
+    const roomId = String(payload.room_id);
+    const senderId = typeof payload.sender_id === 'string' ? payload.sender_id : null;
+    const window = Number(payload.window);
+    if (!roomId || !Number.isInteger(window)) throw new PermanentJobError('malformed chat notification job');
+    const participants = await deps.chat.participantsOf(roomId);
+    const others = participants.filter((p) => p.userId !== senderId);
+    if (!others.length) return;
+    const status = await deps.chat.presence(others.map((p) => p.userId));
+    const sender = participants.find((p) => p.userId === senderId)?.fullName ?? 'Someone';
+    const offline = others.filter((p) => (status.get(p.userId) ?? 'offline') === 'offline');
+    if (!offline.length) return;
+    await deps.db.transaction().execute(async (trx) => {
+      for (const recipient of offline)
+        await deps.notifier.notify(trx, {
+          type: 'chat_message',
+          userId: recipient.userId,
+          eventKey: `chat|${roomId}|${window}`,
+          data: { room_id: roomId, sender_name: sender },
+        });
+    });
   });
 }
 

@@ -144,6 +144,14 @@ export class ReportsService {
         { patientId, resourceType: 'lab_report', resourceId: row.id, action: 'create', details: { status, observations: observations.length } },
         { patientId, resourceType: 'file', resourceId: file.id, action: 'upload' },
       ]);
+      // Notifications of an abnormal result are written in this transaction (contract §6, docs/NOTIFICATIONS.md).
+      await this.events.publishInTransaction(trx, 'lab_report.created', {
+        report_id: row.id,
+        patient_id: patientId,
+        uploaded_by: actor.id,
+        abnormal_count: abnormal,
+        critical_count: observations.filter((o) => o.flag === 'critical').length,
+      });
       return row;
     });
     await this.events.publish('lab_report.created', {
@@ -206,7 +214,8 @@ export class ReportsService {
       fetch: (after, count) => this.reports.list(this.db, { patientId, status: query.status }, after, count),
       position: (row) => ({ v: iso(row.created_at), id: row.id }),
     });
-    const patients = [...new Set(page.rows.map((r) => r.patient_id))];
+    // A list scoped to one patient is audited even when empty (it tells that they have no reports).
+    const patients = patientId && page.rows.length === 0 ? [patientId] : [...new Set(page.rows.map((r) => r.patient_id))];
     await this.audit.record(
       this.db,
       meta,

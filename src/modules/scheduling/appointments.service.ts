@@ -314,14 +314,13 @@ export class AppointmentsService {
           await this.appointments.setSlotState(trx, row.slot_id, 'blocked');
         } else {
           await this.appointments.setSlotState(trx, row.slot_id, 'free');
-          const doctor = await this.profiles.findDoctor(trx, row.doctor_id);
           offer = await this.waitlist.offerFreedSlot(
             trx,
             { id: row.slot_id, doctor_id: row.doctor_id, start_at: row.start_at, end_at: row.end_at },
             row.patient_id,
-            row.doctor_name,
-            doctor?.time_zone ?? doctor?.user_time_zone ?? 'UTC',
           );
+          // The offer's notification is written by the notifications area in this transaction.
+          if (offer) await this.events.publishInTransaction(trx, 'waitlist.offered', offer);
         }
       }
       const after = (await this.appointments.findById(trx, id))!;
@@ -340,7 +339,6 @@ export class AppointmentsService {
     const event = eventOf(updated.after, actor.id);
     if (body.status === 'cancelled') {
       await this.events.publish(APPOINTMENT_EVENTS.cancelled, { ...event, reason: body.reason! } satisfies AppointmentCancelledEvent);
-      if (offer) await this.events.publish('waitlist.offered', offer);
     } else {
       await this.events.publish(APPOINTMENT_EVENTS.statusChanged, {
         ...event,
@@ -396,14 +394,13 @@ export class AppointmentsService {
           [row.status],
         );
         await this.appointments.setSlotState(trx, row.slot_id, 'free');
-        const doctor = await this.profiles.findDoctor(trx, row.doctor_id);
         const offer = await this.waitlist.offerFreedSlot(
           trx,
           { id: row.slot_id, doctor_id: row.doctor_id, start_at: row.start_at, end_at: row.end_at },
           row.patient_id,
-          row.doctor_name,
-          doctor?.time_zone ?? doctor?.user_time_zone ?? 'UTC',
         );
+        // The offer's notification is written by the notifications area in this transaction.
+        if (offer) await this.events.publishInTransaction(trx, 'waitlist.offered', offer);
         const after = (await this.appointments.findById(trx, id))!;
         // Reminders move to the new time in this same transaction (docs/NOTIFICATIONS.md).
         await this.events.publishInTransaction(trx, APPOINTMENT_EVENTS.rescheduled, {
@@ -422,7 +419,6 @@ export class AppointmentsService {
       ...eventOf(result.after, actor.id),
       previous: { slotId: result.before.slot_id, start: iso(result.before.start_at), end: iso(result.before.end_at) },
     } satisfies AppointmentRescheduledEvent);
-    if (result.offer) await this.events.publish('waitlist.offered', result.offer);
     return toAppointmentDto(result.after);
   }
 }

@@ -9,9 +9,11 @@ test('appointments', async (t) => {
   const { app, ctx } = built;
   const u = await users(built);
   const events: { topic: string; payload: any }[] = [];
-  for (const topic of ['appointment.booked', 'appointment.cancelled', 'appointment.rescheduled', 'appointment.status_changed', 'waitlist.offered']) {
+  for (const topic of ['appointment.booked', 'appointment.cancelled', 'appointment.rescheduled', 'appointment.status_changed']) {
     ctx.events.subscribe(topic, (payload) => void events.push({ topic, payload }));
   }
+  // A waitlist offer is published inside the cancelling transaction (the notifications area writes its row there).
+  ctx.events.subscribeInTransaction('waitlist.offered', (_trx, payload) => void events.push({ topic: 'waitlist.offered', payload }));
   await app.inject({ method: 'PUT', url: '/api/v1/doctors/me', headers: u.doctor.auth, payload: { specialty: 'cardiology', time_zone: 'Europe/Berlin' } });
   const s1 = await createSlot(built, u.doctor, futureHour(30));
   const s2 = await createSlot(built, u.doctor, futureHour(31));
@@ -342,7 +344,7 @@ test('appointments', async (t) => {
     assert.equal(cancel.json().cancel_reason, 'Feeling better');
     const slotRow = await ctx.db.selectFrom('slots').select('status').where('id', '=', slot.id).executeTakeFirstOrThrow();
     assert.equal(slotRow.status, 'free');
-    const notes = await ctx.db.selectFrom('notifications').selectAll().where('kind', '=', 'waitlist.slot_offered').execute();
+    const notes = await ctx.db.selectFrom('notifications').selectAll().where('kind', '=', 'waitlist_offer').execute();
     assert.deepEqual(
       notes.map((n) => n.user_id),
       [waiter1.id],

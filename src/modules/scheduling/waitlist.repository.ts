@@ -58,11 +58,4 @@ export class WaitlistRepository {
     await db.updateTable('waitlist_entries').set({ status: 'offered', updated_at: new Date() }).where('id', '=', entryId).execute();
     return offer.id;
   }
-
-  async notify(db: Executor, n: { user_id: string; kind: string; title: string; body: string; data: Record<string, unknown> }): Promise<void> {
-    await db
-      .insertInto('notifications')
-      .values({ ...n, data: JSON.stringify(n.data), read_at: null })
-      .execute();
-  }
 }

@@ -7,7 +7,7 @@ import type { ProfilesRepository } from './profiles.repository.js';
 import type { WaitlistRepository, WaitlistRow } from './waitlist.repository.js';
 import type { JoinWaitlistBody, WaitlistEntryDto } from './scheduling.schemas.js';
 import { MAX_RANGE_DAYS } from './slots.service.js';
-import { daysBetween, localIso, requireTimeZone, todayIn } from './time.js';
+import { daysBetween, requireTimeZone, todayIn } from './time.js';
 
 function toDto(row: WaitlistRow): WaitlistEntryDto {
   return {
@@ -36,8 +36,10 @@ export interface WaitlistOffer {
 
 /**
  * Waitlist (issue item 5): a patient waits for a doctor or a specialty within a date range.
- * When a slot is freed by a cancellation, the oldest matching entry gets an offer and an
- * in-app notification in the same transaction. The offer does not hold the slot: the
+ * When a slot is freed by a cancellation, the oldest matching entry gets an offer; the caller
+ * publishes `waitlist.offered` in the same transaction, and the notifications area writes the
+ * patient's notification there (one in-app row, plus email and push per the patient's
+ * preferences). The offer does not hold the slot: the
  * patient books it like any other (first come, first served).
  */
 export class WaitlistService {
@@ -85,33 +87,15 @@ export class WaitlistService {
     if (!(await this.waitlist.cancel(this.db, id, actor.id))) throw new NotFoundError('Waitlist entry');
   }
 
-  /** Called inside the cancelling transaction with the freed slot. */
-  async offerFreedSlot(
-    trx: Executor,
-    slot: { id: string; doctor_id: string; start_at: Date; end_at: Date },
-    freedBy: string,
-    doctorName: string,
-    doctorZone: string,
-  ): Promise<WaitlistOffer | null> {
+  /**
+   * Called inside the cancelling transaction with the freed slot. Notifying the patient is
+   * the notifications area's (through the `waitlist.offered` event the caller publishes in
+   * this transaction), never a write to its table from here.
+   */
+  async offerFreedSlot(trx: Executor, slot: { id: string; doctor_id: string; start_at: Date; end_at: Date }, freedBy: string): Promise<WaitlistOffer | null> {
     const entry = await this.waitlist.firstMatch(trx, slot, freedBy);
     if (!entry) return null;
     const offerId = await this.waitlist.recordOffer(trx, entry.id, slot.id, entry.patient_id);
-    const when = DateTime.fromJSDate(slot.start_at, { zone: doctorZone }).toFormat("cccc d LLLL yyyy 'at' HH:mm ZZZZ");
-    await this.waitlist.notify(trx, {
-      user_id: entry.patient_id,
-      kind: 'waitlist.slot_offered',
-      title: 'An appointment slot opened up',
-      body: `${doctorName} has a free slot on ${when}. Book it soon — it goes to whoever books first.`,
-      data: {
-        offer_id: offerId,
-        entry_id: entry.id,
-        slot_id: slot.id,
-        doctor_id: slot.doctor_id,
-        start: iso(slot.start_at),
-        end: iso(slot.end_at),
-        start_local: localIso(slot.start_at, doctorZone),
-      },
-    });
     return {
       offerId,
       entryId: entry.id,
