@@ -56,7 +56,7 @@ export function buildNotificationsServices(deps: NotificationsDeps): Notificatio
     return rows.map((row) => row.id);
   };
   const repo = new NotificationsRepository();
-  const notifier = new Notifier(repo, users, config.publicBaseUrl, log);
+  const notifier = new Notifier(repo, users, config.publicBaseUrl, log, settings.outsideDetail);
   const jobs = new JobQueue(db, log, {
     concurrency: settings.jobs.concurrency,
     pollMs: settings.jobs.pollMs,
@@ -104,7 +104,7 @@ export const notificationsModule: AppModule = {
   async routes(app, ctx) {
     const { notifications, jobs } = ctx.services.notifications;
     await notificationsRoutes(app, notifications, ctx.config.notifications.vapid?.publicKey ?? null);
-    await adminJobsRoutes(app, ctx.db, () => jobs.wake());
+    await adminJobsRoutes(app, ctx.db, jobs);
   },
   start(ctx) {
     ctx.services.notifications.jobs.start();

@@ -1,3 +1,4 @@
+import { timingSafeEqual } from 'node:crypto';
 import { sql } from 'kysely';
 import type { Executor } from '../../platform/database/index.js';
 import type { Channel } from './notifications.tables.js';
@@ -130,13 +131,52 @@ export class NotificationsRepository {
 
   // ---- push subscriptions ----
 
-  async upsertSubscription(db: Executor, s: { userId: string; endpoint: string; p256dh: string; auth: string }): Promise<{ id: string; created_at: Date }> {
-    return db
+  /**
+   * Registers an endpoint for `userId` (call it in a transaction). An endpoint belongs to one
+   * user (review L5):
+   * - new endpoint → `created`;
+   * - the same user again → its keys are refreshed (`updated`);
+   * - another user's endpoint → `moved` only when the request carries that subscription's own
+   *   keys (the browser's P-256 key and 16-byte auth secret, which only that browser and this
+   *   server know: the device really is in the new user's hands, e.g. a shared computer after
+   *   a sign-out). It is moved as a new row, so no job of the first user still holding the old
+   *   id can send to it. Without the keys → `refused`: a user who learnt someone's endpoint URL
+   *   can neither take over nor share their notifications.
+   */
+  async registerSubscription(
+    trx: Executor,
+    s: { userId: string; endpoint: string; p256dh: string; auth: string },
+  ): Promise<{ outcome: 'created' | 'updated' | 'moved'; row: { id: string; created_at: Date } } | { outcome: 'refused' }> {
+    const inserted = await trx
       .insertInto('push_subscriptions')
       .values({ user_id: s.userId, endpoint: s.endpoint, p256dh: s.p256dh, auth: s.auth })
-      .onConflict((oc) => oc.column('endpoint').doUpdateSet({ user_id: s.userId, p256dh: s.p256dh, auth: s.auth }))
+      .onConflict((oc) => oc.column('endpoint').doNothing())
+      .returning(['id', 'created_at'])
+      .executeTakeFirst();
+    if (inserted) return { outcome: 'created', row: inserted };
+    const existing = await trx.selectFrom('push_subscriptions').selectAll().where('endpoint', '=', s.endpoint).forUpdate().executeTakeFirstOrThrow();
+    if (existing.user_id === s.userId) {
+      const row = await trx
+        .updateTable('push_subscriptions')
+        .set({ p256dh: s.p256dh, auth: s.auth })
+        .where('id', '=', existing.id)
+        .returning(['id', 'created_at'])
+        .executeTakeFirstOrThrow();
+      return { outcome: 'updated', row };
+    }
+    if (!sameSecret(existing.p256dh, s.p256dh) || !sameSecret(existing.auth, s.auth)) return { outcome: 'refused' };
+    await trx.deleteFrom('push_subscriptions').where('id', '=', existing.id).execute();
+    const row = await trx
+      .insertInto('push_subscriptions')
+      .values({ user_id: s.userId, endpoint: s.endpoint, p256dh: s.p256dh, auth: s.auth })
       .returning(['id', 'created_at'])
       .executeTakeFirstOrThrow();
+    return { outcome: 'moved', row };
+  }
+
+  /** Whether subscription `id` still belongs to `userId` (checked again right before a push is sent). */
+  async subscriptionOwnedBy(db: Executor, id: string, userId: string): Promise<boolean> {
+    return Boolean(await db.selectFrom('push_subscriptions').select('id').where('id', '=', id).where('user_id', '=', userId).executeTakeFirst());
   }
 
   async subscriptionsOf(db: Executor, userId: string) {
@@ -148,4 +188,11 @@ export class NotificationsRepository {
     if (userId) query = query.where('user_id', '=', userId);
     return Number((await query.executeTakeFirst()).numDeletedRows) > 0;
   }
+}
+
+/** Constant-time comparison of two base64url key strings (the auth secret is a secret). */
+function sameSecret(a: string, b: string): boolean {
+  const x = Buffer.from(a, 'base64url');
+  const y = Buffer.from(b, 'base64url');
+  return x.length === y.length && timingSafeEqual(x, y);
 }

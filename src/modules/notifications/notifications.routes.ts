@@ -6,7 +6,7 @@ import { DateTime, IdParams, problemResponses } from '../../platform/http/schema
 import { decodeCursor, pageOf, PageQuery, toPage } from '../../platform/http/pagination.js';
 import { ConflictError, NotFoundError } from '../../platform/errors.js';
 import type { Db } from '../../platform/database/index.js';
-import { deleteJob, findJob, JOB_STATES, listJobs, retryJob, type JobView } from '../../platform/jobs/index.js';
+import { deleteJob, findJob, JOB_STATES, listJobs, queueStats, retryJob, type JobQueue, type JobView } from '../../platform/jobs/index.js';
 import type { NotificationsService } from './notifications.service.js';
 import { NOTIFICATION_TYPES } from './templates.js';
 
@@ -167,7 +167,39 @@ function jobDto(job: JobView) {
 }
 
 /** The durable job queue's admin view (docs/API.md §6): dead letters, retry, discard. Payloads are never shown. */
-export async function adminJobsRoutes(root: FastifyInstance, db: Db, wake: () => void): Promise<void> {
+const Count = Type.Integer({ minimum: 0 });
+const QueueStatsSchema = Type.Object(
+  {
+    queues: Type.Array(
+      Type.Object({
+        queue: Type.String(),
+        due: Type.Integer({ minimum: 0, description: 'waiting and due now (the backlog)' }),
+        delayed: Type.Integer({ minimum: 0, description: 'waiting for a later time (reminders, backoff, quiet hours)' }),
+        active: Type.Integer({ minimum: 0, description: 'in flight on any instance' }),
+        failed: Type.Integer({ minimum: 0, description: 'dead letters' }),
+        completed: Type.Integer({ minimum: 0, description: 'finished in the last 24 h' }),
+        oldest_due_lag_seconds: Type.Number({ minimum: 0, description: 'how long the oldest due job has waited past its due time' }),
+        oldest_active_seconds: Type.Number({ minimum: 0, description: 'how long the longest-running job has been claimed' }),
+      }),
+    ),
+    instance: Type.Object(
+      {
+        running: Type.Boolean(),
+        in_flight: Count,
+        completed: Count,
+        failed: Count,
+        retried: Count,
+        reaped: Count,
+      },
+      { description: 'the worker of the instance that answered, since it started' },
+    ),
+    measured_at: DateTime,
+  },
+  { $id: 'JobQueueStats' },
+);
+
+export async function adminJobsRoutes(root: FastifyInstance, db: Db, jobs: Pick<JobQueue, 'wake' | 'stats' | 'inFlightCount' | 'isRunning'>): Promise<void> {
+  const wake = () => jobs.wake();
   const app = root.withTypeProvider<TypeBoxTypeProvider>();
   const adminOnly = rolesAllowed('admin');
   const jobTags = ['jobs'];
@@ -195,6 +227,20 @@ export async function adminJobsRoutes(root: FastifyInstance, db: Db, wake: () =>
       });
       return toPage(rows, limit, (row) => row.created_at.toISOString(), jobDto);
     },
+  });
+
+  app.get('/admin/jobs/stats', {
+    config: { access: adminOnly },
+    schema: {
+      tags: jobTags,
+      summary: 'Queue health: per-queue depth (due, delayed), in flight, dead letters and the oldest due job’s lag',
+      response: { 200: QueueStatsSchema, ...problemResponses },
+    },
+    handler: async () => ({
+      queues: await queueStats(db),
+      instance: { running: jobs.isRunning, in_flight: jobs.inFlightCount, ...jobs.stats },
+      measured_at: new Date().toISOString(),
+    }),
   });
 
   app.get('/admin/jobs/:id', {

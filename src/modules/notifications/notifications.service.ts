@@ -5,12 +5,12 @@ import type { Db, Executor } from '../../platform/database/index.js';
 import { enqueueJob, PermanentJobError, type JobQueue } from '../../platform/jobs/index.js';
 import { isAllowedPushHost } from '../../platform/jobs/config.js';
 import type { Mailer } from '../../platform/mail.js';
-import { NotFoundError, ValidationError } from '../../platform/errors.js';
+import { ConflictError, NotFoundError, ValidationError } from '../../platform/errors.js';
 import { decodeCursor, toPage } from '../../platform/http/pagination.js';
 import { iso } from '../../platform/http/schemas.js';
 import type { NotificationsRepository, NotificationRow } from './notifications.repository.js';
 import { effectiveChannels, isValidZone, quietUntil, type ChannelSwitches, type Preferences } from './preferences.js';
-import { render, type NotificationType, type Recipient } from './templates.js';
+import { render, type NotificationType, type OutsideDetail, type Recipient } from './templates.js';
 
 /** What the area needs to know about a user (identity's, read through its public API). */
 export interface UserContact {
@@ -90,6 +90,8 @@ export class Notifier {
     private readonly users: UserLookup,
     private readonly publicBaseUrl: string,
     private readonly log: FastifyBaseLogger,
+    /** How much email and push may say about another person (NOTIFICATION_EMAIL_DETAIL, templates.ts). */
+    private readonly outsideDetail: OutsideDetail = 'minimal',
   ) {}
 
   async preferencesOf(db: Executor, userId: string, accountZone: string): Promise<Preferences & { zone: string }> {
@@ -154,8 +156,8 @@ export class Notifier {
       if (!user || !user.email) return this.repo.finishDelivery(db, key, 'skipped', 'no such user or no email');
       if (!deps.mailer.configured) return this.repo.finishDelivery(db, key, 'skipped', 'SMTP is not configured');
       const prefs = await this.preferencesOf(db, user.id, user.time_zone);
-      const recipient: Recipient = { name: user.full_name, timeZone: prefs.zone };
-      const text = render(p.type, p.data, recipient, this.publicBaseUrl);
+      const recipient: Recipient = { name: user.full_name, timeZone: prefs.zone, role: user.role };
+      const text = render(p.type, p.data, recipient, this.publicBaseUrl, this.outsideDetail);
       // The one unavoidable window: a crash after the server accepted the message and before
       // `sent` is recorded sends it again on retry. The Message-ID is derived from the ledger
       // key, so the retry carries the same id and a receiver that de-duplicates drops it.
@@ -175,13 +177,24 @@ export class Notifier {
       const user = await this.users(db, p.userId);
       if (!user) return;
       const prefs = await this.preferencesOf(db, user.id, user.time_zone);
-      const text = render(p.type, p.data, { name: user.full_name, timeZone: prefs.zone }, this.publicBaseUrl);
-      const body = JSON.stringify({ type: p.type, title: text.title, body: text.body, url: `${this.publicBaseUrl.replace(/\/$/, '')}${text.path}` });
+      const text = render(p.type, p.data, { name: user.full_name, timeZone: prefs.zone, role: user.role }, this.publicBaseUrl, this.outsideDetail);
+      // A push shows on a lock screen: the same minimum-necessary text as the email.
+      const body = JSON.stringify({
+        type: p.type,
+        title: text.outside.title,
+        body: text.outside.body,
+        url: `${this.publicBaseUrl.replace(/\/$/, '')}${text.path}`,
+      });
       let transient: Error | null = null;
       for (const sub of await this.repo.subscriptionsOf(db, user.id)) {
         const key = `${p.base}|push|${sub.id}`;
         const claim = await this.repo.claimDelivery(db, { key, userId: user.id, channel: 'push', kind: p.type });
         if (claim.status === 'sent' || claim.status === 'skipped') continue;
+        // Moved to another account (review L5) since the list was read: never send this user's notification there.
+        if (!(await this.repo.subscriptionOwnedBy(db, sub.id, user.id))) {
+          await this.repo.finishDelivery(db, key, 'skipped', 'subscription no longer this user’s');
+          continue;
+        }
         if (deps.pushAllowedHosts && !isAllowedPushHost(new URL(sub.endpoint).hostname, deps.pushAllowedHosts)) {
           // Stored before the allow-list (or the list changed): never sent, and said so.
           await this.repo.finishDelivery(db, key, 'skipped', 'push endpoint host not allowed');
@@ -310,8 +323,14 @@ export class NotificationsService {
     const auth = decodeBase64Url(body.keys.auth);
     if (!auth || auth.length !== 16)
       throw new ValidationError('keys.auth is not a 16-byte secret.', [{ path: '/keys/auth', message: 'must be 16 bytes, base64url' }]);
-    const row = await this.repo.upsertSubscription(this.db, { userId, endpoint: url.toString(), p256dh: body.keys.p256dh, auth: body.keys.auth });
-    return { id: row.id, endpoint: url.toString(), created_at: iso(row.created_at) };
+    const endpoint = url.toString();
+    const result = await this.db
+      .transaction()
+      .execute((trx) => this.repo.registerSubscription(trx, { userId, endpoint, p256dh: body.keys.p256dh, auth: body.keys.auth }));
+    // Another account's endpoint, without that subscription's keys: neither taken over nor shared (review L5).
+    if (result.outcome === 'refused')
+      throw new ConflictError('This push endpoint is registered to another account; subscribe this browser again to get a new one.', 'push-endpoint-taken');
+    return { id: result.row.id, endpoint, created_at: iso(result.row.created_at) };
   }
 
   async unsubscribe(userId: string, id: string): Promise<void> {

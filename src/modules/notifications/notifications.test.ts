@@ -51,19 +51,24 @@ test('notifications: appointments, live frames, push, read marks, preferences', 
     assert.match(patientMail.text, /Doc Tor/);
     assert.match(patientMail.raw, /text\/html/);
     assert.doesNotMatch(patientMail.raw, /cough|fever/i, 'no clinical detail in email');
-    await smtp.next((m) => m.to.includes(doctor.email) && /booked/i.test(m.subject));
+    // The doctor's email and push (outside the portal) say when, not who (review L6); in-app names the patient.
+    const doctorMail = await smtp.next((m) => m.to.includes(doctor.email) && /booked/i.test(m.subject));
+    assert.doesNotMatch(doctorMail.raw, /Pat Ient|cough|fever/i);
+    assert.match(doctorMail.text, /You have a new appointment on .+ Sign in to CareBridge to see the details\./);
+    assert.match((await api(doctor, 'GET', '/notifications')).json().items[0].body, /Pat Ient/);
     const pushed = await until(() => push.received.find((r) => r.path === '/ok/doctor'));
     assert.equal(pushed.headers['content-encoding'], 'aes128gcm');
     assert.match(String(pushed.headers.authorization), /^vapid t=.+, k=/);
     const message = JSON.parse(keys.decrypt(pushed.body));
     assert.equal(message.title, 'Appointment booked');
-    assert.match(message.body, /Pat Ient/);
+    assert.doesNotMatch(message.body, /Pat Ient/);
+    assert.match(message.body, /You have a new appointment on/);
 
     // The 60 s reminder: once per party, ~10 s from now; never the already-past 1 h one.
     const reminder = await smtp.next((m) => m.to.includes(patient.email) && /Reminder/.test(m.subject), 20_000);
     assert.ok(reminder.receivedAt <= start.getTime() - 60_000 + 10_000, 'within seconds of its due time');
     assert.match(reminder.text, /Doc Tor/);
-    await smtp.next((m) => m.to.includes(doctor.email) && /Reminder/.test(m.subject), 10_000);
+    assert.doesNotMatch((await smtp.next((m) => m.to.includes(doctor.email) && /Reminder/.test(m.subject), 10_000)).raw, /Pat Ient/);
     await sleep(500);
     assert.equal(smtp.to(patient.email).filter((m) => /Reminder/.test(m.subject)).length, 1);
     assert.equal(smtp.to(doctor.email).filter((m) => /Reminder/.test(m.subject)).length, 1);

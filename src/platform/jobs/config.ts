@@ -14,6 +14,12 @@ export interface NotificationsConfig {
    * address of their choosing, inside the network included (security review M2).
    */
   pushAllowedHosts: string[];
+  /**
+   * NOTIFICATION_EMAIL_DETAIL: `minimal` (default) — email and push to a clinician about an
+   * appointment say when, not who; `names` — they name the patient too (a clinic whose mail
+   * stays on its own servers may choose it). Clinical content is never sent either way.
+   */
+  outsideDetail: 'minimal' | 'names';
 }
 
 /** The push services of Chrome/Edge/Android (FCM), Firefox, Windows (WNS) and Safari/Apple. */
@@ -61,7 +67,14 @@ export function notificationsConfig(env: Env, fail: Fail): NotificationsConfig {
     reminderOffsetsSeconds: offsets.map(Number),
     vapid,
     pushAllowedHosts: pushHosts(value('PUSH_ALLOWED_HOSTS'), fail),
+    outsideDetail: outsideDetail(value('NOTIFICATION_EMAIL_DETAIL'), fail),
   };
+}
+
+function outsideDetail(raw: string | null, fail: Fail): 'minimal' | 'names' {
+  if (raw === null || raw === 'minimal') return 'minimal';
+  if (raw === 'names') return 'names';
+  throw fail('NOTIFICATION_EMAIL_DETAIL', `must be "minimal" or "names", got "${raw}"`);
 }
 
 function pushHosts(raw: string | null, fail: Fail): string[] {

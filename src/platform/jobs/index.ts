@@ -166,6 +166,11 @@ export class JobQueue {
     return this.running;
   }
 
+  /** Handlers running on this instance now. */
+  get inFlightCount(): number {
+    return this.inFlight.size;
+  }
+
   start(): void {
     if (this.running) return;
     this.running = true;
@@ -338,6 +343,49 @@ export interface JobView {
 }
 
 const VIEW_COLUMNS = ['id', 'queue', 'state', 'key', 'run_at', 'attempts', 'max_attempts', 'last_error', 'created_at', 'updated_at', 'finished_at'] as const;
+
+/** One queue's health, across every instance sharing the database. */
+export interface QueueStats {
+  queue: string;
+  /** Waiting and due now: the backlog workers should be taking. */
+  due: number;
+  /** Waiting for a later time (reminders, retries after backoff, quiet hours). */
+  delayed: number;
+  /** Claimed by a worker and running (in flight), on any instance. */
+  active: number;
+  /** Dead letters: out of attempts or permanently failed. */
+  failed: number;
+  /** Finished within the retention window (24 h). */
+  completed: number;
+  /** Seconds the oldest due job has been waiting past its due time (0 when none is due): the pickup lag. */
+  oldest_due_lag_seconds: number;
+  /** Seconds the longest-running claimed job has held its claim (0 when none runs). */
+  oldest_active_seconds: number;
+}
+
+/** Per-queue depth, in-flight, dead letters and lag, from the table itself (one grouped scan). */
+export async function queueStats(db: Executor): Promise<QueueStats[]> {
+  const { rows } = await sql<Record<keyof QueueStats, string | number | null>>`
+    select queue,
+      count(*) filter (where state = 'scheduled' and run_at <= now()) as due,
+      count(*) filter (where state = 'scheduled' and run_at > now()) as delayed,
+      count(*) filter (where state = 'active') as active,
+      count(*) filter (where state = 'failed') as failed,
+      count(*) filter (where state = 'completed') as completed,
+      coalesce(extract(epoch from now() - min(run_at) filter (where state = 'scheduled' and run_at <= now())), 0) as oldest_due_lag_seconds,
+      coalesce(extract(epoch from now() - min(updated_at) filter (where state = 'active')), 0) as oldest_active_seconds
+    from jobs group by queue order by queue`.execute(db);
+  return rows.map((r) => ({
+    queue: String(r.queue),
+    due: Number(r.due),
+    delayed: Number(r.delayed),
+    active: Number(r.active),
+    failed: Number(r.failed),
+    completed: Number(r.completed),
+    oldest_due_lag_seconds: Math.max(0, Math.round(Number(r.oldest_due_lag_seconds) * 1000) / 1000),
+    oldest_active_seconds: Math.max(0, Math.round(Number(r.oldest_active_seconds) * 1000) / 1000),
+  }));
+}
 
 /** Newest first; `after` is the keyset position of the last row served. */
 export async function listJobs(

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { sql } from 'kysely';
 import { build } from '../../../test/helpers/build.js';
 import { createUser } from '../../../test/helpers/users.js';
-import { isAllowedPushHost } from './config.js';
+import { isAllowedPushHost, notificationsConfig } from './config.js';
 import { backoffMs, cancelJobs, enqueueJob, JobQueue, PermanentJobError, type JobQueueOptions } from './index.js';
 
 // One app (one database) for the file: each test uses queues of its own names.
@@ -79,10 +79,13 @@ test('job queue: delayed jobs, keys (replace/keep), retries with backoff, dead l
   const a = await queue.enqueue(db, { queue: 't.ok', payload: { name: 'r1' }, runAt: far, key: 'k-replace' });
   const b = await queue.enqueue(db, { queue: 't.ok', payload: { name: 'r2' }, runAt: new Date(Date.now() + 100), key: 'k-replace', onKey: 'replace' });
   assert.equal(a, b, 'replace updates the waiting job in place');
-  const k1 = await queue.enqueue(db, { queue: 't.ok', payload: { name: 'k1' }, runAt: new Date(Date.now() + 100), key: 'k-keep', onKey: 'keep' });
+  // (k1 waits far ahead so that it is surely still waiting when k2 comes, however slow the machine; then it is made due.)
+  const k1 = await queue.enqueue(db, { queue: 't.ok', payload: { name: 'k1' }, runAt: far, key: 'k-keep', onKey: 'keep' });
   const k2 = await queue.enqueue(db, { queue: 't.ok', payload: { name: 'k2' }, key: 'k-keep', onKey: 'keep' });
   assert.ok(k1);
   assert.equal(k2, null, 'keep leaves the waiting job');
+  await db.updateTable('jobs').set({ run_at: new Date() }).where('id', '=', k1).execute();
+  queue.wake();
   await until(() => runs.some((r) => r.name === 'r2') && runs.some((r) => r.name === 'k1'));
   await sleep(100);
   assert.deepEqual(
@@ -230,4 +233,63 @@ test('push endpoints: only the configured push services (and their subdomains) a
   assert.equal(isAllowedPushHost('evilfcm.googleapis.com.attacker.example', hosts), false);
   assert.equal(isAllowedPushHost('googleapis.com', hosts), false);
   assert.equal(isAllowedPushHost('169.254.169.254', hosts), false);
+});
+
+test('queue metrics: per-queue depth (due, delayed), in flight, dead letters and the oldest due job’s lag (admin only)', async (t) => {
+  const { db, log } = built.ctx;
+  const [admin, doctor] = await Promise.all([createUser(built, 'admin'), createUser(built, 'doctor')]);
+  const stats = async () => {
+    const res = await built.app.inject({ method: 'GET', url: '/api/v1/admin/jobs/stats', headers: admin.auth });
+    assert.equal(res.statusCode, 200, res.body);
+    return res.json() as { queues: { queue: string; [k: string]: number | string }[]; instance: Record<string, unknown>; measured_at: string };
+  };
+  const of = async (queue: string) => (await stats()).queues.find((q) => q.queue === queue);
+
+  // A backlog nobody works on: two jobs due (the oldest 30 s overdue) and one for later.
+  await enqueueJob(db, { queue: 'm.backlog', runAt: new Date(Date.now() - 30_000) });
+  await enqueueJob(db, { queue: 'm.backlog', runAt: new Date(Date.now() - 5_000) });
+  await enqueueJob(db, { queue: 'm.backlog', runAt: new Date(Date.now() + 3_600_000) });
+  const backlog = await of('m.backlog');
+  assert.ok(backlog);
+  assert.equal(backlog.due, 2);
+  assert.equal(backlog.delayed, 1);
+  assert.equal(backlog.active, 0);
+  assert.ok(Number(backlog.oldest_due_lag_seconds) >= 30 && Number(backlog.oldest_due_lag_seconds) < 3600, String(backlog.oldest_due_lag_seconds));
+
+  // In flight and dead letters, from a real worker.
+  const queue = new JobQueue(db, log, FAST);
+  let release!: () => void;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  queue.define('m.slow', () => held);
+  queue.define('m.dead', async () => {
+    throw new PermanentJobError('cannot succeed');
+  });
+  queue.start();
+  t.after(async () => {
+    release();
+    await queue.stop();
+  });
+  await queue.enqueue(db, { queue: 'm.slow' });
+  await queue.enqueue(db, { queue: 'm.dead' });
+  await until(async () => (await of('m.slow'))?.active === 1 && (await of('m.dead'))?.failed === 1);
+  const slow = (await of('m.slow'))!;
+  assert.equal(slow.due, 0);
+  assert.ok(Number(slow.oldest_active_seconds) >= 0);
+  release();
+  await until(async () => (await of('m.slow'))?.completed === 1 && (await of('m.slow'))?.active === 0);
+  const body = await stats();
+  assert.equal(typeof body.instance.running, 'boolean');
+  assert.ok(!Number.isNaN(Date.parse(body.measured_at)));
+  // Emptied queues report zero lag, not null.
+  assert.equal((await of('m.slow'))!.oldest_due_lag_seconds, 0);
+
+  assert.equal((await built.app.inject({ method: 'GET', url: '/api/v1/admin/jobs/stats', headers: doctor.auth })).statusCode, 403);
+  assert.equal((await built.app.inject({ method: 'GET', url: '/api/v1/admin/jobs/stats' })).statusCode, 401);
+});
+
+test('NOTIFICATION_EMAIL_DETAIL: minimal by default, names on request, anything else refused at start-up', () => {
+  const fail = (variable: string, message: string) => new Error(`${variable} ${message}`);
+  assert.equal(notificationsConfig({}, fail).outsideDetail, 'minimal');
+  assert.equal(notificationsConfig({ NOTIFICATION_EMAIL_DETAIL: 'names' }, fail).outsideDetail, 'names');
+  assert.throws(() => notificationsConfig({ NOTIFICATION_EMAIL_DETAIL: 'everything' }, fail), /NOTIFICATION_EMAIL_DETAIL/);
 });
