@@ -166,16 +166,19 @@ export class PrescriptionsService {
       fetch: (after, count) => this.prescriptions.list(this.db, filter, after, count),
       position: (row) => ({ v: iso(row.created_at), id: row.id }),
     });
-    // One audit row per patient on the page, with the listed prescription ids (audit/index.ts).
+    // One audit row per patient on the page, with the listed prescription ids (audit/index.ts);
+    // a list scoped to one patient is audited even when empty (it tells that nothing is prescribed).
     await this.audit.record(
       this.db,
       meta,
-      listEvents(
-        page.rows,
-        'prescription',
-        (r) => r.patient_id,
-        (r) => r.id,
-      ),
+      patientId && page.rows.length === 0
+        ? [{ patientId, resourceType: 'prescription', resourceId: null, resourceIds: [], action: 'list' }]
+        : listEvents(
+            page.rows,
+            'prescription',
+            (r) => r.patient_id,
+            (r) => r.id,
+          ),
     );
     return { items: page.rows.map(prescriptionDto), next_cursor: page.next_cursor };
   }

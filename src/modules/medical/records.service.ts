@@ -178,7 +178,9 @@ export class RecordsService {
       fetch: (after, count) => this.records.list(this.db, filter, after, count),
       position: (row) => ({ v: iso(row.created_at), id: row.id }),
     });
-    const patients = [...new Set(page.rows.map((r) => r.patient_id))];
+    // A list scoped to one patient is a look at their chart even when it is empty (it tells that
+    // nothing is recorded): audited with count 0.
+    const patients = patientId && page.rows.length === 0 ? [patientId] : [...new Set(page.rows.map((r) => r.patient_id))];
     await this.audit.record(
       this.db,
       meta,

@@ -214,7 +214,8 @@ export class ReportsService {
       fetch: (after, count) => this.reports.list(this.db, { patientId, status: query.status }, after, count),
       position: (row) => ({ v: iso(row.created_at), id: row.id }),
     });
-    const patients = [...new Set(page.rows.map((r) => r.patient_id))];
+    // A list scoped to one patient is audited even when empty (it tells that they have no reports).
+    const patients = patientId && page.rows.length === 0 ? [patientId] : [...new Set(page.rows.map((r) => r.patient_id))];
     await this.audit.record(
       this.db,
       meta,
