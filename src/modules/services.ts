@@ -110,5 +110,19 @@ export function buildServices(infra: Infrastructure): Services {
     publishFrame: (userId, frame) => chat.hub.publishUser(userId, frame as Parameters<typeof chat.hub.publishUser>[1]),
     chat: { participantsOf: chat.participantsOf, presence: (userIds) => chat.hub.presenceStore.status(userIds) },
   });
+  // Patient data export (identity, step-up): each section read through its area's own list, access rules and audit.
+  identity.exports.connect(
+    (meta, event) =>
+      audit.record(db, meta, [
+        { patientId: event.patientId, resourceType: 'patient_export', resourceId: event.patientId, action: 'download', details: event.details },
+      ]),
+    [
+      { name: 'appointments', page: (meta, patient_id, cursor) => scheduling.appointments.list(meta.actor, { patient_id, cursor, limit: 100 }) },
+      { name: 'medical_records', page: (meta, patient_id, cursor) => medical.records.list(meta, { patient_id, cursor, limit: 100 }) },
+      { name: 'prescriptions', page: (meta, patient_id, cursor) => medical.prescriptions.list(meta, { patient_id, cursor, limit: 100 }) },
+      { name: 'lab_reports', page: (meta, patient_id, cursor) => reports.list(meta, { patient_id, cursor, limit: 100 }) },
+      { name: 'allergies', page: (meta, patient_id) => medical.allergies.list(meta, patient_id) },
+    ],
+  );
   return { audit, identity, storage, files, scheduling, medical, reports, chat, video, symptomChecker, assistants, infections, fhir, notifications };
 }

@@ -1041,6 +1041,7 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
+                        password?: string;
                         refresh_token?: string;
                     };
                 };
@@ -1127,7 +1128,6 @@ export interface paths {
                     };
                 };
             };
-                        password?: string;
         };
         /**
          * Update own profile (alias of PATCH)
@@ -2266,7 +2266,13 @@ export interface paths {
                 };
                 cookie?: never;
             };
-            requestBody?: never;
+            requestBody: {
+                content: {
+                    "application/json": {
+                        password?: string;
+                    };
+                };
+            };
             responses: {
                 /** @description RFC 9457 problem details */
                 "4XX": {
@@ -2318,13 +2324,7 @@ export interface paths {
                 path?: never;
                 cookie?: never;
             };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        password?: string;
-                    };
-                };
-            };
+            requestBody?: never;
             responses: {
                 /** @description RFC 9457 problem details */
                 "4XX": {
@@ -8655,6 +8655,65 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/users/{user}/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export a patient's whole record (admins): one JSON document, streamed
+         * @description **Who may call:** admin. Needs a recent second factor (step-up, docs/API.md §1.1).
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    user: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description RFC 9457 problem details */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description A JSON document (carebridge-export/1): `account` (profile and sign-in methods, no secrets), then one array per clinical section (appointments, medical_records, prescriptions, lab_reports, allergies) as the API lists them. Streamed; a reply that ends early is not valid JSON. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": unknown;
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/users/{user}/password": {
         parameters: {
             query?: never;
@@ -8825,6 +8884,63 @@ export interface paths {
                 };
             };
         };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/me/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download all my data (GDPR access and portability): one JSON document, streamed
+         * @description **Who may call:** patient. Needs a recent second factor (step-up, docs/API.md §1.1).
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description RFC 9457 problem details */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description A JSON document (carebridge-export/1): `account` (profile and sign-in methods, no secrets), then one array per clinical section (appointments, medical_records, prescriptions, lab_reports, allergies) as the API lists them. Streamed; a reply that ends early is not valid JSON. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": unknown;
+                    };
+                };
+            };
+        };
+        put?: never;
         post?: never;
         delete?: never;
         options?: never;

@@ -20,9 +20,12 @@ import { oidcRoutes } from './oidc.routes.js';
 import { SecretBox } from './second-factor.js';
 import { Limiter } from '../../platform/rate-limit.js';
 import { OutboxSealer } from '../../platform/mail.js';
+import { PatientExportService } from './export.service.js';
+import { exportRoutes } from './export.routes.js';
 import './identity.tables.js';
 
 export { IdentityService } from './identity.service.js';
+export type { ExportSection } from './export.service.js';
 export { UsersRepository } from './users.repository.js';
 export { UserSchema } from './identity.schemas.js';
 export { IDENTITY_CHANGED_CHANNEL } from './session-cache.js';
@@ -45,6 +48,8 @@ export interface IdentityServices {
   resolveSession: SessionResolver;
   /** What other modules may ask about an account (no access check: the caller applies its own rules). */
   lookups: IdentityLookups;
+  /** Patient data export (step-up); its clinical sections are connected by src/modules/services.ts. */
+  exports: PatientExportService;
 }
 
 export interface IdentityLookups {
@@ -121,7 +126,8 @@ export function buildIdentityServices(deps: IdentityServicesDeps): IdentityServi
     authIp: deps.limiters.authIp,
   });
   const lookups: IdentityLookups = { accountTimeZone: async (userId) => (await usersRepository.findById(deps.db, userId))?.time_zone ?? null };
-  return { identity, users, mfa, passkeys, oidc, sessionCache: cache, resolveSession, lookups };
+  const exports = new PatientExportService(deps.db, usersRepository, mfaRepository);
+  return { identity, users, mfa, passkeys, oidc, sessionCache: cache, resolveSession, lookups, exports };
 }
 
 export const identityModule: AppModule = {
@@ -136,6 +142,7 @@ export const identityModule: AppModule = {
     await webauthnRoutes(app, passkeys);
     await oidcRoutes(app, oidc, ctx.config.auth.postLoginUrl);
     await usersRoutes(app, users);
+    await exportRoutes(app, ctx.services.identity.exports);
   },
   seedDemo: (ctx) => seedDemoAccounts(ctx.services.identity.identity, ctx.services.identity.mfa),
 };

@@ -185,6 +185,15 @@ export class MfaRepository {
     return db.selectFrom('external_identities').select('user_id').where('provider', '=', provider).where('subject', '=', subject).executeTakeFirst();
   }
 
+  async externalIdentitiesOf(db: Executor, userId: string) {
+    return db
+      .selectFrom('external_identities')
+      .select(['provider', 'email', 'created_at', 'last_login_at'])
+      .where('user_id', '=', userId)
+      .orderBy('created_at')
+      .execute();
+  }
+
   async touchExternalIdentity(db: Executor, provider: string, subject: string): Promise<void> {
     await db.updateTable('external_identities').set({ last_login_at: new Date() }).where('provider', '=', provider).where('subject', '=', subject).execute();
   }

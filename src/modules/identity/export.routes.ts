@@ -1,0 +1,47 @@
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { rolesAllowed } from '../../platform/http/auth.js';
+import { problemResponses } from '../../platform/http/schemas.js';
+import { requestMeta } from '../../platform/http/request-meta.js';
+import type { PatientExportService } from './export.service.js';
+
+const tags = ['users'];
+const ExportReply = Type.Unknown({
+  description:
+    'A JSON document (carebridge-export/1): `account` (profile and sign-in methods, no secrets), then one array per clinical section (appointments, medical_records, prescriptions, lab_reports, allergies) as the API lists them. Streamed; a reply that ends early is not valid JSON.',
+});
+
+/** "Download my data" and an admin's export of a patient's record (docs/API.md §1.1, docs/SECURITY.md). Both need step-up. */
+export async function exportRoutes(root: FastifyInstance, exports: PatientExportService): Promise<void> {
+  const app = root.withTypeProvider<TypeBoxTypeProvider>();
+  const send = (reply: FastifyReply, result: { filename: string; stream: NodeJS.ReadableStream }) =>
+    reply
+      .header('content-type', 'application/json; charset=utf-8')
+      .header('content-disposition', `attachment; filename="${result.filename}"`)
+      .send(result.stream);
+
+  app.get('/users/me/export', {
+    config: { access: rolesAllowed('patient'), stepUp: true },
+    schema: {
+      tags,
+      summary: 'Download all my data (GDPR access and portability): one JSON document, streamed',
+      response: { 200: ExportReply, ...problemResponses },
+    },
+    handler: async (request, reply) => {
+      const meta = requestMeta(request);
+      return send(reply, await exports.exportOf(meta, meta.actor.id));
+    },
+  });
+
+  app.get('/users/:user/export', {
+    config: { access: rolesAllowed('admin'), stepUp: true },
+    schema: {
+      tags,
+      summary: "Export a patient's whole record (admins): one JSON document, streamed",
+      params: Type.Object({ user: Type.String({ format: 'uuid' }) }),
+      response: { 200: ExportReply, ...problemResponses },
+    },
+    handler: async (request, reply) => send(reply, await exports.exportOf(requestMeta(request), request.params.user)),
+  });
+}
