@@ -10,20 +10,33 @@ import { Records, Prescriptions, LabReports } from './pages/Records';
 import { Schedule } from './pages/Schedule';
 import { Approvals } from './pages/Approvals';
 import { Availability } from './pages/Availability';
+import { Conversation, Conversations } from './pages/Messages';
+import { SymptomChecker } from './pages/SymptomChecker';
+import { Notifications } from './pages/Notifications';
+import { PatientChart, Patients } from './pages/PatientChart';
+import { Users } from './pages/Users';
+import { liveSession } from './live';
+import { refreshUnread, useUnread } from './unread';
 import { Page } from './ui';
 import './styles.css';
 
+const NOTIFICATIONS = { path: '/notifications', name: 'Notifications' };
+const MESSAGES = { path: '/messages', name: 'Messages' };
 const PATIENT_PAGES = [
   { path: '/appointments', name: 'Appointments' },
   { path: '/doctors', name: 'Find a doctor' },
+  MESSAGES,
+  { path: '/symptom-checker', name: 'Symptom checker' },
   { path: '/records', name: 'Records' },
   { path: '/prescriptions', name: 'Prescriptions' },
   { path: '/lab-reports', name: 'Lab reports' },
+  NOTIFICATIONS,
 ];
 
-const CLINICIAN_PAGES = [{ path: '/schedule', name: 'Schedule' }];
-const DOCTOR_PAGES = [...CLINICIAN_PAGES, { path: '/availability', name: 'Availability' }];
-const ADMIN_PAGES = [{ path: '/approvals', name: 'Approvals' }];
+const CLINICIAN_PAGES = [{ path: '/schedule', name: 'Schedule' }, { path: '/patients', name: 'Patients' }, MESSAGES];
+const DOCTOR_PAGES = [...CLINICIAN_PAGES, { path: '/availability', name: 'Availability' }, NOTIFICATIONS];
+const NURSE_PAGES = [...CLINICIAN_PAGES, NOTIFICATIONS];
+const ADMIN_PAGES = [{ path: '/approvals', name: 'Approvals' }, { path: '/users', name: 'Users' }, MESSAGES, NOTIFICATIONS];
 
 function useSession() {
   const [, setTick] = useState(0);
@@ -31,9 +44,34 @@ function useSession() {
   return session.user;
 }
 
+/** The socket and the badge follow the signed-in user (a new sign-in, another user: reconnect). */
+function useLive(userId: string | null) {
+  useEffect(() => {
+    liveSession(userId !== null);
+    if (userId) void refreshUnread();
+    return () => liveSession(false);
+  }, [userId]);
+}
+
+/** The Notifications link carries the unread count: "Notifications 3 unread" to a screen reader. */
+function NavName(props: { page: { path: string; name: string } }) {
+  const unread = useUnread();
+  if (props.page !== NOTIFICATIONS || unread === 0) return <>{props.page.name}</>;
+  return (
+    <>
+      {props.page.name}{' '}
+      <span class="badge">
+        {unread > 99 ? '99+' : unread}
+        <span class="sr-only"> unread</span>
+      </span>
+    </>
+  );
+}
+
 function App() {
   const path = usePath();
   const user = useSession();
+  useLive(user?.id ?? null);
   // A reload keeps the session: the refresh token of this tab buys a new access token.
   const [restoring, setRestoring] = useState(() => !session.user && session.hasRefreshToken());
   useEffect(() => {
@@ -67,13 +105,23 @@ function App() {
       : user.role === 'doctor'
         ? DOCTOR_PAGES
         : user.role === 'nurse'
-          ? CLINICIAN_PAGES
+          ? NURSE_PAGES
           : user.role === 'admin'
             ? ADMIN_PAGES
             : [];
   const home = pages[0]?.path ?? '/welcome';
   let content;
+  const room = /^\/messages\/([0-9a-f-]{36})$/.exec(path)?.[1];
+  const chart = /^\/patients\/([0-9a-f-]{36})$/.exec(path)?.[1];
+  const chatting = user.role === 'patient' || clinician || user.role === 'admin';
   if (path === '/' || path === '/sign-in' || path === '/sign-up') content = <Redirect to={home} />;
+  else if (chatting && path === '/messages') content = <Conversations user={user} />;
+  else if (chatting && room) content = <Conversation key={room} user={user} roomId={room} />;
+  else if (user.role === 'patient' && path === '/symptom-checker') content = <SymptomChecker />;
+  else if (path === '/notifications') content = <Notifications user={user} />;
+  else if (clinician && path === '/patients') content = <Patients user={user} />;
+  else if (clinician && chart) content = <PatientChart key={chart} user={user} patientId={chart} />;
+  else if (user.role === 'admin' && path === '/users') content = <Users user={user} />;
   else if (user.role === 'patient' && path === '/appointments') content = <Appointments user={user} />;
   else if (user.role === 'patient' && path === '/doctors') content = <FindDoctor user={user} />;
   else if (user.role === 'patient' && path === '/records') content = <Records user={user} />;
@@ -104,8 +152,8 @@ function App() {
           <ul>
             {pages.map((page) => (
               <li key={page.path}>
-                <a href={page.path} onClick={linkClick} aria-current={path === page.path ? 'page' : undefined}>
-                  {page.name}
+                <a href={page.path} onClick={linkClick} aria-current={path === page.path ? 'page' : path.startsWith(`${page.path}/`) ? 'true' : undefined}>
+                  <NavName page={page} />
                 </a>
               </li>
             ))}

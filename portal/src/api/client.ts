@@ -57,6 +57,8 @@ export const session = {
   },
   /** The refresh token of this tab (sign-out revokes its family). */
   refreshToken: () => sessionStorage.getItem(REFRESH_KEY),
+  /** The current access token (the live socket authenticates with it in its first frame). */
+  accessToken: () => accessToken,
 };
 
 /** One refresh at a time: concurrent 401s wait for the same attempt. */
@@ -86,14 +88,24 @@ async function authFetch(input: Request): Promise<Response> {
   const retry = input.clone();
   if (accessToken) input.headers.set('authorization', `Bearer ${accessToken}`);
   const res = await fetch(input);
-  const isAuthRoute = new URL(input.url).pathname.startsWith('/api/v1/auth/login') || new URL(input.url).pathname.startsWith('/api/v1/auth/refresh');
-  if (res.status !== 401 || isAuthRoute || !session.hasRefreshToken()) return res;
+  // A 401 from signing in or proving a factor means a wrong proof, not an expired token: never
+  // refreshed and retried (a retry would spend another of the few attempts a code has).
+  const isAuthRoute = /^\/api\/v1\/auth\/(login|refresh|mfa\/|webauthn\/login)/.test(new URL(input.url).pathname);
+  if (res.status !== 401 || isAuthRoute || !session.hasRefreshToken() || needsStepUp(res)) return res;
   if (!(await refreshSession())) {
     session.end('expired');
     return res;
   }
   retry.headers.set('authorization', `Bearer ${accessToken}`);
   return fetch(retry);
+}
+
+/**
+ * A 401 that asks for a recent second factor (docs/API.md §1.1, RFC 9470), not for a new access
+ * token: refreshing would not help, the user must prove a factor (see StepUp in ui.tsx).
+ */
+export function needsStepUp(res: Response): boolean {
+  return res.status === 401 && (res.headers.get('www-authenticate') ?? '').includes('insufficient_user_authentication');
 }
 
 export const api = createClient<paths>({ baseUrl: location.origin, fetch: authFetch });
