@@ -9578,9 +9578,11 @@ export interface components {
                 /** Format: date-time */
                 created_at: string;
                 doctor_id: string | null;
+                ended_at: string | null;
                 /** Format: uuid */
                 id: string;
-                status: "booked" | "waitlisted";
+                /** @description cancelled: the consult appointment was cancelled; the record is no longer shared with that doctor (docs/SECURITY.md). */
+                status: "booked" | "waitlisted" | "cancelled";
                 waitlist_entry_id: string | null;
             } | null;
             /** Format: date-time */
