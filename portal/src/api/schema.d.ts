@@ -225,6 +225,92 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/admin/jobs/stats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Queue health: per-queue depth (due, delayed), in flight, dead letters and the oldest due job’s lag
+         * @description **Who may call:** admin.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description RFC 9457 problem details */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description the worker of the instance that answered, since it started */
+                            instance: {
+                                completed: number;
+                                failed: number;
+                                in_flight: number;
+                                reaped: number;
+                                retried: number;
+                                running: boolean;
+                            };
+                            /** Format: date-time */
+                            measured_at: string;
+                            queues: {
+                                /** @description in flight on any instance */
+                                active: number;
+                                /** @description finished in the last 24 h */
+                                completed: number;
+                                /** @description waiting for a later time (reminders, backoff, quiet hours) */
+                                delayed: number;
+                                /** @description waiting and due now (the backlog) */
+                                due: number;
+                                /** @description dead letters */
+                                failed: number;
+                                /** @description how long the longest-running job has been claimed */
+                                oldest_active_seconds: number;
+                                /** @description how long the oldest due job has waited past its due time */
+                                oldest_due_lag_seconds: number;
+                                queue: string;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/appointments": {
         parameters: {
             query?: never;
