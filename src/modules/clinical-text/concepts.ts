@@ -595,7 +595,7 @@ function bestCombinations(groups: [number, number][][], words: Word[]): [number,
         if (!r) continue;
         const lo = Math.min(anchor[0], r[0]);
         const hi = Math.max(anchor[1], r[1]);
-        if (words[hi]!.pos - words[lo]!.pos <= WINDOW) out.push([lo, hi]);
+        if (words[hi]!.pos - words[lo]!.pos <= WINDOW && weakNear(words, anchor, r)) out.push([lo, hi]);
       }
     }
     return out;
@@ -628,6 +628,19 @@ function bestCombinations(groups: [number, number][][], words: Word[]): [number,
     if (ok) out.push([lo, hi]);
   }
   return out;
+}
+
+/**
+ * A single function word standing as a whole group ("had | from + peanuts") binds only to a partner a few
+ * tokens away: "had some peanuts", not "had a TIA in 2019, on aspirin" (where the long span would
+ * also swallow the "in 2019" that dates the TIA).
+ */
+const WEAK_REACH = 3;
+function weakNear(words: Word[], a: [number, number], b: [number, number]): boolean {
+  const single = (r: [number, number]) => r[0] === r[1] && words[r[0]]!.weak === true;
+  if (!single(a) && !single(b)) return true;
+  const gap = a[0] < b[0] ? words[b[0]]!.token - words[a[1]]!.token : words[a[0]]!.token - words[b[1]]!.token;
+  return gap <= WEAK_REACH;
 }
 
 function firstAtOrAfter(list: [number, number][], start: number): number {

@@ -117,3 +117,16 @@ test('indirect questions are questions', () => {
   no('my son asked me what happens in a seizure');
   yes('my son asked me to call you, his lips are blue and he is gasping');
 });
+
+test('a single function word binds only to a near partner, so it cannot swallow the date of a past event', () => {
+  no('I had a stroke in 2018, on clopidogrel since');
+  no('had a mini stroke in 2020 and been on statins ever since');
+  // Near partners still match ("had some peanuts").
+  yes('had some peanuts and now my throat is closing');
+});
+
+test('oppressive heat or air is not suffocation', () => {
+  no('the humidity is suffocating today');
+  no('suffocating heat on the train this morning');
+  yes('I am suffocating, I cannot get any air in');
+});

@@ -356,8 +356,10 @@ const EDU_SENTENCE = re([
   String.raw`(?:(?<=^)|(?<=[.!?;] ))(?!(?:this|it|that|he|she|my|his|her|i|there|what|which)\b)(?:a |an |the )?[\p{L}']+(?: [\p{L}']+)? (?:is|are) (?:a|an) (?:severe|serious|life threatening|medical|common|rare|type|condition|disease|form|leading|major|sudden|acute)`,
 ]);
 const FIG_PRE = re([
-  'nearly',
-  'almost',
+  // "nearly / almost" make an idiom of dying or a heart attack, but "nearly fainted", "almost passed
+  // out", "nearly blacked out" are near-faints (NHS: "feeling faint"), a real symptom.
+  String.raw`nearly(?! (?:faint|fainted|fainting|passed out|pass out|passing out|blacked out|black out|collapsed|keeled over|went down))`,
+  String.raw`almost(?! (?:faint|fainted|fainting|passed out|pass out|passing out|blacked out|black out|collapsed|keeled over|went down))`,
   'practically',
   'basically',
   'gonna give me',
@@ -388,7 +390,7 @@ const EVENT_IDIOM =
  * Idioms of a small, documented list (Cambridge and Collins idiom entries): a mention of one of these
  * words followed or preceded by the idiom's frame is a figure of speech. "choke" = fail under
  * pressure or be moved ("choked on the penalty", "choked up at the speech"); "X is suffocating me" of
- * a job or a relationship; "dying to / for", "dying of boredom / laughter / embarrassment".
+ * a job or a relationship, or of heat and air; "dying to / for", "dying of boredom / laughter / embarrassment".
  */
 const IDIOMS: { mention: RegExp; post?: RegExp; pre?: RegExp }[] = [
   {
@@ -398,6 +400,13 @@ const IDIOMS: { mention: RegExp; post?: RegExp; pre?: RegExp }[] = [
   {
     mention: /^suffocat/,
     pre: /(?:work|job|life|school|uni|college|relationship|marriage|parents|family|boss|town|rules|routine|he|she|they|this place)(?: is| are|'s)? $/,
+  },
+  // Oppressive heat or air (Collins "suffocating": oppressively hot or airless): "the heat is
+  // suffocating in here", "suffocating humidity".
+  {
+    mention: /^suffocat/,
+    pre: /(?:heat|atmosphere|humidity|weather|office|classroom|crowd)(?: is| was|'s| feels| felt)?(?: so| really| absolutely)? $/,
+    post: /^(?:heat|humidity|atmosphere|weather|in this heat)\b/,
   },
   { mention: /^(?:dying|die)$/, post: /^(?:to\b|for\b|of (?:boredom|laughter|embarrassment|shame|curiosity|envy|jealousy|thirst|hunger))/ },
 ];

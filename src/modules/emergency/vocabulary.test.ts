@@ -149,3 +149,32 @@ test('round 9 families and precision: sudden nonsense speech, arm cannot be rais
   conceptNo('my toes are a bit numb from the cold walk home');
   conceptYes('stopped breathing and turned blue');
 });
+
+// Round 10 (2026-12-07, second pass): classes found by own probes written from NHS pages; wordings
+// here are new.
+test('heartburn is heartburn: with sweating in an adult of unknown age it is a possible heart attack', () => {
+  conceptYes('he says it is only heartburn but he is pouring with sweat');
+  conceptNo('heartburn after a spicy dinner, no other symptoms');
+});
+
+test('a stated heart rate of 150 or more is a racing heart, from age 12', () => {
+  assert.equal(detectEmergency('pulse is 170 and i think i might pass out').is_emergency, true);
+  assert.equal(detectEmergency('pulse 95 after my run, feel fine').is_emergency, false);
+  // A baby's normal rate is higher (NICE NG143).
+  assert.equal(detectEmergency('my newborn has a heart rate of 150 while feeding').is_emergency, false);
+});
+
+test('a rash that "does not go" under a pressed glass is non-blanching', () => {
+  conceptYes('the spots on his legs stay when I press a glass against them');
+  conceptYes("there's a rash that won't go when you press the tumbler on it");
+});
+
+test('late period with shoulder-tip pain or feeling faint is a possible ectopic pregnancy', () => {
+  conceptYes('my period is a week late and there is a weird ache at the tip of my shoulder');
+  conceptYes('period overdue and I nearly fainted in the shower');
+});
+
+test('the baby gone quiet, said with the weeks of a pregnancy, is reduced fetal movements', () => {
+  conceptYes('31 weeks and the baby has gone really quiet since yesterday');
+  conceptNo('my newborn has gone quiet and is finally asleep');
+});

@@ -14,6 +14,14 @@ import type { AgeRange, Complaint, Discriminator, KnowledgeBase, Sex, TriageLeve
 import { triageRank } from './kb/types.js';
 import type { EvidenceMap } from './inference.js';
 
+/**
+ * A stated heart rate at or above this, from age 12, is a racing heart (palpitations) whatever words
+ * go with it: Resuscitation Council UK adult tachycardia algorithm (a rate over 150/min is likely an
+ * arrhythmia); children's normal rates run higher (NICE NG143: > 160 under 1 year is tachycardia).
+ */
+export const TACHYCARDIA_RATE = 150;
+export const TACHYCARDIA_MIN_AGE = 12;
+
 export interface TriagePatient {
   age: number;
   sex: Sex;

@@ -23,7 +23,15 @@ import { DISCLAIMER, LEVEL_TEXT, computeTriage, findRedFlags } from './triage.js
 import type { RedFlag, TriageResult } from './triage.js';
 import { durationOption, mapSymptoms } from './text-mapping.js';
 import type { Mention, Unrecognised } from './text-mapping.js';
-import { activeComplaints, applicableDiscriminators, discriminatorAppliesTo, firedDiscriminators, pendingDiscriminatorEvidence } from './complaint-triage.js';
+import {
+  TACHYCARDIA_MIN_AGE,
+  TACHYCARDIA_RATE,
+  activeComplaints,
+  applicableDiscriminators,
+  discriminatorAppliesTo,
+  firedDiscriminators,
+  pendingDiscriminatorEvidence,
+} from './complaint-triage.js';
 import type { FiredDiscriminator } from './complaint-triage.js';
 import type { Quantities } from '../clinical-text/index.js';
 import { triageRank } from './kb/types.js';
@@ -408,7 +416,13 @@ function step(model: CompiledModel, state: InterviewState): InterviewResult {
   const asked = new Set(state.asked);
   const askable = (id: string) => {
     const i = model.evIndex.get(id);
-    return i !== undefined && !asked.has(id) && applicable(model, i, state.patient) && (model.parent[i]! < 0 || ev[model.parent[i]!] !== -1);
+    return (
+      i !== undefined &&
+      !asked.has(id) &&
+      model.evidence[i]!.text_only !== true &&
+      applicable(model, i, state.patient) &&
+      (model.parent[i]! < 0 || ev[model.parent[i]!] !== -1)
+    );
   };
   const askDiscriminator = (minLevel: TriageLevel): boolean => {
     const first = pendingDiscriminatorEvidence(model.kb, state.evidence, state.patient, minLevel, askable)[0];
@@ -515,6 +529,15 @@ export function startInterview(input: StartInput, opts?: EngineOptions): Intervi
     add(id, s, 'evidence');
   }
   for (const [id, s] of Object.entries(mapped.evidence)) add(id, s, 'symptoms');
+  if (q.heart_rate !== undefined && q.heart_rate >= TACHYCARDIA_RATE && patient.age >= TACHYCARDIA_MIN_AGE && model.evIndex.has('palpitations')) {
+    add('palpitations', 'present', 'symptoms');
+    mapped.mentions.push({
+      evidence_id: 'palpitations',
+      name: model.evidence[model.evIndex.get('palpitations')!]!.name,
+      state: 'present',
+      text: `heart rate ${q.heart_rate}`,
+    });
+  }
   for (const m of mapped.mentions) {
     const i = model.evIndex.get(m.evidence_id);
     if (i !== undefined && applicable(model, i, patient)) recognised.push(m);

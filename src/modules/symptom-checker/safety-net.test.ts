@@ -109,3 +109,18 @@ test('an older person who fell and cannot get up, or a leg shortened and turned 
   const hip = startInterview({ age: 80, sex: 'female', text: 'after the fall her left leg looks shorter and is turned outwards' }, opts);
   assert.ok(emergency(hip), hip.triage.reason);
 });
+
+test('"the baby has gone quiet" counts from the text in a pregnancy of 24 weeks or more, and is never asked twice', () => {
+  const r = startInterview({ age: 29, sex: 'female', pregnant: true, text: '30 weeks and the baby has gone quiet today' }, opts);
+  assert.ok(emergency(r), r.triage.reason);
+  // A pregnant patient with something else is asked about movements once (reduced_fetal_movement), never about baby_quiet.
+  let s = startInterview({ age: 29, sex: 'female', pregnant: true, text: '30 weeks pregnant with a cough' }, opts);
+  const asked: string[] = [];
+  let guard = 0;
+  while (s.question && guard++ < 50) {
+    asked.push(s.question.id);
+    s = answer(s.state, { question_id: s.question.id, value: s.question.type === 'yes_no' ? 'absent' : 'unknown' }, opts);
+  }
+  assert.ok(asked.includes('reduced_fetal_movement'), asked.join(','));
+  assert.ok(!asked.includes('baby_quiet'));
+});

@@ -21,7 +21,7 @@ import { getKnowledgeBase } from './kb/loader.js';
 import type { KnowledgeBase, Sex } from './kb/types.js';
 import { denseEvidence, getModel } from './inference.js';
 import type { EvidenceMap } from './inference.js';
-import { firedDiscriminators } from './complaint-triage.js';
+import { TACHYCARDIA_MIN_AGE, TACHYCARDIA_RATE, firedDiscriminators } from './complaint-triage.js';
 import type { TriagePatient } from './complaint-triage.js';
 import { findRedFlags } from './triage.js';
 
@@ -86,6 +86,10 @@ export function screenText(text: string, kb: KnowledgeBase = getKnowledgeBase())
   if (t !== undefined && t >= 38) {
     affirmed['fever'] = 'present';
     if (t >= 39) affirmed['fever_high'] = 'present';
+  }
+  const hr = u.quantities.heart_rate;
+  if (hr !== undefined && hr >= TACHYCARDIA_RATE && (u.quantities.age_years ?? TACHYCARDIA_MIN_AGE) >= TACHYCARDIA_MIN_AGE && !BABY_WORDS.test(u.text)) {
+    affirmed['palpitations'] = 'present';
   }
   const pregnant = u.quantities.gestation_weeks !== undefined || affirmed['pregnant'] === 'present';
   const ages = agesFor(u.text, u.quantities);

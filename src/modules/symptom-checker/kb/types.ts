@@ -72,6 +72,12 @@ export interface EvidenceItem {
    * an absent parent implies every child absent, and a child is only asked once its parent is present.
    */
   parent?: string;
+  /**
+   * Read from the patient's words only, never asked on its own: a wording of a finding whose own
+   * question covers it (`baby_quiet` is asked as `reduced_fetal_movement`), so the interview does not
+   * ask the same thing twice.
+   */
+  text_only?: boolean;
   /** Only asked of / applicable to this sex. */
   sex?: Sex;
   /** Only asked within this age range (years). */
