@@ -1,11 +1,14 @@
 /**
- * Skin-image analyser (issue 16 item 7): milliseconds per 1-megapixel photo and memory for a
- * 20-megapixel upload. `npx tsx bench/derma.ts` (also part of `npm run bench`). Prints a
+ * Skin-image analyser (issue 16 item 7): wall time per photo as the service runs it, and memory
+ * for a 20-megapixel upload. `npx tsx bench/derma.ts` (also `npm run bench -- derma`). Prints a
  * Markdown section; the load average at start and end says how quiet the machine was.
  *
- *  - decode: sharp → ≤ 1024 px, 8-bit sRGB (decode.ts), on libuv's pool;
- *  - analyse: the rule-based analyser (analyse.ts) on this thread, after warm-up;
- *  - pool: 4 photos through the 2-worker pool at once, wall time;
+ *  - per photo, as `POST /infections/diagnose` does it: decode (sharp → ≤ 1024 px, libuv's pool)
+ *    then the rule-based analysis in the 2-worker pool (pool.ts); 1-MP and 4-MP JPEGs, one photo
+ *    at a time, wall time p50/p95 over 30 photos, and the process CPU (all threads) per photo;
+ *  - the first photo after start (workers spawned, code loaded) — pool.warm() removes that cost;
+ *  - 4 photos at once through the pool: wall time until each is done (p50/p95);
+ *  - in-thread analysis alone (CPU), for comparison with earlier figures;
  *  - 20 MP: the files module's re-encode (EXIF strip, full size, streamed) + decode + analyse,
  *    peak resident memory sampled every 5 ms, against the process's baseline.
  */
@@ -21,14 +24,26 @@ import { irregularLesion, roundSpot } from '../src/modules/infections/analysis/t
 import { machine } from './lib.js';
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+const pct = (values: number[], p: number) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.ceil((p / 100) * values.length) - 1)]!;
 const dir = mkdtempSync(join(tmpdir(), 'derma-bench-'));
 const load0 = loadavg()[0]!;
+const cpu = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
 
 async function jpeg(image: { rgb: Uint8Array; width: number; height: number }, path: string, width?: number): Promise<string> {
   let pipeline = sharp(Buffer.from(image.rgb), { raw: { width: image.width, height: image.height, channels: 3 } });
   if (width) pipeline = pipeline.resize({ width, kernel: 'cubic' });
   await pipeline.jpeg({ quality: 90 }).toFile(path);
   return path;
+}
+
+/** One photo the way the service analyses it: decode, then the worker pool. */
+async function perPhoto(pool: AnalysisPool, path: string): Promise<void> {
+  const decoded = await decodeForAnalysis(path);
+  const out = await pool.run(decoded);
+  if (!out.ok) throw new Error(`bench image refused: ${out.reason}`);
 }
 
 try {
@@ -39,10 +54,6 @@ try {
   // CPU time as well as wall time: on a loaded machine the wall time mostly measures the queue.
   const decodeCpu: number[] = [];
   const analyseCpu: number[] = [];
-  const cpu = () => {
-    const u = process.cpuUsage();
-    return (u.user + u.system) / 1000;
-  };
   for (let i = 0; i < 12; i++) {
     const c0 = cpu();
     const t0 = performance.now();
@@ -61,14 +72,43 @@ try {
     }
   }
 
+  // As the service runs it: decode + 2-worker pool, one photo at a time, then 4 at once.
+  const fourPath = await jpeg(irregularLesion(7, 2310, 1732), join(dir, 'four.jpg')); // ~4 MP
+  const cold = new AnalysisPool(2);
+  const c0 = performance.now();
+  await perPhoto(cold, onePath);
+  const coldMs = performance.now() - c0;
+  await cold.close();
+  const warmed = new AnalysisPool(2);
+  const w0 = performance.now();
+  await warmed.warm();
+  const warmMs = performance.now() - w0;
+  const w1 = performance.now();
+  await perPhoto(warmed, onePath);
+  const afterWarmMs = performance.now() - w1;
+  await warmed.close();
+
   const pool = new AnalysisPool(2);
-  const decoded = await decodeForAnalysis(onePath);
-  await pool.run({ ...decoded, rgb: Uint8Array.from(decoded.rgb) }); // start the workers
-  const poolMs: number[] = [];
-  for (let i = 0; i < 3; i++) {
+  await pool.warm();
+  const sequential: Record<string, { wall: number[]; cpu: number[] }> = {};
+  for (const [name, path] of [
+    ['1 MP (1155 × 866)', onePath],
+    ['4 MP (2310 × 1732)', fourPath],
+  ] as const) {
+    for (let i = 0; i < 3; i++) await perPhoto(pool, path);
+    const entry: { wall: number[]; cpu: number[] } = (sequential[name] = { wall: [], cpu: [] });
+    for (let i = 0; i < 30; i++) {
+      const cpu0 = cpu();
+      const t0 = performance.now();
+      await perPhoto(pool, path);
+      entry.wall.push(performance.now() - t0);
+      entry.cpu.push(cpu() - cpu0);
+    }
+  }
+  const concurrent: number[] = [];
+  for (let round = 0; round < 5; round++) {
     const t0 = performance.now();
-    await Promise.all([0, 1, 2, 3].map(() => pool.run({ ...decoded, rgb: Uint8Array.from(decoded.rgb) })));
-    poolMs.push(performance.now() - t0);
+    await Promise.all([0, 1, 2, 3].map(() => perPhoto(pool, onePath).then(() => concurrent.push(performance.now() - t0))));
   }
   await pool.close();
 
@@ -100,10 +140,14 @@ try {
     '',
     '| step | figure |',
     '|---|---|',
-    `| decode a 1-MP JPEG to ≤ 1024 px (sharp) | ${median(decodeMs).toFixed(0)} ms wall, ${median(decodeCpu).toFixed(0)} ms CPU (medians of 10) |`,
-    `| analyse it (rule-based, one thread) | ${median(analyseMs).toFixed(0)} ms wall, ${median(analyseCpu).toFixed(0)} ms CPU (medians of 10) |`,
-    `| decode + analyse, per 1-MP photo | ${(median(decodeMs) + median(analyseMs)).toFixed(0)} ms wall, ${(median(decodeCpu) + median(analyseCpu)).toFixed(0)} ms CPU |`,
-    `| 4 photos at once through the 2-worker pool | ${median(poolMs).toFixed(0)} ms wall (median of 3) |`,
+    ...Object.entries(sequential).map(
+      ([name, e]) =>
+        `| ${name} photo, decode + pool, one at a time (30) | **p50 ${median(e.wall).toFixed(0)} ms, p95 ${pct(e.wall, 95).toFixed(0)} ms wall**; ${median(e.cpu).toFixed(0)} ms CPU (all threads) |`,
+    ),
+    `| 1 MP, 4 photos at once through the 2-worker pool (5 rounds) | each done after p50 ${median(concurrent).toFixed(0)} ms, p95 ${pct(concurrent, 95).toFixed(0)} ms wall |`,
+    `| first 1-MP photo after start, cold pool (workers spawned on demand) | ${coldMs.toFixed(0)} ms wall |`,
+    `| pool.warm() at start, then the first photo | ${warmMs.toFixed(0)} ms warm-up, then ${afterWarmMs.toFixed(0)} ms wall |`,
+    `| in-thread: decode a 1-MP JPEG / analyse it (medians of 10) | ${median(decodeMs).toFixed(0)} / ${median(analyseMs).toFixed(0)} ms wall, ${median(decodeCpu).toFixed(0)} / ${median(analyseCpu).toFixed(0)} ms CPU |`,
     `| 20-MP upload (${meta.width} × ${meta.height}): EXIF-strip re-encode | ${(t1 - t0).toFixed(0)} ms |`,
     `| 20-MP upload: decode (shrink-on-load) + analyse | ${(t2 - t1).toFixed(0)} + ${(t3 - t2).toFixed(0)} ms |`,
     `| 20-MP upload: peak resident memory above baseline | ${mb(peak - baseline)} (baseline ${mb(baseline)}, peak ${mb(peak)}) |`,

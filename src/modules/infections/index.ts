@@ -47,7 +47,7 @@ export interface InfectionsDeps {
  */
 export function buildInfectionsServices(deps: InfectionsDeps): InfectionsServices {
   const repository = new InfectionsRepository();
-  const pool = new AnalysisPool(2);
+  const pool = new AnalysisPool();
   deps.files.access.register(
     (db, actor, fileId) => (actor.role === 'doctor' ? repository.imageConsultedWith(db, fileId, actor.id) : Promise.resolve(false)),
     'skin_consult',
@@ -79,6 +79,10 @@ export const infectionsModule: AppModule = {
     const { infections, pool } = ctx.services.infections;
     const files = ctx.services.files;
     app.addHook('onClose', () => pool.close());
+    // Outside tests the workers start with the server, so the first photo does not pay for
+    // spawning them and loading the analyser (bench/derma.ts: cold vs warm). Not awaited: start-up
+    // does not wait for it; a photo arriving meanwhile simply queues.
+    if (ctx.config.env !== 'test') app.addHook('onReady', async () => void pool.warm());
     await withMultipart(app, ctx, (scope) => diagnoseRoutes(scope, infections, files));
     await infectionsRoutes(app, infections);
   },

@@ -155,6 +155,26 @@ test('the worker pool runs 4 analyses at once without blocking the event loop', 
   }
 });
 
+test('pool.warm() starts every worker and waits until each has loaded the analyser; a photo then runs at once', async () => {
+  const pool = new AnalysisPool(2);
+  try {
+    const workers = () => (pool as unknown as { workers: unknown[] }).workers.length;
+    assert.equal(workers(), 0, 'workers start on demand, not when the pool is made');
+    await pool.warm();
+    assert.equal(workers(), 2);
+    await pool.warm(); // idempotent
+    assert.equal(workers(), 2);
+    const image = images.round();
+    const result = await pool.run({ ...image, rgb: Uint8Array.from(image.rgb), originalWidth: image.width, originalHeight: image.height });
+    assert.ok(result.ok);
+    assert.equal(workers(), 2, 'the photo ran on a warmed worker');
+  } finally {
+    await pool.close();
+  }
+  await pool.warm(); // closed: nothing is started
+  assert.equal((pool as unknown as { workers: unknown[] }).workers.length, 0);
+});
+
 test('darker skin tones: the same round spot is found, measured symmetric and scored benign (colour caveat in DERMA.md)', () => {
   const tones: [RGB, RGB][] = [
     [

@@ -1,5 +1,13 @@
+import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { AnalysisInput, AnalysisOutcome } from './analyse.js';
+
+interface Slot {
+  worker: Worker;
+  job: Job | null;
+  /** Resolves when the worker has loaded the analyser and listens (its `ready` message). */
+  ready: Promise<void>;
+}
 
 interface Job {
   id: number;
@@ -15,12 +23,13 @@ interface Job {
  * job, are unref'd (they never keep the process alive) and are replaced if one dies.
  */
 export class AnalysisPool {
-  private readonly workers: { worker: Worker; job: Job | null }[] = [];
+  private readonly workers: Slot[] = [];
   private readonly queue: Job[] = [];
   private nextId = 1;
   private closed = false;
 
-  constructor(private readonly size = 2) {}
+  /** Default: one worker per core, at least 2 (so one slow photo never holds up the next), at most 4 (memory). */
+  constructor(private readonly size = Math.min(4, Math.max(2, availableParallelism()))) {}
 
   run(input: AnalysisInput): Promise<AnalysisOutcome> {
     if (this.closed) return Promise.reject(new Error('The analysis pool is closed.'));
@@ -28,6 +37,17 @@ export class AnalysisPool {
       this.queue.push({ id: this.nextId++, input, resolve, reject });
       this.pump();
     });
+  }
+
+  /**
+   * Starts every worker now and resolves when each has loaded the analyser, so the first photo
+   * after start-up does not pay for spawning threads and loading (under tsx: compiling) the code
+   * — about a second at rest, several under load (bench/derma.ts). Idempotent.
+   */
+  async warm(): Promise<void> {
+    if (this.closed) return;
+    while (this.workers.length < this.size) this.spawn();
+    await Promise.all(this.workers.map((w) => w.ready.catch(() => undefined)));
   }
 
   /** Jobs waiting or running (for tests and metrics). */
@@ -52,7 +72,7 @@ export class AnalysisPool {
     }
   }
 
-  private spawn(): { worker: Worker; job: Job | null } {
+  private spawn(): Slot {
     // Under tsx (tests, npm start) this file is .ts and so is the worker; built, both are .js.
     // A worker thread does not inherit tsx's loader, so under tsx it registers it first.
     const worker = import.meta.url.endsWith('.ts')
@@ -62,8 +82,12 @@ export class AnalysisPool {
         )
       : new Worker(new URL('./worker.js', import.meta.url));
     worker.unref();
-    const slot = { worker, job: null as Job | null };
-    worker.on('message', (message: { id: number; result?: AnalysisOutcome; error?: string }) => {
+    let ready!: () => void;
+    let failed!: (err: Error) => void;
+    const slot: Slot = { worker, job: null, ready: new Promise<void>((resolve, reject) => ((ready = resolve), (failed = reject))) };
+    slot.ready.catch(() => undefined);
+    worker.on('message', (message: { id: number; result?: AnalysisOutcome; error?: string; ready?: true }) => {
+      if (message.ready) return ready();
       const job = slot.job;
       slot.job = null;
       if (job && job.id === message.id) {
@@ -75,6 +99,7 @@ export class AnalysisPool {
     let online = false;
     worker.once('online', () => (online = true));
     const lost = (err: Error) => {
+      failed(err);
       const index = this.workers.indexOf(slot);
       if (index < 0) return; // 'error' is followed by 'exit'
       this.workers.splice(index, 1);

@@ -11,3 +11,6 @@ parentPort?.on('message', (job: { id: number; input: AnalysisInput }) => {
     parentPort!.postMessage({ id: job.id, error: (err as Error).message ?? String(err) });
   }
 });
+
+// Loaded (under tsx: compiled) and listening: the pool's warm() waits for this.
+parentPort?.postMessage({ ready: true });
