@@ -68,6 +68,11 @@ export function buildInfectionsServices(deps: InfectionsDeps): InfectionsService
     await infections.endForAppointment(trx, event.appointmentId, event.actorId);
   });
   deps.events.subscribe<AppointmentCancelledEvent>(APPOINTMENT_EVENTS.cancelled, (event) => infections.announceEnded(event.appointmentId));
+  // A cancellation or a reschedule frees a slot, which scheduling offers to its waitlist (in its
+  // transaction); after commit, a waitlisted consult whose entry got the offer books it.
+  const promote = async () => void (await infections.promoteWaitlisted());
+  deps.events.subscribe(APPOINTMENT_EVENTS.cancelled, promote);
+  deps.events.subscribe(APPOINTMENT_EVENTS.rescheduled, promote);
   return { infections, pool };
 }
 
@@ -83,6 +88,10 @@ export const infectionsModule: AppModule = {
     // spawning them and loading the analyser (bench/derma.ts: cold vs warm). Not awaited: start-up
     // does not wait for it; a photo arriving meanwhile simply queues.
     if (ctx.config.env !== 'test') app.addHook('onReady', async () => void pool.warm());
+    // Offers made just before a stop are acted on at the next start (promoteWaitlisted).
+    app.addHook('onReady', async () => {
+      await infections.promoteWaitlisted().catch(() => undefined);
+    });
     await withMultipart(app, ctx, (scope) => diagnoseRoutes(scope, infections, files));
     await infectionsRoutes(app, infections);
   },

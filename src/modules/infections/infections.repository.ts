@@ -90,6 +90,22 @@ export class InfectionsRepository {
       .execute();
   }
 
+  /** Consults still waiting for a slot, oldest first (the order the waitlist offers in). */
+  async waitlistedConsults(db: Executor, limit: number): Promise<ConsultRow[]> {
+    return db.selectFrom('infection_consults').selectAll().where('status', '=', 'waitlisted').orderBy('created_at').orderBy('id').limit(limit).execute();
+  }
+
+  /** A waitlisted consult becomes booked; undefined when it is no longer waitlisted. */
+  async promoteConsult(db: Executor, id: string, booking: { doctorId: string; appointmentId: string }): Promise<ConsultRow | undefined> {
+    return db
+      .updateTable('infection_consults')
+      .set({ status: 'booked', doctor_id: booking.doctorId, appointment_id: booking.appointmentId })
+      .where('id', '=', id)
+      .where('status', '=', 'waitlisted')
+      .returningAll()
+      .executeTakeFirst();
+  }
+
   async insertConsult(db: Executor, row: Insertable<InfectionConsultsTable>): Promise<ConsultRow> {
     return db.insertInto('infection_consults').values(row).returningAll().executeTakeFirstOrThrow();
   }

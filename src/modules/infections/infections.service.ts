@@ -324,6 +324,90 @@ export class InfectionsService {
   }
 
   /**
+   * Waitlisted consults become booked consults (issue 16): when scheduling's waitlist offers a
+   * freed dermatology slot to the entry a consult joined, the consult books that slot for the
+   * patient — their consult request was the request to be seen by the earliest dermatologist,
+   * and the consent to share this record with them — then shares the case as a direct booking
+   * does and leaves the waitlist. Only scheduling's public services are used (its waitlist list
+   * shows the offer; `book` takes the slot, first come first served, and announces
+   * `appointment.booked`, on which the notifications area tells the patient and the doctor).
+   *
+   * Run after every cancellation or reschedule (the events that free slots) and at start-up, so
+   * an offer made just before a crash is still acted on. The pending state is scheduling's own
+   * (the entry stays `offered`), so nothing is lost between the offer and this step. Returns
+   * the consults booked.
+   */
+  async promoteWaitlisted(limit = 50): Promise<number> {
+    let booked = 0;
+    for (const consult of await this.deps.repository.waitlistedConsults(this.deps.db, limit)) {
+      try {
+        if (await this.promote(consult)) booked++;
+      } catch (err) {
+        this.deps.log?.warn({ err: (err as Error).message, consult_id: consult.id }, 'skin consult: a waitlist offer could not be booked');
+      }
+    }
+    return booked;
+  }
+
+  private async promote(consult: ConsultRow): Promise<boolean> {
+    if (!consult.waitlist_entry_id) return false;
+    // The patient's own request, carried out on their behalf (audited without an IP).
+    const meta: RequestMeta = {
+      actor: { id: consult.patient_id, role: 'patient', status: 'active', sessionId: 'skin-consult-waitlist' },
+      ip: null,
+      userAgent: null,
+      requestId: null,
+    };
+    const entries = await this.deps.scheduling.waitlist.list(meta.actor, 100);
+    const entry = entries.items.find((e) => e.id === consult.waitlist_entry_id);
+    if (!entry || entry.status !== 'offered' || !entry.offered_slot_id) return false;
+    const row = await this.deps.repository.findById(this.deps.db, consult.record_id);
+    if (!row) return false;
+    let appointment: Awaited<ReturnType<SchedulingServices['appointments']['book']>>;
+    try {
+      appointment = await this.deps.scheduling.appointments.book(meta.actor, {
+        slot_id: entry.offered_slot_id,
+        type: entry.type ?? 'video',
+        reason: `Skin image consult: ${row.body_site ? `${row.body_site}, ` : ''}analysis risk ${row.risk} (record ${row.id})`,
+      });
+    } catch (err) {
+      // Taken by someone quicker, or gone: the consult keeps waiting (a later offer is acted on).
+      if (err instanceof AppError && (err.status === 404 || err.status === 409 || err.status === 422)) return false;
+      throw err;
+    }
+    const updated = await this.deps.db.transaction().execute(async (trx) => {
+      const promoted = await this.deps.repository.promoteConsult(trx, consult.id, { doctorId: appointment.doctor_id, appointmentId: appointment.id });
+      if (!promoted) return null;
+      await this.deps.audit.record(trx, meta, [
+        {
+          patientId: consult.patient_id,
+          resourceType: 'infection_record',
+          resourceId: consult.record_id,
+          action: 'consent',
+          details: { shared_with: appointment.doctor_id, appointment_id: appointment.id, waitlist_entry_id: entry.id, via: 'waitlist_offer' },
+        },
+        { patientId: consult.patient_id, resourceType: 'appointment', resourceId: appointment.id, action: 'create', details: { via: 'skin_consult_waitlist' } },
+        {
+          patientId: consult.patient_id,
+          resourceType: 'care_relationship',
+          resourceId: appointment.doctor_id,
+          action: 'grant',
+          details: { cause: 'appointment', appointment_id: appointment.id, via: 'skin_consult', record_id: consult.record_id },
+        },
+      ]);
+      return promoted;
+    });
+    if (!updated) {
+      // The consult changed meanwhile (another instance booked it): give the slot back.
+      await this.deps.scheduling.appointments.changeStatus(meta.actor, appointment.id, { status: 'cancelled', reason: 'Skin consult already booked' });
+      return false;
+    }
+    await this.deps.scheduling.waitlist.leave(meta.actor, entry.id).catch(() => undefined);
+    await this.postCase(meta, row, updated, appointment.doctor_id);
+    return true;
+  }
+
+  /**
    * The consult's appointment was cancelled (by anyone, in scheduling's transaction): the
    * consult ends, the record and its image are no longer shared with that doctor, and a room
    * the consult opened loses the doctor. Audited as `revoke` on the record in the same
