@@ -156,9 +156,11 @@ export async function fhirRoutes(app: FastifyInstance, fhir: FhirService, metada
     },
     async (request, reply) => {
       requireScope(request, request.params.type, 'c');
-      const resource = await fhir.create(requestMeta(request), request.params.type, request.body);
+      const header = request.headers['if-none-exist'];
+      const ifNoneExist = typeof header === 'string' ? { query: queryOf(`?${header.replace(/^[^?]*\?/, '')}`), base: baseOf(request) } : undefined;
+      const { resource, created } = await fhir.create(requestMeta(request), request.params.type, request.body, ifNoneExist);
       return reply
-        .code(201)
+        .code(created ? 201 : 200)
         .header('location', `${baseOf(request)}/fhir/R4/${resource.resourceType}/${resource.id}`)
         .type(FHIR_JSON)
         .send(resource);

@@ -141,10 +141,33 @@ export class FhirService {
     }));
   }
 
-  async create(meta: RequestMeta, type: string, body: unknown): Promise<Resource> {
+  /**
+   * Create, or with `ifNoneExist` (the If-None-Exist header, FHIR R4 §3.1.0.8.1) a conditional
+   * create: the header's search is run as the caller (so it only finds what they may see, strictly:
+   * an unknown parameter is a 400, never silently dropped); no match creates, one match is returned
+   * as it is (`created: false`, a 200), more than one is a 412. Two concurrent conditional creates
+   * of the same thing can still both create (no lock across the search and the write).
+   */
+  async create(
+    meta: RequestMeta,
+    type: string,
+    body: unknown,
+    ifNoneExist?: { query: Query; base: string },
+  ): Promise<{ resource: Resource; created: boolean }> {
     const handler = this.typeOf(type);
     if (!handler.create) throw new FhirError(405, 'not-supported', `${type} cannot be created here; GET /fhir/R4/metadata lists what can.`);
-    return handler.create(meta, body);
+    if (ifNoneExist) {
+      const query = ifNoneExist.query;
+      if (query.size === 0) throw invalid('If-None-Exist must hold search parameters, e.g. identifier=…, patient=…&code=…&date=….');
+      if (query.has('_count') || query.has('_cursor') || query.has('_include'))
+        throw invalid('If-None-Exist takes search criteria only (no _count, _cursor or _include).');
+      query.set('_count', ['2']);
+      const found = await this.search(meta, type, query, { strict: true, selfUrl: `${ifNoneExist.base}/fhir/R4/${type}`, base: ifNoneExist.base });
+      const matches = (found.entry ?? []).filter((entry) => entry.search?.mode === 'match');
+      if (matches.length > 1) throw new FhirError(412, 'duplicate', `If-None-Exist matched more than one ${type}; make the criteria more selective.`);
+      if (matches.length === 1) return { resource: matches[0]!.resource as Resource, created: false };
+    }
+    return { resource: await handler.create(meta, body), created: true };
   }
 
   /** `base` is this server's address as the client reached it (links and attachment URLs are built on it). */

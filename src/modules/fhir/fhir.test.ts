@@ -407,6 +407,46 @@ test('FHIR R4 facade: metadata, Patient, Practitioner, Observation, DiagnosticRe
     );
   });
 
+  await t.test(
+    "conditional create (If-None-Exist): a result sent twice is stored once (here by the patient, for their own record, so other tests' counts stay)",
+    async () => {
+      const post = (body: unknown, ifNoneExist: string) =>
+        app.inject({
+          method: 'POST',
+          url: '/fhir/R4/Observation',
+          headers: { ...otherPatient.auth, 'content-type': 'application/fhir+json', 'if-none-exist': ifNoneExist },
+          payload: JSON.stringify(body),
+        });
+      const sodium = (day: string) => ({
+        resourceType: 'Observation',
+        status: 'final',
+        code: { coding: [{ system: 'http://loinc.org', code: '2951-2' }] },
+        subject: { reference: `Patient/${otherPatient.id}` },
+        effectiveDateTime: `${day}T07:00:00Z`,
+        valueQuantity: { value: 139, unit: 'mmol/L' },
+      });
+      const criteria = (day: string) => `patient=Patient/${otherPatient.id}&code=http://loinc.org|2951-2&date=${day}`;
+      const reports = async () =>
+        (await app.inject({ method: 'GET', url: `/api/v1/reports?patient_id=${otherPatient.id}&limit=100`, headers: otherPatient.auth })).json().items
+          .length as number;
+      const first = await post(sodium('2026-04-02'), criteria('2026-04-02'));
+      assert.equal(first.statusCode, 201, first.body);
+      const before = await reports();
+      const again = await post(sodium('2026-04-02'), criteria('2026-04-02'));
+      assert.equal(again.statusCode, 200, again.body);
+      assert.equal(again.json().id, first.json().id, 'the existing resource comes back');
+      assert.equal(await reports(), before, 'nothing new stored');
+      const nextDay = await post(sodium('2026-04-03'), `?${criteria('2026-04-03')}`);
+      assert.equal(nextDay.statusCode, 201, 'no match: created (a leading ? is accepted)');
+      const ambiguous = await post(sodium('2026-04-04'), `patient=Patient/${otherPatient.id}&code=http://loinc.org|2951-2&date=ge2026-04-01`);
+      assert.equal(ambiguous.statusCode, 412);
+      assert.equal(ambiguous.json().resourceType, 'OperationOutcome');
+      assert.equal((await post(sodium('2026-04-04'), 'colour=blue')).statusCode, 400, 'unknown criteria are refused, never dropped');
+      assert.equal((await post(sodium('2026-04-04'), '')).statusCode, 400);
+      assert.equal(await reports(), before + 1);
+    },
+  );
+
   await t.test('PractitionerRole, Schedule and free Slots: the bookable directory', async () => {
     const profile = await app.inject({ method: 'PUT', url: '/api/v1/doctors/me', headers: doctor.auth, payload: { specialty: 'cardiology' } });
     assert.equal(profile.statusCode, 200, profile.body);

@@ -14,6 +14,7 @@ export type IssueCode =
   | 'too-costly'
   | 'throttled'
   | 'conflict'
+  | 'duplicate'
   | 'exception'
   | 'informational';
 
