@@ -141,8 +141,9 @@ export function buildSchedulingServices(deps: SchedulingDeps): SchedulingService
  * race-free booking, the appointment lifecycle, waitlist and clinic clients.
  * Care links: see buildSchedulingServices.
  * Events published after commit: appointment.booked, appointment.cancelled,
- * appointment.rescheduled, appointment.status_changed (every change except cancellation),
- * waitlist.offered.
+ * appointment.rescheduled, appointment.status_changed (every change except cancellation).
+ * Published inside the transaction (EventBus.publishInTransaction): the same appointment events,
+ * and waitlist.offered (the offered patient's notification is written there).
  */
 export const schedulingModule: AppModule = {
   name: 'scheduling',
