@@ -1,6 +1,6 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
@@ -50,24 +50,39 @@ describe('web portal', { skip: skipWithoutBrowser(), concurrency: true }, () => 
 
   // Closed once every journey is done (an after() called inside before() would run at once).
   const cleanups: (() => unknown)[] = [];
+  const t0 = Date.now();
+  /** PORTAL_TEST_TRACE=1: when each step ran and what a check cost (where the time goes under load). */
+  const trace = (what: string) => {
+    if (process.env.PORTAL_TEST_TRACE) process.stderr.write(`[portal] ${((Date.now() - t0) / 1000).toFixed(1)} s ${what}\n`);
+  };
   before(async () => {
-    // portal/dist is built once and reused while its sources do not change (scripts/portal-build.mjs).
-    const portal = spawnSync(process.execPath, ['scripts/portal-build.mjs', '--if-stale'], { encoding: 'utf8' });
-    assert.equal(portal.status, 0, `portal build failed:\n${portal.stdout}\n${portal.stderr}`);
-    // The browser starts while the app builds: both take a while under load.
+    trace('set-up starts');
+    // portal/dist is built once and reused while its sources do not change (scripts/portal-build.mjs);
+    // the browser starts and the app builds meanwhile: all three take a while under load.
+    const portal = new Promise<{ status: number | null; output: string }>((resolve) => {
+      const child = spawn(process.execPath, ['scripts/portal-build.mjs', '--if-stale'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let output = '';
+      child.stdout.on('data', (chunk) => (output += chunk));
+      child.stderr.on('data', (chunk) => (output += chunk));
+      child.on('close', (status) => resolve({ status, output }));
+    }).finally(() => trace('portal built'));
     // Every browser context here comes from 127.0.0.1, so the journeys share one per-IP budget of
     // sign-ins and refreshes (10 a minute by default, meant for one client); real users each have
     // their own address. (The same setting is the per-account budget; no journey here tests it —
     // src/modules/identity/auth.test.ts does.)
-    const [app, chromium] = await Promise.all([build({ after: (fn) => void cleanups.push(fn) }, { rateLimitAuthPerMin: 300 }), launchChromium()]);
-    built = app;
-    browser = chromium;
+    const app = build({ after: (fn) => void cleanups.push(fn) }, { rateLimitAuthPerMin: 300 }).finally(() => trace('app built'));
+    const chromium = launchChromium().finally(() => trace('browser started'));
+    const [built_, browser_, portalBuild] = await Promise.all([app, chromium, portal]);
+    built = built_;
+    browser = browser_;
+    cleanups.push(() => browser.close());
+    assert.equal(portalBuild.status, 0, `portal build failed:\n${portalBuild.output}`);
     // The modules' workers too (as `npm start`): notifications reach open tabs through a job.
     await built.start();
-    cleanups.push(() => browser.close());
     await built.app.listen({ host: '127.0.0.1', port: 0 });
     const address = built.app.server.address();
     base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+    trace('listening');
   });
 
   after(async () => {
@@ -106,6 +121,7 @@ describe('web portal', { skip: skipWithoutBrowser(), concurrency: true }, () => 
   /** The page's h1, then axe (0 violations) and no sideways scrolling here and, with `desktop`, at 1280 px too. */
   async function check(page: Page, name: string | RegExp, options: { desktop?: boolean } = {}) {
     await page.getByRole('heading', { level: 1, name }).waitFor();
+    const started = Date.now();
     if (!(await page.evaluate('typeof window.axe === "object"'))) await page.evaluate(AXE_SOURCE);
     const violations = (await page.evaluate("axe.run(document, { resultTypes: ['violations'] }).then((r) => r.violations)")) as AxeViolation[];
     assert.deepEqual(
@@ -121,6 +137,7 @@ describe('web portal', { skip: skipWithoutBrowser(), concurrency: true }, () => 
       assert.ok((await overflow()) <= 0, `${String(name)} scrolls sideways at 1280 px`);
       await page.setViewportSize({ width, height: 780 });
     }
+    trace(`${String(name)}: check ${Date.now() - started} ms`);
   }
 
   it('serves the portal: index not cached, hashed assets immutable and compressed, problem+json 404s', async () => {
@@ -475,6 +492,7 @@ describe('web portal', { skip: skipWithoutBrowser(), concurrency: true }, () => 
       const no = question.getByRole('button', { name: 'No', exact: true });
       await ((await no.count()) > 0 ? no : question.getByRole('button').first()).click();
       await page.getByRole('group', { name: legend, exact: true }).waitFor({ state: 'detached' });
+      trace(`answered ${legend}`);
     }
     await page.getByRole('heading', { level: 2, name: /^Advice:/ }).waitFor();
     assert.equal(await page.getByRole('alert').count(), 0, 'no emergency alert for a cold');
