@@ -47,6 +47,7 @@ export function capabilityStatement(fhir: FhirService, options: { baseUrl: strin
             ...(t.creatable ? [{ code: 'create' }] : []),
           ],
           versioning: t.versioned ? 'versioned' : 'no-version',
+          ...(t.creatable && { conditionalCreate: true }),
           ...(t.includes?.length && { searchInclude: t.includes }),
           searchParam: t.searchParams.map((p) => ({ name: p.name, type: p.type, documentation: p.documentation })),
         })),

@@ -447,6 +447,36 @@ test('FHIR R4 facade: metadata, Patient, Practitioner, Observation, DiagnosticRe
     },
   );
 
+  await t.test('round trip: REST upload → FHIR read → FHIR write → REST read keeps value, unit, range and flag', async () => {
+    const uploaded = await upload(built, otherPatient, '/api/v1/reports?collected_at=2026-05-01T08:00:00Z', {
+      filename: 'rt.csv',
+      data: fixture('cbc-cmp.csv'),
+    });
+    assert.equal(uploaded.statusCode, 201, uploaded.body);
+    const found = await get(otherPatient, `/Observation?patient=Patient/${otherPatient.id}&code=http://loinc.org|718-7&date=2026-05-01`);
+    assert.equal(found.body.entry.length, 1, JSON.stringify(found.body));
+    const { id: _id, meta: _meta, ...read } = valid(found.body.entry[0]!.resource) as Record<string, unknown>;
+    const written = await app.inject({
+      method: 'POST',
+      url: '/fhir/R4/Observation',
+      headers: { ...otherPatient.auth, 'content-type': 'application/fhir+json' },
+      payload: JSON.stringify({ ...read, effectiveDateTime: '2026-05-08T08:00:00Z' }),
+    });
+    assert.equal(written.statusCode, 201, written.body);
+    const trend = await app.inject({ method: 'GET', url: '/api/v1/patients/me/observations?name=hemoglobin', headers: otherPatient.auth });
+    assert.equal(trend.statusCode, 200, trend.body);
+    const items = (trend.json().items as { value: number; unit: string; reference_range: string; flag: string; observed_at: string }[]).filter((o) =>
+      o.observed_at.startsWith('2026-05-0'),
+    );
+    assert.equal(items.length, 2, trend.body);
+    const [original, copy] = items;
+    assert.deepEqual(
+      { value: copy!.value, unit: copy!.unit, flag: copy!.flag, range: copy!.reference_range.split('-').map(Number) },
+      { value: original!.value, unit: original!.unit, flag: original!.flag, range: original!.reference_range.split('-').map(Number) },
+    );
+    assert.deepEqual([original!.value, original!.unit, original!.flag], [11.1, 'g/dL', 'low']);
+  });
+
   await t.test('PractitionerRole, Schedule and free Slots: the bookable directory', async () => {
     const profile = await app.inject({ method: 'PUT', url: '/api/v1/doctors/me', headers: doctor.auth, payload: { specialty: 'cardiology' } });
     assert.equal(profile.statusCode, 200, profile.body);
