@@ -469,6 +469,8 @@ function correct(lex: Lexicon, form: string, surface: string): string {
   return best ?? form;
 }
 
+const LIST_DENIAL = new Set(['no', 'not', 'never', 'without', 'nor', 'denies', "isn't", "wasn't", "hasn't", "haven't", "doesn't", "didn't"]);
+
 function wordsOf(lex: Lexicon, n: Normalized, ctx: ContextIndex): Word[] {
   const out: Word[] = [];
   let clause = 0;
@@ -483,6 +485,12 @@ function wordsOf(lex: Lexicon, n: Normalized, ctx: ContextIndex): Word[] {
       continue;
     }
     const text = n.tokens[i]!.text;
+    // A list item that opens with a denial (", no swelling or redness", ", not dizzy") is its own
+    // clause: a finding word before the comma must not pair with the denied one after it.
+    if (ctx.boundary[i] === 1 && LIST_DENIAL.has(n.tokens[i + 1]?.text ?? '')) {
+      clause++;
+      continue;
+    }
     if (!/^[\p{L}\p{N}]/u.test(text)) continue;
     for (const w of text.split(' ')) {
       if (STOPWORDS.has(w)) {

@@ -130,3 +130,19 @@ test('oppressive heat or air is not suffocation', () => {
   no('suffocating heat on the train this morning');
   yes('I am suffocating, I cannot get any air in');
 });
+
+test('a list item that opens with a denial is its own clause: ", no swelling or redness" does not pair with words before it', () => {
+  const model = getModel(getKnowledgeBase());
+  const concepts = (t: string) =>
+    understand(model.lexicon, t)
+      .mentions.filter((m) => m.status === 'affirmed')
+      .map((m) => m.concept);
+  const found = concepts('cramp in both calves at night, eases when i stretch, no swelling or redness');
+  assert.ok(!found.includes('leg_swelling') && !found.includes('skin_red_warm'), found.join(','));
+  // Without the denial the clause still runs over commas ("pain in my chest, into my arm").
+  assert.ok(concepts('pain in the centre of my chest, going into my left arm').includes('chest_pain_radiating'));
+  // A colour alone is not jaundice; "keeping fluids down" is the opposite of not keeping them down.
+  assert.ok(!concepts('flaky yellow patches on the scalp of my 2 month old').includes('jaundice'));
+  assert.ok(concepts('his eyes are yellowing').includes('jaundice'));
+  assert.ok(!concepts('was sick this morning but keeping fluids down fine').includes('vomit_cant_keep_fluids'));
+});
