@@ -11,6 +11,12 @@ export class FilesRepository {
     return db.insertInto('files').values(values).returningAll().executeTakeFirstOrThrow();
   }
 
+  /** `userId` when that account is a patient's (for auditing a file stored without a patient link). */
+  async patientAccount(db: Executor, userId: string): Promise<string | null> {
+    const row = await db.selectFrom('users').select('id').where('id', '=', userId).where('role', '=', 'patient').executeTakeFirst();
+    return row?.id ?? null;
+  }
+
   async findById(db: Executor, id: string): Promise<FileRow | undefined> {
     if (!UUID_RE.test(id)) return undefined;
     return db.selectFrom('files').selectAll().where('id', '=', id).executeTakeFirst();

@@ -145,7 +145,11 @@ export class FilesService {
       if (err instanceof ObjectNotFoundError) throw new NotFoundError('File', 'The file content is no longer available.');
       throw err;
     }
-    await this.audit.record(this.db, meta, [{ patientId: file.patient_id, resourceType: 'file', resourceId: file.id, action }]);
+    // A file stored without a patient link (a skin-consult image, so that no care relationship
+    // opens it) is still its patient's data when a patient owns it: the read is audited against
+    // them, so they see in GET /audit who opened it.
+    const patientId = file.patient_id ?? (await this.files.patientAccount(this.db, file.owner_id));
+    await this.audit.record(this.db, meta, [{ patientId, resourceType: 'file', resourceId: file.id, action }]);
     return { file, stream };
   }
 

@@ -57,6 +57,9 @@ test('a skin consult grants the case while its appointment stands, and ends with
     assert.equal(c.ended_at, null);
     assert.deepEqual(await access(), { record: 200, image: 200, chart: 200, listed: 1 });
     assert.equal((await get(dermatologist, `/chat/rooms/${c.chat_room_id}/history`)).statusCode, 200);
+    // The image is stored without a patient link, yet its reads are audited against the patient.
+    const imageReads = (await auditOf('file')).filter((e) => e.id === record.image_file_id && e.action === 'read');
+    assert.ok(imageReads.length >= 1, 'the dermatologist’s image read is in the patient’s audit trail');
     const grants = (await auditOf('care_relationship')).filter((e) => e.action === 'grant');
     assert.deepEqual(grants, [
       { action: 'grant', id: dermatologist.id, details: { cause: 'appointment', appointment_id: c.appointment_id, via: 'skin_consult', record_id: record.id } },
