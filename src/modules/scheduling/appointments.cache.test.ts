@@ -132,5 +132,15 @@ describe('appointment list page cache, two instances', { skip: services ? false 
       if (status !== 'cancelled') await new Promise((resolve) => setTimeout(resolve, 20));
     }
     assert.equal(status, 'cancelled', 'instance B heard the invalidation through Redis');
+
+    // A page in B's cache is no way around a revoked session: logging out on A ends it on B too.
+    assert.equal((await list(b, patient)).items.length, 1);
+    assert.equal((await a.app.inject({ method: 'POST', url: '/api/v1/auth/logout', headers: patient.auth })).statusCode, 204);
+    let code = 0;
+    for (let i = 0; i < 50 && code !== 401; i++) {
+      code = (await b.app.inject({ method: 'GET', url: '/api/v1/appointments', headers: patient.auth })).statusCode;
+      if (code !== 401) await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    assert.equal(code, 401, 'instance B refuses the revoked session although it holds the page');
   });
 });

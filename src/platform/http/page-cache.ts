@@ -1,7 +1,7 @@
 import type { PubSub } from '../pubsub.js';
 
 /** Published (with `{ tags }`) when data behind cached pages changed, so every instance drops them. */
-export const PAGE_CACHE_CHANNEL = 'page-cache.invalidate';
+const PAGE_CACHE_CHANNEL = 'page-cache.invalidate';
 
 interface Entry {
   value: unknown;
