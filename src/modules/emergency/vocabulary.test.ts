@@ -178,3 +178,15 @@ test('the baby gone quiet, said with the weeks of a pregnancy, is reduced fetal 
   conceptYes('31 weeks and the baby has gone really quiet since yesterday');
   conceptNo('my newborn has gone quiet and is finally asleep');
 });
+
+test('a birth about to happen outside a maternity unit (crowning, the head showing) is an ambulance emergency', () => {
+  conceptYes('in the car park and I can see the head, she is crowning');
+  conceptYes('contractions every minute and the baby is coming now, we are still at home');
+  conceptNo('the baby is coming out of the neonatal unit on friday');
+  conceptNo('the crowning moment of my career');
+});
+
+test('food stuck with no sound or going blue is choking', () => {
+  conceptYes('a piece of sausage is stuck, she cannot make a sound');
+  conceptNo('bit of food stuck in my teeth after lunch');
+});
