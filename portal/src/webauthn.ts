@@ -1,7 +1,7 @@
 /**
  * Passkeys in the browser: the server's options (WebAuthn JSON, base64url binary fields, from
- * @simplewebauthn/server) become navigator.credentials arguments, and the browser's credential
- * becomes the JSON the server verifies. Written out (a few lines) rather than a library, since
+ * @simplewebauthn/server) become navigator.credentials.get() arguments, and the browser's assertion
+ * becomes the JSON the server verifies. (Registering a passkey is not in the portal yet.) Written out (a few lines) rather than a library, since
  * PublicKeyCredential.parseRequestOptionsFromJSON/toJSON are not in every browser we support.
  */
 type Json = Record<string, unknown>;
@@ -61,42 +61,10 @@ export async function getPasskey(options: Json): Promise<Json> {
   };
 }
 
-/** navigator.credentials.create() with the server's registration options → the attestation as JSON. */
-export async function createPasskey(options: Json): Promise<Json> {
-  const user = options.user as { id: string; name: string; displayName: string };
-  const rp = options.rp as { id?: string; name: string };
-  const publicKey: PublicKeyCredentialCreationOptions = {
-    challenge: fromB64url(options.challenge as string),
-    rp,
-    user: { id: fromB64url(user.id), name: user.name, displayName: user.displayName },
-    pubKeyCredParams: options.pubKeyCredParams as PublicKeyCredentialParameters[],
-    excludeCredentials: descriptors(options.excludeCredentials),
-    ...(typeof options.timeout === 'number' && { timeout: options.timeout }),
-    ...(options.authenticatorSelection !== undefined && { authenticatorSelection: options.authenticatorSelection as AuthenticatorSelectionCriteria }),
-    attestation: (options.attestation as AttestationConveyancePreference | undefined) ?? 'none',
-  };
-  const credential = (await navigator.credentials.create({ publicKey })) as PublicKeyCredential | null;
-  if (!credential) throw new Error('No passkey was created.');
-  const response = credential.response as AuthenticatorAttestationResponse;
-  return {
-    id: credential.id,
-    rawId: toB64url(credential.rawId),
-    type: credential.type,
-    clientExtensionResults: credential.getClientExtensionResults(),
-    authenticatorAttachment: credential.authenticatorAttachment ?? undefined,
-    response: {
-      clientDataJSON: toB64url(response.clientDataJSON),
-      attestationObject: toB64url(response.attestationObject),
-      transports: typeof response.getTransports === 'function' ? response.getTransports() : [],
-    },
-  };
-}
-
 /** What to tell the user when the browser refused or the user cancelled. */
 export function passkeyErrorText(err: unknown): string {
   if (err instanceof DOMException && (err.name === 'NotAllowedError' || err.name === 'AbortError')) {
     return 'The passkey request was cancelled or timed out. Try again, or use another way to sign in.';
   }
-  if (err instanceof DOMException && err.name === 'InvalidStateError') return 'This passkey is already registered to your account.';
   return err instanceof Error ? err.message : 'The passkey could not be used.';
 }

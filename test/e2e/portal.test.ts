@@ -2,7 +2,6 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { build } from '../helpers/build.js';
 import { upload } from '../helpers/files.js';
@@ -115,7 +114,7 @@ describe('web portal', { skip: skipWithoutBrowser(), concurrency: true }, () => 
   // axe-core is put into each document once and run for violations only: @axe-core/playwright's
   // AxeBuilder injected it into every frame and opened a helper page on each analyze — 9.8 s per
   // check against 2.1 s this way at load 25 (the same rules run; passes are just not collected).
-  const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+  const AXE_SOURCE = readFileSync(new URL(import.meta.resolve('axe-core/axe.min.js')), 'utf8');
   type AxeViolation = { id: string; nodes: { target: string[] }[] };
 
   /** The page's h1, then axe (0 violations) and no sideways scrolling here and, with `desktop`, at 1280 px too. */
