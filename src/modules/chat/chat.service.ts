@@ -81,6 +81,10 @@ export interface SendInput {
   fileId?: string | null;
 }
 
+function emergencyEvent(patientId: string, message: MessageRow, result: EmergencyResult) {
+  return { patientId, roomId: message.room_id, messageId: message.id, level: result.level, matched: result.matched };
+}
+
 /**
  * Chat rules. Who may open a direct room with whom (documented in docs/REALTIME.md):
  *  - a patient with a doctor only when a care relationship exists (an appointment, past or
@@ -399,6 +403,9 @@ export class ChatService {
       if (!file) throw new NotFoundError('File');
       fileId = file.id;
     }
+    // Detected before the transaction (the room's lock is not held for it) and alerted inside it:
+    // a committed emergency message always has its alerts (notifications subscribes in-transaction).
+    const detection = actor.role === 'patient' && content.trim() && !options.emergencyChecked ? await this.detect(content) : null;
     const result = await this.db.transaction().execute(async (trx) => {
       const membership = await this.repo.membership(trx, input.roomId, actor.id);
       if (!membership) throw new NotFoundError('Chat room');
@@ -433,11 +440,12 @@ export class ChatService {
           content,
           clientMsgId: input.clientMsgId ?? null,
         });
+      if (detection?.is_emergency) await this.events.publishInTransaction(trx, 'emergency.detected', emergencyEvent(actor.id, message, detection));
       return { message, duplicate: false };
     });
     if (!result.duplicate) {
       await this.hub.publishChat(input.roomId, result.message.seq, messageFrame(result.message));
-      if (actor.role === 'patient' && content.trim() && !options.emergencyChecked) await this.checkEmergency(actor, result.message);
+      if (detection?.is_emergency) await this.announceEmergency(actor, result.message, detection);
       if (content.trim()) {
         await this.events.publish('chat.message_sent', {
           roomId: input.roomId,
@@ -482,17 +490,17 @@ export class ChatService {
     return message;
   }
 
-  private async checkEmergency(actor: Actor, message: MessageRow): Promise<void> {
-    const detect = this.deps.detector;
-    let result: EmergencyResult;
+  /** The emergency detector; a detector failure must not lose the message (it is then not checked). */
+  private async detect(content: string): Promise<EmergencyResult | null> {
     try {
-      result = await detect(message.content);
+      return await this.deps.detector(content);
     } catch {
-      return;
+      return null;
     }
-    if (!result?.is_emergency) return;
-    const payload = { patientId: actor.id, roomId: message.room_id, messageId: message.id, level: result.level, matched: result.matched };
-    await this.events.publish('emergency.detected', payload);
+  }
+
+  /** After the commit: live frames to the room's clinicians first (the fastest channel), then the event for other listeners (the assistants). */
+  private async announceEmergency(actor: Actor, message: MessageRow, result: EmergencyResult): Promise<void> {
     const clinicians = (await this.repo.participantsOfRooms(this.db, [message.room_id])).filter((p) => p.role === 'doctor' || p.role === 'nurse');
     const frame: Frame = {
       type: 'notification',
@@ -506,6 +514,7 @@ export class ChatService {
       created_at: iso(message.created_at),
     };
     for (const c of clinicians) await this.hub.publishUser(c.user_id, frame);
+    await this.events.publish('emergency.detected', emergencyEvent(actor.id, message, result));
   }
 
   async markRead(actor: Actor, roomId: string, upToSeq: number) {

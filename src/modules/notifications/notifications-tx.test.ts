@@ -144,6 +144,25 @@ test('notifications: every notifying event writes its in-app row in its own tran
     assert.equal((await rows(doctor, 'emergency_alert')).length, 1);
   });
 
+  await t.test('emergency in a chat message: the alerts commit with the message (a crash after the commit still alerts), once', async () => {
+    const room = await api(patient, 'POST', '/chat/rooms', { kind: 'direct', participant_ids: [doctor.id] });
+    assert.ok(room.statusCode === 201 || room.statusCode === 200, room.body);
+    const roomId = room.json().id as string;
+    const before = (await rows(doctor, 'emergency_alert')).length;
+    const sent = await crashAfterCommit(() => api(patient, 'POST', `/chat/rooms/${roomId}/messages`, { content: 'I cant breathe and my lips are going blue' }));
+    assert.equal(sent.statusCode, 201, sent.body);
+    assert.equal((await rows(doctor, 'emergency_alert')).length, before + 1, 'alerted although nothing ran after the commit');
+    // The normal path: the in-transaction alert and the after-commit event record one alert, not two.
+    const again = await api(patient, 'POST', `/chat/rooms/${roomId}/messages`, { content: 'my dad has collapsed and is not breathing' });
+    assert.equal(again.statusCode, 201, again.body);
+    assert.equal((await rows(doctor, 'emergency_alert')).length, before + 2);
+    // Rolled back with its message: no alert for a message that was never stored.
+    await failInTransaction('emergency.detected', () =>
+      api(patient, 'POST', `/chat/rooms/${roomId}/messages`, { content: 'he is unconscious and not breathing' }),
+    );
+    assert.equal((await rows(doctor, 'emergency_alert')).length, before + 2);
+  });
+
   /** The cancelled booking is no care relationship: book again so the doctor is the patient's. */
   async function linkCare() {
     const again = await createSlot(built, doctor, futureHour(95));

@@ -185,30 +185,40 @@ export function subscribe(deps: SubscriptionDeps): void {
   });
   // Emergencies: every doctor with a care relationship to the patient, at once, every channel,
   // whatever their preferences and quiet hours say.
-  events.subscribe<{ patientId: string; roomId?: string; messageId?: string; sessionId?: string; source?: string }>('emergency.detected', async (e) => {
+  type EmergencyEvent = { patientId: string; roomId?: string; messageId?: string; sessionId?: string; source?: string };
+  const alertCareTeam = async (trx: Executor, e: EmergencyEvent) => {
     // The delivery key makes retries of this event idempotent; it must name the patient and this
     // detection, or one patient's alert would swallow another's in the same minute (review H1). A
     // detection without a message or session id is its own event: two alerts beat a missed one.
     const id = `${e.patientId}|${e.messageId ?? e.sessionId ?? `${e.source ?? 'check'}|${randomUUID()}`}`;
-    const patientName = await name(deps.db, e.patientId);
-    const doctors = await deps.activeDoctors(deps.db);
+    const patientName = await name(trx, e.patientId);
+    const doctors = await deps.activeDoctors(trx);
     const team: string[] = [];
-    for (const doctorId of doctors) if (await deps.care.exists(deps.db, doctorId, e.patientId)) team.push(doctorId);
-    // The detection itself is not stored anywhere (the chat message, the check or the
-    // interview was committed before it ran): the alerts are committed here, together, before
-    // the publisher's request answers (EventBus.publish awaits its subscribers).
-    await deps.db.transaction().execute(async (trx) => {
-      for (const doctorId of team) {
-        await notifier.notify(trx, {
-          type: 'emergency_alert',
-          userId: doctorId,
-          eventKey: `emergency|${id}`,
-          urgent: true,
-          data: { patient_id: e.patientId, patient_name: patientName, room_id: e.roomId ?? null },
-        });
-      }
-    });
-    deps.log.info({ clinicians: team.length }, 'emergency alert sent to the care team');
+    for (const doctorId of doctors) if (await deps.care.exists(trx, doctorId, e.patientId)) team.push(doctorId);
+    for (const doctorId of team) {
+      await notifier.notify(trx, {
+        type: 'emergency_alert',
+        userId: doctorId,
+        eventKey: `emergency|${id}`,
+        urgent: true,
+        data: { patient_id: e.patientId, patient_name: patientName, room_id: e.roomId ?? null },
+      });
+    }
+    return team.length;
+  };
+  // A chat message that is an emergency publishes in its own transaction: the alerts commit with
+  // the message, so a crash right after the commit cannot leave it unalerted.
+  events.subscribeInTransaction<EmergencyEvent>('emergency.detected', async (trx, e) => {
+    const clinicians = await alertCareTeam(trx, e);
+    deps.log.info({ clinicians }, 'emergency alert sent to the care team (in the message transaction)');
+  });
+  // Other detections (the public check, the interview, the assistant) store nothing of their own:
+  // the alerts are committed here, together, before the publisher's request answers
+  // (EventBus.publish awaits its subscribers). A chat message's after-commit event lands here too
+  // and finds its deliveries already recorded (same key): nothing is sent twice.
+  events.subscribe<EmergencyEvent>('emergency.detected', async (e) => {
+    const clinicians = await deps.db.transaction().execute((trx) => alertCareTeam(trx, e));
+    deps.log.info({ clinicians }, 'emergency alert sent to the care team');
   });
 }
 
