@@ -1,7 +1,8 @@
 /**
  * Evaluation of the assistants' understanding on the labelled utterance set (README.md here;
  * written by an independent author). `npm run eval:assistants -- --split=dev` while working:
- * dev figures plus every miss. `--split=test` (or `all`) gives the held-out figures only —
+ * dev figures plus every miss; it never opens the test file (not even its checksum). `--split=test`
+ * (or `all`) gives the held-out figures only —
  * aggregates, never the texts of misses — and is run by the lead for the final report.
  * The test file's sha256 must match CHECKSUMS or the run fails (assistants.eval.test.ts too).
  *
@@ -167,8 +168,9 @@ export function evaluate(split: 'dev' | 'test', withMisses: boolean): SplitRepor
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const arg = process.argv.find((a) => a.startsWith('--split='))?.slice(8) ?? 'all';
+  if (!['dev', 'test', 'all'].includes(arg)) throw new Error(`--split must be dev, test or all (got ${arg})`);
   const splits: ('dev' | 'test')[] = arg === 'dev' ? ['dev'] : arg === 'test' ? ['test'] : ['dev', 'test'];
-  verifyChecksum();
+  // Dev-only runs never read the test file, not even to hash it (evaluate() checks it before a test run).
   for (const split of splits) {
     const report = evaluate(split, split === 'dev' && process.argv.includes('--misses'));
     const { misses, ...figures } = report;
