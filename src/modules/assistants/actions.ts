@@ -41,6 +41,8 @@ export interface ActionDeps {
 }
 
 const MAX_DIRECTORY = 300;
+/** How long the doctor directory (public data) is reused for name matching before it is read again. */
+const DIRECTORY_TTL_MS = 60_000;
 
 export class AssistantActions {
   constructor(private readonly deps: ActionDeps) {}
@@ -60,8 +62,25 @@ export class AssistantActions {
     return page.items;
   }
 
-  /** Every active doctor's id and name (the directory is public): the list doctor names are matched against. */
+  private directoryCache: { at: number; people: Promise<Person[]> } | null = null;
+
+  /**
+   * Every active doctor's id and name (the directory is public): the list doctor names are matched
+   * against. Read once a minute at most, not page by page on every message that might name a doctor;
+   * a doctor who joins or leaves is matched (or not) within that minute.
+   */
   async directory(): Promise<Person[]> {
+    const cached = this.directoryCache;
+    if (cached && Date.now() - cached.at < DIRECTORY_TTL_MS) return cached.people;
+    const people = this.readDirectory();
+    this.directoryCache = { at: Date.now(), people };
+    people.catch(() => {
+      if (this.directoryCache?.people === people) this.directoryCache = null;
+    });
+    return people;
+  }
+
+  private async readDirectory(): Promise<Person[]> {
     const people: Person[] = [];
     let cursor: string | undefined;
     do {
@@ -78,11 +97,13 @@ export class AssistantActions {
       ? [await this.deps.scheduling.profiles.getDoctor(target.doctorId)]
       : await this.doctors({ ...(target.specialty && { specialty: target.specialty }), limit: 20 });
     const window = { from: from.toISOString(), to: new Date(Math.min(to.getTime(), from.getTime() + 59 * 86_400_000)).toISOString(), limit };
+    // One read per doctor, at the same time rather than one after another.
+    const pages = await Promise.all(doctors.map((doctor) => this.deps.scheduling.slots.listFree(doctor.id, window, callerId)));
     const options: SlotOption[] = [];
-    for (const doctor of doctors) {
-      const page = await this.deps.scheduling.slots.listFree(doctor.id, window, callerId);
-      for (const slot of page.items) options.push({ slot_id: slot.id, doctor_id: doctor.id, doctor_name: doctor.full_name, start: slot.start, end: slot.end });
-    }
+    doctors.forEach((doctor, i) => {
+      for (const slot of pages[i]!.items)
+        options.push({ slot_id: slot.id, doctor_id: doctor.id, doctor_name: doctor.full_name, start: slot.start, end: slot.end });
+    });
     options.sort((a, b) => a.start.localeCompare(b.start));
     return options.slice(0, limit);
   }

@@ -22,6 +22,20 @@ const ROOM_COPY_CHARS = 3000;
 const COPY_PREFIX = 'assistant-copy:';
 const MENTION = /@assistant\b/i;
 const MAX_QUEUED_COPIES = 20;
+/** How much of the patient's previous message is kept (in the conversation state) for the emergency check across turns. */
+const RECENT_CHARS = 1000;
+
+/**
+ * The emergency reply, the same in the assistant and in a room. It does not promise that someone was
+ * reached: a patient new to the clinic has no care team yet (security review M1), and the advice to
+ * call emergency services comes first.
+ */
+function emergencyReply(advice: string | undefined): string {
+  return `${advice || 'This sounds like an emergency.'} Call your local emergency number (for example 911 or 112) now, or go to the nearest emergency department. I have also sent an alert to the doctors who look after you here, if you have one — do not wait for them to reply.`;
+}
+
+/** A user's account as it is now (role and status), for the room participant's checks (review L7). */
+export type AccountLookup = (userId: string) => Promise<{ role: string; status: string } | null>;
 
 export interface AssistantReply {
   reply: string;
@@ -43,6 +57,8 @@ export interface AssistantsDeps {
   detectEmergency: (text: string) => EmergencyCheck;
   /** The chat service (absent in a wiring without chat: exchanges are then not copied to a room). */
   chat: () => ChatService | undefined;
+  /** Current role and status of an account (identity's users), never the ones a message was sent with. */
+  account: AccountLookup;
 }
 
 /**
@@ -65,19 +81,29 @@ export class AssistantsService {
   ): Promise<AssistantReply> {
     const actor = meta.actor;
     const now = new Date();
+    const message = body.message.trim();
+    // Emergency first: the detector runs on every patient message before anything that could
+    // fail or wait (the stored conversation, the zone, the dialogue).
+    let emergency = role === 'patient' && message ? this.deps.detectEmergency(message) : null;
     let conversationId: string | null = null;
     let state: ConversationState = {};
     if (body.conversation_id) {
       const row = await this.deps.repository.findConversation(this.deps.db, body.conversation_id);
-      // Another user's conversation does not exist for this caller; an expired one starts afresh.
-      if (row && (row.user_id !== actor.id || row.role !== role)) throw new NotFoundError('Conversation');
-      if (row && row.expires_at > now) {
+      // Another user's conversation does not exist for this caller (an emergency is still answered,
+      // in a new conversation); an expired one starts afresh.
+      if (row && (row.user_id !== actor.id || row.role !== role)) {
+        if (!emergency?.is_emergency) throw new NotFoundError('Conversation');
+      } else if (row && row.expires_at > now) {
         conversationId = row.id;
         state = row.state;
       }
     }
-    const message = body.message.trim();
-    const zone = await this.deps.actions.zoneOf(actor.id);
+    if (emergency && !emergency.is_emergency && state.recent) {
+      // Across turns: "my chest feels tight" then "and now my left arm is numb and I'm sweating" is one
+      // account of what is happening. The detector reads the previous message and this one together.
+      const joint = this.deps.detectEmergency(`${state.recent}\n${message}`);
+      if (joint.is_emergency) emergency = joint;
+    }
     let result: TurnResult;
     if (!message) {
       result = {
@@ -89,21 +115,19 @@ export class AssistantsService {
         emergency: false,
         state,
       };
-    } else {
-      const emergency = role === 'patient' ? this.deps.detectEmergency(message) : null;
-      if (emergency?.is_emergency) {
-        // First, before any task: advice, the care team alerted, and any booking in progress dropped.
-        // The reply does not promise that someone was reached: a patient new to the clinic has no
-        // care team yet (security review M1), and the advice to call emergency services comes first.
-        result = {
-          reply: `${emergency.advice || 'This sounds like an emergency.'} Call your local emergency number (for example 911 or 112) now, or go to the nearest emergency department. I have also sent an alert to the doctors who look after you here, if you have one — do not wait for them to reply.`,
-          intent: 'emergency',
-          entities: {},
-          actions: [{ type: 'alert_care_team', status: 'completed' }],
-          suggestions: ['Call emergency services'],
-          emergency: true,
-          state: {},
-        };
+    } else if (emergency?.is_emergency) {
+      // Advice first; the care team is alerted through the event; any task in progress (a booking
+      // half way, a cancellation waiting for yes) is dropped with the state.
+      result = {
+        reply: emergencyReply(emergency.advice),
+        intent: 'emergency',
+        entities: {},
+        actions: [{ type: 'alert_care_team', status: 'completed' }],
+        suggestions: ['Call emergency services'],
+        emergency: true,
+        state: {},
+      };
+      try {
         await this.deps.events.publish('emergency.detected', {
           patientId: actor.id,
           roomId: null,
@@ -112,9 +136,15 @@ export class AssistantsService {
           matched: emergency.matched,
           source: 'assistant',
         });
-      } else {
-        result = await this.dialogue.turn({ meta, role, message, state, zone, now, ...(requireStepUp && { requireStepUp }) });
+      } catch (err) {
+        // The advice is the part that must reach the patient; a failed alert is logged (no message text).
+        this.deps.log.error({ err: (err as Error).message }, 'assistant emergency alert not published');
       }
+    } else {
+      const zone = await this.deps.actions.zoneOf(actor.id);
+      result = await this.dialogue.turn({ meta, role, message, state, zone, now, ...(requireStepUp && { requireStepUp }) });
+      // The patient's last message, for the emergency check of the next turn (expires with the conversation).
+      if (role === 'patient') result.state = { ...result.state, recent: message.slice(-RECENT_CHARS) };
     }
     const expires = new Date(now.getTime() + CONVERSATION_TTL_MS);
     if (conversationId) await this.deps.repository.saveConversation(this.deps.db, conversationId, result.state, expires);
@@ -190,50 +220,83 @@ export class AssistantsService {
 
   /**
    * The AI participant of care-team chat (seed 000): a message with "@assistant" in a room,
-   * or any message in the sender's own assistant room, about the patient's lab reports gets
-   * an answer in the room. Data is read with the ASKER's permissions (the same services and
-   * checks as the API), and only when every participant of the room may read that patient's
-   * data, because the answer is visible to all of them. It explains values; it never diagnoses.
+   * or any message in the sender's own assistant room, gets an answer in the room.
+   *
+   *  - Emergency first: a patient's message that the detector flags gets the emergency advice,
+   *    whatever else it asks (chat itself alerted the care team when the message was sent).
+   *  - Lab questions: data is read with the ASKER's permissions (the same services and checks as
+   *    the API), and only when every current participant of the room may read that patient's
+   *    data, because the answer is visible to all of them. It explains values; it never diagnoses.
+   *  - Nobody is assumed active (review L7): the asker must still be a participant with an active
+   *    account, and every participant is checked with the role and status their account has NOW
+   *    (a deactivated or pending doctor, or one whose care relationship ended, blocks the answer).
    */
   async onRoomMessage(event: { roomId: string; senderId: string | null; senderRole: string; content: string; clientMsgId?: string | null }): Promise<void> {
     const chat = this.deps.chat();
     if (!chat || !event.senderId || event.clientMsgId?.startsWith(COPY_PREFIX)) return;
-    if (!['patient', 'doctor', 'nurse', 'admin'].includes(event.senderRole)) return;
     const mentioned = MENTION.test(event.content);
     const ownRoom = mentioned ? null : await this.deps.repository.isAssistantRoom(this.deps.db, event.roomId);
     if (!mentioned && ownRoom?.user_id !== event.senderId) return;
-    const actor: Actor = { id: event.senderId, role: event.senderRole as Actor['role'], status: 'active', sessionId: '' };
+    const account = await this.deps.account(event.senderId);
+    // A sender whose account is no longer active gets no answer (nothing is read on their behalf).
+    if (!account || account.status !== 'active' || !['patient', 'doctor', 'nurse', 'admin'].includes(account.role)) return;
+    const actor: Actor = { id: event.senderId, role: account.role as Actor['role'], status: 'active', sessionId: '' };
     const meta: RequestMeta = { actor, ip: null, userAgent: 'assistant-room', requestId: null };
-    const room = await chat.getRoom(actor, event.roomId);
+    let room: Awaited<ReturnType<ChatService['getRoom']>>;
+    try {
+      room = await chat.getRoom(actor, event.roomId);
+    } catch (err) {
+      // The asker left (or was removed from) the room since sending: no answer there.
+      if (err instanceof NotFoundError) return;
+      throw err;
+    }
+    if (actor.role === 'patient') {
+      const emergency = this.deps.detectEmergency(event.content.slice(0, MAX_ASSISTANT_MESSAGE));
+      if (emergency.is_emergency) {
+        await chat.postAs('assistant', event.roomId, emergencyReply(emergency.advice).slice(0, ROOM_COPY_CHARS));
+        return;
+      }
+    }
     const patients = room.participants.filter((p) => p.role === 'patient');
     let reply: string;
     if (patients.length !== 1) {
       reply = "I can answer questions about one patient's shared lab results in a room with that patient.";
+    } else if (!(await this.everyoneMayRead(room.participants, patients[0]!.user_id))) {
+      reply = "I can't discuss this patient's results in this room: not everyone here may see them.";
     } else {
       const patientId = patients[0]!.user_id;
-      let allowed = true;
-      for (const p of room.participants) {
-        const who: Actor = { id: p.user_id, role: p.role as Actor['role'], status: 'active', sessionId: '' };
-        if (!(await this.deps.care.canAccessPatient(this.deps.db, who, patientId))) allowed = false;
-      }
-      if (!allowed) reply = "I can't discuss this patient's results in this room: not everyone here may see them.";
-      else {
-        const question = event.content.replace(MENTION, '').trim().slice(0, MAX_ASSISTANT_MESSAGE);
-        const zone = await this.deps.actions.zoneOf(event.senderId);
-        const u = understand(question || 'my lab results', { role: 'patient', zone });
-        try {
-          const result = await this.dialogue.labs(
-            { meta, role: 'patient', message: question, state: {}, zone },
-            { ...u, intent: u.entities.analyte ? 'lab_question' : 'view_reports' },
-            patientId,
-          );
-          reply = result.reply;
-        } catch (err) {
-          if (err instanceof NotFoundError) reply = "I can't find lab results you may see for this patient.";
-          else throw err;
-        }
+      const question = event.content.replace(MENTION, '').trim().slice(0, MAX_ASSISTANT_MESSAGE);
+      const zone = await this.deps.actions.zoneOf(event.senderId);
+      const u = understand(question || 'my lab results', { role: 'patient', zone });
+      try {
+        const result = await this.dialogue.labs(
+          { meta, role: 'patient', message: question, state: {}, zone },
+          { ...u, intent: u.entities.analyte ? 'lab_question' : 'view_reports' },
+          patientId,
+        );
+        reply = result.reply;
+      } catch (err) {
+        if (err instanceof NotFoundError) reply = "I can't find lab results you may see for this patient.";
+        else throw err;
       }
     }
     await chat.postAs('assistant', event.roomId, reply.slice(0, ROOM_COPY_CHARS));
+  }
+
+  /** May every current participant read this patient's data, as their accounts are now (status, role, care relationship)? */
+  private async everyoneMayRead(participants: { user_id: string }[], patientId: string): Promise<boolean> {
+    const accounts = await Promise.all(participants.map((p) => this.deps.account(p.user_id)));
+    for (const [i, p] of participants.entries()) {
+      const account = accounts[i];
+      if (!account) return false;
+      if (account.role === 'patient') {
+        if (p.user_id !== patientId) return false;
+        continue;
+      }
+      if (account.status !== 'active' || !['doctor', 'nurse', 'admin'].includes(account.role)) return false;
+      const who: Actor = { id: p.user_id, role: account.role as Actor['role'], status: 'active', sessionId: '' };
+      if (!(await this.deps.care.canAccessPatient(this.deps.db, who, patientId))) return false;
+    }
+    return true;
   }
 }

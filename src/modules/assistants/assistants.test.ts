@@ -346,19 +346,26 @@ describe('assistants', () => {
     assert.match(records[0].content, /Rash improving/);
   });
 
-  it('task 24: block time and add availability', async () => {
+  it('task 24: block time and add availability, each only after "yes" (review M4)', async () => {
+    const blockedNow = async () => (await get(cardio, '/doctors/me/slots?state=blocked')).items as { start: string }[];
     const block = await say(cardio, 'doctor', `block ${day(9)} from 2 to 4 pm`);
     assert.equal(block.intent, 'set_availability');
-    assert.equal(block.actions[0]?.status, 'completed', block.reply);
-    const blocked = (await get(cardio, '/doctors/me/slots?state=blocked')).items as { start: string }[];
+    assert.equal(block.actions[0]?.status, 'pending_confirmation', block.reply);
+    assert.ok(!(await blockedNow()).some((s) => s.start === at(9, 14).toISOString()), 'nothing blocked before yes');
+    const yes = await say(cardio, 'doctor', 'yes', block.conversation_id);
+    assert.equal(yes.actions[0]?.status, 'completed', yes.reply);
+    const blocked = await blockedNow();
     assert.ok(
       blocked.some((s) => s.start === at(9, 14).toISOString()),
       JSON.stringify(blocked),
     );
+    const freeOn10 = async () => (await get(cardio, `/doctors/${cardio.id}/slots?from=${at(10, 0).toISOString()}&to=${at(11, 0).toISOString()}`)).items;
     const add = await say(cardio, 'doctor', `add availability on ${day(10)} 9 to 11`);
-    assert.equal(add.actions[0]?.status, 'completed', add.reply);
-    const free = (await get(cardio, `/doctors/${cardio.id}/slots?from=${at(10, 0).toISOString()}&to=${at(11, 0).toISOString()}`)).items;
-    assert.equal(free.length, 4);
+    assert.equal(add.actions[0]?.status, 'pending_confirmation', add.reply);
+    assert.equal((await freeOn10()).length, 0, 'no slots before yes');
+    const ok = await say(cardio, 'doctor', 'ok go ahead', add.conversation_id);
+    assert.equal(ok.actions[0]?.status, 'completed', ok.reply);
+    assert.equal((await freeOn10()).length, 4);
   });
 
   it('task 25: urgent patients lists the emergency reported by a patient of the doctor', async () => {
@@ -450,5 +457,115 @@ describe('assistants', () => {
     }
     assert.ok(answer, 'the assistant answered in the room');
     assert.match(answer.content, /Hemoglobin: 11\.1/);
+  });
+
+  it('task 31 (review M4): questions never change the diary — "Is Friday busy?" shows the schedule, blocks nothing', async () => {
+    const blocked = async () => ((await get(cardio, '/doctors/me/slots?state=blocked&limit=100')).items as unknown[]).length;
+    const before = await blocked();
+    for (const text of ['Is Friday busy?', `am I free on ${day(12)}`, `do I have anything blocked ${day(12)}?`, `is ${day(12)} afternoon busy`]) {
+      const r = await say(cardio, 'doctor', text);
+      assert.notEqual(r.intent, 'set_availability', text);
+      assert.ok(!r.actions.some((a) => a.status === 'completed' && a.type === 'set_availability'), text);
+      assert.equal(r.actions.filter((a) => a.status === 'pending_confirmation').length, 0, text);
+    }
+    // A polite request put as a question is a request: it is confirmed first, like any other.
+    const ask = await say(cardio, 'doctor', `can you block ${day(12)} morning?`);
+    assert.equal(ask.intent, 'set_availability');
+    assert.equal(ask.actions[0]?.status, 'pending_confirmation', ask.reply);
+    // A question in answer to "yes or no?" is not a yes; "yes but …" is not a yes either.
+    for (const text of ['ok, is that the whole morning?', 'yes but not the morning']) {
+      const r = await say(cardio, 'doctor', text, ask.conversation_id);
+      assert.notEqual(r.actions[0]?.status, 'completed', text);
+    }
+    assert.equal(await blocked(), before, 'no block from questions or conditional answers');
+    const no = await say(cardio, 'doctor', 'no', ask.conversation_id);
+    assert.equal(no.actions[0]?.status, 'declined');
+    assert.equal(await blocked(), before);
+    // A correction before the yes moves the proposal to the new day; still nothing until yes.
+    const again = await say(cardio, 'doctor', `block ${day(12)} morning`);
+    const moved = await say(cardio, 'doctor', `no, ${day(13)}`, again.conversation_id);
+    assert.equal(moved.actions[0]?.status, 'pending_confirmation', moved.reply);
+    assert.match(moved.reply, new RegExp(DateTime.fromJSDate(at(13, 9), { zone: 'UTC' }).toFormat('d LLL')));
+    await say(cardio, 'doctor', 'yes', again.conversation_id);
+    const after = (await get(cardio, '/doctors/me/slots?state=blocked&limit=100')).items as { start: string }[];
+    assert.equal(after.length, before + 1);
+    assert.ok(
+      after.some((s) => s.start === at(13, 8).toISOString()),
+      'the corrected day was blocked',
+    );
+  });
+
+  it("task 32 (review M4): a patient's pick or yes put as a question is asked again, not acted on", async () => {
+    const mia = await createUser(built, 'patient', { fullName: 'Mia Query' });
+    const offer = await say(mia, 'patient', `book a dermatologist on ${day(6)}`);
+    assert.equal(offer.actions[0]?.status, 'pending_confirmation', offer.reply);
+    const asked = await say(mia, 'patient', 'can I have the second one?', offer.conversation_id);
+    assert.equal(asked.actions[0]?.status, 'pending_confirmation', asked.reply);
+    assert.match(asked.reply, /yes or no/);
+    assert.equal((await appointmentsOf(mia)).length, 0, 'a question books nothing');
+    const yes = await say(mia, 'patient', 'yes', offer.conversation_id);
+    assert.equal(yes.actions[0]?.status, 'completed', yes.reply);
+    const [booked] = await appointmentsOf(mia);
+    assert.equal(booked!.start, at(6, 10).toISOString());
+    for (const text of ['ok so is that the one with Dr Hause?', 'sure?', 'right, and when is my next one', 'please show my appointments first']) {
+      const cancel = await say(mia, 'patient', 'cancel my appointment');
+      assert.equal(cancel.actions[0]?.status, 'pending_confirmation');
+      const r = await say(mia, 'patient', text, cancel.conversation_id);
+      assert.ok(!r.actions.some((a) => a.type === 'cancel_appointment' && a.status === 'completed'), text);
+    }
+    assert.equal((await appointmentsOf(mia))[0]!.status, 'scheduled');
+  });
+
+  it('task 33: an emergency mid-flow (a cancellation waiting for yes) is answered first and drops the task', async () => {
+    const noah = await createUser(built, 'patient', { fullName: 'Noah Flow' });
+    const s = await slot(cardio, at(11, 10));
+    await bookDirect(noah, s.id);
+    const cancel = await say(noah, 'patient', 'cancel my appointment');
+    assert.equal(cancel.actions[0]?.status, 'pending_confirmation');
+    const count = emergencies.length;
+    const e = await say(noah, 'patient', 'yes and also I have crushing chest pain right now', cancel.conversation_id);
+    assert.equal(e.emergency, true);
+    assert.equal(e.intent, 'emergency');
+    assert.match(e.reply, /emergency/i);
+    assert.equal(emergencies.length, count + 1);
+    assert.equal((await appointmentsOf(noah))[0]!.status, 'scheduled', 'the emergency turn cancels nothing');
+    const yes = await say(noah, 'patient', 'yes', cancel.conversation_id);
+    assert.notEqual(yes.actions[0]?.status, 'completed', 'the task was dropped');
+    assert.equal((await appointmentsOf(noah))[0]!.status, 'scheduled');
+  });
+
+  it('task 34: an emergency told over two turns is recognised on the second (the detector reads both)', async () => {
+    const ava = await createUser(built, 'patient', { fullName: 'Ava Turns' });
+    const first = await say(ava, 'patient', "I need an appointment with a children's doctor, my baby is 6 weeks old");
+    assert.equal(first.emergency, false);
+    const count = emergencies.length;
+    const second = await say(ava, 'patient', 'she has a temperature of 38.5', first.conversation_id);
+    assert.equal(second.emergency, true, second.reply);
+    assert.equal(second.intent, 'emergency');
+    assert.equal(emergencies.length, count + 1);
+    // Alone (a new conversation), the second message is not an emergency: the first turn made it one.
+    const alone = await say(ava, 'patient', 'she has a temperature of 38.5');
+    assert.equal(alone.emergency, false);
+  });
+
+  it("task 35: an emergency is answered even with another user's conversation id (no 404 first)", async () => {
+    const mine = await say(jane, 'patient', 'hello');
+    const res = await built.app.inject({
+      method: 'POST',
+      url: '/api/v1/chat/patient',
+      headers: john.auth,
+      payload: { message: 'I have crushing chest pain spreading to my left arm right now', conversation_id: mine.conversation_id },
+    });
+    assert.equal(res.statusCode, 200, res.body);
+    const r = res.json() as Reply;
+    assert.equal(r.emergency, true);
+    assert.notEqual(r.conversation_id, mine.conversation_id);
+    const plain = await built.app.inject({
+      method: 'POST',
+      url: '/api/v1/chat/patient',
+      headers: john.auth,
+      payload: { message: 'show my appointments', conversation_id: mine.conversation_id },
+    });
+    assert.equal(plain.statusCode, 404);
   });
 });

@@ -5,7 +5,10 @@ import { findAnalyte } from '../reports/index.js';
 import type { AssistantActions, AppointmentOption, SlotOption } from './actions.js';
 import {
   clockTime,
+  confirms,
   extractDate,
+  isPlainQuestion,
+  isQuestion,
   matchPeople,
   normalize,
   OUT_OF_SCOPE,
@@ -22,8 +25,11 @@ import {
  * message and the stored conversation state and returns the reply and the new state.
  *
  * Safety rules enforced here:
- *  - cancel, reschedule, prescribe and diagnose/note wait in `pending` with step "confirm"
- *    until the user says yes in the next turn; only then is the service called;
+ *  - every write waits for the user's go-ahead in a later turn: cancel, reschedule, prescribe,
+ *    diagnose/note and availability changes wait in `pending` with step "confirm" until a plain
+ *    yes (`confirms`: not a question, not "yes but…"); a booking is made when the user picks one
+ *    of the offered times, and a pick put as a question ("is the 3 pm one ok?") asks yes/no first;
+ *  - a question never executes a write (review M4): "Is Friday busy?" shows the diary;
  *  - a reply claims success only after the service call returned; a service error
  *    (AppError 4xx) becomes a plain reply and leaves nothing half done;
  *  - names resolve only against what the caller may see (the public directory, the
@@ -33,13 +39,23 @@ import {
 export type Pending =
   | {
       kind: 'book';
-      step: 'need_target' | 'choose_doctor' | 'choose_slot';
+      step: 'need_target' | 'choose_doctor' | 'choose_slot' | 'confirm';
       specialty?: string;
       doctor?: Person;
       candidates?: Person[];
       date?: DateEntity;
       options?: SlotOption[];
+      /** The picked time waiting for a yes (a pick put as a question). */
+      slot?: SlotOption;
       reason?: string;
+    }
+  | {
+      kind: 'availability';
+      step: 'confirm';
+      mode: 'block' | 'add';
+      /** RFC 3339 instants of the block, or of the first slot start and the day end of the new availability. */
+      start: string;
+      end: string;
     }
   | { kind: 'cancel'; step: 'choose' | 'confirm'; options?: AppointmentOption[]; appointment?: AppointmentOption }
   | {
@@ -76,6 +92,8 @@ export type Pending =
 export interface ConversationState {
   pending?: Pending;
   last_intent?: string;
+  /** The patient's previous message (at most 1,000 characters): the emergency detector reads it with the next one. */
+  recent?: string;
 }
 
 export interface Action {
@@ -114,8 +132,6 @@ const DOCTOR_SUGGESTIONS = [
   'Block tomorrow afternoon',
 ];
 
-const YES =
-  /^(yes|yeah|yea|yep|yup|ya|sure|ok|okay|confirm|confirmed|do it|go ahead|please do|correct|right|affirmative|y|si|oui|ja|absolutely|of course|definitely|sounds good|that s right|thats right|please|book it|cancel it|yes please|proceed|go on|approve|fine)\b/;
 const NO = /^(no|nope|nah|n|dont|do not|stop|never ?mind|abort|not now|forget it|leave it|no thanks|keep it|wait)\b/;
 // "one" is not an ordinal ("the second one"); a number word alone is ("two").
 const ORDINALS: [RegExp, number][] = [
@@ -539,6 +555,22 @@ export class Dialogue {
     );
   }
 
+  private async bookSlot(input: TurnInput, slot: SlotOption, p: Extract<Pending, { kind: 'book' }>, e: Entities): Promise<TurnResult> {
+    const appointment = await this.actions.book(
+      input.meta,
+      slot.slot_id,
+      p.specialty ? `Booked through the assistant (${p.specialty.replace(/_/g, ' ')})` : undefined,
+    );
+    return this.result(
+      'book_appointment',
+      e,
+      `Booked: ${fmt(appointment.start, input.zone)} with ${appointment.doctor_name} (${appointment.type}).`,
+      [{ type: 'book_appointment', status: 'completed', resource: { type: 'appointment', id: appointment.id } }],
+      ['Show my appointments'],
+      {},
+    );
+  }
+
   private narrowAppointments(options: AppointmentOption[], message: string, e: Entities, zone: string): AppointmentOption[] {
     if (options.length === 1) return options;
     let list = options;
@@ -621,33 +653,11 @@ export class Dialogue {
   // ---- doctor ----
 
   private async doctorIntent(input: TurnInput, u: Understanding): Promise<TurnResult> {
-    const { meta, zone } = input;
+    const { meta } = input;
     const e = u.entities;
     switch (u.intent) {
-      case 'view_schedule': {
-        const day = e.date ?? extractDate('today', zone, input.now)!;
-        const items = await this.actions.appointments(meta, { from: day.from, to: day.to, limit: 50 });
-        const live = items.filter((a) => a.status !== 'cancelled');
-        const label = e.date ? e.date.phrase : 'today';
-        if (!live.length)
-          return this.result(
-            'view_schedule',
-            e,
-            `You have no appointments ${label}.`,
-            [{ type: 'view_schedule', status: 'completed' }],
-            ["Show tomorrow's schedule", 'List my patients'],
-            {},
-          );
-        const lines = live.map((a) => `• ${fmt(a.start, zone)} — ${a.patient_name} (${a.type}${a.reason ? `, ${a.reason}` : ''}; ${a.status})`);
-        return this.result(
-          'view_schedule',
-          e,
-          `Your schedule ${label} (${live.length}):\n${lines.join('\n')}`,
-          [{ type: 'view_schedule', status: 'completed' }],
-          ['Show urgent patients'],
-          {},
-        );
-      }
+      case 'view_schedule':
+        return this.schedule(input, e);
       case 'list_patients': {
         const people = await this.actions.myPatients(meta);
         if (!people.length)
@@ -870,9 +880,42 @@ export class Dialogue {
     );
   }
 
-  private async availability(input: TurnInput, u: Understanding): Promise<TurnResult> {
+  /** The doctor's appointments of one day (default today), in their zone. Read only. */
+  private async schedule(input: TurnInput, e: Entities): Promise<TurnResult> {
+    const { meta, zone } = input;
+    const day = e.date ?? extractDate('today', zone, input.now)!;
+    const items = await this.actions.appointments(meta, { from: day.from, to: day.to, limit: 50 });
+    const live = items.filter((a) => a.status !== 'cancelled');
+    const label = e.date ? e.date.phrase : 'today';
+    if (!live.length)
+      return this.result(
+        'view_schedule',
+        e,
+        `You have no appointments ${label}.`,
+        [{ type: 'view_schedule', status: 'completed' }],
+        ["Show tomorrow's schedule", 'List my patients'],
+        {},
+      );
+    const lines = live.map((a) => `• ${fmt(a.start, zone)} — ${a.patient_name} (${a.type}${a.reason ? `, ${a.reason}` : ''}; ${a.status})`);
+    return this.result(
+      'view_schedule',
+      e,
+      `Your schedule ${label} (${live.length}):\n${lines.join('\n')}`,
+      [{ type: 'view_schedule', status: 'completed' }],
+      ['Show urgent patients'],
+      {},
+    );
+  }
+
+  /**
+   * Block time or add availability: understood here, done only after a yes (review M4). A plain
+   * question that reached this intent ("Is Friday busy?", "am I free Tuesday?") is answered from
+   * the diary instead and changes nothing.
+   */
+  private async availability(input: TurnInput, u: Understanding, correcting?: 'block' | 'add'): Promise<TurnResult> {
     const e = u.entities;
     const { zone } = input;
+    if (!correcting && isPlainQuestion(input.message)) return this.schedule(input, e);
     if (!e.date)
       return this.result(
         'set_availability',
@@ -883,19 +926,50 @@ export class Dialogue {
         {},
       );
     if (e.date.past) return this.result('set_availability', e, `${e.date.phrase} is in the past. Which day do you mean?`, [], [], {});
-    const adding =
-      /\b(add|open|create|make)\b.{0,20}\b(availability|available|slots?|hours|sessions?)\b|\bavailable\b/.test(u.text) &&
-      !/\b(block|unavailable|not available|off|busy|leave|away)\b/.test(u.text);
+    if (e.date.grain === 'week') return this.result('set_availability', e, 'Please give one day at a time, for example "block Monday afternoon".', [], [], {});
+    const adding = correcting
+      ? correcting === 'add'
+      : /\b(add|open|create|make)\b.{0,20}\b(availability|available|slots?|hours|sessions?)\b|\bavailable\b/.test(u.text) &&
+        !/\b(block|unavailable|not available|off|busy|leave|away)\b/.test(u.text);
     const from = DateTime.fromISO(e.date.from, { zone });
     let to = DateTime.fromISO(e.date.to, { zone });
-    if (e.date.grain === 'week') return this.result('set_availability', e, 'Please give one day at a time, for example "block Monday afternoon".', [], [], {});
-    if (adding) {
-      const start = e.date.grain === 'day' ? from.set({ hour: 9 }) : from;
-      if (e.date.grain === 'day') to = from.set({ hour: 17 });
+    const start = e.date.grain === 'day' ? from.set({ hour: adding ? 9 : 8 }) : from;
+    if (e.date.grain === 'day') to = from.set({ hour: adding ? 17 : 18 });
+    const pending: Extract<Pending, { kind: 'availability' }> = {
+      kind: 'availability',
+      step: 'confirm',
+      mode: adding ? 'add' : 'block',
+      start: start.toUTC().toISO()!,
+      end: to.toUTC().toISO()!,
+    };
+    return this.result(
+      'set_availability',
+      e,
+      `${this.describeAvailability(pending, zone)}? Please answer yes or no.`,
+      [{ type: 'set_availability', status: 'pending_confirmation' }],
+      ['Yes', 'No'],
+      { pending },
+    );
+  }
+
+  private describeAvailability(p: Extract<Pending, { kind: 'availability' }>, zone: string): string {
+    const start = DateTime.fromISO(p.start, { zone });
+    const end = DateTime.fromISO(p.end, { zone });
+    return p.mode === 'add'
+      ? `Add free 30-minute slots on ${start.toFormat('ccc d LLL')} from ${start.toFormat('HH:mm')} to ${end.toFormat('HH:mm')}`
+      : `Block ${start.toFormat('ccc d LLL, HH:mm')}–${end.toFormat('HH:mm')} so patients cannot book that time`;
+  }
+
+  /** The confirmed availability change, through scheduling's slots service with the doctor's actor. */
+  private async applyAvailability(input: TurnInput, p: Extract<Pending, { kind: 'availability' }>, e: Entities): Promise<TurnResult> {
+    const { zone } = input;
+    const start = DateTime.fromISO(p.start, { zone });
+    const end = DateTime.fromISO(p.end, { zone });
+    if (p.mode === 'add') {
       const result = await this.actions.addAvailability(input.meta.actor, {
         date: start.toISODate()!,
         dayStart: start.toFormat('HH:mm'),
-        dayEnd: to.toFormat('HH:mm'),
+        dayEnd: end.toFormat('HH:mm'),
         zone,
         slotMinutes: 30,
         weekday: start.weekday,
@@ -903,19 +977,17 @@ export class Dialogue {
       return this.result(
         'set_availability',
         e,
-        `Added ${result.created} free slot${result.created === 1 ? '' : 's'} on ${start.toFormat('ccc d LLL')} from ${start.toFormat('HH:mm')} to ${to.toFormat('HH:mm')}${result.skipped ? ` (${result.skipped} skipped: overlapping or past)` : ''}.`,
+        `Added ${result.created} free slot${result.created === 1 ? '' : 's'} on ${start.toFormat('ccc d LLL')} from ${start.toFormat('HH:mm')} to ${end.toFormat('HH:mm')}${result.skipped ? ` (${result.skipped} skipped: overlapping or past)` : ''}.`,
         [{ type: 'set_availability', status: 'completed' }],
         ["Show that day's schedule"],
         {},
       );
     }
-    const start = e.date.grain === 'day' ? from.set({ hour: 8 }) : from;
-    if (e.date.grain === 'day') to = from.set({ hour: 18 });
-    const slot = await this.actions.block(input.meta.actor, start.toUTC().toISO()!, to.toUTC().toISO()!);
+    const slot = await this.actions.block(input.meta.actor, p.start, p.end);
     return this.result(
       'set_availability',
       e,
-      `Blocked ${start.toFormat('ccc d LLL, HH:mm')}–${to.toFormat('HH:mm')}: patients cannot book that time.`,
+      `Blocked ${start.toFormat('ccc d LLL, HH:mm')}–${end.toFormat('HH:mm')}: patients cannot book that time.`,
       [{ type: 'set_availability', status: 'completed', resource: { type: 'slot', id: slot.id } }],
       ["Show that day's schedule"],
       {},
@@ -934,9 +1006,10 @@ export class Dialogue {
       flagged.add(f.patient_id);
       lines.push(`🚨 ${byId.get(f.patient_id)?.name ?? 'A patient'} — emergency reported ${fmt(new Date(f.created_at).toISOString(), zone)} (${f.level})`);
     }
-    const reports = await this.actions.reports(meta);
-    for (const r of reports.filter((x) => x.abnormal_count > 0).slice(0, 10)) {
-      const detail = await this.actions.report(meta, r.id);
+    const abnormalReports = (await this.actions.reports(meta)).filter((x) => x.abnormal_count > 0).slice(0, 10);
+    const details = await Promise.all(abnormalReports.map((r) => this.actions.report(meta, r.id)));
+    for (const [i, r] of abnormalReports.entries()) {
+      const detail = details[i]!;
       const critical = detail.observations.filter((o) => o.flag === 'critical');
       const abnormal = detail.observations.filter((o) => o.flag === 'high' || o.flag === 'low');
       const name = byId.get(r.patient_id)?.name ?? 'A patient';
@@ -963,7 +1036,8 @@ export class Dialogue {
 
   private async continuePending(input: TurnInput, p: Pending, u: Understanding): Promise<TurnResult | null> {
     const t = u.text;
-    const yes = YES.test(t);
+    // A plain yes only: "ok, is that Friday?" or "yes but not Friday" confirms nothing (review M4).
+    const yes = confirms(input.message, t);
     const no = NO.test(t) && !yes;
     const e = u.raw;
     const { meta, zone } = input;
@@ -996,7 +1070,37 @@ export class Dialogue {
     }
 
     switch (p.kind) {
+      case 'availability': {
+        // A new day before the yes ("no, Thursday") is a correction: the same change on that day, asked again.
+        if (e.date && !yes) return this.availability(input, { ...u, intent: 'set_availability', entities: { ...u.entities, date: e.date } }, p.mode);
+        if (!yes)
+          return this.result(
+            'set_availability',
+            e,
+            `${this.describeAvailability(p, zone)}? Please answer yes or no.`,
+            [{ type: 'set_availability', status: 'pending_confirmation' }],
+            ['Yes', 'No'],
+            { pending: p },
+          );
+        return this.applyAvailability(input, p, e);
+      }
       case 'book': {
+        if (p.step === 'confirm' && p.slot) {
+          if (e.date && !yes) return this.offerSlots(input, { ...p, step: 'choose_slot', slot: undefined, date: e.date }, e);
+          if (!yes) {
+            const other = p.options && pickOption(input.message, p.options, zone);
+            if (other && !isQuestion(input.message)) return this.bookSlot(input, other, p, e);
+            return this.result(
+              'book_appointment',
+              e,
+              `Should I book ${fmt(p.slot.start, zone)} with ${p.slot.doctor_name}? Please answer yes or no.`,
+              [{ type: 'book_appointment', status: 'pending_confirmation' }],
+              ['Yes', 'No'],
+              { pending: p },
+            );
+          }
+          return this.bookSlot(input, p.slot, p, e);
+        }
         if (p.step === 'choose_doctor' && p.candidates) {
           const chosen = pickOption(t, p.candidates, zone);
           if (!chosen)
@@ -1029,19 +1133,17 @@ export class Dialogue {
         if (p.step === 'choose_slot' && p.options) {
           const chosen = !e.date || clockTime(t) ? pickOption(input.message, p.options, zone) : undefined;
           if (chosen) {
-            const appointment = await this.actions.book(
-              meta,
-              chosen.slot_id,
-              p.specialty ? `Booked through the assistant (${p.specialty.replace(/_/g, ' ')})` : undefined,
-            );
-            return this.result(
-              'book_appointment',
-              e,
-              `Booked: ${fmt(appointment.start, zone)} with ${appointment.doctor_name} (${appointment.type}).`,
-              [{ type: 'book_appointment', status: 'completed', resource: { type: 'appointment', id: appointment.id } }],
-              ['Show my appointments'],
-              {},
-            );
+            // Picking one of the offered times is the go-ahead; a pick put as a question ("can I have the 3 pm one?") asks first.
+            if (isQuestion(input.message))
+              return this.result(
+                'book_appointment',
+                e,
+                `Book ${fmt(chosen.start, zone)} with ${chosen.doctor_name}? Please answer yes or no.`,
+                [{ type: 'book_appointment', status: 'pending_confirmation' }],
+                ['Yes', 'No'],
+                { pending: { ...p, step: 'confirm', slot: chosen } },
+              );
+            return this.bookSlot(input, chosen, p, e);
           }
           if (e.date || e.specialty)
             return this.offerSlots(input, { ...p, ...(e.date && { date: e.date }), ...(e.specialty && { specialty: e.specialty, doctor: undefined }) }, e);
@@ -1379,6 +1481,8 @@ function intentOf(p: Pending): string {
       return 'add_diagnosis';
     case 'history':
       return 'patient_history';
+    case 'availability':
+      return 'set_availability';
   }
 }
 

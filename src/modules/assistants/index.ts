@@ -6,6 +6,7 @@ import type { EventBus } from '../../platform/events.js';
 import type { AuditService } from '../audit/index.js';
 import type { ChatService } from '../chat/index.js';
 import { detectEmergency } from '../emergency/index.js';
+import { UsersRepository } from '../identity/index.js';
 import type { MedicalServices } from '../medical/index.js';
 import type { ReportsService } from '../reports/index.js';
 import type { SchedulingServices } from '../scheduling/index.js';
@@ -39,6 +40,8 @@ export interface AssistantsDeps {
  */
 export function buildAssistantsServices(deps: AssistantsDeps): AssistantsService {
   const repository = new AssistantsRepository();
+  // The room participant checks accounts as they are now (review L7), through identity's public repository.
+  const users = new UsersRepository();
   const actions = new AssistantActions({
     db: deps.db,
     scheduling: deps.scheduling,
@@ -57,6 +60,10 @@ export function buildAssistantsServices(deps: AssistantsDeps): AssistantsService
     log: deps.log,
     detectEmergency,
     chat: () => deps.chat,
+    account: async (userId) => {
+      const user = await users.findById(deps.db, userId);
+      return user ? { role: user.role, status: user.status } : null;
+    },
   });
   deps.events.subscribe<{ patientId?: string; level?: string; source?: string }>('emergency.detected', (event) => service.recordEmergency(event));
   deps.events.subscribe<{ roomId: string; senderId: string | null; senderRole: string; content: string; clientMsgId?: string | null }>(

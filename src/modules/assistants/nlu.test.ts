@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DateTime } from 'luxon';
 import { verifyChecksum } from './eval/run.js';
-import { extractDate, understand } from './nlu/index.js';
+import { confirms, extractDate, isPlainQuestion, understand } from './nlu/index.js';
 import { pickOption } from './dialogue.js';
 
 test('the frozen test split of the utterance set still has the sha256 in CHECKSUMS', () => {
@@ -53,4 +53,55 @@ test('choices: "the second one" is the second, "the 3 pm one" matches by time', 
   assert.equal(pickOption('the 3 pm one', options, 'UTC'), options[2]);
   assert.equal(pickOption('two', options, 'UTC'), options[1]);
   assert.equal(pickOption('the blue one', options, 'UTC'), undefined);
+});
+
+test('dates by class: texting spellings, British clock and week phrases, a part of day before its day, the target of a move', () => {
+  // Tuesday 10 March 2026, 09:00 in London.
+  const zone = 'Europe/London';
+  const now = DateTime.fromISO('2026-03-10T09:00', { zone }).toJSDate();
+  const at = (text: string) => {
+    const d = extractDate(text, zone, now);
+    return d && `${DateTime.fromISO(d.from, { zone }).toFormat(d.grain === 'time' ? 'MM-dd HH:mm' : 'MM-dd')} ${d.grain}`;
+  };
+  const cases: [string, string | null][] = [
+    ['tmrw', '03-11 day'],
+    ['2moro at 10', '03-11 10:00 time'],
+    ['in 2 weeks', '03-24 day'],
+    ['in a fortnight', '03-24 day'],
+    ['the 14th', '03-14 day'],
+    ['on the 14th at 3', '03-14 15:00 time'],
+    ['on the twentieth', '03-20 day'],
+    ['next Tuesday afternoon', '03-17 part_of_day'],
+    ['Tuesday', '03-17 day'],
+    ['this Tuesday', '03-10 day'],
+    ['Thursday week', '03-19 day'],
+    ['a week on Friday', '03-20 day'],
+    ['weds', '03-11 day'],
+    ['tues pm', '03-10 part_of_day'],
+    ['half past two tomorrow', '03-11 14:30 time'],
+    ['14:30 tomorrow', '03-11 14:30 time'],
+    ['quarter to 4 friday', '03-13 15:45 time'],
+    ['evening tomorrow', '03-11 part_of_day'],
+    ['first thing tomorrow', '03-11 part_of_day'],
+    ['saturday 10', '03-14 10:00 time'],
+    ['swap my Tuesday appointment to the 24th', '03-24 day'],
+    ['move my Monday appointment to Friday', '03-13 day'],
+    ['the second one', null],
+    ['the 2nd one', null],
+    ['show my appointments', null],
+  ];
+  for (const [text, expected] of cases) assert.equal(at(text), expected, text);
+  assert.equal(DateTime.fromISO(extractDate('tmrw morning', zone, now)!.to, { zone }).hour, 12, 'morning ends at noon');
+});
+
+test('questions never command, and only a plain yes confirms (review M4)', () => {
+  for (const q of ['Is Friday busy?', 'am I free on Tuesday', 'do I have anything blocked friday', 'what does Friday look like'])
+    assert.equal(isPlainQuestion(q), true, q);
+  for (const r of ['can you block Friday afternoon?', 'Could you cancel my appointment', 'block Friday', 'can I book the 3 pm one', 'please block friday'])
+    assert.equal(isPlainQuestion(r), false, r);
+  for (const y of ['yes', 'Yes please', 'ok go ahead', 'sure, do it', 'please', 'confirm']) assert.equal(confirms(y), true, y);
+  for (const n of ['yes?', 'ok, is that Friday?', 'yes but not Friday', 'please show my other appointments first', 'right, and when is my next one', 'no'])
+    assert.equal(confirms(n), false, n);
+  assert.equal(understand('Is Friday busy?', { role: 'doctor', zone: 'UTC' }).intent, 'view_schedule');
+  assert.equal(understand('block Friday afternoon', { role: 'doctor', zone: 'UTC' }).intent, 'set_availability');
 });

@@ -59,3 +59,63 @@ test('the assistant answers a lab question in a doctor–patient room, seen live
   // (next() took the first answer out of d.frames: any assistant frame left would be a second answer.)
   assert.equal(d.frames.filter((f) => isAnswer(f as never)).length, 0);
 });
+
+/** Review L7: nobody in the room is assumed active; emergencies come first in rooms too. */
+test('room participant: emergency advice first; a deactivated doctor, a participant who left or a deactivated asker get no lab answer', async (t) => {
+  const built = await build(t);
+  const { app, ctx } = built;
+  const [patient, doctor, nurse] = await Promise.all([createUser(built, 'patient'), createUser(built, 'doctor'), createUser(built, 'nurse')]);
+  const csv = 'Test,Result,Units,Reference Range,Flag\nHemoglobin,11.1,g/dL,12.0-15.5,L\n';
+  assert.equal((await upload(built, patient, '/api/v1/reports', { filename: 'labs.csv', data: csv })).statusCode, 201);
+  const room = await app.inject({
+    method: 'POST',
+    url: '/api/v1/chat/rooms/create',
+    headers: nurse.auth,
+    payload: { doctor_id: doctor.id, patient_id: patient.id },
+  });
+  assert.equal(room.statusCode < 300, true, room.body);
+  const roomId = room.json().id as string;
+  const assistantMessages = async () => {
+    const res = await app.inject({ method: 'GET', url: `/api/v1/chat/rooms/${roomId}/history?limit=100`, headers: patient.auth });
+    return (res.json().items as { sender_role: string; content: string }[]).filter((m) => m.sender_role === 'assistant');
+  };
+  /** Sends as `who` and waits for the assistant's next answer (or, with `expectNone`, checks none comes). */
+  const ask = async (who: { auth: Record<string, string> }, content: string, expectNone = false) => {
+    const before = (await assistantMessages()).length;
+    const sent = await app.inject({ method: 'POST', url: `/api/v1/chat/rooms/${roomId}/messages`, headers: who.auth, payload: { content } });
+    assert.equal(sent.statusCode, 201, sent.body);
+    await ctx.services.assistants.flushCopies();
+    for (let i = 0; i < 100; i++) {
+      const items = await assistantMessages();
+      if (items.length > before) return items.at(-1)!.content;
+      await new Promise((r) => setTimeout(r, expectNone ? 10 : 30));
+    }
+    return null;
+  };
+
+  // Emergency first: a lab question with an emergency in it gets the emergency advice, not lab values.
+  const emergency = await ask(patient, '@assistant what is my hemoglobin? also I have crushing chest pain spreading to my left arm right now');
+  assert.ok(emergency, 'answered');
+  assert.match(emergency, /emergency/i);
+  assert.doesNotMatch(emergency, /11\.1/);
+
+  // Everyone active and allowed: the answer comes.
+  const normal = await ask(patient, '@assistant what does my hemoglobin mean?');
+  assert.match(normal ?? '', /Hemoglobin: 11\.1/);
+
+  // The doctor's account is deactivated: they still appear in the room, but may not read the patient's data now.
+  await ctx.db.updateTable('users').set({ status: 'deactivated' }).where('id', '=', doctor.id).execute();
+  const refused = await ask(patient, '@assistant what does my hemoglobin mean?');
+  assert.match(refused ?? '', /not everyone here may see them/);
+  assert.doesNotMatch(refused ?? '', /11\.1/);
+  await ctx.db.updateTable('users').set({ status: 'active' }).where('id', '=', doctor.id).execute();
+
+  // An asker who has left the room, or whose account is no longer active, gets no answer at all.
+  const count = (await assistantMessages()).length;
+  const left = await app.inject({ method: 'POST', url: `/api/v1/chat/rooms/${roomId}/leave`, headers: doctor.auth });
+  assert.ok(left.statusCode < 300, left.body);
+  await ctx.services.assistants.onRoomMessage({ roomId, senderId: doctor.id, senderRole: 'doctor', content: '@assistant her hemoglobin?' });
+  await ctx.db.updateTable('users').set({ status: 'deactivated' }).where('id', '=', patient.id).execute();
+  await ctx.services.assistants.onRoomMessage({ roomId, senderId: patient.id, senderRole: 'patient', content: '@assistant my hemoglobin?' });
+  assert.equal((await assistantMessages()).length, count, 'no answer to a departed or deactivated asker');
+});

@@ -5,11 +5,13 @@ import { addAnalyteFeature, classify, INTENT_VOCABULARY, OFF_TOPIC_WORDS, OUT_OF
 import { extractDate, type DateEntity } from './dates.js';
 import { DRUGS, extractMedication, findDrug, type MedicationEntities } from './medication.js';
 import { matchPeople, type Person } from './names.js';
+import { isPlainQuestion } from './mood.js';
 
 export { matchPeople, type Person, type NameMatch } from './names.js';
 export { findDrug } from './medication.js';
 export { clockTime, extractDate, type DateEntity } from './dates.js';
 export { OUT_OF_SCOPE, type AssistantRole, type Intent } from './intents.js';
+export { confirms, isPlainQuestion, isQuestion, isRequestForm } from './mood.js';
 
 /**
  * The assistants' understanding of one message, without any external service
@@ -172,17 +174,14 @@ export function findSpecialty(text: string): Specialty | undefined {
   return undefined;
 }
 
+/** Every analyte name and alias, normalised once (not per message), longest first: the first hit is the longest. */
+const ANALYTE_NAMES = ANALYTES.flatMap((a) => [a.key, a.name, ...a.aliases].map((w) => ({ key: a.key, name: ` ${normalize(w)} ` })))
+  .filter((a) => a.name.length >= 4)
+  .sort((a, b) => b.name.length - a.name.length);
+
 export function findAnalyteIn(text: string): string | undefined {
   const padded = ` ${text} `;
-  let best: { key: string; len: number } | undefined;
-  for (const a of ANALYTES) {
-    for (const w of [a.key, a.name, ...a.aliases]) {
-      const k = normalize(w);
-      if (k.length < 2) continue;
-      if (padded.includes(` ${k} `) && (!best || k.length > best.len)) best = { key: a.key, len: k.length };
-    }
-  }
-  return best?.key;
+  return ANALYTE_NAMES.find((a) => padded.includes(a.name))?.key;
 }
 
 export interface UnderstandOptions {
@@ -204,7 +203,8 @@ export function understand(message: string, options: UnderstandOptions): Underst
   const doctorMatch = options.role === 'patient' && options.doctors?.length ? matchPeople(message, options.doctors, PERSON_SKIP) : null;
   const specialty = findSpecialty(doctorMatch ? text.replace(new RegExp(`\\b(${doctorMatch.phrase.split(' ').join('|')})\\b`, 'g'), ' ') : text);
   if (specialty) entities.specialty = specialty;
-  const flags: Flags = { specialty: Boolean(specialty), date: Boolean(extractDate(message.slice(0, 500), options.zone, options.now)) };
+  const date = extractDate(message.slice(0, 500), options.zone, options.now);
+  const flags: Flags = { specialty: Boolean(specialty), date: Boolean(date), question: isPlainQuestion(message) };
   if (options.role === 'patient') {
     const drug = findDrug(text);
     if (drug) {
@@ -219,7 +219,6 @@ export function understand(message: string, options: UnderstandOptions): Underst
   } else if (options.people?.length) {
     flags.person = Boolean(matchPeople(message, options.people, PERSON_SKIP));
   }
-  const date = extractDate(message.slice(0, 500), options.zone, options.now);
   if (date) entities.date = date;
   if (options.role === 'doctor') {
     const med: MedicationEntities = extractMedication(text);
@@ -235,7 +234,7 @@ export function understand(message: string, options: UnderstandOptions): Underst
     const analyte = findAnalyteIn(text);
     if (analyte) entities.analyte = analyte;
   }
-  flags.analyte = Boolean(entities.analyte ?? findAnalyteIn(text));
+  flags.analyte = options.role === 'patient' ? Boolean(entities.analyte) : Boolean(findAnalyteIn(text));
   const { intent, score } = classify(text, options.role, flags);
   // Entities only where the task uses them: "heart disease" in a records question is no specialty,
   // "Good morning" no date, a doctor never books by specialty.

@@ -29,7 +29,8 @@ export type Intent = PatientIntent | DoctorIntent | typeof OUT_OF_SCOPE;
 
 type Feature = [RegExp, number];
 
-const APPT = '(?:appointments?|appt|appts|apointments?|visits?|consultations?|consults?|bookings?|checkups?|check ups?|sessions?|slots?|meetings?)';
+const APPT =
+  '(?:appointments?|appt|appts|apt|apts|apointments?|visits?|consultations?|consults?|bookings?|reservations?|checkups?|check ups?|sessions?|slots?|meetings?)';
 const DOCTOR_WORD =
   '(?:doctors?|drs?|docs?|physicians?|specialists?|practitioners?|gps?|consultants?|clinicians?|[a-z]+ologists?|pediatricians?|paediatricians?|dermatologists?|surgeons?|therapists?|psychiatrists?|dentists?|internists?|orthopedists?)';
 const SHOW = '(?:show|view|see|list|display|check|get|give|tell|what|whats|which|when|where|do i have|have i got|any|pull up|look up|bring up|read)';
@@ -86,7 +87,7 @@ export const OFF_TOPIC_WORDS = [
 /** Out-of-scope cues: topics the clinic assistant does not handle. Each subtracts from every intent. */
 const OFF_TOPIC: Feature[] = [
   [
-    /\b(weather|forecast|rain|sunny|temperature outside|joke|jokes|funny|poem|song|lyrics|recipe|cook|cooking|bake|pizza|restaurant|movie|movies|film|netflix|music|football|soccer|basketball|cricket|score|game|games|bitcoin|crypto|stock|stocks|invest|capital of|president|election|politics|translate|homework|essay|code|coding|python|javascript|program|taxi|uber|flight|flights|hotel|holiday|vacation plan|car|parking|wifi|password|girlfriend|boyfriend|date night|horoscope|lottery|rice|microwave|short story|(?:write|tell|say) me a story|novel|trivia)\b/,
+    /\b(weather|forecast|rain|sunny|temperature outside|joke|jokes|funny|poem|song|lyrics|recipe|cook|cooking|bake|pizza|restaurant|movie|movies|film|netflix|music|football|soccer|basketball|cricket|score|game|games|bitcoin|crypto|stock|stocks|invest|capital of|president|election|politics|translate|homework|essay|code|coding|python|javascript|program|taxi|uber|flight|flights|hotel|vacation plan|car|parking|wifi|password|girlfriend|boyfriend|date night|horoscope|lottery|rice|microwave|short story|(?:write|tell|say) me a story|novel|trivia|presentation|slides|powerpoint|spreadsheet)\b/,
     -4,
   ],
   [
@@ -123,6 +124,8 @@ const PATIENT: Record<PatientIntent, Feature[]> = {
     [/\b(can i come in|fit me in|squeeze me in|get seen|be seen|see someone|see somebody|earliest|soonest|asap)\b/, 2],
     [/\b(cancel|reschedule|move|change|postpone|prescription|medication|report|results)\b/, -2],
     [/\b(my|upcoming|next)\s+appointments?\b.{0,10}\b(are|is)\b/, -1],
+    // "see the letter / my results" is reading, not a visit.
+    [/\b(see|read|view)\s+(the|my|that|this)\s+(letter|reports?|results?|notes?|records?|prescriptions?|scan|file)\b/, -3],
   ],
   view_appointments: [
     [new RegExp(`\\b${SHOW}\\b.{0,30}\\b${APPT}\\b`), 2],
@@ -132,6 +135,8 @@ const PATIENT: Record<PatientIntent, Feature[]> = {
       2.5,
     ],
     [/\bwhen is my\b|\bwhen am i\b|\bwhen do i (see|have)\b|\bam i booked\b|\bwhat time is my\b|\bdo i have (an|any)\b/, 2.5],
+    // Indirect questions: "can you look if I have an appointment", "check whether I'm booked".
+    [/\b(look|check|see|tell me|find out|confirm)\b.{0,15}\b(if|whether)\b.{0,10}\b(i have|i ve got|i got|im booked|i am booked|there is)\b/, 2.5],
     [/\b(book|booking|new|cancel|reschedule|move|change|postpone|call off)\b/, -2.5],
     [/\b(need|want|like)\s+(an?|to)\b/, -1.5],
   ],
@@ -151,6 +156,8 @@ const PATIENT: Record<PatientIntent, Feature[]> = {
       4.5,
     ],
     [/\b(another|different|new|later|earlier|other)\s+(day|time|date|slot)\b/, 2],
+    // "can we do 3 instead", "evening instead of morning", "cant do 10": a change of time for a booking that exists.
+    [/\b(can|could) we do\b.{0,30}\binstead\b|\binstead of\b|\b(cant|cannot|can not) do\b/, 3],
     [new RegExp(`\\b${APPT}\\b`), 1],
     [/\b(instead)\b/, 1],
   ],
@@ -202,6 +209,8 @@ const PATIENT: Record<PatientIntent, Feature[]> = {
       /\b(blood sugar|sugar|iron|white cells|white cell|red cells|protein|blood pressure|bp|egfr|kidney|liver|thyroid|uric acid|troponin|cholesterol|vitamin|potassium|sodium|ferritin|platelets|hba1c|a1c|psa|tsh|inr|crp|esr|urine)\b/,
       2,
     ],
+    // A value stated ("my white cells are 11.5", "sugar was 7.2"): a question about a number.
+    [/\b(is|are|was|were|of|at)\s+\d+(\.\d+)?\b(?!\s*(am|pm|oclock|o clock|days?|weeks?))/, 1.5],
     // Analyte words are added at start-up from the reports module's built-in list (see ANALYTE_FEATURE).
   ],
   emergency: [[/\b(emergency|ambulance|911|999|112|urgent help|call for help|dying|help me now)\b/, 3]],
@@ -234,6 +243,7 @@ const DOCTOR: Record<DoctorIntent, Feature[]> = {
       /\b(who have i got|whove i got|who ive got|which patients i have|patients i have (today|tomorrow|this)|have i got (today|tomorrow)|on the books today|lineup|line up|slammed|look like|how (much|many) patients (today|tomorrow|on)|whos up next|who is next|up next|when am i seeing|cancelled today|what time is|seeing today|clinic today)\b/,
       3,
     ],
+    [/\b(busy|free|available|full|packed|booked up|quiet|chocka|anything on|blocked)\b/, 1],
     [/\b(block|unavailable|off|free up|add availability|open slots|add slots)\b/, -2],
     [/\b(prescribe|diagnos|history|urgent|critical)\b/, -1.5],
   ],
@@ -334,6 +344,8 @@ export interface Flags {
   /** A patient names someone else's data ("Show me John Roe's records"). */
   otherPerson?: boolean;
   date?: boolean;
+  /** Put as a question, not as a polite request ("Is Friday busy?"): asks about data, never commands a change. */
+  question?: boolean;
 }
 
 const FLAG_WEIGHTS: Record<AssistantRole, Partial<Record<keyof Flags, Partial<Record<string, number>>>>> = {
@@ -348,6 +360,8 @@ const FLAG_WEIGHTS: Record<AssistantRole, Partial<Record<keyof Flags, Partial<Re
     drug: { add_prescription: 2.5 },
     dose: { add_prescription: 1 },
     analyte: { urgent_patients: 1 },
+    // "Is Friday busy?", "am I free Tuesday?" ask about the diary (review M4); "can you block Friday?" is a request form, not counted.
+    question: { set_availability: -4, view_schedule: 1 },
   },
 };
 

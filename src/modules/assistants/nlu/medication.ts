@@ -1,4 +1,4 @@
-import { editDistance, allowedEdits } from './text.js';
+import { editDistance, allowedEdits, isEnglishWord } from './text.js';
 
 /**
  * Medication details in a doctor's message: drug, dose, route, frequency, duration
@@ -262,7 +262,8 @@ export function findDrug(normalized: string): { drug: string; words: string } | 
     if (exact) return { drug: exact, words: w };
   }
   for (const w of words) {
-    if (w.length < 6 || NOT_A_DRUG.has(w)) continue;
+    // A real English word is no misspelt drug ("appointments", "tablets"); exact drug names matched above.
+    if (w.length < 6 || NOT_A_DRUG.has(w) || isEnglishWord(w)) continue;
     let best: string | null = null;
     let bestD = allowedEdits(w.length) + 1;
     for (const [k, d] of SINGLE) {
