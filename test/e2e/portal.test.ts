@@ -1,13 +1,13 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { build } from '../helpers/build.js';
 import { upload } from '../helpers/files.js';
 import { nextProof } from '../helpers/mfa.js';
 import { createUser, GOOD_PASSWORD, stepUp, type TestUser } from '../helpers/users.js';
-import { launchChromium, skipWithoutBrowser } from '../helpers/browser.js';
+import { CHROMIUM, launchChromium } from '../helpers/browser.js';
 import { totpCode } from '../../src/modules/identity/second-factor.js';
 import type { BuiltApp } from '../../src/app.js';
 
@@ -36,7 +36,8 @@ import type { BuiltApp } from '../../src/app.js';
  * page checked, no page scrolls sideways at 360 px or at 1280 px, and the console shows no error.
  * Screenshots for the README: scripts/portal-screenshots.ts.
  */
-describe('web portal', { skip: skipWithoutBrowser(), concurrency: true }, () => {
+// Never skipped, on a developer's machine either: a browser test that cannot run fails (below).
+describe('web portal', { concurrency: true }, () => {
   let built: BuiltApp;
   let base = '';
   let browser: Browser;
@@ -56,6 +57,7 @@ describe('web portal', { skip: skipWithoutBrowser(), concurrency: true }, () => 
   };
   before(async () => {
     trace('set-up starts');
+    assert.ok(existsSync(CHROMIUM), `Chromium is not installed at ${CHROMIUM}: install Debian's chromium (as .ci/run does) or set CHROMIUM_PATH`);
     // portal/dist is built once and reused while its sources do not change (scripts/portal-build.mjs);
     // the browser starts and the app builds meanwhile: all three take a while under load.
     const portal = new Promise<{ status: number | null; output: string }>((resolve) => {
