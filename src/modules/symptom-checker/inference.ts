@@ -37,7 +37,7 @@ import type { ModelAdjustments } from './learning.js';
  * NHS "Button batteries" (A&E straight away, even without symptoms); NHS "Snake bites"; NHS
  * "Carbon monoxide poisoning"; NHS "Poisoning".
  */
-export const EXPOSURES: ReadonlySet<string> = new Set(['overdose', 'button_battery_magnet', 'snake_bite', 'carbon_monoxide_exposure', 'smoke_fumes_inhaled']);
+const EXPOSURES: ReadonlySet<string> = new Set(['overdose', 'button_battery_magnet', 'snake_bite', 'carbon_monoxide_exposure', 'smoke_fumes_inhaled']);
 
 export type EvidenceState = 'present' | 'absent';
 export type EvidenceMap = Record<string, EvidenceState>;
