@@ -15,6 +15,7 @@ import { SymptomChecker } from './pages/SymptomChecker';
 import { Notifications } from './pages/Notifications';
 import { PatientChart, Patients } from './pages/PatientChart';
 import { Users } from './pages/Users';
+import { SmartAuthorize } from './pages/SmartAuthorize';
 import { liveSession } from './live';
 import { refreshUnread, useUnread } from './unread';
 import { Page } from './ui';
@@ -115,6 +116,8 @@ function App() {
   const chart = /^\/patients\/([0-9a-f-]{36})$/.exec(path)?.[1];
   const chatting = user.role === 'patient' || clinician || user.role === 'admin';
   if (path === '/' || path === '/sign-in' || path === '/sign-up') content = <Redirect to={home} />;
+  // SMART App Launch consent (GET /oauth/authorize sends the browser here, after sign-in if needed).
+  else if (path === '/smart/authorize') content = <SmartAuthorize user={user} />;
   else if (chatting && path === '/messages') content = <Conversations user={user} />;
   else if (chatting && room) content = <Conversation key={room} user={user} roomId={room} />;
   else if (user.role === 'patient' && path === '/symptom-checker') content = <SymptomChecker />;

@@ -8465,6 +8465,164 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/smart/authorize": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The user's decision on a SMART app's request
+         * @description **Who may call:** any signed-in user.
+         *
+         *     With `approve: true`, issues a single-use authorisation code (one minute) and answers where to send the browser: the app’s registered redirect URI with `code` and `state`, or with an OAuth `error` (access_denied when the user declines).
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        approve: boolean;
+                        aud: string;
+                        client_id: string;
+                        code_challenge: string;
+                        code_challenge_method: string;
+                        redirect_uri: string;
+                        response_type: string;
+                        scope: string;
+                        state: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description RFC 9457 problem details */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            redirect_to: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/smart/authorize/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * What a SMART app asks for (consent page)
+         * @description **Who may call:** any signed-in user.
+         *
+         *     Checks the authorisation request of a registered SMART app (SMART_CLIENTS) and says what it would be granted. docs/FHIR.md "SMART App Launch".
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            /** @description The query the app sent to /oauth/authorize, as the consent page received it. */
+            requestBody: {
+                content: {
+                    "application/json": {
+                        aud: string;
+                        client_id: string;
+                        code_challenge: string;
+                        code_challenge_method: string;
+                        redirect_uri: string;
+                        response_type: string;
+                        scope: string;
+                        state: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description RFC 9457 problem details */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            client_id: string;
+                            client_name: string;
+                            /** @description An OAuth error the app will receive whatever the user decides. */
+                            error: string | null;
+                            error_description: string | null;
+                            /** @description Launch patient (launch/patient), the signed-in patient. */
+                            patient: string | null;
+                            /** @description What the app would be granted (the request cut down to what the app and this user may hold). */
+                            scopes: string[];
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/users": {
         parameters: {
             query?: never;
