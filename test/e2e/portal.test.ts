@@ -24,7 +24,8 @@ import type { BuiltApp } from '../../src/app.js';
  * 2. care — a patient and their doctor chat: each sees the other's message live (typing shown, then
  *    "Seen"); the doctor prescribes (API, with step-up) and the patient's notification badge rises
  *    live, the prescription is listed, notifications are marked read one and all; the doctor opens
- *    the patient's chart: records, prescriptions, labs with a trend chart of a repeated test.
+ *    the patient's chart: records, prescriptions, labs with a trend chart of a repeated test (the
+ *    patient sees the same trend under Lab reports).
  * 3. symptom checker — an emergency description shows the emergency alert at once with the "not a
  *    diagnosis" wording; a mild one leads to questions and non-urgent advice.
  * 4. admin — a new admin signs in through the portal, must set up an authenticator app (QR + key,
@@ -439,6 +440,10 @@ describe('web portal', { concurrency: true }, () => {
       0,
     );
     assert.equal((await call(patient, 'GET', '/api/v1/notifications/unread-count')).body.unread, 0);
+    // The patient's own lab reports, with the trend of the repeated test.
+    await p.page.getByRole('navigation').getByRole('link', { name: 'Lab reports' }).click();
+    await p.page.getByRole('img', { name: /^Hemoglobin: 2 results .* latest 12\.4 g\/dL/ }).waitFor();
+    await check(p.page, 'Lab reports');
     await p.context.close();
 
     // The doctor's chart of the patient: details, lab results with a trend of haemoglobin, the

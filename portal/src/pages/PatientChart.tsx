@@ -98,7 +98,7 @@ export function PatientChart(props: { user: User; patientId: string }) {
   const [patient, setPatient] = useState<Demographics | null>(null);
   const [records, setRecords] = useState<Schemas['MedicalRecord'][] | null>(null);
   const [prescriptions, setPrescriptions] = useState<Schemas['Prescription'][] | null>(null);
-  const [labs, setLabs] = useState<{ name: string; unit: string | null; count: number; latest: Observation }[] | null>(null);
+  const [labs, setLabs] = useState<LabTest[] | null>(null);
   const [error, setError] = useState<string | null>(null);
 
   useEffect(() => {
@@ -117,18 +117,7 @@ export function PatientChart(props: { user: User; patientId: string }) {
         // Each test's latest value and how often it was measured in the newest 20 reports; the
         // chart then reads that test's whole series from the trend endpoint.
         const details = await Promise.all((reports.data?.items ?? []).map((r) => api.GET('/api/v1/reports/{id}', { params: { path: { id: r.id } } })));
-        const tests = new Map<string, { name: string; unit: string | null; count: number; latest: Observation }>();
-        for (const d of details) {
-          for (const o of d.data?.observations ?? []) {
-            const t = tests.get(o.name);
-            if (!t) tests.set(o.name, { name: o.name, unit: o.unit, count: 1, latest: o });
-            else {
-              t.count += 1;
-              if (o.observed_at > t.latest.observed_at) t.latest = o;
-            }
-          }
-        }
-        setLabs([...tests.values()].sort((a, b) => b.count - a.count || a.name.localeCompare(b.name)));
+        setLabs(testsOf(details.flatMap((d) => (d.data ? [d.data] : []))));
       } catch (err) {
         setError(networkText(err));
       }
@@ -213,7 +202,26 @@ export function PatientChart(props: { user: User; patientId: string }) {
   );
 }
 
-function LabSection(props: { patientId: string; tests: { name: string; unit: string | null; count: number; latest: Observation }[] | null; timeZone: string }) {
+export type LabTest = { name: string; unit: string | null; count: number; latest: Observation };
+
+/** Each test's latest value and how often it was measured, from report details. */
+export function testsOf(reports: { observations: Observation[] }[]): LabTest[] {
+  const tests = new Map<string, LabTest>();
+  for (const report of reports) {
+    for (const o of report.observations) {
+      const t = tests.get(o.name);
+      if (!t) tests.set(o.name, { name: o.name, unit: o.unit, count: 1, latest: o });
+      else {
+        t.count += 1;
+        if (o.observed_at > t.latest.observed_at) t.latest = o;
+      }
+    }
+  }
+  return [...tests.values()].sort((a, b) => b.count - a.count || a.name.localeCompare(b.name));
+}
+
+/** Lab results of a patient (`me`: the signed-in patient's own), with a trend chart of a repeated test. */
+export function LabSection(props: { patientId: string | 'me'; tests: LabTest[] | null; timeZone: string; title?: string }) {
   const { tests, timeZone } = props;
   const repeated = tests?.filter((t) => t.count > 1) ?? [];
   const [chosen, setChosen] = useState<string | null>(null);
@@ -225,8 +233,11 @@ function LabSection(props: { patientId: string; tests: { name: string; unit: str
     if (!name) return;
     setSeries(null);
     setError(null);
-    api
-      .GET('/api/v1/patients/{id}/observations', { params: { path: { id: props.patientId }, query: { name, limit: 100 } } })
+    const query = { name, limit: 100 };
+    (props.patientId === 'me'
+      ? api.GET('/api/v1/patients/me/observations', { params: { query } })
+      : api.GET('/api/v1/patients/{id}/observations', { params: { path: { id: props.patientId }, query } })
+    )
       .then(({ data, error: problem }) => {
         if (!data) return setError(problemText(problem, 'The trend could not be loaded.'));
         setSeries({ name: data.name, unit: data.items[0]?.unit ?? null, points: data.items });
@@ -236,7 +247,7 @@ function LabSection(props: { patientId: string; tests: { name: string; unit: str
 
   return (
     <section aria-labelledby="labs">
-      <h2 id="labs">Lab results</h2>
+      <h2 id="labs">{props.title ?? 'Lab results'}</h2>
       {tests === null && <Loading what="lab results" />}
       {tests && tests.length === 0 && <p>No lab results.</p>}
       {tests && tests.length > 0 && (

@@ -2,6 +2,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { api, networkText, problemText, type Schemas, type User } from '../api/client';
 import { formatDate, label, validTimeZone } from '../format';
 import { Alert, Loading, Page } from '../ui';
+import { LabSection, testsOf, type LabTest } from './PatientChart';
 
 type Loaded<T> = { items: T[] | null; error: string | null };
 
@@ -89,23 +90,34 @@ export function Prescriptions(props: { user: User }) {
 export function LabReports(props: { user: User }) {
   const timeZone = validTimeZone(props.user.time_zone);
   const { items, error } = useList<Schemas['LabReportSummary']>(() => api.GET('/api/v1/reports', { params: { query: { limit: 100 } } }), 'Your lab reports');
+  const [tests, setTests] = useState<LabTest[] | null>(null);
+  useEffect(() => {
+    if (!items) return;
+    // The newest 20 reports' results: each test's latest value, and a trend for a repeated one.
+    Promise.all(items.slice(0, 20).map((r) => api.GET('/api/v1/reports/{id}', { params: { path: { id: r.id } } })))
+      .then((details) => setTests(testsOf(details.flatMap((d) => (d.data ? [d.data] : [])))))
+      .catch(() => setTests([]));
+  }, [items]);
   return (
     <Page title="Lab reports">
       <Alert message={error} />
       {!items && !error && <Loading what="lab reports" />}
       {items && items.length === 0 && <p>No lab reports yet.</p>}
       {items && items.length > 0 && (
-        <ul class="cards">
-          {items.map((report) => (
-            <li key={report.id} class="card">
-              <h2 class="h3">Collected {formatDate(report.collected_at, timeZone)}</h2>
-              <p>
-                {report.observation_count} results{report.abnormal_count > 0 ? `, ${report.abnormal_count} outside the reference range` : ''} ·{' '}
-                {label(report.status)}
-              </p>
-            </li>
-          ))}
-        </ul>
+        <>
+          <ul class="cards">
+            {items.map((report) => (
+              <li key={report.id} class="card">
+                <h2 class="h3">Collected {formatDate(report.collected_at, timeZone)}</h2>
+                <p>
+                  {report.observation_count} results{report.abnormal_count > 0 ? `, ${report.abnormal_count} outside the reference range` : ''} ·{' '}
+                  {label(report.status)}
+                </p>
+              </li>
+            ))}
+          </ul>
+          <LabSection patientId="me" tests={tests} timeZone={timeZone} title="Your results" />
+        </>
       )}
     </Page>
   );
