@@ -1,7 +1,7 @@
 import type { Actor, CareRelationships } from '../../platform/access.js';
 import type { Executor } from '../../platform/database/index.js';
 import { AppError } from '../../platform/errors.js';
-import { listEvents, type AuditService, type RequestMeta } from '../audit/index.js';
+import { listEvents, type AuditEvent, type AuditService, type RequestMeta } from '../audit/index.js';
 import type { ReportsReads, ReportsService } from '../reports/index.js';
 import { stageBytes } from '../files/index.js';
 import { labResultCsv, readBooking, readLabResult } from './writes.js';
@@ -264,9 +264,19 @@ export class FhirService {
     return undefined; // nurses and admins: the whole clinic
   }
 
-  private async audit(meta: RequestMeta, resourceType: string, items: { patientId: string; id: string }[], action: 'read' | 'list' | 'create') {
-    if (items.length === 0) return;
-    const events =
+  /**
+   * `scope`: the patients a compartment search named. A search of one patient's chart is a look at
+   * it even when it finds nothing (it tells that nothing is recorded), as in REST: those patients
+   * get a list row with no ids.
+   */
+  private async audit(
+    meta: RequestMeta,
+    resourceType: string,
+    items: { patientId: string; id: string }[],
+    action: 'read' | 'list' | 'create',
+    scope: readonly string[] = [],
+  ) {
+    const events: AuditEvent[] =
       action !== 'list'
         ? items.map((item) => ({ patientId: item.patientId, resourceType, resourceId: item.id, action, details: { via: 'fhir' } }))
         : listEvents(
@@ -276,7 +286,11 @@ export class FhirService {
             (item) => item.id,
             () => ({ via: 'fhir' }),
           );
-    await this.deps.audit.record(this.deps.db, meta, events);
+    if (action === 'list')
+      for (const patientId of scope)
+        if (!items.some((item) => item.patientId === patientId))
+          events.push({ patientId, resourceType, resourceId: null, resourceIds: [], action: 'list', details: { via: 'fhir', count: 0 } });
+    if (events.length) await this.deps.audit.record(this.deps.db, meta, events);
   }
 
   private dates(query: Query, name: string): DateRange {
@@ -426,6 +440,7 @@ export class FhirService {
           'observation',
           page.map((r) => ({ patientId: r.patient_id, id: r.id })),
           'list',
+          patientIds,
         );
         const last = page.at(-1);
         return {
@@ -499,6 +514,7 @@ export class FhirService {
           'lab_report',
           page.map((r) => ({ patientId: r.patient_id, id: r.id })),
           'list',
+          patientIds,
         );
         const last = page.at(-1);
         return { matches, included, next: rows.length > count && last ? encodeCursor({ at: last.collected_at.toISOString(), id: last.id }) : null };
@@ -595,6 +611,7 @@ export class FhirService {
           'medical_record',
           page.items.map(([row]) => ({ patientId: row.patient_id, id: row.id })),
           'list',
+          patientIds,
         );
         return { matches: page.items.map(([row, index]) => conditionResource(row, index)), next: page.next };
       },
@@ -649,6 +666,7 @@ export class FhirService {
           'prescription',
           page.items.map(([row]) => ({ patientId: row.patient_id, id: row.id })),
           'list',
+          patientIds,
         );
         const include = new Set(query.get('_include') ?? []);
         const included: Resource[] = [];
@@ -783,7 +801,17 @@ export class FhirService {
           reason: booking.reason,
         });
         const [row] = await this.deps.appointments.appointments({ ids: [booked.id], afterId: null, descending: true, limit: 1 });
-        await this.audit(meta, 'appointment', [{ patientId: row!.patient_id, id: row!.id }], 'create');
+        // As the REST booking route: the booking is recorded, and so is the care relationship it grants.
+        await this.deps.audit.record(this.deps.db, meta, [
+          { patientId: row!.patient_id, resourceType: 'appointment', resourceId: row!.id, action: 'create', details: { via: 'fhir' } },
+          {
+            patientId: row!.patient_id,
+            resourceType: 'care_relationship',
+            resourceId: row!.doctor_id,
+            action: 'grant',
+            details: { cause: 'appointment', appointment_id: row!.id, via: 'fhir' },
+          },
+        ]);
         return appointmentResource(row!);
       },
       read: async (meta, id) => {

@@ -615,6 +615,29 @@ test('FHIR R4 facade: metadata, Patient, Practitioner, Observation, DiagnosticRe
       rows.some((r) => r.actor.id === patient.id && r.action === 'list'),
       'the search that listed it',
     );
+    // A search of one patient's chart that finds nothing is still a look at it (security review).
+    const empty = await get(doctor, `/Condition?patient=Patient/${patient.id}&code=http://hl7.org/fhir/sid/icd-10|Z99.9`);
+    assert.deepEqual(ids(empty), []);
+    const looks = await app.inject({
+      method: 'GET',
+      url: `/api/v1/audit?patient_id=${patient.id}&actor_id=${doctor.id}&resource_type=medical_record&action=list`,
+      headers: admin.auth,
+    });
+    assert.ok(
+      (looks.json().items as { resource_ids: string[] | null }[]).some((r) => r.resource_ids?.length === 0),
+      looks.body,
+    );
+    // A FHIR booking records the care relationship it grants, as the REST booking does.
+    const grants = await built.ctx.db
+      .selectFrom('audit_log')
+      .select('details')
+      .where('resource_type', '=', 'care_relationship')
+      .where('action', '=', 'grant')
+      .execute();
+    assert.ok(
+      grants.some((r) => (r.details as { via?: string } | null)?.via === 'fhir'),
+      JSON.stringify(grants),
+    );
   });
 
   await t.test('a FHIR client library reads the patient and pages through their observations', async () => {
