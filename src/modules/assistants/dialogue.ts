@@ -1071,6 +1071,15 @@ export class Dialogue {
 
     switch (p.kind) {
       case 'availability': {
+        // A question while the change waits ("is Friday busy?") is answered from the diary; the change still waits for a yes.
+        if (!yes && isPlainQuestion(input.message)) {
+          const answer = await this.schedule(input, e);
+          return {
+            ...answer,
+            reply: `${answer.reply}\n${this.describeAvailability(p, zone)}? Please answer yes or no.`,
+            state: { ...answer.state, pending: p },
+          };
+        }
         // A new day before the yes ("no, Thursday") is a correction: the same change on that day, asked again.
         if (e.date && !yes) return this.availability(input, { ...u, intent: 'set_availability', entities: { ...u.entities, date: e.date } }, p.mode);
         if (!yes)
