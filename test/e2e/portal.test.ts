@@ -2,6 +2,7 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { build } from '../helpers/build.js';
 import { upload } from '../helpers/files.js';
@@ -13,7 +14,7 @@ import type { BuiltApp } from '../../src/app.js';
 
 /**
  * The web portal (docs/API.md §10, issue 18) in headless Chromium, mostly at 360 px wide. One
- * server and one browser serve five journeys that run side by side (each in its own browser
+ * server and one browser serve six journeys that run side by side (each in its own browser
  * contexts, with their own users, so nothing they do can interfere):
  * 1. booking — a new patient signs up and out; a patient signs in (wrong password first), finds a
  *    doctor by specialty, sees free times in their profile time zone (not the browser's), loses a
@@ -32,11 +33,22 @@ import type { BuiltApp } from '../../src/app.js';
  *    code), sees recovery codes once; approves a newly registered doctor; finds a user, changes
  *    their role (step-up asked and given), suspends another; signs out and back in with a recovery
  *    code; a second admin signs in with an authenticator code (wrong code first).
+ * 5. SMART App Launch — an app sends a signed-in patient to the consent page, which says in plain
+ *    words what the app would get; "Allow" returns the browser to the app with a code the app
+ *    exchanges (PKCE) for a FHIR-only token.
  * Sessions other than the ones signed in through the UI are made through the API and handed to the
  * portal as its tab's refresh token, as a reload would find it. axe-core reports no violation on any
  * page checked, no page scrolls sideways at 360 px or at 1280 px, and the console shows no error.
  * Screenshots for the README: scripts/portal-screenshots.ts.
  */
+/** A registered SMART app (SMART_CLIENTS) for the consent journey. */
+const SMART_APP = {
+  clientId: 'growth-chart',
+  name: 'Growth Chart',
+  redirectUris: ['https://app.example.test/cb'],
+  scope: 'launch/patient openid fhirUser patient/*.rs',
+};
+
 // Never skipped, on a developer's machine either: a browser test that cannot run fails (below).
 describe('web portal', { concurrency: true }, () => {
   let built: BuiltApp;
@@ -72,7 +84,7 @@ describe('web portal', { concurrency: true }, () => {
     // sign-ins and refreshes (10 a minute by default, meant for one client); real users each have
     // their own address. (The same setting is the per-account budget; no journey here tests it —
     // src/modules/identity/auth.test.ts does.)
-    const app = build({ after: (fn) => void cleanups.push(fn) }, { rateLimitAuthPerMin: 300 }).finally(() => trace('app built'));
+    const app = build({ after: (fn) => void cleanups.push(fn) }, { rateLimitAuthPerMin: 300, smartClients: [SMART_APP] }).finally(() => trace('app built'));
     const chromium = launchChromium().finally(() => trace('browser started'));
     const [built_, browser_, portalBuild] = await Promise.all([app, chromium, portal]);
     built = built_;
@@ -504,6 +516,47 @@ describe('web portal', { concurrency: true }, () => {
     assert.equal(await page.getByRole('alert').count(), 0, 'no emergency alert for a cold');
     await page.getByText(/This is not a diagnosis/).waitFor();
     await check(page, 'Symptom checker');
+    await context.close();
+  });
+
+  it('SMART App Launch: the consent page names the app and what it gets; Allow sends the browser back with a code the app exchanges', async () => {
+    const patient = await createUser(built, 'patient', { fullName: 'Sam Smart' });
+    const verifier = randomBytes(32).toString('base64url');
+    const query = new URLSearchParams({
+      response_type: 'code',
+      client_id: SMART_APP.clientId,
+      redirect_uri: SMART_APP.redirectUris[0]!,
+      scope: 'launch/patient openid fhirUser patient/Observation.rs',
+      state: 'st-smart',
+      aud: `${base}/fhir/R4`,
+      code_challenge: createHash('sha256').update(verifier).digest('base64url'),
+      code_challenge_method: 'S256',
+    });
+    const { context, page } = await open({ session: patient });
+    // The app's own page: answered here, as the app's server would.
+    await context.route('https://app.example.test/**', (route) =>
+      route.fulfill({ status: 200, contentType: 'text/html', body: '<!doctype html><title>App</title>' }),
+    );
+    await page.goto(`${base}/oauth/authorize?${query}`);
+    await check(page, 'Allow Growth Chart to use your CareBridge account?');
+    await page.getByText('Read your lab results').waitFor();
+    await Promise.all([page.waitForURL(/^https:\/\/app\.example\.test\/cb\?/), page.getByRole('button', { name: 'Allow', exact: true }).click()]);
+    const back = new URL(page.url());
+    assert.equal(back.searchParams.get('state'), 'st-smart');
+    const token = await built.app.inject({
+      method: 'POST',
+      url: '/oauth/token',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', host: new URL(base).host },
+      payload: new URLSearchParams({
+        grant_type: 'authorization_code',
+        code: back.searchParams.get('code') ?? '',
+        redirect_uri: SMART_APP.redirectUris[0]!,
+        client_id: SMART_APP.clientId,
+        code_verifier: verifier,
+      }).toString(),
+    });
+    assert.equal(token.statusCode, 200, token.body);
+    assert.equal(token.json().patient, patient.id);
     await context.close();
   });
 
