@@ -92,6 +92,7 @@ export function buildServices(infra: Infrastructure): Services {
     medical: buildMedicalReads({ db }),
     appointments: buildSchedulingReads({ db }),
     patients: scheduling.lookups,
+    documents: files,
     doctors: scheduling.profiles,
     slots: scheduling.slots,
     booking: scheduling.appointments,

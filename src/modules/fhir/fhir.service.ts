@@ -3,7 +3,7 @@ import type { Executor } from '../../platform/database/index.js';
 import { AppError } from '../../platform/errors.js';
 import { listEvents, type AuditEvent, type AuditService, type RequestMeta } from '../audit/index.js';
 import type { ReportsReads, ReportsService } from '../reports/index.js';
-import { stageBytes } from '../files/index.js';
+import { stageBytes, type FileRow, type FilesService } from '../files/index.js';
 import { labResultCsv, readBooking, readLabResult } from './writes.js';
 import type { MedicalReads, RowPosition } from '../medical/index.js';
 import type { AppointmentReadRow, SchedulingLookups, SchedulingReads, SchedulingServices } from '../scheduling/index.js';
@@ -59,6 +59,8 @@ export interface FhirDeps {
   medical: MedicalReads;
   appointments: SchedulingReads;
   patients: Pick<SchedulingLookups, 'patientProfile' | 'searchPatients'>;
+  /** Chart files (record attachments, lab report files) as DocumentReference, under the files' own read rule. */
+  documents: Pick<FilesService, 'patientFiles' | 'visible'>;
   doctors: Pick<SchedulingServices['profiles'], 'getDoctor' | 'listDoctors'>;
   slots: Pick<SchedulingServices['slots'], 'listFree'>;
   /** FHIR bookings go through the same race-free path as POST /api/v1/appointments. */
@@ -120,6 +122,7 @@ export class FhirService {
         this.scheduleType(),
         this.slotType(),
         this.auditEventType(),
+        this.documentReferenceType(),
       ].map((t) => [t.type, t]),
     );
   }
@@ -446,6 +449,52 @@ export class FhirService {
         return {
           matches: page.map(observationResource),
           next: rows.length > count && last ? encodeCursor({ at: last.observed_at.toISOString(), id: last.id }) : null,
+        };
+      },
+    };
+  }
+
+  private documentReferenceType(): ResourceType {
+    const { documents, db } = this.deps;
+    return {
+      type: 'DocumentReference',
+      documentation:
+        "Files in patients' charts (record attachments, lab report files): metadata, and the REST download URL, which applies the file's own access rule and audit.",
+      searchParams: [
+        { name: '_id', type: 'token', documentation: 'DocumentReference id (the file id)' },
+        { name: 'patient', type: 'reference', documentation: 'Patient/<id>; required for doctors' },
+        { name: 'subject', type: 'reference', documentation: 'Same as patient' },
+        { name: 'date', type: 'date', documentation: 'When the file was stored; prefixes eq, gt, lt, ge, le' },
+      ],
+      read: async (meta, id, base) => {
+        const file = await documents.visible(db, meta.actor, id).catch((err: unknown) => {
+          if (err instanceof AppError && err.status === 404) throw notFound('DocumentReference', id);
+          throw err;
+        });
+        if (!file.patient_id) throw notFound('DocumentReference', id);
+        await this.audit(meta, 'file', [{ patientId: file.patient_id, id }], 'read');
+        return documentReferenceResource(file, base);
+      },
+      search: async (meta, query, count, base) => {
+        const patientIds = await this.patientScope(meta.actor, query);
+        if (!patientIds) throw invalid('Search documents one patient at a time: add patient=Patient/<id>.', 'patient');
+        const ids = query.get('_id')?.flatMap((v) => v.split(','));
+        const { from, to } = this.dates(query, 'date');
+        const descending = this.descending(query);
+        const cursor = decodeCursor(single(query, '_cursor'));
+        const rows = await documents.patientFiles({ patientIds, ids, from, to, descending }, cursor && { at: cursorTime(cursor.at), id: cursor.id }, count + 1);
+        const page = rows.slice(0, count);
+        await this.audit(
+          meta,
+          'file',
+          page.map((r) => ({ patientId: r.patient_id!, id: r.id })),
+          'list',
+          patientIds,
+        );
+        const last = page.at(-1);
+        return {
+          matches: page.map((file) => documentReferenceResource(file, base)),
+          next: rows.length > count && last ? encodeCursor({ at: last.created_at.toISOString(), id: last.id }) : null,
         };
       },
     };
@@ -1012,4 +1061,28 @@ function cursorTime(value: string): Date {
   const at = new Date(value);
   if (!value || Number.isNaN(at.getTime())) throw invalid('_cursor is not a cursor this server issued; follow the Bundle\'s "next" link.', '_cursor');
   return at;
+}
+
+/** A chart file as a DocumentReference: what it is and where to fetch it (the REST download applies the file's rule). */
+function documentReferenceResource(file: FileRow, base: string): Resource {
+  return {
+    resourceType: 'DocumentReference',
+    id: file.id,
+    meta: { lastUpdated: file.created_at.toISOString() },
+    status: 'current',
+    subject: { reference: `Patient/${file.patient_id}` },
+    date: file.created_at.toISOString(),
+    description: file.filename,
+    content: [
+      {
+        attachment: {
+          contentType: file.content_type,
+          url: `${base}/api/v1/files/${file.id}/download`,
+          size: Number(file.size),
+          title: file.filename,
+          creation: file.created_at.toISOString(),
+        },
+      },
+    ],
+  };
 }

@@ -63,6 +63,7 @@ test('FHIR R4 facade: metadata, Patient, Practitioner, Observation, DiagnosticRe
         'Appointment',
         'Condition',
         'DiagnosticReport',
+        'DocumentReference',
         'Encounter',
         'MedicationRequest',
         'Observation',
@@ -475,6 +476,29 @@ test('FHIR R4 facade: metadata, Patient, Practitioner, Observation, DiagnosticRe
       { value: original!.value, unit: original!.unit, flag: original!.flag, range: original!.reference_range.split('-').map(Number) },
     );
     assert.deepEqual([original!.value, original!.unit, original!.flag], [11.1, 'g/dL', 'low']);
+  });
+
+  await t.test("DocumentReference: the files in a patient's chart, fetched through the REST download and its rule", async () => {
+    const mine = await get(patient, `/DocumentReference?patient=Patient/${patient.id}&_count=2`);
+    const found = ids(mine);
+    assert.equal(found.length, 2, JSON.stringify(mine.body));
+    assert.ok(
+      mine.body.link.some((l) => l.relation === 'next'),
+      'keyset pages',
+    );
+    for (const entry of mine.body.entry) valid(entry.resource);
+    const one = await get(doctor, `/DocumentReference/${found[0]}`);
+    assert.equal(one.status, 200);
+    const doc = valid(one.body as never) as unknown as { subject: { reference: string }; content: { attachment: { url: string; contentType: string } }[] };
+    assert.equal(doc.subject.reference, `Patient/${patient.id}`);
+    const download = await app.inject({ method: 'GET', url: new URL(doc.content[0]!.attachment.url).pathname, headers: patient.auth });
+    assert.equal(download.statusCode, 200);
+    assert.equal((await get(otherDoctor, `/DocumentReference/${found[0]}`)).status, 404);
+    assert.equal((await get(otherPatient, `/DocumentReference/${found[0]}`)).status, 404);
+    assert.equal((await get(otherDoctor, `/DocumentReference?patient=Patient/${patient.id}`)).status, 404);
+    assert.equal((await get(doctor, '/DocumentReference')).status, 400, 'one patient at a time');
+    const later = await get(patient, `/DocumentReference?patient=Patient/${patient.id}&date=ge2999-01-01`);
+    assert.deepEqual(ids(later), []);
   });
 
   await t.test('PractitionerRole, Schedule and free Slots: the bookable directory', async () => {

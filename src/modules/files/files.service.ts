@@ -131,6 +131,15 @@ export class FilesService {
     return file;
   }
 
+  /** Chart files of patients the caller already may see (the caller checks access): FHIR DocumentReference search. */
+  async patientFiles(
+    filter: { patientIds: string[]; ids?: string[]; from?: { at: Date; inclusive: boolean }; to?: { at: Date; inclusive: boolean }; descending: boolean },
+    after: { at: Date; id: string } | null,
+    limit: number,
+  ): Promise<FileRow[]> {
+    return this.files.patientFiles(this.db, filter, after, limit);
+  }
+
   async rowsByIds(db: Executor, ids: string[]): Promise<FileRow[]> {
     return this.files.findMany(db, ids);
   }
