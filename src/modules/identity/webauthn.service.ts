@@ -1,13 +1,4 @@
-import {
-  generateAuthenticationOptions,
-  generateRegistrationOptions,
-  verifyAuthenticationResponse,
-  verifyRegistrationResponse,
-  type AuthenticationResponseJSON,
-  type AuthenticatorTransportFuture,
-  type RegistrationResponseJSON,
-} from '@simplewebauthn/server';
-import { isoBase64URL } from '@simplewebauthn/server/helpers';
+import type { AuthenticationResponseJSON, AuthenticatorTransportFuture, RegistrationResponseJSON } from '@simplewebauthn/server';
 import type { Config } from '../../platform/config.js';
 import type { Db } from '../../platform/database/index.js';
 import type { Actor } from '../../platform/access.js';
@@ -21,6 +12,12 @@ import type { MfaRepository } from './mfa.repository.js';
 import type { SessionCache } from './session-cache.js';
 import type { ClientInfo, IdentityService, TokenPair } from './identity.service.js';
 import type { MfaService } from './mfa.service.js';
+
+/**
+ * Loaded on first use: the library with its CBOR/ASN.1 dependencies costs ~30 MB and ~0.5 s at
+ * start-up, on every instance, for a ceremony most instances rarely run (docs/BENCHMARKS.md "Footprint").
+ */
+const webauthn = () => import('@simplewebauthn/server');
 
 export interface WebauthnDeps {
   config: Config;
@@ -93,7 +90,9 @@ export class WebauthnService {
       throw new ValidationError('Your password is required to add a passkey.', [{ path: '/password', message: 'is missing or incorrect' }]);
     }
     const existing = await mfa.listCredentials(db, user.id);
-    const options = await generateRegistrationOptions({
+    const options = await (
+      await webauthn()
+    ).generateRegistrationOptions({
       rpName: this.rp.rpName,
       rpID: this.rp.rpId,
       userName: user.email,
@@ -121,7 +120,9 @@ export class WebauthnService {
       throw new BadRequestError('The passkey registration has expired or does not belong to this account; start again.');
     let verification;
     try {
-      verification = await verifyRegistrationResponse({
+      verification = await (
+        await webauthn()
+      ).verifyRegistrationResponse({
         response: response as unknown as RegistrationResponseJSON,
         expectedChallenge: challenge,
         expectedOrigin: this.rp.origins,
@@ -138,7 +139,7 @@ export class WebauthnService {
     const created = await mfa.insertCredential(db, {
       user_id: actor.id,
       credential_id: credential.id,
-      public_key: isoBase64URL.fromBuffer(credential.publicKey),
+      public_key: Buffer.from(credential.publicKey).toString('base64url'),
       counter: credential.counter,
       transports: credential.transports?.join(',') ?? null,
       name: name?.trim() || 'Passkey',
@@ -187,7 +188,9 @@ export class WebauthnService {
     }
     const credentials = userId ? await mfa.listCredentials(db, userId) : [];
     if (userId && credentials.length === 0) throw new ConflictError('This account has no passkey.', 'no-passkey');
-    const options = await generateAuthenticationOptions({
+    const options = await (
+      await webauthn()
+    ).generateAuthenticationOptions({
       rpID: this.rp.rpId,
       allowCredentials: credentials.map((c) => ({ id: c.credential_id, transports: (c.transports?.split(',') ?? []) as AuthenticatorTransportFuture[] })),
       userVerification: userId ? 'preferred' : 'required',
@@ -231,14 +234,16 @@ export class WebauthnService {
     if (!stored || stored.user_id !== user.id) throw new UnauthorizedError(FAILED);
     let verification;
     try {
-      verification = await verifyAuthenticationResponse({
+      verification = await (
+        await webauthn()
+      ).verifyAuthenticationResponse({
         response: response as unknown as AuthenticationResponseJSON,
         expectedChallenge: challenge,
         expectedOrigin: this.rp.origins,
         expectedRPID: this.rp.rpId,
         credential: {
           id: stored.credential_id,
-          publicKey: isoBase64URL.toBuffer(stored.public_key),
+          publicKey: new Uint8Array(Buffer.from(stored.public_key, 'base64url')),
           counter: Number(stored.counter),
           transports: (stored.transports?.split(',') ?? []) as AuthenticatorTransportFuture[],
         },
