@@ -57,6 +57,18 @@ if (services) {
   console.log(`# services run: PostgreSQL database ${dbName}, Redis ${env.REDIS_URL}`);
 }
 
+// In-memory PGlite apps start from one migrated database archive instead of initdb + migrations
+// each (seconds per test file): made once per migration set by scripts/pglite-template.ts.
+if (!services && !env.PGLITE_TEMPLATE) {
+  const template = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/pglite-template.ts'], {
+    env,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  if (template.status !== 0) process.exit(template.status ?? 1);
+  env.PGLITE_TEMPLATE = template.stdout.trim().split('\n').at(-1);
+}
+
 const concurrency = process.env.TEST_CONCURRENCY ?? (services ? '2' : '2');
 const result = spawnSync(
   process.execPath,
