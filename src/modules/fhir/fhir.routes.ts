@@ -35,7 +35,7 @@ function sendOutcome(reply: FastifyReply, status: number, code: IssueCode, diagn
  * This server as the client reached it (scheme and Host, through a trusted proxy's
  * X-Forwarded-* when TRUST_PROXY is set): Bundle links and fullUrls must work for that client.
  */
-function baseOf(request: FastifyRequest): string {
+export function baseOf(request: FastifyRequest): string {
   return `${request.protocol}://${request.host}`;
 }
 

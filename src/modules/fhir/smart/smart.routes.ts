@@ -1,13 +1,11 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { actorOf, anyUser, publicAccess } from '../../../platform/http/auth.js';
 import { PROBLEM_BASE } from '../../../platform/http/problem.js';
 import { problemResponses } from '../../../platform/http/schemas.js';
+import { baseOf } from '../fhir.routes.js';
 import { OAuthError, type SmartService } from './smart.service.js';
-
-/** This server as the client reached it: `aud`, issuer and fhirUser must match what the app used. */
-const baseOf = (request: FastifyRequest) => `${request.protocol}://${request.host}`;
 
 const AuthorizeBody = Type.Object(
   {
