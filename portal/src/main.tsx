@@ -16,6 +16,7 @@ import { Notifications } from './pages/Notifications';
 import { PatientChart, Patients } from './pages/PatientChart';
 import { Users } from './pages/Users';
 import { SmartAuthorize } from './pages/SmartAuthorize';
+import { Security } from './pages/Security';
 import { liveSession } from './live';
 import { refreshUnread, useUnread } from './unread';
 import { Page } from './ui';
@@ -23,6 +24,7 @@ import './styles.css';
 
 const NOTIFICATIONS = { path: '/notifications', name: 'Notifications' };
 const MESSAGES = { path: '/messages', name: 'Messages' };
+const SECURITY = { path: '/security', name: 'Security' };
 const PATIENT_PAGES = [
   { path: '/appointments', name: 'Appointments' },
   { path: '/doctors', name: 'Find a doctor' },
@@ -32,12 +34,13 @@ const PATIENT_PAGES = [
   { path: '/prescriptions', name: 'Prescriptions' },
   { path: '/lab-reports', name: 'Lab reports' },
   NOTIFICATIONS,
+  SECURITY,
 ];
 
 const CLINICIAN_PAGES = [{ path: '/schedule', name: 'Schedule' }, { path: '/patients', name: 'Patients' }, MESSAGES];
-const DOCTOR_PAGES = [...CLINICIAN_PAGES, { path: '/availability', name: 'Availability' }, NOTIFICATIONS];
-const NURSE_PAGES = [...CLINICIAN_PAGES, NOTIFICATIONS];
-const ADMIN_PAGES = [{ path: '/approvals', name: 'Approvals' }, { path: '/users', name: 'Users' }, MESSAGES, NOTIFICATIONS];
+const DOCTOR_PAGES = [...CLINICIAN_PAGES, { path: '/availability', name: 'Availability' }, NOTIFICATIONS, SECURITY];
+const NURSE_PAGES = [...CLINICIAN_PAGES, NOTIFICATIONS, SECURITY];
+const ADMIN_PAGES = [{ path: '/approvals', name: 'Approvals' }, { path: '/users', name: 'Users' }, MESSAGES, NOTIFICATIONS, SECURITY];
 
 function useSession() {
   const [, setTick] = useState(0);
@@ -122,6 +125,7 @@ function App() {
   else if (chatting && room) content = <Conversation key={room} user={user} roomId={room} />;
   else if (user.role === 'patient' && path === '/symptom-checker') content = <SymptomChecker />;
   else if (path === '/notifications') content = <Notifications user={user} />;
+  else if (path === '/security') content = <Security user={user} />;
   else if (clinician && path === '/patients') content = <Patients user={user} />;
   else if (clinician && chart) content = <PatientChart key={chart} user={user} patientId={chart} />;
   else if (user.role === 'admin' && path === '/users') content = <Users user={user} />;

@@ -53,6 +53,7 @@ const SMART_APP = {
 describe('web portal', { concurrency: true }, () => {
   let built: BuiltApp;
   let base = '';
+  let localBase = '';
   let browser: Browser;
   const consoleErrors: string[] = [];
 
@@ -84,7 +85,13 @@ describe('web portal', { concurrency: true }, () => {
     // sign-ins and refreshes (10 a minute by default, meant for one client); real users each have
     // their own address. (The same setting is the per-account budget; no journey here tests it —
     // src/modules/identity/auth.test.ts does.)
-    const app = build({ after: (fn) => void cleanups.push(fn) }, { rateLimitAuthPerMin: 300, smartClients: [SMART_APP] }).finally(() => trace('app built'));
+    // Passkeys: WebAuthn refuses an IP address as the relying party, so the passkey journey opens
+    // the portal as http://localhost:<port> (a secure context too); its origin is added below.
+    const app = build(
+      { after: (fn) => void cleanups.push(fn) },
+      { rateLimitAuthPerMin: 300, smartClients: [SMART_APP] },
+      { WEBAUTHN_RP_ID: 'localhost' },
+    ).finally(() => trace('app built'));
     const chromium = launchChromium().finally(() => trace('browser started'));
     const [built_, browser_, portalBuild] = await Promise.all([app, chromium, portal]);
     built = built_;
@@ -95,7 +102,11 @@ describe('web portal', { concurrency: true }, () => {
     await built.start();
     await built.app.listen({ host: '127.0.0.1', port: 0 });
     const address = built.app.server.address();
-    base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+    const port = typeof address === 'object' && address ? address.port : 0;
+    base = `http://127.0.0.1:${port}`;
+    localBase = `http://localhost:${port}`;
+    // The port is known only now; the passkey service reads the allowed origins per ceremony.
+    built.ctx.config.auth.webauthn.origins.push(localBase);
     trace('listening');
   });
 
@@ -557,6 +568,68 @@ describe('web portal', { concurrency: true }, () => {
     });
     assert.equal(token.statusCode, 200, token.body);
     assert.equal(token.json().patient, patient.id);
+    await context.close();
+  });
+
+  it('passkeys: a patient adds a passkey (password asked), renames it, removes it after a passkey step-up, adds another and signs in with it alone', async () => {
+    const patient = await createUser(built, 'patient', { fullName: 'Penny Passkey' });
+    const { context, page } = await open({ session: patient });
+    // Chromium's virtual authenticator (DevTools protocol): a platform authenticator with user
+    // verification that answers at once, as Touch ID or Windows Hello would after the user's touch.
+    const cdp = await context.newCDPSession(page);
+    await cdp.send('WebAuthn.enable');
+    await cdp.send('WebAuthn.addVirtualAuthenticator', {
+      options: {
+        protocol: 'ctap2',
+        transport: 'internal',
+        hasResidentKey: true,
+        hasUserVerification: true,
+        isUserVerified: true,
+        automaticPresenceSimulation: true,
+      },
+    });
+    await page.goto(`${localBase}/security`);
+    await check(page, 'Security', { desktop: true });
+    await page.getByText('You have no passkeys yet.').waitFor();
+
+    // A wrong password: the API's detail, and no passkey.
+    await page.getByLabel('Your password').fill('not my password at all');
+    await page.getByRole('button', { name: 'Add a passkey' }).click();
+    assert.match(await page.getByRole('alert').innerText(), /password is required/i);
+    await page.getByLabel('Your password').fill(patient.password);
+    await page.getByLabel(/^Name/).fill('Work laptop');
+    await page.getByRole('button', { name: 'Add a passkey' }).click();
+    await page.getByRole('status').filter({ hasText: 'Passkey "Work laptop" added' }).waitFor();
+    await page.getByRole('heading', { level: 3, name: 'Work laptop' }).waitFor();
+    assert.equal(await page.getByLabel('Your password').inputValue(), '', 'the password is not kept');
+
+    // Rename, by keyboard.
+    await page.getByRole('button', { name: 'Rename Work laptop' }).click();
+    await page.getByLabel('New name for Work laptop').fill('Laptop');
+    await page.getByLabel('New name for Work laptop').press('Enter');
+    await page.getByRole('heading', { level: 3, name: 'Laptop', exact: true }).waitFor();
+
+    // This session proved only a password: removing a factor asks for a second one, and the
+    // passkey itself gives it.
+    await page.getByRole('button', { name: 'Remove Laptop' }).click();
+    await page.getByRole('heading', { level: 2, name: 'Confirm it is you' }).waitFor();
+    await check(page, 'Security');
+    await page.getByRole('button', { name: 'Use a passkey' }).click();
+    await page.getByRole('status').filter({ hasText: 'Passkey "Laptop" removed' }).waitFor();
+    await page.getByText('You have no passkeys yet.').waitFor();
+    assert.equal((await call(patient, 'GET', '/api/v1/auth/webauthn/credentials')).body.items.length, 0);
+
+    // Another passkey, then a passwordless sign-in with it.
+    await page.getByLabel('Your password').fill(patient.password);
+    await page.getByRole('button', { name: 'Add a passkey' }).click();
+    await page.getByRole('heading', { level: 3, name: 'Passkey', exact: true }).waitFor();
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Sign in' }).waitFor();
+    await page.getByRole('button', { name: 'Continue with a passkey' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Appointments' }).waitFor();
+    await page.getByText('Penny Passkey').waitFor();
+    await page.getByRole('navigation').getByRole('link', { name: 'Security' }).click();
+    await page.getByText(/last used/).waitFor();
     await context.close();
   });
 
