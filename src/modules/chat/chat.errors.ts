@@ -7,6 +7,23 @@ export class RoomLeftError extends AppError {
   }
 }
 
+/**
+ * Sharing a patient's file into a room where someone may not see that patient's data (review:
+ * a doctor sharing a chart file with a colleague who has no care relationship). The sender
+ * may read the file and is in the room, so a 403 tells them nothing new.
+ */
+export class FileShareRefusedError extends AppError {
+  constructor() {
+    super(
+      403,
+      'Forbidden',
+      "This file is part of a patient's record, and not everyone in this room may see that patient's data. Share it only where every participant may (docs/SECURITY.md).",
+      undefined,
+      'file-share-refused',
+    );
+  }
+}
+
 /** Maps an application error to the `code` of a socket `error` frame. */
 export function frameErrorCode(err: AppError): string {
   if (err.code === 'room-left') return 'room_left';

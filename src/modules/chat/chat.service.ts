@@ -7,7 +7,7 @@ import { iso } from '../../platform/http/schemas.js';
 import { decodeCursor, encodeCursor } from '../../platform/http/pagination.js';
 import type { ChatRepository, MessageRow, RoomRow } from './chat.repository.js';
 import type { MessageKind, RoomKind, SenderRole } from './chat.tables.js';
-import { RoomLeftError } from './chat.errors.js';
+import { FileShareRefusedError, RoomLeftError } from './chat.errors.js';
 import type { Frame, Hub } from './hub.js';
 import type { AuditEvent, AuditService, RequestMeta } from '../audit/index.js';
 
@@ -25,8 +25,11 @@ export type EmergencyDetector = (text: string) => EmergencyResult | Promise<Emer
 
 /** Read access to an uploaded file, asked of the files area (null while that area is absent). */
 export interface FileAccess {
-  /** File metadata when `actor` may read it, otherwise null (unknown and foreign look the same). */
-  readable(actor: Actor, fileId: string): Promise<{ id: string; filename: string; content_type: string; size: number } | null>;
+  /**
+   * File metadata when `actor` may read it, otherwise null (unknown and foreign look the same).
+   * `patient_id`: whose data the file is (its patient, or the patient who uploaded it), or null.
+   */
+  readable(actor: Actor, fileId: string): Promise<{ id: string; filename: string; content_type: string; size: number; patient_id: string | null } | null>;
 }
 
 export interface MessageDto {
@@ -401,6 +404,7 @@ export class ChatService {
       await this.requireWritable(actor, input.roomId);
       const file = await this.deps.files.readable(actor, input.fileId);
       if (!file) throw new NotFoundError('File');
+      if (file.patient_id && !(await this.everyoneMaySee(input.roomId, file.patient_id))) throw new FileShareRefusedError();
       fileId = file.id;
     }
     // Detected before the transaction (the room's lock is not held for it) and alerted inside it:
@@ -458,6 +462,27 @@ export class ChatService {
       }
     }
     return result;
+  }
+
+  /**
+   * A file of patient P goes only into a room whose every current participant may see P's data
+   * (P, clinicians with a care relationship to P, nurses and admins: `canAccessPatient`), so
+   * sharing it discloses nothing to anyone new. The room's own care relationship counts only
+   * where it already does (a room the patient or a nurse opened). Checked again when the file is
+   * read (chat/index.ts), so a later change of the room or of a relationship is followed too.
+   */
+  private async everyoneMaySee(roomId: string, patientId: string): Promise<boolean> {
+    const participants = await this.repo.participantsOfRooms(this.db, [roomId]);
+    const users = await this.repo.findUsers(
+      this.db,
+      participants.map((p) => p.user_id),
+    );
+    for (const user of users) {
+      // An account that is not active reads nothing today; if it comes back, the read-time check applies.
+      if (user.status !== 'active') continue;
+      if (!(await this.care.canAccessPatient(this.db, { id: user.id, role: user.role, status: 'active', sessionId: '' }, patientId))) return false;
+    }
+    return true;
   }
 
   private async requireWritable(actor: Actor, roomId: string): Promise<void> {

@@ -1,6 +1,7 @@
 import type { AppModule } from '../../platform/context.js';
 import { IDENTITY_CHANGED_CHANNEL } from '../identity/index.js';
 import { ChatRepository } from './chat.repository.js';
+import { ChatExport } from './chat.export.js';
 import { ChatService, type EmergencyDetector, type FileAccess } from './chat.service.js';
 import { chatRoutes, chatSocketRoutes } from './chat.routes.js';
 import { ChatSockets } from './chat.socket.js';
@@ -21,6 +22,12 @@ import { detectEmergency } from '../emergency/index.js';
 import './chat.tables.js';
 
 export { ChatService } from './chat.service.js';
+export type { ChatExport, MessageExportItem } from './chat.export.js';
+
+/** The chat section of a patient's data export (identity's PatientExportService; chat.export.ts). */
+export function buildChatExport(deps: { db: Db; audit: Pick<AuditService, 'record'> }): ChatExport {
+  return new ChatExport(deps.db, deps.audit);
+}
 
 /** The chat services of one instance (`ctx.services.chat`). */
 export interface ChatServices {
@@ -57,14 +64,22 @@ export function buildChatServices(deps: ChatDeps): ChatServices {
   const repo = new ChatRepository();
   let service: ChatService | null = null;
   const hub = new Hub(deps.pubsub, presence, deps.log, (userId) => service!.roomIdsOf(userId));
-  // Files shared in chat: the sender must be able to read the file; afterwards every current
-  // participant of a room where it was shared may read it too (a rule of the files area).
-  filesService.access.register((executor, actor, fileId) => repo.fileSharedWith(executor, fileId, actor.id), 'chat');
+  // Files shared in chat: the sender must be able to read the file, and a patient's file goes
+  // only into a room whose every participant may see that patient (ChatService.send); afterwards
+  // every current participant of a room where it was shared may read it too (a rule of the files
+  // area) — for a patient's file only while they may still see that patient, so a room whose
+  // members changed, a relationship that ended, or a share made before this rule opens nothing.
+  filesService.access.register(async (executor, actor, fileId, file) => {
+    if (!(await repo.fileSharedWith(executor, fileId, actor.id))) return false;
+    const patientId = await filesService.patientOf(executor, file);
+    return patientId === null || (await care.canAccessPatient(executor, actor, patientId));
+  }, 'chat');
   const files: FileAccess = {
     async readable(actor, fileId) {
       if (!(await filesService.canRead(db, actor, fileId))) return null;
       const [row] = await filesService.rowsByIds(db, [fileId]);
-      return row ? { id: row.id, filename: row.filename, content_type: row.content_type, size: Number(row.size) } : null;
+      if (!row) return null;
+      return { id: row.id, filename: row.filename, content_type: row.content_type, size: Number(row.size), patient_id: await filesService.patientOf(db, row) };
     },
   };
   service = new ChatService(db, repo, care, deps.events, hub, {

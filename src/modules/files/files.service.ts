@@ -140,6 +140,15 @@ export class FilesService {
     return this.files.patientFiles(this.db, filter, after, limit);
   }
 
+  /**
+   * Whose data a file is: its patient, or the patient who uploaded it (a skin-consult image is
+   * stored without a patient link so that no care relationship opens it, but it is still theirs).
+   * Null for a staff member's own upload.
+   */
+  async patientOf(db: Executor, file: FileRow): Promise<string | null> {
+    return file.patient_id ?? (await this.files.patientAccount(db, file.owner_id));
+  }
+
   async rowsByIds(db: Executor, ids: string[]): Promise<FileRow[]> {
     return this.files.findMany(db, ids);
   }
@@ -157,7 +166,7 @@ export class FilesService {
     // A file stored without a patient link (a skin-consult image, so that no care relationship
     // opens it) is still its patient's data when a patient owns it: the read is audited against
     // them, so they see in GET /audit who opened it.
-    const patientId = file.patient_id ?? (await this.files.patientAccount(this.db, file.owner_id));
+    const patientId = await this.patientOf(this.db, file);
     await this.audit.record(this.db, meta, [{ patientId, resourceType: 'file', resourceId: file.id, action }]);
     return { file, stream };
   }
