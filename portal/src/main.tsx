@@ -17,6 +17,7 @@ import { PatientChart, Patients } from './pages/PatientChart';
 import { Users } from './pages/Users';
 import { SmartAuthorize } from './pages/SmartAuthorize';
 import { Security } from './pages/Security';
+import { Urgent } from './pages/Urgent';
 import { liveSession } from './live';
 import { refreshUnread, useUnread } from './unread';
 import { Page } from './ui';
@@ -37,7 +38,7 @@ const PATIENT_PAGES = [
   SECURITY,
 ];
 
-const CLINICIAN_PAGES = [{ path: '/schedule', name: 'Schedule' }, { path: '/patients', name: 'Patients' }, MESSAGES];
+const CLINICIAN_PAGES = [{ path: '/schedule', name: 'Schedule' }, { path: '/urgent', name: 'Urgent' }, { path: '/patients', name: 'Patients' }, MESSAGES];
 const DOCTOR_PAGES = [...CLINICIAN_PAGES, { path: '/availability', name: 'Availability' }, NOTIFICATIONS, SECURITY];
 const NURSE_PAGES = [...CLINICIAN_PAGES, NOTIFICATIONS, SECURITY];
 const ADMIN_PAGES = [{ path: '/approvals', name: 'Approvals' }, { path: '/users', name: 'Users' }, MESSAGES, NOTIFICATIONS, SECURITY];
@@ -126,6 +127,7 @@ function App() {
   else if (user.role === 'patient' && path === '/symptom-checker') content = <SymptomChecker />;
   else if (path === '/notifications') content = <Notifications user={user} />;
   else if (path === '/security') content = <Security user={user} />;
+  else if (clinician && path === '/urgent') content = <Urgent user={user} />;
   else if (clinician && path === '/patients') content = <Patients user={user} />;
   else if (clinician && chart) content = <PatientChart key={chart} user={user} patientId={chart} />;
   else if (user.role === 'admin' && path === '/users') content = <Users user={user} />;

@@ -633,6 +633,79 @@ describe('web portal', { concurrency: true }, () => {
     await context.close();
   });
 
+  it('clinician: the urgent list shows an emergency and a critical lab; a prescription that conflicts with an allergy asks for step-up, shows the warning, and is prescribed anyway', async () => {
+    const doctor = await createUser(built, 'doctor', { fullName: 'Dr Urs Urgent' });
+    const patient = await createUser(built, 'patient', { fullName: 'Uma Urgent' });
+    const start = new Date(Math.ceil(Date.now() / 3600_000) * 3600_000 + 48 * 3600_000).toISOString();
+    const slot = await call(doctor, 'POST', '/api/v1/doctors/me/slots', { start, duration_minutes: 30 });
+    assert.equal((await call(patient, 'POST', '/api/v1/appointments', { slot_id: slot.body.id })).status, 201);
+    assert.equal(
+      (await call(patient, 'POST', '/api/v1/patients/me/allergies', { substance: 'penicillin', severity: 'severe', reaction: 'hives' })).status,
+      201,
+    );
+    // An emergency in the patient's message to the doctor: the API alerts the doctor.
+    const room = await call(patient, 'POST', '/api/v1/chat/rooms', { kind: 'direct', participant_ids: [doctor.id] });
+    assert.ok(room.status === 200 || room.status === 201, JSON.stringify(room.body));
+    const sent = await call(patient, 'POST', `/api/v1/chat/rooms/${room.body.id}/messages`, { content: 'I have crushing chest pain and I cannot breathe' });
+    assert.equal(sent.status, 201, JSON.stringify(sent.body));
+    const csv = 'Test,Result,Units,Reference Range,Flag\nPotassium,7.1,mmol/L,3.5-5.1,\nSodium,139,mmol/L,135-145,\n';
+    assert.equal((await upload(built, doctor, `/api/v1/reports?patient_id=${patient.id}`, { filename: 'labs.csv', data: csv })).statusCode, 201);
+    // The doctor has an authenticator app, proved 20 minutes ago: prescribing asks for a fresh proof.
+    await stepUp(built, doctor);
+    await built.ctx.db
+      .updateTable('auth_sessions')
+      .set({ auth_time: new Date(Date.now() - 20 * 60_000) })
+      .where('user_id', '=', doctor.id)
+      .execute();
+
+    const { context, page } = await open({ session: doctor });
+    await page.goto(`${base}/urgent`);
+    const emergencies = page.getByRole('region', { name: /^Emergencies/ });
+    await emergencies.getByRole('link', { name: 'Uma Urgent', exact: true }).waitFor();
+    assert.match(await emergencies.innerText(), /A possible emergency/);
+    const labs = page.getByRole('region', { name: 'Abnormal lab results' });
+    await labs.getByRole('link', { name: 'Uma Urgent', exact: true }).waitFor();
+    assert.match(await labs.innerText(), /Potassium 7\.1 mmol\/L \((high|critical)/);
+    assert.doesNotMatch(await labs.innerText(), /Sodium/);
+    await check(page, 'Urgent', { desktop: true });
+    await emergencies.getByRole('button', { name: 'Mark as seen (alerts about Uma Urgent)' }).click();
+    await page.getByRole('status').filter({ hasText: 'marked as seen' }).waitFor();
+    const alerts = (await call(doctor, 'GET', '/api/v1/notifications?unread=true&limit=100')).body.items.filter(
+      (n: { type: string }) => n.type === 'emergency_alert',
+    );
+    assert.equal(alerts.length, 0, 'the alert is read');
+    await emergencies.getByRole('link', { name: 'Open the conversation with Uma Urgent' }).waitFor();
+
+    // The chart: prescribe amoxicillin to a patient allergic to penicillin.
+    await emergencies.getByRole('link', { name: 'Uma Urgent', exact: true }).click();
+    await page.getByRole('heading', { level: 1, name: 'Chart: Uma Urgent' }).waitFor();
+    await page.getByLabel('Medicine').fill('Amoxicillin');
+    await page.getByLabel('Strength (optional)').fill('500 mg');
+    await page.getByLabel('Dose').fill('1 capsule');
+    await page.getByLabel('How often').fill('three times a day');
+    await page.getByLabel('For how many days (optional)').fill('7');
+    await page.getByRole('button', { name: 'Prescribe', exact: true }).click();
+    await page.getByRole('heading', { level: 2, name: 'Confirm it is you' }).waitFor();
+    const proof = nextProof(doctor.email);
+    assert.ok('code' in proof);
+    await page.getByLabel('Authentication code').fill(proof.code);
+    await page.getByRole('button', { name: 'Confirm', exact: true }).click();
+    // The warning, in the API's words, before anything is prescribed.
+    const warning = page.getByRole('alert').filter({ has: page.getByRole('heading', { name: 'Check before prescribing' }) });
+    await warning.waitFor();
+    assert.match(await warning.innerText(), /penicillin/i);
+    await check(page, 'Chart: Uma Urgent', { desktop: true });
+    assert.equal((await call(doctor, 'GET', `/api/v1/prescriptions?patient_id=${patient.id}`)).body.items.length, 0, 'nothing prescribed yet');
+    await page.getByRole('button', { name: 'Prescribe anyway' }).click();
+    await page.getByRole('status').filter({ hasText: 'Prescribed Amoxicillin for Uma Urgent' }).waitFor();
+    await page.getByRole('heading', { level: 3, name: 'Amoxicillin 500 mg' }).waitFor();
+    const rx = (await call(doctor, 'GET', `/api/v1/prescriptions?patient_id=${patient.id}`)).body.items;
+    assert.equal(rx.length, 1);
+    assert.equal(rx[0].items[0].duration_days, 7);
+    assert.equal(await page.getByLabel('Medicine').inputValue(), '', 'the form is cleared');
+    await context.close();
+  });
+
   it('admin: sets up a second factor at first sign-in, approves a doctor, suspends a user, signs in with a recovery code and with a code; a role change asks for step-up', async () => {
     // A new admin account with no second factor yet: the portal sets one up at sign-in.
     const email = `admin-${Date.now()}@example.test`;

@@ -3,7 +3,8 @@ import { api, networkText, problemText, type Schemas, type User } from '../api/c
 import { formatDate, formatDateTime, label, validTimeZone } from '../format';
 import { linkClick } from '../router';
 import { TrendChart, type Point } from '../TrendChart';
-import { Alert, Loading, Page } from '../ui';
+import { Alert, Loading, Page, Status } from '../ui';
+import { Prescribe } from './Prescribe';
 
 type PatientRow = { id: string; name: string; last: string | null; next: string | null };
 
@@ -100,6 +101,7 @@ export function PatientChart(props: { user: User; patientId: string }) {
   const [prescriptions, setPrescriptions] = useState<Schemas['Prescription'][] | null>(null);
   const [labs, setLabs] = useState<LabTest[] | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const [status, setStatus] = useState<string | null>(null);
 
   useEffect(() => {
     (async () => {
@@ -158,6 +160,7 @@ export function PatientChart(props: { user: User; patientId: string }) {
           <LabSection patientId={patientId} tests={labs} timeZone={timeZone} />
           <section aria-labelledby="prescriptions">
             <h2 id="prescriptions">Prescriptions</h2>
+            <Status message={status} />
             {prescriptions && prescriptions.length === 0 && <p>No prescriptions.</p>}
             {prescriptions && prescriptions.length > 0 && (
               <ul class="cards">
@@ -177,6 +180,16 @@ export function PatientChart(props: { user: User; patientId: string }) {
               </ul>
             )}
           </section>
+          {props.user.role === 'doctor' && (
+            <Prescribe
+              patientId={patientId}
+              patientName={patient.full_name}
+              onCreated={(p) => {
+                setPrescriptions((list) => [p, ...(list ?? [])]);
+                setStatus(`Prescribed ${p.items.map((i) => i.drug).join(', ')} for ${patient.full_name}.`);
+              }}
+            />
+          )}
           <section aria-labelledby="records">
             <h2 id="records">Records</h2>
             {records && records.length === 0 && <p>No records.</p>}
