@@ -120,12 +120,17 @@ export class ClientsService {
     };
   }
 
-  private async mapUnique<T>(run: () => Promise<T>): Promise<T> {
+  /**
+   * Only an active link is unique per account (migration 202612072320): a pending link never
+   * conflicts, so a doctor or nurse proposing one gets the same answer whether or not the
+   * account is linked elsewhere. The 409 reaches only callers who may see every link to the
+   * account: an admin (their links are active at once) and the patient accepting their own.
+   */
+  private async mapUnique<T>(run: () => Promise<T>, detail = 'That patient account is already actively linked to another client record.'): Promise<T> {
     try {
       return await run();
     } catch (err) {
-      if (isUniqueViolation(err, 'clients_user_unique'))
-        throw new ConflictError('That patient account is already linked to another client record.', 'client-user-linked');
+      if (isUniqueViolation(err, 'clients_user_active_unique')) throw new ConflictError(detail, 'client-user-linked');
       throw err;
     }
   }
@@ -246,13 +251,20 @@ export class ClientsService {
 
   /** The patient accepts a clinic record as theirs: the assigned doctor gains access (audited). */
   async acceptLink(meta: RequestMeta, clientId: string): Promise<void> {
-    await this.db.transaction().execute(async (trx) => {
-      const row = await this.clients.findLiveOfUser(trx, clientId, meta.actor.id);
-      if (!row) throw new NotFoundError('Client link');
-      if (row.user_link_status === 'active') return;
-      const after = await this.clients.update(trx, row.id, { user_link_status: 'active', user_link_confirmed_at: new Date() });
-      await this.audit.record(trx, meta, [this.event(after, 'consent', { accepted: true }), ...careChangeEvents(careLinkOf(row), careLinkOf(after), row.id)]);
-    });
+    await this.mapUnique(
+      () =>
+        this.db.transaction().execute(async (trx) => {
+          const row = await this.clients.findLiveOfUser(trx, clientId, meta.actor.id);
+          if (!row) throw new NotFoundError('Client link');
+          if (row.user_link_status === 'active') return;
+          const after = await this.clients.update(trx, row.id, { user_link_status: 'active', user_link_confirmed_at: new Date() });
+          await this.audit.record(trx, meta, [
+            this.event(after, 'consent', { accepted: true }),
+            ...careChangeEvents(careLinkOf(row), careLinkOf(after), row.id),
+          ]);
+        }),
+      'Another clinic record is already active for your account; withdraw it first (DELETE /patients/me/client-links/{id}).',
+    );
   }
 
   /** The patient declines a pending link or withdraws an active one: the record no longer names them, and the care link it caused ends. */
