@@ -77,6 +77,11 @@ export interface Config {
     secretAccessKey: string | null;
     forcePathStyle: boolean;
   };
+  /**
+   * Azure Blob Storage (docs/STORAGE.md), chosen when AZURE_STORAGE_CONNECTION_STRING is set:
+   * the connection string (account key or SAS; a secret, never logged) and an existing container.
+   */
+  azure: { connectionString: string | null; container: string | null };
   /** How often the symptom checker folds pending feedback into a new model version. */
   symptomLearningIntervalSeconds: number;
   /** An ONNX skin-image classifier (docs/DERMA.md "Pluggable model"); null: the rule-based analyser alone. */
@@ -269,6 +274,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
       secretAccessKey: str(env, 'S3_SECRET_ACCESS_KEY'),
       forcePathStyle: bool(env, 'S3_FORCE_PATH_STYLE', true),
     },
+    azure: azureStorageConfig(env),
     symptomLearningIntervalSeconds: int(env, 'SYMPTOM_LEARNING_INTERVAL_SECONDS', 3600, 10, 7 * 24 * 3600),
     dermaModelPath: str(env, 'DERMA_MODEL_PATH'),
     argon2: inTest
@@ -287,6 +293,9 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
   };
   if ((config.s3.bucket === null) !== (config.s3.endpoint === null) && config.s3.bucket === null) {
     throw new ConfigError('S3_BUCKET', 'is required when S3_ENDPOINT is set');
+  }
+  if (config.s3.bucket !== null && config.azure.connectionString !== null) {
+    throw new ConfigError('AZURE_STORAGE_CONNECTION_STRING', 'and S3_BUCKET are both set: choose one storage backend (docs/STORAGE.md)');
   }
   return { ...config, ...overrides };
 }
@@ -315,6 +324,62 @@ function metricsConfig(env: Env): Config['metrics'] {
     .filter(Boolean);
   for (const ip of allowIps) if (isIP(ip) === 0) throw new ConfigError('METRICS_ALLOW_IPS', `entries must be IP addresses, got "${ip}"`);
   return { token, allowIps };
+}
+
+/**
+ * AZURE_STORAGE_CONNECTION_STRING and AZURE_STORAGE_CONTAINER, checked here so a typo stops
+ * start-up instead of failing the first upload. The SDK is not loaded for this (it is imported
+ * on first use, src/platform/storage/azure.ts): the string is checked for the shapes Azure
+ * documents — `UseDevelopmentStorage=true` (Azurite), an account name with an account key, or a
+ * SAS with a blob endpoint. Messages never repeat the value: it holds the account key.
+ */
+function azureStorageConfig(env: Env): Config['azure'] {
+  const connectionString = str(env, 'AZURE_STORAGE_CONNECTION_STRING');
+  const container = str(env, 'AZURE_STORAGE_CONTAINER');
+  if ((connectionString === null) !== (container === null)) {
+    throw new ConfigError(
+      connectionString === null ? 'AZURE_STORAGE_CONNECTION_STRING' : 'AZURE_STORAGE_CONTAINER',
+      'must be set together with its pair (AZURE_STORAGE_CONNECTION_STRING and AZURE_STORAGE_CONTAINER)',
+    );
+  }
+  if (connectionString === null || container === null) return { connectionString: null, container: null };
+  const name = 'AZURE_STORAGE_CONNECTION_STRING';
+  const parts = new Map<string, string>();
+  for (const piece of connectionString.split(';')) {
+    if (piece.trim() === '') continue;
+    const at = piece.indexOf('=');
+    if (at <= 0) throw new ConfigError(name, 'must be a list of Key=Value pairs separated by ";" (copy it from the storage account\'s "Access keys")');
+    parts.set(piece.slice(0, at).trim().toLowerCase(), piece.slice(at + 1).trim());
+  }
+  const development = parts.get('usedevelopmentstorage')?.toLowerCase() === 'true';
+  const protocol = parts.get('defaultendpointsprotocol');
+  if (protocol !== undefined && protocol !== 'http' && protocol !== 'https')
+    throw new ConfigError(name, 'has a DefaultEndpointsProtocol other than http or https');
+  const endpoint = parts.get('blobendpoint');
+  if (endpoint !== undefined) {
+    let parsed: URL | null = null;
+    try {
+      parsed = new URL(endpoint);
+    } catch {
+      // reported below
+    }
+    if (!parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')) throw new ConfigError(name, 'has a BlobEndpoint that is not an http(s) URL');
+  }
+  const key = parts.get('accountkey');
+  if (key !== undefined && !/^[A-Za-z0-9+/]+={0,2}$/.test(key)) throw new ConfigError(name, 'has an AccountKey that is not base64');
+  const withKey = Boolean(parts.get('accountname')) && Boolean(key);
+  const withSas = Boolean(parts.get('sharedaccesssignature')) && endpoint !== undefined;
+  if (!development && !withKey && !withSas) {
+    throw new ConfigError(name, 'needs AccountName and AccountKey, or BlobEndpoint and SharedAccessSignature (or UseDevelopmentStorage=true for Azurite)');
+  }
+  // Azure's container naming rules: 3-63 lower-case letters, digits and single hyphens, starting and ending with a letter or digit.
+  if (!/^(?=.{3,63}$)[a-z0-9]+(?:-[a-z0-9]+)*$/.test(container)) {
+    throw new ConfigError(
+      'AZURE_STORAGE_CONTAINER',
+      `must be an Azure container name (3-63 lower-case letters, digits and single hyphens), got "${container}"`,
+    );
+  }
+  return { connectionString, container };
 }
 
 function videoConfig(env: Env): Config['video'] {

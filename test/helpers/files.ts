@@ -3,6 +3,7 @@ import type { BuiltApp } from '../../src/app.js';
 import { build } from './build.js';
 import { createUser, type TestUser } from './users.js';
 import { startS3Server } from './s3.js';
+import { startAzurite } from './azurite.js';
 
 /** Test helpers for multipart uploads and care links (imported by tests only). */
 export interface Part {
@@ -77,13 +78,14 @@ export async function linkCare(built: BuiltApp, doctor: TestUser, patient: TestU
 }
 
 /**
- * The cast of the storage-backed tests (files, medical, reports): an app on local disk or on
- * a real S3-compatible server, two patients, two doctors, a nurse, an admin and a pending
+ * The cast of the storage-backed tests (files, medical, reports): an app on local disk, on
+ * a real S3-compatible server (s3rver) or on Azure Blob Storage (Azurite), two patients, two doctors, a nurse, an admin and a pending
  * doctor, with `doctor` caring for `patient` through a real appointment.
  */
-export async function clinicOnStorage(t: Parameters<typeof build>[0] & Parameters<typeof startS3Server>[0], backend: 'local' | 's3') {
+export async function clinicOnStorage(t: Parameters<typeof build>[0] & Parameters<typeof startS3Server>[0], backend: 'local' | 's3' | 'azure') {
   const s3 = backend === 's3' ? await startS3Server(t) : null;
-  const built = await build(t, s3 ? { s3 } : {});
+  const azure = backend === 'azure' ? await startAzurite(t) : null;
+  const built = await build(t, s3 ? { s3 } : azure ? { azure } : {});
   const [patient, otherPatient, doctor, otherDoctor, nurse, admin, pendingDoctor] = await Promise.all([
     createUser(built, 'patient'),
     createUser(built, 'patient'),

@@ -61,7 +61,7 @@ export class FilesService {
     this.uploadLimitBytes = deps.uploadLimitBytes;
   }
 
-  get storageKind(): 'local' | 's3' {
+  get storageKind(): ObjectStorage['kind'] {
     return this.storage.kind;
   }
 

@@ -13,7 +13,7 @@ export interface FilesTable {
   content_type: string;
   size: number;
   sha256: string;
-  storage_backend: 'local' | 's3';
+  storage_backend: 'local' | 's3' | 'azure';
   storage_key: string;
   created_at: Generated<Date>;
 }

@@ -69,7 +69,7 @@ async function fileCount(built: BuiltApp): Promise<number> {
   return Number(row.n);
 }
 
-for (const backend of ['local', 's3'] as const) {
+for (const backend of ['local', 's3', 'azure'] as const) {
   test(`files on ${backend} storage`, async (t) => {
     const { built, app, patient, otherPatient: other, doctor, otherDoctor: stranger, nurse, admin, pendingDoctor: pending } = await clinicOnStorage(t, backend);
 
@@ -106,6 +106,21 @@ for (const backend of ['local', 's3'] as const) {
       assert.equal(dl.statusCode, 200);
       assert.match(String(dl.headers['content-disposition']), /^attachment; /);
       assert.equal(sha(dl.rawPayload), sha(pdf));
+
+      // The bytes are where the configured backend keeps them, and the row says which backend.
+      const row = await built.ctx.db.selectFrom('files').select(['storage_backend', 'storage_key']).where('id', '=', pdfId).executeTakeFirstOrThrow();
+      assert.equal(row.storage_backend, backend);
+      if (backend !== 'local') assert.deepEqual(storedObjects(built), []);
+      if (backend === 'azure') {
+        const { BlobServiceClient } = await import('@azure/storage-blob');
+        const { connectionString, container } = built.ctx.config.azure;
+        const props = await BlobServiceClient.fromConnectionString(connectionString!)
+          .getContainerClient(container!)
+          .getBlobClient(row.storage_key)
+          .getProperties();
+        assert.equal(props.contentLength, pdf.length);
+        assert.equal(props.contentType, 'application/pdf');
+      }
     });
 
     await t.test('access: care team, nurses and admins read; everyone else gets 404', async () => {

@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { ContainerClient } from '@azure/storage-blob';
-import { assertSafeKey, ObjectNotFoundError } from './storage.js';
+import { assertSafeKey, ObjectNotFoundError, type ObjectStorage } from './storage.js';
 
 export interface AzureBlobStorageOptions {
   /** AZURE_STORAGE_CONNECTION_STRING (account key or SAS; `UseDevelopmentStorage=true` style strings for Azurite). */
@@ -19,10 +19,11 @@ export interface AzureBlobStorageOptions {
  * committed at the end, so a failed upload leaves nothing visible. Downloads stream.
  * The SDK is imported on first use, as for S3.
  *
- * Not yet selectable by createStorage: the files module records `storage_backend` with a check
- * constraint of ('local', 's3') (src/modules/files), which needs a migration first.
+ * Selected by createStorage (index.ts) when AZURE_STORAGE_CONNECTION_STRING is set; the files
+ * table accepts `azure` as its storage_backend since
+ * src/modules/files/migrations/202612072310_files_azure_backend.ts.
  */
-export class AzureBlobStorage {
+export class AzureBlobStorage implements ObjectStorage {
   readonly kind = 'azure' as const;
   private readonly prefix: string;
   private client: Promise<ContainerClient> | null = null;
