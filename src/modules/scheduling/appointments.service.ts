@@ -144,6 +144,18 @@ export class AppointmentsService {
     const patient = await this.profiles.userRoleStatus(this.db, patientId);
     if (!patient || patient.role !== 'patient' || patient.status !== 'active') throw new NotFoundError('Patient');
     if (actor.role === 'doctor' && !(await this.care.canAccessPatient(this.db, actor, patientId))) throw new NotFoundError('Patient');
+    // A booking is a care relationship for the slot's doctor (docs/SECURITY.md). A doctor books
+    // follow-ups into their own slots only: a booking into a colleague's slot would open the
+    // patient's whole chart to that colleague on the first doctor's word alone. A referral is
+    // the patient's booking or the clinic's (a nurse or admin books, or sets up a room).
+    if (actor.role === 'doctor' && !ownSlot)
+      throw new AppError(
+        403,
+        'Forbidden',
+        'Doctors book their own slots only. To refer a patient to a colleague, ask the patient to book, or the clinic staff (a nurse or admin) to book for them.',
+        undefined,
+        'referral-via-clinic',
+      );
     return patientId;
   }
 

@@ -4,7 +4,7 @@ import sharp from 'sharp';
 import { build } from '../../../test/helpers/build.js';
 import { multipartBody } from '../../../test/helpers/files.js';
 import { book, createSlot, futureHour, users } from '../../../test/helpers/scheduling.js';
-import type { TestUser } from '../../../test/helpers/users.js';
+import { createUser, type TestUser } from '../../../test/helpers/users.js';
 import { irregularLesion } from '../infections/analysis/testing.js';
 
 /**
@@ -60,6 +60,41 @@ test('a doctor cannot mint a care relationship with an arbitrary patient', async
     );
     assert.equal((await inject(u.admin, 'GET', `/appointments?patient_id=${target.id}`)).json().items.length, 0, 'nothing was booked');
     await assertNoAccess('appointments');
+  });
+
+  await t.test('appointments: a doctor booking their own patient into a colleague’s slot gives the colleague nothing', async () => {
+    // Security review: this used to be allowed (a "referral"), and the booking made the colleague
+    // a care relationship with the patient's whole chart without the patient doing anything.
+    const [treating, colleague, patient] = await Promise.all([createUser(built, 'doctor'), createUser(built, 'doctor'), createUser(built, 'patient')]);
+    const first = await createSlot(built, treating, futureHour(34));
+    assert.equal((await book(built, patient, { slot_id: first.id })).statusCode, 201, 'the treating doctor cares for the patient');
+    const colleagueSlot = await createSlot(built, colleague, futureHour(35));
+    const bySlot = await book(built, treating, { slot_id: colleagueSlot.id, patient_id: patient.id });
+    assert.equal(bySlot.statusCode, 403, bySlot.body);
+    assert.match(bySlot.json().type, /referral-via-clinic$/);
+    const byTime = await book(built, treating, { doctor_id: colleague.id, start: colleagueSlot.start, patient_id: patient.id });
+    assert.equal(byTime.statusCode, 403, byTime.body);
+    const fhir = await app.inject({
+      method: 'POST',
+      url: '/fhir/R4/Appointment',
+      headers: { ...treating.auth, 'content-type': 'application/fhir+json' },
+      payload: JSON.stringify({
+        resourceType: 'Appointment',
+        status: 'booked',
+        slot: [{ reference: `Slot/${colleagueSlot.id}` }],
+        participant: [{ actor: { reference: `Patient/${patient.id}` }, status: 'accepted' }],
+      }),
+    });
+    assert.equal(fhir.statusCode, 403, fhir.body);
+    await assertNoAccess('booked into a colleague’s slot', colleague, patient.id);
+    // A follow-up in the treating doctor's own slot stays possible; so does the clinic's referral.
+    const followUp = await createSlot(built, treating, futureHour(36));
+    assert.equal((await book(built, treating, { slot_id: followUp.id, patient_id: patient.id })).statusCode, 201);
+    const referral = await book(built, u.nurse, { slot_id: colleagueSlot.id, patient_id: patient.id });
+    assert.equal(referral.statusCode, 201, 'a nurse refers');
+    assert.equal((await chart(colleague, patient.id)).records, 200, 'the clinic’s referral is a relationship');
+    assert.equal((await inject(patient, 'POST', `/appointments/${referral.json().id}/cancel`, { reason: 'done' })).statusCode, 200);
+    assert.deepEqual(await chart(colleague, patient.id), NONE, 'and it ends when the patient cancels');
   });
 
   await t.test('FHIR: POST Appointment naming the stranger as the patient', async () => {
