@@ -706,6 +706,54 @@ describe('web portal', { concurrency: true }, () => {
     await context.close();
   });
 
+  it('chat files: a patient shares a photo and the doctor downloads it; the doctor sends lab results back with a caption; a file of a refused type shows the reason', async () => {
+    const doctor = await createUser(built, 'doctor', { fullName: 'Dr Fay Files' });
+    const patient = await createUser(built, 'patient', { fullName: 'Finn Files' });
+    const start = new Date(Math.ceil(Date.now() / 3600_000) * 3600_000 + 72 * 3600_000).toISOString();
+    const slot = await call(doctor, 'POST', '/api/v1/doctors/me/slots', { start, duration_minutes: 30 });
+    assert.equal((await call(patient, 'POST', '/api/v1/appointments', { slot_id: slot.body.id })).status, 201);
+    const room = await call(patient, 'POST', '/api/v1/chat/rooms', { kind: 'direct', participant_ids: [doctor.id] });
+    assert.ok(room.status === 200 || room.status === 201, JSON.stringify(room.body));
+    const [p, d] = await Promise.all([open({ session: patient }), open({ session: doctor, width: 1280 })]);
+    await Promise.all([p.page.goto(`${base}/messages/${room.body.id}`), d.page.goto(`${base}/messages/${room.body.id}`)]);
+    await p.page.getByText('No messages yet. Say hello.').waitFor();
+    await d.page.getByText('No messages yet. Say hello.').waitFor();
+
+    // A text file is not a type the API takes: its problem detail is shown and nothing is sent.
+    await p.page.getByLabel('Attach a file (optional)').setInputFiles({ name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('just some words') });
+    await p.page.getByRole('button', { name: 'Send' }).click();
+    assert.match(await p.page.getByRole('alert').innerText(), /accepted here|not a plain/i);
+    assert.equal((await call(patient, 'GET', `/api/v1/chat/rooms/${room.body.id}/history`)).body.items.length, 0);
+
+    // A photo (no caption: its name is the message), seen live by the doctor, who downloads it.
+    const png = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==', 'base64');
+    await p.page.getByLabel('Attach a file (optional)').setInputFiles({ name: 'rash.png', mimeType: 'image/png', buffer: png });
+    await p.page.getByRole('button', { name: 'Send' }).click();
+    await p.page.getByRole('log', { name: 'Messages' }).getByText('Shared a file: rash.png').waitFor();
+    assert.equal(await p.page.getByLabel('Attach a file (optional)').inputValue(), '', 'the file input is cleared');
+    const dLog = d.page.getByRole('log', { name: 'Messages' });
+    await dLog.getByText('Shared a file: rash.png').waitFor();
+    const photo = d.page.waitForEvent('download');
+    await dLog.getByRole('button', { name: 'Download rash.png' }).click();
+    assert.equal((await photo).suggestedFilename(), 'rash.png');
+    assert.deepEqual(readFileSync((await (await photo).path())!).subarray(0, 8), png.subarray(0, 8), 'a PNG');
+
+    // The doctor sends a CSV with a caption; the patient downloads it under its own name.
+    const csv = 'Test,Result,Units\nFerritin,45,ug/L\n';
+    await d.page.getByLabel('Attach a file (optional)').setInputFiles({ name: 'ferritin.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
+    await d.page.getByRole('textbox', { name: 'Message' }).fill('Your ferritin result');
+    await d.page.getByRole('button', { name: 'Send' }).click();
+    const pLog = p.page.getByRole('log', { name: 'Messages' });
+    await pLog.getByText('Shared a file: Your ferritin result').waitFor();
+    await check(p.page, /^Conversation with Dr Fay Files/);
+    const results = p.page.waitForEvent('download');
+    await pLog.getByRole('button', { name: 'Download Your ferritin result' }).click();
+    assert.equal((await results).suggestedFilename(), 'ferritin.csv');
+    assert.equal(readFileSync((await (await results).path())!, 'utf8'), csv);
+    await check(d.page, /^Conversation with Finn Files/);
+    await Promise.all([p.context.close(), d.context.close()]);
+  });
+
   it('admin: sets up a second factor at first sign-in, approves a doctor, suspends a user, signs in with a recovery code and with a code; a role change asks for step-up', async () => {
     // A new admin account with no second factor yet: the portal sets one up at sign-in.
     const email = `admin-${Date.now()}@example.test`;

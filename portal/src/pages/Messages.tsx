@@ -140,6 +140,20 @@ function fromFrame(frame: Frame): Message {
   };
 }
 
+/** The file name of an RFC 6266 Content-Disposition header (the UTF-8 form when present). */
+function filenameOf(header: string | null): string | null {
+  if (!header) return null;
+  const utf8 = /filename\*=UTF-8''([^;]+)/i.exec(header)?.[1];
+  if (utf8) {
+    try {
+      return decodeURIComponent(utf8);
+    } catch {
+      /* fall back to the plain name */
+    }
+  }
+  return /filename="([^"]+)"/i.exec(header)?.[1] ?? null;
+}
+
 /** Messages in seq order, each once (a live frame and a REST reply may bring the same one). */
 function merge(list: Message[], more: Message[]): Message[] {
   const bySeq = new Map(list.map((m) => [m.seq, m]));
@@ -162,6 +176,10 @@ export function Conversation(props: { user: User; roomId: string }) {
   const [status, setStatus] = useState<string | null>(null);
   const lastTypingSent = useRef(0);
   const logRef = useRef<HTMLOListElement>(null);
+  const [file, setFile] = useState<File | null>(null);
+  const fileInput = useRef<HTMLInputElement>(null);
+  /** The last upload: sending again after a failed message does not upload the same file twice. */
+  const uploaded = useRef<{ file: File; id: string } | null>(null);
 
   const lastSeq = messages?.length ? messages[messages.length - 1]!.seq : 0;
 
@@ -231,10 +249,21 @@ export function Conversation(props: { user: User; roomId: string }) {
 
   async function send(event: Event) {
     event.preventDefault();
-    const content = draft.trim();
-    if (!content || sending) return;
+    if ((!draft.trim() && !file) || sending) return;
     setSending(true);
     setError(null);
+    // A file goes up first (POST /files); the message then shares it. Its text is the caption, or
+    // the file's name so the others see what it is.
+    let fileId: string | undefined;
+    if (file) {
+      if (uploaded.current?.file !== file) {
+        const id = await uploadFile(file);
+        if (!id) return setSending(false);
+        uploaded.current = { file, id };
+      }
+      fileId = uploaded.current.id;
+    }
+    const content = draft.trim() || (file?.name ?? '');
     // The same client_msg_id on a retry: the server stores the message once (docs/REALTIME.md).
     const clientMsgId = crypto.randomUUID();
     try {
@@ -243,12 +272,14 @@ export function Conversation(props: { user: User; roomId: string }) {
         try {
           const { data, error: problem } = await api.POST('/api/v1/chat/rooms/{id}/messages', {
             params: { path: { id: roomId } },
-            body: { content, client_msg_id: clientMsgId },
+            body: { content, client_msg_id: clientMsgId, ...(fileId && { file_id: fileId }) },
           });
           if (!data) return setError(problemText(problem, 'Your message was not sent.'));
           setMessages((list) => merge(list ?? [], [data]));
           sawSeq(roomId, data.seq);
           setDraft('');
+          setFile(null);
+          if (fileInput.current) fileInput.current.value = '';
           setStatus('Message sent.');
           sendFrame({ type: 'typing', room_id: roomId, is_typing: false });
           lastTypingSent.current = 0;
@@ -261,6 +292,50 @@ export function Conversation(props: { user: User; roomId: string }) {
       }
     } finally {
       setSending(false);
+    }
+  }
+
+  /** Uploads the chosen file; the problem's detail (too big, a type not accepted) is shown and the draft kept. */
+  async function uploadFile(chosen: File): Promise<string | null> {
+    const form = new FormData();
+    form.append('file', chosen, chosen.name);
+    try {
+      // Multipart: openapi-fetch hands FormData to fetch as is (the browser sets the boundary).
+      const { data, error: problem } = await api.POST('/api/v1/files', { body: form as never });
+      if (!data) {
+        setError(problemText(problem, `${chosen.name} could not be uploaded.`));
+        return null;
+      }
+      return data.id;
+    } catch (err) {
+      setError(`${networkText(err)} Your file was not sent.`);
+      return null;
+    }
+  }
+
+  /** The download needs the bearer token, so the file is fetched and handed to the browser. */
+  async function download(message: Message) {
+    if (!message.file_id) return;
+    setError(null);
+    try {
+      const {
+        data,
+        error: problem,
+        response,
+      } = await api.GET('/api/v1/files/{id}/download', {
+        params: { path: { id: message.file_id } },
+        parseAs: 'blob',
+      });
+      if (!data) return setError(problemText(problem, 'The file could not be downloaded.'));
+      const url = URL.createObjectURL(data as Blob);
+      const link = document.createElement('a');
+      link.href = url;
+      link.download = filenameOf(response.headers.get('content-disposition')) ?? (message.content || 'file');
+      link.click();
+      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+      setStatus(`Downloaded ${link.download}.`);
+    } catch (err) {
+      setError(networkText(err));
     }
   }
 
@@ -330,7 +405,16 @@ export function Conversation(props: { user: User; roomId: string }) {
                   <li key={m.seq} class={own ? 'own' : m.kind === 'system' || m.sender_role === 'system' ? 'system' : 'theirs'}>
                     {newDay && <span class="day-name">{formatDateTime(m.created_at, timeZone).replace(/,?\s*\d{1,2}:\d{2}.*$/, '')}</span>}
                     <span class="who">{own ? 'You' : m.sender_role === 'assistant' ? 'Assistant' : nameOf(m.sender_id)}</span>
-                    <span class="text">{m.kind === 'file' ? `Shared a file${m.content ? `: ${m.content}` : ''}` : m.content}</span>
+                    {m.kind === 'file' && m.file_id ? (
+                      <span class="text">
+                        Shared a file{m.content ? `: ${m.content}` : ''}{' '}
+                        <button type="button" class="link" onClick={() => void download(m)}>
+                          Download<span class="sr-only"> {m.content || 'the file'}</span>
+                        </button>
+                      </span>
+                    ) : (
+                      <span class="text">{m.kind === 'file' ? `Shared a file${m.content ? `: ${m.content}` : ''}` : m.content}</span>
+                    )}
                     <time dateTime={m.created_at}>{formatTime(m.created_at, timeZone)}</time>
                   </li>
                 );
@@ -356,8 +440,20 @@ export function Conversation(props: { user: User; roomId: string }) {
                 }
               }}
             />
+            <label for="attachment">Attach a file (optional)</label>
+            <input
+              id="attachment"
+              ref={fileInput}
+              type="file"
+              accept=".pdf,.csv,.png,.jpg,.jpeg,.webp,application/pdf,text/csv,image/png,image/jpeg,image/webp"
+              aria-describedby="attachment-hint"
+              onChange={(e) => setFile(e.currentTarget.files?.[0] ?? null)}
+            />
+            <p id="attachment-hint" class="hint">
+              PDF, CSV, PNG, JPEG or WEBP. Everyone in this conversation can download it.
+            </p>
             <p class="hint">Not for emergencies: if you are in danger or very unwell now, call your local emergency number.</p>
-            <button type="submit" disabled={sending || !draft.trim()}>
+            <button type="submit" disabled={sending || (!draft.trim() && !file)}>
               Send
             </button>
           </form>
