@@ -469,6 +469,11 @@ function correct(lex: Lexicon, form: string, surface: string): string {
   return best ?? form;
 }
 
+/**
+ * Words whose denial is a sign, not a reassurance: choking in silence, no breath, no response, and
+ * "no idea how many" tablets.
+ */
+const DENIED_SIGN = new Set(['sound', 'sounds', 'noise', 'breath', 'breathing', 'pulse', 'response', 'responding', 'answer', 'answering', 'air', 'idea']);
 const LIST_DENIAL = new Set(['no', 'not', 'never', 'without', 'nor', 'denies', "isn't", "wasn't", "hasn't", "haven't", "doesn't", "didn't"]);
 
 function wordsOf(lex: Lexicon, n: Normalized, ctx: ContextIndex): Word[] {
@@ -487,7 +492,9 @@ function wordsOf(lex: Lexicon, n: Normalized, ctx: ContextIndex): Word[] {
     const text = n.tokens[i]!.text;
     // A list item that opens with a denial (", no swelling or redness", ", not dizzy") is its own
     // clause: a finding word before the comma must not pair with the denied one after it.
-    if (ctx.boundary[i] === 1 && LIST_DENIAL.has(n.tokens[i + 1]?.text ?? '')) {
+    // Not when the denied word is itself a sign ("…a lump of meat stuck, no sound coming out", ", no
+    // breath", ", not responding"): that is the finding, and it belongs with the words before it.
+    if (ctx.boundary[i] === 1 && LIST_DENIAL.has(n.tokens[i + 1]?.text ?? '') && !DENIED_SIGN.has(n.tokens[i + 2]?.text ?? '')) {
       clause++;
       continue;
     }

@@ -146,3 +146,26 @@ test('a list item that opens with a denial is its own clause: ", no swelling or 
   assert.ok(concepts('his eyes are yellowing').includes('jaundice'));
   assert.ok(!concepts('was sick this morning but keeping fluids down fine').includes('vomit_cant_keep_fluids'));
 });
+
+test('a recent period ("in the past hour", "in the last week") is now, not history', () => {
+  yes('coughed up a cup of blood in the past hour');
+  yes('my lips have gone blue in the past few minutes');
+  // A period that is plainly over still dates the finding.
+  no('I had a seizure in the past, years ago, none since');
+  no('had sepsis last week and was discharged, booking a follow-up');
+});
+
+test('a number right after a person noun is their age, not how long it has lasted', () => {
+  const lex = getModel(getKnowledgeBase()).lexicon;
+  assert.equal(understand(lex, 'my baby 1 year is very hot').quantities.age_years, 1);
+  assert.equal(understand(lex, 'son 4 years, rash since 2 days').quantities.age_years, 4);
+  assert.equal(understand(lex, 'son 4 years, rash since 2 days').quantities.duration_days, 2);
+  assert.equal(understand(lex, 'my son is 3 days into a cold').quantities.age_years, undefined);
+});
+
+test('idioms of being overwhelmed, movement and colour that are not the body', () => {
+  no("I'm choking on all the emails this week");
+  no('he is shaking the maracas all over the place');
+  no('tongue is blue from the slushie');
+  yes('she is choking on a sweet and cannot breathe');
+});

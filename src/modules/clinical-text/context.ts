@@ -135,7 +135,8 @@ const HIST_PRE_WIDE = re([
   'previous',
   'previously',
   'prior',
-  'in the past',
+  // "in the past hour", "in the past few days": a recent period, so now (not history).
+  String.raw`in the past(?! (?:(?:\\d+|few|couple|couple of|one|two|three|four|five|six|twelve|twenty four|forty eight) )?(?:minutes?|mins?|hours?|hrs?|half hour|half an hour|day|days|night|evening|morning|afternoon|while|week|24 hours|48 hours))`,
   'used to',
   'recovering from',
   'recovered from',
@@ -146,7 +147,8 @@ const HIST_PRE_WIDE = re([
   'lost (?:my|his|her|our) \\S+ to',
   'in remission',
   'recover(?:y|ing|ed|s)? from',
-  'last (?:year|month|week|summer|winter|spring|autumn|fall|christmas|pregnancy)',
+  // "in the last week" is a recent period that runs up to now; "last week" alone dates an event.
+  String.raw`(?<!(?:in|over|within|during|for) the )last week|last (?:year|month|summer|winter|spring|autumn|fall|christmas|pregnancy)`,
   String.raw`in (?:19|20)\d\d`,
   String.raw`\d+ (?:weeks?|months?|years?|yrs?|decades?) ago`,
   'when (?:i|he|she|they) (?:was|were) (?:\\d+|young|little|small|younger|a \\S+)',
@@ -164,11 +166,13 @@ const HIST_POST = re([
   'long ago',
   'ages ago',
   'years back',
-  'last (?:year|month|week|summer|winter|spring|autumn|fall|christmas|pregnancy)',
+  // "in the last week" is a recent period that runs up to now; "last week" alone dates an event.
+  String.raw`(?<!(?:in|over|within|during|for) the )last week|last (?:year|month|summer|winter|spring|autumn|fall|christmas|pregnancy)`,
   'in (?:her|my|his|their|a|the) (?:last|previous|first|earlier) pregnancy',
   String.raw`in (?:19|20)\d\d`,
   'back in',
-  'in the past',
+  // "in the past hour", "in the past few days": a recent period, so now (not history).
+  String.raw`in the past(?! (?:(?:\\d+|few|couple|couple of|one|two|three|four|five|six|twelve|twenty four|forty eight) )?(?:minutes?|mins?|hours?|hrs?|half hour|half an hour|day|days|night|evening|morning|afternoon|while|week|24 hours|48 hours))`,
   'as a (?:child|kid|baby|teenager|teen|toddler|student|boy|girl|young \\S+)',
   'when (?:i|he|she|they) (?:was|were) (?:\\d+|young|little|small|younger|a \\S+|pregnant with)',
   'years earlier',
@@ -246,6 +250,8 @@ const HYPO_PRE = re([
   'vaccin\\w* (?:against|for)',
   'jab (?:for|against)',
   'first aid for',
+  // "what's the difference between an allergic reaction and anaphylaxis": a comparison of terms.
+  '(?:difference|differences|diffrence|differance|diff) between',
 ]);
 /** Times to come after a mention: "I might have a heart attack one day". */
 const HYPO_POST = re([
@@ -409,6 +415,18 @@ const IDIOMS: { mention: RegExp; post?: RegExp; pre?: RegExp }[] = [
     post: /^(?:heat|humidity|atmosphere|weather|in this heat)\b/,
   },
   { mention: /^(?:dying|die)$/, post: /^(?:to\b|for\b|of (?:boredom|laughter|embarrassment|shame|curiosity|envy|jealousy|thirst|hunger))/ },
+  // Collins "choke on": be overwhelmed by work or information ("choking on all the numbers / emails").
+  {
+    mention: /^chok/,
+    post: /^on (?:all )?(?:the |my |these |this |those )?(?:numbers|figures|work|workload|emails?|paperwork|admin|deadlines?|spreadsheets?|data|homework|bills|debt|jargon|red tape|bureaucracy)\b/,
+  },
+  // Movement or colour that is not the body's: "shaking his rattle all over the place", "lips
+  // purple from the blackberries" (a stain, not cyanosis).
+  { mention: /\ball over$/, post: /^the (?:place|shop|house|room|floor)\b/ },
+  {
+    mention: /\b(?:purple|blue|black|grey|gray)\b|\b(?:lips?|tongue|mouth)$/,
+    post: /^(?:(?:are|is|went|gone|all) )?(?:\S+ )?from (?:the |eating |drinking |a |an |some |my |his |her )?(?:blackberr|blueberr|berr|bilberr|wine|beetroot|ice lolly|lolly|lollies|slush|felt|pen\b|marker|lipstick|dye|juice|sweets?|squash|food colouring|paint|ink)/,
+  },
 ];
 /**
  * Nasal congestion: "can't breathe through my nose", "nose is blocked and I can't breathe" describe a

@@ -95,6 +95,14 @@ const AGE_POSSESSIVE_RE = new RegExp(
   String.raw`\b(?:my|our|her|his|their)\s+${NUM}[\s-]*(years?|yrs?|months?|mths?|mos?|weeks?|wks?|days?)\b(?!\s*(?:ago|of|since|now|later|after|before|pregnant|postpartum))`,
   'g',
 );
+/**
+ * "my baby 1 year is shaking", "son 4 years has a rash", "daughter (8 months)": a number right after a
+ * person noun is that person's age (common in second-language English), not how long it has lasted.
+ */
+const AGE_NOUN_RE = new RegExp(
+  String.raw`\b(?:baby|babies|bub|son|daughter|boy|girl|child|kid|toddler|infant|grandson|granddaughter|grandchild|nephew|niece|twins?)(?:\s*[,(]\s*|\s+(?:is|is only|only|of|aged?)\s+|\s+)${NUM}[\s-]*(years?|yrs?|months?|mths?|mos?|weeks?|wks?|days?)\b(?!\s*(?:ago|of|since|now|later|after|before|into|pregnant|postpartum))`,
+  'g',
+);
 const AGE_CUE_RE =
   /\b(?:aged?|i am|i'm|im|he is|she is|he's|she's|hes|shes)\s+(\d{1,3})(?:\s*(?:years?|yrs?))?\b(?!\s*(?:weeks?|wks?|days?|hours?|minutes?|mins?|times?|kg|lbs?|stone|cm|mm|percent|%|°|degrees?|c\b|f\b|pregnant))/g;
 const NEWBORN_RE = /\b(newborn|new born|new-born|neonate)\b/;
@@ -162,6 +170,13 @@ export function parseQuantities(input: string, now: Date = new Date()): Quantiti
     blank(m);
   }
   for (const m of [...text.matchAll(AGE_POSSESSIVE_RE)]) {
+    const n = num(m[1]!);
+    const unit = m[2]!.replace(/s$/, '');
+    const factor = UNIT_YEARS[unit] ?? UNIT_YEARS[unit.slice(0, 2)] ?? UNIT_YEARS[unit[0]!];
+    if (Number.isFinite(n) && factor !== undefined && q.age_years === undefined) q.age_years = Math.round(n * factor * 1000) / 1000;
+    blank(m);
+  }
+  for (const m of [...text.matchAll(AGE_NOUN_RE)]) {
     const n = num(m[1]!);
     const unit = m[2]!.replace(/s$/, '');
     const factor = UNIT_YEARS[unit] ?? UNIT_YEARS[unit.slice(0, 2)] ?? UNIT_YEARS[unit[0]!];

@@ -487,7 +487,9 @@ export const CONCEPTS: Concept[] = [
     'explicit_request',
     String.raw`(?:call|need|get|send|calling|ring|phone) (?:an |the |a )?ambulance|(?:call|calling|dial|dialling|dialing|ring|phone) (?:999|911|112)|medical emergency|(?:this|it) is an emergency`,
     {
-      notPrecededBy: String.raw`or|whether to|whether i should|when to|when do i|when should i|when do you|when should you|when would you|when you`,
+      // "…do I call 999 or 111?": calling offered as one of two options is a question.
+      notFollowedBy: String.raw`or`,
+      notPrecededBy: String.raw`or|whether to|whether i should|when to|when do i|when should i|when do you|when should you|when would you|when you|when (?:i|we|you|one|do we|should we|does one) (?:must|should|need to|have to|ought to|would|can)`,
     },
   ),
 ];

@@ -190,3 +190,54 @@ test('food stuck with no sound or going blue is choking', () => {
   conceptYes('a piece of sausage is stuck, she cannot make a sound');
   conceptNo('bit of food stuck in my teeth after lunch');
 });
+
+// Issue 10, third pass: classes the detector missed (wordings written for these tests from the NHS
+// "coughing up blood", "febrile seizures", "choking", poisoning and "postpartum psychosis" pages).
+
+test('coughing up more than streaks of blood, or blood with breathlessness or a racing heart, is an emergency', () => {
+  conceptYes('spat out a glass of blood after a coughing fit');
+  conceptYes('every time I cough the blood keeps coming');
+  conceptYes('coughing up blood and my heart is pounding really fast');
+  // "in the past hour" is now, not history.
+  conceptYes('over a mouthful of blood coughed up in the past hour');
+  conceptNo('a few streaks of blood in my phlegm from the chest infection');
+  conceptNo('coughed up blood for a while in 2019, fully investigated');
+});
+
+test('a child who swallowed adult medicines, or an unknown number of tablets, is a poisoning', () => {
+  conceptYes('our 4 year old has eaten some of her grandmas heart pills');
+  conceptYes('my twins got into the cupboard and took iron tablets');
+  conceptYes('she has swallowed a lot of her sertraline, no idea how many');
+  conceptYes('not sure how many of my co-codamol he has taken');
+  conceptNo('I take one iron tablet a day and it upsets my stomach');
+  conceptNo('my son takes his tablets for ADHD every morning');
+});
+
+test('a fit described without the word: eyes gone up, stiff then jerking, a small child shaking all over', () => {
+  conceptYes('he went floppy and his eyes went right up, we cannot wake him properly');
+  conceptYes('her arms went stiff and then started jerking');
+  conceptYes('my daughter 2 years is trembling all over her whole body with a fever');
+  conceptNo('I am shaking all over after that scary film');
+  conceptNo('my toddler is shaking the box of lego all over the place');
+});
+
+test('choking in silence: no sound, clutching the throat, going purple', () => {
+  conceptYes('a chunk of apple is lodged, she is not making any sound');
+  conceptYes('he is holding his throat and cannot speak');
+  conceptYes('the baby is gagging on a sweet and going purple');
+  conceptNo('choking on all the paperwork at work this week');
+  conceptNo('lips gone purple from the blackberry ice lolly');
+});
+
+test('postpartum psychosis: strange beliefs, mania or thoughts of harming the baby after a birth', () => {
+  conceptYes('I had the baby last week and my husband says I keep insisting the baby has been swapped');
+  conceptYes('since the birth my partner is talking really fast all night and believes she is the chosen one');
+  conceptYes('my wife gave birth on friday and keeps saying she is going to harm the baby');
+  conceptNo('new mum, tired and tearful, the health visitor says it is the baby blues');
+  conceptNo('she had our baby a week ago and she is sleeping well');
+});
+
+test('a question about the difference between terms, or calling one number or another, is not a report', () => {
+  assert.equal(detectEmergency('difference between a seizure and a faint? for a first aid quiz').is_emergency, false);
+  assert.equal(detectEmergency('fever and a rash that fades, do I call 111 or 999').is_emergency, false);
+});
