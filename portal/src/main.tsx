@@ -18,6 +18,8 @@ import { Users } from './pages/Users';
 import { SmartAuthorize } from './pages/SmartAuthorize';
 import { Security } from './pages/Security';
 import { Urgent } from './pages/Urgent';
+import { Audit } from './pages/Audit';
+import { Jobs } from './pages/Jobs';
 import { liveSession } from './live';
 import { refreshUnread, useUnread } from './unread';
 import { Page } from './ui';
@@ -41,7 +43,15 @@ const PATIENT_PAGES = [
 const CLINICIAN_PAGES = [{ path: '/schedule', name: 'Schedule' }, { path: '/urgent', name: 'Urgent' }, { path: '/patients', name: 'Patients' }, MESSAGES];
 const DOCTOR_PAGES = [...CLINICIAN_PAGES, { path: '/availability', name: 'Availability' }, NOTIFICATIONS, SECURITY];
 const NURSE_PAGES = [...CLINICIAN_PAGES, NOTIFICATIONS, SECURITY];
-const ADMIN_PAGES = [{ path: '/approvals', name: 'Approvals' }, { path: '/users', name: 'Users' }, MESSAGES, NOTIFICATIONS, SECURITY];
+const ADMIN_PAGES = [
+  { path: '/approvals', name: 'Approvals' },
+  { path: '/users', name: 'Users' },
+  { path: '/audit', name: 'Audit log' },
+  { path: '/jobs', name: 'Jobs' },
+  MESSAGES,
+  NOTIFICATIONS,
+  SECURITY,
+];
 
 function useSession() {
   const [, setTick] = useState(0);
@@ -131,6 +141,8 @@ function App() {
   else if (clinician && path === '/patients') content = <Patients user={user} />;
   else if (clinician && chart) content = <PatientChart key={chart} user={user} patientId={chart} />;
   else if (user.role === 'admin' && path === '/users') content = <Users user={user} />;
+  else if (user.role === 'admin' && path === '/audit') content = <Audit user={user} />;
+  else if (user.role === 'admin' && path === '/jobs') content = <Jobs user={user} />;
   else if (user.role === 'patient' && path === '/appointments') content = <Appointments user={user} />;
   else if (user.role === 'patient' && path === '/doctors') content = <FindDoctor user={user} />;
   else if (user.role === 'patient' && path === '/records') content = <Records user={user} />;

@@ -754,6 +754,70 @@ describe('web portal', { concurrency: true }, () => {
     await Promise.all([p.context.close(), d.context.close()]);
   });
 
+  it('admin pages: the audit log filtered to one patient shows who read their chart; the jobs page shows queue figures and retries a failed job', async () => {
+    const admin = await createUser(built, 'admin', { fullName: 'Ada Auditor' });
+    const doctor = await createUser(built, 'doctor', { fullName: 'Dr Otto Opened' });
+    const patient = await createUser(built, 'patient', { fullName: 'Pia Private' });
+    const start = new Date(Math.ceil(Date.now() / 3600_000) * 3600_000 + 96 * 3600_000).toISOString();
+    const slot = await call(doctor, 'POST', '/api/v1/doctors/me/slots', { start, duration_minutes: 30 });
+    assert.equal((await call(patient, 'POST', '/api/v1/appointments', { slot_id: slot.body.id })).status, 201);
+    assert.equal((await call(doctor, 'GET', `/api/v1/patients/${patient.id}`)).status, 200);
+    // A dead letter of a queue no worker serves (so a retry leaves it waiting, due).
+    const queue = `portal-test.${randomBytes(3).toString('hex')}`;
+    const job = await built.ctx.db
+      .insertInto('jobs')
+      .values({
+        queue,
+        payload: '{}',
+        state: 'failed',
+        attempts: 8,
+        max_attempts: 8,
+        last_error: 'SMTP server refused the connection',
+        finished_at: new Date(),
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+
+    const { context, page } = await open({ session: admin });
+    await page.goto(`${base}/audit`);
+    await check(page, 'Audit log', { desktop: true });
+    await page.getByRole('list', { name: 'Audit entries' }).waitFor();
+    // Not an id: said at once, nothing asked.
+    await page.getByLabel('Patient id').fill('Pia Private');
+    await page.getByRole('button', { name: 'Show entries' }).click();
+    assert.match(await page.getByRole('alert').innerText(), /by their id/);
+    await page.getByLabel('Patient id').fill(patient.id);
+    await page.getByLabel('Action').selectOption('read');
+    await page.getByRole('button', { name: 'Show entries' }).click();
+    const entries = page.getByRole('list', { name: 'Audit entries' });
+    await entries.getByText('Dr Otto Opened (doctor)').first().waitFor();
+    for (const text of await entries.getByRole('listitem').allInnerTexts()) {
+      assert.match(text, new RegExp(`patient ${patient.id}`));
+      assert.match(text, /· Read /);
+    }
+
+    await page.getByRole('navigation').getByRole('link', { name: 'Jobs' }).click();
+    await check(page, 'Jobs', { desktop: true });
+    const card = page.getByRole('listitem').filter({ has: page.getByRole('heading', { level: 3, name: queue }) });
+    await card.first().waitFor();
+    assert.match(await card.first().innerText(), /Failed\s*1/);
+    await page.getByText('SMTP server refused the connection').waitFor();
+    await page.getByRole('button', { name: new RegExp(`^Retry the ${queue.replace('.', '\\.')} job`) }).click();
+    await page
+      .getByRole('status')
+      .filter({ hasText: `The ${queue} job is queued again.` })
+      .waitFor();
+    assert.equal((await call(admin, 'GET', `/api/v1/admin/jobs/${job.id}`)).body.state, 'scheduled');
+    await page
+      .getByText('No failed jobs.')
+      .or(page.getByRole('heading', { level: 2, name: 'Failed jobs' }))
+      .first()
+      .waitFor();
+    assert.match(await card.first().innerText(), /Due now\s*1/);
+    assert.equal(await page.getByText('SMTP server refused the connection').count(), 0);
+    await context.close();
+  });
+
   it('admin: sets up a second factor at first sign-in, approves a doctor, suspends a user, signs in with a recovery code and with a code; a role change asks for step-up', async () => {
     // A new admin account with no second factor yet: the portal sets one up at sign-in.
     const email = `admin-${Date.now()}@example.test`;
