@@ -1,5 +1,17 @@
-import * as chrono from 'chrono-node';
+import { createRequire } from 'node:module';
 import { DateTime } from 'luxon';
+import type * as ChronoEn from 'chrono-node/en';
+
+/**
+ * chrono-node is loaded on the first date parse, not at start-up, and only its English locale
+ * (`chrono-node/en`, whose `parse` is the one `chrono-node` re-exports): the whole package with
+ * every locale cost ~14 MB resident and 0.35–1.6 s of start-up for a parser only the
+ * assistants use (docs/BENCHMARKS.md, "Footprint"). `require` because `extractDate` is synchronous.
+ */
+let chronoEn: typeof ChronoEn | undefined;
+const chrono = {
+  parse: (...args: Parameters<typeof ChronoEn.parse>) => (chronoEn ??= createRequire(import.meta.url)('chrono-node/en') as typeof ChronoEn).parse(...args),
+};
 
 /**
  * Dates and times in a message, resolved in the user's IANA zone (docs/ASSISTANTS.md "Dates").
