@@ -19,13 +19,13 @@ import type { Infrastructure } from '../platform/context.js';
 import { createStorage, type ObjectStorage } from '../platform/storage/index.js';
 import { buildAuditServices, type AuditService } from './audit/index.js';
 import { buildIdentityServices, type IdentityServices } from './identity/index.js';
-import { buildFilesServices, type FilesService } from './files/index.js';
+import { buildFilesExport, buildFilesServices, type FilesService } from './files/index.js';
 import { buildSchedulingServices, type SchedulingServices } from './scheduling/index.js';
 import { buildMedicalServices, type MedicalServices } from './medical/index.js';
 import { buildReportsServices, type ReportsService } from './reports/index.js';
-import { buildChatServices, type ChatServices } from './chat/index.js';
+import { buildChatExport, buildChatServices, type ChatServices } from './chat/index.js';
 import { buildVideoServices, type VideoService } from './video/index.js';
-import { buildSymptomCheckerServices, type SymptomCheckerServices } from './symptom-checker/index.js';
+import { buildSymptomCheckerExport, buildSymptomCheckerServices, type SymptomCheckerServices } from './symptom-checker/index.js';
 import { buildAssistantsServices, type AssistantsService } from './assistants/index.js';
 import { buildNotificationsServices, type NotificationsServices } from './notifications/index.js';
 import { buildInfectionsServices, loadSkinModel, type InfectionsServices } from './infections/index.js';
@@ -112,6 +112,11 @@ export function buildServices(infra: Infrastructure): Services {
     chat: { participantsOf: chat.participantsOf, presence: (userIds) => chat.hub.presenceStore.status(userIds) },
   });
   // Patient data export (identity, step-up): each section read through its area's own list, access rules and audit.
+  // Files, chat and symptom-checker sessions through each area's export reader (its index.ts), the
+  // audit trail as the patient sees it in GET /audit, whoever downloads (docs/API.md §1.1).
+  const fileExport = buildFilesExport({ config, db, audit });
+  const chatExport = buildChatExport({ db, audit });
+  const symptomExport = buildSymptomCheckerExport({ db, audit });
   identity.exports.connect(
     (meta, event) =>
       audit.record(db, meta, [
@@ -123,6 +128,11 @@ export function buildServices(infra: Infrastructure): Services {
       { name: 'prescriptions', page: (meta, patient_id, cursor) => medical.prescriptions.list(meta, { patient_id, cursor, limit: 100 }) },
       { name: 'lab_reports', page: (meta, patient_id, cursor) => reports.list(meta, { patient_id, cursor, limit: 100 }) },
       { name: 'allergies', page: (meta, patient_id) => medical.allergies.list(meta, patient_id) },
+      { name: 'files', page: (meta, patient_id, cursor) => fileExport.page(meta, patient_id, cursor) },
+      { name: 'chat_messages', page: (meta, patient_id, cursor) => chatExport.page(meta, patient_id, cursor) },
+      { name: 'symptom_checker_sessions', page: (meta, patient_id, cursor) => symptomExport.page(meta, patient_id, cursor) },
+      // Last, so it also lists the reads this export has just made.
+      { name: 'audit_trail', page: (_meta, patient_id, cursor) => audit.patientTrail(patient_id, cursor) },
     ],
   );
   return { audit, identity, storage, files, scheduling, medical, reports, chat, video, symptomChecker, assistants, infections, fhir, notifications };

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { build } from '../helpers/build.js';
-import { createUser, type TestUser } from '../helpers/users.js';
+import { createUser, stepUp, type TestUser } from '../helpers/users.js';
 import { upload } from '../helpers/files.js';
 import { createSlot, futureHour } from '../helpers/scheduling.js';
 
@@ -25,6 +25,9 @@ const PHI_OPERATIONS = new Set([
   'GET /api/v1/patients/me/client-links',
   'POST /api/v1/patients/me/client-links/{id}/accept',
   'DELETE /api/v1/patients/me/client-links/{id}',
+  // "Download my data" and an admin's export of a patient (identity area): the whole record.
+  'GET /api/v1/users/me/export',
+  'GET /api/v1/users/{user}/export',
 ]);
 /** Operations under a PHI tag that read or write no patient data, and why. */
 const NOT_PHI: Record<string, string> = {
@@ -84,6 +87,8 @@ test('every PHI route in the OpenAPI document writes an audit row', async (t) =>
     await inject(patient, 'POST', '/api/v1/ml/symptom-checker/start', { age: 30, sex: 'female', text: 'sore throat and a cough for two days' }),
   );
   await ok(await inject(patient, 'POST', `/api/v1/chat/rooms/${room.id}/messages`, { content: 'hello' }));
+  // The exports need a recent second factor (docs/API.md §1.1): stepUp gives these accounts one (their tokens change in place).
+  await Promise.all([stepUp(built, patient), stepUp(built, admin)]);
 
   // In the order they run (destructive ones last).
   const calls: Record<string, Call> = {
@@ -230,6 +235,8 @@ test('every PHI route in the OpenAPI document writes an audit row', async (t) =>
       payload: () => ({ substance: 'Latex' }),
     },
     'GET /api/v1/patients/{id}/allergies': { who: () => doctor, method: 'GET', url: () => `/api/v1/patients/${patient.id}/allergies` },
+    'GET /api/v1/users/me/export': { who: () => patient, method: 'GET', url: () => '/api/v1/users/me/export' },
+    'GET /api/v1/users/{user}/export': { who: () => admin, method: 'GET', url: () => `/api/v1/users/${patient.id}/export` },
     'DELETE /api/v1/patients/me/client-links/{id}': { who: () => patient, method: 'DELETE', url: () => `/api/v1/patients/me/client-links/${linked.id}` },
     'DELETE /api/v1/clients/{id}': { who: () => admin, method: 'DELETE', url: () => `/api/v1/clients/${client.id}` },
     'DELETE /api/v1/patients/{id}/allergies/{allergy_id}': {

@@ -5,7 +5,7 @@ import { ForbiddenError } from '../../platform/errors.js';
 import { decodeCursor, toPage } from '../../platform/http/pagination.js';
 import type { RequestMeta } from '../../platform/http/request-meta.js';
 import { iso } from '../../platform/http/schemas.js';
-import type { AuditRepository } from './audit.repository.js';
+import type { AuditFilter, AuditRepository } from './audit.repository.js';
 import type { AuditQuery } from './audit.schemas.js';
 import type { AuditAction, AuditLogTable } from './audit.tables.js';
 import { GroupCommit } from './group-commit.js';
@@ -110,7 +110,7 @@ export class AuditService {
     const { from, to } = await parseTimeFilters({ from: { value: query.from, bound: 'start' }, to: { value: query.to, bound: 'end' } }, query.tz, () =>
       this.timeZoneOf(actor.id),
     );
-    const rows = await this.repository.list(this.db, {
+    return this.page(isAdmin, {
       patientId: isAdmin ? query.patient_id : actor.id,
       actorId: query.actor_id,
       resourceType: query.resource_type,
@@ -121,6 +121,22 @@ export class AuditService {
       after: decodeCursor(query.cursor),
       limit,
     });
+  }
+
+  /**
+   * A patient's own audit trail as they see it in GET /audit (who read or changed what of
+   * their data, when; no addresses or request ids), whoever asks: the data export's
+   * `audit_trail` section (identity's PatientExportService, src/modules/services.ts), which
+   * must be the same document whether the patient or an admin downloads it. Newest first,
+   * as GET /audit pages them.
+   */
+  async patientTrail(patientId: string, cursor: string | undefined, limit = 100) {
+    return this.page(false, { patientId, after: decodeCursor(cursor), limit });
+  }
+
+  private async page(isAdmin: boolean, filter: AuditFilter) {
+    const limit = filter.limit;
+    const rows = await this.repository.list(this.db, filter);
     return toPage(
       rows,
       limit,

@@ -12,6 +12,7 @@ import { FilesRepository } from './files.repository.js';
 import { FilesService } from './files.service.js';
 import { filesRoutes } from './files.routes.js';
 import { FileSchema } from './files.schemas.js';
+import { FilesExport } from './files.export.js';
 import './files.tables.js';
 
 export { FilesService, fileDto, type FileDto } from './files.service.js';
@@ -22,6 +23,7 @@ export { IMAGE_TYPES } from './upload.js';
 export { receiveFile } from './receive.js';
 export { stageBytes } from './stage-bytes.js';
 export type { FileRow } from './files.repository.js';
+export type { FilesExport, FileExportItem } from './files.export.js';
 
 /**
  * Files and storage. Built once per instance by src/modules/services.ts: `services.storage`
@@ -48,6 +50,11 @@ export function buildFilesServices(deps: { config: Config; db: Db; care: CareRel
     tmpDir: join(deps.config.dataDir, 'tmp', 'uploads'),
     uploadLimitBytes: deps.config.uploadLimitBytes,
   });
+}
+
+/** The files section of a patient's data export (identity's PatientExportService; files.export.ts). */
+export function buildFilesExport(deps: { config: Pick<Config, 'publicBaseUrl'>; db: Db; audit: Pick<AuditService, 'record'> }): FilesExport {
+  return new FilesExport(deps.db, deps.audit, deps.config.publicBaseUrl);
 }
 
 /** Registers `routes` in an encapsulated scope that accepts multipart/form-data. */

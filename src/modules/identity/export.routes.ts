@@ -9,7 +9,7 @@ import type { PatientExportService } from './export.service.js';
 const tags = ['users'];
 const ExportReply = Type.Unknown({
   description:
-    'A JSON document (carebridge-export/1): `account` (profile and sign-in methods, no secrets), then one array per clinical section (appointments, medical_records, prescriptions, lab_reports, allergies) as the API lists them. Streamed; a reply that ends early is not valid JSON.',
+    "A JSON document (carebridge-export/1): `account` (profile and sign-in methods, no secrets), then one array per section: appointments, medical_records, prescriptions, lab_reports, allergies (as the API lists them), files (metadata and a download_url each), chat_messages (written or received by the patient; never another patient's), symptom_checker_sessions (what was told, answers, outcome, feedback) and audit_trail (who read or changed what of the patient's data, newest first, as GET /audit shows it to the patient). Streamed; a reply that ends early is not valid JSON.",
 });
 
 /** "Download my data" and an admin's export of a patient's record (docs/API.md §1.1, docs/SECURITY.md). Both need step-up. */

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { build } from '../../../test/helpers/build.js';
 import { createUser, stepUp, type TestUser } from '../../../test/helpers/users.js';
-import { linkCare } from '../../../test/helpers/files.js';
+import { linkCare, upload } from '../../../test/helpers/files.js';
 
 /**
  * "Download my data" and an admin's export of a patient's record: step-up, who may call,
@@ -101,5 +101,120 @@ describe('patient data export', () => {
         [admin.id, 'download'],
       ].sort(),
     );
+  });
+
+  it("holds the patient's files, chat messages, symptom-checker sessions and audit trail, and nothing of another patient", async () => {
+    const patient = await createUser(built, 'patient');
+    const other = await createUser(built, 'patient');
+    const doctor = await stepUp(built, await createUser(built, 'doctor'));
+    await linkCare(built, doctor, patient);
+    await linkCare(built, doctor, other);
+    const ok = async (res: { statusCode: number; body: string; json(): any }) => {
+      assert.ok(res.statusCode < 300, res.body);
+      return res.json();
+    };
+    const post = (user: TestUser, url: string, payload: object) => app.inject({ method: 'POST', url: `/api/v1${url}`, headers: user.auth, payload });
+
+    // For each patient: an own upload, a room with the doctor (one message each way), an interview with feedback.
+    const made: Record<string, { file: string; room: string; sent: string; received: string; session: string }> = {};
+    for (const [who, tag] of [
+      [patient, 'MINE'],
+      [other, 'THEIRS'],
+    ] as const) {
+      const file = await ok(await upload(built, who, '/api/v1/files', { filename: `${tag}-letter.csv`, data: `what,${tag}\n1,2\n` }));
+      const room = await ok(await post(who, '/chat/rooms', { kind: 'direct', participant_ids: [doctor.id] }));
+      const sent = await ok(await post(who, `/chat/rooms/${room.id}/messages`, { content: `${tag}: my knee hurts` }));
+      const received = await ok(await post(doctor, `/chat/rooms/${room.id}/messages`, { content: `${tag}: rest it for a week` }));
+      const session = await ok(await post(who, '/ml/symptom-checker/start', { age: 34, sex: 'female', text: `${tag} sore throat and a cough for two days` }));
+      await ok(await post(who, '/ml/symptom-checker/feedback', { session_id: session.session_id, helpful: true, rating: 4, comment: `${tag} useful` }));
+      made[tag] = { file: file.id, room: room.id, sent: sent.id, received: received.id, session: session.session_id };
+    }
+    // A chart file the doctor attached to the patient's record is the patient's too.
+    const record = await ok(await post(doctor, '/medical/records', { patient_id: patient.id, record_type: 'note', title: 'Knee', content: 'Seen.' }));
+    const attached = await ok(await upload(built, doctor, `/api/v1/medical/records/${record.id}/upload`, { filename: 'xray-report.csv', data: 'a,b\n1,2\n' }));
+    // Someone reads the patient's data: the audit trail shows who.
+    assert.equal((await get(doctor, `/files/${made.MINE!.file}`)).statusCode, 200);
+
+    await stepUp(built, patient);
+    const res = await get(patient, '/users/me/export');
+    assert.equal(res.statusCode, 200, res.body);
+    const data = res.json();
+
+    // Files: metadata and a working download link, the own upload and the attachment.
+    const files = data.files as { id: string; filename: string; download_url: string; uploaded_by_patient: boolean; sha256: string }[];
+    assert.deepEqual(files.map((f) => f.id).sort(), [made.MINE!.file, attached.id].sort());
+    const own = files.find((f) => f.id === made.MINE!.file)!;
+    assert.equal(own.filename, 'MINE-letter.csv');
+    assert.equal(own.uploaded_by_patient, true);
+    assert.match(own.download_url, new RegExp(`^https?://[^/]+/api/v1/files/${own.id}/download$`));
+    const download = await app.inject({ method: 'GET', url: new URL(own.download_url).pathname, headers: patient.auth });
+    assert.equal(download.statusCode, 200);
+    assert.equal(download.body, 'what,MINE\n1,2\n');
+
+    // Chat: what they wrote and what they received, marked as such.
+    const messages = data.chat_messages as { id: string; direction: string; content: string; room_id: string; room_kind: string }[];
+    assert.deepEqual(
+      messages.map((m) => [m.id, m.direction, m.content]),
+      [
+        [made.MINE!.sent, 'sent', 'MINE: my knee hurts'],
+        [made.MINE!.received, 'received', 'MINE: rest it for a week'],
+      ],
+    );
+    assert.ok(messages.every((m) => m.room_id === made.MINE!.room && m.room_kind === 'direct'));
+
+    // Symptom checker: what was told, how it ended, the feedback.
+    const sessions = data.symptom_checker_sessions as any[];
+    assert.equal(sessions.length, 1);
+    assert.equal(sessions[0].session_id, made.MINE!.session);
+    assert.equal(sessions[0].patient.age, 34);
+    assert.equal(sessions[0].patient.sex, 'female');
+    assert.ok(sessions[0].recognised.length >= 1, JSON.stringify(sessions[0]));
+    assert.ok(sessions[0].triage_level);
+    assert.deepEqual(
+      { ...sessions[0].feedback, created_at: undefined },
+      { helpful: true, rating: 4, comment: 'MINE useful', actual_condition: null, created_at: undefined },
+    );
+
+    // Audit trail: the doctor's read of the file, and this export's own reads; no addresses.
+    const trail = data.audit_trail as {
+      actor: { id: string } | null;
+      resource_type: string;
+      resource_id: string | null;
+      action: string;
+      ip: string | null;
+      patient_id: string;
+    }[];
+    assert.ok(trail.some((r) => r.actor?.id === doctor.id && r.resource_type === 'file' && r.resource_id === made.MINE!.file && r.action === 'read'));
+    assert.ok(trail.some((r) => r.actor?.id === patient.id && r.resource_type === 'patient_export'));
+    assert.ok(trail.some((r) => r.actor?.id === patient.id && r.resource_type === 'chat_message' && r.action === 'list'));
+    assert.ok(trail.every((r) => r.patient_id === patient.id && r.ip === null));
+
+    // Nothing of the other patient anywhere: not their id, files, words, sessions or audit rows.
+    assert.doesNotMatch(res.body, new RegExp(`${other.id}|THEIRS|${made.THEIRS!.file}|${made.THEIRS!.session}|${made.THEIRS!.room}`));
+
+    // An admin's export of the patient has the same sections, the same content, and the trail without addresses.
+    const admin = await createUser(built, 'admin', { stepUp: true });
+    const byAdmin = await get(admin, `/users/${patient.id}/export`);
+    assert.equal(byAdmin.statusCode, 200, byAdmin.body);
+    const adminData = byAdmin.json();
+    assert.deepEqual(adminData.files.map((f: { id: string }) => f.id).sort(), files.map((f) => f.id).sort());
+    assert.deepEqual(
+      adminData.chat_messages.map((m: { id: string }) => m.id),
+      messages.map((m) => m.id),
+    );
+    assert.equal(adminData.symptom_checker_sessions.length, 1);
+    assert.ok(adminData.audit_trail.every((r: { ip: string | null; patient_id: string }) => r.ip === null && r.patient_id === patient.id));
+    assert.doesNotMatch(byAdmin.body, new RegExp(`${other.id}|THEIRS`));
+
+    // Each section's page was audited as a list read against the patient, marked as an export.
+    const listed = await ctx.db
+      .selectFrom('audit_log')
+      .select(['resource_type', 'resource_ids'])
+      .where('patient_id', '=', patient.id)
+      .where('actor_id', '=', patient.id)
+      .where('action', '=', 'list')
+      .where('resource_type', 'in', ['file', 'chat_message', 'symptom_checker_session'])
+      .execute();
+    assert.deepEqual(listed.map((r) => r.resource_type).sort(), ['chat_message', 'file', 'symptom_checker_session']);
   });
 });

@@ -13,6 +13,7 @@ import type { KnowledgeBase } from './kb/types.js';
 import { getModel } from './inference.js';
 import { SymptomCheckerRepository } from './symptom-checker.repository.js';
 import { SymptomCheckerService } from './symptom-checker.service.js';
+import { SymptomCheckerExport } from './symptom-checker.export.js';
 import { symptomCheckerRoutes } from './symptom-checker.routes.js';
 import './symptom-checker.tables.js';
 
@@ -90,6 +91,12 @@ export function listKnowledgeBase(kb: KnowledgeBase = getKnowledgeBase()): Knowl
 }
 
 export { SymptomCheckerService } from './symptom-checker.service.js';
+export type { SymptomCheckerExport } from './symptom-checker.export.js';
+
+/** The symptom-checker section of a patient's data export (identity's PatientExportService; symptom-checker.export.ts). */
+export function buildSymptomCheckerExport(deps: { db: Db; audit: Pick<AuditService, 'record'> }): SymptomCheckerExport {
+  return new SymptomCheckerExport(deps.db, deps.audit);
+}
 
 /** Whole years (fractional under 2, where months matter for triage) from a date of birth. */
 function ageFrom(dateOfBirth: string, now = new Date()): number | undefined {
