@@ -8939,7 +8939,7 @@ export interface paths {
                         "application/json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description A JSON document (carebridge-export/1): `account` (profile and sign-in methods, no secrets), then one array per clinical section (appointments, medical_records, prescriptions, lab_reports, allergies) as the API lists them. Streamed; a reply that ends early is not valid JSON. */
+                /** @description A JSON document (carebridge-export/1): `account` (profile and sign-in methods, no secrets), then one array per section: appointments, medical_records, prescriptions, lab_reports, allergies (as the API lists them), files (metadata and a download_url each), chat_messages (written or received by the patient; never another patient's), symptom_checker_sessions (what was told, answers, outcome, feedback) and audit_trail (who read or changed what of the patient's data, newest first, as GET /audit shows it to the patient). Streamed; a reply that ends early is not valid JSON. */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -9173,7 +9173,7 @@ export interface paths {
                         "application/json": components["schemas"]["Problem"];
                     };
                 };
-                /** @description A JSON document (carebridge-export/1): `account` (profile and sign-in methods, no secrets), then one array per clinical section (appointments, medical_records, prescriptions, lab_reports, allergies) as the API lists them. Streamed; a reply that ends early is not valid JSON. */
+                /** @description A JSON document (carebridge-export/1): `account` (profile and sign-in methods, no secrets), then one array per section: appointments, medical_records, prescriptions, lab_reports, allergies (as the API lists them), files (metadata and a download_url each), chat_messages (written or received by the patient; never another patient's), symptom_checker_sessions (what was told, answers, outcome, feedback) and audit_trail (who read or changed what of the patient's data, newest first, as GET /audit shows it to the patient). Streamed; a reply that ends early is not valid JSON. */
                 200: {
                     headers: {
                         [name: string]: unknown;
