@@ -169,3 +169,12 @@ test('idioms of being overwhelmed, movement and colour that are not the body', (
   no('tongue is blue from the slushie');
   yes('she is choking on a sweet and cannot breathe');
 });
+
+test('a quotation that is a title or a lyric is not a report; quoted speech of someone present is', () => {
+  no("the chorus of 'Can't Breathe' is stuck in my head all day");
+  no('we are rehearsing "Heart Attack" by Demi Lovato for the school show');
+  no('dancing to Overdose by Little Mix');
+  no('recording a podcast about stroke recovery');
+  yes("my husband keeps gasping 'I can't breathe' and his lips are blue");
+  yes('she said "my chest is crushing" and collapsed');
+});

@@ -285,6 +285,13 @@ const GENERIC_SUBJ_PRE = re([
 ]);
 const EDU_SENTENCE = re([
   'essay',
+  'blog',
+  'blog post',
+  'podcast',
+  'newsletter',
+  'poster',
+  'infographic',
+  'quiz',
   'essays',
   'article',
   'articles',
@@ -725,6 +732,48 @@ export function unscopedSentenceText(ctx: ContextIndex, text: string): string {
 
 const TITLE_WORD = /^\p{Lu}\p{Ll}/u;
 const LOWER_WORD = /^\p{Ll}/u;
+/** Words before a quotation that make it a title or a lyric rather than something said now. */
+const TITLE_CUE =
+  /(?:song|songs|track|tune|single|line|lines|lyric|lyrics|chorus|verse|covering|cover of|cover|singing|sang|sing|listening to|listen to|album|film|movie|book|novel|play|episode|show|series|poem|called|titled|named|favourite|favorite|fave|fav)\s*:?\s*$/i;
+const OPEN_QUOTE = /["\u201c\u2018']/u;
+const CLOSE_QUOTE = /["\u201d\u2019']/u;
+
+/**
+ * A finding inside a quotation that is a title or a lyric: the quotation follows a cue ("the song
+ * 'Bleeding Love'", "my favourite line: 'I can't breathe'") or is credited ("'Seizure' by SZA").
+ * Single Title-Case words credited with "by Name" count too ("covering Seizure by SZA"). Quoted
+ * speech of someone present ("he keeps saying 'I can't breathe'") has neither, so it stays a report.
+ */
+function isQuotedTitle(ctx: ContextIndex, first: number, last: number): boolean {
+  const input = ctx.n.input;
+  if (!input) return false;
+  const start = ctx.n.tokens[first]!.start;
+  const end = ctx.n.tokens[last]!.end;
+  const credited = (from: number) => /^\s*(?:\(?\s*)?by\s+\p{Lu}/u.test(input.slice(from, from + 30));
+  // An opening quote before the mention in the same sentence, not an apostrophe inside a word.
+  let open = -1;
+  for (let i = start - 1; i >= Math.max(0, start - 80); i--) {
+    const ch = input[i]!;
+    if (/[.!?\n]/.test(ch)) break;
+    if (OPEN_QUOTE.test(ch) && !/\p{L}/u.test(input[i - 1] ?? ' ') && /[\p{L}\p{N}]/u.test(input[i + 1] ?? ' ')) {
+      open = i;
+      break;
+    }
+  }
+  if (open >= 0) {
+    let close = -1;
+    for (let i = end; i < Math.min(input.length, end + 80); i++) {
+      const ch = input[i]!;
+      if (CLOSE_QUOTE.test(ch) && !/\p{L}/u.test(input[i + 1] ?? ' ')) {
+        close = i;
+        break;
+      }
+    }
+    if (close >= 0) return TITLE_CUE.test(input.slice(Math.max(0, open - 40), open)) || credited(close + 1);
+  }
+  return /^\p{Lu}/u.test(input.slice(start, end)) && first > 0 && credited(end);
+}
+
 function isTitle(ctx: ContextIndex, first: number, last: number): boolean {
   const input = ctx.n.input;
   if (!input) return false;
@@ -824,6 +873,7 @@ export function mentionStatus(ctx: ContextIndex, first: number, last: number, op
   // written sentence ("singing Heart Attack by Demi Lovato", "Every Breath You Take") names a song,
   // a film or a book, not the writer's state.
   if (last > first && isTitle(ctx, first, last)) return 'generic';
+  if (isQuotedTitle(ctx, first, last)) return 'generic';
   if (!opts.firstPerson) {
     if (ctx.eduSentence.has(ctx.sentence[first]!)) return 'generic';
     if (ctx.questionSentence.has(ctx.sentence[first]!)) return 'hypothetical';

@@ -241,3 +241,9 @@ test('a question about the difference between terms, or calling one number or an
   assert.equal(detectEmergency('difference between a seizure and a faint? for a first aid quiz').is_emergency, false);
   assert.equal(detectEmergency('fever and a rash that fades, do I call 111 or 999').is_emergency, false);
 });
+
+test('command hallucinations to harm others, and an asthma attack still bad after the reliever', () => {
+  conceptYes('my son says the voices are telling him to stab someone');
+  conceptYes('asthma attack, used the blue inhaler ten times and still struggling');
+  conceptNo('my son hears voices sometimes and his care team know, he is settled today');
+});
