@@ -2,7 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { build } from '../helpers/build.js';
 import { createUser, stepUp, type TestUser } from '../helpers/users.js';
-import { upload } from '../helpers/files.js';
+import sharp from 'sharp';
+import { multipartBody, upload } from '../helpers/files.js';
+import { irregularLesion } from '../../src/modules/infections/analysis/testing.js';
 import { createSlot, futureHour } from '../helpers/scheduling.js';
 
 /**
@@ -12,7 +14,18 @@ import { createSlot, futureHour } from '../helpers/scheduling.js';
  * audit row naming the caller. A new PHI route without a request here, or without an audit
  * row, fails the test.
  */
-const PHI_TAGS = new Set(['appointments', 'clients', 'medical records', 'prescriptions', 'lab reports', 'files', 'symptom-checker']);
+const PHI_TAGS = new Set([
+  'appointments',
+  'clients',
+  'medical records',
+  'prescriptions',
+  'lab reports',
+  'files',
+  'symptom-checker',
+  // Added in the security review of this week's routes: skin images and their consults, the waitlist (a patient's wish to be seen).
+  'skin image analysis',
+  'waitlist',
+]);
 /** PHI operations in otherwise non-PHI areas. */
 const PHI_OPERATIONS = new Set([
   'GET /api/v1/chat/rooms/{id}/history',
@@ -28,6 +41,12 @@ const PHI_OPERATIONS = new Set([
   // "Download my data" and an admin's export of a patient (identity area): the whole record.
   'GET /api/v1/users/me/export',
   'GET /api/v1/users/{user}/export',
+  // The patient's own profile (demographics, emergency contact) and photo.
+  'GET /api/v1/patients/me',
+  'PUT /api/v1/patients/me',
+  'POST /api/v1/patients/me',
+  'PUT /api/v1/patients/me/photo',
+  'POST /api/v1/patients/me/photo',
 ]);
 /** Operations under a PHI tag that read or write no patient data, and why. */
 const NOT_PHI: Record<string, string> = {
@@ -38,7 +57,13 @@ const NOT_PHI: Record<string, string> = {
   'POST /api/v1/ml/symptom-checker/model/versions/{id}/activate': 'switches the active model version; no patient data',
 };
 
-type Call = { who: () => TestUser; method: string; url: () => string; payload?: () => unknown; multipart?: () => { filename: string; data: string } };
+type Call = {
+  who: () => TestUser;
+  method: string;
+  url: () => string;
+  payload?: () => unknown;
+  multipart?: () => { filename: string; data: string | Buffer; contentType?: string; field?: string };
+};
 
 test('every PHI route in the OpenAPI document writes an audit row', async (t) => {
   const built = await build(t, {}, { RATE_LIMIT_API_PER_MIN: '1000000' });
@@ -87,6 +112,21 @@ test('every PHI route in the OpenAPI document writes an audit row', async (t) =>
     await inject(patient, 'POST', '/api/v1/ml/symptom-checker/start', { age: 30, sex: 'female', text: 'sore throat and a cough for two days' }),
   );
   await ok(await inject(patient, 'POST', `/api/v1/chat/rooms/${room.id}/messages`, { content: 'hello' }));
+  // A skin image and a dermatologist with a free slot for its consult.
+  const lesion = irregularLesion();
+  const png = await sharp(Buffer.from(lesion.rgb), { raw: { width: lesion.width, height: lesion.height, channels: 3 } })
+    .png()
+    .toBuffer();
+  const dermatologist = await createUser(built, 'doctor');
+  await ok(await inject(dermatologist, 'PUT', '/api/v1/doctors/me', { specialty: 'dermatology' }));
+  await createSlot(built, dermatologist, futureHour(120));
+  const image = multipartBody([{ name: 'image', filename: 'arm.png', contentType: 'image/png', data: png }]);
+  const skin = await ok(
+    await app.inject({ method: 'POST', url: '/api/v1/infections/diagnose', payload: image.payload, headers: { ...image.headers, ...patient.auth } }),
+  );
+  const wish = await ok(
+    await inject(patient, 'POST', '/api/v1/waitlist', { doctor_id: doctor.id, from_date: '2030-01-01', to_date: '2030-01-10', time_zone: 'UTC' }),
+  );
   // The exports need a recent second factor (docs/API.md §1.1): stepUp gives these accounts one (their tokens change in place).
   await Promise.all([stepUp(built, patient), stepUp(built, admin)]);
 
@@ -237,6 +277,38 @@ test('every PHI route in the OpenAPI document writes an audit row', async (t) =>
     'GET /api/v1/patients/{id}/allergies': { who: () => doctor, method: 'GET', url: () => `/api/v1/patients/${patient.id}/allergies` },
     'GET /api/v1/users/me/export': { who: () => patient, method: 'GET', url: () => '/api/v1/users/me/export' },
     'GET /api/v1/users/{user}/export': { who: () => admin, method: 'GET', url: () => `/api/v1/users/${patient.id}/export` },
+    'POST /api/v1/infections/diagnose': {
+      who: () => patient,
+      method: 'POST',
+      url: () => '/api/v1/infections/diagnose',
+      multipart: () => ({ filename: 'leg.png', data: png, contentType: 'image/png', field: 'image' }),
+    },
+    'GET /api/v1/infections': { who: () => patient, method: 'GET', url: () => '/api/v1/infections' },
+    'GET /api/v1/infections/{id}': { who: () => patient, method: 'GET', url: () => `/api/v1/infections/${skin.id}` },
+    'POST /api/v1/infections/{id}/consult': { who: () => patient, method: 'POST', url: () => `/api/v1/infections/${skin.id}/consult` },
+    'GET /api/v1/patients/me': { who: () => patient, method: 'GET', url: () => '/api/v1/patients/me' },
+    'PUT /api/v1/patients/me': { who: () => patient, method: 'PUT', url: () => '/api/v1/patients/me', payload: () => ({ time_zone: 'Europe/Berlin' }) },
+    'POST /api/v1/patients/me': { who: () => patient, method: 'POST', url: () => '/api/v1/patients/me', payload: () => ({ time_zone: 'Europe/Paris' }) },
+    'PUT /api/v1/patients/me/photo': {
+      who: () => patient,
+      method: 'PUT',
+      url: () => '/api/v1/patients/me/photo',
+      multipart: () => ({ filename: 'me.png', data: png, contentType: 'image/png' }),
+    },
+    'POST /api/v1/patients/me/photo': {
+      who: () => patient,
+      method: 'POST',
+      url: () => '/api/v1/patients/me/photo',
+      multipart: () => ({ filename: 'me2.png', data: png, contentType: 'image/png' }),
+    },
+    'GET /api/v1/waitlist': { who: () => patient, method: 'GET', url: () => '/api/v1/waitlist' },
+    'POST /api/v1/waitlist': {
+      who: () => patient,
+      method: 'POST',
+      url: () => '/api/v1/waitlist',
+      payload: () => ({ doctor_id: doctor.id, from_date: '2030-02-01', to_date: '2030-02-10', time_zone: 'UTC' }),
+    },
+    'DELETE /api/v1/waitlist/{id}': { who: () => patient, method: 'DELETE', url: () => `/api/v1/waitlist/${wish.id}` },
     'DELETE /api/v1/patients/me/client-links/{id}': { who: () => patient, method: 'DELETE', url: () => `/api/v1/patients/me/client-links/${linked.id}` },
     'DELETE /api/v1/clients/{id}': { who: () => admin, method: 'DELETE', url: () => `/api/v1/clients/${client.id}` },
     'DELETE /api/v1/patients/{id}/allergies/{allergy_id}': {
@@ -281,7 +353,16 @@ test('every PHI route in the OpenAPI document writes an audit row', async (t) =>
       const before = await count();
       const who = call.who();
       const file = call.multipart?.();
-      const res = file ? await upload(built, who, call.url(), file) : await inject(who, call.method, call.url(), call.payload?.());
+      const res = file
+        ? call.method === 'POST' && !file.field
+          ? await upload(built, who, call.url(), file)
+          : await (() => {
+              const { payload, headers } = multipartBody([
+                { name: file.field ?? 'file', filename: file.filename, contentType: file.contentType, data: file.data },
+              ]);
+              return app.inject({ method: call.method as 'POST', url: call.url(), payload, headers: { ...headers, ...who.auth } });
+            })()
+        : await inject(who, call.method, call.url(), call.payload?.());
       assert.ok(res.statusCode < 300, `${key} answered ${res.statusCode}: ${res.body.slice(0, 300)}`);
       const rows = await ctx.db
         .selectFrom('audit_log')

@@ -201,7 +201,13 @@ export async function appointmentsRoutes(
       body: JoinWaitlistBody,
       response: { 201: WaitlistEntrySchema, ...problemResponses },
     },
-    handler: async (request, reply) => idempotent(db, request, reply, 201, () => waitlist.join(actorOf(request), request.body)),
+    // A patient's wish to be seen is their data: joining, listing and leaving are audited (security review).
+    handler: async (request, reply) =>
+      idempotent(db, request, reply, 201, async () => {
+        const entry = await waitlist.join(actorOf(request), request.body);
+        await audit.record(db, requestMeta(request), [{ patientId: entry.patient_id, resourceType: 'waitlist_entry', resourceId: entry.id, action: 'create' }]);
+        return entry;
+      }),
   });
   app.get('/waitlist', {
     config: { access: anyUser },
@@ -211,13 +217,29 @@ export async function appointmentsRoutes(
       querystring: Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 50 })) }, { additionalProperties: false }),
       response: { 200: pageOf(WaitlistEntrySchema), ...problemResponses },
     },
-    handler: async (request) => waitlist.list(actorOf(request), request.query.limit ?? 50),
+    handler: async (request) => {
+      const page = await waitlist.list(actorOf(request), request.query.limit ?? 50);
+      await audit.record(
+        db,
+        requestMeta(request),
+        listEvents(
+          page.items,
+          'waitlist_entry',
+          (e) => e.patient_id,
+          (e) => e.id,
+        ),
+      );
+      return page;
+    },
   });
   app.delete('/waitlist/:id', {
     config: { access: patientOnly },
     schema: { tags: ['waitlist'], summary: 'Leave the waitlist', params: IdParams, response: { 204: Type.Null(), ...problemResponses } },
     handler: async (request, reply) => {
       await waitlist.leave(actorOf(request), request.params.id);
+      await audit.record(db, requestMeta(request), [
+        { patientId: actorOf(request).id, resourceType: 'waitlist_entry', resourceId: request.params.id, action: 'delete' },
+      ]);
       return reply.code(204).send(null);
     },
   });

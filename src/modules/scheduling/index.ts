@@ -151,8 +151,8 @@ export const schedulingModule: AppModule = {
     for (const schema of [DoctorSchema, SlotSchema, AppointmentSchema, ClientSchema, ClientLinkSchema]) app.addSchema(schema);
     const services = ctx.services.scheduling;
     const icsHost = safeHost(ctx.config.publicBaseUrl);
-    await profilesRoutes(app, ctx.db, services.profiles, services.slots);
-    await withMultipart(app, ctx, (scope) => patientPhotoRoutes(scope, ctx.services.files, services.profiles));
+    await profilesRoutes(app, ctx.db, services.profiles, services.slots, ctx.services.audit);
+    await withMultipart(app, ctx, (scope) => patientPhotoRoutes(scope, ctx.services.files, services.profiles, ctx.services.audit, ctx.db));
     await appointmentsRoutes(app, ctx.db, services.appointments, services.waitlist, icsHost, ctx.services.audit, ctx.pageCache, ctx.events);
     await clientsRoutes(app, ctx.db, services.clients);
   },

@@ -7,6 +7,7 @@ import { IdParams, problemResponses } from '../../platform/http/schemas.js';
 import { pageOf } from '../../platform/http/pagination.js';
 import { idempotent } from '../../platform/http/idempotency.js';
 import type { Db } from '../../platform/database/index.js';
+import { requestMeta, type AuditService } from '../audit/index.js';
 import {
   CreateSlotBody,
   DoctorListQuery,
@@ -25,7 +26,12 @@ import { acceptSpecialtySynonyms } from './specialties.js';
 const doctorOnly = rolesAllowed('doctor');
 const patientOnly = rolesAllowed('patient');
 
-export async function profilesRoutes(root: FastifyInstance, db: Db, profiles: ProfilesService, slots: SlotsService): Promise<void> {
+/** The patient's own profile (demographics, emergency contact, photo) is their data: reads and writes are audited (security review). */
+function profileEvent(patientId: string, action: 'read' | 'update', fields?: string[]) {
+  return [{ patientId, resourceType: 'patient_profile', resourceId: patientId, action, ...(fields && { details: { fields } }) }];
+}
+
+export async function profilesRoutes(root: FastifyInstance, db: Db, profiles: ProfilesService, slots: SlotsService, audit: AuditService): Promise<void> {
   const app = root.withTypeProvider<TypeBoxTypeProvider>();
 
   // ----- patients -----
@@ -36,7 +42,11 @@ export async function profilesRoutes(root: FastifyInstance, db: Db, profiles: Pr
       summary: 'Own patient profile (demographics, allergies, emergency contact, time zone)',
       response: { 200: PatientProfileSchema, ...problemResponses },
     },
-    handler: async (request) => profiles.getOwnPatientProfile(actorOf(request)),
+    handler: async (request) => {
+      const profile = await profiles.getOwnPatientProfile(actorOf(request));
+      await audit.record(db, requestMeta(request), profileEvent(actorOf(request).id, 'read'));
+      return profile;
+    },
   });
   for (const method of ['PUT', 'POST'] as const) {
     app.route({
@@ -52,7 +62,11 @@ export async function profilesRoutes(root: FastifyInstance, db: Db, profiles: Pr
         body: PatientMeBody,
         response: { 200: PatientProfileSchema, ...problemResponses },
       },
-      handler: async (request) => profiles.updateOwnPatientProfile(actorOf(request), request.body),
+      handler: async (request) => {
+        const profile = await profiles.updateOwnPatientProfile(actorOf(request), request.body);
+        await audit.record(db, requestMeta(request), profileEvent(actorOf(request).id, 'update', Object.keys(request.body).sort()));
+        return profile;
+      },
     });
   }
 
@@ -152,7 +166,7 @@ export async function profilesRoutes(root: FastifyInstance, db: Db, profiles: Pr
  * field `file`. The image goes through the files module (sniffed type, EXIF stripped, size
  * limit) and becomes the profile photo in the same transaction.
  */
-export async function patientPhotoRoutes(root: FastifyInstance, files: FilesService, profiles: ProfilesService): Promise<void> {
+export async function patientPhotoRoutes(root: FastifyInstance, files: FilesService, profiles: ProfilesService, audit: AuditService, db: Db): Promise<void> {
   const app = root.withTypeProvider<TypeBoxTypeProvider>();
   for (const method of ['PUT', 'POST'] as const) {
     app.route({
@@ -168,7 +182,11 @@ export async function patientPhotoRoutes(root: FastifyInstance, files: FilesServ
       handler: async (request) => {
         const actor = actorOf(request);
         const staged = await receiveFile(request, files, [...IMAGE_TYPES]);
-        return profiles.setOwnPhoto(actor, (write) => files.storeWith(staged, { ownerId: actor.id, patientId: actor.id }, (trx, file) => write(trx, file.id)));
+        const profile = await profiles.setOwnPhoto(actor, (write) =>
+          files.storeWith(staged, { ownerId: actor.id, patientId: actor.id }, (trx, file) => write(trx, file.id)),
+        );
+        await audit.record(db, requestMeta(request), profileEvent(actor.id, 'update', ['photo']));
+        return profile;
       },
     });
   }

@@ -133,7 +133,10 @@ export function registerAuth(app: FastifyInstance, authenticator: Authenticator,
 
   app.addHook('onRoute', (route: RouteOptions) => {
     const access = route.config?.access;
-    const isApi = route.url.startsWith('/api/');
+    // Every API route states who may call it; so do the FHIR and SMART/OAuth endpoints, which
+    // serve patient data and tokens outside /api (security review). Only the operational root
+    // routes (health, ready, metrics with its own guard, JWKS, docs, the portal's files) are exempt.
+    const isApi = /^\/(api|fhir|oauth)\//.test(route.url);
     if (isApi && !access) throw new Error(`Route ${route.method} ${route.url} does not declare config.access`);
     if (access) {
       // The OpenAPI document states who may call each route, from the same declaration.
