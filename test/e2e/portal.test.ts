@@ -633,7 +633,7 @@ describe('web portal', { concurrency: true }, () => {
     await context.close();
   });
 
-  it('clinician: the urgent list shows an emergency and a critical lab; a prescription that conflicts with an allergy asks for step-up, shows the warning, and is prescribed anyway', async () => {
+  it('clinician: the urgent list shows an emergency and a critical lab; a prescription that conflicts with an allergy asks for step-up, shows the warning, and is prescribed anyway; a diagnosis goes into the record', async () => {
     const doctor = await createUser(built, 'doctor', { fullName: 'Dr Urs Urgent' });
     const patient = await createUser(built, 'patient', { fullName: 'Uma Urgent' });
     const start = new Date(Math.ceil(Date.now() / 3600_000) * 3600_000 + 48 * 3600_000).toISOString();
@@ -703,6 +703,22 @@ describe('web portal', { concurrency: true }, () => {
     assert.equal(rx.length, 1);
     assert.equal(rx[0].items[0].duration_days, 7);
     assert.equal(await page.getByLabel('Medicine').inputValue(), '', 'the form is cleared');
+
+    // A diagnosis in the record: a malformed ICD-10 code is refused with the field named, then saved.
+    await page.getByLabel('Title').fill('Chest pain, cause unclear');
+    await page.getByLabel('Clinical notes').fill('Central chest pain at rest on Monday; ECG booked.');
+    await page.getByLabel('Diagnosis (optional)').fill('Chest pain, unspecified');
+    await page.getByLabel('ICD-10 code (optional)').fill('chest');
+    await page.getByRole('button', { name: 'Save to the record' }).click();
+    assert.match(await page.getByRole('alert').innerText(), /ICD-10 code/);
+    await page.getByLabel('ICD-10 code (optional)').fill('R07.4');
+    await page.getByRole('button', { name: 'Save to the record' }).click();
+    await page.getByRole('status').filter({ hasText: `"Chest pain, cause unclear" is added to Uma Urgent's record.` }).waitFor();
+    await page.getByRole('heading', { level: 3, name: 'Chest pain, cause unclear' }).waitFor();
+    const records = (await call(doctor, 'GET', `/api/v1/medical/records?patient_id=${patient.id}`)).body.items;
+    assert.equal(records.length, 1);
+    assert.deepEqual(records[0].diagnoses, [{ code: 'R07.4', text: 'Chest pain, unspecified' }]);
+    await check(page, 'Chart: Uma Urgent');
     await context.close();
   });
 

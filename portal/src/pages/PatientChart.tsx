@@ -5,6 +5,7 @@ import { linkClick } from '../router';
 import { TrendChart, type Point } from '../TrendChart';
 import { Alert, Loading, Page, Status } from '../ui';
 import { Prescribe } from './Prescribe';
+import { Diagnose } from './Diagnose';
 
 type PatientRow = { id: string; name: string; last: string | null; next: string | null };
 
@@ -102,6 +103,7 @@ export function PatientChart(props: { user: User; patientId: string }) {
   const [labs, setLabs] = useState<LabTest[] | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [status, setStatus] = useState<string | null>(null);
+  const [recordStatus, setRecordStatus] = useState<string | null>(null);
 
   useEffect(() => {
     (async () => {
@@ -192,6 +194,7 @@ export function PatientChart(props: { user: User; patientId: string }) {
           )}
           <section aria-labelledby="records">
             <h2 id="records">Records</h2>
+            <Status message={recordStatus} />
             {records && records.length === 0 && <p>No records.</p>}
             {records && records.length > 0 && (
               <ul class="cards">
@@ -209,6 +212,15 @@ export function PatientChart(props: { user: User; patientId: string }) {
               </ul>
             )}
           </section>
+          {props.user.role === 'doctor' && (
+            <Diagnose
+              patientId={patientId}
+              onCreated={(r) => {
+                setRecords((list) => [r, ...(list ?? [])]);
+                setRecordStatus(`"${r.title}" is added to ${patient.full_name}'s record.`);
+              }}
+            />
+          )}
         </>
       )}
     </Page>

@@ -117,7 +117,7 @@ export function Prescribe(props: { patientId: string; patientName: string; onCre
         <input id="rx-duration" type="number" min={1} max={3650} inputMode="numeric" value={item.duration} onInput={set('duration')} />
         <label for="rx-instructions">Instructions for the patient (optional)</label>
         <input id="rx-instructions" maxLength={500} value={item.instructions} onInput={set('instructions')} />
-        <label for="rx-notes">Notes (optional)</label>
+        <label for="rx-notes">Prescription notes (optional)</label>
         <textarea id="rx-notes" rows={2} maxLength={2000} value={notes} onInput={(e) => setNotes(e.currentTarget.value)} />
         <Alert message={error} />
         {!warnings && (
