@@ -235,6 +235,7 @@ export async function buildApp(config: Config): Promise<BuiltApp> {
     { prefix: '/api/v1' },
   );
   for (const module of modules) await module.rootRoutes?.(app, ctx);
+  for (const module of modules) module.metrics?.(ctx, registry);
   await systemRoutes(
     app,
     ctx,

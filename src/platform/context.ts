@@ -1,5 +1,6 @@
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
+import type { Registry } from 'prom-client';
 import type { Config } from './config.js';
 import type { DatabaseHandle, Db } from './database/index.js';
 import type { EventBus } from './events.js';
@@ -72,4 +73,6 @@ export interface AppModule {
   stop?(ctx: AppContext): Promise<void> | void;
   /** Dependencies this module adds to GET /ready (e.g. object storage). */
   readiness?(ctx: AppContext): { name: string; check(): Promise<void> }[];
+  /** Gauges and counters this module adds to GET /metrics (e.g. reminder lag), registered once at build. */
+  metrics?(ctx: AppContext, registry: Registry): void;
 }

@@ -12,6 +12,7 @@ import { NotificationsRepository } from './notifications.repository.js';
 import { Notifier, NotificationsService, type FramePublisher, type UserLookup } from './notifications.service.js';
 import { defineChatNotifications, defineReminders, subscribe, type SubscriptionDeps } from './subscriptions.js';
 import { adminJobsRoutes, notificationsRoutes } from './notifications.routes.js';
+import { registerReminderMetrics } from './metrics.js';
 import './notifications.tables.js';
 
 export { NOTIFICATION_TYPES, type NotificationType } from './templates.js';
@@ -108,6 +109,10 @@ export const notificationsModule: AppModule = {
   },
   start(ctx) {
     ctx.services.notifications.jobs.start();
+  },
+  // The job queue's own gauges are the platform's (src/platform/jobs/metrics.ts); reminder lag is ours.
+  metrics(ctx, registry) {
+    registerReminderMetrics(registry, ctx.db, ctx.log);
   },
   async stop(ctx) {
     // Graceful drain: running handlers finish (or are handed back), then SMTP closes.

@@ -91,18 +91,6 @@ export interface WaitlistOffersTable {
   created_at: Generated<Date>;
 }
 
-/** Shared with the notifications area (same name and columns). */
-export interface NotificationsTable {
-  id: Generated<string>;
-  user_id: string;
-  kind: string;
-  title: string;
-  body: string;
-  data: JSONColumnType<Record<string, unknown>, string, string>;
-  read_at: Date | null;
-  created_at: Generated<Date>;
-}
-
 export interface ClientsTable {
   id: Generated<string>;
   first_name: string;
@@ -134,7 +122,6 @@ declare module '../../platform/database/schema.js' {
     appointments: AppointmentsTable;
     waitlist_entries: WaitlistEntriesTable;
     waitlist_offers: WaitlistOffersTable;
-    notifications: NotificationsTable;
     clients: ClientsTable;
   }
 }

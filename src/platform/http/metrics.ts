@@ -1,11 +1,14 @@
 import type { FastifyInstance } from 'fastify';
 import { Registry, Histogram, Gauge, collectDefaultMetrics } from 'prom-client';
 import type { DatabaseHandle } from '../database/index.js';
+import { registerJobMetrics } from '../jobs/metrics.js';
 
 /**
  * Prometheus metrics: request count and latency by route pattern (not raw URL, which
- * would explode cardinality), database pool use, and the default process metrics
- * (event-loop lag, heap, GC). One registry per app instance so tests don't share state.
+ * would explode cardinality), database pool use, the job queue (per queue and state, and
+ * pickup lag; src/platform/jobs/metrics.ts) and the default process metrics (event-loop
+ * lag, heap, GC). Modules add their own through `AppModule.metrics` (app.ts). One registry
+ * per app instance so tests don't share state.
  */
 export function registerMetrics(app: FastifyInstance, database: DatabaseHandle): Registry {
   const registry = new Registry();
@@ -31,6 +34,7 @@ export function registerMetrics(app: FastifyInstance, database: DatabaseHandle):
     },
   });
   void pool;
+  registerJobMetrics(registry, database.db, app.log);
 
   // Callback form, not async: it runs on every request, and an async hook costs a promise and
   // a microtask turn each (docs/BENCHMARKS.md, "Read paths").
