@@ -19,6 +19,7 @@ import { registerMetrics } from './platform/http/metrics.js';
 import { registerDocs } from './platform/http/docs.js';
 import { registerPortal } from './platform/http/portal.js';
 import { lazySerializers } from './platform/http/serializers.js';
+import { lazyValidators } from './platform/http/validators.js';
 import { InFlight } from './platform/http/in-flight.js';
 import { PageCache } from './platform/http/page-cache.js';
 import { ProblemSchema } from './platform/http/schemas.js';
@@ -47,8 +48,10 @@ export interface BuiltApp {
   close(): Promise<void>;
   /**
    * Compiles, in the background, the response serializers no request has needed yet (they
-   * are built on first use so start-up is faster; see platform/http/serializers.ts). The
-   * process entry calls it once listening; tests do without.
+   * are built on first use so start-up is faster; see platform/http/serializers.ts) and request
+   * validators (platform/http/validators.ts), and runs
+   * each module's `warmUp` (e.g. the symptom checker's model). The process entry calls it once
+   * listening; tests do without.
    */
   warmUp(): void;
 }
@@ -68,6 +71,7 @@ export async function buildApp(config: Config): Promise<BuiltApp> {
     logFile: config.logFile,
   });
   const serializers = lazySerializers();
+  const validators = lazyValidators();
   const app = Fastify({
     logger: loggerOptions(config),
     // Our own onResponse hook writes the access log (see below), so Fastify's is off.
@@ -91,7 +95,7 @@ export async function buildApp(config: Config): Promise<BuiltApp> {
     clientErrorHandler,
     frameworkErrors,
     return503OnClosing: true,
-    schemaController: { compilersFactory: { buildSerializer: serializers.buildSerializer } },
+    schemaController: { compilersFactory: { buildSerializer: serializers.buildSerializer, buildValidator: validators.buildValidator } },
   });
 
   // Before any route is registered: every handler is counted while it runs (see close()).
@@ -166,6 +170,7 @@ export async function buildApp(config: Config): Promise<BuiltApp> {
   app.addHook('preClose', async () => {
     draining = true;
     serializers.stop();
+    validators.stop();
     app.log.info('draining: new requests get 503, every reply closes its connection');
   });
   // Hooks every request passes are callback-style: no promise and microtask per request.
@@ -269,7 +274,10 @@ export async function buildApp(config: Config): Promise<BuiltApp> {
       return lines;
     },
     warmUp() {
-      void serializers.warm((err) => app.log.error({ err }, 'a response schema does not compile'));
+      for (const module of modules) module.warmUp?.(ctx);
+      void serializers
+        .warm((err) => app.log.error({ err }, 'a response schema does not compile'))
+        .then(() => validators.warm((err) => app.log.error({ err }, 'a request schema does not compile')));
     },
     async close() {
       // Stop accepting and drain first (in-flight requests may still need background

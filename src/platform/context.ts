@@ -70,6 +70,8 @@ export interface AppModule {
   seedDemo?(ctx: AppContext): Promise<string[] | void>;
   /** Start background work after listening; stopped by `stop` on shutdown. */
   start?(ctx: AppContext): Promise<void> | void;
+  /** Work that can wait until the server listens (warm caches, build models); GET /ready should say when it is done. */
+  warmUp?(ctx: AppContext): void;
   stop?(ctx: AppContext): Promise<void> | void;
   /** Dependencies this module adds to GET /ready (e.g. object storage). */
   readiness?(ctx: AppContext): { name: string; check(): Promise<void> }[];

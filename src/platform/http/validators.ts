@@ -1,0 +1,82 @@
+import { AjvCompiler } from '@fastify/ajv-compiler';
+
+type ValidatorFactory = ReturnType<typeof AjvCompiler>;
+interface RouteSchema {
+  schema: unknown;
+  method: string;
+  url: string;
+  httpPart: string;
+}
+type Validate = ((data: unknown) => boolean) & { errors?: unknown };
+type Compiler = (route: RouteSchema) => Validate;
+
+/**
+ * Fastify's own request validators (Ajv through @fastify/ajv-compiler, same options, same
+ * shared schemas), compiled on a route's first request instead of for every route before the
+ * server listens: that was the largest single cost of start-up after module loading (~16 % of
+ * its CPU, docs/BENCHMARKS.md "Footprint"). `warm()` compiles the rest in the background once
+ * the server listens, one per event-loop turn, so the steady state is that of eager
+ * compilation. A schema that cannot compile answers 500 on its route (and is logged by warm()).
+ *
+ * A compiler factory makes Fastify treat the compiler as custom, and it then leaves header
+ * schemas as given; header names arrive lower-cased, so the names in a headers schema are
+ * lower-cased here as Fastify does for its default compiler (properties and required).
+ */
+export function lazyValidators() {
+  const pending = new Set<() => Validate>();
+  let stopped = false;
+  const factory = AjvCompiler();
+
+  const build = (...args: Parameters<ValidatorFactory>): Compiler => {
+    const compiler = factory(...args) as unknown as Compiler;
+    return (route) => {
+      const input = route.httpPart === 'headers' ? { ...route, schema: lowerCaseHeaderNames(route.schema) } : route;
+      let validate: Validate | null = null;
+      const compile = () => {
+        pending.delete(compile);
+        validate ??= compiler(input) as Validate;
+        return validate;
+      };
+      pending.add(compile);
+      const lazy: Validate = (data) => {
+        const fn = validate ?? compile();
+        const ok = fn(data);
+        // Fastify reads the errors from the function it was given.
+        lazy.errors = fn.errors;
+        return ok;
+      };
+      return lazy;
+    };
+  };
+  // Typed as the factory Fastify takes; its validators are plain functions with `errors` to Fastify.
+  const buildValidator = build as unknown as ValidatorFactory;
+
+  return {
+    buildValidator,
+    async warm(onError: (err: unknown) => void): Promise<void> {
+      for (const compile of pending) {
+        if (stopped) return;
+        try {
+          compile();
+        } catch (err) {
+          onError(err);
+        }
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    },
+    stop() {
+      stopped = true;
+    },
+  };
+}
+
+function lowerCaseHeaderNames(schema: unknown): unknown {
+  if (!schema || typeof schema !== 'object' || Array.isArray(schema)) return schema;
+  const { properties, required } = schema as { properties?: Record<string, unknown>; required?: unknown };
+  const out: Record<string | symbol, unknown> = { ...schema };
+  if (properties && typeof properties === 'object') {
+    out.properties = Object.fromEntries(Object.entries(properties).map(([name, value]) => [name.toLowerCase(), value]));
+  }
+  if (Array.isArray(required)) out.required = required.map((name) => (typeof name === 'string' ? name.toLowerCase() : name));
+  return out;
+}
