@@ -1,5 +1,6 @@
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
-import nodemailer, { type Transporter } from 'nodemailer';
+import { createRequire } from 'node:module';
+import type { Transporter } from 'nodemailer';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Db, Executor } from './database/index.js';
 import { enqueueJob, PermanentJobError, type JobQueue } from './jobs/index.js';
@@ -104,8 +105,9 @@ export class Mailer {
   ) {
     // Pooled connections; bounded waits so an unreachable or slow server fails the job (and
     // it retries) instead of holding a worker slot for minutes.
+    // nodemailer is loaded only when SMTP is configured (~14 MB; docs/BENCHMARKS.md "Footprint").
     this.transport = smtpUrl
-      ? nodemailer.createTransport(smtpUrl, {
+      ? (createRequire(import.meta.url)('nodemailer') as typeof import('nodemailer')).createTransport(smtpUrl, {
           pool: true,
           maxConnections: 4,
           connectionTimeout: 10_000,

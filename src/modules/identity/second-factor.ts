@@ -1,6 +1,5 @@
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
 import { Secret, TOTP } from 'otpauth';
-import QRCode from 'qrcode';
 import { hashToken } from '../../platform/auth/tokens.js';
 
 /**
@@ -26,6 +25,8 @@ export function otpauthUri(secretBase32: string, issuer: string, label: string):
 }
 
 export async function qrSvg(text: string): Promise<string> {
+  // Loaded on the first TOTP enrolment, not at start-up (~9 MB; docs/BENCHMARKS.md "Footprint").
+  const { default: QRCode } = await import('qrcode');
   return QRCode.toString(text, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 });
 }
 

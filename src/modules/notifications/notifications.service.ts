@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import webpush from 'web-push';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Db, Executor } from '../../platform/database/index.js';
 import { enqueueJob, PermanentJobError, type JobQueue } from '../../platform/jobs/index.js';
@@ -201,6 +200,8 @@ export class Notifier {
           continue;
         }
         try {
+          // Loaded on the first push sent, not at start-up (~10 MB; docs/BENCHMARKS.md "Footprint").
+          const { default: webpush } = await import('web-push');
           await webpush.sendNotification({ endpoint: sub.endpoint, keys: { p256dh: sub.p256dh, auth: sub.auth } }, body, {
             vapidDetails: { subject: deps.push.subject, publicKey: deps.push.publicKey, privateKey: deps.push.privateKey },
             TTL: p.urgent ? 3600 : 24 * 3600,

@@ -1,10 +1,21 @@
 import argon2 from 'argon2';
-import { dictionary } from '@zxcvbn-ts/language-common';
+import { createRequire } from 'node:module';
 import type { Config } from '../config.js';
 import type { FieldError } from '../errors.js';
 
-/** ~49k passwords seen in breaches (the zxcvbn-ts common list), lower-cased for lookup. */
-const commonPasswords = new Set((dictionary['passwords-common'] as string[]).map((p) => p.toLowerCase()));
+/**
+ * ~49k passwords seen in breaches (the zxcvbn-ts common list), lower-cased for lookup. Built on
+ * the first password checked, not at start-up: the package holds every zxcvbn dictionary
+ * (~15 MB resident; docs/BENCHMARKS.md "Footprint"). `require` because the check is synchronous.
+ */
+let commonPasswordSet: Set<string> | undefined;
+function commonPasswords(): Set<string> {
+  if (!commonPasswordSet) {
+    const { dictionary } = createRequire(import.meta.url)('@zxcvbn-ts/language-common') as typeof import('@zxcvbn-ts/language-common');
+    commonPasswordSet = new Set((dictionary['passwords-common'] as string[]).map((p) => p.toLowerCase()));
+  }
+  return commonPasswordSet;
+}
 
 export const PASSWORD_MIN_LENGTH = 10;
 export const PASSWORD_MAX_LENGTH = 256;
@@ -19,7 +30,7 @@ export function passwordProblems(password: string, context: { email?: string; us
     problems.push({ path: '/password', message: `must be at most ${PASSWORD_MAX_LENGTH} characters` });
   }
   const lower = password.toLowerCase();
-  if (commonPasswords.has(lower)) {
+  if (commonPasswords().has(lower)) {
     problems.push({ path: '/password', message: 'is too common; choose a less predictable password' });
   } else if (/^(.)\1+$/.test(password)) {
     problems.push({ path: '/password', message: 'must not be a single repeated character' });
