@@ -1,10 +1,12 @@
 import type { Actor } from '../../platform/access.js';
 import type { Db } from '../../platform/database/index.js';
+import { ForbiddenError, NotFoundError } from '../../platform/errors.js';
 import type { AppointmentDto, SchedulingServices } from '../scheduling/index.js';
 import type { ReportsService } from '../reports/index.js';
 import type { AuditService, RequestMeta } from '../audit/index.js';
 import type { MedicalServices } from '../medical/index.js';
 import type { AssistantsRepository } from './assistants.repository.js';
+import { followUpRequest } from './nlu/follow-up.js';
 import type { Person } from './nlu/index.js';
 
 /**
@@ -41,14 +43,46 @@ export interface ActionDeps {
 }
 
 const MAX_DIRECTORY = 300;
+/** How far back follow-up requests are looked for (a yearly recall written 13 months ago is still found). */
+const FOLLOW_UP_LOOKBACK_DAYS = 400;
+const MAX_FOLLOW_UP_PATIENTS = 200;
+
+export interface OverdueFollowUp {
+  patient_id: string;
+  patient_name: string;
+  /** Title of the note that asked for the follow-up. */
+  title: string;
+  written_at: string;
+  due_at: string;
+  /** The words the interval was read from ("review in 2 weeks"). */
+  phrase: string;
+}
 /** How long the doctor directory (public data) is reused for name matching before it is read again. */
 const DIRECTORY_TTL_MS = 60_000;
+
+/**
+ * How long a user's time zone is reused. A turn read it from the database every time (one of the
+ * reply's four round trips, docs/ASSISTANTS.md "Performance"); a profile's zone rarely changes, and
+ * a change reaches the assistant within this time.
+ */
+const ZONE_TTL_MS = 30_000;
+const MAX_ZONES = 10_000;
 
 export class AssistantActions {
   constructor(private readonly deps: ActionDeps) {}
 
+  private readonly zones = new Map<string, { at: number; zone: string }>();
+
   async zoneOf(userId: string): Promise<string> {
-    return (await this.deps.timeZoneOf(userId)) ?? 'UTC';
+    const now = Date.now();
+    const cached = this.zones.get(userId);
+    if (cached && now - cached.at < ZONE_TTL_MS) return cached.zone;
+    const zone = (await this.deps.timeZoneOf(userId)) ?? 'UTC';
+    // Bounded: the oldest entry (Map keeps insertion order) goes first.
+    this.zones.delete(userId);
+    if (this.zones.size >= MAX_ZONES) this.zones.delete(this.zones.keys().next().value!);
+    this.zones.set(userId, { at: now, zone });
+    return zone;
   }
 
   // ---- directory and slots ----
@@ -242,6 +276,82 @@ export class AssistantActions {
       slot_minutes: input.slotMinutes,
       time_zone: input.zone,
     } as never);
+  }
+
+  /**
+   * Overdue follow-ups of the doctor's patients (docs/ASSISTANTS.md "Overdue follow-ups"): the
+   * latest follow-up the doctor asked for in their own notes (nlu/follow-up.ts reads "review in
+   * 2 weeks", "f/u 2/52"), due before `now`, with no appointment with this doctor (not cancelled)
+   * since the note was written. Everything is read through the public services with the doctor's
+   * actor: the appointment list (the doctor's own schedule; audited here as the REST read is) and
+   * each patient's records (the records service checks the care relationship — a patient whose
+   * care ended is skipped — and audits the read).
+   */
+  async overdueFollowUps(meta: RequestMeta, now: Date): Promise<OverdueFollowUp[]> {
+    const since = new Date(now.getTime() - FOLLOW_UP_LOOKBACK_DAYS * 86_400_000);
+    const appointments: AppointmentDto[] = [];
+    let cursor: string | undefined;
+    for (let page = 0; page < 5; page++) {
+      const result = await this.deps.scheduling.appointments.list(meta.actor, {
+        from: since.toISOString(),
+        sort: '-start',
+        limit: 100,
+        ...(cursor && { cursor }),
+      });
+      appointments.push(...result.items);
+      cursor = result.next_cursor ?? undefined;
+      if (!cursor) break;
+    }
+    await this.auditAppointments(meta, appointments, 'list');
+    const patients = new Map<string, string>();
+    for (const a of appointments)
+      if (a.status !== 'cancelled' && a.doctor_id === meta.actor.id && !patients.has(a.patient_id)) patients.set(a.patient_id, a.patient_name);
+    const ids = [...patients.keys()].slice(0, MAX_FOLLOW_UP_PATIENTS);
+    const overdue: OverdueFollowUp[] = [];
+    // A few patients at a time: one records read (and one audit row) per patient.
+    for (let i = 0; i < ids.length; i += 5) {
+      const batch = ids.slice(i, i + 5);
+      const pages = await Promise.all(
+        batch.map((patientId) =>
+          this.deps.medical.records.list(meta, { patient_id: patientId, from: since.toISOString(), limit: 20 } as never).catch((err: unknown) => {
+            // The care relationship ended since the appointment: not this doctor's patient any more.
+            if (err instanceof NotFoundError || err instanceof ForbiddenError) return { items: [] };
+            throw err;
+          }),
+        ),
+      );
+      batch.forEach((patientId, j) => {
+        const records = (pages[j]!.items as { author_id: string; title: string; content: string; created_at: string; appointment_id: string | null }[])
+          .filter((r) => r.author_id === meta.actor.id)
+          .sort((a, b) => b.created_at.localeCompare(a.created_at));
+        // The latest note that asks for a follow-up is the plan in force.
+        for (const record of records) {
+          const request = followUpRequest(`${record.title}. ${record.content}`);
+          if (!request) continue;
+          const written = Date.parse(record.created_at);
+          const due = written + request.days * 86_400_000;
+          const seenSince = appointments.some(
+            (a) =>
+              a.patient_id === patientId &&
+              a.doctor_id === meta.actor.id &&
+              a.status !== 'cancelled' &&
+              a.id !== record.appointment_id &&
+              Date.parse(a.start) > written,
+          );
+          if (due < now.getTime() && !seenSince)
+            overdue.push({
+              patient_id: patientId,
+              patient_name: patients.get(patientId)!,
+              title: record.title,
+              written_at: record.created_at,
+              due_at: new Date(due).toISOString(),
+              phrase: request.phrase,
+            });
+          break;
+        }
+      });
+    }
+    return overdue.sort((a, b) => a.due_at.localeCompare(b.due_at));
   }
 
   async emergencyFlags(patientIds: string[], since: Date) {

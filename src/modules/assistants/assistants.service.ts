@@ -22,6 +22,7 @@ const ROOM_COPY_CHARS = 3000;
 const COPY_PREFIX = 'assistant-copy:';
 const MENTION = /@assistant\b/i;
 const MAX_QUEUED_COPIES = 20;
+const MAX_ROOMS_CACHED = 10_000;
 /** How much of the patient's previous message is kept (in the conversation state) for the emergency check across turns. */
 const RECENT_CHARS = 1000;
 
@@ -200,16 +201,27 @@ export class AssistantsService {
       await chat.send(actor, { roomId, content: message.slice(0, ROOM_COPY_CHARS), clientMsgId: `${COPY_PREFIX}${randomUUID()}` }, { emergencyChecked: true });
       await chat.postAs('assistant', roomId, reply.slice(0, ROOM_COPY_CHARS));
     } catch (err) {
-      // The reply itself stands; the room copy is a convenience for real-time clients.
+      // The reply itself stands; the room copy is a convenience for real-time clients. The room is
+      // read again next time (in case it was removed with the account's data).
+      this.rooms.delete(actor.id);
       this.deps.log.warn({ err: (err as Error).message }, 'assistant exchange not copied to the chat room');
     }
   }
 
+  /** User → assistant room id. The recorded room never changes (setRoom keeps the first), so it is read once per user. */
+  private readonly rooms = new Map<string, string>();
+
   private async assistantRoom(actor: Actor, chat: ChatService): Promise<string> {
-    const known = await this.deps.repository.roomOf(this.deps.db, actor.id);
-    if (known) return known;
-    const { room } = await chat.createRoom(actor, { kind: 'assistant', participant_ids: [], title: 'Assistant' });
-    return this.deps.repository.setRoom(this.deps.db, actor.id, room.id);
+    const cached = this.rooms.get(actor.id);
+    if (cached) return cached;
+    let roomId = await this.deps.repository.roomOf(this.deps.db, actor.id);
+    if (!roomId) {
+      const { room } = await chat.createRoom(actor, { kind: 'assistant', participant_ids: [], title: 'Assistant' });
+      roomId = await this.deps.repository.setRoom(this.deps.db, actor.id, room.id);
+    }
+    if (this.rooms.size >= MAX_ROOMS_CACHED) this.rooms.delete(this.rooms.keys().next().value!);
+    this.rooms.set(actor.id, roomId);
+    return roomId;
   }
 
   /** Records an emergency (from chat or the assistant) for the doctors' "urgent patients". */

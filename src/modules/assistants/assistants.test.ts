@@ -571,4 +571,74 @@ describe('assistants', () => {
     });
     assert.equal(plain.statusCode, 404);
   });
+  it("task 36: overdue follow-ups — only the doctor's own patients whose asked-for review is past due with no appointment since; reads audited", async () => {
+    const doc = await createUser(built, 'doctor', { fullName: 'Fiona Follow', stepUp: true });
+    const [maria, tom, ahmed] = await Promise.all([
+      createUser(built, 'patient', { fullName: 'Maria Lopez' }),
+      createUser(built, 'patient', { fullName: 'Tom Baker' }),
+      createUser(built, 'patient', { fullName: 'Ahmed Khan' }),
+    ]);
+    const db = built.ctx.db;
+    const past = (days: number) => DateTime.utc().minus({ days }).toJSDate();
+    // Each patient had an appointment with the doctor, and the doctor wrote a note asking for a follow-up.
+    const plans: [TestUser, string, boolean][] = [
+      [maria, 'Started amlodipine 5 mg. Review in 2 weeks with a BP diary.', true], // seen 31 days ago, due 16 days ago: overdue
+      [tom, 'Eczema flare. f/u 2/52.', false], // due, but his next appointment is booked (in the future): arranged
+      [ahmed, 'Stable. Recall in 3 months for bloods.', true], // seen 31 days ago, due in 60 days: not yet
+    ];
+    for (const [i, [patient, content, seenBefore]] of plans.entries()) {
+      const s = await slot(doc, at(7 + i, 9));
+      const appt = await bookDirect(patient, s.id);
+      const res = await built.app.inject({
+        method: 'POST',
+        url: '/api/v1/medical/records',
+        headers: doc.auth,
+        payload: { patient_id: patient.id, record_type: 'note', title: 'Consultation', content },
+      });
+      assert.equal(res.statusCode, 201, res.body);
+      // The clinic's history: the note was written 30 days ago (after a visit 31 days ago, for two of them).
+      await db
+        .updateTable('medical_records')
+        .set({ created_at: past(30) })
+        .where('id', '=', res.json().id)
+        .execute();
+      if (seenBefore)
+        await db
+          .updateTable('appointments')
+          .set({ start_at: past(31), end_at: past(31), status: 'completed' })
+          .where('id', '=', appt.id)
+          .execute();
+    }
+    const auditBefore = await db
+      .selectFrom('audit_log')
+      .select((eb) => eb.fn.countAll<string>().as('n'))
+      .where('actor_id', '=', doc.id)
+      .where('resource_type', '=', 'medical_record')
+      .executeTakeFirstOrThrow();
+    const r = await say(doc, 'doctor', 'which of my patients are overdue for follow-up?');
+    assert.equal(r.intent, 'urgent_patients');
+    assert.match(r.reply, /Overdue follow-ups \(1\)/, r.reply);
+    assert.match(r.reply, /Maria Lopez — "Review in 2 weeks"/);
+    assert.match(r.reply, /16 days overdue/);
+    assert.doesNotMatch(r.reply, /Tom Baker|Ahmed Khan/);
+    // The records of each patient were read through the records service, which audits the read.
+    const auditAfter = await db
+      .selectFrom('audit_log')
+      .select((eb) => eb.fn.countAll<string>().as('n'))
+      .where('actor_id', '=', doc.id)
+      .where('resource_type', '=', 'medical_record')
+      .executeTakeFirstOrThrow();
+    assert.equal(Number(auditAfter.n) - Number(auditBefore.n), 3, 'one audited records read per patient');
+    // Part of the whole urgent picture too.
+    const urgent = await say(doc, 'doctor', 'any urgent patients?');
+    assert.match(urgent.reply, /Maria Lopez — "Review in 2 weeks"/);
+    // Another doctor sees none of it; once Maria is seen again, she is no longer overdue.
+    const other = await say(stranger, 'doctor', 'who is overdue for a review?');
+    assert.doesNotMatch(other.reply, /Maria Lopez/);
+    assert.match(other.reply, /No overdue follow-ups/);
+    const again = await slot(doc, at(9, 15));
+    await bookDirect(maria, again.id);
+    const after = await say(doc, 'doctor', 'any overdue follow ups?');
+    assert.match(after.reply, /No overdue follow-ups/, after.reply);
+  });
 });

@@ -2,7 +2,7 @@ import { DateTime } from 'luxon';
 import { AppError } from '../../platform/errors.js';
 import type { RequestMeta } from '../audit/index.js';
 import { findAnalyte } from '../reports/index.js';
-import type { AssistantActions, AppointmentOption, SlotOption } from './actions.js';
+import type { AssistantActions, AppointmentOption, OverdueFollowUp, SlotOption } from './actions.js';
 import {
   clockTime,
   confirms,
@@ -141,6 +141,17 @@ const ORDINALS: [RegExp, number][] = [
   [/\b(fourth|4th|4)\b|^four$/, 3],
   [/\b(fifth|5th|5)\b|^five$/, 4],
 ];
+
+/** A doctor asking for overdue follow-ups in particular (not the whole urgent list). */
+const FOLLOW_UP_QUESTION =
+  /\b(follow(?:ing)?[ -]?ups?|f\/u|recalls?|reviews? (?:due|overdue)|(?:over)?due (?:for )?(?:a |an |their )?(?:review|follow|recall)|(?:haven'?t|have not|not) (?:been )?seen)\b/i;
+
+/** "Jane Doe — review in 2 weeks (note 'Hypertension', 3 Feb); due 17 Feb, 21 days overdue". */
+function followUpLine(o: OverdueFollowUp, zone: string, now: Date): string {
+  const days = Math.floor((now.getTime() - Date.parse(o.due_at)) / 86_400_000);
+  const day = (iso: string) => DateTime.fromISO(iso, { zone }).toFormat('d LLL yyyy');
+  return `⏰ ${o.patient_name} — "${o.phrase}" (note "${o.title.slice(0, 80)}", ${day(o.written_at)}); due ${day(o.due_at)}, ${days} day${days === 1 ? '' : 's'} overdue, no appointment with you since`;
+}
 
 function fmt(iso: string, zone: string): string {
   return DateTime.fromISO(iso, { zone }).toFormat('ccc d LLL, HH:mm');
@@ -996,6 +1007,29 @@ export class Dialogue {
 
   private async urgent(input: TurnInput, e: Entities): Promise<TurnResult> {
     const { meta, zone } = input;
+    const now = input.now ?? new Date();
+    // "Which of my patients are overdue for follow-up?" asks for that list only; "any urgent
+    // patients?" gets it as the last part of the whole picture.
+    if (FOLLOW_UP_QUESTION.test(input.message)) {
+      const overdue = await this.actions.overdueFollowUps(meta, now);
+      if (!overdue.length)
+        return this.result(
+          'urgent_patients',
+          e,
+          'No overdue follow-ups: every follow-up you asked for in your notes of the last 13 months is either not yet due or has an appointment with you since.',
+          [{ type: 'urgent_patients', status: 'completed' }],
+          ['Show urgent patients', 'List my patients'],
+          {},
+        );
+      return this.result(
+        'urgent_patients',
+        e,
+        `Overdue follow-ups (${overdue.length}):\n${overdue.map((o) => followUpLine(o, zone, now)).join('\n')}`,
+        [{ type: 'urgent_patients', status: 'completed' }],
+        ['Show urgent patients'],
+        {},
+      );
+    }
     const people = await this.actions.myPatients(meta);
     const byId = new Map(people.map((p) => [p.id, p]));
     const lines: string[] = [];
@@ -1020,11 +1054,12 @@ export class Dialogue {
       else if (abnormal.length)
         lines.push(`• ${name} — ${abnormal.length} abnormal lab value${abnormal.length === 1 ? '' : 's'} (${fmt(r.collected_at, zone)})`);
     }
+    for (const o of await this.actions.overdueFollowUps(meta, now)) lines.push(followUpLine(o, zone, now));
     if (!lines.length)
       return this.result(
         'urgent_patients',
         e,
-        'No urgent patients: no emergencies reported in the last 7 days and no abnormal lab results.',
+        'No urgent patients: no emergencies reported in the last 7 days, no abnormal lab results and no overdue follow-ups.',
         [{ type: 'urgent_patients', status: 'completed' }],
         ['List my patients'],
         {},

@@ -137,3 +137,51 @@ test('emergency wording: chat intensifiers, second-language forms, typos and sta
   ])
     assert.equal(check(text).is_emergency, false, `expected no emergency: ${text}`);
 });
+
+test("follow-up plans in clinicians' notes: intervals in words and shorthand; conditional or declined plans are none", async () => {
+  const { followUpRequest } = await import('./nlu/follow-up.js');
+  const days = (t: string) => followUpRequest(t)?.days ?? null;
+  assert.equal(days('Started amlodipine 5 mg. Review in 2 weeks with BP diary.'), 14);
+  assert.equal(days('Plan: f/u 2/52'), 14);
+  assert.equal(days('RV 4 wks'), 28);
+  assert.equal(days('recall 1 year for annual review'), 365);
+  assert.equal(days('follow up in three months'), 90);
+  assert.equal(days('Recheck bloods in 10 days'), 10);
+  assert.equal(days('see again in 5/7'), 5);
+  assert.equal(days('Reviewed 3 days ago by GP; follow-up in a month'), 30, '"reviewed 3 days ago" is history, not a plan');
+  assert.equal(days('Review in 2 weeks. If improving, review in 3 months instead.'), 90, 'the last plan wins');
+  for (const none of [
+    'No follow-up needed, discharged.',
+    'Follow up if worse.',
+    'see again in 5/7 if not better',
+    'Return to work in 2 weeks.',
+    'Cough for 3 days. Safety-netting advice given.',
+  ])
+    assert.equal(followUpRequest(none), null, none);
+  // The doctor's question is urgent_patients; dictating a plan into a note is not.
+  for (const q of ['which of my patients are overdue for follow-up?', 'who missed their follow up', 'which patients need following up', 'anyone due a review?'])
+    assert.equal(understand(q, { role: 'doctor', zone: 'UTC' }).intent, 'urgent_patients', q);
+  assert.equal(understand('add a note for Jane Doe: review in 2 weeks', { role: 'doctor', zone: 'UTC' }).intent, 'add_diagnosis');
+});
+
+test("doctor intents by class (own probes): the diary in everyday words, a named patient alone, notes, time off, worry words, how-to, a colleague's list", () => {
+  const people = ['Jane Doe', 'Tom Baker', 'Maria Lopez'].map((name, i) => ({ id: `p${i}`, name }));
+  const cases: [string, string][] = [
+    ['what have I got on this afternoon', 'view_schedule'],
+    ["how's my day looking", 'view_schedule'],
+    ['any gaps in my clinic tomorrow?', 'view_schedule'],
+    ['do I have anyone at 4pm', 'view_schedule'],
+    ['which patients are registered with me', 'list_patients'],
+    ['Tom Baker - any previous admissions?', 'patient_history'],
+    ['last visit for jane doe?', 'patient_history'],
+    ["put in Maria Lopez's notes that she declined the flu jab", 'add_diagnosis'],
+    ['Jane Doe has tonsillitis, please record it', 'add_diagnosis'],
+    ['I need thursday afternoon off', 'set_availability'],
+    ['open up tuesday morning for appointments', 'set_availability'],
+    ['anyone I need to worry about?', 'urgent_patients'],
+    ['how do I prescribe with this thing', 'help'],
+    ["show Dr Cardio's patients", 'out_of_scope'],
+    ['who won the match last night?', 'out_of_scope'],
+  ];
+  for (const [text, intent] of cases) assert.equal(understand(text, { role: 'doctor', zone: 'UTC', people }).intent, intent, text);
+});

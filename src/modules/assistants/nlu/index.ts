@@ -204,7 +204,7 @@ export function understand(message: string, options: UnderstandOptions): Underst
   const specialty = findSpecialty(doctorMatch ? text.replace(new RegExp(`\\b(${doctorMatch.phrase.split(' ').join('|')})\\b`, 'g'), ' ') : text);
   if (specialty) entities.specialty = specialty;
   const date = extractDate(message.slice(0, 500), options.zone, options.now);
-  const flags: Flags = { specialty: Boolean(specialty), date: Boolean(date), question: isPlainQuestion(message) };
+  const flags: Flags = { specialty: Boolean(specialty), date: Boolean(date), upcoming: Boolean(date && !date.past), question: isPlainQuestion(message) };
   if (options.role === 'patient') {
     const drug = findDrug(text);
     if (drug) {

@@ -244,12 +244,17 @@ const DOCTOR: Record<DoctorIntent, Feature[]> = {
       3,
     ],
     [/\b(busy|free|available|full|packed|booked up|quiet|chocka|anything on|blocked)\b/, 1],
+    // The diary asked about in everyday words: "what have I got on this afternoon", "how's my day looking", "any gaps in my clinic".
+    [
+      /\b(what (have|ve|do) i (got|have)( on)?|what i got|whats on|whats my (day|clinic|list|diary|schedule) like|(todays|tomorrows|mondays|tuesdays|wednesdays|thursdays|fridays|saturdays|sundays|afternoon|morning|days) (list|clinic)|(run|go|take me) through|booked in with me|coming in (today|tomorrow|to see me)|do i have (anyone|anybody|someone|patients)|hows my (day|week|morning|afternoon|clinic|list)|how is my (day|week|morning|afternoon|clinic|list)|my (day|week|morning|afternoon|clinic) look(s|ing)?|gaps? in my|holes? in my)\b/,
+      2.5,
+    ],
     [/\b(block|unavailable|off|free up|add availability|open slots|add slots)\b/, -2],
     [/\b(prescribe|diagnos|history|urgent|critical)\b/, -1.5],
   ],
   list_patients: [
     [
-      /\b(my patients|patient list|list (of )?(my )?patients|all (my )?patients|patients (list|roster|panel)|whom? (do i|am i) (treat|treating|look after|care for)|caseload|case load|panel|under my care|on my books|roster|my list|everyone i look after|search for patient|patient called|patient named|patients? with name|search patient|new patients|whole crew|how many patients do i have|patients i share|look after)\b/,
+      /\b(my patients|patient list|list (of )?(my )?patients|all (my )?patients|patients (list|roster|panel)|whom? (do i|am i) (treat|treating|look after|care for)|caseload|case load|panel|under my care|on my books|roster|my list|everyone i look after|search for patient|patient called|patient named|patients? with name|search patient|new patients|whole crew|how many patients do i have|patients i share|look after|registered (with|to) me|assigned to me|my registered|my (list of )?(pts|patients)|(people|ones|folks) i (treat|see|look after|care for))\b/,
       3.5,
     ],
     [/\b(list|show|all|how many)\b.{0,20}\bpatients\b/, 2],
@@ -261,8 +266,18 @@ const DOCTOR: Record<DoctorIntent, Feature[]> = {
       /\b(history|medical history|chart|records?|file|notes|background|summary|past (visits|diagnoses|prescriptions|illness|surgeries)|previous (visits|diagnoses|notes)|what do we know about|tell me about|pull up|bring up|look up|labs? (for|of)|results (for|of)|meds (for|of)|medications (for|of)|what meds|what medicine|blood results|last results|diagnoses of|allergic|allergies|lowdown|rundown|story|been in for|problem list|surgeries|diagnosed with last|what was .{0,20} diagnosed|note about)\b/,
       2.5,
     ],
+    // A named patient's past: "has X had any bloods", "last visit for X", "what I saw X for last time".
+    [
+      /\b(last (visit|appointment|consult|seen)|when (was|did) .{0,25} (last|seen)|what (i|we) (saw|seen) .{0,25} (for|about)|(saw|seen) .{0,25} (for|about) last)\b/,
+      2.5,
+    ],
+    [
+      /\b(bloods?|any (tests|labs|scans|results|imaging)|last time|recently|admissions?|admitted|operations?|before i see|should know about|previous|background)\b/,
+      1.5,
+    ],
     [/\b(show|view|open|get|check|review)\b/, 0.5],
     [/\b(prescribe|diagnose|block|schedule)\b/, -1.5],
+    [/\b(record|log|document|note|save) (it|this|that)\b/, -2],
   ],
   add_prescription: [
     [
@@ -279,6 +294,8 @@ const DOCTOR: Record<DoctorIntent, Feature[]> = {
       /\b(diagnose|diagnosis|dx|add (a )?(note|diagnosis)|write (a )?note|clinical note|progress note|record (that|a|the)|document|assessment|impression|note that|note for|note to|put down|log that|jot down|chalk up|put in (his|her|their|the) (record|notes|chart)|on .{0,30} notes|write in (the )?notes|add that|add note|update .{0,30} diagnosis|has been diagnosed)\b/,
       4.5,
     ],
+    [/\b(put|write|add|record|enter|pop)( it| this)? (in|into|on|to) .{0,30}\b(notes|record|records|chart|file)\b/, 4.5],
+    [/\b(record|log|document|note|save|add) (it|this|that)\b|\bwrite up\b/, 3.5],
     [/^(what|when|show|did|which|has|is)\b/, -2],
     [/\b(has|with|suffering from)\b/, 0.3],
     [/\b(show|view|history)\b/, -1],
@@ -289,18 +306,31 @@ const DOCTOR: Record<DoctorIntent, Feature[]> = {
       4,
     ],
     [/\b(add|open|create|set|make)\b.{0,20}\b(availability|available|slots?|hours|clinic time|sessions?)\b/, 3.5],
+    [/\b(need|want|take|taking|have|having|book|booking) .{0,25}\boff\b|\boff (the|my) (schedule|diary|rota|books|calendar|list)\b/, 4],
+    [/\b(open up|open (my )?(diary|calendar|schedule|clinic))\b|\b(open|add|release|put out)\b.{0,25}\bfor (appointments|bookings|patients)\b/, 4],
     [/\b(available|availability|free)\b/, 1],
     [/\b(patient|prescribe)\b/, -1],
   ],
   urgent_patients: [
     [
-      /\b(urgent|urgently|critical|emergency|emergencies|flagged|flags|red flags?|abnormal|alarming|at risk|high risk|need attention|needs attention|attention|overdue|priority|deteriorating|escalat|kicking off|bad results|in trouble|out of range|fires|fast help|danger|reported chest pain|very high|high (potassium|inr|results)|worrying|concerning|sick patients|unwell)\b/,
+      /\b(urgent|urgently|critical|emergency|emergencies|flagged|flags|red flags?|abnormal|alarming|at risk|high risk|need attention|needs attention|attention|overdue|priority|deteriorating|escalat|kicking off|bad results|in trouble|out of range|fires|fast help|danger|reported chest pain|very high|high (potassium|inr|results)|worrying|concerning|sick patients|unwell|worry about|worried about|keep an eye on|concerned about|need to check on|crisis|poorly|in a bad way|bad bloods|struggling|needs a call|need a call|flag up)\b/,
       3.5,
+    ],
+    // Follow-ups that are due or missed ("who is overdue for follow-up", "which patients need following up",
+    // "who missed their review"); "follow up in 2 weeks" in a note being dictated is not one.
+    [
+      /\b(overdue|missed|missing|lapsed|late|due|need|needs|needing|behind)\b[^.?]{0,30}\b(follow(ing)?[ -]?ups?|f\/u|recalls?|reviews?)\b|\b(follow(ing)?[ -]?ups?|f\/u|recalls?|reviews?)\b[^.?]{0,20}\b(overdue|missed|lapsed|late|due)\b|\b(haven'?t|have not|not) (been )?seen\b[^.?]{0,30}\b(since|for|in)\b/,
+      4,
     ],
     [/\bpatients?\b/, 0.5],
   ],
   greeting: PATIENT.greeting,
-  help: PATIENT.help,
+  // "How do I prescribe with this?" asks how, it does not prescribe (eval README: a doctor asking how to prescribe is help).
+  help: [
+    ...PATIENT.help,
+    [/\bhow does \w+ work\b/, 4],
+    [/^(how|where) (do|can|should|would) i (go about |actually )?(prescrib|add|write|block|record|use|make|enter|document|find|see|change|open)\w*\b/, 5],
+  ],
 };
 
 /** Analyte words (from the reports module's list) make a patient's question a lab question. */
@@ -344,6 +374,8 @@ export interface Flags {
   /** A patient names someone else's data ("Show me John Roe's records"). */
   otherPerson?: boolean;
   date?: boolean;
+  /** A date that is today or later (a diary is about what is coming; "last night" is not). */
+  upcoming?: boolean;
   /** Put as a question, not as a polite request ("Is Friday busy?"): asks about data, never commands a change. */
   question?: boolean;
 }
@@ -356,7 +388,10 @@ const FLAG_WEIGHTS: Record<AssistantRole, Partial<Record<keyof Flags, Partial<Re
     analyte: { lab_question: 0.5 },
   },
   doctor: {
-    person: { patient_history: 1.5, add_prescription: 0.5, add_diagnosis: 0.5 },
+    // A patient of theirs named with no task word is most often a look at that patient ("Tom Baker - any admissions?").
+    person: { patient_history: 2, add_prescription: 0.5, add_diagnosis: 0.5 },
+    // A day or time with nothing else is most often the diary ("appointments for Wednesday?", "anyone at 4pm").
+    upcoming: { view_schedule: 1, set_availability: 0.5 },
     drug: { add_prescription: 2.5 },
     dose: { add_prescription: 1 },
     analyte: { urgent_patients: 1 },
@@ -369,10 +404,14 @@ const FLAG_WEIGHTS: Record<AssistantRole, Partial<Record<keyof Flags, Partial<Re
 const PATIENT_FORBIDDEN =
   /\b(prescribe me|increase my|decrease my|double my|change my dose|up my dose|write (me )?a diagnosis|diagnose me|add a diagnosis|give me (a )?prescription for)\b/;
 
+/** A doctor asking for a named colleague's patients or diary ("show Dr Cardio's patients"): not theirs to read or change. */
+const DOCTOR_FORBIDDEN = /\b(dr|doctor|doc) [a-z]+ (patients|pts|patient list|caseload|diary|schedule|clinic list|appointments|rota)\b/;
+
 export function classify(text: string, role: AssistantRole, flags: Flags = {}): IntentScore {
   const table: Record<string, Feature[]> = role === 'patient' ? PATIENT : DOCTOR;
   let penalty = 0;
   for (const [re, w] of OFF_TOPIC) if (re.test(text)) penalty += w;
+  if (role === 'doctor' && DOCTOR_FORBIDDEN.test(text)) penalty -= 5;
   if (role === 'patient' && (flags.otherPerson || PATIENT_FORBIDDEN.test(text))) penalty -= 8;
   const scores: Record<string, number> = {};
   let best: string = OUT_OF_SCOPE;
