@@ -47,7 +47,7 @@ const ADMIN_PAGES = [
   { path: '/approvals', name: 'Approvals' },
   { path: '/users', name: 'Users' },
   { path: '/audit', name: 'Audit log' },
-  { path: '/jobs', name: 'Jobs' },
+  { path: '/jobs', name: 'Jobs and health' },
   MESSAGES,
   NOTIFICATIONS,
   SECURITY,

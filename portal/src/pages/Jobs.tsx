@@ -6,6 +6,15 @@ import { Alert, Loading, Page, Status } from '../ui';
 
 type Stats = paths['/api/v1/admin/jobs/stats']['get']['responses'][200]['content']['application/json'];
 type Job = Schemas['Job'];
+/** GET /ready: each dependency ok, or a 503 problem naming the failing ones (docs/API.md §8). */
+type Health = { ready: boolean; checks: Record<string, string>; detail: string | null };
+
+/** /ready is an operational endpoint outside /api/v1 (not in the OpenAPI document): plain fetch, no token. */
+async function readiness(): Promise<Health> {
+  const res = await fetch('/ready', { headers: { accept: 'application/json' } });
+  const body = (await res.json().catch(() => ({}))) as { checks?: Record<string, string>; detail?: string };
+  return { ready: res.ok, checks: body.checks ?? {}, detail: res.ok ? null : (body.detail ?? `The service answered ${res.status}.`) };
+}
 
 /** "3 min 20 s" for a lag in seconds. */
 function duration(seconds: number): string {
@@ -15,7 +24,7 @@ function duration(seconds: number): string {
 }
 
 /**
- * Admins: background jobs (reminders, notifications, exports…). Per queue the backlog (due
+ * Admins: service health (the readiness of the database, Redis and file storage) and background jobs (reminders, notifications, exports…). Per queue the backlog (due
  * now), jobs waiting for later, in flight, dead letters and completed in the last 24 h, with
  * how late the oldest due job is (GET /admin/jobs/stats); the answering instance's worker; and
  * the dead letters (failed jobs, their last error — never their payloads) with Retry.
@@ -24,6 +33,7 @@ export function Jobs(props: { user: User }) {
   const timeZone = validTimeZone(props.user.time_zone);
   const [stats, setStats] = useState<Stats | null>(null);
   const [failed, setFailed] = useState<Job[] | null>(null);
+  const [health, setHealth] = useState<Health | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [status, setStatus] = useState<string | null>(null);
   const [busy, setBusy] = useState<string | null>(null);
@@ -31,10 +41,12 @@ export function Jobs(props: { user: User }) {
   async function load() {
     setError(null);
     try {
-      const [s, f] = await Promise.all([
+      const [s, f, h] = await Promise.all([
         api.GET('/api/v1/admin/jobs/stats'),
         api.GET('/api/v1/admin/jobs', { params: { query: { state: 'failed', limit: 50 } } }),
+        readiness().catch((err: unknown) => ({ ready: false, checks: {}, detail: networkText(err) })),
       ]);
+      setHealth(h);
       if (!s.data) return setError(problemText(s.error, 'Job statistics could not be loaded.'));
       setStats(s.data);
       if (!f.data) return setError(problemText(f.error, 'Failed jobs could not be loaded.'));
@@ -74,9 +86,24 @@ export function Jobs(props: { user: User }) {
   }
 
   return (
-    <Page title="Jobs">
+    <Page title="Jobs and health">
       <Alert message={error} />
       <Status message={status} />
+      {health && (
+        <section aria-labelledby="health">
+          <h2 id="health">Service health</h2>
+          <p class={health.ready ? undefined : 'alert'}>{health.ready ? 'Ready: every dependency answers.' : health.detail}</p>
+          {Object.keys(health.checks).length > 0 && (
+            <ul>
+              {Object.entries(health.checks).map(([name, state]) => (
+                <li key={name}>
+                  {name}: {state === 'ok' ? 'OK' : 'failing'}
+                </li>
+              ))}
+            </ul>
+          )}
+        </section>
+      )}
       {!stats && !error && <Loading what="job statistics" />}
       {stats && (
         <>
