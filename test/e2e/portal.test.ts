@@ -573,7 +573,7 @@ describe('web portal', { concurrency: true }, () => {
     await context.close();
   });
 
-  it('passkeys: a patient adds a passkey (password asked), renames it, removes it after a passkey step-up, adds another and signs in with it alone', async () => {
+  it('passkeys: a patient adds a passkey (password asked), renames it, removes it after a passkey step-up, adds another and signs in with it alone; sets up and removes an authenticator app', async () => {
     const patient = await createUser(built, 'patient', { fullName: 'Penny Passkey' });
     const { context, page } = await open({ session: patient });
     // Chromium's virtual authenticator (DevTools protocol): a platform authenticator with user
@@ -632,6 +632,24 @@ describe('web portal', { concurrency: true }, () => {
     await page.getByText('Penny Passkey').waitFor();
     await page.getByRole('navigation').getByRole('link', { name: 'Security' }).click();
     await page.getByText(/last used/).waitFor();
+
+    // An authenticator app too: set up (password, key, first code; ten recovery codes), then removed
+    // (password and a later code: a code is accepted once).
+    await page.getByRole('button', { name: 'Set up an authenticator app' }).click();
+    await page.getByLabel('Your password, to set up the app').fill(patient.password);
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await page.getByRole('img', { name: 'QR code for your authenticator app' }).waitFor();
+    const secret = (await page.locator('code.secret').innerText()).replace(/\s+/g, '');
+    await page.getByLabel('Authentication code').fill(totpCode(secret));
+    await page.getByRole('button', { name: 'Turn on two-step verification' }).click();
+    await page.getByRole('status').filter({ hasText: 'Two-step verification is on' }).waitFor();
+    assert.equal(await page.getByRole('list', { name: 'Recovery codes' }).getByRole('listitem').count(), 10);
+    await check(page, 'Security');
+    await page.getByRole('button', { name: 'Remove the authenticator app' }).click();
+    await page.getByLabel('Your password, to remove the app').fill(patient.password);
+    await page.getByLabel('A current code from the app').fill(totpCode(secret, Date.now() + 30_000));
+    await page.getByRole('button', { name: 'Remove it' }).click();
+    await page.getByRole('status').filter({ hasText: 'The authenticator app is removed.' }).waitFor();
     await context.close();
   });
 

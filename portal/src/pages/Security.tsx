@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
-import { api, needsStepUp, networkText, problemText, type User } from '../api/client';
+import { api, needsStepUp, networkText, problemText, session, type User } from '../api/client';
 import { formatDateTime, validTimeZone } from '../format';
 import { StepUp } from '../StepUp';
 import { Alert, Loading, Page, Status } from '../ui';
@@ -8,7 +8,7 @@ import { createPasskey, passkeyErrorText, passkeysSupported } from '../webauthn'
 type Passkey = { id: string; name: string; transports: string[]; created_at: string; last_used_at: string | null };
 
 /**
- * Security, for every role: the account's passkeys (docs/API.md §1.1). Adding one asks for the
+ * Security, for every role: the account's passkeys and authenticator app (docs/API.md §1.1). Adding one asks for the
  * password (the API's rule: a stolen access token alone cannot add a factor), then the browser's
  * own passkey dialog; the new passkey then signs in without a password ("Continue with a passkey")
  * or proves the second factor. Removing one needs a recent second factor: the step-up form
@@ -181,6 +181,181 @@ export function Security(props: { user: User }) {
       ) : (
         <p>This browser cannot use passkeys. Try an up-to-date browser.</p>
       )}
+      <Authenticator />
     </Page>
+  );
+}
+
+/**
+ * The authenticator app (TOTP): set it up (password, then the QR code or key, then a first
+ * code; the ten recovery codes are shown once and the session continues with the new token
+ * pair) or remove it (password and a current code). The API does not say whether one is set
+ * up; setting up a second answers 409, whose detail is shown.
+ */
+function Authenticator() {
+  const [mode, setMode] = useState<'idle' | 'setup' | 'remove'>('idle');
+  const [password, setPassword] = useState('');
+  const [code, setCode] = useState('');
+  const [setup, setSetup] = useState<{ secret: string; qr_svg: string } | null>(null);
+  const [codes, setCodes] = useState<string[] | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const [status, setStatus] = useState<string | null>(null);
+
+  function reset(next: typeof mode) {
+    setMode(next);
+    setPassword('');
+    setCode('');
+    setSetup(null);
+    setError(null);
+  }
+
+  async function run(action: () => Promise<void>) {
+    if (busy) return;
+    setBusy(true);
+    setError(null);
+    setStatus(null);
+    try {
+      await action();
+    } catch (err) {
+      setError(networkText(err));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  const start = (event: Event) => {
+    event.preventDefault();
+    void run(async () => {
+      const { data, error: problem } = await api.POST('/api/v1/auth/mfa/totp/setup', { body: { password } });
+      if (!data) return setError(problemText(problem, 'An authenticator app could not be set up.'));
+      setPassword('');
+      setSetup(data);
+    });
+  };
+
+  const confirm = (event: Event) => {
+    event.preventDefault();
+    void run(async () => {
+      const { data, error: problem } = await api.POST('/api/v1/auth/mfa/totp/confirm', { body: { code: code.replace(/\s+/g, '') } });
+      if (!data) return setError(problemText(problem, 'That code was not accepted.'));
+      // The new pair proves the factor just now (amr otp): the session continues with it.
+      session.start(data);
+      reset('idle');
+      setCodes(data.recovery_codes);
+      setStatus('Two-step verification is on: signing in now asks for a code from your app.');
+    });
+  };
+
+  const remove = (event: Event) => {
+    event.preventDefault();
+    void run(async () => {
+      const { error: problem, response } = await api.DELETE('/api/v1/auth/mfa/totp', { body: { password, code: code.replace(/\s+/g, '') } });
+      if (!response.ok) return setError(problemText(problem, 'The authenticator app could not be removed.'));
+      reset('idle');
+      setCodes(null);
+      setStatus('The authenticator app is removed.');
+    });
+  };
+
+  return (
+    <section aria-labelledby="totp">
+      <h2 id="totp">Authenticator app</h2>
+      <p>A code from an app such as FreeOTP, Aegis, Google or Microsoft Authenticator, asked after your password when you sign in.</p>
+      <Alert message={error} />
+      <Status message={status} />
+      {codes && (
+        <>
+          <p>Recovery codes: each signs you in once if you lose your app. Store them somewhere safe now; they are not shown again.</p>
+          <ul class="codes" aria-label="Recovery codes">
+            {codes.map((c) => (
+              <li key={c}>
+                <code>{c}</code>
+              </li>
+            ))}
+          </ul>
+        </>
+      )}
+      {mode === 'idle' && (
+        <div class="actions">
+          <button type="button" class="secondary" onClick={() => reset('setup')}>
+            Set up an authenticator app
+          </button>
+          <button type="button" class="secondary" onClick={() => reset('remove')}>
+            Remove the authenticator app
+          </button>
+        </div>
+      )}
+      {mode === 'setup' && !setup && (
+        <form class="form" onSubmit={start}>
+          <label for="totp-password">Your password, to set up the app</label>
+          <input
+            id="totp-password"
+            type="password"
+            autoComplete="current-password"
+            required
+            value={password}
+            onInput={(e) => setPassword(e.currentTarget.value)}
+          />
+          <div class="actions">
+            <button type="submit" disabled={busy}>
+              Continue
+            </button>
+            <button type="button" class="secondary" onClick={() => reset('idle')}>
+              Cancel
+            </button>
+          </div>
+        </form>
+      )}
+      {mode === 'setup' && setup && (
+        <>
+          <ol>
+            <li>
+              Scan this code with the app:
+              <img class="qr" src={`data:image/svg+xml;charset=utf-8,${encodeURIComponent(setup.qr_svg)}`} alt="QR code for your authenticator app" />
+            </li>
+            <li>
+              Or type this key into it: <code class="secret">{setup.secret.replace(/(.{4})/g, '$1 ').trim()}</code>
+            </li>
+            <li>Enter the code the app shows.</li>
+          </ol>
+          <form class="form" onSubmit={confirm}>
+            <label for="totp-code">Authentication code</label>
+            <input id="totp-code" required autoComplete="one-time-code" inputMode="numeric" value={code} onInput={(e) => setCode(e.currentTarget.value)} />
+            <div class="actions">
+              <button type="submit" disabled={busy}>
+                Turn on two-step verification
+              </button>
+              <button type="button" class="secondary" onClick={() => reset('idle')}>
+                Cancel
+              </button>
+            </div>
+          </form>
+        </>
+      )}
+      {mode === 'remove' && (
+        <form class="form" onSubmit={remove}>
+          <label for="totp-remove-password">Your password, to remove the app</label>
+          <input
+            id="totp-remove-password"
+            type="password"
+            autoComplete="current-password"
+            required
+            value={password}
+            onInput={(e) => setPassword(e.currentTarget.value)}
+          />
+          <label for="totp-remove-code">A current code from the app</label>
+          <input id="totp-remove-code" required autoComplete="one-time-code" inputMode="numeric" value={code} onInput={(e) => setCode(e.currentTarget.value)} />
+          <div class="actions">
+            <button type="submit" disabled={busy}>
+              Remove it
+            </button>
+            <button type="button" class="secondary" onClick={() => reset('idle')}>
+              Cancel
+            </button>
+          </div>
+        </form>
+      )}
+    </section>
   );
 }
