@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import type { TestUser } from '../../../test/helpers/users.js';
 import { clinicOnStorage, linkCare, makePdf, upload } from '../../../test/helpers/files.js';
 
-for (const backend of ['local', 's3'] as const) {
+for (const backend of ['local', 's3', 'azure'] as const) {
   test(`medical records and prescriptions (${backend} storage)`, async (t) => {
     const { built, app, patient, otherPatient, doctor, otherDoctor, nurse, admin, pendingDoctor } = await clinicOnStorage(t, backend);
     await linkCare(built, otherDoctor, otherPatient);

@@ -32,7 +32,7 @@ test('parsing units: ranges, values, flags', () => {
   assert.equal(parseCsvReport(utf16).observations[0]?.flag, 'normal');
 });
 
-for (const backend of ['local', 's3'] as const) {
+for (const backend of ['local', 's3', 'azure'] as const) {
   test(`lab reports (${backend} storage)`, async (t) => {
     const { built, app, patient, otherPatient, doctor, otherDoctor, nurse, admin, pendingDoctor } = await clinicOnStorage(t, backend);
     const events: { abnormal_count: number }[] = [];
