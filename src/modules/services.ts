@@ -23,7 +23,7 @@ import { buildFilesExport, buildFilesServices, type FilesService } from './files
 import { buildSchedulingServices, type SchedulingServices } from './scheduling/index.js';
 import { buildMedicalServices, type MedicalServices } from './medical/index.js';
 import { buildReportsServices, type ReportsService } from './reports/index.js';
-import { buildChatExport, buildChatServices, type ChatServices } from './chat/index.js';
+import { buildChatExport, buildChatReads, buildChatServices, type ChatServices } from './chat/index.js';
 import { buildVideoServices, type VideoService } from './video/index.js';
 import { buildSymptomCheckerExport, buildSymptomCheckerServices, type SymptomCheckerServices } from './symptom-checker/index.js';
 import { buildAssistantsServices, type AssistantsService } from './assistants/index.js';
@@ -96,6 +96,7 @@ export function buildServices(infra: Infrastructure): Services {
     doctors: scheduling.profiles,
     slots: scheduling.slots,
     booking: scheduling.appointments,
+    chat: buildChatReads({ db }),
     auditLog: audit,
     config,
     identity: identity.identity,

@@ -2,6 +2,7 @@ import type { AppModule } from '../../platform/context.js';
 import { IDENTITY_CHANGED_CHANNEL } from '../identity/index.js';
 import { ChatRepository } from './chat.repository.js';
 import { ChatExport } from './chat.export.js';
+import { ChatReads } from './chat.reads.js';
 import { ChatService, type EmergencyDetector, type FileAccess } from './chat.service.js';
 import { chatRoutes, chatSocketRoutes } from './chat.routes.js';
 import { ChatSockets } from './chat.socket.js';
@@ -22,7 +23,13 @@ import { detectEmergency } from '../emergency/index.js';
 import './chat.tables.js';
 
 export { ChatService } from './chat.service.js';
+export { ChatReads, type PatientMessageRow } from './chat.reads.js';
 export type { ChatExport, MessageExportItem } from './chat.export.js';
+
+/** Patient conversations for the FHIR facade (Communication), under chat's membership rule (chat.reads.ts). */
+export function buildChatReads(deps: { db: Db }): ChatReads {
+  return new ChatReads(deps.db);
+}
 
 /** The chat section of a patient's data export (identity's PatientExportService; chat.export.ts). */
 export function buildChatExport(deps: { db: Db; audit: Pick<AuditService, 'record'> }): ChatExport {

@@ -17,6 +17,7 @@ const ISSUE_BY_STATUS: Record<number, IssueCode> = {
   404: 'not-found',
   406: 'not-supported',
   409: 'conflict',
+  412: 'conflict',
   413: 'too-costly',
   415: 'not-supported',
   422: 'processing',
@@ -54,7 +55,7 @@ function requireScope(request: FastifyRequest, type: string, interaction: Intera
     throw new FhirError(
       403,
       'forbidden',
-      `This app was not granted ${interaction === 'c' ? 'create' : interaction === 's' ? 'search' : 'read'} access to ${type} (scopes: ${app.scopes.join(' ')}).`,
+      `This app was not granted ${{ c: 'create', s: 'search', u: 'update', d: 'delete', r: 'read' }[interaction]} access to ${type} (scopes: ${app.scopes.join(' ')}).`,
     );
 }
 
@@ -167,6 +168,32 @@ export async function fhirRoutes(app: FastifyInstance, fhir: FhirService, metada
     },
   );
 
+  app.put<{ Params: { type: string; id: string } }>(
+    '/:type/:id',
+    {
+      config: { access: anyUser, appTokens: true },
+      schema: {
+        hide,
+        params: {
+          type: 'object',
+          properties: { type: { type: 'string', pattern: TYPE_PATTERN }, id: { type: 'string', maxLength: 64 } },
+          required: ['type', 'id'],
+        },
+      },
+    },
+    async (request, reply) => {
+      requireScope(request, request.params.type, 'u');
+      // If-Match: W/"<versionId>" (the ETag of a read); a strong "<versionId>" is taken the same way.
+      const header = request.headers['if-match'];
+      const match = typeof header === 'string' ? /^\s*(?:W\/)?"([A-Za-z0-9\-.]{1,64})"\s*$/.exec(header) : null;
+      if (typeof header === 'string' && !match) throw new FhirError(400, 'invalid', 'If-Match must be W/"<versionId>", the ETag of a read.');
+      const resource = await fhir.update(requestMeta(request), request.params.type, request.params.id, request.body, match?.[1]);
+      if (resource.meta?.versionId) reply.header('etag', `W/"${resource.meta.versionId}"`);
+      if (resource.meta?.lastUpdated) reply.header('last-modified', new Date(resource.meta.lastUpdated).toUTCString());
+      return reply.type(FHIR_JSON).send(resource);
+    },
+  );
+
   app.get<{ Params: { type: string } }>(
     '/:type',
     {
@@ -175,7 +202,8 @@ export async function fhirRoutes(app: FastifyInstance, fhir: FhirService, metada
     },
     async (request, reply) => {
       requireScope(request, request.params.type, 's');
-      const strict = /(^|[;,\s])handling=strict\b/.test(String(request.headers.prefer ?? ''));
+      // Strict unless the client asks otherwise: an unknown parameter silently dropped would answer a wider question.
+      const strict = !/(^|[;,\s])handling=lenient\b/.test(String(request.headers.prefer ?? ''));
       const base = baseOf(request);
       const bundle = await fhir.search(requestMeta(request), request.params.type, queryOf(request.url), {
         strict,

@@ -2,11 +2,12 @@ import type { Actor, CareRelationships } from '../../platform/access.js';
 import type { Executor } from '../../platform/database/index.js';
 import { AppError } from '../../platform/errors.js';
 import { listEvents, type AuditEvent, type AuditService, type RequestMeta } from '../audit/index.js';
-import type { ReportsReads, ReportsService } from '../reports/index.js';
+import type { ReportRow, ReportsReads, ReportsService } from '../reports/index.js';
 import { stageBytes, type FileRow, type FilesService } from '../files/index.js';
-import { labResultCsv, readBooking, readLabResult } from './writes.js';
+import { labResultCsv, readAppointmentUpdate, readBooking, readLabResult } from './writes.js';
 import type { MedicalReads, RowPosition } from '../medical/index.js';
-import type { AppointmentReadRow, SchedulingLookups, SchedulingReads, SchedulingServices } from '../scheduling/index.js';
+import type { ChatReads, PatientMessageRow } from '../chat/index.js';
+import type { AppointmentReadRow, DoctorDto, PatientProfileDto, SchedulingLookups, SchedulingReads, SchedulingServices } from '../scheduling/index.js';
 import {
   analyteKeyOf,
   auditEventResource,
@@ -15,6 +16,7 @@ import {
   slotResource,
   SPECIALTY_SYSTEM,
   appointmentResource,
+  appointmentVersion,
   encounterResource,
   FHIR_APPOINTMENT_STATUS,
   conditionResource,
@@ -24,6 +26,7 @@ import {
   parseItemId,
   patientResource,
   practitionerResource,
+  USER_ID_SYSTEM,
   type Resource,
 } from './mapping.js';
 import { FhirError, invalid, notFound, outcome, type OperationOutcome } from './outcome.js';
@@ -34,15 +37,14 @@ import {
   intersectDates,
   isId,
   parseCount,
-  parseDate,
   parseReference,
   rulesOut,
   tokensOf,
   single,
-  type DateRange,
   type Query,
   type SearchParamDefinition,
 } from './search.js';
+import { keysetPage, runSearch, totalWanted, type SearchPlan, type SearchResult } from './skeleton.js';
 
 /** The audit log as GET /api/v1/audit lists it (admins: all; patients: their own record). */
 export type AuditReads = Pick<AuditService, 'list'>;
@@ -64,21 +66,31 @@ export interface FhirDeps {
   doctors: Pick<SchedulingServices['profiles'], 'getDoctor' | 'listDoctors'>;
   slots: Pick<SchedulingServices['slots'], 'listFree'>;
   /** FHIR bookings go through the same race-free path as POST /api/v1/appointments. */
-  booking: Pick<SchedulingServices['appointments'], 'book'>;
+  booking: Pick<SchedulingServices['appointments'], 'book' | 'changeStatus'>;
+  /** Chat messages of patient conversations (Communication), under chat's membership rule. */
+  chat: Pick<ChatReads, 'patientMessages'>;
 }
 
 export interface Bundle {
   resourceType: 'Bundle';
   type: 'searchset';
+  total?: number;
   link: { relation: 'self' | 'next'; url: string }[];
   entry: { fullUrl: string; resource: Resource | OperationOutcome; search: { mode: 'match' | 'include' | 'outcome' } }[];
 }
 
-interface SearchResult {
-  matches: Resource[];
-  included?: Resource[];
-  /** The `_cursor` of the next page, or null on the last page. */
-  next: string | null;
+/** FHIR Appointment.status a PUT may set → the REST status change (scheduling's transition rules still apply). */
+const UPDATABLE_APPOINTMENT_STATUS: Record<string, 'cancelled' | 'in_progress' | 'completed' | 'no_show'> = {
+  cancelled: 'cancelled',
+  arrived: 'in_progress',
+  fulfilled: 'completed',
+  noshow: 'no_show',
+};
+
+/** What a type's search gets besides the query: the server address and whether `_total=accurate` was asked. */
+interface SearchContext {
+  base: string;
+  total: boolean;
 }
 
 interface ResourceType {
@@ -86,18 +98,19 @@ interface ResourceType {
   documentation: string;
   searchParams: SearchParamDefinition[];
   includes?: string[];
+  revIncludes?: string[];
   /** Ids of this type: the REST UUID, or `<uuid>.<n>` for items stored inside a row (docs/FHIR.md). */
   validId?(id: string): boolean;
   /** Absent where only search is offered (Slot: free times are listed per schedule). */
   read?(meta: RequestMeta, id: string, base: string): Promise<Resource>;
   /** `POST /fhir/R4/{type}` where the CapabilityStatement says so. */
   create?(meta: RequestMeta, body: unknown): Promise<Resource>;
+  /** `PUT /fhir/R4/{type}/{id}` with `If-Match: W/"<versionId>"` (optimistic locking) where the CapabilityStatement says so. */
+  update?(meta: RequestMeta, id: string, body: unknown, versionId: string): Promise<Resource>;
   /** `_history/{vid}` where the data is versioned. */
   vread?(meta: RequestMeta, id: string, versionId: string): Promise<Resource>;
-  search(meta: RequestMeta, query: Query, count: number, base: string): Promise<SearchResult>;
+  search(meta: RequestMeta, query: Query, count: number, context: SearchContext): Promise<SearchResult>;
 }
-
-const SORT_DATE = new Set(['date', '-date']);
 
 /**
  * The FHIR R4 facade (docs/FHIR.md): reads and searches mapped from the clinic's own data, with
@@ -123,24 +136,28 @@ export class FhirService {
         this.slotType(),
         this.auditEventType(),
         this.documentReferenceType(),
+        this.communicationType(),
       ].map((t) => [t.type, t]),
     );
   }
 
   /** What the CapabilityStatement lists: exactly the types, interactions and parameters implemented here. */
-  resourceTypes(): (Pick<ResourceType, 'type' | 'documentation' | 'searchParams' | 'includes'> & {
+  resourceTypes(): (Pick<ResourceType, 'type' | 'documentation' | 'searchParams' | 'includes' | 'revIncludes'> & {
     readable: boolean;
     versioned: boolean;
     creatable: boolean;
+    updatable: boolean;
   })[] {
-    return [...this.types.values()].map(({ type, documentation, searchParams, includes, read, vread, create }) => ({
+    return [...this.types.values()].map(({ type, documentation, searchParams, includes, revIncludes, read, vread, create, update }) => ({
       readable: Boolean(read),
       type,
       documentation,
       searchParams,
       includes,
+      revIncludes,
       versioned: Boolean(vread),
       creatable: Boolean(create),
+      updatable: Boolean(update),
     }));
   }
 
@@ -181,6 +198,19 @@ export class FhirService {
     return handler.read(meta, id, base);
   }
 
+  /**
+   * A version-aware update (FHIR R4 §3.1.0.5.2): `versionId` is the If-Match header's version; the
+   * change is made only if the resource is still at that version (412 otherwise, and without the header).
+   */
+  async update(meta: RequestMeta, type: string, id: string, body: unknown, versionId: string | undefined): Promise<Resource> {
+    const handler = this.typeOf(type);
+    if (!handler.update) throw new FhirError(405, 'not-supported', `${type} cannot be updated here; GET /fhir/R4/metadata lists what can.`);
+    if (!(handler.validId ?? isId)(id)) throw notFound(type, id);
+    if (versionId === undefined)
+      throw new FhirError(412, 'conflict', `Updates must say which version they change: If-Match: W/"<meta.versionId>" from a read of ${type}/${id}.`);
+    return handler.update(meta, id, body, versionId);
+  }
+
   async vread(meta: RequestMeta, type: string, id: string, versionId: string): Promise<Resource> {
     const handler = this.typeOf(type);
     if (!handler.vread) throw new FhirError(405, 'not-supported', `${type} is not versioned here; read ${type}/${id} instead.`);
@@ -189,8 +219,9 @@ export class FhirService {
   }
 
   /**
-   * `strict` (Prefer: handling=strict) refuses unknown parameters with a 400; otherwise they
-   * are ignored and named in an OperationOutcome entry of the Bundle (FHIR R4 §3.1.1.5).
+   * `strict` (the default; `Prefer: handling=lenient` turns it off) refuses unknown parameters
+   * with a 400; lenient ignores them and names them in an OperationOutcome entry of the Bundle
+   * (FHIR R4 §3.1.1.5). The search itself is the type's plan run by the one skeleton (skeleton.ts).
    */
   async search(meta: RequestMeta, type: string, query: Query, options: { strict: boolean; selfUrl: string; base: string }): Promise<Bundle> {
     const handler = this.typeOf(type);
@@ -200,23 +231,30 @@ export class FhirService {
     const modified = [...query.keys()].find((name) => name.includes(':'));
     if (modified) throw new FhirError(400, 'not-supported', `The search modifier in "${modified}" is not supported.`, modified);
     const unknown = [...query.keys()].filter((name) => !known.has(name));
-    if (unknown.length && options.strict) throw invalid(`Unknown search parameter(s) for ${type}: ${unknown.join(', ')}.`, unknown[0]);
+    if (unknown.length && options.strict)
+      throw invalid(
+        `Unknown search parameter(s) for ${type}: ${unknown.join(', ')} (GET /fhir/R4/metadata lists the supported ones; Prefer: handling=lenient ignores unknown ones).`,
+        unknown[0],
+      );
     for (const name of unknown) query.delete(name);
-    const include = query.get('_include') ?? [];
-    for (const value of include)
-      if (!handler.includes?.includes(value))
-        throw new FhirError(
-          400,
-          'not-supported',
-          `_include=${value} is not supported for ${type} (supported: ${(handler.includes ?? []).join(', ') || 'none'}).`,
-          '_include',
-        );
-    if (query.has('_revinclude')) throw new FhirError(400, 'not-supported', '_revinclude is not supported yet.', '_revinclude');
-    const count = parseCount(single(query, '_count'));
-    const result = count === 0 ? { matches: [], next: null } : await handler.search(meta, query, count, options.base);
-    const link: Bundle['link'] = [{ relation: 'self', url: options.selfUrl }];
+    for (const [param, supported] of [
+      ['_include', handler.includes ?? []],
+      ['_revinclude', handler.revIncludes ?? []],
+    ] as const)
+      for (const value of query.get(param) ?? [])
+        if (!supported.includes(value))
+          throw new FhirError(400, 'not-supported', `${param}=${value} is not supported for ${type} (supported: ${supported.join(', ') || 'none'}).`, param);
+    const rawCount = single(query, '_count');
+    const count = parseCount(rawCount);
+    const total = totalWanted(query);
+    const result = await handler.search(meta, query, count, { base: options.base, total });
+    // The self link states the search as performed: a `_count` above the maximum is cut to it.
+    const self = new URL(options.selfUrl);
+    if (rawCount !== undefined && String(count) !== rawCount) self.searchParams.set('_count', String(count));
+    for (const name of unknown) self.searchParams.delete(name);
+    const link: Bundle['link'] = [{ relation: 'self', url: self.toString() }];
     if (result.next) {
-      const next = new URL(options.selfUrl);
+      const next = new URL(self);
       next.searchParams.set('_cursor', result.next);
       link.push({ relation: 'next', url: next.toString() });
     }
@@ -236,7 +274,7 @@ export class FhirService {
         search: { mode: 'outcome' },
       });
     }
-    return { resourceType: 'Bundle', type: 'searchset', link, entry };
+    return { resourceType: 'Bundle', type: 'searchset', ...(result.total !== undefined && { total: result.total }), link, entry };
   }
 
   private typeOf(type: string): ResourceType {
@@ -296,16 +334,6 @@ export class FhirService {
     if (events.length) await this.deps.audit.record(this.deps.db, meta, events);
   }
 
-  private dates(query: Query, name: string): DateRange {
-    return intersectDates((query.get(name) ?? []).map((value) => parseDate(name, value)));
-  }
-
-  private descending(query: Query): boolean {
-    const sort = single(query, '_sort');
-    if (sort !== undefined && !SORT_DATE.has(sort)) throw new FhirError(400, 'not-supported', `_sort=${sort} is not supported (date or -date).`, '_sort');
-    return sort !== 'date';
-  }
-
   private patientType(): ResourceType {
     const { patients, care, db } = this.deps;
     return {
@@ -324,30 +352,38 @@ export class FhirService {
         await this.audit(meta, 'patient', [{ patientId: id, id }], 'read');
         return patientResource(profile);
       },
-      search: async (meta, query, count) => {
-        const idValues = [...(query.get('_id') ?? []), ...tokensOf(query, 'identifier').map((t) => t.code)];
-        const ids = idValues.length ? [...new Set(idValues.flatMap((v) => v.split(',')))].filter(isId) : undefined;
+      search: (meta, query, count, { total }) => {
         const name = single(query, 'name');
         const birth = single(query, 'birthdate');
         if (birth !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(birth.replace(/^eq/, '')))
           throw invalid('birthdate: use a full date (YYYY-MM-DD).', 'birthdate');
-        // A doctor's search is limited in SQL to the patients they care for, so a page is never cut short.
-        // (Same rules as care.canAccessPatient: staff who are not active see no one.)
-        let visible = ids;
-        if (meta.actor.role === 'patient') visible = [meta.actor.id].filter((id) => !ids || ids.includes(id));
-        else if (meta.actor.status !== 'active') visible = [];
-        else if (meta.actor.role === 'doctor') visible = [...(await care.patientIdsOf(db, meta.actor.id))].filter((id) => !ids || ids.includes(id));
-        const filter = { ids: visible, name, birthDate: birth?.replace(/^eq/, '') };
-        const after = decodeCursor(single(query, '_cursor'));
-        const found = visible?.length === 0 ? [] : await patients.searchPatients(filter, after?.id ?? null, count + 1);
-        const page = found.slice(0, count);
-        await this.audit(
-          meta,
-          'patient',
-          page.map((p) => ({ patientId: p.user_id, id: p.user_id })),
-          'list',
-        );
-        return { matches: page.map(patientResource), next: found.length > count ? encodeCursor({ at: '', id: page.at(-1)!.user_id }) : null };
+        const plan: SearchPlan<string[] | undefined, PatientProfileDto> = {
+          // A doctor's search is limited in SQL to the patients they care for, so a page is never cut short.
+          // (Same rules as care.canAccessPatient: staff who are not active see no one.)
+          scope: async () => {
+            const idValues = [...(query.get('_id') ?? []), ...tokensOf(query, 'identifier').map((t) => t.code)];
+            const ids = idValues.length ? [...new Set(idValues.flatMap((v) => v.split(',')))].filter(isId) : undefined;
+            if (meta.actor.role === 'patient') return [meta.actor.id].filter((id) => !ids || ids.includes(id));
+            if (meta.actor.status !== 'active') return [];
+            if (meta.actor.role === 'doctor') return [...(await care.patientIdsOf(db, meta.actor.id))].filter((id) => !ids || ids.includes(id));
+            return ids;
+          },
+          empty: (visible) => visible?.length === 0,
+          page: async (visible, criteria, n) => {
+            const after = decodeCursor(criteria.cursor);
+            const found = await patients.searchPatients({ ids: visible, name, birthDate: birth?.replace(/^eq/, '') }, after?.id ?? null, n + 1);
+            return keysetPage(found, n, (p) => ({ at: '', id: p.user_id }));
+          },
+          audit: (rows) =>
+            this.audit(
+              meta,
+              'patient',
+              rows.map((p) => ({ patientId: p.user_id, id: p.user_id })),
+              'list',
+            ),
+          resource: patientResource,
+        };
+        return runSearch(plan, query, count, { total });
       },
     };
   }
@@ -369,23 +405,33 @@ export class FhirService {
           throw err;
         }
       },
-      search: async (_meta, query, count) => {
-        const id = single(query, '_id');
-        if (id !== undefined) {
-          if (!isId(id)) return { matches: [], next: null };
-          const doctor = await doctors.getDoctor(id).catch((err: unknown) => {
-            if (err instanceof AppError && err.status === 404) return null;
-            throw err;
-          });
-          return { matches: doctor ? [practitionerResource(doctor)] : [], next: null };
-        }
-        const cursor = single(query, '_cursor');
-        const page = await doctors.listDoctors({ q: single(query, 'name'), limit: count, cursor }).catch((err: unknown) => {
-          if (err instanceof AppError && err.status === 400) throw invalid('_cursor is not a cursor this server issued.', '_cursor');
-          throw err;
-        });
-        return { matches: page.items.map(practitionerResource), next: page.next_cursor };
-      },
+      search: (_meta, query, count, { total }) =>
+        runSearch(
+          {
+            scope: () => undefined,
+            page: async (_scope, criteria, n) => {
+              const id = single(query, '_id');
+              if (id !== undefined) {
+                if (!isId(id) || criteria.cursor) return { rows: [], next: null };
+                const doctor = await doctors.getDoctor(id).catch((err: unknown) => {
+                  if (err instanceof AppError && err.status === 404) return null;
+                  throw err;
+                });
+                return { rows: doctor ? [doctor] : [], next: null };
+              }
+              const page = await doctors.listDoctors({ q: single(query, 'name'), limit: n, cursor: criteria.cursor }).catch((err: unknown) => {
+                if (err instanceof AppError && err.status === 400) throw invalid('_cursor is not a cursor this server issued.', '_cursor');
+                throw err;
+              });
+              return { rows: page.items, next: page.next_cursor };
+            },
+            resource: practitionerResource,
+            countChunk: 100,
+          },
+          query,
+          count,
+          { total },
+        ),
     };
   }
 
@@ -402,6 +448,7 @@ export class FhirService {
         { name: 'code', type: 'token', documentation: 'http://loinc.org|<code>, or https://carebridge.dev/fhir/CodeSystem/analyte|<key>' },
         { name: 'category', type: 'token', documentation: 'laboratory (the only category stored)' },
         { name: 'date', type: 'date', documentation: 'When the sample was collected; prefixes eq, gt, lt, ge, le' },
+        { name: '_lastUpdated', type: 'date', documentation: 'meta.lastUpdated (when the result reached the clinic); prefixes eq, gt, lt, ge, le' },
       ],
       create: async (meta, body) => {
         const result = readLabResult(body);
@@ -417,39 +464,41 @@ export class FhirService {
         await this.audit(meta, 'observation', [{ patientId: row.patient_id, id }], 'read');
         return observationResource(row);
       },
-      search: async (meta, query, count) => {
-        const patientIds = await this.patientScope(meta.actor, query);
-        if (rulesOut(query, 'category', 'laboratory')) return { matches: [], next: null };
+      search: (meta, query, count, { total }) => {
         const tokens = tokensOf(query, 'code');
         const codes = tokens.length ? tokens.map(analyteKeyOf).filter((k): k is string => k !== null) : undefined;
-        const ids = query.get('_id')?.flatMap((v) => v.split(','));
-        if (ids && !ids.every(isId)) return { matches: [], next: null };
-        const { from, to } = this.dates(query, 'date');
-        const descending = this.descending(query);
-        const cursor = decodeCursor(single(query, '_cursor'));
-        const rows = await reports.observations({
-          ids,
-          patientIds,
-          codes,
-          from,
-          to,
-          descending,
-          after: cursor && { at: cursorTime(cursor.at), id: cursor.id },
-          limit: count + 1,
-        });
-        const page = rows.slice(0, count);
-        await this.audit(
-          meta,
-          'observation',
-          page.map((r) => ({ patientId: r.patient_id, id: r.id })),
-          'list',
-          patientIds,
+        return runSearch(
+          {
+            scope: () => this.patientScope(meta.actor, query),
+            empty: (_scope, criteria) => rulesOut(query, 'category', 'laboratory') || !(criteria.ids ?? []).every(isId),
+            page: async (patientIds, criteria, n) => {
+              const cursor = decodeCursor(criteria.cursor);
+              const rows = await reports.observations({
+                ids: criteria.ids,
+                patientIds,
+                codes,
+                ...criteria.date,
+                lastUpdated: criteria.lastUpdated,
+                descending: criteria.descending,
+                after: cursor && { at: cursorTime(cursor.at), id: cursor.id },
+                limit: n + 1,
+              });
+              return keysetPage(rows, n, (r) => ({ at: r.observed_at.toISOString(), id: r.id }));
+            },
+            audit: (rows, patientIds) =>
+              this.audit(
+                meta,
+                'observation',
+                rows.map((r) => ({ patientId: r.patient_id, id: r.id })),
+                'list',
+                patientIds,
+              ),
+            resource: observationResource,
+          },
+          query,
+          count,
+          { dateParam: 'date', sortable: true, total },
         );
-        const last = page.at(-1);
-        return {
-          matches: page.map(observationResource),
-          next: rows.length > count && last ? encodeCursor({ at: last.observed_at.toISOString(), id: last.id }) : null,
-        };
       },
     };
   }
@@ -465,6 +514,7 @@ export class FhirService {
         { name: 'patient', type: 'reference', documentation: 'Patient/<id>; required for doctors' },
         { name: 'subject', type: 'reference', documentation: 'Same as patient' },
         { name: 'date', type: 'date', documentation: 'When the file was stored; prefixes eq, gt, lt, ge, le' },
+        { name: '_lastUpdated', type: 'date', documentation: 'meta.lastUpdated (when the file was stored; files never change); prefixes eq, gt, lt, ge, le' },
       ],
       read: async (meta, id, base) => {
         const file = await documents.visible(db, meta.actor, id).catch((err: unknown) => {
@@ -475,38 +525,111 @@ export class FhirService {
         await this.audit(meta, 'file', [{ patientId: file.patient_id, id }], 'read');
         return documentReferenceResource(file, base);
       },
-      search: async (meta, query, count, base) => {
-        const patientIds = await this.patientScope(meta.actor, query);
-        if (!patientIds) throw invalid('Search documents one patient at a time: add patient=Patient/<id>.', 'patient');
-        const ids = query.get('_id')?.flatMap((v) => v.split(','));
-        const { from, to } = this.dates(query, 'date');
-        const descending = this.descending(query);
-        const cursor = decodeCursor(single(query, '_cursor'));
-        const rows = await documents.patientFiles({ patientIds, ids, from, to, descending }, cursor && { at: cursorTime(cursor.at), id: cursor.id }, count + 1);
-        const page = rows.slice(0, count);
-        await this.audit(
-          meta,
-          'file',
-          page.map((r) => ({ patientId: r.patient_id!, id: r.id })),
-          'list',
-          patientIds,
-        );
-        const last = page.at(-1);
-        return {
-          matches: page.map((file) => documentReferenceResource(file, base)),
-          next: rows.length > count && last ? encodeCursor({ at: last.created_at.toISOString(), id: last.id }) : null,
-        };
+      search: (meta, query, count, { base, total }) =>
+        runSearch(
+          {
+            scope: async () => {
+              const patientIds = await this.patientScope(meta.actor, query);
+              if (!patientIds) throw invalid('Search documents one patient at a time: add patient=Patient/<id>.', 'patient');
+              return patientIds;
+            },
+            page: async (patientIds, criteria, n) => {
+              const cursor = decodeCursor(criteria.cursor);
+              // A stored file is never changed: its meta.lastUpdated is when it was stored, the same time as `date`.
+              const { from, to } = intersectDates([criteria.date, criteria.lastUpdated]);
+              const rows = await documents.patientFiles(
+                { patientIds, ids: criteria.ids, from, to, descending: criteria.descending },
+                cursor && { at: cursorTime(cursor.at), id: cursor.id },
+                n + 1,
+              );
+              return keysetPage(rows, n, (r) => ({ at: r.created_at.toISOString(), id: r.id }));
+            },
+            audit: (rows, patientIds) =>
+              this.audit(
+                meta,
+                'file',
+                rows.map((r) => ({ patientId: r.patient_id!, id: r.id })),
+                'list',
+                patientIds,
+              ),
+            resource: (file) => documentReferenceResource(file, base),
+          },
+          query,
+          count,
+          { dateParam: 'date', sortable: true, total },
+        ),
+    };
+  }
+
+  /**
+   * Chat messages between a patient and their care team (docs/FHIR.md): only from rooms the caller
+   * is a current member of, as GET /chat/rooms/{id}/history (so nurses and admins see the
+   * conversations they take part in, not the whole clinic), and only with a patient the caller may
+   * see. Read and search are audited as chat_message reads of that patient.
+   */
+  private communicationType(): ResourceType {
+    const { chat, care, db } = this.deps;
+    return {
+      type: 'Communication',
+      documentation:
+        'Chat messages between a patient and their care team, from the conversations the caller takes part in (the chat rule); text as payload.contentString, a shared file as payload.contentAttachment (the REST download, under the file’s own rule).',
+      searchParams: [
+        { name: '_id', type: 'token', documentation: 'Communication id (the message id)' },
+        { name: 'patient', type: 'reference', documentation: 'Patient/<id> the conversation is with; required for doctors' },
+        { name: 'subject', type: 'reference', documentation: 'Same as patient' },
+        { name: 'sent', type: 'date', documentation: 'When the message was sent; prefixes eq, gt, lt, ge, le' },
+        { name: '_lastUpdated', type: 'date', documentation: 'meta.lastUpdated (= sent: messages are never edited); prefixes eq, gt, lt, ge, le' },
+      ],
+      read: async (meta, id, base) => {
+        const [row] = await chat.patientMessages({ memberId: meta.actor.id, ids: [id], descending: true, afterId: null, limit: 1 });
+        if (!row || !(await care.canAccessPatient(db, meta.actor, row.patient_id))) throw notFound('Communication', id);
+        await this.audit(meta, 'chat_message', [{ patientId: row.patient_id, id }], 'read');
+        return communicationResource(row, base);
       },
+      search: (meta, query, count, { base, total }) =>
+        runSearch(
+          {
+            scope: () => this.patientScope(meta.actor, query),
+            page: async (patientIds, criteria, n) => {
+              const { from, to } = intersectDates([criteria.date, criteria.lastUpdated]);
+              const cursor = decodeCursor(criteria.cursor);
+              const rows = await chat.patientMessages({
+                memberId: meta.actor.id,
+                ids: criteria.ids,
+                patientIds,
+                from,
+                to,
+                descending: true,
+                afterId: cursor?.id ?? null,
+                limit: n + 1,
+              });
+              return keysetPage(rows, n, (r) => ({ at: '', id: r.id }));
+            },
+            audit: (rows, patientIds) =>
+              this.audit(
+                meta,
+                'chat_message',
+                rows.map((r) => ({ patientId: r.patient_id, id: r.id })),
+                'list',
+                patientIds,
+              ),
+            resource: (row) => communicationResource(row, base),
+          },
+          query,
+          count,
+          { dateParam: 'sent', total },
+        ),
     };
   }
 
   private diagnosticReportType(): ResourceType {
     const { reports, care, db } = this.deps;
-    const withResults = async (rows: Awaited<ReturnType<ReportsReads['reports']>>, baseUrl: string) => {
+    /** Reports with the ids of their Observations (DiagnosticReport.result), read in one query. */
+    const withResults = async (rows: ReportRow[]) => {
       const pairs = await reports.observationIdsOf(rows.map((r) => r.id));
       const byReport = new Map<string, string[]>();
       for (const { report_id, id } of pairs) byReport.set(report_id, [...(byReport.get(report_id) ?? []), id]);
-      return rows.map((row) => diagnosticReportResource(row, byReport.get(row.id) ?? [], baseUrl));
+      return rows.map((row) => ({ row, results: byReport.get(row.id) ?? [] }));
     };
     return {
       type: 'DiagnosticReport',
@@ -517,57 +640,63 @@ export class FhirService {
         { name: 'subject', type: 'reference', documentation: 'Same as patient' },
         { name: 'category', type: 'token', documentation: 'LAB (the only category stored)' },
         { name: 'date', type: 'date', documentation: 'When the sample was collected; prefixes eq, gt, lt, ge, le' },
+        { name: '_lastUpdated', type: 'date', documentation: 'meta.lastUpdated (when the report was uploaded); prefixes eq, gt, lt, ge, le' },
       ],
       includes: ['DiagnosticReport:result'],
       read: async (meta, id, base) => {
         const [row] = await reports.reports({ ids: [id], descending: true, after: null, limit: 1 });
         if (!row || !(await care.canAccessPatient(db, meta.actor, row.patient_id))) throw notFound('DiagnosticReport', id);
         await this.audit(meta, 'lab_report', [{ patientId: row.patient_id, id }], 'read');
-        return (await withResults([row], base))[0]!;
+        const [withIds] = await withResults([row]);
+        return diagnosticReportResource(row, withIds!.results, base);
       },
-      search: async (meta, query, count, base) => {
-        const patientIds = await this.patientScope(meta.actor, query);
-        if (rulesOut(query, 'category', 'LAB')) return { matches: [], next: null };
-        const ids = query.get('_id')?.flatMap((v) => v.split(','));
-        if (ids && !ids.every(isId)) return { matches: [], next: null };
-        const { from, to } = this.dates(query, 'date');
-        const descending = this.descending(query);
-        const cursor = decodeCursor(single(query, '_cursor'));
-        const rows = await reports.reports({
-          ids,
-          patientIds,
-          from,
-          to,
-          descending,
-          after: cursor && { at: cursorTime(cursor.at), id: cursor.id },
-          limit: count + 1,
-        });
-        const page = rows.slice(0, count);
-        const matches = await withResults(page, base);
-        let included: Resource[] | undefined;
-        if ((query.get('_include') ?? []).includes('DiagnosticReport:result') && page.length) {
-          const observationIds = matches.flatMap((m) => (m.result as { reference: string }[]).map((r) => r.reference.slice('Observation/'.length)));
-          const observations = observationIds.length
-            ? await reports.observations({ ids: observationIds, descending: true, after: null, limit: observationIds.length })
-            : [];
-          included = observations.map(observationResource);
-          await this.audit(
-            meta,
-            'observation',
-            observations.map((r) => ({ patientId: r.patient_id, id: r.id })),
-            'list',
-          );
-        }
-        await this.audit(
-          meta,
-          'lab_report',
-          page.map((r) => ({ patientId: r.patient_id, id: r.id })),
-          'list',
-          patientIds,
-        );
-        const last = page.at(-1);
-        return { matches, included, next: rows.length > count && last ? encodeCursor({ at: last.collected_at.toISOString(), id: last.id }) : null };
-      },
+      search: (meta, query, count, { base, total }) =>
+        runSearch(
+          {
+            scope: () => this.patientScope(meta.actor, query),
+            empty: (_scope, criteria) => rulesOut(query, 'category', 'LAB') || !(criteria.ids ?? []).every(isId),
+            page: async (patientIds, criteria, n) => {
+              const cursor = decodeCursor(criteria.cursor);
+              const rows = await reports.reports({
+                ids: criteria.ids,
+                patientIds,
+                ...criteria.date,
+                lastUpdated: criteria.lastUpdated,
+                descending: criteria.descending,
+                after: cursor && { at: cursorTime(cursor.at), id: cursor.id },
+                limit: n + 1,
+              });
+              const page = keysetPage(rows, n, (r) => ({ at: r.collected_at.toISOString(), id: r.id }));
+              return { rows: await withResults(page.rows), next: page.next };
+            },
+            audit: (rows, patientIds) =>
+              this.audit(
+                meta,
+                'lab_report',
+                rows.map(({ row }) => ({ patientId: row.patient_id, id: row.id })),
+                'list',
+                patientIds,
+              ),
+            resource: ({ row, results }) => diagnosticReportResource(row, results, base),
+            include: async (rows) => {
+              if (!(query.get('_include') ?? []).includes('DiagnosticReport:result')) return [];
+              const observationIds = rows.flatMap((r) => r.results);
+              const observations = observationIds.length
+                ? await reports.observations({ ids: observationIds, descending: true, after: null, limit: observationIds.length })
+                : [];
+              await this.audit(
+                meta,
+                'observation',
+                observations.map((r) => ({ patientId: r.patient_id, id: r.id })),
+                'list',
+              );
+              return observations.map(observationResource);
+            },
+          },
+          query,
+          count,
+          { dateParam: 'date', sortable: true, total },
+        ),
     };
   }
 
@@ -616,6 +745,7 @@ export class FhirService {
         { name: 'code', type: 'token', documentation: 'http://hl7.org/fhir/sid/icd-10|<code> (or the code alone)' },
         { name: 'category', type: 'token', documentation: 'encounter-diagnosis (the only category stored)' },
         { name: 'clinical-status', type: 'token', documentation: 'active (every stored diagnosis)' },
+        { name: '_lastUpdated', type: 'date', documentation: 'meta.lastUpdated (the record’s last version); prefixes eq, gt, lt, ge, le' },
       ],
       validId,
       read: async (meta, id) => {
@@ -633,42 +763,53 @@ export class FhirService {
         await this.audit(meta, 'medical_record', [{ patientId: version.patient_id, id: rowId }], 'read');
         return conditionResource({ ...version, id: rowId, updated_at: version.created_at }, index);
       },
-      search: async (meta, query, count) => {
-        const patientIds = await this.patientScope(meta.actor, query);
-        if (rulesOut(query, 'category', 'encounter-diagnosis') || rulesOut(query, 'clinical-status', 'active')) return { matches: [], next: null };
+      search: (meta, query, count, { total }) => {
         const codes = tokensOf(query, 'code').filter((t) => t.system === undefined || t.system === 'http://hl7.org/fhir/sid/icd-10');
-        if (query.has('code') && codes.length === 0) return { matches: [], next: null };
         const wanted = codes.length ? new Set(codes.map((t) => t.code.toUpperCase())) : null;
-        const itemIds = query
-          .get('_id')
-          ?.flatMap((v) => v.split(','))
-          .map(parseItemId);
-        if (itemIds?.some((i) => i === null)) return { matches: [], next: null };
-        const onlyItems = itemIds ? new Set(itemIds.map((i) => `${i!.rowId}.${i!.index}`)) : null;
-        const page = await this.itemPage(
-          (after, limit) => medical.recordsWithDiagnoses({ ids: itemIds?.map((i) => i!.rowId), patientIds, after, limit }),
-          (row) =>
-            row.diagnoses
-              .map((d, i) => ({ d, i }))
-              .filter(({ d, i }) => (!wanted || (d.code && wanted.has(d.code.toUpperCase()))) && (!onlyItems || onlyItems.has(`${row.id}.${i}`)))
-              .map(({ i }) => i),
-          single(query, '_cursor'),
+        return runSearch(
+          {
+            scope: () => this.patientScope(meta.actor, query),
+            empty: (_scope, criteria) =>
+              rulesOut(query, 'category', 'encounter-diagnosis') ||
+              rulesOut(query, 'clinical-status', 'active') ||
+              (query.has('code') && codes.length === 0) ||
+              (criteria.ids ?? []).some((id) => parseItemId(id) === null),
+            page: async (patientIds, criteria, n) => {
+              const itemIds = criteria.ids?.map((id) => parseItemId(id)!);
+              const onlyItems = itemIds ? new Set(itemIds.map((i) => `${i.rowId}.${i.index}`)) : null;
+              const page = await this.itemPage(
+                (after, limit) =>
+                  medical.recordsWithDiagnoses({ ids: itemIds?.map((i) => i.rowId), patientIds, lastUpdated: criteria.lastUpdated, after, limit }),
+                (row) =>
+                  row.diagnoses
+                    .map((d, i) => ({ d, i }))
+                    .filter(({ d, i }) => (!wanted || (d.code && wanted.has(d.code.toUpperCase()))) && (!onlyItems || onlyItems.has(`${row.id}.${i}`)))
+                    .map(({ i }) => i),
+                criteria.cursor,
+                n,
+              );
+              return { rows: page.items, next: page.next };
+            },
+            audit: (items, patientIds) =>
+              this.audit(
+                meta,
+                'medical_record',
+                items.map(([row]) => ({ patientId: row.patient_id, id: row.id })),
+                'list',
+                patientIds,
+              ),
+            resource: ([row, index]) => conditionResource(row, index),
+          },
+          query,
           count,
+          { total },
         );
-        await this.audit(
-          meta,
-          'medical_record',
-          page.items.map(([row]) => ({ patientId: row.patient_id, id: row.id })),
-          'list',
-          patientIds,
-        );
-        return { matches: page.items.map(([row, index]) => conditionResource(row, index)), next: page.next };
       },
     };
   }
 
   private medicationRequestType(): ResourceType {
-    const { medical, care, db, patients, doctors } = this.deps;
+    const { medical, care, db } = this.deps;
     const validId = (id: string) => parseItemId(id) !== null;
     const STATUSES = new Set(['active', 'completed', 'cancelled']);
     return {
@@ -680,6 +821,7 @@ export class FhirService {
         { name: 'subject', type: 'reference', documentation: 'Same as patient' },
         { name: 'status', type: 'token', documentation: 'active, completed or cancelled (comma = OR)' },
         { name: 'intent', type: 'token', documentation: 'order (every prescription)' },
+        { name: '_lastUpdated', type: 'date', documentation: 'meta.lastUpdated (the prescription’s last change); prefixes eq, gt, lt, ge, le' },
       ],
       includes: ['MedicationRequest:patient', 'MedicationRequest:requester'],
       validId,
@@ -690,55 +832,86 @@ export class FhirService {
         await this.audit(meta, 'prescription', [{ patientId: row.patient_id, id: row.id }], 'read');
         return medicationRequestResource(row, index);
       },
-      search: async (meta, query, count) => {
-        const patientIds = await this.patientScope(meta.actor, query);
-        if (rulesOut(query, 'intent', 'order')) return { matches: [], next: null };
+      search: (meta, query, count, { total }) => {
         const statuses = tokensOf(query, 'status')
           .map((t) => t.code)
           .filter((c) => STATUSES.has(c)) as ('active' | 'completed' | 'cancelled')[];
-        if (query.has('status') && statuses.length === 0) return { matches: [], next: null };
-        const itemIds = query
-          .get('_id')
-          ?.flatMap((v) => v.split(','))
-          .map(parseItemId);
-        if (itemIds?.some((i) => i === null)) return { matches: [], next: null };
-        const onlyItems = itemIds ? new Set(itemIds.map((i) => `${i!.rowId}.${i!.index}`)) : null;
-        const page = await this.itemPage(
-          (after, limit) =>
-            medical.prescriptions({ ids: itemIds?.map((i) => i!.rowId), patientIds, statuses: statuses.length ? statuses : undefined, after, limit }),
-          (row) => row.items.map((_, i) => i).filter((i) => !onlyItems || onlyItems.has(`${row.id}.${i}`)),
-          single(query, '_cursor'),
-          count,
-        );
-        await this.audit(
-          meta,
-          'prescription',
-          page.items.map(([row]) => ({ patientId: row.patient_id, id: row.id })),
-          'list',
-          patientIds,
-        );
         const include = new Set(query.get('_include') ?? []);
-        const included: Resource[] = [];
-        if (include.has('MedicationRequest:patient')) {
-          const ids = [...new Set(page.items.map(([row]) => row.patient_id))];
-          const profiles = await patients.searchPatients({ ids }, null, ids.length || 1);
-          included.push(...profiles.map(patientResource));
-          await this.audit(
-            meta,
-            'patient',
-            profiles.map((p) => ({ patientId: p.user_id, id: p.user_id })),
-            'list',
-          );
-        }
-        if (include.has('MedicationRequest:requester')) {
-          for (const id of new Set(page.items.map(([row]) => row.doctor_id))) {
-            const doctor = await doctors.getDoctor(id).catch(() => null);
-            if (doctor) included.push(practitionerResource(doctor));
-          }
-        }
-        return { matches: page.items.map(([row, index]) => medicationRequestResource(row, index)), included, next: page.next };
+        return runSearch(
+          {
+            scope: () => this.patientScope(meta.actor, query),
+            empty: (_scope, criteria) =>
+              rulesOut(query, 'intent', 'order') ||
+              (query.has('status') && statuses.length === 0) ||
+              (criteria.ids ?? []).some((id) => parseItemId(id) === null),
+            page: async (patientIds, criteria, n) => {
+              const itemIds = criteria.ids?.map((id) => parseItemId(id)!);
+              const onlyItems = itemIds ? new Set(itemIds.map((i) => `${i.rowId}.${i.index}`)) : null;
+              const page = await this.itemPage(
+                (after, limit) =>
+                  medical.prescriptions({
+                    ids: itemIds?.map((i) => i.rowId),
+                    patientIds,
+                    statuses: statuses.length ? statuses : undefined,
+                    lastUpdated: criteria.lastUpdated,
+                    after,
+                    limit,
+                  }),
+                (row) => row.items.map((_, i) => i).filter((i) => !onlyItems || onlyItems.has(`${row.id}.${i}`)),
+                criteria.cursor,
+                n,
+              );
+              return { rows: page.items, next: page.next };
+            },
+            audit: (items, patientIds) =>
+              this.audit(
+                meta,
+                'prescription',
+                items.map(([row]) => ({ patientId: row.patient_id, id: row.id })),
+                'list',
+                patientIds,
+              ),
+            resource: ([row, index]) => medicationRequestResource(row, index),
+            include: async (items) => [
+              ...(include.has('MedicationRequest:patient')
+                ? await this.includePatients(
+                    meta,
+                    items.map(([row]) => row.patient_id),
+                  )
+                : []),
+              ...(include.has('MedicationRequest:requester') ? await this.includePractitioners(items.map(([row]) => row.doctor_id)) : []),
+            ],
+          },
+          query,
+          count,
+          { total },
+        );
       },
     };
+  }
+
+  /** `_include`d Patients (of rows the caller may already see), audited as a list of them. */
+  private async includePatients(meta: RequestMeta, patientIds: string[]): Promise<Resource[]> {
+    const ids = [...new Set(patientIds)];
+    if (ids.length === 0) return [];
+    const profiles = await this.deps.patients.searchPatients({ ids }, null, ids.length);
+    await this.audit(
+      meta,
+      'patient',
+      profiles.map((p) => ({ patientId: p.user_id, id: p.user_id })),
+      'list',
+    );
+    return profiles.map(patientResource);
+  }
+
+  /** `_include`d Practitioners: public directory entries (not audited, as the directory is not). */
+  private async includePractitioners(doctorIds: string[]): Promise<Resource[]> {
+    const included: Resource[] = [];
+    for (const id of new Set(doctorIds)) {
+      const doctor = await this.deps.doctors.getDoctor(id).catch(() => null);
+      if (doctor) included.push(practitionerResource(doctor));
+    }
+    return included;
   }
 
   /**
@@ -772,59 +945,61 @@ export class FhirService {
     return actor.status === 'active';
   }
 
-  private async appointmentSearch(query: Query, actor: Actor, count: number, completedOnly: boolean) {
-    const scope = this.appointmentScope(actor, query);
+  /**
+   * Appointment and Encounter searches (an Encounter is a completed appointment): the appointment
+   * rule for scope, keyset pages by (start, id), audited as appointment lists, with the Patient and
+   * Practitioner `_include`s of `type`.
+   */
+  private appointmentSearch(meta: RequestMeta, query: Query, count: number, total: boolean, type: 'Appointment' | 'Encounter') {
+    const completedOnly = type === 'Encounter';
     const wanted = tokensOf(query, 'status').map((t) => t.code);
     let statuses: string[] | undefined;
-    if (completedOnly) {
-      if (wanted.length && !wanted.includes('finished')) return null;
-      statuses = ['completed'];
-    } else if (wanted.length) {
+    if (completedOnly) statuses = wanted.length && !wanted.includes('finished') ? [] : ['completed'];
+    else if (wanted.length)
       statuses = Object.entries(FHIR_APPOINTMENT_STATUS)
         .filter(([, fhir]) => wanted.includes(fhir))
         .map(([rest]) => rest);
-      if (statuses.length === 0) return null;
-    }
-    const ids = query.get('_id')?.flatMap((v) => v.split(','));
-    if (ids && !ids.every(isId)) return null;
-    const { from, to } = this.dates(query, 'date');
-    const descending = this.descending(query);
-    const cursor = decodeCursor(single(query, '_cursor'));
-    const rows = await this.deps.appointments.appointments({
-      ids,
-      ...scope,
-      statuses: statuses as never,
-      from,
-      to,
-      afterId: cursor?.id ?? null,
-      descending,
-      limit: count + 1,
-    });
-    const page = rows.slice(0, count);
-    return { page, next: rows.length > count ? encodeCursor({ at: '', id: page.at(-1)!.id }) : null };
-  }
-
-  private async appointmentIncludes(meta: RequestMeta, query: Query, rows: AppointmentReadRow[]): Promise<Resource[]> {
     const include = new Set(query.get('_include') ?? []);
-    const included: Resource[] = [];
-    if (include.has('Appointment:patient')) {
-      const ids = [...new Set(rows.map((r) => r.patient_id))];
-      const profiles = ids.length ? await this.deps.patients.searchPatients({ ids }, null, ids.length) : [];
-      included.push(...profiles.map(patientResource));
-      await this.audit(
-        meta,
-        'patient',
-        profiles.map((p) => ({ patientId: p.user_id, id: p.user_id })),
-        'list',
-      );
-    }
-    if (include.has('Appointment:practitioner')) {
-      for (const id of new Set(rows.map((r) => r.doctor_id))) {
-        const doctor = await this.deps.doctors.getDoctor(id).catch(() => null);
-        if (doctor) included.push(practitionerResource(doctor));
-      }
-    }
-    return included;
+    return runSearch(
+      {
+        scope: () => this.appointmentScope(meta.actor, query),
+        empty: (_scope, criteria) => statuses?.length === 0 || !(criteria.ids ?? []).every(isId),
+        page: async (scope, criteria, n) => {
+          const cursor = decodeCursor(criteria.cursor);
+          const rows = await this.deps.appointments.appointments({
+            ids: criteria.ids,
+            ...scope,
+            statuses: statuses as never,
+            ...criteria.date,
+            lastUpdated: criteria.lastUpdated,
+            afterId: cursor?.id ?? null,
+            descending: criteria.descending,
+            limit: n + 1,
+          });
+          return keysetPage(rows, n, (r) => ({ at: '', id: r.id }));
+        },
+        audit: (rows) =>
+          this.audit(
+            meta,
+            'appointment',
+            rows.map((r) => ({ patientId: r.patient_id, id: r.id })),
+            'list',
+          ),
+        resource: completedOnly ? encounterResource : appointmentResource,
+        include: async (rows) => [
+          ...(include.has(`${type}:patient`)
+            ? await this.includePatients(
+                meta,
+                rows.map((r) => r.patient_id),
+              )
+            : []),
+          ...(include.has(`${type}:practitioner`) ? await this.includePractitioners(rows.map((r) => r.doctor_id)) : []),
+        ],
+      },
+      query,
+      count,
+      { dateParam: 'date', sortable: true, total },
+    );
   }
 
   private appointmentType(): ResourceType {
@@ -839,6 +1014,7 @@ export class FhirService {
         { name: 'practitioner', type: 'reference', documentation: 'Practitioner/<id>' },
         { name: 'date', type: 'date', documentation: 'Start time; prefixes eq, gt, lt, ge, le' },
         { name: 'status', type: 'token', documentation: 'booked, arrived, fulfilled, cancelled, noshow' },
+        { name: '_lastUpdated', type: 'date', documentation: 'meta.lastUpdated (the last change); prefixes eq, gt, lt, ge, le' },
       ],
       includes: ['Appointment:patient', 'Appointment:practitioner'],
       create: async (meta, body) => {
@@ -863,23 +1039,65 @@ export class FhirService {
         ]);
         return appointmentResource(row!);
       },
+      update: async (meta, id, body, versionId) => {
+        const wanted = readAppointmentUpdate(body, id);
+        const [row] = await this.deps.appointments.appointments({ ids: [id], afterId: null, descending: true, limit: 1 });
+        if (!row || !this.visibleAppointment(meta.actor, row)) throw notFound('Appointment', id);
+        const stale = () => new FhirError(412, 'conflict', `Appointment/${id} has changed since version ${versionId}; read it again (ETag) and retry.`);
+        if (appointmentVersion(row) !== versionId) throw stale();
+        const current = appointmentResource(row);
+        // PUT replaces the resource, but only the status can change here: anything else must be sent as it is.
+        const same = (a: string | undefined, b: unknown) => a === undefined || new Date(a).getTime() === new Date(String(b)).getTime();
+        const parties = (current.participant as { actor: { reference: string } }[]).map((p) => p.actor.reference).sort();
+        if (!same(wanted.start, current.start) || !same(wanted.end, current.end))
+          throw new FhirError(
+            422,
+            'processing',
+            'Appointment.start and end cannot be changed by PUT; book another Slot (or reschedule in the app).',
+            'Appointment.start',
+          );
+        if (wanted.participants && JSON.stringify([...wanted.participants].sort()) !== JSON.stringify(parties))
+          throw new FhirError(422, 'processing', 'Appointment.participant cannot be changed.', 'Appointment.participant');
+        if (wanted.status === current.status) return current;
+        const status = UPDATABLE_APPOINTMENT_STATUS[wanted.status];
+        if (!status)
+          throw new FhirError(
+            422,
+            'processing',
+            `Appointment.status cannot become "${wanted.status}" (from ${String(current.status)}: cancelled, arrived, fulfilled or noshow, as the clinic's rules allow).`,
+            'Appointment.status',
+          );
+        const changed = await this.deps.booking
+          .changeStatus(meta.actor, id, { status, ...(wanted.cancelReason && { reason: wanted.cancelReason }) } as never, { expectedUpdatedAt: row.updated_at })
+          .catch((err: unknown) => {
+            if (err instanceof AppError && err.status === 412) throw stale();
+            throw err;
+          });
+        // As the REST status route: the change is recorded, and a cancellation ends the care relationship it gave.
+        await this.deps.audit.record(this.deps.db, meta, [
+          { patientId: changed.patient_id, resourceType: 'appointment', resourceId: id, action: 'status_change', details: { via: 'fhir' } },
+          ...(status === 'cancelled'
+            ? [
+                {
+                  patientId: changed.patient_id,
+                  resourceType: 'care_relationship',
+                  resourceId: changed.doctor_id,
+                  action: 'revoke' as const,
+                  details: { cause: 'appointment', appointment_id: id, via: 'fhir' },
+                },
+              ]
+            : []),
+        ]);
+        const [after] = await this.deps.appointments.appointments({ ids: [id], afterId: null, descending: true, limit: 1 });
+        return appointmentResource(after!);
+      },
       read: async (meta, id) => {
         const [row] = await this.deps.appointments.appointments({ ids: [id], afterId: null, descending: true, limit: 1 });
         if (!row || !this.visibleAppointment(meta.actor, row)) throw notFound('Appointment', id);
         await this.audit(meta, 'appointment', [{ patientId: row.patient_id, id }], 'read');
         return appointmentResource(row);
       },
-      search: async (meta, query, count) => {
-        const result = await this.appointmentSearch(query, meta.actor, count, false);
-        if (!result) return { matches: [], next: null };
-        await this.audit(
-          meta,
-          'appointment',
-          result.page.map((r) => ({ patientId: r.patient_id, id: r.id })),
-          'list',
-        );
-        return { matches: result.page.map(appointmentResource), included: await this.appointmentIncludes(meta, query, result.page), next: result.next };
-      },
+      search: (meta, query, count, { total }) => this.appointmentSearch(meta, query, count, total, 'Appointment'),
     };
   }
 
@@ -894,24 +1112,16 @@ export class FhirService {
         { name: 'practitioner', type: 'reference', documentation: 'Practitioner/<id>' },
         { name: 'date', type: 'date', documentation: 'Start of the encounter; prefixes eq, gt, lt, ge, le' },
         { name: 'status', type: 'token', documentation: 'finished (the only status stored)' },
+        { name: '_lastUpdated', type: 'date', documentation: 'meta.lastUpdated (the appointment’s last change); prefixes eq, gt, lt, ge, le' },
       ],
+      includes: ['Encounter:patient', 'Encounter:practitioner'],
       read: async (meta, id) => {
         const [row] = await this.deps.appointments.appointments({ ids: [id], statuses: ['completed'], afterId: null, descending: true, limit: 1 });
         if (!row || !this.visibleAppointment(meta.actor, row)) throw notFound('Encounter', id);
         await this.audit(meta, 'appointment', [{ patientId: row.patient_id, id }], 'read');
         return encounterResource(row);
       },
-      search: async (meta, query, count) => {
-        const result = await this.appointmentSearch(query, meta.actor, count, true);
-        if (!result) return { matches: [], next: null };
-        await this.audit(
-          meta,
-          'appointment',
-          result.page.map((r) => ({ patientId: r.patient_id, id: r.id })),
-          'list',
-        );
-        return { matches: result.page.map(encounterResource), next: result.next };
-      },
+      search: (meta, query, count, { total }) => this.appointmentSearch(meta, query, count, total, 'Encounter'),
     };
   }
 
@@ -926,28 +1136,39 @@ export class FhirService {
   }
 
   /** Directory searches (PractitionerRole, Schedule) over the REST doctor directory, its cursor passed through. */
-  private async directorySearch(query: Query, count: number, referenceParam: string) {
+  private directorySearch(query: Query, count: number, total: boolean, referenceParam: string, resource: (doctor: DoctorDto) => Resource) {
     const specialties = tokensOf(query, 'specialty').filter((t) => t.system === undefined || t.system === SPECIALTY_SYSTEM);
-    if (query.has('specialty') && specialties.length !== 1) {
-      if (specialties.length === 0) return { doctors: [], next: null };
-      throw new FhirError(400, 'not-supported', 'specialty takes one code here.', 'specialty');
-    }
+    if (query.has('specialty') && specialties.length > 1) throw new FhirError(400, 'not-supported', 'specialty takes one code here.', 'specialty');
     const referenced = (query.get(referenceParam) ?? []).flatMap((v) => v.split(',')).map((v) => parseReference(referenceParam, v, 'Practitioner'));
-    if (referenced.length) {
-      const found = [];
-      for (const id of new Set(referenced)) {
-        const doctor = await this.deps.doctors.getDoctor(id).catch(() => null);
-        if (doctor && (!specialties[0] || doctor.specialty === specialties[0].code)) found.push(doctor);
-      }
-      return { doctors: found, next: null };
-    }
-    const page = await this.deps.doctors
-      .listDoctors({ specialty: specialties[0]?.code as never, limit: count, cursor: single(query, '_cursor') })
-      .catch((err: unknown) => {
-        if (err instanceof AppError && err.status < 500) throw invalid(`The search could not be run: ${err.detail}`, 'specialty');
-        throw err;
-      });
-    return { doctors: page.items, next: page.next_cursor };
+    return runSearch(
+      {
+        scope: () => undefined,
+        empty: () => query.has('specialty') && specialties.length === 0,
+        page: async (_scope, criteria, n) => {
+          if (referenced.length) {
+            if (criteria.cursor) return { rows: [], next: null };
+            const found: DoctorDto[] = [];
+            for (const id of new Set(referenced)) {
+              const doctor = await this.deps.doctors.getDoctor(id).catch(() => null);
+              if (doctor && (!specialties[0] || doctor.specialty === specialties[0].code)) found.push(doctor);
+            }
+            return { rows: found, next: null };
+          }
+          const page = await this.deps.doctors
+            .listDoctors({ specialty: specialties[0]?.code as never, limit: n, cursor: criteria.cursor })
+            .catch((err: unknown) => {
+              if (err instanceof AppError && err.status < 500) throw invalid(`The search could not be run: ${err.detail}`, 'specialty');
+              throw err;
+            });
+          return { rows: page.items, next: page.next_cursor };
+        },
+        resource,
+        countChunk: 100,
+      },
+      query,
+      count,
+      { total },
+    );
   }
 
   private practitionerRoleType(): ResourceType {
@@ -959,10 +1180,7 @@ export class FhirService {
         { name: 'practitioner', type: 'reference', documentation: 'Practitioner/<id>' },
       ],
       read: async (_meta, id) => practitionerRoleResource(await this.doctorOrNotFound('PractitionerRole', id)),
-      search: async (_meta, query, count) => {
-        const { doctors, next } = await this.directorySearch(query, count, 'practitioner');
-        return { matches: doctors.map(practitionerRoleResource), next };
-      },
+      search: (_meta, query, count, { total }) => this.directorySearch(query, count, total, 'practitioner', practitionerRoleResource),
     };
   }
 
@@ -975,10 +1193,7 @@ export class FhirService {
         { name: 'specialty', type: 'token', documentation: `${SPECIALTY_SYSTEM}|<code>` },
       ],
       read: async (_meta, id) => scheduleResource(await this.doctorOrNotFound('Schedule', id)),
-      search: async (_meta, query, count) => {
-        const { doctors, next } = await this.directorySearch(query, count, 'actor');
-        return { matches: doctors.map(scheduleResource), next };
-      },
+      search: (_meta, query, count, { total }) => this.directorySearch(query, count, total, 'actor', scheduleResource),
     };
   }
 
@@ -991,26 +1206,37 @@ export class FhirService {
         { name: 'start', type: 'date', documentation: 'Start time; prefixes ge, gt, le, lt, eq' },
         { name: 'status', type: 'token', documentation: 'free (only free slots are exposed)' },
       ],
-      search: async (_meta, query, count) => {
-        const schedule = single(query, 'schedule');
-        if (!schedule) throw invalid('Slot search needs schedule=Schedule/<doctor id>.', 'schedule');
-        const doctorId = parseReference('schedule', schedule, 'Schedule');
-        if (rulesOut(query, 'status', 'free')) return { matches: [], next: null };
-        const { from, to } = this.dates(query, 'start');
-        try {
-          const page = await this.deps.slots.listFree(doctorId, {
-            from: from?.at.toISOString(),
-            to: to?.at.toISOString(),
-            limit: count,
-            cursor: single(query, '_cursor'),
-          });
-          return { matches: page.items.map(slotResource), next: page.next_cursor };
-        } catch (err) {
-          if (err instanceof AppError && err.status === 404) throw notFound('Schedule', doctorId);
-          if (err instanceof AppError && err.status < 500) throw invalid(err.detail, 'start');
-          throw err;
-        }
-      },
+      search: (_meta, query, count, { total }) =>
+        runSearch(
+          {
+            scope: () => {
+              const schedule = single(query, 'schedule');
+              if (!schedule) throw invalid('Slot search needs schedule=Schedule/<doctor id>.', 'schedule');
+              return parseReference('schedule', schedule, 'Schedule');
+            },
+            empty: () => rulesOut(query, 'status', 'free'),
+            page: async (doctorId, criteria, n) => {
+              try {
+                const page = await this.deps.slots.listFree(doctorId, {
+                  from: criteria.date.from?.at.toISOString(),
+                  to: criteria.date.to?.at.toISOString(),
+                  limit: n,
+                  cursor: criteria.cursor,
+                });
+                return { rows: page.items, next: page.next_cursor };
+              } catch (err) {
+                if (err instanceof AppError && err.status === 404) throw notFound('Schedule', doctorId);
+                if (err instanceof AppError && err.status < 500) throw invalid(err.detail, 'start');
+                throw err;
+              }
+            },
+            resource: slotResource,
+            countChunk: 100,
+          },
+          query,
+          count,
+          { dateParam: 'start', total },
+        ),
     };
   }
 
@@ -1033,24 +1259,37 @@ export class FhirService {
         { name: 'entity', type: 'reference', documentation: 'the id of the resource accessed (any type)' },
         { name: 'date', type: 'date', documentation: 'When; prefixes ge, gt, le, lt, eq' },
       ],
-      search: async (meta, query, count) => {
+      search: (meta, query, count, { total }) => {
         const patient = single(query, 'patient');
         const agent = single(query, 'agent');
         const entity = single(query, 'entity');
         const agentId = agent ? (agent.split('/').at(-1) ?? '') : undefined;
         if (agentId !== undefined && !isId(agentId)) throw invalid('agent must reference a Patient or Practitioner by id.', 'agent');
         const entityId = entity ? entity.split('/').at(-1) : undefined;
-        const { from, to } = this.dates(query, 'date');
-        const page = await list(meta, {
-          patient_id: patient ? parseReference('patient', patient, 'Patient') : undefined,
-          actor_id: agentId,
-          resource_id: entityId,
-          from: from?.at.toISOString(),
-          to: to?.at.toISOString(),
-          limit: count,
-          cursor: single(query, '_cursor'),
-        });
-        return { matches: page.items.map(auditEventResource), next: page.next_cursor };
+        const patientId = patient ? parseReference('patient', patient, 'Patient') : undefined;
+        return runSearch(
+          {
+            // The audit list applies its own rule (admins all, a patient their own record, others 403).
+            scope: () => undefined,
+            page: async (_scope, criteria, n) => {
+              const page = await list(meta, {
+                patient_id: patientId,
+                actor_id: agentId,
+                resource_id: entityId,
+                from: criteria.date.from?.at.toISOString(),
+                to: criteria.date.to?.at.toISOString(),
+                limit: n,
+                cursor: criteria.cursor,
+              });
+              return { rows: page.items, next: page.next_cursor };
+            },
+            resource: auditEventResource,
+            countChunk: 100,
+          },
+          query,
+          count,
+          { dateParam: 'date', total },
+        );
       },
     };
   }
@@ -1083,6 +1322,35 @@ function documentReferenceResource(file: FileRow, base: string): Resource {
           creation: file.created_at.toISOString(),
         },
       },
+    ],
+  };
+}
+
+/** Who wrote a chat message, as a Communication.sender: a Patient, a Practitioner (doctors), else the staff user or the assistant by name. */
+function senderOf(row: PatientMessageRow): Record<string, unknown> | undefined {
+  if (row.sender_role === 'patient' && row.sender_id) return { reference: `Patient/${row.sender_id}` };
+  if (row.sender_role === 'doctor' && row.sender_id) return { reference: `Practitioner/${row.sender_id}` };
+  if ((row.sender_role === 'nurse' || row.sender_role === 'admin') && row.sender_id)
+    return { identifier: { system: USER_ID_SYSTEM, value: row.sender_id }, display: row.sender_role === 'nurse' ? 'Nurse' : 'Clinic administrator' };
+  if (row.sender_role === 'assistant') return { display: 'CareBridge assistant' };
+  return undefined; // system notices have no author
+}
+
+/** A chat message as a Communication (docs/FHIR.md mapping table). */
+function communicationResource(row: PatientMessageRow, base: string): Resource {
+  const sender = senderOf(row);
+  return {
+    resourceType: 'Communication',
+    id: row.id,
+    meta: { lastUpdated: row.created_at.toISOString() },
+    status: 'completed',
+    subject: { reference: `Patient/${row.patient_id}` },
+    sent: row.created_at.toISOString(),
+    ...(sender && { sender }),
+    payload: [
+      row.kind === 'file' && row.file_id
+        ? { contentAttachment: { url: `${base}/api/v1/files/${row.file_id}/download`, ...(row.content && { title: row.content }) } }
+        : { contentString: row.content },
     ],
   };
 }

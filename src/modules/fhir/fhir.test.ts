@@ -25,6 +25,62 @@ function valid<T extends { resourceType: string }>(resource: T): T {
   return resource;
 }
 
+/**
+ * US Core 6.1.0 (https://hl7.org/fhir/us/core/STU6.1/) for Condition (Encounter Diagnosis profile) and
+ * MedicationRequest: `required` (min 1 in the profile) and the `mustSupport` elements the clinic holds must be
+ * in every one returned; `notHeld` are must-support elements the clinic does not record (docs/FHIR.md says so),
+ * listed so a change is a decision. The profile packages are not installed here: the lists are taken from the
+ * profiles' must-support views; the R4 structure validation (`valid`) runs on the same resources.
+ */
+const US_CORE = {
+  Condition: {
+    required: ['category', 'code', 'subject'],
+    mustSupport: ['clinicalStatus', 'verificationStatus', 'recordedDate', 'meta.lastUpdated'],
+    notHeld: ['encounter', 'onsetDateTime', 'abatementDateTime'],
+  },
+  MedicationRequest: {
+    required: ['status', 'intent', 'medicationCodeableConcept', 'subject', 'requester'],
+    mustSupport: ['category', 'reportedBoolean', 'authoredOn', 'dosageInstruction.text'],
+    notHeld: ['encounter'],
+  },
+} as const;
+
+function usCore(resource: Record<string, any>): void {
+  valid(resource as { resourceType: string });
+  const profile = US_CORE[resource.resourceType as keyof typeof US_CORE];
+  assert.ok(profile, resource.resourceType);
+  const at = (path: string) =>
+    path
+      .split('.')
+      .reduce<unknown>((value, key) => (Array.isArray(value) ? value.map((v) => v?.[key]).find((v) => v !== undefined) : (value as any)?.[key]), resource);
+  for (const path of [...profile.required, ...profile.mustSupport]) {
+    const value = at(path);
+    assert.ok(
+      value !== undefined && value !== null && value !== '' && !(Array.isArray(value) && value.length === 0),
+      `US Core ${resource.resourceType}.${path} is missing`,
+    );
+  }
+  for (const path of profile.notHeld) assert.equal(at(path), undefined, `${resource.resourceType}.${path} is now sent: move it to mustSupport`);
+  if (resource.resourceType === 'Condition') {
+    // The profile's category slice, its terminologies and the subject/recorder reference types.
+    assert.ok(
+      resource.category.some((c: any) =>
+        c.coding?.some((x: any) => x.system === 'http://terminology.hl7.org/CodeSystem/condition-category' && x.code === 'encounter-diagnosis'),
+      ),
+    );
+    assert.equal(resource.clinicalStatus.coding[0].system, 'http://terminology.hl7.org/CodeSystem/condition-clinical');
+    assert.equal(resource.verificationStatus.coding[0].system, 'http://terminology.hl7.org/CodeSystem/condition-ver-status');
+    assert.ok(resource.code.text || resource.code.coding?.length, 'a code or its text');
+    assert.match(resource.subject.reference, /^Patient\//);
+  } else {
+    assert.ok(['active', 'on-hold', 'cancelled', 'completed', 'entered-in-error', 'stopped', 'draft', 'unknown'].includes(resource.status));
+    assert.ok(['proposal', 'plan', 'order', 'original-order', 'reflex-order', 'filler-order', 'instance-order', 'option'].includes(resource.intent));
+    assert.ok(resource.medicationCodeableConcept.text || resource.medicationCodeableConcept.coding?.length);
+    assert.match(resource.subject.reference, /^Patient\//);
+    assert.match(resource.requester.reference, /^Practitioner\//);
+  }
+}
+
 type Entry = { resource: { resourceType: string; id: string } & Record<string, unknown>; search: { mode: string } };
 type Bundle = { resourceType: 'Bundle'; link: { relation: string; url: string }[]; entry: Entry[] };
 
@@ -61,6 +117,7 @@ test('FHIR R4 facade: metadata, Patient, Practitioner, Observation, DiagnosticRe
       resources.map((r) => r.type).sort(),
       [
         'Appointment',
+        'Communication',
         'Condition',
         'DiagnosticReport',
         'DocumentReference',
@@ -255,6 +312,8 @@ test('FHIR R4 facade: metadata, Patient, Practitioner, Observation, DiagnosticRe
     valid(current.body as never);
     assert.equal((current.body as any).code.coding[0].code, 'J18.9');
     assert.equal((current.body as any).meta.versionId, '2');
+    usCore(current.body);
+    for (const entry of found.body.entry) usCore(entry.resource);
     const first = await get(doctor, `/Condition/${recordId}.0/_history/1`);
     assert.equal(first.status, 200);
     valid(first.body as never);
@@ -298,6 +357,7 @@ test('FHIR R4 facade: metadata, Patient, Practitioner, Observation, DiagnosticRe
     assert.equal(res.status, 200);
     valid(res.body as never);
     assert.deepEqual(ids(res).sort(), [`${rxId}.0`, `${rxId}.1`]);
+    for (const entry of res.body.entry.filter((e) => e.search.mode === 'match')) usCore(entry.resource);
     assert.deepEqual(
       res.body.entry
         .filter((e) => e.search.mode === 'include')
@@ -613,15 +673,20 @@ test('FHIR R4 facade: metadata, Patient, Practitioner, Observation, DiagnosticRe
     assert.equal((await get(admin, `/AuditEvent/${events.body.entry[0]!.resource.id}`)).status, 405, 'searched, not read by id');
   });
 
-  await t.test('unknown parameters: ignored and reported (lenient), 400 with Prefer: handling=strict', async () => {
-    const lenient = await get(patient, '/Observation?colour=blue');
+  await t.test('unknown parameters: a 400 OperationOutcome by default; Prefer: handling=lenient ignores and reports them', async () => {
+    const strict = await get(patient, '/Observation?colour=blue');
+    assert.equal(strict.status, 400);
+    assert.equal(strict.body.resourceType, 'OperationOutcome');
+    assert.match(JSON.stringify(strict.body), /colour/);
+    assert.equal((await get(patient, '/Observation?colour=blue', { prefer: 'handling=strict' })).status, 400);
+    const lenient = await get(patient, '/Observation?colour=blue', { prefer: 'handling=lenient' });
     assert.equal(lenient.status, 200);
     const outcome = lenient.body.entry.find((e) => e.search.mode === 'outcome');
     assert.ok(outcome && /colour/.test(JSON.stringify(outcome.resource)));
+    assert.doesNotMatch(lenient.body.link.find((l) => l.relation === 'self')!.url, /colour/, 'the self link is the search performed');
     assert.equal(ids(lenient).length, total + 1, 'with the potassium result posted above');
-    const strict = await get(patient, '/Observation?colour=blue', { prefer: 'handling=strict' });
-    assert.equal(strict.status, 400);
-    assert.equal(strict.body.resourceType, 'OperationOutcome');
+    // _lastUpdated is only accepted where meta.lastUpdated can be searched (not on Practitioner).
+    assert.equal((await get(patient, '/Practitioner?_lastUpdated=ge2026-01-01')).status, 400);
   });
 
   await t.test('reads are audited like REST reads', async () => {
@@ -688,5 +753,192 @@ test('FHIR R4 facade: metadata, Patient, Practitioner, Observation, DiagnosticRe
     })) as unknown as { id: string; interpretation?: { coding: { code: string }[] }[] };
     assert.equal(posted.interpretation?.[0]?.coding[0]?.code, 'H', 'HbA1c 7.2 % is high against the built-in range');
     assert.equal(page2.entry?.length, Math.min(10, total + 1 - 10), 'the potassium result posted above is one more');
+  });
+
+  await t.test('_lastUpdated, _total and _count bounds on every type that lists them', async () => {
+    const all = ids(await get(patient, `/Observation?patient=Patient/${patient.id}&_count=100`));
+    const tomorrow = new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
+    const past = '2000-01-01';
+    for (const type of ['Observation', 'DiagnosticReport', 'Condition', 'MedicationRequest', 'Appointment', 'DocumentReference', 'Communication']) {
+      const everything = ids(await get(patient, `/${type}?_count=100`));
+      assert.deepEqual(ids(await get(patient, `/${type}?_count=100&_lastUpdated=gt${past}`)), everything, `${type}: all changed since 2000`);
+      assert.deepEqual(ids(await get(patient, `/${type}?_count=100&_lastUpdated=ge${tomorrow}`)), [], `${type}: nothing changed tomorrow`);
+      assert.deepEqual(ids(await get(patient, `/${type}?_count=100&_lastUpdated=lt${past}`)), [], `${type}: nothing before 2000`);
+      assert.deepEqual(ids(await get(patient, `/${type}?_count=100&_lastUpdated=le${tomorrow}&_lastUpdated=ge${past}`)), everything, `${type}: a range`);
+      const counted = await get(patient, `/${type}?_count=0&_total=accurate`);
+      assert.equal(counted.body.total, everything.length, `${type}: _total=accurate`);
+      assert.deepEqual(counted.body.entry, []);
+    }
+    assert.ok(all.length > 10);
+    assert.equal((await get(patient, '/Observation?_lastUpdated=2026-13')).status, 400, 'a malformed date');
+    // Only the latest upload, by meta.lastUpdated.
+    const latest = (await get(patient, '/Observation?_count=100')).body.entry
+      .map((e) => (e.resource.meta as { lastUpdated: string }).lastUpdated)
+      .sort()
+      .at(-1)!;
+    const since = ids(await get(patient, `/Observation?_count=100&_lastUpdated=ge${latest}`));
+    assert.ok(since.length >= 1 && since.length < all.length, `${since.length} of ${all.length}`);
+
+    const two = await get(patient, `/Observation?patient=Patient/${patient.id}&_count=2&_total=accurate`);
+    valid(two.body as never);
+    assert.equal(two.body.total, all.length, 'the total of every page, not of this one');
+    assert.equal(ids(two).length, 2);
+    const next = two.body.link.find((l) => l.relation === 'next')!.url;
+    assert.equal((await get(patient, next.slice(next.indexOf('/Observation')))).body.total, all.length, 'the next page keeps _total');
+    assert.equal((await get(patient, `/Observation?_total=none`)).body.total, undefined, 'only when asked');
+    assert.equal((await get(patient, `/Observation`)).body.total, undefined);
+    assert.equal((await get(patient, `/Observation?_total=often`)).status, 400);
+    assert.equal(
+      (await get(otherPatient, `/Observation?patient=Patient/${patient.id}&_total=accurate`)).status,
+      404,
+      'no count of a compartment you may not see',
+    );
+    const theirs = ids(await get(otherDoctor, '/Patient?_count=100'));
+    assert.ok(!theirs.includes(patient.id));
+    assert.equal((await get(otherDoctor, '/Patient?_total=accurate&_count=0')).body.total, theirs.length, 'a doctor counts only their patients');
+
+    const capped = await get(patient, '/Observation?_count=500');
+    assert.equal(ids(capped).length, Math.min(100, all.length));
+    assert.match(capped.body.link.find((l) => l.relation === 'self')!.url, /_count=100\b/, 'the self link is the page size served');
+    for (const bad of ['-1', '1.5', 'many']) assert.equal((await get(patient, `/Observation?_count=${bad}`)).status, 400, `_count=${bad}`);
+  });
+
+  await t.test('Encounter _include of its Patient and Practitioner, audited; nothing included for a page of nothing', async () => {
+    const encounters = await get(doctor, `/Encounter?patient=Patient/${patient.id}&_include=Encounter:patient&_include=Encounter:practitioner`);
+    valid(encounters.body as never);
+    assert.equal(ids(encounters).length, 1);
+    assert.deepEqual(ids(encounters, 'include').sort(), [patient.id, doctor.id].sort());
+    for (const entry of encounters.body.entry) valid(entry.resource as never);
+    assert.equal((await get(doctor, `/Encounter?patient=Patient/${patient.id}&_include=Encounter:location`)).status, 400);
+    assert.equal((await get(doctor, `/Encounter?patient=Patient/${patient.id}&_revinclude=Observation:encounter`)).status, 400);
+    const none = await get(otherDoctor, '/Encounter?_include=Encounter:patient');
+    assert.deepEqual(ids(none, 'include'), []);
+    const metadata = await get(null, '/metadata');
+    const encounter = (metadata.body.rest as { resource: { type: string; searchInclude?: string[]; searchParam: { name: string }[] }[] }[])[0]!.resource.find(
+      (r) => r.type === 'Encounter',
+    )!;
+    assert.deepEqual(encounter.searchInclude, ['Encounter:patient', 'Encounter:practitioner']);
+    assert.ok(encounter.searchParam.some((p) => p.name === '_lastUpdated'));
+  });
+
+  await t.test('PUT Appointment with If-Match: optimistic locking, 412 on a stale or missing version, only the status changes', async () => {
+    const call = (user: TestUser, method: 'POST', url: string, payload: object) => app.inject({ method, url: `/api/v1${url}`, headers: user.auth, payload });
+    const start = new Date(Date.now() + 3 * 3600_000);
+    start.setUTCSeconds(0, 0);
+    const slot = await call(doctor, 'POST', '/doctors/me/slots', { start: start.toISOString(), duration_minutes: 20 });
+    assert.equal(slot.statusCode, 201, slot.body);
+    const booked = await call(patient, 'POST', '/appointments', { slot_id: slot.json().id, type: 'in_person', reason: 'Blood pressure check' });
+    assert.equal(booked.statusCode, 201, booked.body);
+    const id = booked.json().id as string;
+    const put = (user: TestUser, body: object, ifMatch?: string) =>
+      app.inject({
+        method: 'PUT',
+        url: `/fhir/R4/Appointment/${id}`,
+        headers: { ...user.auth, 'content-type': 'application/fhir+json', ...(ifMatch && { 'if-match': ifMatch }) },
+        payload: JSON.stringify(body),
+      });
+
+    const read = await app.inject({ method: 'GET', url: `/fhir/R4/Appointment/${id}`, headers: patient.auth });
+    const resource = valid(read.json() as { resourceType: string; meta: { versionId: string }; status: string } & Record<string, unknown>);
+    assert.equal(read.headers.etag, `W/"${resource.meta.versionId}"`, 'reads carry the version as ETag');
+    const cancel = { ...resource, status: 'cancelled', cancelationReason: { text: 'Feeling better' } };
+
+    const missing = await put(patient, cancel);
+    assert.equal(missing.statusCode, 412, missing.body);
+    assert.equal(missing.json().resourceType, 'OperationOutcome');
+    assert.equal((await put(patient, cancel, 'W/"12345"')).statusCode, 412, 'a version that is not the current one');
+    assert.equal((await put(patient, cancel, 'version 3')).statusCode, 400, 'not an ETag');
+    assert.equal((await put(otherPatient, cancel, read.headers.etag as string)).statusCode, 404);
+    assert.equal((await put(otherDoctor, cancel, read.headers.etag as string)).statusCode, 404);
+    const moved = await put(patient, { ...cancel, start: new Date(start.getTime() + 3600_000).toISOString() }, read.headers.etag as string);
+    assert.equal(moved.statusCode, 422, 'only the status can change');
+    assert.equal((await put(patient, { ...cancel, id: 'other' }, read.headers.etag as string)).statusCode, 400);
+    assert.equal((await put(patient, { ...cancel, status: 'proposed' }, read.headers.etag as string)).statusCode, 422);
+    const observation = await app.inject({
+      method: 'PUT',
+      url: `/fhir/R4/Observation/${id}`,
+      headers: { ...patient.auth, 'if-match': 'W/"1"' },
+      payload: { resourceType: 'Observation' },
+    });
+    assert.equal(observation.statusCode, 405);
+
+    // Two clients cancel from the same version at once: one wins, the other is told its version is stale.
+    const [a, b] = await Promise.all([put(patient, cancel, read.headers.etag as string), put(patient, cancel, read.headers.etag as string)]);
+    assert.deepEqual([a.statusCode, b.statusCode].sort(), [200, 412], `${a.body} ${b.body}`);
+    const won = (a.statusCode === 200 ? a : b).json() as { status: string; meta: { versionId: string } };
+    valid(won as never);
+    assert.equal(won.status, 'cancelled');
+    assert.notEqual(won.meta.versionId, resource.meta.versionId);
+    assert.equal((a.statusCode === 200 ? a : b).headers.etag, `W/"${won.meta.versionId}"`);
+    const rest = await app.inject({ method: 'GET', url: `/api/v1/appointments/${id}`, headers: patient.auth });
+    assert.equal(rest.json().status, 'cancelled');
+    assert.equal(rest.json().cancel_reason, 'Feeling better');
+    // Unchanged status with the current version: nothing to do, answered as it is.
+    assert.equal((await put(patient, { ...won }, `W/"${won.meta.versionId}"`)).statusCode, 200);
+
+    const audit = await built.ctx.db
+      .selectFrom('audit_log')
+      .select(['action', 'details'])
+      .where('resource_id', '=', id)
+      .where('action', '=', 'status_change')
+      .execute();
+    assert.ok(
+      audit.some((r) => (r.details as { via?: string } | null)?.via === 'fhir'),
+      JSON.stringify(audit),
+    );
+    const metadata = await get(null, '/metadata');
+    const appointment = (metadata.body.rest as { resource: { type: string; interaction: { code: string }[]; versioning: string }[] }[])[0]!.resource.find(
+      (r) => r.type === 'Appointment',
+    )!;
+    assert.ok(appointment.interaction.some((i) => i.code === 'update'));
+    assert.equal(appointment.versioning, 'versioned-update');
+  });
+
+  await t.test('Communication: chat messages of the conversations the caller takes part in, care rules, audited', async () => {
+    const api = (user: TestUser, url: string, payload: object) => app.inject({ method: 'POST', url: `/api/v1${url}`, headers: user.auth, payload });
+    const room = await api(patient, '/chat/rooms', { kind: 'direct', participant_ids: [doctor.id] });
+    assert.ok([200, 201].includes(room.statusCode), room.body);
+    const roomId = room.json().id as string;
+    const asked = await api(patient, `/chat/rooms/${roomId}/messages`, { content: 'Is my potassium result worrying?' });
+    assert.equal(asked.statusCode, 201, asked.body);
+    const answered = await api(doctor, `/chat/rooms/${roomId}/messages`, { content: 'It is slightly high; we will recheck next week.' });
+    assert.equal(answered.statusCode, 201, answered.body);
+    const [question, answer] = [asked.json().id as string, answered.json().id as string];
+
+    const mine = await get(patient, '/Communication');
+    valid(mine.body as never);
+    assert.deepEqual(ids(mine), [answer, question], 'newest first');
+    const first = mine.body.entry[1]!.resource as any;
+    valid(first);
+    assert.equal(first.subject.reference, `Patient/${patient.id}`);
+    assert.equal(first.sender.reference, `Patient/${patient.id}`);
+    assert.equal(first.payload[0].contentString, 'Is my potassium result worrying?');
+    assert.equal((mine.body.entry[0]!.resource as any).sender.reference, `Practitioner/${doctor.id}`);
+    assert.deepEqual(ids(await get(patient, `/Communication?sent=ge2000-01-01&_count=1`)), [answer]);
+    assert.deepEqual(ids(await get(patient, `/Communication?_id=${question}`)), [question]);
+
+    assert.deepEqual(ids(await get(doctor, `/Communication?patient=Patient/${patient.id}`)), [answer, question], 'a member of the conversation');
+    assert.equal((await get(doctor, '/Communication')).status, 400, 'doctors search one patient at a time');
+    valid((await get(doctor, `/Communication/${question}`)).body as never);
+    // Outside the conversation: another doctor, another patient, clinic staff who are not in the room.
+    assert.equal((await get(otherDoctor, `/Communication?patient=Patient/${patient.id}`)).status, 404);
+    assert.equal((await get(otherDoctor, `/Communication/${question}`)).status, 404);
+    assert.equal((await get(otherPatient, `/Communication/${question}`)).status, 404);
+    assert.equal((await get(otherPatient, `/Communication?patient=Patient/${patient.id}`)).status, 404);
+    assert.deepEqual(ids(await get(otherPatient, '/Communication')), []);
+    assert.equal((await get(nurse, `/Communication/${question}`)).status, 404, 'chat history is for the people in the room');
+    assert.deepEqual(ids(await get(nurse, `/Communication?patient=Patient/${patient.id}`)), []);
+    assert.equal((await get(patient, '/Communication/not-an-id')).status, 404);
+
+    const audit = await built.ctx.db
+      .selectFrom('audit_log')
+      .select(['actor_id', 'action', 'patient_id'])
+      .where('resource_type', '=', 'chat_message')
+      .where('resource_id', '=', question)
+      .execute();
+    assert.ok(
+      audit.some((r) => r.actor_id === doctor.id && r.action === 'read' && r.patient_id === patient.id),
+      JSON.stringify(audit),
+    );
   });
 });

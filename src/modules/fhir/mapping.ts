@@ -251,6 +251,10 @@ export function medicationRequestResource(row: PrescriptionSource, index: number
     meta: { lastUpdated: row.updated_at.toISOString() },
     status: row.status,
     intent: 'order',
+    // US Core must-support: a prescription of this outpatient clinic is taken at home (community), and it is
+    // the clinic's own order, not a medication the patient reported.
+    category: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/medicationrequest-category', code: 'community', display: 'Community' }] }],
+    reportedBoolean: false,
     medicationCodeableConcept: { text: medication },
     subject: { reference: `Patient/${row.patient_id}` },
     authoredOn: row.created_at.toISOString(),
@@ -293,12 +297,18 @@ const APPOINTMENT_STATUS: Record<string, string> = {
 export const FHIR_APPOINTMENT_STATUS = APPOINTMENT_STATUS;
 const ENCOUNTER_CLASS = 'http://terminology.hl7.org/CodeSystem/v3-ActCode';
 
+/** An appointment's meta.versionId: when it last changed, in milliseconds (repositories write updated_at from a JavaScript Date). */
+export function appointmentVersion(row: { updated_at: Date }): string {
+  return String(row.updated_at.getTime());
+}
+
 export function appointmentResource(row: AppointmentSource): Resource {
   const cancelled = row.status === 'cancelled';
   return {
     resourceType: 'Appointment',
     id: row.id,
-    meta: { lastUpdated: row.updated_at.toISOString() },
+    // The version is the last change, to the millisecond: PUT with If-Match compares it under the row lock (docs/FHIR.md, "Updates").
+    meta: { versionId: appointmentVersion(row), lastUpdated: row.updated_at.toISOString() },
     status: APPOINTMENT_STATUS[row.status] ?? 'booked',
     ...(cancelled && row.cancel_reason && { cancelationReason: { text: row.cancel_reason } }),
     appointmentType: { text: row.type === 'video' ? 'Video consultation' : 'In-person consultation' },

@@ -18,7 +18,7 @@ export interface SearchParamDefinition {
 }
 
 /** Parameters every search accepts (besides the resource's own). */
-export const COMMON_PARAMS = new Set(['_count', '_cursor', '_sort', '_format', '_include', '_revinclude']);
+export const COMMON_PARAMS = new Set(['_count', '_cursor', '_sort', '_format', '_include', '_revinclude', '_total']);
 
 export interface DateRange {
   from?: { at: Date; inclusive: boolean };

@@ -119,3 +119,32 @@ export function readBooking(body: unknown): PostedBooking {
   const reason = reasons.length ? (text(object(reasons[0])?.text, 2000) ?? undefined) : undefined;
   return { slotId, patientId, type, reason };
 }
+
+/** What a PUT Appointment may change (docs/FHIR.md, "Updates"): the status, and the reason of a cancellation. */
+export interface AppointmentUpdate {
+  status: string;
+  cancelReason: string | undefined;
+  start: string | undefined;
+  end: string | undefined;
+  participants: string[] | undefined;
+}
+
+/** Reads a PUT Appointment body: the resource itself, for the id in the URL (FHIR R4 §3.1.0.4). */
+export function readAppointmentUpdate(body: unknown, id: string): AppointmentUpdate {
+  const resource = object(body);
+  if (!resource || resource.resourceType !== 'Appointment')
+    throw invalid('The body must be an Appointment resource (resourceType "Appointment").', 'Appointment.resourceType');
+  if (resource.id !== id) throw invalid(`Appointment.id must be "${id}", the id in the URL.`, 'Appointment.id');
+  const status = text(resource.status, 40);
+  if (!status) throw invalid('Appointment.status is required.', 'Appointment.status');
+  const participants = Array.isArray(resource.participant)
+    ? (resource.participant as unknown[]).map((p) => object(object(p)?.actor)?.reference).filter((r): r is string => typeof r === 'string')
+    : undefined;
+  return {
+    status,
+    cancelReason: text(object(resource.cancelationReason)?.text, 2000) ?? undefined,
+    start: typeof resource.start === 'string' ? resource.start : undefined,
+    end: typeof resource.end === 'string' ? resource.end : undefined,
+    participants,
+  };
+}

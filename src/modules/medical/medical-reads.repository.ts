@@ -21,6 +21,8 @@ export interface MedicalSearch {
   patientIds?: string[];
   from?: { at: Date; inclusive: boolean };
   to?: { at: Date; inclusive: boolean };
+  /** On updated_at (FHIR `_lastUpdated`). */
+  lastUpdated?: { from?: { at: Date; inclusive: boolean }; to?: { at: Date; inclusive: boolean } };
   after: RowPosition | null;
   limit: number;
 }
@@ -39,6 +41,8 @@ export class MedicalReadsRepository {
     if (search.patientIds) query = query.where('patient_id', 'in', idsOrNone(search.patientIds));
     if (search.from) query = query.where('created_at', search.from.inclusive ? '>=' : '>', search.from.at);
     if (search.to) query = query.where('created_at', search.to.inclusive ? '<=' : '<', search.to.at);
+    if (search.lastUpdated?.from) query = query.where('updated_at', search.lastUpdated.from.inclusive ? '>=' : '>', search.lastUpdated.from.at);
+    if (search.lastUpdated?.to) query = query.where('updated_at', search.lastUpdated.to.inclusive ? '<=' : '<', search.lastUpdated.to.at);
     if (search.after) query = query.where(before('medical_records', search.after));
     return query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(search.limit).execute();
   }
@@ -61,6 +65,8 @@ export class MedicalReadsRepository {
     if (search.statuses) query = query.where('status', 'in', search.statuses.length ? search.statuses : ['active']);
     if (search.from) query = query.where('created_at', search.from.inclusive ? '>=' : '>', search.from.at);
     if (search.to) query = query.where('created_at', search.to.inclusive ? '<=' : '<', search.to.at);
+    if (search.lastUpdated?.from) query = query.where('updated_at', search.lastUpdated.from.inclusive ? '>=' : '>', search.lastUpdated.from.at);
+    if (search.lastUpdated?.to) query = query.where('updated_at', search.lastUpdated.to.inclusive ? '<=' : '<', search.lastUpdated.to.at);
     if (search.after) query = query.where(before('prescriptions', search.after));
     return query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(search.limit).execute();
   }

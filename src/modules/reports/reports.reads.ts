@@ -22,6 +22,8 @@ export interface ObservationSearch {
   reportIds?: string[];
   from?: DateBound;
   to?: DateBound;
+  /** When the report holding the result was uploaded (FHIR `_lastUpdated`). */
+  lastUpdated?: { from?: DateBound; to?: DateBound };
   descending: boolean;
   after: ReadPosition | null;
   limit: number;
@@ -32,6 +34,8 @@ export interface ReportSearch {
   patientIds?: string[];
   from?: DateBound;
   to?: DateBound;
+  /** When the report was uploaded (FHIR `_lastUpdated`). */
+  lastUpdated?: { from?: DateBound; to?: DateBound };
   descending: boolean;
   after: ReadPosition | null;
   limit: number;

@@ -62,6 +62,9 @@ export class ReportsRepository {
     if (search.reportIds) query = query.where('o.report_id', 'in', idsOrNone(search.reportIds));
     if (search.from) query = query.where('o.observed_at', search.from.inclusive ? '>=' : '>', search.from.at);
     if (search.to) query = query.where('o.observed_at', search.to.inclusive ? '<=' : '<', search.to.at);
+    const updated = search.lastUpdated;
+    if (updated?.from) query = query.where('r.created_at', updated.from.inclusive ? '>=' : '>', updated.from.at);
+    if (updated?.to) query = query.where('r.created_at', updated.to.inclusive ? '<=' : '<', updated.to.at);
     if (search.after) {
       const { at, id } = search.after;
       const op = search.descending ? '<' : '>';
@@ -77,6 +80,9 @@ export class ReportsRepository {
     if (search.patientIds) query = query.where('patient_id', 'in', idsOrNone(search.patientIds));
     if (search.from) query = query.where('collected_at', search.from.inclusive ? '>=' : '>', search.from.at);
     if (search.to) query = query.where('collected_at', search.to.inclusive ? '<=' : '<', search.to.at);
+    const updated = search.lastUpdated;
+    if (updated?.from) query = query.where('created_at', updated.from.inclusive ? '>=' : '>', updated.from.at);
+    if (updated?.to) query = query.where('created_at', updated.to.inclusive ? '<=' : '<', updated.to.at);
     if (search.after) {
       const { at, id } = search.after;
       const op = search.descending ? '<' : '>';

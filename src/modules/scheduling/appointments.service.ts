@@ -290,7 +290,11 @@ export class AppointmentsService {
     return this.get(actor, id);
   }
 
-  async changeStatus(actor: Actor, id: string, body: StatusBody): Promise<AppointmentDto> {
+  /**
+   * `expectedUpdatedAt`: the change is made only if the appointment was last changed then (FHIR PUT
+   * with If-Match, src/modules/fhir): checked under the row lock below, so it is optimistic locking, not a race.
+   */
+  async changeStatus(actor: Actor, id: string, body: StatusBody, options: { expectedUpdatedAt?: Date } = {}): Promise<AppointmentDto> {
     const visible = await this.getVisible(actor, id);
     const party = this.partyOf(actor, visible)!;
     const rule = TRANSITIONS[body.status];
@@ -303,6 +307,14 @@ export class AppointmentsService {
     const updated = await this.db.transaction().execute(async (trx) => {
       const row = await this.appointments.findById(trx, id, true);
       if (!row) throw new NotFoundError('Appointment');
+      if (options.expectedUpdatedAt && row.updated_at.getTime() !== options.expectedUpdatedAt.getTime())
+        throw new AppError(
+          412,
+          'Precondition Failed',
+          'The appointment has changed since that version was read; read it again.',
+          undefined,
+          'version-mismatch',
+        );
       if (!rule.from.includes(row.status)) throw new ConflictError(`A ${row.status} appointment cannot become ${body.status}.`, 'illegal-transition');
       const now = Date.now();
       const start = row.start_at.getTime();
