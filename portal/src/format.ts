@@ -64,3 +64,35 @@ export function mondayOf(day: string): string {
 export function formatPlainDay(day: string): string {
   return new Intl.DateTimeFormat(undefined, { timeZone: 'UTC', weekday: 'long', day: 'numeric', month: 'long' }).format(new Date(`${day}T12:00:00Z`));
 }
+
+/** Minutes a zone is ahead of UTC at an instant (Intl only: no time-zone library in the portal). */
+function zoneOffsetMinutes(timeZone: string, utcMs: number): number {
+  const parts = new Intl.DateTimeFormat('en-US', {
+    timeZone,
+    hourCycle: 'h23',
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+  }).formatToParts(new Date(utcMs));
+  const get = (type: string) => Number(parts.find((p) => p.type === type)?.value);
+  const asUtc = Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second'));
+  return Math.round((asUtc - Math.floor(utcMs / 1000) * 1000) / 60_000);
+}
+
+/**
+ * A wall-clock day and time in a zone as an instant (ISO, UTC): the zone's offset at a first
+ * guess, checked again at the result (a DST change in between moves it). A time skipped by a
+ * DST jump lands an hour later, as most calendars do.
+ */
+export function zonedInstant(day: string, time: string, timeZone: string): string {
+  const [y, m, d] = day.split('-').map(Number) as [number, number, number];
+  const [h, min] = time.split(':').map(Number) as [number, number];
+  const wall = Date.UTC(y, m - 1, d, h, min);
+  let utc = wall - zoneOffsetMinutes(timeZone, wall) * 60_000;
+  const again = zoneOffsetMinutes(timeZone, utc);
+  if (wall - again * 60_000 !== utc) utc = wall - again * 60_000;
+  return new Date(utc).toISOString();
+}

@@ -653,8 +653,10 @@ describe('web portal', { concurrency: true }, () => {
     await context.close();
   });
 
-  it('clinician: the urgent list shows an emergency and a critical lab; a prescription that conflicts with an allergy asks for step-up, shows the warning, and is prescribed anyway; a diagnosis goes into the record', async () => {
+  it('clinician: the urgent list shows an emergency and a critical lab; a prescription that conflicts with an allergy asks for step-up, shows the warning, and is prescribed anyway; a diagnosis goes into the record; one slot added and removed', async () => {
     const doctor = await createUser(built, 'doctor', { fullName: 'Dr Urs Urgent' });
+    // A zone half an hour off whole hours, unlike the browser's (London): the slot below is placed in it.
+    assert.equal((await call(doctor, 'PUT', '/api/v1/doctors/me', { specialty: 'cardiology', time_zone: 'Asia/Kolkata' })).status, 200);
     const patient = await createUser(built, 'patient', { fullName: 'Uma Urgent' });
     const start = new Date(Math.ceil(Date.now() / 3600_000) * 3600_000 + 48 * 3600_000).toISOString();
     const slot = await call(doctor, 'POST', '/api/v1/doctors/me/slots', { start, duration_minutes: 30 });
@@ -739,6 +741,29 @@ describe('web portal', { concurrency: true }, () => {
     assert.equal(records.length, 1);
     assert.deepEqual(records[0].diagnoses, [{ code: 'R07.4', text: 'Chest pain, unspecified' }]);
     await check(page, 'Chart: Uma Urgent');
+
+    // One slot at 07:15 for 20 minutes in the doctor's zone (the API's own local time agrees), then removed.
+    await page.getByRole('navigation').getByRole('link', { name: 'Availability' }).click();
+    await page.getByText('in Asia/Kolkata').waitFor();
+    const slotDay = await page.getByLabel('Day of the slot').inputValue();
+    await page.getByLabel('Starts at').fill('07:15');
+    await page.getByLabel('Length of this slot (minutes)').fill('20');
+    await page.getByRole('button', { name: 'Add this slot' }).click();
+    await page.getByRole('status').filter({ hasText: 'Free slot added' }).waitFor();
+    const added = (await call(doctor, 'GET', '/api/v1/doctors/me/slots?state=free&limit=100')).body.items.find((x: { start_local: string }) =>
+      x.start_local.startsWith(`${slotDay}T07:15`),
+    );
+    assert.ok(added, 'a free slot at 07:15 local on the chosen day');
+    assert.equal(Date.parse(added.end) - Date.parse(added.start), 20 * 60_000);
+    const list = page.getByRole('region', { name: 'Your slots in the next two weeks' });
+    await list.getByText(/20 min · free/).waitFor();
+    await check(page, 'Availability');
+    await list.getByRole('button', { name: /^Remove the slot on .*07:15/ }).click();
+    await page.getByRole('status').filter({ hasText: 'is removed' }).waitFor();
+    assert.equal(
+      (await call(doctor, 'GET', `/api/v1/doctors/me/slots?state=free&limit=100`)).body.items.filter((x: { id: string }) => x.id === added.id).length,
+      0,
+    );
     await context.close();
   });
 
