@@ -185,3 +185,23 @@ test("doctor intents by class (own probes): the diary in everyday words, a named
   ];
   for (const [text, intent] of cases) assert.equal(understand(text, { role: 'doctor', zone: 'UTC', people }).intent, intent, text);
 });
+
+test("patient intents by class (own probes): cannot come, a named doctor, what was prescribed or written, did I book, earlier instead, someone else's data", () => {
+  const doctors = ['Gregory Hause', 'Dana Dermis', 'Carl Cardio'].map((name, i) => ({ id: `d${i}`, name }));
+  const cases: [string, string][] = [
+    ["I won't be able to come on the 14th", 'cancel_appointment'],
+    ['tell me about dr dermis', 'find_doctor'],
+    ['what did the doctor prescribe me', 'view_prescriptions'],
+    ['what did the doctor write about me', 'view_records'],
+    ['can I see what was written at my last visit', 'view_records'],
+    ['did i book something for next week?', 'view_appointments'],
+    ['could I come a bit earlier on thursday instead', 'reschedule_appointment'],
+    ['my son needs seeing by a paediatrician', 'book_appointment'],
+    ["results from last week's bloods please", 'view_reports'],
+    ['what can i do here', 'help'],
+    ["show me john roe's appointments", 'out_of_scope'],
+    ["read me my neighbour's test results", 'out_of_scope'],
+    ['prescribe me some diazepam', 'out_of_scope'],
+  ];
+  for (const [text, intent] of cases) assert.equal(understand(text, { role: 'patient', zone: 'UTC', doctors }).intent, intent, text);
+});

@@ -196,6 +196,13 @@ export interface UnderstandOptions {
 
 /** "John Roe's …" or "for Mary Smith" in a patient's message, when the name is no doctor's: someone else's data. */
 const POSSESSIVE_NAME = /\b([A-Z][a-z]+ [A-Z][a-z]+)['’]s\b/;
+/** The same typed in lower case, when the possessive is of clinic data ("show me john roe's appointments"). */
+const POSSESSIVE_NAME_LOWER =
+  /\b(?!(?:my|the|your|our|his|her|their|this|that|a|an|dr|doctor|doc|mr|mrs|ms|last|next|today|yesterday|tomorrow|previous|monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b)([a-z]+ (?!(?:week|month|year|time|night|visit|appointment|doctor|gp|clinic|hospital|lab)['’])[a-z]+)['’]s (?:appointments?|appts?|records?|results?|prescriptions?|notes|history|file|chart|reports?|labs?|meds|medications?|bloods?)\b/i;
+
+/** Someone else's data by relation ("my neighbour's test results"): the patient assistant reads the caller's own data only. */
+const SOMEONE_ELSES_DATA =
+  /\b((?:neighbou?r|friend|husband|wife|partner|boyfriend|girlfriend|mum|mom|mother|dad|father|brother|sister|colleague|boss|flatmate|roommate)s?)['’]s? (?:(?:test|lab|blood|scan) )?(?:results?|records?|notes|reports?|prescriptions?|history|chart|file|labs?)\b/i;
 
 export function understand(message: string, options: UnderstandOptions): Understanding {
   const text = speller.correctAll(normalize(message));
@@ -204,7 +211,13 @@ export function understand(message: string, options: UnderstandOptions): Underst
   const specialty = findSpecialty(doctorMatch ? text.replace(new RegExp(`\\b(${doctorMatch.phrase.split(' ').join('|')})\\b`, 'g'), ' ') : text);
   if (specialty) entities.specialty = specialty;
   const date = extractDate(message.slice(0, 500), options.zone, options.now);
-  const flags: Flags = { specialty: Boolean(specialty), date: Boolean(date), upcoming: Boolean(date && !date.past), question: isPlainQuestion(message) };
+  const flags: Flags = {
+    specialty: Boolean(specialty),
+    date: Boolean(date),
+    upcoming: Boolean(date && !date.past),
+    question: isPlainQuestion(message),
+    doctorNamed: Boolean(doctorMatch),
+  };
   if (options.role === 'patient') {
     const drug = findDrug(text);
     if (drug) {
@@ -213,7 +226,7 @@ export function understand(message: string, options: UnderstandOptions): Underst
     }
     const dose = /\b(\d+(?:\.\d+)?)\s*(mg|mcg|g|ml)\b/.exec(text);
     if (dose) entities.dose = `${dose[1]} ${dose[2]}`;
-    const other = POSSESSIVE_NAME.exec(message);
+    const other = POSSESSIVE_NAME.exec(message) ?? POSSESSIVE_NAME_LOWER.exec(message) ?? SOMEONE_ELSES_DATA.exec(message);
     if (other && !/\b(dr|doctor)\.?\s*$/i.test(message.slice(0, other.index)) && !(options.doctors && matchPeople(other[1]!, options.doctors)))
       flags.otherPerson = true;
   } else if (options.people?.length) {

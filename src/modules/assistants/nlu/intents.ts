@@ -103,6 +103,8 @@ const OFF_TOPIC: Feature[] = [
 
 const PATIENT: Record<PatientIntent, Feature[]> = {
   book_appointment: [
+    // "My son needs seeing by a paediatrician", "can someone take a look at my knee".
+    [/\b(needs?|wants?|like) (seeing|to be seen|checking|checked|looking at|a look at|a check)\b|\b(take|have) a look at my\b/, 2],
     [/\b(book|booking|schedule|reserve|arrange|set up|make|get|need|want|request|fix)\b/, 1],
     [new RegExp(`\\b(book|schedule|reserve|arrange|set up|make|get|request|need|want|like)\\b.{0,30}\\b${APPT}\\b`), 3],
     [new RegExp(`\\b(new|an|another|a)\\s+${APPT}\\b`), 1.5],
@@ -134,6 +136,7 @@ const PATIENT: Record<PatientIntent, Feature[]> = {
       /\b(have i got|have i|do i have|did i book|what did i book|have i booked|am i seeing|im seeing|i am seeing|when s my|whens my|when is my|time of my|what time|lined up|got owt|anything booked|owt booked|reservations?|follow up booked|next one with|left this month|today or tomorrow)\b/,
       2.5,
     ],
+    [/\b(did|have) i (book|booked|make|made|arrange|arranged|schedule|scheduled)\b/, 3],
     [/\bwhen is my\b|\bwhen am i\b|\bwhen do i (see|have)\b|\bam i booked\b|\bwhat time is my\b|\bdo i have (an|any)\b/, 2.5],
     // Indirect questions: "can you look if I have an appointment", "check whether I'm booked".
     [/\b(look|check|see|tell me|find out|confirm)\b.{0,15}\b(if|whether)\b.{0,10}\b(i have|i ve got|i got|im booked|i am booked|there is)\b/, 2.5],
@@ -142,7 +145,7 @@ const PATIENT: Record<PatientIntent, Feature[]> = {
   ],
   cancel_appointment: [
     [
-      /\b(cancel|cancell?ing|cancellation|call off|scrap|drop|delete|remove|wont make|cant make|cannot make|not coming|wont be coming|cant come|cannot come|not going to make|not come|kill my|dont want|dont need|no longer need|anymore|no more)\b/,
+      /\b(cancel|cancell?ing|cancellation|call off|scrap|drop|delete|remove|wont make|cant make|cannot make|not coming|wont be coming|cant come|cannot come|(wont|cant|cannot|not) be able to (come|make it|attend|go)|unable to (come|make it|attend)|not going to make|not come|kill my|dont want|dont need|no longer need|anymore|no more)\b/,
       5,
     ],
     [new RegExp(`\\b${APPT}\\b`), 1],
@@ -156,6 +159,7 @@ const PATIENT: Record<PatientIntent, Feature[]> = {
       4.5,
     ],
     [/\b(another|different|new|later|earlier|other)\s+(day|time|date|slot)\b/, 2],
+    [/\b(come|go|see (you|them|the doctor)) (in )?(a bit |a little |an hour |a day )?(earlier|later|sooner)\b/, 3],
     // "can we do 3 instead", "evening instead of morning", "cant do 10": a change of time for a booking that exists.
     [/\b(can|could) we do\b.{0,30}\binstead\b|\binstead of\b|\b(cant|cannot|can not) do\b/, 3],
     [new RegExp(`\\b${APPT}\\b`), 1],
@@ -175,6 +179,9 @@ const PATIENT: Record<PatientIntent, Feature[]> = {
     [/\b(who do i see|who should i see|a doctor who|doctor that|who knows about|which doctor (is|does|looks|treats|deals))\b/, 3],
   ],
   view_prescriptions: [
+    [/\b(repeat prescriptions?|repeats|repeat meds|on repeat)\b/, 1.5],
+    // A question about what was prescribed ("what did the doctor prescribe me") reads a prescription.
+    [/\b(what|which)\b.{0,30}\b(did|has|have)\b.{0,30}\bprescribe me\b/, 3],
     [
       /\b(prescriptions?|prescribed|medications?|medicines?|meds|drugs|pills|tablets?|refills?|dosage|doses|dose|scripts?|inhaler|cream|antibiotics|on repeat|course|meant to be taking|how many times a day do i take|run out)\b/,
       3,
@@ -192,7 +199,7 @@ const PATIENT: Record<PatientIntent, Feature[]> = {
   ],
   view_records: [
     [
-      /\b(medical (records?|history|file|notes|paper|papers)|health (records?|history|file)|records?|my history|my file|my chart|diagnos[ie]s|consultation notes|visit notes|doctors? notes|clinical notes|notes from|my notes|medical file|whole file|jabs|vaccines?|vaccinations?|immuni[sz]ations?|family history|allergic|allergies|wrote about me|written about me|write in my|wrote in my)\b/,
+      /\b(medical (records?|history|file|notes|paper|papers)|health (records?|history|file)|records?|my history|my file|my chart|diagnos[ie]s|consultation notes|visit notes|doctors? notes|clinical notes|notes from|my notes|medical file|whole file|jabs|vaccines?|vaccinations?|immuni[sz]ations?|family history|allergic|allergies|wrote about me|written about me|write in my|wrote in my|(write|wrote|say|said|put) about me|what was (written|noted|recorded)|what (the doctor|the dr|they|he|she) (wrote|noted|recorded))\b/,
       3,
     ],
     [new RegExp(`\\b${SHOW}\\b`), 0.5],
@@ -223,7 +230,7 @@ const PATIENT: Record<PatientIntent, Feature[]> = {
   ],
   help: [
     [
-      /\b(help|what can you do|what do you do|what you can do|how does this work|how do i use|how i use|how i can use|how can i use|options|menu|commands|features|functions|what can i ask|what i can ask|what do i ask|what questions|what are you able|how can you help|capabilities|guide me|instructions|i am lost|im lost|confused|what is this (assistant|bot|chat|thing)|whats this (bot|thing|assistant|chat)|this (bot|thing|assistant) (for|good for)|good for|idk what|dont know (what|where|how)|dont understand|where to start|teach me|how do i (work|drive|use) this|what now|what do i type|stuck|what else can you|remind me what|tell me what i can|explain (me )?what|what should i do in this app|in this app)\b/,
+      /\b(help|what can you do|what can i do( here| with (this|you))?|what do you do|what you can do|how does this work|how do i use|how i use|how i can use|how can i use|options|menu|commands|features|functions|what can i ask|what i can ask|what do i ask|what questions|what are you able|how can you help|capabilities|guide me|instructions|i am lost|im lost|confused|what is this (assistant|bot|chat|thing)|whats this (bot|thing|assistant|chat)|this (bot|thing|assistant) (for|good for)|good for|idk what|dont know (what|where|how)|dont understand|where to start|teach me|how do i (work|drive|use) this|what now|what do i type|stuck|what else can you|remind me what|tell me what i can|explain (me )?what|what should i do in this app|in this app)\b/,
       3.5,
     ],
     [/\bhow (do|can|should) i\b.{0,40}\b(with you|using you|in this app|here|this assistant|the assistant)\b/, 6],
@@ -374,6 +381,8 @@ export interface Flags {
   /** A patient names someone else's data ("Show me John Roe's records"). */
   otherPerson?: boolean;
   date?: boolean;
+  /** Patient: one of the clinic's doctors is named ("tell me about Dr Dermis"). */
+  doctorNamed?: boolean;
   /** A date that is today or later (a diary is about what is coming; "last night" is not). */
   upcoming?: boolean;
   /** Put as a question, not as a polite request ("Is Friday busy?"): asks about data, never commands a change. */
@@ -383,6 +392,7 @@ export interface Flags {
 const FLAG_WEIGHTS: Record<AssistantRole, Partial<Record<keyof Flags, Partial<Record<string, number>>>>> = {
   patient: {
     specialty: { book_appointment: 1, find_doctor: 1 },
+    doctorNamed: { find_doctor: 1, book_appointment: 0.5 },
     date: { book_appointment: 1, view_appointments: 0.5 },
     drug: { view_prescriptions: 2.5 },
     analyte: { lab_question: 0.5 },
@@ -402,7 +412,7 @@ const FLAG_WEIGHTS: Record<AssistantRole, Partial<Record<keyof Flags, Partial<Re
 
 /** Things a patient may not ask the assistant to do (they are out of scope, whatever else the text says). */
 const PATIENT_FORBIDDEN =
-  /\b(prescribe me|increase my|decrease my|double my|change my dose|up my dose|write (me )?a diagnosis|diagnose me|add a diagnosis|give me (a )?prescription for)\b/;
+  /\b((?<!did (the |my |that |a )?(doctor|dr|doc|gp|you|he|she|they) )prescribe me|increase my|decrease my|double my|change my dose|up my dose|write (me )?a diagnosis|diagnose me|add a diagnosis|give me (a )?prescription for)\b/;
 
 /** A doctor asking for a named colleague's patients or diary ("show Dr Cardio's patients"): not theirs to read or change. */
 const DOCTOR_FORBIDDEN = /\b(dr|doctor|doc) [a-z]+ (patients|pts|patient list|caseload|diary|schedule|clinic list|appointments|rota)\b/;
