@@ -1,3 +1,4 @@
+import { dermoscopicStructures, holesPerComponent, STOLZ_D, type StructureFinding } from './structures.js';
 import {
   binaryMorph,
   blackHat,
@@ -60,7 +61,8 @@ export interface Features {
   asymmetry: { axes_asymmetric: number; shape_index: [number, number]; colour_delta_e: [number, number]; score: number };
   border: { irregularity: number; compactness: number; sharpness_by_segment: number[]; abrupt_segments: number; score: number };
   colour: { present: ColourName[]; fractions: Record<ColourName, number>; score: number };
-  differential_structures: { present: string[]; score: number; not_assessed: string[] };
+  /** Stolz's D (`present`, `score` 1–5) and every structure rule's finding with its confidence (structures.ts). */
+  differential_structures: { present: string[]; score: number; not_assessed: string[]; findings: StructureFinding[] };
   diameter: { px: number; mm: number | null; equivalent_mm: number | null };
   pigmentation_delta_l: number;
   redness_delta_a: number;
@@ -223,9 +225,11 @@ export function analyse(input: AnalysisInput): AnalysisOutcome {
   for (let i = 0; i < N; i++) hairCandidates[i] = dark[i] && !thick[i] ? 1 : 0;
   const hairComponents = components(hairCandidates, ww, wh);
   const isHair = new Uint8Array(hairComponents.list.length + 1);
+  // A long component that encloses many small holes is a pigment network's mesh, not hair (structures.ts).
+  const holes = holesPerComponent(hairCandidates, hairComponents.labels, hairComponents.list.length, ww, wh, unit);
   for (const c of hairComponents.list) {
     const length = Math.hypot(c.maxX - c.minX + 1, c.maxY - c.minY + 1);
-    if (length >= 24 * unit && c.area >= 12) isHair[c.label] = 1;
+    if (length >= 24 * unit && c.area >= 12 && holes[c.label]! < 6) isHair[c.label] = 1;
   }
   let hair: Mask = new Uint8Array(N);
   for (let i = 0; i < N; i++) hair[i] = isHair[hairComponents.labels[i]!]! ? 1 : 0;
@@ -461,8 +465,8 @@ export function analyse(input: AnalysisInput): AnalysisOutcome {
   const fractions = Object.fromEntries(COLOURS.map((c) => [c, round(colourCounts[c] / area)])) as Record<ColourName, number>;
   const present = COLOURS.filter((c) => colourCounts[c] / area >= 0.05 && colourCounts[c] >= 30);
 
-  // ---- differential structures (crude: structureless areas, dots, globules) ----
-  const structures = differentialStructures(L, lesion, ww, wh, unit);
+  // ---- dermoscopic structures: Stolz's D and the veil and regression cues (structures.ts) ----
+  const structures = dermoscopicStructures({ L, A, B: Bb, lesion, width: ww, height: wh, unit, skin: [sL, sA, sB] });
   t = mark('colour_structures', t);
 
   // ---- redness, erythema index, central clearing, texture ----
@@ -528,7 +532,12 @@ export function analyse(input: AnalysisInput): AnalysisOutcome {
       score: abruptSegments,
     },
     colour: { present, fractions, score: Math.max(1, present.length) },
-    differential_structures: { present: structures.present, score: Math.max(1, structures.present.length), not_assessed: ['pigment_network', 'streaks'] },
+    differential_structures: {
+      present: structures.present.filter((name) => STOLZ_D.includes(name)),
+      score: structures.d_score,
+      not_assessed: [],
+      findings: structures.findings,
+    },
     diameter: {
       px: round(feret * toOriginal, 1),
       mm: scale ? round(feret * toOriginal * scale, 1) : null,
@@ -643,83 +652,6 @@ export function classifyColour(l: number, a: number, b: number, sL: number, sA: 
   if (l < 42) return b - sB >= 3 ? 'dark_brown' : 'blue_grey';
   if (l < sL - 8 && b - sB >= 5) return 'light_brown';
   return null;
-}
-
-function differentialStructures(fullL: Float32Array, fullLesion: Mask, fullW: number, fullH: number, unit: number): { present: string[] } {
-  // Work on the lesion's bounding box (plus a margin) only.
-  let x0 = fullW;
-  let y0 = fullH;
-  let x1 = 0;
-  let y1 = 0;
-  for (let y = 0; y < fullH; y++) {
-    for (let x = 0; x < fullW; x++) {
-      if (!fullLesion[y * fullW + x]) continue;
-      if (x < x0) x0 = x;
-      if (x > x1) x1 = x;
-      if (y < y0) y0 = y;
-      if (y > y1) y1 = y;
-    }
-  }
-  const margin = 8;
-  x0 = Math.max(0, x0 - margin);
-  y0 = Math.max(0, y0 - margin);
-  x1 = Math.min(fullW - 1, x1 + margin);
-  y1 = Math.min(fullH - 1, y1 + margin);
-  const w = x1 - x0 + 1;
-  const h = y1 - y0 + 1;
-  const L = new Float32Array(w * h);
-  const lesion = new Uint8Array(w * h);
-  for (let y = 0; y < h; y++) {
-    for (let x = 0; x < w; x++) {
-      L[y * w + x] = fullL[(y + y0) * fullW + x + x0]!;
-      lesion[y * w + x] = fullLesion[(y + y0) * fullW + x + x0]!;
-    }
-  }
-  const present: string[] = [];
-  const core = binaryMorph(lesion, w, h, Math.max(1, Math.round(3 * unit)), 'erode');
-  // Structureless: 8×8 tiles inside the lesion with almost no variation.
-  const tile = Math.max(4, Math.round(8 * unit));
-  let tiles = 0;
-  let flat = 0;
-  for (let ty = 0; ty + tile <= h; ty += tile) {
-    for (let tx = 0; tx + tile <= w; tx += tile) {
-      let inside = 0;
-      let s = 0;
-      let s2 = 0;
-      for (let y = ty; y < ty + tile; y++) {
-        for (let x = tx; x < tx + tile; x++) {
-          const i = y * w + x;
-          if (!core[i]) continue;
-          inside++;
-          s += L[i]!;
-          s2 += L[i]! * L[i]!;
-        }
-      }
-      if (inside < tile * tile * 0.75) continue;
-      tiles++;
-      const m = s / inside;
-      if (s2 / inside - m * m < 4 * 4) flat++;
-    }
-  }
-  if (tiles > 0 && flat / tiles >= 0.1) present.push('structureless_area');
-  // Dots and globules: small dark blobs inside the lesion (black-hat on L*), by size.
-  const lum = new Float32Array(L.length);
-  for (let i = 0; i < L.length; i++) lum[i] = L[i]! * 2.55;
-  const bh = blackHat(lum, w, h, Math.max(3, Math.round(7 * unit)));
-  const blobs = new Uint8Array(L.length);
-  for (let i = 0; i < L.length; i++) blobs[i] = core[i] && bh[i]! > 20 ? 1 : 0;
-  let dots = 0;
-  let globules = 0;
-  for (const c of components(blobs, w, h).list) {
-    const aspect = (Math.max(c.maxX - c.minX, c.maxY - c.minY) + 1) / (Math.min(c.maxX - c.minX, c.maxY - c.minY) + 1);
-    if (aspect > 2.5) continue;
-    const a = c.area / (unit * unit);
-    if (a >= 2 && a < 16) dots++;
-    else if (a >= 16 && a <= 200) globules++;
-  }
-  if (dots >= 3) present.push('dots');
-  if (globules >= 3) present.push('globules');
-  return { present };
 }
 
 /** Grey-level co-occurrence (16 levels, offsets right and down) of L* inside the lesion. */

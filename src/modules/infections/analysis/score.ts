@@ -107,6 +107,12 @@ export function scoreFeatures(f: Features): Scored {
   if (risk === 'low' && probability.melanoma_suspected >= 0.2) risk = 'medium';
   if (f.asymmetry.score === 2) reasons.push('Asymmetric about both principal axes.');
   if (f.colour.present.length >= 3) reasons.push(`${f.colour.present.length} dermoscopy colours: ${f.colour.present.join(', ')}.`);
+  // Structure cues (structures.ts): screening aids with how clearly each rule fired, not findings of an examination.
+  const cues = f.differential_structures.findings.filter((s) => s.present && s.structure !== 'structureless_area');
+  if (cues.length)
+    reasons.push(
+      `Structures seen (screening cues, not a diagnosis): ${cues.map((s) => `${s.structure.replace(/_/g, ' ')} (confidence ${s.confidence})`).join(', ')}.`,
+    );
   return {
     kind,
     pigmented_probability: r3(pPig),
