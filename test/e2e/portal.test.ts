@@ -127,6 +127,10 @@ describe('web portal', { concurrency: true }, () => {
       const token = JSON.stringify(options.session.refreshToken);
       await context.addInitScript(`sessionStorage.getItem('carebridge.refresh') || sessionStorage.setItem('carebridge.refresh', ${token})`);
     }
+    // Nine journeys share two cores with the server (PGlite blocks its event loop for a while per
+    // query under load): a wait or navigation gets 60 s before it fails, not Playwright's 30 s (a
+    // SMART navigation took longer than 30 s once at load 24 with nine journeys).
+    context.setDefaultTimeout(60_000);
     const page = await context.newPage();
     // Chromium logs every 4xx reply it fetched; those the test provokes are shown to the user and
     // checked. Anything else logged as an error (a script error, a 5xx) fails the test.
