@@ -290,6 +290,9 @@ const SEIZURE_FIT_RE =
 /** Compounds with "fever" that are not a fever (allergy, an idiom, a film and song title). */
 const NOT_A_FEVER_RE = /\b(hay|cabin|spring|saturday night|jungle|disco)\s+(fever)\b/g;
 
+/** "light-headed" is dizziness: read apart, "light" met light sensitivity and "headed" a headache. */
+const LIGHTHEADED_RE = /\b(light)[\s-]+(head(?:ed|edness|y))\b/g;
+
 // words (letters with inner apostrophes), numbers with decimals, and punctuation that matters.
 const TOKEN_RE = /\p{L}+(?:'\p{L}+)*|\d+(?:[.,]\d+)?|[.!?;:,()]|\n/gu;
 
@@ -315,6 +318,10 @@ export function normalize(input: string): Normalized {
   for (const m of lower.matchAll(SEIZURE_FIT_RE)) seizureAt.set(m.index + m[0].length - m[2]!.length, /ing$/.test(m[2]!) ? 'seizing' : 'seizure');
   // "hay fever", "cabin fever" are not a temperature: the second word becomes one compound token.
   for (const m of lower.matchAll(NOT_A_FEVER_RE)) seizureAt.set(m.index + m[0].length - m[2]!.length, `${m[1]!.replace(/\s+/g, '')}${m[2]}`);
+  for (const m of lower.matchAll(LIGHTHEADED_RE)) {
+    seizureAt.set(m.index, 'lightheaded');
+    seizureAt.set(m.index + m[0].length - m[2]!.length, 'lightheaded');
+  }
   for (const m of lower.matchAll(TOKEN_RE)) {
     const raw = m[0];
     const start = m.index;

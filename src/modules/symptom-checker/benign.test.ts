@@ -1,0 +1,55 @@
+/**
+ * Issue 10, third pass: common benign problems are understood rather than floored. Before, text the
+ * layer did not read left the posterior spread over the priors, so the 5 % emergency-mass floor or the
+ * "nothing recognised" rule sent hiccups, a dead leg from sitting on it or a head rush to a doctor. Wordings
+ * written for these tests from the NHS self-care pages (not taken from any evaluation or probe set).
+ * Each case answers every question "no", the way a patient with only that problem would.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { answer, rankState, startInterview } from './interview.js';
+import type { InterviewResult, StartInput } from './interview.js';
+import { detectEmergency } from '../emergency/index.js';
+import { screenText } from './text-screen.js';
+
+const opts = { detectEmergency };
+
+function run(input: StartInput): InterviewResult {
+  let r = startInterview(input, opts);
+  let guard = 0;
+  while (r.question && guard++ < 50) r = answer(r.state, { question_id: r.question.id, value: r.question.type === 'yes_no' ? 'absent' : 'unknown' }, opts);
+  return r;
+}
+
+const selfCare = (input: StartInput, condition: string) => {
+  const r = run(input);
+  assert.equal(r.triage.level, 'self_care', `${input.text} → ${r.triage.level}: ${r.triage.reason}`);
+  assert.equal(rankState(r.state, opts)[0]?.id, condition, input.text);
+};
+
+test('hiccups, pins and needles from leaning on an arm, a head rush on standing: self-care', () => {
+  selfCare({ age: 31, sex: 'male', text: 'been hiccupping for 20 minutes after a fizzy drink' }, 'hiccups_simple');
+  selfCare({ age: 29, sex: 'female', text: 'my leg went dead and tingly from sitting on it, fine after a minute' }, 'positional_paraesthesia');
+  selfCare({ age: 22, sex: 'male', text: 'got a head rush when I stood up too fast, fine after a few seconds' }, 'postural_lightheadedness');
+});
+
+test('light-headed is dizziness, not a headache with light sensitivity; saddle numbness after a long sit is not pins and needles', () => {
+  const urgent = (t: string) => screenText(t).flags.some((f) => f.level === 'emergency' || f.level === 'emergency_ambulance');
+  const ids = (t: string) =>
+    screenText(t)
+      .concepts.filter((c) => c.status === 'affirmed')
+      .map((c) => c.id);
+  assert.ok(ids('I feel light-headed when I stand up').includes('dizziness'));
+  assert.ok(!ids('I feel light-headed when I stand up').includes('headache'));
+  assert.ok(!ids('I feel light-headed when I stand up').includes('photophobia'));
+  assert.equal(urgent('numb around my bottom since a long car journey, back ache and struggling to pee'), true);
+  const young = run({ age: 0.15, sex: 'male', text: 'had his 8 week jabs today and his temperature is 38.1' });
+  assert.ok(young.triage.level === 'emergency' || young.triage.level === 'emergency_ambulance', young.triage.level);
+});
+
+test('an allergic reaction after a food: a known allergy, a hidden nut dish, a swelling face with a cough', () => {
+  const urgent = (t: string) => screenText(t).flags.some((f) => f.level === 'emergency' || f.level === 'emergency_ambulance');
+  assert.equal(urgent('I am allergic to sesame, ate some by mistake, now coughing and wheezy'), true);
+  assert.equal(urgent('after the almond cake her eyes and face are puffing up and she threw up'), true);
+  assert.equal(urgent('had some pesto pasta and now his eyes are swelling and he is coughing'), true);
+});
