@@ -51,7 +51,7 @@ const REWRITES: [RegExp, string][] = [
 ];
 
 /** The message in words the emergency detector knows, or null when nothing was rewritten. */
-export function emergencyReading(text: string): string | null {
+function emergencyReading(text: string): string | null {
   let t = text.toLowerCase().replace(/[’‘]/g, "'");
   const before = t;
   for (const [re, to] of REWRITES) t = t.replace(re, to);

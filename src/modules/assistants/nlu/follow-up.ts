@@ -43,7 +43,7 @@ const SHORTHAND = new RegExp(String.raw`\b(?:${ASK})\b[^.;\n]{0,20}?\b(\d{1,2})\
 const NOT_A_REQUEST =
   /\b(?:no (?:further )?(?:follow[ -]?up|f\/u|review|recall)|(?:follow[ -]?up|f\/u|review)s? (?:not|isn't|is not) (?:needed|required|necessary)|discharged|(?:if|when) (?:worse|worsening|not (?:better|improving|improved|settling)|symptoms? (?:persist|return|recur)|needed|required|concerned)|prn|as needed|sos)\b/i;
 
-export interface FollowUpRequest {
+interface FollowUpRequest {
   /** Interval in days from the record's date. */
   days: number;
   /** The words the interval was read from. */
