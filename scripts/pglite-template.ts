@@ -14,8 +14,13 @@ import { migrateToLatest } from '../src/platform/database/migrator.js';
 
 const modules = 'src/modules';
 const hash = createHash('sha256').update(readFileSync('node_modules/@electric-sql/pglite/package.json'));
-for (const area of readdirSync(modules).sort()) {
-  const folder = join(modules, area, 'migrations');
+const folders = [
+  'src/platform/database/migrations',
+  ...readdirSync(modules)
+    .sort()
+    .map((area) => join(modules, area, 'migrations')),
+];
+for (const folder of folders) {
   if (!existsSync(folder)) continue;
   for (const file of readdirSync(folder).sort()) hash.update(file).update(readFileSync(join(folder, file)));
 }
