@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Config } from './platform/config.js';
-import { loggerOptions } from './platform/logger.js';
+import { accessLogger, loggerOptions } from './platform/logger.js';
 import { secureFilesystem } from './platform/file-permissions.js';
 import { openDatabase, type DatabaseHandle } from './platform/database/index.js';
 import { migrateToLatest } from './platform/database/migrator.js';
@@ -190,10 +190,9 @@ export async function buildApp(config: Config): Promise<BuiltApp> {
     });
   }
   // One access-log line per request: the route pattern (not the URL, whose query may hold
-  // names or tokens), status, latency and the user id — never bodies or PHI. Its fields are
-  // fixed and hold no secret, so it skips pino's redaction, which walks every field of every
-  // line (~6 % of the CPU of /auth/me; docs/BENCHMARKS.md "Read paths").
-  const accessLog = app.log.child({}, { redact: [] });
+  // names or tokens), status, latency and the user id — never bodies or PHI. Without pino's
+  // redaction, and written in blocks in production (platform/logger.ts).
+  const accessLog = accessLogger(config, app.log);
   app.addHook('onResponse', (request, reply, done) => {
     if (draining) setImmediate(() => app.server.closeIdleConnections());
     accessLog.info(

@@ -104,6 +104,11 @@ export class AuditRepository {
 /** PostgreSQL's array literal for text values: each element quoted, with `"` and backslash escaped. */
 function textArrayLiteral(values: readonly string[]): string {
   let out = '{';
-  for (let i = 0; i < values.length; i++) out += (i ? ',"' : '"') + values[i]!.replace(/["\\]/g, '\\$&') + '"';
+  for (let i = 0; i < values.length; i++) {
+    const value = values[i]!;
+    // Ids (the usual content) need no escaping: skip the regular expression for them.
+    const safe = value.indexOf('"') === -1 && value.indexOf('\\') === -1;
+    out += (i ? ',"' : '"') + (safe ? value : value.replace(/["\\]/g, '\\$&')) + '"';
+  }
   return out + '}';
 }

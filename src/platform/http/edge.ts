@@ -57,16 +57,13 @@ export async function registerEdge(app: FastifyInstance): Promise<void> {
     done();
   });
 
-  app.addHook('onRequest', async (request, reply) => {
+  // Callback form: every request passes here, and an async hook costs a promise each.
+  app.addHook('onRequest', (request, reply, done) => {
     if (request.raw.url && request.raw.url.length > MAX_URL_LENGTH) {
-      return sendProblem(
-        reply,
-        request,
-        414,
-        'URI Too Long',
-        `The request target is longer than ${MAX_URL_LENGTH} characters; send long inputs in a request body.`,
-      );
+      sendProblem(reply, request, 414, 'URI Too Long', `The request target is longer than ${MAX_URL_LENGTH} characters; send long inputs in a request body.`);
+      return;
     }
+    done();
   });
 
   app.addHook('onSend', (request, reply, payload, done) => {
