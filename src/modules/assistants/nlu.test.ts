@@ -183,7 +183,11 @@ test("doctor intents by class (own probes): the diary in everyday words, a named
     ["show Dr Cardio's patients", 'out_of_scope'],
     ['who won the match last night?', 'out_of_scope'],
   ];
-  for (const [text, intent] of cases) assert.equal(understand(text, { role: 'doctor', zone: 'UTC', people }).intent, intent, text);
+  // At a fixed time of day: "last night" read just after midnight is today's date.
+  for (const hour of [10, 0]) {
+    const now = DateTime.fromISO(`2026-03-10T${String(hour).padStart(2, '0')}:20`, { zone: 'UTC' }).toJSDate();
+    for (const [text, intent] of cases) assert.equal(understand(text, { role: 'doctor', zone: 'UTC', people, now }).intent, intent, `${text} (${hour}:20)`);
+  }
 });
 
 test("patient intents by class (own probes): cannot come, a named doctor, what was prescribed or written, did I book, earlier instead, someone else's data", () => {

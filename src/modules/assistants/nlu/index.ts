@@ -214,7 +214,7 @@ export function understand(message: string, options: UnderstandOptions): Underst
   const flags: Flags = {
     specialty: Boolean(specialty),
     date: Boolean(date),
-    upcoming: Boolean(date && !date.past),
+    upcoming: Boolean(date && !date.past && !/\b(last|yesterday|ago|earlier)\b/i.test(date.phrase)),
     question: isPlainQuestion(message),
     doctorNamed: Boolean(doctorMatch),
   };
