@@ -18,24 +18,20 @@ test('the independent set is the size the issue asks for, split 50/50', () => {
   assert.ok(Math.abs(v.dev.length - v.test.length) <= 2 && Math.abs(m.dev.length - m.test.length) <= 2);
 });
 
-// The safety property the issue sets: no emergency advised self-care. The dev split (tuned on) must
-// meet it. The frozen test split is measured, never tuned on: at its last measurement
-// (docs/EVALUATION.md) 2 of its 61 emergencies were still advised self-care, so this test holds that
-// line against regressions while the target (0) stays open; lower TEST_SPLIT_UNSAFE_AT_LAST_MEASUREMENT
-// only when a run shows fewer, never raise it.
-const TEST_SPLIT_UNSAFE_AT_LAST_MEASUREMENT = 2;
-for (const split of ['dev', 'test'] as const) {
-  test(`${split} split: emergencies advised self-care ${split === 'dev' ? '= 0' : `≤ ${TEST_SPLIT_UNSAFE_AT_LAST_MEASUREMENT} (target 0)`}, and no plain-language case refused`, () => {
-    const r = evaluateVignettes(loadVignetteSplit(split), { detectEmergency });
-    const unsafe = r.results.filter((x) => x.expected_triage.startsWith('emergency') && x.triage === 'self_care').length;
-    assert.ok(unsafe <= (split === 'dev' ? 0 : TEST_SPLIT_UNSAFE_AT_LAST_MEASUREMENT), `${unsafe} emergencies advised self-care`);
-    assert.equal(
-      r.errors_422,
-      0,
-      r.results
-        .filter((x) => x.error)
-        .map((x) => `${x.id}: ${x.error}`)
-        .join('; '),
-    );
-  });
-}
+// The safety property the issue sets: no emergency advised self-care, on the dev split (tuned on).
+// The frozen test split is not checked here: `npm test` is what a tuner runs after every change, so
+// a test-split check here would be a look per change (it was: docs/EVALUATION.md, "Third pass").
+// `npm run eval` (CI) holds the test split's line instead (run-eval.ts, TEST_SPLIT_UNSAFE_AT_LAST_MEASUREMENT).
+test('dev split: emergencies advised self-care = 0, and no plain-language case refused', () => {
+  const r = evaluateVignettes(loadVignetteSplit('dev'), { detectEmergency });
+  const unsafe = r.results.filter((x) => x.expected_triage.startsWith('emergency') && x.triage === 'self_care').length;
+  assert.equal(unsafe, 0, `${unsafe} emergencies advised self-care`);
+  assert.equal(
+    r.errors_422,
+    0,
+    r.results
+      .filter((x) => x.error)
+      .map((x) => `${x.id}: ${x.error}`)
+      .join('; '),
+  );
+});

@@ -114,3 +114,18 @@ if (updateDocs) {
   const j = text.indexOf(end);
   writeFileSync(doc, i >= 0 && j > i ? text.slice(0, i) + block + text.slice(j + end.length) : `${text.trimEnd()}\n\n${block}\n`);
 }
+
+// CI's guard on the frozen test split (it used to be a unit test, which every tuning run then
+// looked at): at its last measurement 2 of its 61 emergencies were still advised self-care, so a
+// run above that line, or one refusing a plain-language case, fails. Lower the constant only when a
+// run shows fewer, never raise it.
+const TEST_SPLIT_UNSAFE_AT_LAST_MEASUREMENT = 2;
+if (!devOnly) {
+  const { emergencies_self_care: unsafe, errors_422: refused } = reports.test.v;
+  if (unsafe > TEST_SPLIT_UNSAFE_AT_LAST_MEASUREMENT || refused > 0) {
+    console.error(
+      `FAIL: test split — ${unsafe} emergencies advised self-care (line: ${TEST_SPLIT_UNSAFE_AT_LAST_MEASUREMENT}), ${refused} plain-language cases refused (line: 0)`,
+    );
+    process.exit(1);
+  }
+}
