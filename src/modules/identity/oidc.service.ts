@@ -1,5 +1,5 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import * as oidc from 'openid-client';
+import type * as Oidc from 'openid-client';
 import type { Config } from '../../platform/config.js';
 import type { OidcProviderConfig } from '../../platform/auth/config.js';
 import type { Db } from '../../platform/database/index.js';
@@ -12,6 +12,9 @@ import { AppError, BadRequestError, ConflictError, ForbiddenError, NotFoundError
 import type { UserRow, UsersRepository } from './users.repository.js';
 import type { MfaRepository } from './mfa.repository.js';
 import type { ClientInfo, IdentityService, MfaRequired, TokenPair } from './identity.service.js';
+
+/** openid-client is loaded on the first sign-in through a provider, not at start-up (~7.5 MB; docs/BENCHMARKS.md "Footprint"). */
+const loadOidc = () => import('openid-client');
 
 export interface OidcDeps {
   config: Config;
@@ -112,7 +115,7 @@ export function mapRole(provider: Pick<OidcProviderConfig, 'roleClaim' | 'roleMa
  * says the email is verified. A failed flow creates and links nothing.
  */
 export class OidcService {
-  private readonly configs = new Map<string, Promise<oidc.Configuration>>();
+  private readonly configs = new Map<string, Promise<Oidc.Configuration>>();
 
   constructor(private readonly deps: OidcDeps) {}
 
@@ -122,9 +125,10 @@ export class OidcService {
     return provider;
   }
 
-  private async client(provider: OidcProviderConfig): Promise<oidc.Configuration> {
+  private async client(provider: OidcProviderConfig): Promise<Oidc.Configuration> {
     let pending = this.configs.get(provider.name);
     if (!pending) {
+      const oidc = await loadOidc();
       const local = new URL(provider.issuer).protocol === 'http:';
       pending = oidc.discovery(
         new URL(provider.issuer),
@@ -154,6 +158,7 @@ export class OidcService {
    * its hash is stored, and the callback must bring the value back (login CSRF).
    */
   async start(name: string, client: ClientInfo): Promise<OidcStart> {
+    const oidc = await loadOidc();
     await this.deps.authIp.consume(client.ip);
     const provider = this.provider(name);
     const config = await this.client(provider);
@@ -191,6 +196,7 @@ export class OidcService {
    * of the flow's cookie in the browser that made this request (undefined when it has none).
    */
   async callback(name: string, query: Record<string, string | undefined>, binding: string | undefined, client: ClientInfo): Promise<TokenPair | MfaRequired> {
+    const oidc = await loadOidc();
     await this.deps.authIp.consume(client.ip);
     const provider = this.provider(name);
     if (query.error)
