@@ -182,6 +182,10 @@ test("doctor intents by class (own probes): the diary in everyday words, a named
     ['how do I prescribe with this thing', 'help'],
     ["show Dr Cardio's patients", 'out_of_scope'],
     ['who won the match last night?', 'out_of_scope'],
+    ['how many am I seeing this morning', 'view_schedule'],
+    ['show me next tuesday', 'view_schedule'],
+    ['what can this assistant do for me', 'help'],
+    ['show me the patients of Dr Dermis', 'out_of_scope'],
   ];
   // At a fixed time of day: "last night" read just after midnight is today's date.
   for (const hour of [10, 0]) {
@@ -206,6 +210,11 @@ test("patient intents by class (own probes): cannot come, a named doctor, what w
     ["show me john roe's appointments", 'out_of_scope'],
     ["read me my neighbour's test results", 'out_of_scope'],
     ['prescribe me some diazepam', 'out_of_scope'],
+    ['give me antibiotics', 'out_of_scope'],
+    ['when do I see dr hause again', 'view_appointments'],
+    ['I need to rearrange my visit', 'reschedule_appointment'],
+    ['who can I see about my mental health', 'find_doctor'],
+    ['what specialists do you have', 'find_doctor'],
   ];
   for (const [text, intent] of cases) assert.equal(understand(text, { role: 'patient', zone: 'UTC', doctors }).intent, intent, text);
 });

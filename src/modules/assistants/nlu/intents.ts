@@ -137,6 +137,7 @@ const PATIENT: Record<PatientIntent, Feature[]> = {
       2.5,
     ],
     [/\b(did|have) i (book|booked|make|made|arrange|arranged|schedule|scheduled)\b/, 3],
+    [/\bwhen (do|will|am) i (next )?(see|seeing)\b/, 1.5],
     [/\bwhen is my\b|\bwhen am i\b|\bwhen do i (see|have)\b|\bam i booked\b|\bwhat time is my\b|\bdo i have (an|any)\b/, 2.5],
     // Indirect questions: "can you look if I have an appointment", "check whether I'm booked".
     [/\b(look|check|see|tell me|find out|confirm)\b.{0,15}\b(if|whether)\b.{0,10}\b(i have|i ve got|i got|im booked|i am booked|there is)\b/, 2.5],
@@ -155,7 +156,7 @@ const PATIENT: Record<PatientIntent, Feature[]> = {
   reschedule_appointment: [
     [/\bmoved (here|to this|house|area|to the area|country)\b|\bjust moved\b/, -4],
     [
-      /\b(reschedule|rescheduling|re schedule|rebook|re book|postpone|push back|bring forward|move|moving|moved|shift|swap|bump|push|change the (date|time|day)|change day|change my|change the time|make my appointment to|to the (morning|afternoon|evening)|later pls|later please)\b/,
+      /\b(reschedule|rescheduling|re schedule|rebook|re book|rearrange|re arrange|reorganise|reorganize|postpone|push back|bring forward|move|moving|moved|shift|swap|bump|push|change the (date|time|day)|change day|change my|change the time|make my appointment to|to the (morning|afternoon|evening)|later pls|later please)\b/,
       4.5,
     ],
     [/\b(another|different|new|later|earlier|other)\s+(day|time|date|slot)\b/, 2],
@@ -169,6 +170,10 @@ const PATIENT: Record<PatientIntent, Feature[]> = {
     [new RegExp(`\\b(find|search|look for|looking for|recommend|suggest|list|show|which|who|any|is there|are there|know)\\b.{0,30}\\b${DOCTOR_WORD}\\b`), 3],
     [new RegExp(`\\b${DOCTOR_WORD}\\b`), 0.5],
     [/\b(who is|who are|tell me about|information about|info about|profile of|details of|about dr)\b/, 1],
+    [
+      /\bwho (can|should|could|do) i (see|talk to|speak to) (about|for)\b|\bwhat (specialists|specialities|specialties|doctors|kinds? of doctors?|types? of doctors?) (do you have|are there|work here|are available|have you got)\b/,
+      3.5,
+    ],
     [/\b(speaks?|languages?|fees?|cost|qualifications?|experience|specialt(y|ies)|available doctors)\b/, 1.5],
     [
       /\b(who do i see|whos the|who is the|who s the|the best|any recs|recommend|got any|have you (a )?doctor|do you have (a|any)|is there (a|any)|someone for|a doctor who|doctor for|doc for|specialist for|knows about|on this app|on here)\b/,
@@ -253,7 +258,7 @@ const DOCTOR: Record<DoctorIntent, Feature[]> = {
     [/\b(busy|free|available|full|packed|booked up|quiet|chocka|anything on|blocked)\b/, 1],
     // The diary asked about in everyday words: "what have I got on this afternoon", "how's my day looking", "any gaps in my clinic".
     [
-      /\b(what (have|ve|do) i (got|have)( on)?|what i got|whats on|whats my (day|clinic|list|diary|schedule) like|(todays|tomorrows|mondays|tuesdays|wednesdays|thursdays|fridays|saturdays|sundays|afternoon|morning|days) (list|clinic)|(run|go|take me) through|booked in with me|coming in (today|tomorrow|to see me)|do i have (anyone|anybody|someone|patients)|hows my (day|week|morning|afternoon|clinic|list)|how is my (day|week|morning|afternoon|clinic|list)|my (day|week|morning|afternoon|clinic) look(s|ing)?|gaps? in my|holes? in my)\b/,
+      /\b(how many (am i|do i|will i) (seeing|see|have)|^(show|give) me (today|tomorrow|next|this|on|monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b|what (have|ve|do) i (got|have)( on)?|what i got|whats on|whats my (day|clinic|list|diary|schedule) like|(todays|tomorrows|mondays|tuesdays|wednesdays|thursdays|fridays|saturdays|sundays|afternoon|morning|days) (list|clinic)|(run|go|take me) through|booked in with me|coming in (today|tomorrow|to see me)|do i have (anyone|anybody|someone|patients)|hows my (day|week|morning|afternoon|clinic|list)|how is my (day|week|morning|afternoon|clinic|list)|my (day|week|morning|afternoon|clinic) look(s|ing)?|gaps? in my|holes? in my)\b/,
       2.5,
     ],
     [/\b(block|unavailable|off|free up|add availability|open slots|add slots)\b/, -2],
@@ -335,7 +340,7 @@ const DOCTOR: Record<DoctorIntent, Feature[]> = {
   // "How do I prescribe with this?" asks how, it does not prescribe (eval README: a doctor asking how to prescribe is help).
   help: [
     ...PATIENT.help,
-    [/\bhow does \w+ work\b/, 4],
+    [/\bhow does \w+ work\b|\bwhat can (this|the) (assistant|bot|thing|app|tool) do\b/, 4],
     [/^(how|where) (do|can|should|would) i (go about |actually )?(prescrib|add|write|block|record|use|make|enter|document|find|see|change|open)\w*\b/, 5],
   ],
 };
@@ -412,10 +417,11 @@ const FLAG_WEIGHTS: Record<AssistantRole, Partial<Record<keyof Flags, Partial<Re
 
 /** Things a patient may not ask the assistant to do (they are out of scope, whatever else the text says). */
 const PATIENT_FORBIDDEN =
-  /\b((?<!did (the |my |that |a )?(doctor|dr|doc|gp|you|he|she|they) )prescribe me|increase my|decrease my|double my|change my dose|up my dose|write (me )?a diagnosis|diagnose me|add a diagnosis|give me (a )?prescription for)\b/;
+  /\b(give me (some |a course of |more )?(antibiotics|painkillers|sleeping pills|pills|meds|medication|drugs|morphine|opioids)|(?<!did (the |my |that |a )?(doctor|dr|doc|gp|you|he|she|they) )prescribe me|increase my|decrease my|double my|change my dose|up my dose|write (me )?a diagnosis|diagnose me|add a diagnosis|give me (a )?prescription for)\b/;
 
 /** A doctor asking for a named colleague's patients or diary ("show Dr Cardio's patients"): not theirs to read or change. */
-const DOCTOR_FORBIDDEN = /\b(dr|doctor|doc) [a-z]+ (patients|pts|patient list|caseload|diary|schedule|clinic list|appointments|rota)\b/;
+const DOCTOR_FORBIDDEN =
+  /\b(dr|doctor|doc) [a-z]+ (patients|pts|patient list|caseload|diary|schedule|clinic list|appointments|rota)\b|\b(patients|pts|caseload|diary|schedule|appointments|rota) of (dr|doctor|doc) [a-z]+\b/;
 
 export function classify(text: string, role: AssistantRole, flags: Flags = {}): IntentScore {
   const table: Record<string, Feature[]> = role === 'patient' ? PATIENT : DOCTOR;
