@@ -15,7 +15,6 @@ import { AssistantsRepository } from './assistants.repository.js';
 import { assistantsRoutes } from './assistants.routes.js';
 import { AssistantsService } from './assistants.service.js';
 import './assistants.tables.js';
-import { withEmergencyReading } from './nlu/emergency-bridge.js';
 
 export { understand, type Understanding } from './nlu/index.js';
 export { AssistantsService } from './assistants.service.js';
@@ -59,8 +58,8 @@ export function buildAssistantsServices(deps: AssistantsDeps): AssistantsService
     care: deps.care,
     events: deps.events,
     log: deps.log,
-    // The detector on the message and on a reading of it in words it knows (nlu/emergency-bridge.ts).
-    detectEmergency: withEmergencyReading(detectEmergency),
+    // The detector reads chat wording too (src/modules/emergency/lay-wording.ts).
+    detectEmergency,
     chat: () => deps.chat,
     account: async (userId) => {
       const user = await users.findById(deps.db, userId);

@@ -106,38 +106,6 @@ test('questions never command, and only a plain yes confirms (review M4)', () =>
   assert.equal(understand('block Friday afternoon', { role: 'doctor', zone: 'UTC' }).intent, 'set_availability');
 });
 
-test('emergency wording: chat intensifiers, second-language forms, typos and stabbings are read as emergencies; scope still holds', async () => {
-  const { detectEmergency } = await import('../emergency/index.js');
-  const { withEmergencyReading } = await import('./nlu/emergency-bridge.js');
-  const check = withEmergencyReading(detectEmergency);
-  // Own probes (written from how people type, not from eval items); the detector alone missed each on 2026-12-07.
-  for (const text of [
-    'hello doctor my chest is paining very much since morning and left hand also paining',
-    'chest pain very strong, help',
-    'I have very bad chest pain right now, can you book me in',
-    'my chest hurts really bad',
-    'my heart is hurting really bad',
-    'I have extreme chest pain',
-    'chest pian and sweating',
-    'I was stabbed',
-    "I've been stabbed and I'm bleeding",
-    'someone shot me',
-    'show my appointments. cheast pain very strong since 1 hour',
-  ]) {
-    assert.equal(check(text).is_emergency, true, `expected an emergency: ${text}`);
-  }
-  // The detector's negation, history and hypothetical scoping applies to the reading too.
-  for (const text of [
-    'no really bad chest pain, just a checkup',
-    'I had really bad chest pain last year, want to book a follow up',
-    'what if I get very bad chest pain on the plane',
-    'I got my flu shot, can I see the record',
-    'my heart is hurting since my divorce',
-    'my dad had a hart atack last year',
-  ])
-    assert.equal(check(text).is_emergency, false, `expected no emergency: ${text}`);
-});
-
 test("follow-up plans in clinicians' notes: intervals in words and shorthand; conditional or declined plans are none", async () => {
   const { followUpRequest } = await import('./nlu/follow-up.js');
   const days = (t: string) => followUpRequest(t)?.days ?? null;

@@ -13,6 +13,7 @@
 import { buildContext, consumeTriggers, mentionStatus, type ConceptMention, type MentionStatus } from '../clinical-text/index.js';
 import { screenText } from '../symptom-checker/index.js';
 import { CATEGORY_ADVICE, CONCEPTS, CRISIS_RESOURCES, RULES, type Concept } from './lexicon.js';
+import { layReading } from './lay-wording.js';
 import { MAX_INPUT_CHARS, normalize, tokenRange } from '../clinical-text/index.js';
 import { LEVEL_RANK, type EmergencyCategory, type EmergencyCheck, type EmergencyLevel, type EmergencyMatch } from './types.js';
 
@@ -194,8 +195,24 @@ function conceptFired(input: string): Fired[] {
   }));
 }
 
+/**
+ * The message as written, then — when that finds no emergency — a reading of it with chat wording
+ * put in words the lexicon knows (lay-wording.ts): "my chest is paining", "I got stabbed".
+ */
 export function detectEmergency(text: string): EmergencyCheck {
   const input = typeof text === 'string' ? text : '';
+  const asWritten = detectAsWritten(input);
+  if (asWritten.is_emergency) return asWritten;
+  const reading = layReading(input);
+  if (reading === null) return asWritten;
+  const reread = detectAsWritten(reading);
+  if (!reread.is_emergency) return asWritten;
+  // The reading's offsets do not point into the message: the whole message is the span, and the
+  // phrase is the reading's (what was understood), not a slice of what was typed.
+  return { ...reread, matched: reread.matched.map((m) => ({ ...m, span: [0, input.length] })) };
+}
+
+function detectAsWritten(input: string): EmergencyCheck {
   const fired = [...conceptFired(input), ...lexiconFired(input)];
 
   let level: EmergencyLevel = 'none';

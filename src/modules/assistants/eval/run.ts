@@ -16,11 +16,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DateTime } from 'luxon';
 import { detectEmergency } from '../../emergency/index.js';
-import { withEmergencyReading } from '../nlu/emergency-bridge.js';
 import { matchPeople, understand, type Person } from '../nlu/index.js';
 
-/** The assistants' emergency check, as wired in index.ts. */
-const emergencyCheck = withEmergencyReading(detectEmergency);
 const here = dirname(fileURLToPath(import.meta.url));
 
 interface Utterance {
@@ -67,7 +64,7 @@ function nameKey(v: unknown): string {
 
 /** What the engine would put in each contract key for this text (names: the matched words, as the reply does). */
 export function predict(u: Utterance, zone: string, now: Date) {
-  if (u.role === 'patient' && emergencyCheck(u.text).is_emergency)
+  if (u.role === 'patient' && detectEmergency(u.text).is_emergency)
     return { intent: 'emergency', entities: {} as Record<string, unknown>, emergencyFirst: true };
   const r = understand(u.text, { role: u.role, zone, now, ...(u.role === 'doctor' ? { people: PATIENTS } : { doctors: DOCTORS }) });
   const entities: Record<string, unknown> = {};

@@ -1,8 +1,8 @@
 /**
- * Emergency first, whatever the wording (issue 14 "100 % of emergency messages answered as
- * emergencies before anything else"). The detector (src/modules/emergency) is the emergency
- * module's and is used as is; this file only gives it a second reading of the patient's message
- * in which chat wording it has no entry for is put in words it does know:
+ * A second reading of a message in which chat wording the detector's lexicon has no entry for is
+ * put in words it does know. Written for the assistants (issue 14, "emergency first, whatever the
+ * wording") and moved here so that every caller of detectEmergency — chat messages, the symptom
+ * checker, the assistants — gets it (detector.ts):
  *
  *  - intensifiers people use for chest pain instead of "severe" ("really bad", "very strong",
  *    "extreme", "so much") — the detector's chest_severe concept lists "severe", "terrible",
@@ -16,9 +16,8 @@
  * Only words change, never the clause around them, so the detector's own negation, history and
  * hypothetical scoping still applies ("no really bad chest pain, just a check-up" stays no
  * emergency; tested in nlu.test.ts). The message is an emergency if either reading is.
- * Found with the assistant's own probes (nlu.test.ts "emergency wording"), not from eval items.
+ * Found with the assistants' own probes (lay-wording.test.ts), not from eval items.
  */
-import type { EmergencyCheck } from '../../emergency/index.js';
 
 const INTENSE = String.raw`(?:(?:very|really|so|extremely|super|too|quite) (?:very )?(?:bad|strong|severe|intense|much|badly|hard)|extreme|awful|horrible|horrendous|killing me|a lot|alot|heavy)`;
 const CHEST_PAIN_VERB = String.raw`(?:pain|pains|paining|hurts|hurting|aching|aches)`;
@@ -51,24 +50,9 @@ const REWRITES: [RegExp, string][] = [
 ];
 
 /** The message in words the emergency detector knows, or null when nothing was rewritten. */
-function emergencyReading(text: string): string | null {
+export function layReading(text: string): string | null {
   let t = text.toLowerCase().replace(/[’‘]/g, "'");
   const before = t;
   for (const [re, to] of REWRITES) t = t.replace(re, to);
   return t === before ? null : t;
-}
-
-/**
- * The assistants' emergency check: the detector on the message as written, then (when that finds
- * no emergency) on the reading above. The verdict of either reading that flags wins.
- */
-export function withEmergencyReading(detect: (text: string) => EmergencyCheck): (text: string) => EmergencyCheck {
-  return (text) => {
-    const first = detect(text);
-    if (first.is_emergency) return first;
-    const reading = emergencyReading(text);
-    if (reading === null) return first;
-    const second = detect(reading);
-    return second.is_emergency ? second : first;
-  };
 }
