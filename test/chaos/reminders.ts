@@ -236,6 +236,7 @@ async function run(kind: 'postgres' | 'pglite', count: number, dist: string): Pr
     await s.exited;
   }
   await smtp.close();
+  if (smtp.errors.length) throw new Error(`the SMTP capture failed: ${smtp.errors.map((e) => e.message).join('; ')}`);
   if (kind === 'postgres') {
     const client = new pg.Client({ connectionString: env.DATABASE_URL });
     await client.connect();

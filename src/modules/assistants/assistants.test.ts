@@ -30,11 +30,14 @@ let janeSmith: TestUser;
 let john: TestUser;
 const emergencies: unknown[] = [];
 
+// "Today" is fixed once for the whole file: slots made in before() and dates said later must agree
+// even when the run crosses midnight UTC (it failed once that way).
+const today = DateTime.utc().startOf('day');
 /** Wall-clock day `days` from today in UTC (the users' zone: no profile zone is set), at `hour`:00. */
 function at(days: number, hour: number): Date {
-  return DateTime.utc().startOf('day').plus({ days, hours: hour }).toJSDate();
+  return today.plus({ days, hours: hour }).toJSDate();
 }
-const day = (days: number) => DateTime.utc().startOf('day').plus({ days }).toFormat('LLLL d');
+const day = (days: number) => today.plus({ days }).toFormat('LLLL d');
 
 async function say(user: TestUser, role: 'patient' | 'doctor', message: string, conversation?: string): Promise<Reply> {
   const res = await built.app.inject({

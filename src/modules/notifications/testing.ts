@@ -51,6 +51,8 @@ function textPart(raw: string): string {
 export class SmtpCapture {
   /** Every message the server accepted, in order (duplicates included). */
   readonly received: CapturedMail[] = [];
+  /** SMTP server errors other than a sender hanging up (which the chaos run causes on purpose). */
+  readonly errors: Error[] = [];
   private server: SMTPServer | null = null;
   port = 0;
   private waiters: { pred: (m: CapturedMail) => boolean; resolve: (m: CapturedMail) => void }[] = [];
@@ -90,6 +92,11 @@ export class SmtpCapture {
       capture.server!.listen(port, '127.0.0.1', () => resolve());
     });
     capture.port = (capture.server.server.address() as AddressInfo).port;
+    // A client killed mid-session (the chaos run SIGKILLs senders) resets its connection; an SMTP
+    // server reports that as an 'error' event, which must not end the process that captures mail.
+    capture.server.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'ECONNRESET' && error.code !== 'EPIPE') capture.errors.push(error);
+    });
     return capture;
   }
 
