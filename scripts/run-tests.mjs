@@ -1,5 +1,7 @@
 #!/usr/bin/env node
-// Runs every *.test.ts under src/ (and test/) with Node's own test runner through tsx.
+// Runs every *.test.ts under src/ (and test/) with Node's test runner (node:test) through tsx,
+// in batches of files per worker process (runBatches below; TEST_ISOLATION=process for one
+// process per file). Arguments without `--` keep only the files whose path contains one of them.
 // `--services` runs the same suite against the real PostgreSQL and Redis on this machine:
 // each run gets a fresh database that is dropped afterwards, so runs never collide.
 import { spawn, spawnSync } from 'node:child_process';
