@@ -18,7 +18,10 @@ import { openDatabase } from '../database/index.js';
  */
 test('close() waits for a running handler and its audit write before closing the database', async (t) => {
   const dataDir = `/tmp/carebridge-test/in-flight-${randomBytes(4).toString('hex')}`;
-  const built = await build(t, { embeddedDatabase: `${dataDir}/pglite` }, { SESSION_CACHE_SECONDS: '60' });
+  // No page cache: the list must really query the held table (a cached page needs only the
+  // audit write, which on PostgreSQL does not wait on that table and finished before the test
+  // could see the request running).
+  const built = await build(t, { embeddedDatabase: `${dataDir}/pglite` }, { SESSION_CACHE_SECONDS: '60', PAGE_CACHE_SECONDS: '0' });
   const { app, ctx } = built;
   const doctor = await createUser(built, 'doctor');
   const patient = await createUser(built, 'patient');
@@ -41,23 +44,30 @@ test('close() waits for a running handler and its audit write before closing the
     await gate;
   });
   await isLocked;
-
+  // Should an assertion below fail, the held transaction must still end: it would keep the
+  // pool from closing in build's after-hook and hang the run instead of failing it.
   const requestId = `in-flight-${randomBytes(6).toString('hex')}`;
-  const client = net.connect(port, '127.0.0.1');
-  await new Promise<void>((resolve) => client.once('connect', () => resolve()));
-  client.write(`GET /api/v1/appointments HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: ${patient.auth.authorization}\r\nX-Request-Id: ${requestId}\r\n\r\n`);
-  // Until the handler runs (it then waits on the table), then the client goes away.
-  for (let i = 0; i < 1000 && built.inFlight.count === 0; i++) await new Promise((resolve) => setTimeout(resolve, 10));
-  assert.equal(built.inFlight.count, 1, 'the request reached its handler');
-  client.destroy();
+  try {
+    const client = net.connect(port, '127.0.0.1');
+    await new Promise<void>((resolve) => client.once('connect', () => resolve()));
+    client.write(`GET /api/v1/appointments HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: ${patient.auth.authorization}\r\nX-Request-Id: ${requestId}\r\n\r\n`);
+    // Until the handler runs (it then waits on the table), then the client goes away.
+    for (let i = 0; i < 1000 && built.inFlight.count === 0; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    assert.equal(built.inFlight.count, 1, 'the request reached its handler');
+    client.destroy();
 
-  const closed = built.close();
-  // The server has no connection left: close() is past app.close() and must now be waiting.
-  await new Promise((resolve) => setTimeout(resolve, 200));
-  release();
-  await holder;
-  await closed;
-  assert.equal(built.inFlight.count, 0);
+    let closedAt = 0;
+    const closed = built.close().then(() => (closedAt = Date.now()));
+    // The server has no connection left: close() is past app.close() and must now be waiting.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    assert.equal(closedAt, 0, 'close() waits while the handler is held');
+    release();
+    await holder;
+    await closed;
+    assert.equal(built.inFlight.count, 0);
+  } finally {
+    release();
+  }
 
   const reopened = await openDatabase(ctx.config);
   try {
