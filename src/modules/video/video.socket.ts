@@ -34,7 +34,11 @@ const Frames = {
     },
     { additionalProperties: false },
   ),
-  hangup: Type.Object({ type: Type.Literal('hangup'), reason: Type.Optional(Type.String({ maxLength: 200 })) }, { additionalProperties: false }),
+  // `to` as for the others: a "busy" answer to one tab must not end the call another tab is in.
+  hangup: Type.Object(
+    { type: Type.Literal('hangup'), reason: Type.Optional(Type.String({ maxLength: 200 })), to: Type.Optional(PeerId) },
+    { additionalProperties: false },
+  ),
   ping: Type.Object({ type: Type.Literal('ping'), ts: Type.Optional(Type.Number()) }, { additionalProperties: false }),
 };
 const validators = Object.fromEntries(Object.entries(Frames).map(([k, v]) => [k, Compile(v)]));

@@ -90,6 +90,9 @@ test('video: signalling between the two parties inside the window; outsiders and
   assert.equal((await p.next((f) => f.type === 'error')).code, 'invalid_frame');
   p.send('nope');
   assert.equal((await p.next((f) => f.type === 'error')).code, 'invalid_json');
+  p.send({ type: 'hangup', reason: 'declined', to: joinedD.peer_id });
+  const hangup = await d.next((f) => f.type === 'hangup');
+  assert.deepEqual([hangup.from, hangup.reason], [joinedP.peer_id, 'declined']);
   p.send({ type: 'hangup' });
   assert.equal((await d.next((f) => f.type === 'hangup')).from, joinedP.peer_id);
   p.close();
