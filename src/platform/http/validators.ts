@@ -1,4 +1,5 @@
 import { AjvCompiler } from '@fastify/ajv-compiler';
+import { LazyCompiler } from './lazy-compile.js';
 
 type ValidatorFactory = ReturnType<typeof AjvCompiler>;
 interface RouteSchema {
@@ -13,33 +14,24 @@ type Compiler = (route: RouteSchema) => Validate;
 /**
  * Fastify's own request validators (Ajv through @fastify/ajv-compiler, same options, same
  * shared schemas), compiled on a route's first request instead of for every route before the
- * server listens: that was the largest single cost of start-up after module loading (~16 % of
- * its CPU, docs/BENCHMARKS.md "Footprint"). `warm()` compiles the rest in the background once
- * the server listens, one per event-loop turn, so the steady state is that of eager
- * compilation. A schema that cannot compile answers 500 on its route (and is logged by warm()).
+ * server listens (~16 % of start-up CPU when eager); see lazy-compile.ts for when the rest are
+ * compiled.
  *
  * A compiler factory makes Fastify treat the compiler as custom, and it then leaves header
  * schemas as given; header names arrive lower-cased, so the names in a headers schema are
  * lower-cased here as Fastify does for its default compiler (properties and required).
  */
 export function lazyValidators() {
-  const pending = new Set<() => Validate>();
-  let stopped = false;
+  const compiler = new LazyCompiler();
   const factory = AjvCompiler();
 
   const build = (...args: Parameters<ValidatorFactory>): Compiler => {
-    const compiler = factory(...args) as unknown as Compiler;
+    const ajvCompiler = factory(...args) as unknown as Compiler;
     return (route) => {
       const input = route.httpPart === 'headers' ? { ...route, schema: lowerCaseHeaderNames(route.schema) } : route;
-      let validate: Validate | null = null;
-      const compile = () => {
-        pending.delete(compile);
-        validate ??= compiler(input) as Validate;
-        return validate;
-      };
-      pending.add(compile);
+      const validate = compiler.once(() => ajvCompiler(input));
       const lazy: Validate = (data) => {
-        const fn = validate ?? compile();
+        const fn = validate();
         const ok = fn(data);
         // Fastify reads the errors from the function it was given.
         lazy.errors = fn.errors;
@@ -50,24 +42,7 @@ export function lazyValidators() {
   };
   // Typed as the factory Fastify takes; its validators are plain functions with `errors` to Fastify.
   const buildValidator = build as unknown as ValidatorFactory;
-
-  return {
-    buildValidator,
-    async warm(onError: (err: unknown) => void): Promise<void> {
-      for (const compile of pending) {
-        if (stopped) return;
-        try {
-          compile();
-        } catch (err) {
-          onError(err);
-        }
-        await new Promise((resolve) => setImmediate(resolve));
-      }
-    },
-    stop() {
-      stopped = true;
-    },
-  };
+  return { buildValidator, warm: (onError: (err: unknown) => void) => compiler.warm(onError), stop: () => compiler.stop() };
 }
 
 function lowerCaseHeaderNames(schema: unknown): unknown {
