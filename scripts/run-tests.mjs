@@ -129,6 +129,7 @@ async function runBatches() {
   const queue = [...files].sort((a, b) => statSync(b).size - statSync(a).size);
   const totals = { tests: 0, pass: 0, fail: 0, cancelled: 0, skipped: 0, todo: 0 };
   const problems = [];
+  const failureReports = [];
   const started = Date.now();
   const worker = async () => {
     while (queue.length) {
@@ -136,6 +137,7 @@ async function runBatches() {
       const { code, output, stalled } = await runBatch(batch);
       process.stdout.write(output);
       for (const [, key, value] of output.matchAll(/^ℹ (tests|pass|fail|cancelled|skipped|todo) (\d+)$/gm)) totals[key] += Number(value);
+      failureReports.push(...failuresIn(output));
       if (stalled) problems.push(`no test finished for ${IDLE_LIMIT_MS / 1000} s; stopped the batch: ${batch.join(' ')}`);
       else if (code !== 0) problems.push(`exit code ${code} from the batch: ${batch.join(' ')}`);
     }
@@ -145,8 +147,30 @@ async function runBatches() {
     .map(([key, value]) => `${key} ${value}`)
     .join(', ');
   console.log(`\n# ${files.length} files: ${summary}; ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  // Repeated below the summary, so the tail of a long CI log says which test failed and why.
+  if (failureReports.length) console.log(`\n# failing tests:\n${failureReports.join('\n')}`);
   for (const problem of problems) console.log(`# FAILED: ${problem}`);
   return problems.length ? 1 : 0;
+}
+
+/** Each failed test of a batch's output, with its file and the first lines of its error. */
+function failuresIn(output) {
+  const lines = output.split('\n');
+  const reports = [];
+  let file = '';
+  for (let i = 0; i < lines.length; i++) {
+    if (lines[i].startsWith('▷ ')) file = lines[i].slice(2);
+    const failed = /^(\s*)✖ /.exec(lines[i]);
+    if (!failed) continue;
+    const error = [];
+    for (let j = i + 1; j < lines.length && error.length < 10 && lines[j].startsWith(`${failed[1]}  `); j++) {
+      if (!/\(node:|^\s*$/.test(lines[j])) error.push(lines[j]);
+    }
+    // A suite fails with its test: report the innermost failure only.
+    if (/subtests? failed/.test(error[0] ?? '') || (!error.length && reports.at(-1)?.startsWith(`# ${file} `))) continue;
+    reports.push(`# ${file} ✖ ${lines[i].trim().slice(2)}\n${error.map((line) => `#   ${line.trim()}`).join('\n')}`);
+  }
+  return reports;
 }
 
 function runBatch(batch) {
