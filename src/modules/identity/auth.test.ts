@@ -74,6 +74,21 @@ describe('registration', () => {
     assert.match(common.errors[0].message, /common/);
   });
 
+  it('ASVS 6.2.8/6.2.9: a password is checked exactly as typed (no trimming, case kept) and 64+ characters are accepted', async () => {
+    const email = uniqueEmail('exact');
+    // 91 characters with spaces at both ends: accepted whole, not cut at 64 or 72.
+    const long = `  ${'Correct horse battery staple '.repeat(3)}  `;
+    assert.ok(long.length >= 64);
+    assert.equal((await register({ email, password: long, full_name: 'Exact Typist', role: 'patient' }, '10.0.1.20')).statusCode, 201);
+    const attempt = (password: string, ip: string) =>
+      app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email, password }, remoteAddress: ip });
+    assert.equal((await attempt(long, '10.0.1.21')).statusCode, 200);
+    assert.equal((await attempt(long.trim(), '10.0.1.22')).statusCode, 401, 'trimmed is another password');
+    assert.equal((await attempt(long.toUpperCase(), '10.0.1.23')).statusCode, 401, 'case matters');
+    assert.equal((await attempt(long.slice(0, 72), '10.0.1.24')).statusCode, 401, 'not truncated (bcrypt would stop at 72 bytes)');
+    assert.equal((await attempt(long, '10.0.1.25')).statusCode, 200);
+  });
+
   it('refuses self-registration as admin with 403', async () => {
     assertProblem(await register({ email: uniqueEmail(), password: GOOD_PASSWORD, full_name: 'A', role: 'admin' }, '10.0.1.3'), 403);
   });

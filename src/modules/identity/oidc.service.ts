@@ -97,6 +97,21 @@ export function checkEntraTenant(provider: Pick<OidcProviderConfig, 'issuer' | '
 }
 
 /** Our role from the provider's role claim (Entra app roles, groups, …). Clinicians still wait for approval. */
+/** How far ahead of our clock a provider's clock may run (the ID token's iat). */
+const IAT_SKEW_SECONDS = 60;
+
+/**
+ * openid-client checks exp, nbf, aud, iss and nonce, but accepts an ID token issued in the future
+ * (oidc.test.ts "clock-skewed ID token" passed a token issued an hour ahead). Such a token outlives
+ * the provider's intended lifetime on our clock, or comes from a provider whose clock cannot be
+ * trusted: refused (ASVS 6.8.2, bad input "clock-skewed tokens" of issue 15).
+ */
+export function checkIssuedAt(claims: { iat?: unknown }, now = Date.now()): void {
+  if (typeof claims.iat !== 'number' || !Number.isFinite(claims.iat)) throw new OidcError('The ID token has no issue time (iat).');
+  if (claims.iat > now / 1000 + IAT_SKEW_SECONDS)
+    throw new OidcError(`The ID token was issued in the future (iat ${Math.round(claims.iat - now / 1000)} s ahead of this server's clock).`);
+}
+
 export function mapRole(provider: Pick<OidcProviderConfig, 'roleClaim' | 'roleMap'>, claims: Record<string, unknown>): Role {
   if (!provider.roleClaim) return 'patient';
   const raw = claims[provider.roleClaim];
@@ -240,6 +255,7 @@ export class OidcService {
             : (err as Error).message;
       throw new OidcError(`The provider's reply was not accepted: ${why}.`);
     }
+    checkIssuedAt(claims);
     checkEntraTenant(provider, claims);
     const user = await this.accountFor(provider, claims);
     if (user.status !== 'active' && user.status !== 'pending') throw new ForbiddenError('This account is deactivated.');

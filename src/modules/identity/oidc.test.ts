@@ -172,6 +172,11 @@ describe('OpenID Connect sign-in', () => {
       (c: Record<string, unknown>) => ({ ...c, iat: Math.floor(Date.now() / 1000) - 7200, exp: Math.floor(Date.now() / 1000) - 3600 }),
       /exp/,
     ],
+    [
+      'clock-skewed ID token (issued an hour ahead of server time)',
+      (c: Record<string, unknown>) => ({ ...c, iat: Math.floor(Date.now() / 1000) + 3600, exp: Math.floor(Date.now() / 1000) + 7200 }),
+      /iat|future/,
+    ],
     ['wrong audience', (c: Record<string, unknown>) => ({ ...c, aud: 'someone-else' }), /aud/],
     ['unknown issuer', (c: Record<string, unknown>) => ({ ...c, iss: 'https://evil.example' }), /iss/],
   ] as const) {
