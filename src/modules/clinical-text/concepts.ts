@@ -282,7 +282,9 @@ const IRREGULAR: Record<string, string> = {
   broken: 'break',
   woke: 'wake',
   woken: 'wake',
-  stung: 'sting',
+  // "Spotting" is light vaginal bleeding; stemmed, it met every "spot" on the skin ("a spot on my chin").
+  spotting: 'spotbleed',
+  // ("stung" stays itself: "it stings when I pee", "stinging eyes" are a sensation, not an insect sting.)
   bit: 'bite',
   bitten: 'bite',
   spat: 'spit',

@@ -234,6 +234,9 @@ const HYPO_PRE = re([
   'imagine',
   'scared of',
   'afraid of',
+  // A worry about getting something later ("worried I might get sepsis after my operation"); "might be
+  // having" stays a report of now.
+  String.raw`(?:worried|worry|worrying|scared|afraid|frightened|terrified|anxious|concerned|paranoid) (?:that )?(?:i|he|she|they|we|you|my \p{L}+) (?:might|may|could|will|would|'ll) (?:get|develop|catch|end up with|go into)`,
   'fear of',
   'when (?:should|do|would) (?:i|you|we)',
   'test(?:s|ed|ing)? for',

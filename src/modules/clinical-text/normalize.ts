@@ -293,6 +293,25 @@ const NOT_A_FEVER_RE = /\b(hay|cabin|spring|saturday night|jungle|disco)\s+(feve
 /** "light-headed" is dizziness: read apart, "light" met light sensitivity and "headed" a headache. */
 const LIGHTHEADED_RE = /\b(light)[\s-]+(head(?:ed|edness|y))\b/g;
 
+/**
+ * "a bit swollen", "bit more puffed", "a little bit sore": a quantity, not the past tense of bite
+ * (the lemma table reads "bit" as "bite", which made a mildly swollen ankle an infected bite). "Bit"
+ * stays a bite after a biter or a passive ("the dog bit", "got bit") and before its object ("bit me",
+ * "bit my tongue", "bit by a tick").
+ */
+const QUANTITY_BIT_RE =
+  /(?<!\b(?:got|get|gets|getting|was|were|been|being|is|dog|dogs|cat|cats|snake|spider|tick|insect|mosquito|horse|rat|he|she|they|it|something|someone|i|we|you)\s)\bbit\b(?!\s+(?:me|my|him|her|his|them|their|us|our|you|your|it|its|by|into|in|on|onto|through|the|a|an|someone|somebody|down|off|her|myself|himself|herself)\b)/g;
+
+/**
+ * "Stabbing pain" describes pain, it is not a stabbing: read as "sharp" (every pain pattern that knows
+ * "stab*" knows "sharp" or the pain word that follows), so "stabbing pain when I pee and blood in it"
+ * no longer meets the stab-wound-with-blood reading of heavy bleeding.
+ */
+const STABBING_PAIN_RE = /\b(stabbing)(?=\s+(?:pains?|aches?|sensations?|feelings?|twinges?|cramps?|headaches?)\b)/g;
+
+/** The inside of the cheek or lip is the mouth ("ulcer on the inside of my cheek"), not facial pain or a cold sore. */
+const INNER_CHEEK_RE = /\binside\s+(?:of\s+)?(?:my|his|her|their|your|the|our)\s+(?:(?:left|right|top|bottom|upper|lower)\s+)?(cheeks?|lips?)\b/g;
+
 // words (letters with inner apostrophes), numbers with decimals, and punctuation that matters.
 const TOKEN_RE = /\p{L}+(?:'\p{L}+)*|\d+(?:[.,]\d+)?|[.!?;:,()]|\n/gu;
 
@@ -318,6 +337,9 @@ export function normalize(input: string): Normalized {
   for (const m of lower.matchAll(SEIZURE_FIT_RE)) seizureAt.set(m.index + m[0].length - m[2]!.length, /ing$/.test(m[2]!) ? 'seizing' : 'seizure');
   // "hay fever", "cabin fever" are not a temperature: the second word becomes one compound token.
   for (const m of lower.matchAll(NOT_A_FEVER_RE)) seizureAt.set(m.index + m[0].length - m[2]!.length, `${m[1]!.replace(/\s+/g, '')}${m[2]}`);
+  for (const m of lower.matchAll(QUANTITY_BIT_RE)) seizureAt.set(m.index, 'abit');
+  for (const m of lower.matchAll(INNER_CHEEK_RE)) seizureAt.set(m.index + m[0].length - m[1]!.length, /^l/.test(m[1]!) ? 'innerlip' : 'innercheek');
+  for (const m of lower.matchAll(STABBING_PAIN_RE)) seizureAt.set(m.index, 'sharp');
   for (const m of lower.matchAll(LIGHTHEADED_RE)) {
     seizureAt.set(m.index, 'lightheaded');
     seizureAt.set(m.index + m[0].length - m[2]!.length, 'lightheaded');

@@ -42,6 +42,12 @@ const REWRITES: [RegExp, string][] = [
   // A stabbing or shooting told about oneself.
   [/\b(?:i|i've|i have|ive|i was|i got|i've been|i have been|ive been|just got|got) (?:been |just )?(?:stabbed|knifed)\b/g, 'i have a stab wound'],
   [/\bsomeone (?:just )?(?:stabbed|knifed) me\b/g, 'i have a stab wound'],
+  // Telegraphic: a sentence that opens with the participle ("stabbed. bleeding lots", "just got
+  // knifed in the leg"); "stabbed my finger with a fork" names its own object and stays as it is.
+  [
+    /(^|[.!?]\s*)(?:just |been |got )?(?:stabbed|knifed)\b(?! (?:my|myself|his|her|it|with|by (?:a |my )?(?:fork|pin|needle|splinter|thorn)))/g,
+    '$1i have a stab wound',
+  ],
   [
     /\b(?:i|i've|i have|ive|i was|i got|i've been|i have been|ive been|just got|got) (?:been |just )?shot\b(?! (?:of|at|in the arm for|glass|for))/g,
     'i have a gunshot wound',

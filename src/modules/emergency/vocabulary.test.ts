@@ -247,3 +247,21 @@ test('command hallucinations to harm others, and an asthma attack still bad afte
   conceptYes('asthma attack, used the blue inhaler ten times and still struggling');
   conceptNo('my son hears voices sometimes and his care team know, he is settled today');
 });
+
+test('fourth pass: a face pulled to one side, speech not right, a child drinking a cleaning product, a stated intent to hurt others', () => {
+  conceptYes('his mouth has gone to one side and he is dribbling');
+  conceptYes('grandma cannot talk properly all of a sudden and her smile is crooked');
+  conceptYes('my 2 year old drank some toilet cleaner from under the sink');
+  conceptYes('my husband is not sleeping and says he has to kill the family tonight');
+  conceptNo('aching on one side of my face when I bend forward, blocked nose');
+  conceptNo('she can speak properly again now after the dentist numbing wore off');
+});
+
+test('fourth pass: a telegraphic stabbing is reported now; a stabbing pain, a skin spot, a worry about catching something later are not', () => {
+  assert.equal(detectEmergency('knifed. losing blood fast').is_emergency, true);
+  // "Stabbing pain" is a kind of pain, not a stabbing: with blood in the urine it is not a haemorrhage.
+  assert.equal(detectEmergency('stabbing pains low in my back when I wee and a bit of blood in it').is_emergency, false);
+  assert.equal(detectEmergency('a small spot on my chin keeps bleeding a little when I shave').is_emergency, false);
+  assert.equal(detectEmergency('scared my son might get meningitis at uni, what are the signs').is_emergency, false);
+  assert.equal(detectEmergency('I think I might be having a heart attack, crushing chest pain').is_emergency, true);
+});

@@ -11,8 +11,11 @@ import { answer, rankState, startInterview } from './interview.js';
 import type { InterviewResult, StartInput } from './interview.js';
 import { detectEmergency } from '../emergency/index.js';
 import { screenText } from './text-screen.js';
+import { getKnowledgeBase } from './kb/loader.js';
+import { mapText } from './text-mapping.js';
 
 const opts = { detectEmergency };
+const mapped = (t: string) => mapText(getKnowledgeBase(), t).evidence;
 
 function run(input: StartInput): InterviewResult {
   let r = startInterview(input, opts);
@@ -52,4 +55,41 @@ test('an allergic reaction after a food: a known allergy, a hidden nut dish, a s
   assert.equal(urgent('I am allergic to sesame, ate some by mistake, now coughing and wheezy'), true);
   assert.equal(urgent('after the almond cake her eyes and face are puffing up and she threw up'), true);
   assert.equal(urgent('had some pesto pasta and now his eyes are swelling and he is coughing'), true);
+});
+
+test('fourth pass: words that are not what they look like — a stinging wee, "a bit" swollen, the inside of the cheek, "didn\'t pass out"', () => {
+  const ids = (t: string) =>
+    screenText(t)
+      .concepts.filter((c) => c.status === 'affirmed')
+      .map((c) => c.id);
+  // A stinging sensation is not an insect sting (NHS cystitis: "pain, burning or stinging when you pee").
+  assert.ok(!ids('it burns and stings every time I go to the toilet').includes('insect_sting'));
+  assert.ok(ids('a wasp stung me on the neck').includes('insect_sting'));
+  // "a bit" is a quantity, not a bite; a bite that is red and swollen is the usual reaction (NHS insect bites).
+  assert.ok(!ids('my knee is a bit swollen and red after gardening').includes('skin_red_warm'));
+  assert.ok(ids('the cat bit my thumb and now it is red, hot and throbbing').includes('skin_red_warm'));
+  // Swollen ankles are not the sudden face, hand or feet swelling of pre-eclampsia.
+  assert.ok(!ids('my ankle is swollen after I went over on it').includes('hand_face_swelling'));
+  // The inside of the cheek is the mouth.
+  assert.ok(!ids('sore spot on the inside of my left cheek, I think I bit it').includes('facial_pain'));
+  // Not fainting does not deny feeling dizzy.
+  const r = mapped('went woozy when I jumped out of bed, did not pass out');
+  assert.equal(r.dizziness, 'present');
+});
+
+test('fourth pass: a benign problem read as what it is — a rib sore to press, period cramps, a painful big toe joint, a mouth ulcer', () => {
+  selfCare({ age: 26, sex: 'male', text: 'twinge in my chest that hurts more when I press on the rib, started after moving furniture' }, 'costochondritis');
+  selfCare({ age: 23, sex: 'female', text: 'bad period pains again today, it is always like this on day one, paracetamol helps' }, 'dysmenorrhoea');
+  selfCare({ age: 35, sex: 'female', text: 'small white ulcer on the inside of my lip, sore when I eat' }, 'mouth_ulcers');
+  assert.equal(mapped('throbbing pain at the base of my big toe').joint_pain, 'present');
+});
+
+test('fourth pass: a chickenpox contact in pregnancy or with a weakened immune system, a chest infection on steroids — seen within 24 hours (NHS)', () => {
+  const level = (input: StartInput) => run(input).triage.level;
+  assert.equal(
+    level({ age: 31, sex: 'female', pregnant: true, text: "12 weeks pregnant, my friend's little boy I looked after yesterday has come out in chickenpox" }),
+    'consultation_24',
+  );
+  assert.equal(level({ age: 45, sex: 'male', text: 'I am on azathioprine and my daughter has just been diagnosed with chickenpox' }), 'consultation_24');
+  assert.equal(level({ age: 61, sex: 'female', text: 'on long term steroids for my lungs, coughing up yellow phlegm for 4 days' }), 'consultation_24');
 });
