@@ -5,6 +5,7 @@
  * - `--set=fresh` (default; eval/fresh/README.md): entirely test, never tuned on.
  * - `--set=fresh2` (eval/fresh2/README.md): a later blind set with a dev split (`--split=dev`, the one
  *   to tune on; `-v` lists its misses) and a frozen test split (`--split=test`, the default).
+ * - `--set=fresh3` (eval/fresh3/README.md): a third blind set, split and run exactly like fresh2.
  *
  * On a test split it prints aggregate figures only — never a case id or text — so running it does not
  * turn the set into tuning data. Every test run is a look at the set: the figures are written into
@@ -22,12 +23,14 @@ const arg = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`
 const set = arg('set') ?? 'fresh';
 const split = arg('split') ?? 'test';
 const verbose = process.argv.includes('-v');
-if (set !== 'fresh' && set !== 'fresh2') {
-  console.error(`--set=${set}: expected fresh or fresh2`);
+/** Sets with a dev split to tune on and a frozen test split (the first fresh set is all test). */
+const SPLIT_SETS = ['fresh2', 'fresh3'];
+if (set !== 'fresh' && !SPLIT_SETS.includes(set)) {
+  console.error(`--set=${set}: expected fresh, ${SPLIT_SETS.join(' or ')}`);
   process.exit(2);
 }
-if (split !== 'test' && !(set === 'fresh2' && split === 'dev')) {
-  console.error(`--split=${split}: the fresh set is all test; fresh2 has --split=dev and --split=test`);
+if (split !== 'test' && !(SPLIT_SETS.includes(set) && split === 'dev')) {
+  console.error(`--split=${split}: the fresh set is all test; ${SPLIT_SETS.join(' and ')} have --split=dev and --split=test`);
   process.exit(2);
 }
 if (verbose && split !== 'dev') {
@@ -81,7 +84,7 @@ const rows: [string, string][] = [
   ['plain-language descriptions refused (422)', String(v.errors_422)],
   ['mean questions asked', v.mean_questions.toFixed(1)],
 ];
-const label = set === 'fresh' ? 'fresh held-out set' : `fresh2 ${split === 'dev' ? 'dev split (tuned on)' : 'test split (frozen)'}`;
+const label = set === 'fresh' ? 'fresh held-out set' : `${set} ${split === 'dev' ? 'dev split (tuned on)' : 'test split (frozen)'}`;
 const block = [
   `_Last \`npm run eval:fresh${set === 'fresh' ? '' : ` -- --set=${set} --split=${split}`}\`: ${new Date().toISOString().slice(0, 10)}, ${cpus().length} CPU(s), Node ${process.version}; ${seconds.toFixed(1)} s._`,
   '',
