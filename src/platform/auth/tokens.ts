@@ -43,6 +43,14 @@ export interface SigningKeys {
 export class AccessTokens {
   private readonly signer: (payload: Record<string, unknown>) => string;
   private readonly verifier: (token: string) => AccessClaims;
+  /**
+   * Tokens already verified, by their exact text, until they expire (oldest dropped first).
+   * fast-jwt's own cache keys its entries by a SHA-256 of the token, and that hash was 7 % of
+   * the CPU of `GET /auth/me` (docs/BENCHMARKS.md, "Read paths"); a Map keyed by the string
+   * costs a lookup. Only successes are kept; a session's revocation is checked elsewhere on
+   * every request (src/platform/http/auth.ts), as it was with fast-jwt's cache.
+   */
+  private readonly verified = new Map<string, Readonly<AccessClaims>>();
   /** Public keys to publish at /.well-known/jwks.json (none for a shared secret). */
   readonly jwks: { keys: (JsonWebKey & { kid: string; alg: string; use: 'sig' })[] };
 
@@ -67,7 +75,6 @@ export class AccessTokens {
       allowedIss: 'carebridge',
       allowedAud: 'carebridge-api',
       requiredClaims: ['sub', 'sid', 'role', 'exp'],
-      cache: 1000,
     }) as (token: string) => AccessClaims;
   }
 
@@ -76,8 +83,16 @@ export class AccessTokens {
   }
 
   verify(token: string): AccessClaims {
+    const cached = this.verified.get(token);
+    if (cached) {
+      if (cached.exp * 1000 > Date.now()) return cached;
+      this.verified.delete(token);
+    }
     try {
-      return this.verifier(token);
+      const claims = Object.freeze(this.verifier(token));
+      if (this.verified.size >= VERIFIED_CACHE_SIZE) this.verified.delete(this.verified.keys().next().value!);
+      this.verified.set(token, claims);
+      return claims;
     } catch (err) {
       if (err instanceof TokenError && err.code === TokenError.codes.expired) {
         throw new UnauthorizedError('The access token has expired.');
@@ -86,6 +101,8 @@ export class AccessTokens {
     }
   }
 }
+
+const VERIFIED_CACHE_SIZE = 1000;
 
 /** Opaque random secret for refresh and reset tokens; only its hash is stored. */
 export function newOpaqueToken(): string {
