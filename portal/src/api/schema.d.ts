@@ -8495,6 +8495,8 @@ export interface paths {
                         client_id: string;
                         code_challenge: string;
                         code_challenge_method: string;
+                        /** @description EHR launch: the launch id the app received with iss. */
+                        launch?: string;
                         redirect_uri: string;
                         response_type: string;
                         scope: string;
@@ -8570,6 +8572,8 @@ export interface paths {
                         client_id: string;
                         code_challenge: string;
                         code_challenge_method: string;
+                        /** @description EHR launch: the launch id the app received with iss. */
+                        launch?: string;
                         redirect_uri: string;
                         response_type: string;
                         scope: string;
@@ -8608,10 +8612,83 @@ export interface paths {
                             /** @description An OAuth error the app will receive whatever the user decides. */
                             error: string | null;
                             error_description: string | null;
-                            /** @description Launch patient (launch/patient), the signed-in patient. */
+                            /** @description Patient context: the signed-in patient (launch/patient), or the patient of an EHR launch. */
                             patient: string | null;
                             /** @description What the app would be granted (the request cut down to what the app and this user may hold). */
                             scopes: string[];
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/smart/launch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Open a SMART app from the portal (EHR launch)
+         * @description **Who may call:** any signed-in user.
+         *
+         *     For an app registered with a `launch_uri` (SMART_CLIENTS): answers the URL to open — the app’s launch URI with `iss` (this FHIR base) and a single-use `launch` id valid five minutes. With `patient`, the launch carries that patient as context (a patient may name only themselves; a clinician a patient they may see, 404 otherwise). The app then sends the user to /oauth/authorize with `launch` and the `launch` scope; the token response names the patient. docs/FHIR.md "EHR launch".
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        client_id: string;
+                        /**
+                         * Format: uuid
+                         * @description The patient in context (a patient: themselves, the default).
+                         */
+                        patient?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description RFC 9457 problem details */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description RFC 9457 problem details */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            launch: string;
+                            launch_url: string;
                         };
                     };
                 };

@@ -205,13 +205,15 @@ export class IdentityService {
     userId: string,
     grant: { clientId: string; scope: string; patient: string | null },
     client: ClientInfo,
-  ): Promise<{ accessToken: string; expiresIn: number; role: Role } | null> {
+    /** How long the session (the refresh-token family) may live: the access token's lifetime unless the app was granted offline access. */
+    sessionTtlSeconds?: number,
+  ): Promise<{ accessToken: string; expiresIn: number; role: Role; sessionId: string } | null> {
     const { config, db, sessions, tokens, users } = this.deps;
     const user = await users.findById(db, userId);
     if (!user || user.status !== 'active' || user.deleted_at) return null;
     const sessionId = await sessions.create(db, {
       user_id: user.id,
-      expires_at: new Date(Date.now() + config.accessTokenTtlSeconds * 1000),
+      expires_at: new Date(Date.now() + (sessionTtlSeconds ?? config.accessTokenTtlSeconds) * 1000),
       ip: client.ip,
       user_agent: `SMART app ${grant.clientId}`,
       amr: 'app',
@@ -225,7 +227,40 @@ export class IdentityService {
       client_id: grant.clientId,
       ...(grant.patient ? { patient: grant.patient } : {}),
     });
-    return { accessToken, expiresIn: config.accessTokenTtlSeconds, role: user.role };
+    return { accessToken, expiresIn: config.accessTokenTtlSeconds, role: user.role, sessionId };
+  }
+
+  /**
+   * A new access token for a SMART app's live session (the app redeemed a refresh token): null
+   * when the session was ended (sign-out everywhere, revocation, reuse) or expired, or the
+   * account may no longer sign in.
+   */
+  async renewAppSession(
+    sessionId: string,
+    userId: string,
+    grant: { clientId: string; scope: string; patient: string | null },
+  ): Promise<{ accessToken: string; expiresIn: number; role: Role; sessionExpiresAt: Date } | null> {
+    const { config, db, sessions, tokens } = this.deps;
+    const live = await sessions.resolveSession(db, sessionId, userId);
+    if (!live || live.user.status !== 'active' || live.user.deleted_at) return null;
+    const expiresAt = await sessions.expiryOf(db, sessionId);
+    if (!expiresAt) return null;
+    await sessions.touch(db, sessionId);
+    const accessToken = tokens.sign({
+      sub: userId,
+      sid: sessionId,
+      role: live.user.role,
+      scope: grant.scope,
+      client_id: grant.clientId,
+      ...(grant.patient ? { patient: grant.patient } : {}),
+    });
+    return { accessToken, expiresIn: config.accessTokenTtlSeconds, role: live.user.role, sessionExpiresAt: expiresAt };
+  }
+
+  /** Ends a SMART app's session at once (a replayed refresh token: the whole family goes). */
+  async endAppSession(sessionId: string, userId: string, reason: string): Promise<void> {
+    await this.deps.sessions.revoke(this.deps.db, sessionId, reason);
+    await this.deps.cache.invalidateUser(userId);
   }
 
   /** A token pair for an existing session (refresh, step-up). */

@@ -72,6 +72,11 @@ export class SessionsRepository {
     return db.selectFrom('auth_sessions').select(['amr', 'auth_time']).where('id', '=', sessionId).where('revoked_at', 'is', null).executeTakeFirst();
   }
 
+  async expiryOf(db: Executor, sessionId: string): Promise<Date | undefined> {
+    const row = await db.selectFrom('auth_sessions').select('expires_at').where('id', '=', sessionId).executeTakeFirst();
+    return row?.expires_at;
+  }
+
   async sessionOwner(db: Executor, sessionId: string): Promise<string | undefined> {
     const row = await db.selectFrom('auth_sessions').select('user_id').where('id', '=', sessionId).executeTakeFirst();
     return row?.user_id;

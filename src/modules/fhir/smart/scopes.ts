@@ -14,7 +14,7 @@ export interface ResourceScope {
 const RESOURCE_SCOPE = /^(patient|user)\/(\*|[A-Z][A-Za-z]+)\.(\*|read|write|c?r?u?d?s?)$/;
 const V1: Record<string, string> = { '*': 'cruds', read: 'rs', write: 'cud' };
 /** Scopes that are not about resources and that this server understands. */
-export const CONTEXT_SCOPES = ['launch/patient', 'openid', 'fhirUser'] as const;
+export const CONTEXT_SCOPES = ['launch/patient', 'launch', 'offline_access', 'openid', 'fhirUser'] as const;
 
 export function parseResourceScope(scope: string): ResourceScope | null {
   const match = RESOURCE_SCOPE.exec(scope);

@@ -17,6 +17,7 @@ const AuthorizeBody = Type.Object(
     aud: Type.String({ maxLength: 2000 }),
     code_challenge: Type.String({ maxLength: 128 }),
     code_challenge_method: Type.String({ maxLength: 16 }),
+    launch: Type.Optional(Type.String({ maxLength: 128, description: 'EHR launch: the launch id the app received with iss.' })),
   },
   { additionalProperties: false, description: 'The query the app sent to /oauth/authorize, as the consent page received it.' },
 );
@@ -25,7 +26,9 @@ const Preview = Type.Object({
   client_id: Type.String(),
   client_name: Type.String(),
   scopes: Type.Array(Type.String(), { description: 'What the app would be granted (the request cut down to what the app and this user may hold).' }),
-  patient: Type.Union([Type.String(), Type.Null()], { description: 'Launch patient (launch/patient), the signed-in patient.' }),
+  patient: Type.Union([Type.String(), Type.Null()], {
+    description: 'Patient context: the signed-in patient (launch/patient), or the patient of an EHR launch.',
+  }),
   error: Type.Union([Type.String(), Type.Null()], { description: 'An OAuth error the app will receive whatever the user decides.' }),
   error_description: Type.Union([Type.String(), Type.Null()]),
 });
@@ -44,6 +47,24 @@ export async function smartApiRoutes(root: FastifyInstance, smart: SmartService)
       response: { 200: Preview, ...problemResponses },
     },
     handler: async (request) => smart.preview(actorOf(request), request.body, baseOf(request)),
+  });
+  app.post('/smart/launch', {
+    config: { access: anyUser },
+    schema: {
+      tags: ['fhir'],
+      summary: 'Open a SMART app from the portal (EHR launch)',
+      description:
+        'For an app registered with a `launch_uri` (SMART_CLIENTS): answers the URL to open — the app’s launch URI with `iss` (this FHIR base) and a single-use `launch` id valid five minutes. With `patient`, the launch carries that patient as context (a patient may name only themselves; a clinician a patient they may see, 404 otherwise). The app then sends the user to /oauth/authorize with `launch` and the `launch` scope; the token response names the patient. docs/FHIR.md "EHR launch".',
+      body: Type.Object(
+        {
+          client_id: Type.String({ minLength: 1, maxLength: 64 }),
+          patient: Type.Optional(Type.String({ format: 'uuid', description: 'The patient in context (a patient: themselves, the default).' })),
+        },
+        { additionalProperties: false },
+      ),
+      response: { 200: Type.Object({ launch: Type.String(), launch_url: Type.String() }), ...problemResponses },
+    },
+    handler: async (request) => smart.createLaunch(actorOf(request), request.body, baseOf(request)),
   });
   app.post('/smart/authorize', {
     config: { access: anyUser },
@@ -86,20 +107,26 @@ export async function smartOAuthRoutes(app: FastifyInstance, smart: SmartService
           redirect_uri: field('redirect_uri'),
           client_id: field('client_id'),
           code_verifier: field('code_verifier'),
+          refresh_token: field('refresh_token'),
+          scope: field('scope'),
+          client_assertion_type: field('client_assertion_type'),
+          client_assertion: field('client_assertion'),
+          authorization: request.headers.authorization,
         },
         baseOf(request),
         { ip: request.ip, userAgent: request.headers['user-agent'] ?? null },
       );
     } catch (err) {
       if (!(err instanceof OAuthError)) throw err;
+      for (const [name, value] of Object.entries(err.headers)) reply.header(name, value);
       // problem+json like every error here, plus the RFC 6749 §5.2 members OAuth clients read.
       return reply
-        .code(400)
+        .code(err.status)
         .type('application/problem+json')
         .send({
           type: `${PROBLEM_BASE}${err.oauthError.replace(/_/g, '-')}`,
-          title: 'Bad Request',
-          status: 400,
+          title: err.title,
+          status: err.status,
           detail: err.detail,
           instance: '/oauth/token',
           error: err.oauthError,
