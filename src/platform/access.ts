@@ -32,11 +32,29 @@ export type CareLinkCheck = (db: Executor, doctorId: string, patientId: string) 
 /** The same rule as a set: every patient the link gives `doctorId` today (for list reads filtered in SQL). */
 export type CareLinkPatients = (db: Executor, doctorId: string) => Promise<string[]>;
 
-export class CareRelationships {
-  private readonly checks: { name: string; check: CareLinkCheck; patientsOf: CareLinkPatients }[] = [];
+/**
+ * The same rule as a SQL condition, so a list can apply it inside its one statement (as Medplum
+ * compiles access policies into its searches): `doctor` and `patient` are SQL expressions (a
+ * placeholder, a column of the caller's query). Aliases inside must not clash with the caller's
+ * (prefix them with `care_`).
+ */
+export type CareLinkSql = (doctor: string, patient: string) => string;
 
-  register(name: string, check: CareLinkCheck, patientsOf: CareLinkPatients): void {
-    this.checks.push({ name, check, patientsOf });
+export class CareRelationships {
+  private readonly checks: { name: string; check: CareLinkCheck; patientsOf: CareLinkPatients; sql?: CareLinkSql }[] = [];
+
+  register(name: string, check: CareLinkCheck, patientsOf: CareLinkPatients, sql?: CareLinkSql): void {
+    this.checks.push({ name, check, patientsOf, sql });
+  }
+
+  /**
+   * `exists` as one SQL condition (the checks joined with `or`), or null when a registered check
+   * has no SQL form (callers then filter row by row with `canAccessPatient`).
+   */
+  sqlCondition(doctor: string, patient: string): string | null {
+    if (this.checks.length === 0) return 'false';
+    if (this.checks.some((c) => !c.sql)) return null;
+    return `(${this.checks.map((c) => c.sql!(doctor, patient)).join(' or ')})`;
   }
 
   /**

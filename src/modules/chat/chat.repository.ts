@@ -1,4 +1,4 @@
-import { sql, type Selectable } from 'kysely';
+import { CompiledQuery, sql, type Selectable } from 'kysely';
 import type { Executor } from '../../platform/database/index.js';
 import type { Role } from '../../platform/auth/tokens.js';
 import type { ChatMessagesTable, ChatRoomsTable, MessageKind, RoomKind, SenderRole } from './chat.tables.js';
@@ -171,14 +171,46 @@ export class ChatRepository {
       .execute();
   }
 
-  /** Newest `limit + 1` messages before `beforeSeq` (newest first; the caller reverses). */
-  async historyBefore(db: Executor, roomId: string, beforeSeq: number | null, limit: number): Promise<MessageRow[]> {
-    let query = db.selectFrom('chat_messages').selectAll().where('room_id', '=', roomId);
-    if (beforeSeq !== null) query = query.where('seq', '<', beforeSeq);
-    return query
-      .orderBy('seq', 'desc')
-      .limit(limit + 1)
-      .execute();
+  /**
+   * GET /chat/rooms/{id}/history in one round trip: the membership check, the room's current
+   * patients (whose audit rows the read writes) and the page of messages, newest first. Fixed SQL
+   * text (two shapes, with and without `before_seq`), so it is one prepared statement and no
+   * query is built per request (docs/BENCHMARKS.md, "Read paths"). `undefined` when `userId` is
+   * not a current participant; otherwise the messages (up to `limit + 1`) and the patients.
+   */
+  async historyOfMember(
+    db: Executor,
+    roomId: string,
+    userId: string,
+    beforeSeq: number | null,
+    limit: number,
+  ): Promise<{ messages: MessageRow[]; patientIds: string[] } | undefined> {
+    const values: unknown[] = [roomId, userId, limit + 1];
+    if (beforeSeq !== null) values.push(beforeSeq);
+    const result = await db.executeQuery<MessageRow & { patient_ids: string[] }>(
+      CompiledQuery.raw(beforeSeq === null ? HISTORY_OF_MEMBER : HISTORY_OF_MEMBER_BEFORE, values),
+    );
+    const rows = result.rows;
+    if (rows.length === 0) return undefined;
+    const patientIds = rows[0]!.patient_ids ?? [];
+    const messages: MessageRow[] = [];
+    // A member of a room without messages gets one row whose message columns are null.
+    for (const row of rows) {
+      if (row.id === null) continue;
+      messages.push({
+        id: row.id,
+        room_id: row.room_id,
+        seq: row.seq,
+        sender_id: row.sender_id,
+        sender_role: row.sender_role,
+        kind: row.kind,
+        content: row.content,
+        file_id: row.file_id,
+        client_msg_id: row.client_msg_id,
+        created_at: row.created_at,
+      });
+    }
+    return { messages, patientIds };
   }
 
   /** Messages after `afterSeq`, oldest first (resume and gap fill). */
@@ -209,6 +241,21 @@ export class ChatRepository {
       .returning('last_seq')
       .executeTakeFirstOrThrow();
     return row.last_seq;
+  }
+
+  /** Reserves `count` consecutive seqs; returns the last (the first is last - count + 1). */
+  async allocateSeqs(db: Executor, roomId: string, count: number, at: Date): Promise<number> {
+    const row = await db
+      .updateTable('chat_rooms')
+      .set({ last_seq: sql`last_seq + ${count}::bigint`, last_message_at: at })
+      .where('id', '=', roomId)
+      .returning('last_seq')
+      .executeTakeFirstOrThrow();
+    return row.last_seq;
+  }
+
+  async insertMessages(db: Executor, values: Parameters<ChatRepository['insertMessage']>[1][]): Promise<MessageRow[]> {
+    return db.insertInto('chat_messages').values(values).returningAll().execute();
   }
 
   async insertMessage(
@@ -294,6 +341,16 @@ export class ChatRepository {
     return row !== undefined;
   }
 
+  /** `shareRoom` as a SQL condition (CareRelationships.sqlCondition). */
+  shareRoomSql(doctor: string, patient: string): string {
+    return (
+      'exists (select 1 from chat_participants care_p join chat_participants care_q on care_q.room_id = care_p.room_id ' +
+      'join chat_rooms care_r on care_r.id = care_p.room_id left join users care_u on care_u.id = care_r.created_by ' +
+      `where care_p.user_id = ${doctor} and care_q.user_id = ${patient} and care_p.left_at is null and care_q.left_at is null ` +
+      `and (care_r.created_by = ${patient} or care_u.role in ('nurse', 'admin')))`
+    );
+  }
+
   /** Everyone `shareRoom` is true for (with doctorId); non-patients in the list are harmless to callers. */
   async roomCareLinkPatients(db: Executor, doctorId: string): Promise<string[]> {
     const rows = await db
@@ -343,3 +400,18 @@ export class ChatRepository {
     return db.insertInto('chat_broadcasts').values(values).returningAll().executeTakeFirstOrThrow();
   }
 }
+
+function historyOfMemberSql(beforeSeq: boolean): string {
+  return (
+    'select m.id, m.room_id, m.seq, m.sender_id, m.sender_role, m.kind, m.content, m.file_id, m.client_msg_id, m.created_at, ' +
+    "array(select p.user_id::text from chat_participants p join users u on u.id = p.user_id where p.room_id = me.room_id and p.left_at is null and u.role = 'patient' order by p.joined_at) as patient_ids " +
+    'from chat_participants me ' +
+    'left join lateral (select * from chat_messages where room_id = me.room_id' +
+    (beforeSeq ? ' and seq < $4' : '') +
+    ' order by seq desc limit $3) m on true ' +
+    'where me.room_id = $1 and me.user_id = $2 and me.left_at is null ' +
+    'order by m.seq desc'
+  );
+}
+const HISTORY_OF_MEMBER = historyOfMemberSql(false);
+const HISTORY_OF_MEMBER_BEFORE = historyOfMemberSql(true);

@@ -351,21 +351,28 @@ export class ChatService {
   }
 
   async history(actor: Actor, roomId: string, query: { limit?: number; before_seq?: number; cursor?: string }, meta?: RequestMeta) {
-    await this.requireMember(actor, roomId);
-    // Chat history is patient data: one audit row per patient in the room (one without a patient if none).
-    const patients = (await this.repo.participantsOfRooms(this.db, [roomId])).filter((p) => p.role === 'patient').map((p) => p.user_id);
-    await this.deps.audit.record(
-      this.db,
-      meta ?? null,
-      (patients.length ? patients : [null]).map((patientId) => ({ patientId, resourceType: 'chat_history', resourceId: roomId, action: 'read' as const })),
-    );
     const limit = query.limit ?? 50;
     let before = query.before_seq ?? null;
     if (before === null && query.cursor) {
       const c = decodeCursor(query.cursor, 'number');
       before = Number(c?.v);
     }
-    const rows = await this.repo.historyBefore(this.db, roomId, before, limit);
+    // Membership, the room's patients and the page in one statement (chat.repository.ts).
+    const found = await this.repo.historyOfMember(this.db, roomId, actor.id, before, limit);
+    if (!found) throw new NotFoundError('Chat room');
+    // Chat history is patient data: one audit row per patient in the room (one without a patient
+    // if none), stored before the reply.
+    await this.deps.audit.record(
+      this.db,
+      meta ?? null,
+      (found.patientIds.length ? found.patientIds : [null]).map((patientId) => ({
+        patientId,
+        resourceType: 'chat_history',
+        resourceId: roomId,
+        action: 'read' as const,
+      })),
+    );
+    const rows = found.messages;
     const page = rows.slice(0, limit).reverse();
     const first = page[0];
     const more = rows.length > limit && first;
@@ -513,6 +520,60 @@ export class ChatService {
     });
     await this.hub.publishChat(roomId, message.seq, messageFrame(message));
     return message;
+  }
+
+  /**
+   * Copies of assistant exchanges (the user's message, then the assistant's reply) into the user's
+   * own assistant room, several at once, in ONE transaction (docs/ASSISTANTS.md, Performance):
+   * `send` + `postAs` per exchange cost two transactions, two commits and a notification job each.
+   * Only for an `assistant` room, whose one participant is the user: there is nobody offline to
+   * notify (so no `chat.message_sent`), and the assistant already ran the emergency detector on the
+   * user's text. The user's read marker moves past their own messages, as `send` does. Live
+   * clients get every message in seq order after the commit.
+   */
+  async postExchanges(actor: Actor, roomId: string, exchanges: { message: string; reply: string; clientMsgId: string }[]): Promise<MessageRow[]> {
+    if (exchanges.length === 0) return [];
+    for (const e of exchanges)
+      if (Buffer.byteLength(e.message, 'utf8') > MAX_MESSAGE_BYTES || Buffer.byteLength(e.reply, 'utf8') > MAX_MESSAGE_BYTES)
+        throw new PayloadTooLargeError(`A chat message is at most ${MAX_MESSAGE_BYTES} bytes (UTF-8).`);
+    const rows = await this.db.transaction().execute(async (trx) => {
+      const membership = await this.repo.membership(trx, roomId, actor.id);
+      if (!membership || membership.left_at) throw new NotFoundError('Chat room');
+      const room = await this.repo.lockRoom(trx, roomId);
+      if (!room || room.kind !== 'assistant') throw new NotFoundError('Chat room');
+      const now = new Date();
+      const last = await this.repo.allocateSeqs(trx, roomId, exchanges.length * 2, now);
+      let seq = last - exchanges.length * 2;
+      const values = exchanges.flatMap((e) => [
+        {
+          room_id: roomId,
+          seq: ++seq,
+          sender_id: actor.id,
+          sender_role: actor.role,
+          kind: 'text' as const,
+          content: e.message,
+          file_id: null,
+          client_msg_id: e.clientMsgId,
+          created_at: now,
+        },
+        {
+          room_id: roomId,
+          seq: ++seq,
+          sender_id: null,
+          sender_role: 'assistant' as const,
+          kind: 'text' as const,
+          content: e.reply,
+          file_id: null,
+          client_msg_id: null,
+          created_at: now,
+        },
+      ]);
+      const inserted = (await this.repo.insertMessages(trx, values)).sort((a, b) => a.seq - b.seq);
+      await this.repo.markRead(trx, roomId, actor.id, last - 1);
+      return inserted;
+    });
+    for (const row of rows) await this.hub.publishChat(roomId, row.seq, messageFrame(row));
+    return rows;
   }
 
   /** The emergency detector; a detector failure must not lose the message (it is then not checked). */

@@ -98,6 +98,7 @@ export function buildChatServices(deps: ChatDeps): ChatServices {
     'chat_room',
     (executor, doctorId, patientId) => repo.shareRoom(executor, doctorId, patientId),
     (executor, doctorId) => repo.roomCareLinkPatients(executor, doctorId),
+    (doctor, patient) => repo.shareRoomSql(doctor, patient),
   );
   const participantsOf = async (roomId: string) => (await repo.participantsOfRooms(db, [roomId])).map((p) => ({ userId: p.user_id, fullName: p.full_name }));
   return { chat: service, hub, participantsOf };

@@ -1,4 +1,4 @@
-import type { Selectable } from 'kysely';
+import { CompiledQuery, type Selectable } from 'kysely';
 import type { Executor } from '../../platform/database/index.js';
 import type { KeysetPosition } from '../../platform/http/pagination.js';
 import type {
@@ -11,10 +11,13 @@ import type {
   RecordType,
 } from './medical.tables.js';
 import { afterPosition } from '../../platform/database/keyset.js';
+import { invalidCursor } from '../../platform/http/pagination.js';
 
 export type RecordRow = Selectable<MedicalRecordsTable>;
 export type RecordVersionRow = Selectable<MedicalRecordVersionsTable>;
 export type PrescriptionRow = Selectable<PrescriptionsTable>;
+/** A record of a list page, with the ids of its attached files (oldest attachment first). */
+export type RecordListRow = RecordRow & { attachment_ids: string[] };
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -26,6 +29,8 @@ export interface RecordFilter {
   /** Exclusive upper bound. */
   to?: Date;
   descending: boolean;
+  /** Only rows of patients in this doctor's care: `condition` is CareRelationships.sqlCondition. */
+  visibleTo?: { doctorId: string; condition: (doctor: string, patient: string) => string };
 }
 
 export interface RecordContent {
@@ -93,16 +98,42 @@ export class RecordsRepository {
     return db.selectFrom('medical_record_versions').selectAll().where('record_id', '=', id).orderBy('version', 'asc').execute();
   }
 
-  async list(db: Executor, filter: RecordFilter, after: KeysetPosition | null, count: number): Promise<RecordRow[]> {
-    let query = db.selectFrom('medical_records').selectAll();
-    if (filter.patientId) query = query.where('patient_id', '=', filter.patientId);
-    if (filter.recordType) query = query.where('record_type', '=', filter.recordType);
-    if (filter.appointmentId) query = query.where('appointment_id', '=', filter.appointmentId);
-    if (filter.from) query = query.where('created_at', '>=', filter.from);
-    if (filter.to) query = query.where('created_at', '<', filter.to);
-    query = keyset(query, 'created_at', after, filter.descending);
+  /**
+   * One page of records with the ids of their attachments, in one statement. Written as SQL text
+   * rather than with the query builder (as the appointment list is): building it through Kysely
+   * and a second round trip for the attachments were most of the list's own CPU
+   * (docs/BENCHMARKS.md, "Read paths"). The text depends only on which filters are present, so
+   * each shape is one prepared statement (platform/database/prepared.ts).
+   */
+  async list(db: Executor, filter: RecordFilter, after: KeysetPosition | null, count: number): Promise<RecordListRow[]> {
+    const values: unknown[] = [];
+    const where: string[] = [];
+    const add = (condition: (placeholder: string) => string, value: unknown) => {
+      values.push(value);
+      where.push(condition(`$${values.length}`));
+    };
+    if (filter.patientId) add((p) => `r.patient_id = ${p}`, filter.patientId);
+    if (filter.recordType) add((p) => `r.record_type = ${p}`, filter.recordType);
+    if (filter.appointmentId) add((p) => `r.appointment_id = ${p}`, filter.appointmentId);
+    if (filter.from) add((p) => `r.created_at >= ${p}`, filter.from);
+    if (filter.to) add((p) => `r.created_at < ${p}`, filter.to);
+    if (filter.visibleTo) add((p) => filter.visibleTo!.condition(p, 'r.patient_id'), filter.visibleTo.doctorId);
     const direction = filter.descending ? 'desc' : 'asc';
-    return query.orderBy('created_at', direction).orderBy('id', direction).limit(count).execute();
+    if (after) {
+      // The keyset predicate of platform/database/keyset.ts (afterPosition), as text.
+      const at = new Date(String(after.v));
+      if (Number.isNaN(at.getTime())) throw invalidCursor();
+      values.push(at, after.id);
+      where.push(`(r.created_at, r.id) ${filter.descending ? '<' : '>'} ($${values.length - 1}, $${values.length})`);
+    }
+    values.push(count);
+    const text =
+      'select r.*, array(select a.file_id::text from medical_record_attachments a where a.record_id = r.id order by a.created_at) as attachment_ids ' +
+      'from medical_records r' +
+      (where.length ? ` where ${where.join(' and ')}` : '') +
+      ` order by r.created_at ${direction}, r.id ${direction} limit $${values.length}`;
+    const result = await db.executeQuery<RecordListRow>(CompiledQuery.raw(text, values));
+    return result.rows;
   }
 
   async attach(db: Executor, recordId: string, fileId: string, addedBy: string): Promise<void> {

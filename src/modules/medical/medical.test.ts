@@ -86,6 +86,9 @@ for (const backend of ['local', 's3', 'azure'] as const) {
       assert.equal(bad.statusCode, 422);
       const rec = await call(patient, 'GET', `/medical/records/${recordId}`);
       assert.equal(rec.json().attachments.length, 2);
+      // A list page reads the links in its one statement: the same files, in the same order.
+      const listed = (await call(patient, 'GET', '/medical/records?limit=100')).json().items.find((r: { id: string }) => r.id === recordId);
+      assert.deepEqual(listed.attachments, rec.json().attachments);
       // The attachment is the patient's data now: readable by the patient and staff, not by strangers.
       assert.equal((await call(patient, 'GET', `/files/${fileId}`)).statusCode, 200);
       assert.equal((await call(nurse, 'GET', `/files/${fileId}`)).statusCode, 200);

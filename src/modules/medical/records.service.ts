@@ -69,12 +69,22 @@ export class RecordsService {
     return record;
   }
 
-  private async dtos(db: Executor, rows: RecordRow[]) {
-    const links = await this.records.attachmentIds(
-      db,
-      rows.map((r) => r.id),
-    );
-    const files = new Map((await this.files.rowsByIds(db, [...new Set(links.map((l) => l.file_id))])).map((f) => [f.id, fileDto(f)]));
+  /**
+   * Rows with `attachment_ids` (a list page, RecordsRepository.list) need no query for their
+   * links, and none at all when nothing is attached; single rows read their links here.
+   */
+  private async dtos(db: Executor, rows: (RecordRow & { attachment_ids?: string[] })[]) {
+    const linksOf = new Map<string, string[]>();
+    for (const row of rows) if (row.attachment_ids?.length) linksOf.set(row.id, row.attachment_ids);
+    const withoutIds = rows.filter((row) => row.attachment_ids === undefined).map((r) => r.id);
+    for (const link of await this.records.attachmentIds(db, withoutIds)) {
+      const ids = linksOf.get(link.record_id);
+      if (ids) ids.push(link.file_id);
+      else linksOf.set(link.record_id, [link.file_id]);
+    }
+    const fileIds = new Set<string>();
+    for (const ids of linksOf.values()) for (const id of ids) fileIds.add(id);
+    const files = new Map(fileIds.size ? (await this.files.rowsByIds(db, [...fileIds])).map((f) => [f.id, fileDto(f)]) : []);
     return rows.map((row) => ({
       id: row.id,
       patient_id: row.patient_id,
@@ -88,10 +98,7 @@ export class RecordsService {
       created_at: iso(row.created_at),
       updated_at: iso(row.updated_at),
       updated_by: row.updated_by,
-      attachments: links
-        .filter((l) => l.record_id === row.id)
-        .map((l) => files.get(l.file_id))
-        .filter((f): f is FileDto => f !== undefined),
+      attachments: (linksOf.get(row.id) ?? []).map((id) => files.get(id)).filter((f): f is FileDto => f !== undefined),
     }));
   }
 
@@ -167,14 +174,18 @@ export class RecordsService {
     const { from, to } = await parseTimeFilters({ from: { value: query.from, bound: 'start' }, to: { value: query.to, bound: 'end' } }, query.tz, () =>
       this.scheduling.timeZoneOf(actor.id),
     );
-    const filter = { patientId, recordType: query.record_type, appointmentId: query.appointment_id, from, to, descending };
+    // A doctor's list of all their patients applies the care relationship inside the one
+    // statement when every registered link has a SQL form; otherwise rows are checked one by one.
+    const compiled = !everyRowVisible && actor.role === 'doctor' && actor.status === 'active' && this.care.sqlCondition('', '') !== null;
+    const visibleTo = compiled ? { doctorId: actor.id, condition: (doctor: string, patient: string) => this.care.sqlCondition(doctor, patient)! } : undefined;
+    const filter = { patientId, recordType: query.record_type, appointmentId: query.appointment_id, from, to, descending, visibleTo };
     const page = await visiblePage({
       db: this.db,
       care: this.care,
       actor,
       limit: query.limit ?? 20,
       after: decodeCursor(query.cursor),
-      prefiltered: everyRowVisible,
+      prefiltered: everyRowVisible || visibleTo !== undefined,
       fetch: (after, count) => this.records.list(this.db, filter, after, count),
       position: (row) => ({ v: iso(row.created_at), id: row.id }),
     });

@@ -217,6 +217,11 @@ export class AppointmentsRepository {
     return row !== undefined;
   }
 
+  /** `hasCareLink` as a SQL condition (CareRelationships.sqlCondition). */
+  careLinkSql(doctor: string, patient: string): string {
+    return `exists (select 1 from appointments care_a where care_a.doctor_id = ${doctor} and care_a.patient_id = ${patient} and care_a.status <> 'cancelled')`;
+  }
+
   /** Every patient `hasCareLink` is true for. */
   async careLinkPatients(db: Executor, doctorId: string): Promise<string[]> {
     const rows = await db

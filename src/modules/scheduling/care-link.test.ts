@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { CompiledQuery } from 'kysely';
 import { build } from '../../../test/helpers/build.js';
 import { book, createSlot, futureHour, users } from '../../../test/helpers/scheduling.js';
 
@@ -13,7 +14,18 @@ test('care relationships: no doctor-made links, consent, audit, and an end', asy
   const { app } = built;
   const u = await users(built);
   const get = (who: { auth: Record<string, string> }, url: string) => app.inject({ method: 'GET', url, headers: who.auth });
-  const recordsOf = (who: { auth: Record<string, string> }, patientId: string) => get(who, `/api/v1/medical/records?patient_id=${patientId}`);
+  // At every step the care relationship as one SQL condition (what a doctor's list compiles into
+  // its statement: CareRelationships.sqlCondition) must agree with the checks run one by one.
+  const sqlAgrees = async (doctorId: string, patientId: string) => {
+    const condition = built.ctx.care.sqlCondition('$1', '$2');
+    assert.ok(condition, 'every registered care link has a SQL form');
+    const result = await built.ctx.db.executeQuery<{ ok: boolean }>(CompiledQuery.raw(`select ${condition} as ok`, [doctorId, patientId]));
+    assert.equal(result.rows[0]!.ok, await built.ctx.care.exists(built.ctx.db, doctorId, patientId), `SQL condition for ${doctorId} → ${patientId}`);
+  };
+  const recordsOf = async (who: { id: string; auth: Record<string, string> }, patientId: string) => {
+    await sqlAgrees(who.id, patientId);
+    return get(who, `/api/v1/medical/records?patient_id=${patientId}`);
+  };
   const careAudit = async (patientId: string) =>
     (await get(u.admin, `/api/v1/audit?patient_id=${patientId}&resource_type=care_relationship&limit=100`))
       .json()

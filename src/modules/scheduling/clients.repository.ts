@@ -136,6 +136,14 @@ export class ClientsRepository {
     return row !== undefined;
   }
 
+  /** `isAssigned` as a SQL condition (CareRelationships.sqlCondition). */
+  assignedSql(doctor: string, patient: string): string {
+    return (
+      `exists (select 1 from clients care_c where care_c.user_id = ${patient} and care_c.assigned_doctor_id = ${doctor}` +
+      ` and care_c.user_link_status = 'active' and care_c.deleted_at is null)`
+    );
+  }
+
   /** Every patient `isAssigned` is true for. */
   async assignedPatients(db: Executor, doctorId: string): Promise<string[]> {
     const rows = await db

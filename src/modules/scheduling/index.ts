@@ -107,11 +107,13 @@ export function buildSchedulingServices(deps: SchedulingDeps): SchedulingService
     'appointment',
     (executor, doctorId, patientId) => appointmentsRepository.hasCareLink(executor, doctorId, patientId),
     (executor, doctorId) => appointmentsRepository.careLinkPatients(executor, doctorId),
+    (doctor, patient) => appointmentsRepository.careLinkSql(doctor, patient),
   );
   care.register(
     'assigned_client',
     (executor, doctorId, patientId) => clientsRepository.isAssigned(executor, doctorId, patientId),
     (executor, doctorId) => clientsRepository.assignedPatients(executor, doctorId),
+    (doctor, patient) => clientsRepository.assignedSql(doctor, patient),
   );
   events.subscribe<{ userId: string; role: string }>('user.approved', (event) => profiles.createProfileOnApproval(event.userId, event.role));
   return {
