@@ -21,7 +21,10 @@ const ROOM_COPY_CHARS = 3000;
 /** client_msg_id prefix of the user's messages the assistant copies into the room (so the room listener skips them). */
 const COPY_PREFIX = 'assistant-copy:';
 const MENTION = /@assistant\b/i;
-const MAX_QUEUED_COPIES = 20;
+/** Exchanges waiting for one user's room copy; more are dropped (only a script gets there). */
+const MAX_QUEUED_COPIES = 200;
+/** Exchanges written to the room in one chat transaction. */
+const COPY_BATCH = 50;
 const MAX_ROOMS_CACHED = 10_000;
 /** How much of the patient's previous message is kept (in the conversation state) for the emergency check across turns. */
 const RECENT_CHARS = 1000;
@@ -34,6 +37,8 @@ const RECENT_CHARS = 1000;
 function emergencyReply(advice: string | undefined): string {
   return `${advice || 'This sounds like an emergency.'} Call your local emergency number (for example 911 or 112) now, or go to the nearest emergency department. I have also sent an alert to the doctors who look after you here, if you have one — do not wait for them to reply.`;
 }
+
+type Exchange = { message: string; reply: string; clientMsgId: string };
 
 /** A user's account as it is now (role and status), for the room participant's checks (review L7). */
 export type AccountLookup = (userId: string) => Promise<{ role: string; status: string } | null>;
@@ -165,46 +170,53 @@ export class AssistantsService {
   }
 
   /**
-   * Room copies run after the reply, one user's in order (a chain per user): the reply does not
-   * wait for two chat transactions on the room's lock. At most MAX_QUEUED copies wait per user;
-   * beyond that (only a script hammering one account gets there) copies are dropped with a warning.
+   * Room copies run after the reply, one user's in order: the reply does not wait for the chat
+   * transaction on the room's lock. Exchanges that arrive while a user's copy is being written
+   * wait and go together in the next one (one transaction for up to COPY_BATCH exchanges), so a
+   * copy costs one chat transaction however fast a user's replies come; only beyond
+   * MAX_QUEUED_COPIES waiting (a script hammering one account) are copies dropped, with a warning.
    */
-  private readonly copies = new Map<string, { tail: Promise<void>; queued: number }>();
+  private readonly copies = new Map<string, { pending: Exchange[]; running: Promise<void> }>();
 
   private queueCopy(actor: Actor, message: string, reply: string): void {
-    const entry = this.copies.get(actor.id) ?? { tail: Promise.resolve(), queued: 0 };
-    if (entry.queued >= MAX_QUEUED_COPIES) {
-      this.deps.log.warn('assistant room copy dropped: too many queued for one user');
+    const exchange = { message: message.slice(0, ROOM_COPY_CHARS), reply: reply.slice(0, ROOM_COPY_CHARS), clientMsgId: `${COPY_PREFIX}${randomUUID()}` };
+    const entry = this.copies.get(actor.id);
+    if (entry) {
+      if (entry.pending.length >= MAX_QUEUED_COPIES) {
+        this.deps.log.warn('assistant room copy dropped: too many queued for one user');
+        return;
+      }
+      entry.pending.push(exchange);
       return;
     }
-    entry.queued++;
-    entry.tail = entry.tail
-      .then(() => this.copyToRoom(actor, message, reply))
-      .finally(() => {
-        entry.queued--;
-        if (entry.queued === 0 && this.copies.get(actor.id) === entry) this.copies.delete(actor.id);
-      });
-    this.copies.set(actor.id, entry);
+    const fresh = { pending: [exchange], running: Promise.resolve() };
+    fresh.running = (async () => {
+      try {
+        while (fresh.pending.length > 0) await this.copyToRoom(actor, fresh.pending.splice(0, COPY_BATCH));
+      } finally {
+        this.copies.delete(actor.id);
+      }
+    })();
+    this.copies.set(actor.id, fresh);
   }
 
   /** Waits for the queued room copies (tests, shutdown). */
   async flushCopies(): Promise<void> {
-    await Promise.all([...this.copies.values()].map((e) => e.tail));
+    await Promise.all([...this.copies.values()].map((e) => e.running));
   }
 
-  /** The user's assistant room (created on first use) gets the user's message and the reply, so live clients see the exchange. */
-  private async copyToRoom(actor: Actor, message: string, reply: string): Promise<void> {
+  /** The user's assistant room (created on first use) gets the user's messages and the replies, so live clients see the exchanges. */
+  private async copyToRoom(actor: Actor, exchanges: Exchange[]): Promise<void> {
     const chat = this.deps.chat();
     if (!chat) return;
     try {
       const roomId = await this.assistantRoom(actor, chat);
-      await chat.send(actor, { roomId, content: message.slice(0, ROOM_COPY_CHARS), clientMsgId: `${COPY_PREFIX}${randomUUID()}` }, { emergencyChecked: true });
-      await chat.postAs('assistant', roomId, reply.slice(0, ROOM_COPY_CHARS));
+      await chat.postExchanges(actor, roomId, exchanges);
     } catch (err) {
       // The reply itself stands; the room copy is a convenience for real-time clients. The room is
       // read again next time (in case it was removed with the account's data).
       this.rooms.delete(actor.id);
-      this.deps.log.warn({ err: (err as Error).message }, 'assistant exchange not copied to the chat room');
+      this.deps.log.warn({ err: (err as Error).message, exchanges: exchanges.length }, 'assistant exchange not copied to the chat room');
     }
   }
 

@@ -462,6 +462,32 @@ describe('assistants', () => {
     assert.match(answer.content, /Hemoglobin: 11\.1/);
   });
 
+  it('task 30b: exchanges that arrive together are copied in one go, in order, each message followed by its reply, seqs without gaps', async () => {
+    await built.ctx.services.assistants.flushCopies();
+    const room = ((await get(janeSmith, '/chat/rooms')).items as { id: string; kind: string }[]).find((r) => r.kind === 'assistant');
+    const before = room ? ((await get(janeSmith, `/chat/rooms/${room.id}/history?limit=100`)).items as unknown[]).length : 0;
+    const texts = ['hello', 'show my appointments', 'what can you do', 'show my prescriptions', 'thanks'];
+    // Sent together: the copies queue behind one another and are written together.
+    const replies = await Promise.all(texts.map((t) => say(janeSmith, 'patient', t)));
+    await built.ctx.services.assistants.flushCopies();
+    const rooms = (await get(janeSmith, '/chat/rooms')).items as { id: string; kind: string; unread_count: number }[];
+    const own = rooms.find((r) => r.kind === 'assistant');
+    assert.ok(own, 'assistant room exists');
+    const items = ((await get(janeSmith, `/chat/rooms/${own.id}/history?limit=100`)).items as { seq: number; sender_role: string; content: string }[]).slice(
+      before,
+    );
+    assert.equal(items.length, texts.length * 2);
+    for (let i = 1; i < items.length; i++) assert.equal(items[i]!.seq, items[i - 1]!.seq + 1, 'seqs are consecutive');
+    const sent = new Map(texts.map((t, i) => [t, replies[i]!.reply]));
+    for (let i = 0; i < items.length; i += 2) {
+      assert.equal(items[i]!.sender_role, 'patient');
+      assert.equal(items[i + 1]!.sender_role, 'assistant');
+      assert.equal(items[i + 1]!.content, sent.get(items[i]!.content), 'each reply follows its own message');
+    }
+    // As with chat's send: everything up to the user's last message is read; its reply is not yet.
+    assert.equal(own.unread_count, 1);
+  });
+
   it('task 31 (review M4): questions never change the diary — "Is Friday busy?" shows the schedule, blocks nothing', async () => {
     const blocked = async () => ((await get(cardio, '/doctors/me/slots?state=blocked&limit=100')).items as unknown[]).length;
     const before = await blocked();
