@@ -20,6 +20,7 @@ import { Security } from './pages/Security';
 import { Urgent } from './pages/Urgent';
 import { Audit } from './pages/Audit';
 import { Jobs } from './pages/Jobs';
+import { VideoVisit } from './pages/VideoVisit';
 import { liveSession } from './live';
 import { refreshUnread, useUnread } from './unread';
 import { Page } from './ui';
@@ -128,6 +129,7 @@ function App() {
   let content;
   const room = /^\/messages\/([0-9a-f-]{36})$/.exec(path)?.[1];
   const chart = /^\/patients\/([0-9a-f-]{36})$/.exec(path)?.[1];
+  const visit = /^\/visits\/([0-9a-f-]{36})$/.exec(path)?.[1];
   const chatting = user.role === 'patient' || clinician || user.role === 'admin';
   if (path === '/' || path === '/sign-in' || path === '/sign-up') content = <Redirect to={home} />;
   // SMART App Launch consent (GET /oauth/authorize sends the browser here, after sign-in if needed).
@@ -135,6 +137,8 @@ function App() {
   else if (chatting && path === '/messages') content = <Conversations user={user} />;
   else if (chatting && room) content = <Conversation key={room} user={user} roomId={room} />;
   else if (user.role === 'patient' && path === '/symptom-checker') content = <SymptomChecker />;
+  // A video visit: the appointment's patient and doctor (the server refuses anyone else).
+  else if ((user.role === 'patient' || user.role === 'doctor') && visit) content = <VideoVisit key={visit} user={user} appointmentId={visit} />;
   else if (path === '/notifications') content = <Notifications user={user} />;
   else if (path === '/security') content = <Security user={user} />;
   else if (clinician && path === '/urgent') content = <Urgent user={user} />;

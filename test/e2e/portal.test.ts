@@ -36,6 +36,11 @@ import type { BuiltApp } from '../../src/app.js';
  * 5. SMART App Launch — an app sends a signed-in patient to the consent page, which says in plain
  *    words what the app would get; "Allow" returns the browser to the app with a code the app
  *    exchanges (PKCE) for a FHIR-only token.
+ * 6. video visit — a patient (from Appointments) and their doctor (from their chat; the schedule
+ *    offers it too) meet in the visit's waiting room; the patient declines a first call, answers
+ *    the second: both RTCPeerConnections reach 'connected' and each remote video plays frames
+ *    (Chromium's fake camera, no STUN/TURN); a third party who opens the visit is refused and the
+ *    call goes on; the patient mutes, hangs up, then leaves.
  * Sessions other than the ones signed in through the UI are made through the API and handed to the
  * portal as its tab's refresh token, as a reload would find it. axe-core reports no violation on any
  * page checked, no page scrolls sideways at 360 px or at 1280 px, and the console shows no error.
@@ -92,7 +97,8 @@ describe('web portal', { concurrency: true }, () => {
       { rateLimitAuthPerMin: 300, smartClients: [SMART_APP] },
       { WEBAUTHN_RP_ID: 'localhost' },
     ).finally(() => trace('app built'));
-    const chromium = launchChromium().finally(() => trace('browser started'));
+    // A fake camera and microphone, allowed without a prompt, for the video visit journey.
+    const chromium = launchChromium(['--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream']).finally(() => trace('browser started'));
     const [built_, browser_, portalBuild] = await Promise.all([app, chromium, portal]);
     built = built_;
     browser = browser_;
@@ -169,6 +175,17 @@ describe('web portal', { concurrency: true }, () => {
       await page.setViewportSize({ width, height: 780 });
     }
     trace(`${String(name)}: check ${Date.now() - started} ms`);
+  }
+
+  /** Polls `probe` until `done` says yes (60 s, like every other wait here); returns the value. */
+  async function until<T>(probe: () => Promise<T>, done: (value: T) => boolean, what: string): Promise<T> {
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const value = await probe();
+      if (done(value)) return value;
+      assert.ok(Date.now() < deadline, `waited 60 s for: ${what} (last seen ${JSON.stringify(value)})`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
   }
 
   it('serves the portal: index not cached, hashed assets immutable and compressed, problem+json 404s', async () => {
@@ -608,7 +625,11 @@ describe('web portal', { concurrency: true }, () => {
     await page.getByRole('button', { name: 'Add a passkey' }).click();
     await page.getByRole('status').filter({ hasText: 'Passkey "Work laptop" added' }).waitFor();
     await page.getByRole('heading', { level: 3, name: 'Work laptop' }).waitFor();
-    assert.equal(await page.getByLabel('Your password').inputValue(), '', 'the password is not kept');
+    await until(
+      () => page.getByLabel('Your password').inputValue(),
+      (value) => value === '',
+      'the password is not kept',
+    );
 
     // Rename, by keyboard.
     await page.getByRole('button', { name: 'Rename Work laptop' }).click();
@@ -729,7 +750,11 @@ describe('web portal', { concurrency: true }, () => {
     const rx = (await call(doctor, 'GET', `/api/v1/prescriptions?patient_id=${patient.id}`)).body.items;
     assert.equal(rx.length, 1);
     assert.equal(rx[0].items[0].duration_days, 7);
-    assert.equal(await page.getByLabel('Medicine').inputValue(), '', 'the form is cleared');
+    await until(
+      () => page.getByLabel('Medicine').inputValue(),
+      (value) => value === '',
+      'the form is cleared',
+    );
 
     // A diagnosis in the record: a malformed ICD-10 code is refused with the field named, then saved.
     await page.getByLabel('Title').fill('Chest pain, cause unclear');
@@ -796,7 +821,12 @@ describe('web portal', { concurrency: true }, () => {
     await p.page.getByLabel('Attach a file (optional)').setInputFiles({ name: 'rash.png', mimeType: 'image/png', buffer: png });
     await p.page.getByRole('button', { name: 'Send' }).click();
     await p.page.getByRole('log', { name: 'Messages' }).getByText('Shared a file: rash.png').waitFor();
-    assert.equal(await p.page.getByLabel('Attach a file (optional)').inputValue(), '', 'the file input is cleared');
+    // The message can arrive live (socket) before the send's own reply clears the form: wait for it.
+    await until(
+      () => p.page.getByLabel('Attach a file (optional)').inputValue(),
+      (value) => value === '',
+      'the file input is cleared',
+    );
     const dLog = d.page.getByRole('log', { name: 'Messages' });
     await dLog.getByText('Shared a file: rash.png').waitFor();
     const photo = d.page.waitForEvent('download');
@@ -1010,5 +1040,108 @@ describe('web portal', { concurrency: true }, () => {
       }
       await page.getByRole('button', { name: button, exact: true }).click();
     }
+  });
+
+  it('video visit: patient and doctor meet in the waiting room; a call declined, then answered (connected, frames arrive both ways); a third party refused; hang-up', async () => {
+    const doctor = await createUser(built, 'doctor', { fullName: 'Dr Vic Video' });
+    const patient = await createUser(built, 'patient', { fullName: 'Vera Visit' });
+    const third = await createUser(built, 'patient', { fullName: 'Theo Third' });
+    // A video appointment starting in ten minutes: its room is open (from 15 minutes before).
+    const start = new Date(Date.now() + 10 * 60_000);
+    start.setUTCSeconds(0, 0);
+    const slot = await call(doctor, 'POST', '/api/v1/doctors/me/slots', { start: start.toISOString(), duration_minutes: 30 });
+    assert.equal(slot.status, 201, JSON.stringify(slot.body));
+    const booked = await call(patient, 'POST', '/api/v1/appointments', { slot_id: slot.body.id, type: 'video' });
+    assert.equal(booked.status, 201, JSON.stringify(booked.body));
+    const appointmentId = booked.body.id as string;
+    // Their conversation, from which the doctor goes to the call.
+    const room = await call(doctor, 'POST', '/api/v1/chat/rooms', { kind: 'direct', participant_ids: [patient.id] });
+    assert.ok([200, 201].includes(room.status), JSON.stringify(room.body));
+
+    const [p, d] = await Promise.all([open({ session: patient }), open({ session: doctor, width: 1280 })]);
+    await Promise.all([p.page.goto(`${base}/appointments`), d.page.goto(`${base}/schedule`)]);
+
+    // The patient joins from their appointments and waits.
+    await p.page.getByRole('link', { name: /^Join the video visit with Dr Vic Video on / }).click();
+    await p.page.getByRole('heading', { level: 1, name: 'Video visit with Dr Vic Video' }).waitFor();
+    await p.page.getByText('You are in the waiting room.').waitFor();
+    await check(p.page, 'Video visit with Dr Vic Video', { desktop: true });
+
+    // The doctor's schedule offers the visit (in ten minutes can be tomorrow, in next week); the
+    // doctor goes to it from the conversation with the patient.
+    await d.page.getByText('Loading your schedule').waitFor({ state: 'detached' });
+    const startLink = d.page.getByRole('link', { name: /^Start the video visit with Vera Visit/ });
+    if ((await startLink.count()) === 0) await d.page.getByRole('button', { name: 'Next week' }).click();
+    await startLink.waitFor();
+    await d.page.goto(`${base}/messages/${room.body.id}`);
+    await d.page.getByRole('heading', { level: 1, name: 'Conversation with Vera Visit' }).waitFor();
+    await d.page.getByRole('link', { name: /^Join the video visit with Vera Visit at / }).click();
+    await d.page.getByRole('heading', { level: 1, name: 'Video visit with Vera Visit' }).waitFor();
+    const callButton = d.page.getByRole('button', { name: 'Call Vera Visit' });
+    await callButton.waitFor();
+    await p.page.getByRole('status').filter({ hasText: 'Dr Vic Video has joined the visit.' }).waitFor();
+
+    // A first call, declined: the doctor is told and may call again.
+    await callButton.click();
+    await d.page.getByRole('heading', { level: 2, name: 'Calling Vera Visit…' }).waitFor();
+    await p.page.getByRole('heading', { level: 2, name: 'Dr Vic Video is calling' }).waitFor();
+    await check(p.page, 'Video visit with Dr Vic Video');
+    await p.page.getByRole('button', { name: 'Decline' }).click();
+    await d.page.getByRole('status').filter({ hasText: 'Vera Visit declined the call.' }).waitFor();
+    await p.page.getByRole('heading', { level: 2, name: 'Dr Vic Video is calling' }).waitFor({ state: 'detached' });
+
+    // The second call is answered: both connections reach 'connected' and each side's remote
+    // video plays frames from the other's (fake) camera — the count keeps rising.
+    await callButton.click();
+    await p.page.getByRole('button', { name: 'Answer' }).click();
+    for (const [page, other] of [
+      [p.page, 'Dr Vic Video'],
+      [d.page, 'Vera Visit'],
+    ] as const) {
+      await page.getByRole('heading', { level: 2, name: `In a call with ${other}` }).waitFor();
+      await page.getByText('Connection: connected').waitFor();
+      // Polled through page.evaluate: waitForFunction compiles its predicate in the page with
+      // new Function, which the portal's CSP refuses (logged as an error). A string: no DOM types here.
+      const remoteFrames = async () =>
+        (await page.evaluate(
+          "(() => { const v = document.querySelector('.remote-video video'); return v && v.videoWidth > 0 ? v.getVideoPlaybackQuality().totalVideoFrames : 0; })()",
+        )) as number;
+      const first = await until(remoteFrames, (n) => n > 0, `${other}'s video plays`);
+      await until(remoteFrames, (n) => n > first, `${other}'s video keeps playing`);
+    }
+    await check(d.page, 'Video visit with Vera Visit', { desktop: true });
+    await check(p.page, 'Video visit with Dr Vic Video');
+
+    // A third party opening the visit is refused (not a party: the appointment is not found for
+    // them and its signalling socket closes); the call goes on undisturbed.
+    const t = await open({ session: third });
+    await t.page.goto(`${base}/visits/${appointmentId}`);
+    await t.page
+      .getByRole('alert')
+      .filter({ hasText: /not found/i })
+      .waitFor();
+    await t.page.getByText('Opening the visit…').waitFor({ state: 'detached' });
+    assert.equal(await t.page.getByText('Vera Visit').count(), 0, 'nothing about the visit is shown to a third party');
+    await check(t.page, 'Video visit');
+    await t.context.close();
+    await d.page.getByRole('heading', { level: 2, name: 'In a call with Vera Visit' }).waitFor();
+    await d.page.getByText('Connection: connected').waitFor();
+
+    // The patient mutes, then hangs up: both sides say so; the doctor can call again.
+    await p.page.getByRole('button', { name: 'Mute microphone', pressed: false }).click();
+    await p.page.getByRole('status').filter({ hasText: 'Your microphone is off.' }).waitFor();
+    await p.page.getByRole('button', { name: 'Mute microphone', pressed: true }).waitFor();
+    await p.page.getByRole('button', { name: 'Hang up' }).click();
+    await p.page.getByRole('status').filter({ hasText: 'You hung up. The call has ended.' }).waitFor();
+    await d.page.getByRole('status').filter({ hasText: 'Vera Visit hung up. The call has ended.' }).waitFor();
+    await d.page.locator('.remote-video').waitFor({ state: 'detached' });
+    await callButton.waitFor();
+
+    // The patient leaves the visit: the doctor is back in the waiting room.
+    await p.page.getByRole('link', { name: 'Back to your appointments' }).click();
+    await p.page.getByRole('heading', { level: 1, name: 'Appointments' }).waitFor();
+    await d.page.getByRole('status').filter({ hasText: 'Vera Visit left the visit.' }).waitFor();
+    await d.page.getByText('You are in the waiting room.').waitFor();
+    await Promise.all([p.context.close(), d.context.close()]);
   });
 });

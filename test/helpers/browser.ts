@@ -15,9 +15,10 @@ export function skipWithoutBrowser(): string | false {
 
 /**
  * Headless Debian Chromium with the flags this closed network needs (no background networking,
- * which would otherwise try to reach Google's hosts at every start).
+ * which would otherwise try to reach Google's hosts at every start), plus `extraArgs` (the portal
+ * test's fake camera and microphone).
  */
-export async function launchChromium() {
+export async function launchChromium(extraArgs: string[] = []) {
   const { chromium } = await import('playwright-core');
   return chromium.launch({
     executablePath: CHROMIUM,
@@ -30,6 +31,7 @@ export async function launchChromium() {
       '--disable-background-networking',
       '--disable-component-update',
       '--disable-sync',
+      ...extraArgs,
     ],
   });
 }

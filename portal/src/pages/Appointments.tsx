@@ -104,6 +104,16 @@ export function Appointments(props: { user: User }) {
                     </p>
                     {a.reason && <p class="muted">{a.reason}</p>}
                     <div class="actions">
+                      {a.type === 'video' && (
+                        <a
+                          class="button"
+                          href={`/visits/${a.id}`}
+                          onClick={linkClick}
+                          aria-label={`Join the video visit with ${a.doctor_name} on ${formatDateTime(a.start, timeZone)}`}
+                        >
+                          Join video visit
+                        </a>
+                      )}
                       <button
                         type="button"
                         class="secondary"

@@ -4,6 +4,7 @@ import { formatDateTime, formatTime, dayKey, validTimeZone } from '../format';
 import { followRoom, onFrame, onLiveState, sawSeq, sendFrame, type Frame, type LiveState } from '../live';
 import { linkClick, navigate } from '../router';
 import { Alert, Loading, Page, Status } from '../ui';
+import { VisitLink } from './VideoVisit';
 
 type Room = Schemas['ChatRoom'];
 type Message = Schemas['ChatMessage'];
@@ -363,6 +364,8 @@ export function Conversation(props: { user: User; roomId: string }) {
   }
 
   const title = room ? `Conversation with ${others(room, user)}` : 'Conversation';
+  // A patient and one of their doctors: their video visit is a click away.
+  const otherParty = room?.participants.find((p) => p.user_id !== user.id && (user.role === 'patient' ? p.role === 'doctor' : p.role === 'patient'));
   const nameOf = (id: string | null) => room?.participants.find((p) => p.user_id === id)?.full_name ?? 'CareBridge';
   const typers = Object.entries(typing)
     .filter(([, until]) => until > Date.now())
@@ -379,6 +382,7 @@ export function Conversation(props: { user: User; roomId: string }) {
           All conversations
         </a>
       </p>
+      {room?.kind === 'direct' && (user.role === 'patient' || user.role === 'doctor') && otherParty && <VisitLink user={user} otherId={otherParty.user_id} />}
       <Alert message={error} />
       {live !== 'online' && messages && (
         <p class="notice" role="status">

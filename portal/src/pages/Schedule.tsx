@@ -1,9 +1,11 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, networkText, problemText, type Schemas, type User } from '../api/client';
 import { addDays, dayKey, formatPlainDay, formatTime, label, mondayOf, validTimeZone } from '../format';
+import { linkClick } from '../router';
 import { Alert, Loading, Page } from '../ui';
 
 type Appointment = Schemas['Appointment'];
+const OPEN = new Set<Appointment['status']>(['scheduled', 'confirmed', 'in_progress']);
 
 /**
  * A clinician's day or week (GET /appointments is their own schedule), in the time zone of their
@@ -95,6 +97,17 @@ function Week(props: { user: User; timeZone: string }) {
                         {label(a.type)} · {label(a.status)}
                         {a.reason ? ` · ${a.reason}` : ''}
                       </p>
+                      {props.user.role === 'doctor' && a.type === 'video' && OPEN.has(a.status) && Date.parse(a.end) > Date.now() && (
+                        <p>
+                          <a
+                            href={`/visits/${a.id}`}
+                            onClick={linkClick}
+                            aria-label={`Start the video visit with ${a.patient_name} at ${formatTime(a.start, timeZone)}`}
+                          >
+                            Start video visit
+                          </a>
+                        </p>
+                      )}
                     </li>
                   ))}
                 </ul>
