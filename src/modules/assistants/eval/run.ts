@@ -103,9 +103,10 @@ export interface SplitReport {
   misses?: string[];
 }
 
-export function evaluate(split: 'dev' | 'test', withMisses: boolean): SplitReport {
+export function evaluate(split: 'dev' | 'test' | 'probes', withMisses: boolean): SplitReport {
   if (split === 'test') verifyChecksum();
-  const data = JSON.parse(readFileSync(join(here, `utterances.${split}.json`), 'utf8')) as DataSet;
+  // probes.json: the engine authors' own probe batch (same format), counted before it is tuned on.
+  const data = JSON.parse(readFileSync(join(here, split === 'probes' ? 'probes.json' : `utterances.${split}.json`), 'utf8')) as DataSet;
   const zone = data.reference.time_zone;
   const now = DateTime.fromISO(data.reference.now, { zone }).toJSDate();
   const byRole: Record<string, { ok: number; n: number; oos: number; oosOk: number }> = {};
@@ -168,11 +169,11 @@ export function evaluate(split: 'dev' | 'test', withMisses: boolean): SplitRepor
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const arg = process.argv.find((a) => a.startsWith('--split='))?.slice(8) ?? 'all';
-  if (!['dev', 'test', 'all'].includes(arg)) throw new Error(`--split must be dev, test or all (got ${arg})`);
-  const splits: ('dev' | 'test')[] = arg === 'dev' ? ['dev'] : arg === 'test' ? ['test'] : ['dev', 'test'];
+  if (!['dev', 'test', 'all', 'probes'].includes(arg)) throw new Error(`--split must be dev, probes, test or all (got ${arg})`);
+  const splits: ('dev' | 'test' | 'probes')[] = arg === 'dev' ? ['dev'] : arg === 'probes' ? ['probes'] : arg === 'test' ? ['test'] : ['dev', 'test'];
   // Dev-only runs never read the test file, not even to hash it (evaluate() checks it before a test run).
   for (const split of splits) {
-    const report = evaluate(split, split === 'dev' && process.argv.includes('--misses'));
+    const report = evaluate(split, split !== 'test' && process.argv.includes('--misses'));
     const { misses, ...figures } = report;
     console.log(JSON.stringify(figures, null, 2));
     if (misses) for (const m of misses) console.log(m);
