@@ -80,6 +80,9 @@ export interface Bundle {
 }
 
 /** FHIR Appointment.status a PUT may set → the REST status change (scheduling's transition rules still apply). */
+/** The most resources one `_revinclude` adds to a page (the rest are a search away, which the Bundle names). */
+const REVINCLUDE_MAX = 100;
+
 const UPDATABLE_APPOINTMENT_STATUS: Record<string, 'cancelled' | 'in_progress' | 'completed' | 'no_show'> = {
   cancelled: 'cancelled',
   arrived: 'in_progress',
@@ -248,6 +251,7 @@ export class FhirService {
     const count = parseCount(rawCount);
     const total = totalWanted(query);
     const result = await handler.search(meta, query, count, { base: options.base, total });
+    const revIncluded = await this.revInclude(meta, type, query, result.matches, options.base);
     // The self link states the search as performed: a `_count` above the maximum is cut to it.
     const self = new URL(options.selfUrl);
     if (rawCount !== undefined && String(count) !== rawCount) self.searchParams.set('_count', String(count));
@@ -261,10 +265,15 @@ export class FhirService {
     const base = `${options.base}/fhir/R4`;
     const entry: Bundle['entry'] = [
       ...result.matches.map((resource) => ({ fullUrl: `${base}/${resource.resourceType}/${resource.id}`, resource, search: { mode: 'match' as const } })),
-      ...(result.included ?? []).map((resource) => ({
+      ...[...(result.included ?? []), ...revIncluded.resources].map((resource) => ({
         fullUrl: `${base}/${resource.resourceType}/${resource.id}`,
         resource,
         search: { mode: 'include' as const },
+      })),
+      ...revIncluded.warnings.map((text) => ({
+        fullUrl: `urn:uuid:${crypto.randomUUID()}`,
+        resource: outcome('information', 'too-costly', text),
+        search: { mode: 'outcome' as const },
       })),
     ];
     if (unknown.length) {
@@ -275,6 +284,40 @@ export class FhirService {
       });
     }
     return { resourceType: 'Bundle', type: 'searchset', ...(result.total !== undefined && { total: result.total }), link, entry };
+  }
+
+  /**
+   * `_revinclude` of the resources that point at this page's matches by a patient or practitioner
+   * reference (`Patient?_revinclude=MedicationRequest:patient`, `Practitioner?_revinclude=Appointment:practitioner`):
+   * the referring type's own search run as the caller (`patient=` / `practitioner=` the match ids), so its
+   * access rule and audit apply unchanged. At most REVINCLUDE_MAX per parameter and page; when there are
+   * more, an OperationOutcome entry says so and names the search that lists them all (keyset-paged).
+   * Pairs a type handles in its own plan (Observation ← DiagnosticReport:result) are skipped here.
+   */
+  private async revInclude(
+    meta: RequestMeta,
+    type: string,
+    query: Query,
+    matches: Resource[],
+    base: string,
+  ): Promise<{ resources: Resource[]; warnings: string[] }> {
+    const resources: Resource[] = [];
+    const warnings: string[] = [];
+    const ids = matches.filter((m) => m.resourceType === type).map((m) => m.id!);
+    for (const value of query.get('_revinclude') ?? []) {
+      const match = /^(\w+):(patient|practitioner)$/.exec(value);
+      if (!match || ids.length === 0) continue;
+      const [, source, param] = match as unknown as [string, string, 'patient' | 'practitioner'];
+      const target = this.typeOf(source);
+      const references = ids.map((id) => `${type}/${id}`).join(',');
+      const result = await target.search(meta, new Map([[param, [references]]]), REVINCLUDE_MAX, { base, total: false });
+      resources.push(...result.matches);
+      if (result.next)
+        warnings.push(
+          `_revinclude=${value} is cut at ${REVINCLUDE_MAX} resources for this page; GET /fhir/R4/${source}?${param}=${references} lists them all.`,
+        );
+    }
+    return { resources, warnings };
   }
 
   private typeOf(type: string): ResourceType {
@@ -346,6 +389,7 @@ export class FhirService {
         { name: 'name', type: 'string', documentation: 'Part of the name (case-insensitive)' },
         { name: 'birthdate', type: 'date', documentation: 'Date of birth (YYYY-MM-DD)' },
       ],
+      revIncludes: ['MedicationRequest:patient', 'Appointment:patient'],
       read: async (meta, id) => {
         const profile = await patients.patientProfile(id);
         if (!profile || !(await care.canAccessPatient(db, meta.actor, id))) throw notFound('Patient', id);
@@ -397,6 +441,7 @@ export class FhirService {
         { name: '_id', type: 'token', documentation: 'Practitioner id' },
         { name: 'name', type: 'string', documentation: 'Part of the name' },
       ],
+      revIncludes: ['Appointment:practitioner'],
       read: async (_meta, id) => {
         try {
           return practitionerResource(await doctors.getDoctor(id));
@@ -464,7 +509,8 @@ export class FhirService {
         await this.audit(meta, 'observation', [{ patientId: row.patient_id, id }], 'read');
         return observationResource(row);
       },
-      search: (meta, query, count, { total }) => {
+      revIncludes: ['DiagnosticReport:result'],
+      search: (meta, query, count, { base, total }) => {
         const tokens = tokensOf(query, 'code');
         const codes = tokens.length ? tokens.map(analyteKeyOf).filter((k): k is string => k !== null) : undefined;
         return runSearch(
@@ -494,6 +540,30 @@ export class FhirService {
                 patientIds,
               ),
             resource: observationResource,
+            // _revinclude=DiagnosticReport:result: the report each Observation came from (every lab
+            // Observation has exactly one), so at most one report per match: bounded by the page.
+            include: async (rows) => {
+              if (!(query.get('_revinclude') ?? []).includes('DiagnosticReport:result')) return [];
+              const reportIds = [...new Set(rows.map((r) => r.report_id))];
+              const found = await reports.reports({ ids: reportIds, descending: true, after: null, limit: reportIds.length });
+              // The observations were access-checked; their reports are the same patients' data. Checked again all the same.
+              const visible: ReportRow[] = [];
+              for (const row of found) if (await care.canAccessPatient(db, meta.actor, row.patient_id)) visible.push(row);
+              await this.audit(
+                meta,
+                'lab_report',
+                visible.map((r) => ({ patientId: r.patient_id, id: r.id })),
+                'list',
+              );
+              const pairs = await reports.observationIdsOf(visible.map((r) => r.id));
+              return visible.map((row) =>
+                diagnosticReportResource(
+                  row,
+                  pairs.filter((p) => p.report_id === row.id).map((p) => p.id),
+                  base,
+                ),
+              );
+            },
           },
           query,
           count,

@@ -821,6 +821,73 @@ test('FHIR R4 facade: metadata, Patient, Practitioner, Observation, DiagnosticRe
     assert.ok(encounter.searchParam.some((p) => p.name === '_lastUpdated'));
   });
 
+  await t.test("_revinclude: the CapabilityStatement's pairs, under the referring type's own access rule and audit", async () => {
+    const included = (res: { body: Bundle }, type: string) =>
+      res.body.entry.filter((e) => e.search.mode === 'include' && e.resource.resourceType === type).map((e) => e.resource as Record<string, any>);
+    // Observation ← DiagnosticReport:result: the report each Observation came from.
+    const observations = await get(doctor, `/Observation?patient=Patient/${patient.id}&_count=3&_revinclude=DiagnosticReport:result`);
+    valid(observations.body as never);
+    const observationIds = ids(observations);
+    assert.equal(observationIds.length, 3);
+    const reports = included(observations, 'DiagnosticReport');
+    assert.ok(reports.length >= 1 && reports.length <= 3, JSON.stringify(reports.map((r) => r.id)));
+    for (const id of observationIds)
+      assert.ok(
+        reports.some((r) => r.result.some((ref: { reference: string }) => ref.reference === `Observation/${id}`)),
+        `the report of Observation/${id} is included`,
+      );
+    for (const entry of observations.body.entry) valid(entry.resource as never);
+    const before = await built.ctx.db
+      .selectFrom('audit_log')
+      .select('resource_ids')
+      .where('actor_id', '=', doctor.id)
+      .where('resource_type', '=', 'lab_report')
+      .where('action', '=', 'list')
+      .execute();
+    assert.ok(
+      before.some((row) => reports.every((r) => (row.resource_ids ?? []).includes(r.id))),
+      'the revincluded reports are audited as a list',
+    );
+
+    // Patient ← MedicationRequest:patient and Appointment:patient.
+    const chart = await get(doctor, `/Patient?_id=${patient.id}&_revinclude=MedicationRequest:patient&_revinclude=Appointment:patient`);
+    valid(chart.body as never);
+    assert.deepEqual(ids(chart), [patient.id]);
+    const prescriptions = included(chart, 'MedicationRequest');
+    assert.ok(prescriptions.length >= 2, 'the two drugs prescribed above');
+    assert.ok(prescriptions.every((r) => r.subject.reference === `Patient/${patient.id}`));
+    const visits = included(chart, 'Appointment');
+    assert.ok(visits.length >= 1);
+    assert.ok(
+      visits.every((a) => a.participant.some((p: { actor: { reference: string } }) => p.actor.reference === `Practitioner/${doctor.id}`)),
+      "the doctor's own",
+    );
+    for (const entry of chart.body.entry) valid(entry.resource as never);
+    // A patient's own search brings only their own.
+    const own = await get(otherPatient, `/Patient?_revinclude=MedicationRequest:patient&_revinclude=Appointment:patient`);
+    assert.deepEqual(ids(own), [otherPatient.id]);
+    assert.ok(included(own, 'MedicationRequest').every((r) => r.subject.reference === `Patient/${otherPatient.id}`));
+    assert.deepEqual(included(own, 'MedicationRequest'), []);
+
+    // Practitioner ← Appointment:practitioner: only the appointments the caller may see.
+    const withVisits = await get(patient, `/Practitioner?_id=${doctor.id}&_revinclude=Appointment:practitioner`);
+    valid(withVisits.body as never);
+    const patientsVisits = included(withVisits, 'Appointment');
+    assert.ok(patientsVisits.length >= 2, 'the booking made by linkCare and the completed visit');
+    assert.ok(patientsVisits.every((a) => a.participant.some((p: { actor: { reference: string } }) => p.actor.reference === `Patient/${patient.id}`)));
+    assert.deepEqual(included(await get(otherPatient, `/Practitioner?_id=${doctor.id}&_revinclude=Appointment:practitioner`), 'Appointment'), []);
+    assert.deepEqual(included(await get(otherDoctor, `/Practitioner?_id=${doctor.id}&_revinclude=Appointment:practitioner`), 'Appointment'), []);
+
+    // Pairs not offered are a 400; the CapabilityStatement lists the ones that are.
+    assert.equal((await get(doctor, `/Patient?_id=${patient.id}&_revinclude=Observation:patient`)).status, 400);
+    assert.equal((await get(doctor, `/Practitioner?_revinclude=MedicationRequest:requester`)).status, 400);
+    const metadata = await get(null, '/metadata');
+    const resources = (metadata.body.rest as { resource: { type: string; searchRevInclude?: string[] }[] }[])[0]!.resource;
+    assert.deepEqual(resources.find((r) => r.type === 'Observation')!.searchRevInclude, ['DiagnosticReport:result']);
+    assert.deepEqual(resources.find((r) => r.type === 'Patient')!.searchRevInclude, ['MedicationRequest:patient', 'Appointment:patient']);
+    assert.deepEqual(resources.find((r) => r.type === 'Practitioner')!.searchRevInclude, ['Appointment:practitioner']);
+  });
+
   await t.test('PUT Appointment with If-Match: optimistic locking, 412 on a stale or missing version, only the status changes', async () => {
     const call = (user: TestUser, method: 'POST', url: string, payload: object) => app.inject({ method, url: `/api/v1${url}`, headers: user.auth, payload });
     const start = new Date(Date.now() + 3 * 3600_000);
