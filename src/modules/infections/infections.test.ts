@@ -1,5 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
 import sharp from 'sharp';
 import { build } from '../../../test/helpers/build.js';
@@ -88,6 +90,12 @@ test('skin image analysis and dermatology consults (issue 16)', async (t) => {
       ).n,
     );
 
+  // Every file under the app's data directory (staged uploads and stored objects), database excluded.
+  const filesOnDisk = (dir = built.ctx.config.dataDir): string[] =>
+    readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+      e.isDirectory() ? (e.name === 'pglite' ? [] : filesOnDisk(join(dir, e.name))) : e.name === 'jwt-secret' ? [] : [join(dir, e.name)],
+    );
+
   const roundJpeg = await encode(roundSpot(), 'jpeg', true);
   let round: any;
   let irregular: any;
@@ -149,6 +157,7 @@ test('skin image analysis and dermatology consults (issue 16)', async (t) => {
 
   await t.test('quality gates: each a 422 with its reason; nothing stored', async () => {
     const before = await fileCount();
+    const onDisk = filesOnDisk();
     for (const [gate, make] of Object.entries(gateImages)) {
       const res = await diagnose(patient, { data: await encode(make()) });
       assert.equal(res.statusCode, 422, `${gate}: ${res.body}`);
@@ -157,11 +166,21 @@ test('skin image analysis and dermatology consults (issue 16)', async (t) => {
       assert.ok(res.json().detail.length > 20);
     }
     assert.equal(await fileCount(), before);
+    assert.deepEqual(filesOnDisk(), onDisk);
   });
 
   await t.test('bad input: clear 4xx, nothing stored', async () => {
     const before = await fileCount();
+    const onDisk = filesOnDisk();
+    assert.ok(onDisk.filter((f) => f.includes('/files/')).length >= 3, 'the images stored above are seen on disk');
     const truncated = roundJpeg.subarray(0, Math.floor(roundJpeg.length / 2));
+    const png = await encode(roundSpot());
+    const webp = await sharp(png).webp({ quality: 90 }).toBuffer();
+    // A JPEG whose markers are intact up to the scan, then noise instead of entropy-coded data.
+    const sos = roundJpeg.indexOf(Buffer.from([0xff, 0xda]));
+    const garbled = Buffer.concat([roundJpeg.subarray(0, sos + 20), Buffer.alloc(roundJpeg.length - sos - 22, 0xff), Buffer.from([0xff, 0xd9])]);
+    const svg = Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="640" height="480"><circle cx="320" cy="240" r="70" fill="#5a3a28"/></svg>');
+    const gif = await sharp(png).gif().toBuffer();
     const cases: [string, { data: Buffer; filename?: string; contentType?: string }, number][] = [
       ['0-byte upload', { data: Buffer.alloc(0), filename: 'empty.jpg', contentType: 'image/jpeg' }, 422],
       [
@@ -171,6 +190,11 @@ test('skin image analysis and dermatology consults (issue 16)', async (t) => {
       ],
       ['PDF', { data: Buffer.from('%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n'), filename: 'spot.png' }, 415],
       ['truncated JPEG', { data: truncated, filename: 'cut.jpg', contentType: 'image/jpeg' }, 422],
+      ['truncated PNG', { data: png.subarray(0, Math.floor(png.length * 0.6)), filename: 'cut.png' }, 422],
+      ['truncated WEBP', { data: webp.subarray(0, Math.floor(webp.length * 0.6)), filename: 'cut.webp', contentType: 'image/webp' }, 422],
+      ['JPEG with noise for its scan data', { data: garbled, filename: 'noise.jpg', contentType: 'image/jpeg' }, 422],
+      ['SVG with a .png extension', { data: svg, filename: 'spot.png' }, 415],
+      ['GIF with a .jpg extension', { data: gif, filename: 'spot.jpg', contentType: 'image/jpeg' }, 415],
       ['decompression bomb (400 MP header)', { data: pngBomb(), filename: 'bomb.png' }, 413],
       ['animated WEBP', { data: await animatedWebp(), filename: 'spot.webp', contentType: 'image/webp' }, 422],
       ['CMYK JPEG', { data: await sharp(roundJpeg).toColourspace('cmyk').jpeg().toBuffer(), filename: 'print.jpg', contentType: 'image/jpeg' }, 422],
@@ -194,6 +218,7 @@ test('skin image analysis and dermatology consults (issue 16)', async (t) => {
     const bad = await diagnose(patient, { data: roundJpeg, filename: 'spot.jpg', contentType: 'image/jpeg' }, { scale_mm_per_px: 'ten' });
     assert.equal(bad.statusCode, 422);
     assert.equal(await fileCount(), before);
+    assert.deepEqual(filesOnDisk(), onDisk, 'no staged or stored file is left behind');
   });
 
   await t.test('who may diagnose: patients only (403 for doctors and nurses, 401 without a token)', async () => {
