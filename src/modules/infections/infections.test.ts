@@ -119,6 +119,10 @@ test('skin image analysis and dermatology consults (issue 16)', async (t) => {
     assert.equal(round.confidence, round.predictions[0].probability);
     assert.equal(round.model.kind, 'rules');
     assert.match(round.model.description, /rule-based feature score, not a trained classifier/);
+    // What such a rule can do at best, and that phone photos do worse (issue 16 item 2).
+    assert.match(round.model.description, /sensitivity .*90 %.*specificity .*72 %/);
+    assert.match(round.model.description, /dermoscop/);
+    assert.match(round.model.description, /lower on phone photos/);
     assert.equal(round.disclaimer, DISCLAIMER);
     assert.match(round.disclaimer, /not a diagnosis/);
     assert.equal(round.recommendation.see_dermatologist, false);
@@ -146,6 +150,17 @@ test('skin image analysis and dermatology consults (issue 16)', async (t) => {
     assert.equal(irregular.recommendation.see_dermatologist, true);
     assert.deepEqual(irregular.recommendation.consult, { method: 'POST', href: `/api/v1/infections/${irregular.id}/consult` });
     assert.ok(irregular.explanation.some((line: string) => /total dermoscopy score/.test(line)));
+  });
+
+  await t.test('diagnose: medium risk (the round spot 7.7 mm across) also recommends a dermatologist with the one-tap consult', async () => {
+    const res = await diagnose(patient, { data: roundJpeg, filename: 'big.jpg', contentType: 'image/jpeg' }, { scale_mm_per_px: '0.05' });
+    assert.equal(res.statusCode, 201, res.body);
+    const medium = res.json();
+    assert.equal(medium.risk, 'medium');
+    assert.equal(medium.recommendation.see_dermatologist, true);
+    assert.equal(medium.recommendation.urgency, 'routine');
+    assert.deepEqual(medium.recommendation.consult, { method: 'POST', href: `/api/v1/infections/${medium.id}/consult` });
+    assert.equal(medium.disclaimer, DISCLAIMER);
   });
 
   await t.test('diagnose: a red inflamed patch → inflammatory label', async () => {
@@ -240,8 +255,9 @@ test('skin image analysis and dermatology consults (issue 16)', async (t) => {
     assert.equal(mine.json().items.length, 2);
     assert.ok(mine.json().next_cursor);
     const rest = await get(patient, `/infections?limit=2&cursor=${mine.json().next_cursor}`);
-    assert.equal(rest.json().items.length, 1);
-    assert.equal(rest.json().items[0].id, round.id);
+    assert.equal(rest.json().items.length, 2);
+    assert.equal(rest.json().items[1].id, round.id);
+    assert.equal(rest.json().next_cursor, null);
     assert.equal((await get(patient, `/infections/${round.id}`)).json().id, round.id);
     // Consulting someone else's record, or an unknown one, is a 404; doctors may not consult (403).
     assert.equal((await app.inject({ method: 'POST', url: `/api/v1/infections/${irregular.id}/consult`, headers: otherPatient.auth })).statusCode, 404);
