@@ -186,3 +186,39 @@ test("patient intents by class (own probes): cannot come, a named doctor, what w
   ];
   for (const [text, intent] of cases) assert.equal(understand(text, { role: 'patient', zone: 'UTC', doctors }).intent, intent, text);
 });
+
+test('intents by class (probe batch 4, counted first): second-language and US forms, shorthand, rambling clauses, dictation, keeping patients off the diary', () => {
+  const doctors = ['Gregory Hause', 'Dana Dermis', 'Carl Cardio'].map((name, i) => ({ id: `d${i}`, name }));
+  const patient: [string, string][] = [
+    ['I am wanting to take an appointment with skin doctor', 'book_appointment'],
+    ["i don't want to miss anything, what have i got coming up", 'view_appointments'],
+    ["we're relocating to another town in May, where are my records", 'view_records'],
+    ['whether you have a lung or chest specialist', 'find_doctor'],
+    ['which tablets has the doctor given me', 'view_prescriptions'],
+    ['my rx please', 'view_prescriptions'],
+    ['show me my dx', 'view_records'],
+    ['i want to see the history the doctor wrote', 'view_records'],
+    ['how dose it work', 'help'],
+    ['what am i meant to say here', 'help'],
+    ['switch my asthma inhaler to the brown one', 'out_of_scope'],
+    ['lower my insulin dose please', 'out_of_scope'],
+    ["I don't want that appointment anymore", 'cancel_appointment'],
+  ];
+  for (const [text, intent] of patient) assert.equal(understand(text, { role: 'patient', zone: 'UTC', doctors }).intent, intent, text);
+  // A misspelt body word counts only next to a doctor word; coordination counts too.
+  assert.equal(understand('is there a skinn doctor', { role: 'patient', zone: 'UTC' }).entities.specialty, 'dermatology');
+  assert.equal(understand('is there a brain or spine doctor', { role: 'patient', zone: 'UTC' }).raw.specialty, 'neurology');
+  assert.equal(understand('my brain or my memory is going, show my appointments', { role: 'patient', zone: 'UTC' }).raw.specialty, undefined);
+  assert.equal(understand('my hart is fine, show my appointments', { role: 'patient', zone: 'UTC' }).raw.specialty, undefined);
+  const people = ['Jane Doe', 'Tom Baker', 'Maria Lopez'].map((name, i) => ({ id: `p${i}`, name }));
+  const now = DateTime.fromISO('2026-03-10T10:20', { zone: 'UTC' }).toJSDate();
+  const doctor: [string, string][] = [
+    ['who is booked in with me on Friday', 'view_schedule'],
+    ['the people I am looking after at the moment', 'list_patients'],
+    ['note tom baker: viral illness, fluids', 'add_diagnosis'],
+    ['Maria Lopez is better, write that down in her notes', 'add_diagnosis'],
+    ['no bookings with me after 3 on Thursday please', 'set_availability'],
+    ['cmds', 'help'],
+  ];
+  for (const [text, intent] of doctor) assert.equal(understand(text, { role: 'doctor', zone: 'UTC', people, now }).intent, intent, text);
+});

@@ -1,6 +1,6 @@
 import { canonicalSpecialty, type Specialty } from '../../scheduling/index.js';
 import { ANALYTES } from '../../reports/index.js';
-import { normalize, Speller, tokens } from './text.js';
+import { editDistance, normalize, Speller, tokens } from './text.js';
 import { addAnalyteFeature, classify, INTENT_VOCABULARY, OFF_TOPIC_WORDS, OUT_OF_SCOPE, type AssistantRole, type Flags, type Intent } from './intents.js';
 import { extractDate, type DateEntity } from './dates.js';
 import { DRUGS, extractMedication, findDrug, type MedicationEntities } from './medication.js';
@@ -155,6 +155,16 @@ const LAY: [RegExp, Specialty][] = [
   [/\b(gp|family doctor|my doctor for everything)\b/, 'general_practice'],
 ];
 
+const DOCTOR_NOUN = /^(doctor|doctors|doc|specialist|specialists|physician|practitioner|clinic|medicine|health)$/;
+/** Body words that name a specialty before a doctor word ("heart specialist"); a typo of one there ("hart specialist") counts too. */
+const ORGAN_WORDS = ['heart', 'skin', 'bone', 'bones', 'brain', 'nerve', 'nerves', 'kidney', 'lung', 'stomach', 'child', 'children'];
+
+/** Is the word at i a modifier of a doctor word: right before it, or coordinated with one that is ("brain or nerve specialist")? */
+function beforeDoctorWord(words: string[], i: number): boolean {
+  if (DOCTOR_NOUN.test(words[i + 1] ?? '')) return true;
+  return /^(or|and)$/.test(words[i + 1] ?? '') && DOCTOR_NOUN.test(words[i + 3] ?? '');
+}
+
 export function findSpecialty(text: string): Specialty | undefined {
   if (CHILD_RE.test(text)) return 'pediatrics';
   for (const [re, specialty] of LAY) if (re.test(text)) return specialty;
@@ -162,14 +172,19 @@ export function findSpecialty(text: string): Specialty | undefined {
   for (let n = 3; n >= 1; n--) {
     for (let i = 0; i + n <= words.length; i++) {
       const phrase = words.slice(i, i + n).join(' ');
-      if (n === 1 && WEAK_SPECIALTY_WORDS.has(phrase)) {
-        const next = words[i + 1] ?? '';
-        if (!/^(doctor|doctors|specialist|specialists|physician|practitioner|clinic|medicine|health)$/.test(next)) continue;
-      }
+      if (n === 1 && WEAK_SPECIALTY_WORDS.has(phrase) && !beforeDoctorWord(words, i)) continue;
       if (n === 1 && phrase.length < 3) continue;
       const found = canonicalSpecialty(phrase);
       if (found) return found;
     }
+  }
+  // Only next to a doctor word, where the meaning is clear, a misspelt body word is read as the word it is one edit from.
+  for (let i = 0; i < words.length; i++) {
+    const w = words[i]!;
+    if (w.length < 4 || !beforeDoctorWord(words, i)) continue;
+    const organ = ORGAN_WORDS.find((o) => o !== w && o[0] === w[0] && editDistance(w, o, 1) <= 1);
+    const found = organ && canonicalSpecialty(`${organ} ${words[i + 1] === 'or' || words[i + 1] === 'and' ? words[i + 3] : words[i + 1]}`);
+    if (found) return found;
   }
   return undefined;
 }

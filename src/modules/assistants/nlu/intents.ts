@@ -106,8 +106,9 @@ const PATIENT: Record<PatientIntent, Feature[]> = {
     // "My son needs seeing by a paediatrician", "can someone take a look at my knee".
     [/\b(needs?|wants?|like) (seeing|to be seen|checking|checked|looking at|a look at|a check)\b|\b(take|have) a look at my\b/, 2],
     [/\b(book|booking|schedule|reserve|arrange|set up|make|get|need|want|request|fix)\b/, 1],
-    [new RegExp(`\\b(book|schedule|reserve|arrange|set up|make|get|request|need|want|like)\\b.{0,30}\\b${APPT}\\b`), 3],
-    [new RegExp(`\\b(new|an|another|a)\\s+${APPT}\\b`), 1.5],
+    // Second-language and US forms of the same request: "I am wanting to take one appointment", "can I get in with".
+    [new RegExp(`\\b(book|schedule|reserve|arrange|set up|make|get|request|need|want|wanting|like|take|taking)\\b.{0,30}\\b${APPT}\\b`), 3],
+    [new RegExp(`\\b(new|an|another|a|one)\\s+${APPT}\\b`), 1.5],
     [
       new RegExp(
         `\\b(see|visit|consult|meet|talk to|speak to|speak with|talk with|get in with|come in)\\b.{0,25}\\b(a|an|the|my|some|dr|doctor|${DOCTOR_WORD})\\b`,
@@ -127,7 +128,7 @@ const PATIENT: Record<PatientIntent, Feature[]> = {
     [/\b(cancel|reschedule|move|change|postpone|prescription|medication|report|results)\b/, -2],
     [/\b(my|upcoming|next)\s+appointments?\b.{0,10}\b(are|is)\b/, -1],
     // "see the letter / my results" is reading, not a visit.
-    [/\b(see|read|view)\s+(the|my|that|this)\s+(letter|reports?|results?|notes?|records?|prescriptions?|scan|file)\b/, -3],
+    [/\b(see|read|view)\s+(the|my|that|this)\s+(letter|reports?|results?|notes?|records?|prescriptions?|scan|file|diagnos[ie]s|history|chart|summary)\b/, -3],
   ],
   view_appointments: [
     [new RegExp(`\\b${SHOW}\\b.{0,30}\\b${APPT}\\b`), 2],
@@ -137,16 +138,19 @@ const PATIENT: Record<PatientIntent, Feature[]> = {
       2.5,
     ],
     [/\b(did|have) i (book|booked|make|made|arrange|arranged|schedule|scheduled)\b/, 3],
+    // What is coming: "remind me what I've got coming up", "anything coming up for me".
+    [/\b(what|anything|whatever) (ive|i ve|i have|i|is|have i)? ?(got )?(coming up|lined up|in the diary)\b/, 4],
     [/\bwhen (do|will|am) i (next )?(see|seeing)\b/, 1.5],
     [/\bwhen is my\b|\bwhen am i\b|\bwhen do i (see|have)\b|\bam i booked\b|\bwhat time is my\b|\bdo i have (an|any)\b/, 2.5],
     // Indirect questions: "can you look if I have an appointment", "check whether I'm booked".
     [/\b(look|check|see|tell me|find out|confirm)\b.{0,15}\b(if|whether)\b.{0,10}\b(i have|i ve got|i got|im booked|i am booked|there is)\b/, 2.5],
     [/\b(book|booking|new|cancel|reschedule|move|change|postpone|call off)\b/, -2.5],
-    [/\b(need|want|like)\s+(an?|to)\b/, -1.5],
+    // A wish points to a new booking; a negated one ("I don't want to clash with …") does not.
+    [/\b(?<!dont |do not |didnt )(need|want|like)\s+(an?|to)\b/, -1.5],
   ],
   cancel_appointment: [
     [
-      /\b(cancel|cancell?ing|cancellation|call off|scrap|drop|delete|remove|wont make|cant make|cannot make|not coming|wont be coming|cant come|cannot come|(wont|cant|cannot|not) be able to (come|make it|attend|go)|unable to (come|make it|attend)|not going to make|not come|kill my|dont want|dont need|no longer need|anymore|no more)\b/,
+      /\b(cancel|cancell?ing|cancellation|call off|scrap|drop|delete|remove|wont make|cant make|cannot make|not coming|wont be coming|cant come|cannot come|(wont|cant|cannot|not) be able to (come|make it|attend|go)|unable to (come|make it|attend)|not going to make|not come|kill my|(dont want|dont need|no longer need)(?! to\b)|anymore|no more)\b/,
       5,
     ],
     [new RegExp(`\\b${APPT}\\b`), 1],
@@ -155,6 +159,11 @@ const PATIENT: Record<PatientIntent, Feature[]> = {
   ],
   reschedule_appointment: [
     [/\bmoved (here|to this|house|area|to the area|country)\b|\bjust moved\b/, -4],
+    // Moving home, town or job is not moving an appointment ("I'm moving to a new city next month").
+    [
+      /\b(moving|move|moved|relocating) (to (a |the )?(new |another |different )?(city|town|house|flat|area|country|state|place|home|job|practice|school)|house|abroad|away|home)\b/,
+      -4,
+    ],
     [
       /\b(reschedule|rescheduling|re schedule|rebook|re book|rearrange|re arrange|reorganise|reorganize|postpone|push back|bring forward|move|moving|moved|shift|swap|bump|push|change the (date|time|day)|change day|change my|change the time|make my appointment to|to the (morning|afternoon|evening)|later pls|later please)\b/,
       4.5,
@@ -180,15 +189,17 @@ const PATIENT: Record<PatientIntent, Feature[]> = {
       2,
     ],
     [/\b(book|booking|appointment|appointments|appt|schedule|cancel|reschedule|slot|slots)\b/, -2],
-    [/\b(reports?|results?|letter|prescriptions?|medicine|medication|meds|tablets?|notes|records?)\b/, -2.5],
+    [/\b(reports?|results?|letter|prescriptions?|medicines?|medications?|meds|tablets?|pills?|notes|records?|diagnos[ie]s)\b/, -2.5],
     [/\b(who do i see|who should i see|a doctor who|doctor that|who knows about|which doctor (is|does|looks|treats|deals))\b/, 3],
+    // Asking whether the clinic has one: "whether you have some kind of brain or nerve specialist".
+    [new RegExp(`\\b(you|u|ya) (have|got|has)\\b.{0,35}\\b${DOCTOR_WORD}\\b`), 2.5],
   ],
   view_prescriptions: [
     [/\b(repeat prescriptions?|repeats|repeat meds|on repeat)\b/, 1.5],
     // A question about what was prescribed ("what did the doctor prescribe me") reads a prescription.
     [/\b(what|which)\b.{0,30}\b(did|has|have)\b.{0,30}\bprescribe me\b/, 3],
     [
-      /\b(prescriptions?|prescribed|medications?|medicines?|meds|drugs|pills|tablets?|refills?|dosage|doses|dose|scripts?|inhaler|cream|antibiotics|on repeat|course|meant to be taking|how many times a day do i take|run out)\b/,
+      /\b(prescriptions?|prescribed|medications?|medicines?|meds|drugs|pills|tablets?|refills?|dosage|doses|dose|scripts?|rx|rxs|inhaler|cream|antibiotics|on repeat|course|meant to be taking|how many times a day do i take|run out)\b/,
       3,
     ],
     [/\bwhat (am i|should i be) taking\b|\bmy (current )?treatment\b/, 2.5],
@@ -204,7 +215,7 @@ const PATIENT: Record<PatientIntent, Feature[]> = {
   ],
   view_records: [
     [
-      /\b(medical (records?|history|file|notes|paper|papers)|health (records?|history|file)|records?|my history|my file|my chart|diagnos[ie]s|consultation notes|visit notes|doctors? notes|clinical notes|notes from|my notes|medical file|whole file|jabs|vaccines?|vaccinations?|immuni[sz]ations?|family history|allergic|allergies|wrote about me|written about me|write in my|wrote in my|(write|wrote|say|said|put) about me|what was (written|noted|recorded)|what (the doctor|the dr|they|he|she) (wrote|noted|recorded))\b/,
+      /\b(medical (records?|history|file|notes|paper|papers)|health (records?|history|file)|records?|my history|my file|my chart|diagnos[ie]s|dx|hx|my (past |previous |medical )?conditions|problem list|consultation notes|visit notes|doctors? notes|clinical notes|notes from|my notes|medical file|whole file|jabs|vaccines?|vaccinations?|immuni[sz]ations?|family history|allergic|allergies|wrote about me|written about me|write in my|wrote in my|(write|wrote|say|said|put) about me|what was (written|noted|recorded)|what (the doctor|the dr|they|he|she) (wrote|noted|recorded)|(the |my )?(doctor|dr|gp|nurse)s? (wrote|noted|recorded|has written|had written|made for me))\b/,
       3,
     ],
     [new RegExp(`\\b${SHOW}\\b`), 0.5],
@@ -239,6 +250,11 @@ const PATIENT: Record<PatientIntent, Feature[]> = {
       3.5,
     ],
     [/\bhow (do|can|should) i\b.{0,40}\b(with you|using you|in this app|here|this assistant|the assistant)\b/, 6],
+    // "how dose this work" ("dose" typed for "does"), "what am I supposed to type", "cmds?".
+    [
+      /\bhow (does|dose|dos|do) (this|it|that|the (app|chat|bot|assistant|thing)) work\b|\bwhat (am i|are we) (supposed|meant|expected) to (type|say|write|ask|do)\b|\bwhat (do|should|can) i (type|say|write|put)\b|^(cmds?|commands?|opts|options)\b/,
+      4.5,
+    ],
     [/\b(ask u|ask you|this bot|the bot|deal with this)\b/, 2],
   ],
 };
@@ -263,6 +279,8 @@ const DOCTOR: Record<DoctorIntent, Feature[]> = {
     ],
     [/\b(block|unavailable|off|free up|add availability|open slots|add slots)\b/, -2],
     [/\b(prescribe|diagnos|history|urgent|critical)\b/, -1.5],
+    // Who comes on a day is the diary, not the roster: "which patients are coming to me on Thursday".
+    [/\b(patients?|people|who|anyone|anybody|pts)\b.{0,20}\b(coming (in|to me|to see me)|booked (in|with me)|seeing me)\b/, 3],
   ],
   list_patients: [
     [
@@ -270,6 +288,12 @@ const DOCTOR: Record<DoctorIntent, Feature[]> = {
       3.5,
     ],
     [/\b(list|show|all|how many)\b.{0,20}\bpatients\b/, 2],
+    // The people a doctor is responsible for, said as a clause ("the patients I am treating currently"), or the whole list.
+    [
+      /\b(patients|people|ones|folks|pts)\b (that |who |whom )?(i|we) (am |m |are |re )?(treat|treating|look after|looking after|care for|caring for|responsible for|follow|following|manage|managing)\b/,
+      3.5,
+    ],
+    [/\b(full|whole|complete|entire) list\b|\boverview of (my )?(patients|pts|people|caseload)\b/, 1.5],
     [/\b(urgent|critical|flagged|abnormal|emergency)\b/, -2.5],
     [/\b(today|tomorrow|seeing)\b/, -1],
   ],
@@ -308,6 +332,8 @@ const DOCTOR: Record<DoctorIntent, Feature[]> = {
     ],
     [/\b(put|write|add|record|enter|pop)( it| this)? (in|into|on|to) .{0,30}\b(notes|record|records|chart|file)\b/, 4.5],
     [/\b(record|log|document|note|save|add) (it|this|that)\b|\bwrite up\b/, 3.5],
+    // Dictation: "jot that down", "write it down in his record", a message that opens with "note …" / "dx …".
+    [/\b(jot|write|put|note|take) (it|this|that|these|them) down\b|^(note|dx|impression|assessment)\b/, 4.5],
     [/^(what|when|show|did|which|has|is)\b/, -2],
     [/\b(has|with|suffering from)\b/, 0.3],
     [/\b(show|view|history)\b/, -1],
@@ -321,6 +347,8 @@ const DOCTOR: Record<DoctorIntent, Feature[]> = {
     [/\b(need|want|take|taking|have|having|book|booking) .{0,25}\boff\b|\boff (the|my) (schedule|diary|rota|books|calendar|list)\b/, 4],
     [/\b(open up|open (my )?(diary|calendar|schedule|clinic))\b|\b(open|add|release|put out)\b.{0,25}\bfor (appointments|bookings|patients)\b/, 4],
     [/\b(available|availability|free)\b/, 1],
+    // Keeping patients from booking is blocking: "make sure nobody gets booked with me after 4".
+    [/\b(nobody|no one|noone|no patients?|no bookings?)\b.{0,20}\b(book|books|booked|booking|bookings|in with me|with me|scheduled)\b/, 4],
     [/\b(patient|prescribe)\b/, -1],
   ],
   urgent_patients: [
@@ -417,7 +445,7 @@ const FLAG_WEIGHTS: Record<AssistantRole, Partial<Record<keyof Flags, Partial<Re
 
 /** Things a patient may not ask the assistant to do (they are out of scope, whatever else the text says). */
 const PATIENT_FORBIDDEN =
-  /\b(give me (some |a course of |more )?(antibiotics|painkillers|sleeping pills|pills|meds|medication|drugs|morphine|opioids)|(?<!did (the |my |that |a )?(doctor|dr|doc|gp|you|he|she|they) )prescribe me|increase my|decrease my|double my|change my dose|up my dose|write (me )?a diagnosis|diagnose me|add a diagnosis|give me (a )?prescription for)\b/;
+  /\b(give me (some |a course of |more )?(antibiotics|painkillers|sleeping pills|pills|meds|medication|drugs|morphine|opioids)|(?<!did (the |my |that |a )?(doctor|dr|doc|gp|you|he|she|they) )prescribe me|increase my|decrease my|double my|change my dose|up my dose|write (me )?a diagnosis|diagnose me|add a diagnosis|give me (a )?prescription for|(change|switch|swap|increase|decrease|lower|raise|adjust|halve) (my|the) ([a-z]+ ){0,3}(pills?|tablets?|meds|medications?|medicines?|doses?|dosage|insulin|inhaler)\b(?! (refill|pick ?up|delivery|pharmacy)))\b/;
 
 /** A doctor asking for a named colleague's patients or diary ("show Dr Cardio's patients"): not theirs to read or change. */
 const DOCTOR_FORBIDDEN =
