@@ -7,12 +7,16 @@
  *    then the rule-based analysis in the 2-worker pool (pool.ts); 1-MP and 4-MP JPEGs, one photo
  *    at a time, wall time p50/p95 over 30 photos, and the process CPU (all threads) per photo;
  *  - the first photo after start (workers spawned, code loaded) — pool.warm() removes that cost;
- *  - 4 photos at once through the pool: wall time until each is done (p50/p95);
+ *  - 4 photos at once through the pool: wall time until each is done (p50/p95), and how late the
+ *    event loop ran meanwhile (perf_hooks.monitorEventLoopDelay) and how busy it was
+ *    (eventLoopUtilization), beside the delay one in-thread analysis would cause;
+ *  - the files module's EXIF-strip re-encode of the 1-MP upload (paid once per upload, before);
  *  - in-thread analysis alone (CPU), for comparison with earlier figures;
  *  - 20 MP: the files module's re-encode (EXIF strip, full size, streamed) + decode + analyse,
  *    peak resident memory sampled every 5 ms, against the process's baseline.
  */
 import { loadavg } from 'node:os';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,6 +28,7 @@ import { irregularLesion, roundSpot } from '../src/modules/infections/analysis/t
 import { machine } from './lib.js';
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+const min = (values: number[]) => Math.min(...values);
 const pct = (values: number[], p: number) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.ceil((p / 100) * values.length) - 1)]!;
 const dir = mkdtempSync(join(tmpdir(), 'derma-bench-'));
 const load0 = loadavg()[0]!;
@@ -106,11 +111,40 @@ try {
     }
   }
   const concurrent: number[] = [];
+  // How late timers and I/O callbacks ran while 4 analyses were in flight (the event loop's own delay).
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  loopDelay.enable();
+  const elu0 = performance.eventLoopUtilization();
   for (let round = 0; round < 5; round++) {
     const t0 = performance.now();
     await Promise.all([0, 1, 2, 3].map(() => perPhoto(pool, onePath).then(() => concurrent.push(performance.now() - t0))));
   }
+  loopDelay.disable();
+  // Share of the time the main thread was busy (not waiting for I/O) while the 4 ran.
+  const busy = performance.eventLoopUtilization(elu0).utilization;
   await pool.close();
+  // The same measure with no analysis running, for the machine's own scheduling noise.
+  const idleDelay = monitorEventLoopDelay({ resolution: 10 });
+  idleDelay.enable();
+  await new Promise((resolve) => setTimeout(resolve, 3000));
+  idleDelay.disable();
+  const ms = (ns: number) => (ns / 1e6).toFixed(0);
+
+  // The files module's EXIF-strip re-encode of the same 1-MP upload (upload.ts stripImage).
+  const stripWall: number[] = [];
+  const stripCpu: number[] = [];
+  for (let i = 0; i < 6; i++) {
+    const cpu0 = cpu();
+    const t0 = performance.now();
+    await sharp(onePath, { limitInputPixels: 40_000_000, failOn: 'error', sequentialRead: true })
+      .rotate()
+      .jpeg({ quality: 92, mozjpeg: true })
+      .toFile(join(dir, `one.clean.${i}.jpg`));
+    if (i >= 1) {
+      stripWall.push(performance.now() - t0);
+      stripCpu.push(cpu() - cpu0);
+    }
+  }
 
   // 20 megapixels (5477 × 3651), a phone-camera JPEG.
   const bigPath = await jpeg(roundSpot(3, 1155, 770), join(dir, 'big.jpg'), 5477);
@@ -142,12 +176,14 @@ try {
     '|---|---|',
     ...Object.entries(sequential).map(
       ([name, e]) =>
-        `| ${name} photo, decode + pool, one at a time (30) | **p50 ${median(e.wall).toFixed(0)} ms, p95 ${pct(e.wall, 95).toFixed(0)} ms wall**; ${median(e.cpu).toFixed(0)} ms CPU (all threads) |`,
+        `| ${name} photo, decode + pool, one at a time (30) | **p50 ${median(e.wall).toFixed(0)} ms, p95 ${pct(e.wall, 95).toFixed(0)} ms wall**; CPU (all threads) min ${min(e.cpu).toFixed(0)}, median ${median(e.cpu).toFixed(0)} ms |`,
     ),
     `| 1 MP, 4 photos at once through the 2-worker pool (5 rounds) | each done after p50 ${median(concurrent).toFixed(0)} ms, p95 ${pct(concurrent, 95).toFixed(0)} ms wall |`,
+    `| event-loop delay while those 4 ran (monitorEventLoopDelay) | p50 ${ms(loopDelay.percentile(50))} ms, p99 ${ms(loopDelay.percentile(99))} ms, max ${ms(loopDelay.max)} ms (idle, no analysis: p50 ${ms(idleDelay.percentile(50))}, p99 ${ms(idleDelay.percentile(99))}, max ${ms(idleDelay.max)} ms); event loop busy ${(busy * 100).toFixed(1)} % of that time |`,
+    `| 1-MP upload: files' EXIF-strip re-encode (once per upload) | median ${median(stripWall).toFixed(0)} ms wall, CPU min ${min(stripCpu).toFixed(0)}, median ${median(stripCpu).toFixed(0)} ms |`,
     `| first 1-MP photo after start, cold pool (workers spawned on demand) | ${coldMs.toFixed(0)} ms wall |`,
     `| pool.warm() at start, then the first photo | ${warmMs.toFixed(0)} ms warm-up, then ${afterWarmMs.toFixed(0)} ms wall |`,
-    `| in-thread: decode a 1-MP JPEG / analyse it (medians of 10) | ${median(decodeMs).toFixed(0)} / ${median(analyseMs).toFixed(0)} ms wall, ${median(decodeCpu).toFixed(0)} / ${median(analyseCpu).toFixed(0)} ms CPU |`,
+    `| in-thread: decode a 1-MP JPEG / analyse it (10) | median ${median(decodeMs).toFixed(0)} / ${median(analyseMs).toFixed(0)} ms wall (an in-thread analysis would hold the event loop that long); CPU min ${min(decodeCpu).toFixed(0)} / ${min(analyseCpu).toFixed(0)}, median ${median(decodeCpu).toFixed(0)} / ${median(analyseCpu).toFixed(0)} ms |`,
     `| 20-MP upload (${meta.width} × ${meta.height}): EXIF-strip re-encode | ${(t1 - t0).toFixed(0)} ms |`,
     `| 20-MP upload: decode (shrink-on-load) + analyse | ${(t2 - t1).toFixed(0)} + ${(t3 - t2).toFixed(0)} ms |`,
     `| 20-MP upload: peak resident memory above baseline | ${mb(peak - baseline)} (baseline ${mb(baseline)}, peak ${mb(peak)}) |`,
