@@ -1,4 +1,4 @@
-import { describe, it, before, after } from 'node:test';
+import { describe, it, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -114,6 +114,14 @@ describe('web portal', { concurrency: true }, () => {
     // The port is known only now; the passkey service reads the allowed origins per ceremony.
     built.ctx.config.auth.webauthn.origins.push(localBase);
     trace('listening');
+  });
+
+  // node:test reports a suite's tests in declaration order, and the runner stops a batch that prints
+  // nothing for 3 minutes (scripts/run-tests.mjs): at load 45 the booking journey took ~180 s while
+  // later ones had finished unreported, and the batch was stopped. A line as each journey ends
+  // shows the progress as it happens (a hung file still prints nothing).
+  afterEach((t) => {
+    process.stdout.write(`# web portal: "${t.name.slice(0, 40)}…" ended after ${((Date.now() - t0) / 1000).toFixed(0)} s\n`);
   });
 
   after(async () => {
