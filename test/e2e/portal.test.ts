@@ -990,8 +990,11 @@ describe('web portal', { concurrency: true }, () => {
       await page.getByRole('button', { name: 'Reactivate Sue Suspend' }).waitFor();
       assert.equal((await call(suspendee, 'GET', '/api/v1/auth/me')).status, 401, 'a suspended user is signed out');
 
-      // Sign out, and back in with a recovery code (a wrong one first).
+      // Sign out, and back in with a recovery code (a wrong one first). Wait for the sign-in page:
+      // until the logout call returns, getByLabel('Email') also finds the Users page's "Name or
+      // email" box, and the address went there (CI on PostgreSQL, load 25-60: sign-in never came).
       await page.getByRole('button', { name: 'Sign out' }).click();
+      await page.getByRole('heading', { level: 1, name: 'Sign in' }).waitFor();
       await page.getByLabel('Email').fill(email);
       await page.getByLabel('Password').fill(GOOD_PASSWORD);
       await page.getByRole('button', { name: 'Sign in' }).click();
