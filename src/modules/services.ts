@@ -115,7 +115,7 @@ export function buildServices(infra: Infrastructure): Services {
   // Patient data export (identity, step-up): each section read through its area's own list, access rules and audit.
   // Files, chat and symptom-checker sessions through each area's export reader (its index.ts), the
   // audit trail as the patient sees it in GET /audit, whoever downloads (docs/API.md §1.1).
-  const fileExport = buildFilesExport({ config, db, audit });
+  const fileExport = buildFilesExport({ config, db, audit, storage });
   const chatExport = buildChatExport({ db, audit });
   const symptomExport = buildSymptomCheckerExport({ db, audit });
   identity.exports.connect(
@@ -129,7 +129,12 @@ export function buildServices(infra: Infrastructure): Services {
       { name: 'prescriptions', page: (meta, patient_id, cursor) => medical.prescriptions.list(meta, { patient_id, cursor, limit: 100 }) },
       { name: 'lab_reports', page: (meta, patient_id, cursor) => reports.list(meta, { patient_id, cursor, limit: 100 }) },
       { name: 'allergies', page: (meta, patient_id) => medical.allergies.list(meta, patient_id) },
-      { name: 'files', page: (meta, patient_id, cursor) => fileExport.page(meta, patient_id, cursor) },
+      {
+        name: 'files',
+        page: (meta, patient_id, cursor) => fileExport.page(meta, patient_id, cursor),
+        // The ZIP form carries the bytes too (?format=zip).
+        contents: (meta, patient_id) => fileExport.contents(meta, patient_id),
+      },
       { name: 'chat_messages', page: (meta, patient_id, cursor) => chatExport.page(meta, patient_id, cursor) },
       { name: 'symptom_checker_sessions', page: (meta, patient_id, cursor) => symptomExport.page(meta, patient_id, cursor) },
       // Last, so it also lists the reads this export has just made.

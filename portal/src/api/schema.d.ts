@@ -8984,12 +8984,15 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Export a patient's whole record (admins): one JSON document, streamed
+         * Export a patient's whole record (admins): one JSON document, or a ZIP with the files too, streamed
          * @description **Who may call:** admin. Needs a recent second factor (step-up, docs/API.md §1.1).
          */
         get: {
             parameters: {
-                query?: never;
+                query?: {
+                    /** @description `json`: the JSON document alone (files as metadata and links). `zip`: an archive with README.txt, the same JSON as carebridge-export.json and every file’s bytes under files/<id>/<name> (each file item names its archive_path), streamed; each file read is audited as a download. */
+                    format?: "json" | "zip";
+                };
                 header?: never;
                 path: {
                     user: string;
@@ -9220,12 +9223,15 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Download all my data (GDPR access and portability): one JSON document, streamed
+         * Download all my data (GDPR access and portability): one JSON document, or a ZIP with the files too, streamed
          * @description **Who may call:** patient. Needs a recent second factor (step-up, docs/API.md §1.1).
          */
         get: {
             parameters: {
-                query?: never;
+                query?: {
+                    /** @description `json`: the JSON document alone (files as metadata and links). `zip`: an archive with README.txt, the same JSON as carebridge-export.json and every file’s bytes under files/<id>/<name> (each file item names its archive_path), streamed; each file read is audited as a download. */
+                    format?: "json" | "zip";
+                };
                 header?: never;
                 path?: never;
                 cookie?: never;

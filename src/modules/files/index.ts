@@ -53,8 +53,13 @@ export function buildFilesServices(deps: { config: Config; db: Db; care: CareRel
 }
 
 /** The files section of a patient's data export (identity's PatientExportService; files.export.ts). */
-export function buildFilesExport(deps: { config: Pick<Config, 'publicBaseUrl'>; db: Db; audit: Pick<AuditService, 'record'> }): FilesExport {
-  return new FilesExport(deps.db, deps.audit, deps.config.publicBaseUrl);
+export function buildFilesExport(deps: {
+  config: Pick<Config, 'publicBaseUrl'>;
+  db: Db;
+  audit: Pick<AuditService, 'record'>;
+  storage: Pick<ObjectStorage, 'get'>;
+}): FilesExport {
+  return new FilesExport(deps.db, deps.audit, deps.config.publicBaseUrl, deps.storage);
 }
 
 /** Registers `routes` in an encapsulated scope that accepts multipart/form-data. */

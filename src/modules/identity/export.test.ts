@@ -1,9 +1,10 @@
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
+import { unzipSync, strFromU8 } from 'fflate';
 import { build } from '../../../test/helpers/build.js';
 import { createUser, stepUp, type TestUser } from '../../../test/helpers/users.js';
-import { linkCare, upload } from '../../../test/helpers/files.js';
+import { linkCare, makePdf, upload } from '../../../test/helpers/files.js';
 
 /**
  * "Download my data" and an admin's export of a patient's record: step-up, who may call,
@@ -216,5 +217,67 @@ describe('patient data export', () => {
       .where('resource_type', 'in', ['file', 'chat_message', 'symptom_checker_session'])
       .execute();
     assert.deepEqual(listed.map((r) => r.resource_type).sort(), ['chat_message', 'file', 'symptom_checker_session']);
+  });
+
+  it('?format=zip: one archive with the JSON and the bytes of every file of the patient (a copy kept offline), nothing of another patient, each file audited as downloaded', async () => {
+    const patient = await createUser(built, 'patient');
+    const other = await createUser(built, 'patient');
+    const doctor = await stepUp(built, await createUser(built, 'doctor'));
+    await linkCare(built, doctor, patient);
+    const pdf = await makePdf(['Referral to orthopaedics', 'Knee pain for three months.']);
+    const mine = await upload(built, patient, '/api/v1/files', { filename: 'referral letter.pdf', data: pdf, contentType: 'application/pdf' });
+    assert.equal(mine.statusCode, 201, mine.body);
+    const record = await app.inject({
+      method: 'POST',
+      url: '/api/v1/medical/records',
+      headers: doctor.auth,
+      payload: { patient_id: patient.id, record_type: 'note', title: 'Knee', content: 'Seen.' },
+    });
+    const attached = await upload(built, doctor, `/api/v1/medical/records/${record.json().id}/upload`, { filename: '.xray: knee?.csv', data: 'a,b\n1,2\n' });
+    assert.equal(attached.statusCode, 201, attached.body);
+    const theirs = await upload(built, other, '/api/v1/files', { filename: 'THEIRS.csv', data: 'x,THEIRS\n' });
+    assert.equal(theirs.statusCode, 201, theirs.body);
+
+    assertProblem(await get(patient, '/users/me/export?format=zip'), 401, /\/step-up-required$/);
+    await stepUp(built, patient);
+    assertProblem(await get(patient, '/users/me/export?format=tar'), 422);
+    const res = await get(patient, '/users/me/export?format=zip');
+    assert.equal(res.statusCode, 200, res.body);
+    assert.equal(res.headers['content-type'], 'application/zip');
+    assert.match(String(res.headers['content-disposition']), /^attachment; filename="carebridge-export-[0-9a-f-]+-\d{4}-\d{2}-\d{2}\.zip"$/);
+    const entries = unzipSync(new Uint8Array(res.rawPayload));
+    const names = Object.keys(entries).sort();
+    // The same JSON as the plain export, whose file items say where their bytes are.
+    const data = JSON.parse(strFromU8(entries['carebridge-export.json']!));
+    assert.equal(data.format, 'carebridge-export/1');
+    const files = data.files as { id: string; sha256: string; archive_path: string; filename: string }[];
+    assert.deepEqual(files.map((f) => f.id).sort(), [mine.json().id, attached.json().id].sort());
+    for (const file of files) {
+      assert.ok(names.includes(file.archive_path), `${file.archive_path} in ${names.join(', ')}`);
+      assert.match(file.archive_path, /^files\/[0-9a-f-]{36}\/[^/]+$/, 'no path from the file name leaves its folder');
+      assert.equal(createHash('sha256').update(entries[file.archive_path]!).digest('hex'), file.sha256, `${file.filename}: the stored bytes`);
+    }
+    assert.ok(Buffer.from(entries[files.find((f) => f.id === mine.json().id)!.archive_path]!).equals(pdf));
+    assert.ok(names.includes('README.txt'));
+    assert.deepEqual(names, ['README.txt', 'carebridge-export.json', ...files.map((f) => f.archive_path)].sort());
+    // Nothing of the other patient, by name, id or content.
+    const everything = Buffer.concat(Object.values(entries).map((e) => Buffer.from(e))).toString('latin1');
+    assert.doesNotMatch(everything, new RegExp(`THEIRS|${other.id}|${theirs.json().id}`));
+    // Each file's bytes were read as a download of the patient's data, marked as an export.
+    const downloads = await ctx.db
+      .selectFrom('audit_log')
+      .select(['resource_id', 'details'])
+      .where('patient_id', '=', patient.id)
+      .where('actor_id', '=', patient.id)
+      .where('resource_type', '=', 'file')
+      .where('action', '=', 'download')
+      .execute();
+    assert.deepEqual(downloads.map((d) => d.resource_id).sort(), files.map((f) => f.id).sort());
+    assert.ok(downloads.every((d) => (d.details as { export?: boolean }).export === true));
+    // An admin gets the same archive for the patient.
+    const admin = await createUser(built, 'admin', { stepUp: true });
+    const byAdmin = await get(admin, `/users/${patient.id}/export?format=zip`);
+    assert.equal(byAdmin.statusCode, 200);
+    assert.deepEqual(Object.keys(unzipSync(new Uint8Array(byAdmin.rawPayload))).sort(), names);
   });
 });
