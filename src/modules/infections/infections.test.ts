@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { deflateSync } from 'node:zlib';
+import { crc32, deflateSync } from 'node:zlib';
 import sharp from 'sharp';
 import { build } from '../../../test/helpers/build.js';
 import { createUser, type TestUser } from '../../../test/helpers/users.js';
@@ -22,6 +22,18 @@ async function animatedWebp(): Promise<Buffer> {
   return sharp(frames, { join: { animated: true } })
     .webp({ loop: 0 })
     .toBuffer();
+}
+
+/** An animated PNG (APNG): the still PNG with an animation-control chunk after its header. */
+function apng(png: Buffer): Buffer {
+  const actl = Buffer.alloc(8);
+  actl.writeUInt32BE(2, 0); // frames
+  const body = Buffer.concat([Buffer.from('acTL', 'latin1'), actl]);
+  const chunk = Buffer.alloc(body.length + 8);
+  chunk.writeUInt32BE(actl.length, 0);
+  body.copy(chunk, 4);
+  chunk.writeUInt32BE(crc32(body) >>> 0, body.length + 4);
+  return Buffer.concat([png.subarray(0, 33), chunk, png.subarray(33)]); // 8 signature + 25 IHDR
 }
 
 /** A PNG whose header claims 20 000 × 20 000 pixels (400 MP) but whose data is a few bytes. */
@@ -212,6 +224,7 @@ test('skin image analysis and dermatology consults (issue 16)', async (t) => {
       ['GIF with a .jpg extension', { data: gif, filename: 'spot.jpg', contentType: 'image/jpeg' }, 415],
       ['decompression bomb (400 MP header)', { data: pngBomb(), filename: 'bomb.png' }, 413],
       ['animated WEBP', { data: await animatedWebp(), filename: 'spot.webp', contentType: 'image/webp' }, 422],
+      ['animated PNG (APNG)', { data: apng(png), filename: 'spot.png' }, 415],
       ['CMYK JPEG', { data: await sharp(roundJpeg).toColourspace('cmyk').jpeg().toBuffer(), filename: 'print.jpg', contentType: 'image/jpeg' }, 422],
       ['16-bit PNG', { data: await sharp(roundJpeg).toColourspace('rgb16').png().toBuffer(), filename: 'deep.png' }, 422],
     ];
@@ -219,7 +232,8 @@ test('skin image analysis and dermatology consults (issue 16)', async (t) => {
       const res = await diagnose(patient, file);
       assert.equal(res.statusCode, status, `${name}: ${res.body}`);
       assert.equal(res.headers['content-type'], 'application/problem+json; charset=utf-8', name);
-      if (/animated|CMYK|16-bit/.test(name)) assert.match(res.json().detail, /animated|CMYK|16-bit/i, name);
+      if (/animated WEBP|CMYK|16-bit/.test(name)) assert.match(res.json().detail, /animated|CMYK|16-bit/i, name);
+      if (/APNG/.test(name)) assert.match(res.json().detail, /image\/apng/, name); // read from the bytes by the files module
     }
     // The file in the wrong field, and no file at all.
     const wrongField = multipartBody([{ name: 'file', filename: 'spot.jpg', contentType: 'image/jpeg', data: roundJpeg }]);
