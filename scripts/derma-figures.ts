@@ -8,7 +8,7 @@
 import { mkdirSync } from 'node:fs';
 import sharp from 'sharp';
 import { analyse } from '../src/modules/infections/analysis/analyse.js';
-import { hairySpot, irregularLesion, redPatch, ringPatch, roundSpot, type RawImage } from '../src/modules/infections/analysis/testing.js';
+import { crustedPatch, hairySpot, irregularLesion, redPatch, ringPatch, roundSpot, type RawImage } from '../src/modules/infections/analysis/testing.js';
 
 const SCALE = 0.02;
 const cases: [string, string, RawImage][] = [
@@ -17,6 +17,7 @@ const cases: [string, string, RawImage][] = [
   ['hairy', 'round spot with 5 hairs', hairySpot()],
   ['red', 'red, ill-defined patch', redPatch()],
   ['ring', 'red ring, clear centre', ringPatch()],
+  ['crusted', 'red patch, honey-coloured crusts', crustedPatch()],
 ];
 
 mkdirSync('docs/img', { recursive: true });

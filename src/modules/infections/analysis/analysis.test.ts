@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { analyse, type AnalysisSuccess, type QualityGate } from './analyse.js';
 import { AnalysisPool } from './pool.js';
 import { LABELS, TDS_MELANOMA, TDS_SUSPICIOUS } from './score.js';
-import { Canvas, disc, gateImages, hairySpot, irregularLesion, redPatch, ringPatch, roundSpot, type RawImage } from './testing.js';
+import { Canvas, crustedPatch, disc, gateImages, hairySpot, irregularLesion, redPatch, ringPatch, roundSpot, type RawImage } from './testing.js';
 
 type RGB = [number, number, number];
 
@@ -23,6 +23,7 @@ const images = {
   red: () => once('red', () => redPatch()),
   ring: () => once('ring', () => ringPatch()),
   hairy: () => once('hairy', () => hairySpot()),
+  crusted: () => once('crusted', () => crustedPatch()),
 };
 const analysed = new WeakMap<RawImage, Map<number | null, ReturnType<typeof analyse>>>();
 function run(image: RawImage, scale: number | null = SCALE) {
@@ -94,6 +95,18 @@ test('red, inflamed patch: erythema, dermatitis, low risk; red ring with clear c
   assert.equal(ring.scored.kind, 'inflammatory');
   assert.ok(ring.features.central_clearing > 0.5, `clearing ${ring.features.central_clearing}`);
   assert.equal(ring.scored.top_label, 'tinea_fungal');
+});
+
+test('red patch with honey-coloured crusts: yellow fraction, bacterial infection leads, medium risk (the documented rule)', () => {
+  const { features: f, scored } = ok(images.crusted());
+  assert.equal(scored.kind, 'inflammatory');
+  assert.ok(f.yellow_fraction >= 0.03, `yellow fraction ${f.yellow_fraction}`);
+  assert.ok(f.erythema_index > 12, `EI ${f.erythema_index}`);
+  assert.equal(scored.top_label, 'bacterial_infection');
+  assert.equal(scored.risk, 'medium');
+  assert.ok(scored.reasons.some((r) => /Yellowish areas/.test(r)));
+  // The same patch without crusts stays dermatitis at low risk: the crusts decide.
+  assert.equal(ok(images.red()).scored.risk, 'low');
 });
 
 test('hairs drawn across a spot are found and removed: the spot measures as without them', () => {

@@ -207,6 +207,21 @@ export function redPatch(seed = 3, w = 640, h = 480): RawImage {
 }
 
 /** Red ring with a clear centre (ringworm-like). */
+/** Honey-coloured crust (impetigo-like): yellow, about as light as the skin. */
+export const CRUST: RGB = [226, 180, 70];
+
+/** The red patch with honey-coloured crusts inside it (infected, impetigo-like). */
+export function crustedPatch(seed = 6, w = 640, h = 480): RawImage {
+  const canvas = new Canvas(w, h).paint(RED, disc(w / 2, h / 2, h * 0.25, 16));
+  for (const [dx, dy, r] of [
+    [-0.08, -0.06, 0.05],
+    [0.07, -0.02, 0.04],
+    [-0.01, 0.08, 0.045],
+  ] as const)
+    canvas.paint(CRUST, disc(w / 2 + dx * h, h / 2 + dy * h, r * h, 4));
+  return canvas.finish(seed);
+}
+
 export function ringPatch(seed = 4, w = 640, h = 480): RawImage {
   return new Canvas(w, h).paint(RED, ring(w / 2, h / 2, h * 0.17, h * 0.27, 6)).finish(seed);
 }
