@@ -29,6 +29,7 @@ const PHI_TAGS = new Set([
 /** PHI operations in otherwise non-PHI areas. */
 const PHI_OPERATIONS = new Set([
   'GET /api/v1/chat/rooms/{id}/history',
+  'POST /api/v1/chat/rooms/{id}/messages',
   'GET /api/v1/patients/{id}',
   'GET /api/v1/patients/me/allergies',
   'POST /api/v1/patients/me/allergies',
@@ -236,6 +237,12 @@ test('every PHI route in the OpenAPI document writes an audit row', async (t) =>
     'GET /api/v1/patients/{id}/observations': { who: () => doctor, method: 'GET', url: () => `/api/v1/patients/${patient.id}/observations?name=glucose` },
     'GET /api/v1/patients/me/observations': { who: () => patient, method: 'GET', url: () => '/api/v1/patients/me/observations?name=glucose' },
     'GET /api/v1/chat/rooms/{id}/history': { who: () => doctor, method: 'GET', url: () => `/api/v1/chat/rooms/${room.id}/history` },
+    'POST /api/v1/chat/rooms/{id}/messages': {
+      who: () => doctor,
+      method: 'POST',
+      url: () => `/api/v1/chat/rooms/${room.id}/messages`,
+      payload: () => ({ content: 'Your results are back.' }),
+    },
     'POST /api/v1/ml/symptom-checker/start': {
       who: () => patient,
       method: 'POST',

@@ -56,6 +56,17 @@ test('files shared in a room are readable by its participants only; emergencies 
     assert.equal((await s.next((f) => f.type === 'error')).code, 'not_found');
   });
 
+  await t.test('a message sent over the socket is stored with its audit row: the patient, the sender, where it came from', async () => {
+    d.send({ type: 'chat_message', room_id: roomId, content: 'How are you feeling today?', client_msg_id: 'audited' });
+    const ack = await d.next((f) => f.type === 'ack' && f.client_msg_id === 'audited');
+    const rows = await built.ctx.db
+      .selectFrom('audit_log')
+      .select(['actor_id', 'patient_id', 'resource_type', 'action', 'ip'])
+      .where('resource_id', '=', ack.message_id as string)
+      .execute();
+    assert.deepEqual(rows, [{ actor_id: doctor.id, patient_id: patient.id, resource_type: 'chat_message', action: 'create', ip: '127.0.0.1' }]);
+  });
+
   await t.test('a patient emergency in chat publishes emergency.detected and alerts the room clinicians', async () => {
     const events: unknown[] = [];
     built.ctx.events.subscribe('emergency.detected', (payload) => {

@@ -243,6 +243,27 @@ export class ChatRepository {
     return row.last_seq;
   }
 
+  /**
+   * `allocateSeq` for a participant's own message, with the room's current patients in the same
+   * statement: their audit rows are written with the message (chat.service.ts `send`).
+   */
+  async allocateSeqForSend(db: Executor, roomId: string, at: Date): Promise<{ seq: number; patientIds: string[] }> {
+    const row = await db
+      .updateTable('chat_rooms as r')
+      .set({ last_seq: sql`last_seq + 1`, last_message_at: at })
+      .where('r.id', '=', roomId)
+      .returning([
+        'r.last_seq',
+        sql<
+          string[]
+        >`array(select p.user_id::text from chat_participants p join users u on u.id = p.user_id where p.room_id = r.id and p.left_at is null and u.role = 'patient' order by p.joined_at)`.as(
+          'patient_ids',
+        ),
+      ])
+      .executeTakeFirstOrThrow();
+    return { seq: row.last_seq, patientIds: row.patient_ids ?? [] };
+  }
+
   /** Reserves `count` consecutive seqs; returns the last (the first is last - count + 1). */
   async allocateSeqs(db: Executor, roomId: string, count: number, at: Date): Promise<number> {
     const row = await db

@@ -24,6 +24,7 @@ import {
 import { messageDto, type ChatService } from './chat.service.js';
 import type { ChatSockets } from './chat.socket.js';
 import { requestMeta } from '../audit/index.js';
+import { requestOrigin } from '../../platform/http/request-meta.js';
 
 const tags = ['chat'];
 const adminOnly = rolesAllowed('admin');
@@ -114,11 +115,13 @@ export async function chatRoutes(root: FastifyInstance, chat: ChatService): Prom
       response: { 200: Type.Ref('ChatMessage'), 201: Type.Ref('ChatMessage'), ...problemResponses },
     },
     handler: async (request, reply) => {
-      const { message, duplicate } = await chat.send(actorOf(request), {
+      const { actor, ...origin } = requestMeta(request);
+      const { message, duplicate } = await chat.send(actor, {
         roomId: request.params.id,
         content: request.body.content,
         clientMsgId: request.body.client_msg_id ?? null,
         fileId: request.body.file_id ?? null,
+        origin,
       });
       return reply.code(duplicate ? 200 : 201).send(messageDto(message));
     },
@@ -181,7 +184,7 @@ export async function chatSocketRoutes(root: FastifyInstance, sockets: ChatSocke
     '/ws',
     { websocket: true, config: { access: publicAccess }, schema: { tags, summary, querystring: SocketQuery, response: problemResponses } },
     (socket, request) => {
-      sockets.handle(socket, { token: request.query.token });
+      sockets.handle(socket, { token: request.query.token, origin: requestOrigin(request) });
     },
   );
 
@@ -199,7 +202,7 @@ export async function chatSocketRoutes(root: FastifyInstance, sockets: ChatSocke
       },
     },
     (socket, request) => {
-      sockets.handle(socket, { token: request.query.token, expectUserId: request.params.user_id });
+      sockets.handle(socket, { token: request.query.token, expectUserId: request.params.user_id, origin: requestOrigin(request) });
     },
   );
 
@@ -217,7 +220,7 @@ export async function chatSocketRoutes(root: FastifyInstance, sockets: ChatSocke
       },
     },
     (socket, request) => {
-      sockets.handle(socket, { token: request.params['*'] });
+      sockets.handle(socket, { token: request.params['*'], origin: requestOrigin(request) });
     },
   );
 }

@@ -82,6 +82,8 @@ export interface SendInput {
   content: string;
   clientMsgId?: string | null;
   fileId?: string | null;
+  /** Where the message came from (HTTP request or socket), for its audit rows. */
+  origin?: Omit<RequestMeta, 'actor'> | null;
 }
 
 function emergencyEvent(patientId: string, message: MessageRow, result: EmergencyResult) {
@@ -428,7 +430,7 @@ export class ChatService {
         if (existing) return { message: existing, duplicate: true };
       }
       const now = new Date();
-      const seq = await this.repo.allocateSeq(trx, input.roomId, now);
+      const { seq, patientIds } = await this.repo.allocateSeqForSend(trx, input.roomId, now);
       const message = await this.repo.insertMessage(trx, {
         room_id: input.roomId,
         seq,
@@ -441,6 +443,19 @@ export class ChatService {
         created_at: now,
       });
       await this.repo.markRead(trx, input.roomId, actor.id, seq);
+      // A message in a room with a patient is patient data: written with its audit rows (one per
+      // patient in the room, one without a patient if none), in the same transaction.
+      await this.deps.audit.record(
+        trx,
+        { actor, ip: input.origin?.ip ?? null, userAgent: input.origin?.userAgent ?? null, requestId: input.origin?.requestId ?? null },
+        (patientIds.length ? patientIds : [null]).map((patientId) => ({
+          patientId,
+          resourceType: 'chat_message',
+          resourceId: message.id,
+          action: 'create' as const,
+          details: { room_id: input.roomId, kind: message.kind },
+        })),
+      );
       // Offline participants' notifications are queued in this transaction (contract §6, docs/NOTIFICATIONS.md).
       if (content.trim())
         await this.events.publishInTransaction(trx, 'chat.message_sent', {

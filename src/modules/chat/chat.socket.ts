@@ -4,6 +4,7 @@ import { Compile } from 'typebox/compile';
 import type { Actor } from '../../platform/access.js';
 import type { AccessTokens } from '../../platform/auth/tokens.js';
 import type { Authenticator } from '../../platform/http/auth.js';
+import type { RequestMeta } from '../../platform/http/request-meta.js';
 import { AppError, UnauthorizedError } from '../../platform/errors.js';
 import { ClientFrames, type ClientFrame } from './chat.schemas.js';
 import { frameErrorCode } from './chat.errors.js';
@@ -43,6 +44,8 @@ interface SocketState {
   expiry: NodeJS.Timeout | null;
   typing: Map<string, NodeJS.Timeout>;
   closed: boolean;
+  /** The upgrade request's origin, for the audit rows of the messages this socket sends. */
+  origin: Omit<RequestMeta, 'actor'> | null;
 }
 
 /**
@@ -110,7 +113,7 @@ export class ChatSockets {
     }
   }
 
-  handle(ws: WebSocket, options: { token?: string; expectUserId?: string }): void {
+  handle(ws: WebSocket, options: { token?: string; expectUserId?: string; origin?: Omit<RequestMeta, 'actor'> }): void {
     this.ensureHeartbeat();
     const state: SocketState = {
       ws,
@@ -126,6 +129,7 @@ export class ChatSockets {
       expiry: null,
       typing: new Map(),
       closed: false,
+      origin: options.origin ?? null,
     };
     this.sockets.add(state);
     ws.on('pong', () => {
@@ -330,6 +334,7 @@ export class ChatSockets {
           content: isFile ? (frame.caption ?? '') : frame.content,
           clientMsgId: frame.client_msg_id ?? null,
           fileId: isFile ? frame.file_id : null,
+          origin: state.origin,
         });
         if (!conn.inRoom(frame.room_id)) await this.hub.join(conn, frame.room_id, message.seq - 1);
         this.stopTyping(state, actor, frame.room_id, false);
