@@ -32,8 +32,11 @@
  * figure to compare on a machine shared with other work, where req/s swing with the load.
  *
  * Scenarios: /auth/me; a patient's GET /appointments?limit=20 (20 appointments); the same
- * patient's GET /medical/records?limit=20 (20 records); GET /chat/rooms/{id}/history?limit=50
- * (the contract's history route) in a room of 60 messages.
+ * patient's GET /medical/records?limit=20 (20 records); the doctor's GET /medical/records?limit=20
+ * (`doctorRecords`: every patient in their care, so the care relationship decides each row);
+ * GET /chat/rooms/{id}/history?limit=50 (the contract's history route) in a room of 60 messages.
+ * Besides CPU, each scenario reports the statements the app sent to PostgreSQL per request
+ * (round trips; the audit group commit's share included), which the load does not move.
  */
 import { execFileSync, fork, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -61,6 +64,7 @@ interface Fixture {
   app: number;
   hello: number;
   patientToken: string;
+  doctorToken: string;
   roomId: string;
   sizes: Record<string, number>;
 }
@@ -144,7 +148,8 @@ async function server(): Promise<void> {
   // What one reply weighs (bytes), so the doc can say what was served.
   const sizes: Record<string, number> = {};
   for (const [name, url] of Object.entries(PATHS(room.id))) {
-    const res = await app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${patient.token}` } });
+    const token = name === 'doctorRecords' ? doctor.token : patient.token;
+    const res = await app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${token}` } });
     if (res.statusCode !== 200) throw new Error(`${url}: ${res.statusCode} ${res.body}`);
     sizes[name] = res.rawPayload.length;
   }
@@ -158,6 +163,16 @@ async function server(): Promise<void> {
     return address?.port ?? 0;
   };
 
+  // Statements the app sends to PostgreSQL (pg's Client.query, which every pooled query and the
+  // audit group commit go through): round trips per request, a figure the load does not move.
+  const pg = (await import('pg')).default;
+  let statements = 0;
+  const query = pg.Client.prototype.query;
+  pg.Client.prototype.query = function (this: unknown, ...args: unknown[]) {
+    statements++;
+    return (query as (...a: unknown[]) => unknown).apply(this, args);
+  } as typeof query;
+
   const inspector = await import('node:inspector/promises');
   const session = new inspector.Session();
   session.connect();
@@ -166,10 +181,11 @@ async function server(): Promise<void> {
     if (msg.type === 'cpu-mark') {
       const backends = await sql<{ pid: number }>`select pid from pg_stat_activity where application_name = ${schema}`.execute(ctx.db);
       cpuMark = process.cpuUsage();
+      statements = 0;
       process.send!({ type: 'cpu-marked', pids: backends.rows.map((r) => r.pid) });
     } else if (msg.type === 'cpu-read') {
       const used = process.cpuUsage(cpuMark);
-      process.send!({ type: 'cpu', us: used.user + used.system, sys: used.system });
+      process.send!({ type: 'cpu', us: used.user + used.system, sys: used.system, statements });
     } else if (msg.type === 'profile-start') {
       await session.post('Profiler.enable');
       await session.post('Profiler.setSamplingInterval', { interval: 100 });
@@ -193,7 +209,14 @@ async function server(): Promise<void> {
   });
   process.send!({
     type: 'ready',
-    fixture: { app: portOf(app.server), hello: portOf(hello.server), patientToken: patient.token, roomId: room.id, sizes } satisfies Fixture,
+    fixture: {
+      app: portOf(app.server),
+      hello: portOf(hello.server),
+      patientToken: patient.token,
+      doctorToken: doctor.token,
+      roomId: room.id,
+      sizes,
+    } satisfies Fixture,
   });
 }
 
@@ -202,6 +225,7 @@ function PATHS(roomId: string): Record<string, string> {
     me: '/api/v1/auth/me',
     appointments: '/api/v1/appointments?limit=20',
     records: '/api/v1/medical/records?limit=20',
+    doctorRecords: '/api/v1/medical/records?limit=20',
     chat: `/api/v1/chat/rooms/${roomId}/history?limit=50`,
   };
 }
@@ -220,16 +244,17 @@ function ask<T = unknown>(child: ChildProcess, message: object, reply: string): 
   });
 }
 
-type Measured = LoadResult & { cpuUsPerRequest: number; pgUsPerRequest: number };
+type Measured = LoadResult & { cpuUsPerRequest: number; pgUsPerRequest: number; statementsPerRequest: number };
 
 async function measure(child: ChildProcess, name: string, url: string, headers: Record<string, string>): Promise<Measured> {
   await autocannon({ url, connections: CONNECTIONS, duration: 2, headers });
   const { pids } = await ask<{ pids: number[] }>(child, { type: 'cpu-mark' }, 'cpu-marked');
   const pgStart = postgresCpuSeconds(pids);
   const result = await autocannon({ url, connections: CONNECTIONS, duration: SECONDS, pipelining: 1, headers });
-  const cpu = await ask<{ us: number }>(child, { type: 'cpu-read' }, 'cpu');
+  const cpu = await ask<{ us: number; statements: number }>(child, { type: 'cpu-read' }, 'cpu');
   const pgSeconds = postgresCpuSeconds(pids) - pgStart;
   return {
+    statementsPerRequest: cpu.statements / Math.max(1, result.requests.total),
     pgUsPerRequest: Math.round((pgSeconds * 1e6) / Math.max(1, result.requests.total)),
     cpuUsPerRequest: Math.round(cpu.us / Math.max(1, result.requests.total)),
     ...loadResult(name, result),
@@ -288,6 +313,7 @@ async function main(): Promise<void> {
   const f = ready.fixture;
   const base = `http://127.0.0.1:${f.app}`;
   const auth = { authorization: `Bearer ${f.patientToken}` };
+  const doctorAuth = { authorization: `Bearer ${f.doctorToken}` };
   const paths = PATHS(f.roomId);
   const before = loadLine();
   const scenarios: Array<[key: string, name: string, url: string, headers: Record<string, string>]> = [
@@ -295,6 +321,8 @@ async function main(): Promise<void> {
     ['me', '`GET /api/v1/auth/me`', base + paths.me, auth],
     ['appointments', "a patient's `GET /api/v1/appointments?limit=20` (20 rows)", base + paths.appointments, auth],
     ['records', "the patient's `GET /api/v1/medical/records?limit=20` (20 rows)", base + paths.records, auth],
+    // The doctor's list of all their patients' records: the care relationship decides each row.
+    ['doctorRecords', "the doctor's `GET /api/v1/medical/records?limit=20` (care relationship, 20 rows)", base + paths.doctorRecords, doctorAuth],
     ['chat', '`GET /api/v1/chat/rooms/{id}/history?limit=50` (50 of 60 messages)', base + paths.chat, auth],
   ];
   const results: Array<Measured & { key: string }> = [];
@@ -342,7 +370,7 @@ async function main(): Promise<void> {
       if (PROFILE_DIR && key !== 'hello') await ask(child, { type: 'profile-stop', name: key }, 'profile-stopped');
       results.push({ ...r, key });
       console.error(
-        `${name}: ${r.requestsPerSecond} req/s, p50 ${r.latencyP50Ms} ms, p99 ${r.latencyP99Ms} ms, non-2xx ${r.non2xx}, server CPU ${r.cpuUsPerRequest} µs/request, PostgreSQL ${r.pgUsPerRequest} µs/request`,
+        `${name}: ${r.requestsPerSecond} req/s, p50 ${r.latencyP50Ms} ms, p99 ${r.latencyP99Ms} ms, non-2xx ${r.non2xx}, server CPU ${r.cpuUsPerRequest} µs/request, PostgreSQL ${r.pgUsPerRequest} µs/request, ${r.statementsPerRequest.toFixed(2)} statements/request`,
       );
     }
   } finally {
@@ -364,11 +392,11 @@ async function main(): Promise<void> {
     appointments: (r) => r.requestsPerSecond / hello >= 0.4 && r.latencyP99Ms < 20,
   };
   console.log(
-    '\n| scenario | % of hello | goal | met | app process CPU µs/request | PostgreSQL CPU µs/request | reply bytes |\n|---|---:|---|---|---:|---:|---:|',
+    '\n| scenario | % of hello | goal | met | app process CPU µs/request | PostgreSQL CPU µs/request | statements to PostgreSQL per request | reply bytes |\n|---|---:|---|---|---:|---:|---:|---:|',
   );
   for (const r of results)
     console.log(
-      `| ${r.name} | ${((r.requestsPerSecond / hello) * 100).toFixed(1)} % | ${goals[r.key] ?? '—'} | ${met[r.key] ? (met[r.key]!(r) ? 'yes' : '**no**') : '—'} | ${r.cpuUsPerRequest} | ${r.pgUsPerRequest} | ${f.sizes[r.key] ?? '—'} |`,
+      `| ${r.name} | ${((r.requestsPerSecond / hello) * 100).toFixed(1)} % | ${goals[r.key] ?? '—'} | ${met[r.key] ? (met[r.key]!(r) ? 'yes' : '**no**') : '—'} | ${r.cpuUsPerRequest} | ${r.pgUsPerRequest} | ${r.statementsPerRequest.toFixed(2)} | ${f.sizes[r.key] ?? '—'} |`,
     );
 }
 
@@ -377,10 +405,16 @@ async function cpuBlock(child: ChildProcess, url: string, headers: Record<string
   const { pids } = await ask<{ pids: number[] }>(child, { type: 'cpu-mark' }, 'cpu-marked');
   const pgStart = postgresCpuSeconds(pids);
   const result = await autocannon({ url, connections: CONNECTIONS, duration: seconds, pipelining: 1, headers });
-  const cpu = await ask<{ us: number }>(child, { type: 'cpu-read' }, 'cpu');
+  const cpu = await ask<{ us: number; statements: number }>(child, { type: 'cpu-read' }, 'cpu');
   const n = Math.max(1, result.requests.total);
   if (result.non2xx || result.errors) throw new Error(`${url}: ${result.non2xx} non-2xx, ${result.errors} errors`);
-  return { app: cpu.us / n, pg: ((postgresCpuSeconds(pids) - pgStart) * 1e6) / n, rps: result.requests.average, p99: result.latency.p99 };
+  return {
+    app: cpu.us / n,
+    pg: ((postgresCpuSeconds(pids) - pgStart) * 1e6) / n,
+    statements: cpu.statements / n,
+    rps: result.requests.average,
+    p99: result.latency.p99,
+  };
 }
 
 const median = (xs: number[]) => {
@@ -402,14 +436,14 @@ async function interleaved(child: ChildProcess, scenarios: Array<[string, string
   console.log(`\n## Read paths: CPU per request (PostgreSQL${REDIS_URL ? ' + Redis' : ''}; ${ROUNDS} rounds × ${SECONDS} s per scenario, interleaved)\n`);
   console.log(`Machine: ${machine()}; ${before} at the start, ${loadLine()} at the end. ${CONNECTIONS} keep-alive connections, LOG_LEVEL=${LOG_LEVEL}.\n`);
   console.log(
-    '| scenario | app CPU µs/req (median) | PostgreSQL CPU µs/req | hello CPU ÷ this CPU (median of rounds) | goal | req/s (median) | p99 ms (median) |\n|---|---:|---:|---:|---|---:|---:|',
+    '| scenario | app CPU µs/req (median) | PostgreSQL CPU µs/req | hello CPU ÷ this CPU (median of rounds) | goal | req/s (median) | p99 ms (median) | statements / request |\n|---|---:|---:|---:|---|---:|---:|---:|',
   );
   const goals: Record<string, string> = { me: '≥ 50 %', appointments: '≥ 40 %, p99 < 20 ms' };
   for (const [key, name] of scenarios) {
     const b = blocks.get(key)!;
     const ratio = median(b.map((x, i) => (hello[i]!.app + hello[i]!.pg) / (x.app + x.pg)));
     console.log(
-      `| ${name} | ${Math.round(median(b.map((x) => x.app)))} | ${Math.round(median(b.map((x) => x.pg)))} | ${(ratio * 100).toFixed(1)} % | ${goals[key] ?? '—'} | ${Math.round(median(b.map((x) => x.rps))).toLocaleString('en-US')} | ${median(b.map((x) => x.p99))} |`,
+      `| ${name} | ${Math.round(median(b.map((x) => x.app)))} | ${Math.round(median(b.map((x) => x.pg)))} | ${(ratio * 100).toFixed(1)} % | ${goals[key] ?? '—'} | ${Math.round(median(b.map((x) => x.rps))).toLocaleString('en-US')} | ${median(b.map((x) => x.p99))} | ${median(b.map((x) => x.statements)).toFixed(2)} |`,
     );
   }
 }

@@ -187,12 +187,14 @@ export class ChatRepository {
   ): Promise<{ messages: MessageRow[]; patientIds: string[] } | undefined> {
     const values: unknown[] = [roomId, userId, limit + 1];
     if (beforeSeq !== null) values.push(beforeSeq);
-    const result = await db.executeQuery<MessageRow & { patient_ids: string[] }>(
+    const result = await db.executeQuery<MessageRow & { patient_ids: string }>(
       CompiledQuery.raw(beforeSeq === null ? HISTORY_OF_MEMBER : HISTORY_OF_MEMBER_BEFORE, values),
     );
     const rows = result.rows;
     if (rows.length === 0) return undefined;
-    const patientIds = rows[0]!.patient_ids ?? [];
+    // A uuid[] as text: `{a,b}` (uuids need no quoting), `{}` when the room has no patient.
+    const list = rows[0]!.patient_ids;
+    const patientIds = list.length > 2 ? list.slice(1, -1).split(',') : [];
     const messages: MessageRow[] = [];
     // A member of a room without messages gets one row whose message columns are null.
     for (const row of rows) {
@@ -423,14 +425,17 @@ export class ChatRepository {
 }
 
 function historyOfMemberSql(beforeSeq: boolean): string {
+  // `me` is at most one row; `offset 0` keeps PostgreSQL from pulling it up, which would evaluate
+  // the patients' sub-select once per message row. The patients go as one text value (parsed once
+  // in historyOfMember) rather than an array pg would parse on every row.
   return (
-    'select m.id, m.room_id, m.seq, m.sender_id, m.sender_role, m.kind, m.content, m.file_id, m.client_msg_id, m.created_at, ' +
-    "array(select p.user_id::text from chat_participants p join users u on u.id = p.user_id where p.room_id = me.room_id and p.left_at is null and u.role = 'patient' order by p.joined_at) as patient_ids " +
-    'from chat_participants me ' +
+    'select m.id, m.room_id, m.seq, m.sender_id, m.sender_role, m.kind, m.content, m.file_id, m.client_msg_id, m.created_at, me.patient_ids ' +
+    'from (select p0.room_id, array(select p.user_id from chat_participants p join users u on u.id = p.user_id ' +
+    "where p.room_id = p0.room_id and p.left_at is null and u.role = 'patient' order by p.joined_at)::text as patient_ids " +
+    'from chat_participants p0 where p0.room_id = $1 and p0.user_id = $2 and p0.left_at is null offset 0) me ' +
     'left join lateral (select * from chat_messages where room_id = me.room_id' +
     (beforeSeq ? ' and seq < $4' : '') +
     ' order by seq desc limit $3) m on true ' +
-    'where me.room_id = $1 and me.user_id = $2 and me.left_at is null ' +
     'order by m.seq desc'
   );
 }

@@ -152,6 +152,14 @@ test('chat rooms over HTTP', async (t) => {
       [1],
     );
     assert.equal(page3.json().next_cursor, null);
+    // The read is audited for the room's patient (read in the same statement as the page).
+    const audited = await ctx.db
+      .selectFrom('audit_log')
+      .select(['patient_id', 'actor_id', 'resource_id'])
+      .where('request_id', '=', String(page3.headers['x-request-id']))
+      .where('resource_type', '=', 'chat_history')
+      .execute();
+    assert.deepEqual(audited, [{ patient_id: patient.id, actor_id: patient.id, resource_id: roomId }]);
 
     const list = await app.inject({ method: 'GET', url: '/api/v1/chat/rooms', headers: patient.auth });
     const room = list.json().items.find((r: { id: string }) => r.id === roomId);
