@@ -80,6 +80,8 @@ const NEG_LIST_PRE = re([
 ]);
 const NEG_POST = re([
   'denied',
+  // "…the eyeball itself looks normal": the writer contrasts the part named with what is wrong nearby.
+  'itself (?:looks?|seems?|is|feels?) (?:normal|fine|ok|okay|clear|white)',
   '(?:is|was|are|were) absent',
   'not today',
   'ruled out',
@@ -180,6 +182,8 @@ const HIST_POST = re([
   '(?:but )?none since',
   'with (?:our|my|her|his|their|your) (?:first|last|previous|eldest|older|oldest|second|third|other|youngest) (?:baby|child|son|daughter|pregnancy|one|boy|girl|kid)',
   'last (?:term|semester|school year|holidays?|half term)',
+  // An age at the time ("a febrile convulsion aged 2, he's 6 now"; "at the age of 3").
+  String.raw`(?:aged|at age|at the age of) (?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)\b`,
 ]);
 /**
  * "…she's fine now": history for a symptom, but not for an exposure (an overdose or a poisoning
@@ -188,6 +192,8 @@ const HIST_POST = re([
 const WELL_NOW_POST = re([
   '(?:is|was|are) (?:fine|ok|okay|well) now',
   "(?:she's|he's|i'm|im|they're|we're|shes|hes|she is|he is|i am|they are) (?:fine|ok|okay|well|good|alright|all right|doing well|doing fine|back to normal) now",
+  // "…she's doing really well now", "he's 6 now and thriving": told from a later time.
+  "(?:she's|he's|i'm|im|they're|we're|shes|hes|she is|he is|i am|they are) doing (?:really |very |so |much )?(?:well|great|good|fine|better) now",
 ]);
 /**
  * "…with sepsis in March": a month name right after the mention, with no comma between, dates it
@@ -234,6 +240,8 @@ const HYPO_PRE = re([
   'imagine',
   'scared of',
   'afraid of',
+  // A question about what would follow ("if I forget my insulin, will I get DKA?").
+  '(?:will|would) (?:i|you|he|she|we|they|my \\S+) (?:get|develop|end up with|go into)',
   // A worry about getting something later ("worried I might get sepsis after my operation"); "might be
   // having" stays a report of now.
   String.raw`(?:worried|worry|worrying|scared|afraid|frightened|terrified|anxious|concerned|paranoid) (?:that )?(?:i|he|she|they|we|you|my \p{L}+) (?:might|may|could|will|would|'ll) (?:get|develop|catch|end up with|go into)`,
@@ -258,6 +266,8 @@ const HYPO_PRE = re([
 ]);
 /** Times to come after a mention: "I might have a heart attack one day". */
 const HYPO_POST = re([
+  // A topic then a general question about it ("febrile seizures - how long do they normally last").
+  '(?:how long|how often|how common|how serious|how dangerous) (?:do|does|are|is|can) (?:they|these|those|it|that|them)',
   'one day',
   'some day',
   'someday',
@@ -321,6 +331,12 @@ const EDU_SENTENCE = re([
   'podcast',
   'tv show',
   'episode',
+  // Television watched: a season binged, a scene "where someone collapses".
+  'binge[ds]? (?:watch\\w*|the whole|the entire|a whole|all of)',
+  'binge-?watch\\w*',
+  '(?:whole|entire|new|last|first) season|season finale|series finale|box ?set',
+  'on (?:tv|telly|netflix|iplayer|youtube|tiktok|prime)',
+  String.raw`watch(?:ed|ing)? (?:\S+ ){1,4}where (?:someone|somebody|a character|a patient|the (?:surgeon|doctor|nurse|character|guy|girl|woman|man|hero|patient))`,
   'squad',
   '(?:school|uni|university|college|class|science|research|chemistry|biology|physics|medical|nursing|health) (?:project|report|paper|class|course|exam|homework)',
   'just curious',

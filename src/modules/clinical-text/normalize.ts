@@ -309,6 +309,13 @@ const QUANTITY_BIT_RE =
  */
 const STABBING_PAIN_RE = /\b(stabbing)(?=\s+(?:pains?|aches?|sensations?|feelings?|twinges?|cramps?|headaches?)\b)/g;
 
+/** A "sore spot" is a place that hurts, not a spot on the skin (a rash). */
+const SPOT_PLACE_RE = /\b(?:sore|tender|painful|achy|aching|bruised|one|same|particular)\s+(spot)\b/g;
+
+/** Clothes "falling off" are loose (weight loss), not a fall: "jeans falling off her". */
+const CLOTHES_FALLING_RE =
+  /\b(?:jeans|trousers|clothes|pants|skirts?|dress|belt|shirts?|tops?|rings?|watch)\s+(?:are\s+|is\s+|keep\s+|keeps\s+|just\s+)?(falling|fall|fell)\s+off\b/g;
+
 /** The inside of the cheek or lip is the mouth ("ulcer on the inside of my cheek"), not facial pain or a cold sore. */
 const INNER_CHEEK_RE = /\binside\s+(?:of\s+)?(?:my|his|her|their|your|the|our)\s+(?:(?:left|right|top|bottom|upper|lower)\s+)?(cheeks?|lips?)\b/g;
 
@@ -340,6 +347,8 @@ export function normalize(input: string): Normalized {
   for (const m of lower.matchAll(QUANTITY_BIT_RE)) seizureAt.set(m.index, 'abit');
   for (const m of lower.matchAll(INNER_CHEEK_RE)) seizureAt.set(m.index + m[0].length - m[1]!.length, /^l/.test(m[1]!) ? 'innerlip' : 'innercheek');
   for (const m of lower.matchAll(STABBING_PAIN_RE)) seizureAt.set(m.index, 'sharp');
+  for (const m of lower.matchAll(SPOT_PLACE_RE)) seizureAt.set(m.index + m[0].length - m[1]!.length, 'place');
+  for (const m of lower.matchAll(CLOTHES_FALLING_RE)) seizureAt.set(m.index + m[0].indexOf(m[1]!, m[0].length - m[1]!.length - 5), 'hanging');
   for (const m of lower.matchAll(LIGHTHEADED_RE)) {
     seizureAt.set(m.index, 'lightheaded');
     seizureAt.set(m.index + m[0].length - m[2]!.length, 'lightheaded');

@@ -17,6 +17,8 @@ export interface Quantities {
   temperature_c?: number;
   /** Heart rate, beats per minute. */
   heart_rate?: number;
+  /** Lowest blood glucose stated, mmol/L (converted from mg/dL). */
+  glucose_mmol?: number;
   /** How long the problem has lasted, days. */
   duration_days?: number;
 }
@@ -124,9 +126,18 @@ const TEMP_UNIT_RE =
   /\b(\d{2,3}(?:[.,]\d{1,2})?)\s*(?:°\s*|degrees?\s*|deg\s*)?(c|f|celsius|centigrade|fahrenheit)\b|\b(\d{2,3}(?:[.,]\d{1,2})?)\s*°|\b(\d{2,3}(?:[.,]\d{1,2})?)\s*degrees?\b/g;
 const TEMP_CUE_RE =
   /\b(?:temp\w*|tempr\w*|fever\w*|thermometer|pyrexia|febrile|reading|read|running|spiked?|spiking|high of|hot|burning up|boiling)\b[^.?!\d]{0,25}?(\d{2,3}(?:[.,]\d{1,2})?)\b/g;
-/** A number with one decimal in the fever range, not followed by another unit, is a temperature. */
+/**
+ * A number with one decimal in the range of body temperatures (34.0–42.9: low temperatures matter in a
+ * baby), not followed by another unit, is a temperature.
+ */
 const TEMP_DECIMAL_RE =
-  /(?<![\d.,])(3[7-9]|4[0-2])[.,](\d)(?![\d.,])(?!\s*(?:weeks?|wks?|kg|kilos?|lbs?|cm|mm|ml|years?|yrs?|months?|days?|hours?|%|percent|mmol|units?))/g;
+  /(?<![\d.,])(3[4-9]|4[0-2])[.,](\d)(?![\d.,])(?!\s*(?:weeks?|wks?|kg|kilos?|lbs?|cm|mm|ml|years?|yrs?|months?|days?|hours?|%|percent|mmol|units?))/g;
+/**
+ * A blood glucose reading: a glucose cue ("sugar", "glucose", "BM", "meter says", "reading") then a
+ * number, or a number with mmol/L or mg/dL. Never a count of days or times ("sugars high for 2 days").
+ */
+const GLUCOSE_RE =
+  /\b(?:blood\s+sugars?|sugars?|glucose|bms?|bgs?|cbg|meter|monitor|libre|reading)\s*(?:levels?\s*)?(?:is|was|of|at|says|said|reads|read|showing|shows|showed|=|:|down\s+to|dropped\s+to|gone\s+down\s+to)?\s*(?:only\s+|just\s+|now\s+)?(\d{1,3}(?:[.,]\d)?)\s*(mmol(?:\s*\/\s*l)?|mg\s*\/?\s*dl)?(?![\d.,])(?!\s*(?:days?|weeks?|wks?|hours?|hrs?|mins?|minutes?|months?|years?|yrs?|times?|x\b|%|am\b|pm\b|units?|kg|lbs?|stone))|(?<![\d.,])(\d{1,3}(?:[.,]\d)?)\s*(mmol(?:\s*\/\s*l)?|mg\s*\/?\s*dl)\b/g;
 const HR_RE = /\b(?:pulse|heart\s*rate|hr|heart(?:beat)?\s*(?:is|at|of)?|bpm)\D{0,15}?(\d{2,3})\b|\b(\d{2,3})\s*(?:bpm|beats)\b/g;
 const DUR_RE = new RegExp(
   String.raw`\b(?:for|since|past|last|over|about|around|nearly|almost|already|it's been|its been|been)?\s*(?:the\s+)?${NUM}\s+(minutes?|mins?|hours?|hrs?|h|days?|nights?|weeks?|wks?|fortnights?|months?|years?|yrs?)\b(?!\s*(?:old|pregnant|postpartum|post partum|after (?:birth|delivery|giving birth)))`,
@@ -238,6 +249,14 @@ export function parseQuantities(input: string, now: Date = new Date()): Quantiti
       q.heart_rate = n;
       break;
     }
+  }
+
+  for (const m of text.matchAll(GLUCOSE_RE)) {
+    const raw = Number((m[1] ?? m[3])!.replace(',', '.'));
+    const unit = m[2] ?? m[4];
+    const mmol = unit && /mg/.test(unit) ? raw / 18 : raw;
+    if (!(mmol >= 0.5 && mmol <= 40)) continue;
+    q.glucose_mmol = Math.round(Math.min(q.glucose_mmol ?? mmol, mmol) * 10) / 10;
   }
 
   let days: number | undefined;

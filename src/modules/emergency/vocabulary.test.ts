@@ -265,3 +265,38 @@ test('fourth pass: a telegraphic stabbing is reported now; a stabbing pain, a sk
   assert.equal(detectEmergency('scared my son might get meningitis at uni, what are the signs').is_emergency, false);
   assert.equal(detectEmergency('I think I might be having a heart attack, crushing chest pain').is_emergency, true);
 });
+
+test('fourth pass (fresh3 dev classes): numbers that are findings — a baby below 36 °C; an adult at 35.9 alone is not an alarm', () => {
+  conceptYes('my 3 week old is only 35.6 and feels cold to me');
+  conceptNo('I was 35.9 this morning, feel completely fine');
+});
+
+test('fourth pass (fresh3 dev classes): vision gone in one eye, disorientation, repeated vomiting, a tight cast, a chemical on the skin, a deep gushing cut, a birth under way', () => {
+  conceptYes('everything went black in my right eye a few minutes ago');
+  conceptYes('dad does not know where he is since lunchtime');
+  conceptYes("my daughter's arm is in a cast and her fingers have gone blue and numb");
+  conceptNo('my cast came off last month and my wrist is still a bit stiff');
+  conceptYes('splashed oven cleaner on my hand and the skin is blistering');
+  conceptYes('gashed my leg really deep and it is gushing');
+  conceptYes("I can feel the baby's head coming out");
+  assert.ok(
+    screenText('been sick again and again since breakfast')
+      .concepts.filter((c) => c.status === 'affirmed')
+      .some((c) => c.id === 'vomiting'),
+  );
+});
+
+test('fourth pass (fresh3 dev classes): a question about what would follow, a past told from now, a topic then a question, television', () => {
+  assert.equal(detectEmergency('if my dad skips his tablets, would he get a stroke?').is_emergency, false);
+  assert.equal(detectEmergency("my sister overdosed aged 15, she's doing really well now").is_emergency, false);
+  assert.equal(detectEmergency('anaphylaxis in children - how common is it').is_emergency, false);
+  assert.equal(detectEmergency('binge-watching House where the patient has a seizure every episode').is_emergency, false);
+  assert.equal(detectEmergency('my brother is having a seizure right now and it will not stop').is_emergency, true);
+});
+
+test('fourth pass (fresh3 dev classes): the left arm alone is not chest pain; with the chest, or losing power, it is an emergency', () => {
+  conceptNo('I cut my left arm on a bramble, tiny scratch');
+  conceptNo('left arm aching after painting the ceiling all day, no chest pain');
+  conceptYes('pressure in my chest and my left arm feels heavy');
+  conceptYes('her right arm and leg suddenly lost power');
+});

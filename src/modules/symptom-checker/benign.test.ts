@@ -93,3 +93,18 @@ test('fourth pass: a chickenpox contact in pregnancy or with a weakened immune s
   assert.equal(level({ age: 45, sex: 'male', text: 'I am on azathioprine and my daughter has just been diagnosed with chickenpox' }), 'consultation_24');
   assert.equal(level({ age: 61, sex: 'female', text: 'on long term steroids for my lungs, coughing up yellow phlegm for 4 days' }), 'consultation_24');
 });
+
+test('fourth pass: a blood glucose reading below 4 mmol/L is a hypo (NHS); a count of days after "sugars" is not a reading', () => {
+  assert.equal(mapped('BM 2.6 and shaky after the gym').blood_glucose_low, 'present');
+  assert.equal(mapped('her libre reading is 50 mg/dl').blood_glucose_low, 'present');
+  assert.equal(mapped('my sugars have been up and down for 3 days').blood_glucose_low, undefined);
+  assert.equal(mapped('glucose 7.4 this morning, fine').blood_glucose_low, undefined);
+});
+
+test('fourth pass (fresh3 dev classes): biologic medicines weaken the immune system; lay words for hearing loss, a stye on the lid, a sore spot', () => {
+  assert.equal(run({ age: 39, sex: 'male', text: 'on infliximab for colitis, got a chesty cough and feel a bit hot' }).triage.level, 'consultation_24');
+  assert.equal(mapped('the tv has to be really loud for me now and I struggle to follow conversations').hearing_loss, 'present');
+  assert.equal(mapped('small painful bump on my upper lid near the lashes').eyelid_lump, 'present');
+  assert.notEqual(mapped('the lid is swollen but the eye itself looks fine').red_eye, 'present');
+  assert.equal(mapped('my son has a sore spot on his knee from football').rash, undefined);
+});

@@ -21,6 +21,10 @@ import type { EvidenceMap } from './inference.js';
  */
 export const TACHYCARDIA_RATE = 150;
 export const TACHYCARDIA_MIN_AGE = 12;
+/** NHS "Low blood sugar (hypoglycaemia)": a stated blood sugar below 4 mmol/L is a hypo. */
+export const HYPO_GLUCOSE_MMOL = 4;
+/** Under 1 year, a temperature below this is low (WHO IMCI young infant; NICE NG51 lists < 36 °C as a sepsis risk). */
+export const BABY_LOW_TEMP_C = 36;
 
 export interface TriagePatient {
   age: number;

@@ -24,6 +24,7 @@ import type { RedFlag, TriageResult } from './triage.js';
 import { durationOption, mapSymptoms } from './text-mapping.js';
 import type { Mention, Unrecognised } from './text-mapping.js';
 import {
+  BABY_LOW_TEMP_C,
   TACHYCARDIA_MIN_AGE,
   TACHYCARDIA_RATE,
   activeComplaints,
@@ -538,6 +539,21 @@ export function startInterview(input: StartInput, opts?: EngineOptions): Intervi
       text: `heart rate ${q.heart_rate}`,
     });
   }
+  if (
+    q.temperature_c !== undefined &&
+    q.temperature_c < BABY_LOW_TEMP_C &&
+    patient.age < 1 &&
+    model.evIndex.has('temp_low') &&
+    evidence['temp_low'] === undefined
+  ) {
+    add('temp_low', 'present', 'symptoms');
+    mapped.mentions.push({
+      evidence_id: 'temp_low',
+      name: model.evidence[model.evIndex.get('temp_low')!]!.name,
+      state: 'present',
+      text: `${q.temperature_c} °C`,
+    });
+  }
   for (const m of mapped.mentions) {
     const i = model.evIndex.get(m.evidence_id);
     if (i !== undefined && applicable(model, i, patient)) recognised.push(m);
@@ -572,8 +588,10 @@ export function startInterview(input: StartInput, opts?: EngineOptions): Intervi
               ? 'emergency_ambulance'
               : 'emergency';
         const matched = urgent.length ? urgent : [{ category: 'emergency', phrase: text.slice(0, 60) }];
+        // A rule fired by a number (a temperature, a glucose reading) has no words to quote.
         for (const m of matched)
-          textRedFlags.push({ id: `text:${m.category}`, name: `"${m.phrase}" (${m.category.replace(/_/g, ' ')})`, level, source: 'text' });
+          if (m.phrase.trim()) textRedFlags.push({ id: `text:${m.category}`, name: `"${m.phrase}" (${m.category.replace(/_/g, ' ')})`, level, source: 'text' });
+        if (textRedFlags.length === 0) textRedFlags.push({ id: `text:${matched[0]!.category}`, name: `"${text.slice(0, 60)}"`, level, source: 'text' });
       }
     } catch {
       // The detector is advisory here; a failure must not break the interview.

@@ -13,6 +13,7 @@
  */
 import type { KnowledgeBase } from './kb/types.js';
 import { getModel } from './inference.js';
+import { HYPO_GLUCOSE_MMOL } from './complaint-triage.js';
 import type { EvidenceState } from './inference.js';
 import { editDistance } from '../../platform/text.js';
 import { parseQuantities, stem, understand, type Quantities } from '../clinical-text/index.js';
@@ -74,6 +75,13 @@ function temperatureEvidence(c: number): [string, EvidenceState][] {
       ['fever', 'present'],
       ['fever_high', 'absent'],
     ];
+  // Below 35 °C is hypothermia for anyone (NHS); below 36 °C only in a baby, which the interview
+  // decides once it knows the age (BABY_LOW_TEMP_C in complaint-triage.ts).
+  if (c < 35)
+    return [
+      ['fever', 'absent'],
+      ['temp_low', 'present'],
+    ];
   if (c < 37.5) return [['fever', 'absent']];
   return [];
 }
@@ -103,6 +111,16 @@ export function mapText(kb: KnowledgeBase, text: string, now?: Date): MappingRes
       evidence[id] = s;
       mentions.push({ evidence_id: id, name: model.evidence[model.evIndex.get(id)!]!.name, state: s, text: `${u.quantities.temperature_c} °C` });
     }
+  }
+  const g = u.quantities.glucose_mmol;
+  if (g !== undefined && g < HYPO_GLUCOSE_MMOL && model.evIndex.has('blood_glucose_low') && evidence['blood_glucose_low'] === undefined) {
+    evidence['blood_glucose_low'] = 'present';
+    mentions.push({
+      evidence_id: 'blood_glucose_low',
+      name: model.evidence[model.evIndex.get('blood_glucose_low')!]!.name,
+      state: 'present',
+      text: `${g} mmol/L`,
+    });
   }
   if (u.quantities.gestation_weeks !== undefined && model.evIndex.has('pregnant')) evidence['pregnant'] = 'present';
   const result: MappingResult = { evidence, mentions, unrecognised: [], quantities: u.quantities };

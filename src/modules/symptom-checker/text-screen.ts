@@ -21,7 +21,7 @@ import { getKnowledgeBase } from './kb/loader.js';
 import type { KnowledgeBase, Sex } from './kb/types.js';
 import { denseEvidence, getModel } from './inference.js';
 import type { EvidenceMap } from './inference.js';
-import { TACHYCARDIA_MIN_AGE, TACHYCARDIA_RATE, firedDiscriminators } from './complaint-triage.js';
+import { BABY_LOW_TEMP_C, HYPO_GLUCOSE_MMOL, TACHYCARDIA_MIN_AGE, TACHYCARDIA_RATE, firedDiscriminators } from './complaint-triage.js';
 import type { TriagePatient } from './complaint-triage.js';
 import { findRedFlags } from './triage.js';
 
@@ -77,7 +77,13 @@ export function screenText(text: string, kb: KnowledgeBase = getKnowledgeBase())
       if (!spans.has(m.concept)) spans.set(m.concept, { start: m.start, end: m.end });
     }
   }
-  // A present refinement implies its finding ("pain spreading to the jaw" is chest pain).
+  // A present refinement implies its finding ("pain spreading to the jaw" is chest pain) — unless the
+  // writer denied that finding and never affirmed it ("left arm sore from the gym, no chest pain").
+  const denied = new Set(u.mentions.filter((m) => m.status === 'negated').map((m) => m.concept));
+  for (const [id] of Object.entries(affirmed)) {
+    const p = model.evidence[model.evIndex.get(id) ?? -1]?.parent;
+    if (p && denied.has(p) && affirmed[p] !== 'present') delete affirmed[id];
+  }
   for (const [id] of Object.entries(affirmed)) {
     const parent = model.evidence[model.evIndex.get(id) ?? -1]?.parent;
     if (parent) affirmed[parent] = 'present';
@@ -87,6 +93,11 @@ export function screenText(text: string, kb: KnowledgeBase = getKnowledgeBase())
     affirmed['fever'] = 'present';
     if (t >= 39) affirmed['fever_high'] = 'present';
   }
+  // A message's reader does not know who is ill: below 35 °C is hypothermia for anyone (NHS); below
+  // 36 °C only for a baby (WHO IMCI young infant), so an adult's 35.9 is not an alarm by itself.
+  if (t !== undefined && (t < 35 || (t < BABY_LOW_TEMP_C && ((u.quantities.age_years ?? 99) < 1 || BABY_WORDS.test(u.text))))) affirmed['temp_low'] = 'present';
+  const g = u.quantities.glucose_mmol;
+  if (g !== undefined && g < HYPO_GLUCOSE_MMOL) affirmed['blood_glucose_low'] = 'present';
   const hr = u.quantities.heart_rate;
   if (hr !== undefined && hr >= TACHYCARDIA_RATE && (u.quantities.age_years ?? TACHYCARDIA_MIN_AGE) >= TACHYCARDIA_MIN_AGE && !BABY_WORDS.test(u.text)) {
     affirmed['palpitations'] = 'present';
