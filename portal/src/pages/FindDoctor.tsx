@@ -36,6 +36,7 @@ export function FindDoctor(props: { user: User }) {
   const [error, setError] = useState<string | null>(null);
   const [searching, setSearching] = useState(false);
   const [chosen, setChosen] = useState<Doctor | null>(null);
+  const [order, setOrder] = useState<'soonest' | 'name'>('soonest');
 
   async function search(event?: Event) {
     event?.preventDefault();
@@ -78,6 +79,13 @@ export function FindDoctor(props: { user: User }) {
           <label for="doctor-name">Name</label>
           <input id="doctor-name" type="search" value={name} onInput={(e) => setName(e.currentTarget.value)} />
         </div>
+        <div>
+          <label for="doctor-order">Order</label>
+          <select id="doctor-order" value={order} onChange={(e) => setOrder(e.currentTarget.value as 'soonest' | 'name')}>
+            <option value="soonest">Soonest free time first</option>
+            <option value="name">By name</option>
+          </select>
+        </div>
         <button type="submit" disabled={searching}>
           Search
         </button>
@@ -87,7 +95,7 @@ export function FindDoctor(props: { user: User }) {
         <section aria-labelledby="results-heading">
           <h2 id="results-heading">{doctors.length === 0 ? 'No doctors match' : `${doctors.length} doctor${doctors.length === 1 ? '' : 's'}`}</h2>
           <ul class="cards">
-            {doctors.map((doctor) => (
+            {ordered(doctors, order).map((doctor) => (
               <li key={doctor.id} class="card">
                 <h3>{doctor.full_name}</h3>
                 <p>{doctor.specialty ? label(doctor.specialty) : 'Specialty not given'}</p>
@@ -110,4 +118,12 @@ export function FindDoctor(props: { user: User }) {
       )}
     </Page>
   );
+}
+
+/** The directory's page in the chosen order: by next free time (none last, then by name), or by name. */
+function ordered(doctors: Doctor[], order: 'soonest' | 'name'): Doctor[] {
+  const byName = (a: Doctor, b: Doctor) => a.full_name.localeCompare(b.full_name);
+  if (order === 'name') return [...doctors].sort(byName);
+  const next = (d: Doctor) => (d.next_available ? Date.parse(d.next_available) : Infinity);
+  return [...doctors].sort((a, b) => next(a) - next(b) || byName(a, b));
 }
