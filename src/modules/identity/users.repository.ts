@@ -28,6 +28,13 @@ export class UsersRepository {
     return db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
   }
 
+  /** Several users in one read (a batch of notification jobs); unknown ids are left out. */
+  async findByIds(db: Executor, ids: readonly string[]): Promise<UserRow[]> {
+    const valid = [...new Set(ids)].filter((id) => UUID_RE.test(id));
+    if (!valid.length) return [];
+    return db.selectFrom('users').selectAll().where('id', 'in', valid).execute();
+  }
+
   /** Seed 004 addresses users by username; docs/API.md §1 by id. Both are accepted. */
   async findByIdOrUsername(db: Executor, idOrUsername: string): Promise<UserRow | undefined> {
     if (UUID_RE.test(idOrUsername)) return this.findById(db, idOrUsername);

@@ -9,7 +9,7 @@ import { defineEmailOutbox, Mailer, OutboxSealer } from '../../platform/mail.js'
 import { UsersRepository } from '../identity/index.js';
 import type { SchedulingLookups } from '../scheduling/index.js';
 import { NotificationsRepository } from './notifications.repository.js';
-import { Notifier, NotificationsService, type FramePublisher, type UserLookup } from './notifications.service.js';
+import { Notifier, NotificationsService, type FramePublisher, type UserLookup, type UsersLookup } from './notifications.service.js';
 import { defineChatNotifications, defineReminders, subscribe, type SubscriptionDeps } from './subscriptions.js';
 import { adminJobsRoutes, notificationsRoutes } from './notifications.routes.js';
 import { registerReminderMetrics } from './metrics.js';
@@ -52,12 +52,13 @@ export function buildNotificationsServices(deps: NotificationsDeps): Notificatio
   const settings = config.notifications;
   const usersRepository = new UsersRepository();
   const users: UserLookup = (executor: Executor, userId: string) => usersRepository.findById(executor, userId);
+  const usersMany: UsersLookup = async (executor, ids) => new Map((await usersRepository.findByIds(executor, ids)).map((user) => [user.id, user]));
   const activeDoctors = async (executor: Executor) => {
     const rows = await usersRepository.list(executor, { role: 'doctor', status: 'active', sort: 'created_at', after: null, limit: 10_000 });
     return rows.map((row) => row.id);
   };
   const repo = new NotificationsRepository();
-  const notifier = new Notifier(repo, users, config.publicBaseUrl, log, settings.outsideDetail);
+  const notifier = new Notifier(repo, users, config.publicBaseUrl, log, settings.outsideDetail, usersMany);
   const jobs = new JobQueue(db, log, {
     concurrency: settings.jobs.concurrency,
     pollMs: settings.jobs.pollMs,
@@ -75,6 +76,7 @@ export function buildNotificationsServices(deps: NotificationsDeps): Notificatio
     chat: deps.chat,
     notifier,
     users,
+    usersMany,
     activeDoctors,
     appointmentOfPatient: deps.scheduling.appointmentOfPatient,
     reminderOffsetsSeconds: settings.reminderOffsetsSeconds,

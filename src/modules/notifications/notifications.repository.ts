@@ -88,6 +88,15 @@ export class NotificationsRepository {
     return db.selectFrom('notification_preferences').selectAll().where('user_id', '=', userId).executeTakeFirst();
   }
 
+  async preferencesOfMany(db: Executor, userIds: readonly string[]) {
+    if (!userIds.length) return [];
+    return db
+      .selectFrom('notification_preferences')
+      .selectAll()
+      .where('user_id', 'in', [...new Set(userIds)])
+      .execute();
+  }
+
   async savePreferences(
     db: Executor,
     userId: string,
@@ -119,6 +128,23 @@ export class NotificationsRepository {
     if (rows[0]) return rows[0];
     const existing = await db.selectFrom('notification_deliveries').select(['status', 'attempts']).where('key', '=', d.key).executeTakeFirstOrThrow();
     return existing;
+  }
+
+  /**
+   * `claimDelivery` for several keys in one statement. Returns the keys to send now (new, or
+   * still `sending`/`failed` from an earlier attempt); a key left out is already `sent` or
+   * `skipped`.
+   */
+  async claimDeliveries(db: Executor, claims: { key: string; userId: string; channel: Channel; kind: string }[]): Promise<Set<string>> {
+    const unique = [...new Map(claims.map((c) => [c.key, c])).values()];
+    if (!unique.length) return new Set();
+    const { rows } = await sql<{ key: string }>`
+      insert into notification_deliveries (key, user_id, channel, kind, status, attempts)
+      values ${sql.join(unique.map((d) => sql`(${d.key}, ${d.userId}, ${d.channel}, ${d.kind}, 'sending', 1)`))}
+      on conflict (key) do update set attempts = notification_deliveries.attempts + 1, updated_at = now()
+        where notification_deliveries.status in ('sending', 'failed')
+      returning key`.execute(db);
+    return new Set(rows.map((row) => row.key));
   }
 
   async finishDelivery(db: Executor, key: string, status: 'sent' | 'skipped' | 'failed', detail: string | null): Promise<void> {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Db, Executor } from '../../platform/database/index.js';
-import { enqueueJob, PermanentJobError, type JobQueue } from '../../platform/jobs/index.js';
+import { enqueueJobs, PermanentJobError, type JobQueue, type JobSpec } from '../../platform/jobs/index.js';
 import { isAllowedPushHost } from '../../platform/jobs/config.js';
 import type { Mailer } from '../../platform/mail.js';
 import { ConflictError, NotFoundError, ValidationError } from '../../platform/errors.js';
@@ -21,6 +21,8 @@ export interface UserContact {
   role: string;
 }
 export type UserLookup = (db: Executor, userId: string) => Promise<UserContact | undefined>;
+/** Several users in one read (identity's `findByIds`); unknown ids are absent from the map. */
+export type UsersLookup = (db: Executor, userIds: readonly string[]) => Promise<Map<string, UserContact>>;
 /** Sends a live frame to every socket of a user on every instance (chat's hub, through pub/sub). */
 export type FramePublisher = (userId: string, frame: Record<string, unknown>) => Promise<void>;
 
@@ -91,39 +93,66 @@ export class Notifier {
     private readonly log: FastifyBaseLogger,
     /** How much email and push may say about another person (NOTIFICATION_EMAIL_DETAIL, templates.ts). */
     private readonly outsideDetail: OutsideDetail = 'minimal',
+    /** Batch reads of recipients (one statement for a batch of jobs); by default one `users` call each. */
+    private readonly usersMany: UsersLookup = async (db, ids) => {
+      const found = await Promise.all([...new Set(ids)].map((id) => users(db, id)));
+      return new Map(found.filter((u): u is UserContact => Boolean(u)).map((u) => [u.id, u]));
+    },
   ) {}
 
   async preferencesOf(db: Executor, userId: string, accountZone: string): Promise<Preferences & { zone: string }> {
-    const row = await this.repo.preferences(db, userId);
-    const channels = effectiveChannels(row ? (typeof row.channels === 'string' ? JSON.parse(row.channels) : row.channels) : null);
-    const quiet = row?.quiet_start && row.quiet_end ? { start: row.quiet_start, end: row.quiet_end } : null;
-    return { time_zone: row?.time_zone ?? null, quiet_hours: quiet, channels, zone: row?.time_zone ?? accountZone };
+    return toPreferences(await this.repo.preferences(db, userId), accountZone);
+  }
+
+  /** Preferences of several users in one read (the account's zone from `users`). */
+  private async preferencesOfMany(db: Executor, users: Map<string, UserContact>): Promise<Map<string, Preferences & { zone: string }>> {
+    const rows = new Map((await this.repo.preferencesOfMany(db, [...users.keys()])).map((row) => [row.user_id, row]));
+    return new Map([...users.values()].map((user) => [user.id, toPreferences(rows.get(user.id), user.time_zone)]));
   }
 
   async notify(db: Executor, input: NotifyInput): Promise<void> {
-    const user = await this.users(db, input.userId);
-    if (!user || user.status === 'deleted' || user.status === 'deactivated') return;
-    const prefs = await this.preferencesOf(db, user.id, user.time_zone);
-    const on: ChannelSwitches = input.urgent ? { in_app: true, email: true, push: true } : prefs.channels[input.type];
-    const base = `${input.eventKey}|${input.type}|${user.id}`;
-    const text = render(input.type, input.data, { name: user.full_name, timeZone: prefs.zone }, this.publicBaseUrl);
-    if (on.in_app && !input.skipInApp) {
-      const row = await this.repo.insertOnce(db, {
-        userId: user.id,
-        kind: input.type,
-        title: text.title,
-        body: text.body,
-        data: { ...input.data, path: text.path },
-        dedupeKey: base,
-      });
-      if (!row) return; // this event was already notified (and its deliveries queued) — exactly once
-      await enqueueJob(db, { queue: NOTIFY_QUEUES.live, payload: { notification_id: row.id, user_id: user.id }, maxAttempts: 3 });
+    await this.notifyMany(db, [input]);
+  }
+
+  /**
+   * `notify` for several notifications at once (a batch of reminders): recipients and their
+   * preferences are read once, and the email, push and live jobs are written in one INSERT per
+   * kind. Each input is handled exactly as `notify` alone would handle it.
+   */
+  async notifyMany(db: Executor, inputs: NotifyInput[]): Promise<void> {
+    if (!inputs.length) return;
+    const users = await this.usersMany(
+      db,
+      inputs.map((input) => input.userId),
+    );
+    const preferences = await this.preferencesOfMany(db, users);
+    const jobs: JobSpec[] = [];
+    for (const input of inputs) {
+      const user = users.get(input.userId);
+      if (!user || user.status === 'deleted' || user.status === 'deactivated') continue;
+      const prefs = preferences.get(user.id)!;
+      const on: ChannelSwitches = input.urgent ? { in_app: true, email: true, push: true } : prefs.channels[input.type];
+      const base = `${input.eventKey}|${input.type}|${user.id}`;
+      if (on.in_app && !input.skipInApp) {
+        const text = render(input.type, input.data, { name: user.full_name, timeZone: prefs.zone }, this.publicBaseUrl);
+        const row = await this.repo.insertOnce(db, {
+          userId: user.id,
+          kind: input.type,
+          title: text.title,
+          body: text.body,
+          data: { ...input.data, path: text.path },
+          dedupeKey: base,
+        });
+        if (!row) continue; // this event was already notified (and its deliveries queued) — exactly once
+        jobs.push({ queue: NOTIFY_QUEUES.live, payload: { notification_id: row.id, user_id: user.id }, maxAttempts: 3 });
+      }
+      // Quiet hours hold email and push (not the in-app row) until they end; emergencies go now.
+      const runAt = input.urgent ? undefined : quietUntil(new Date(), prefs.quiet_hours, prefs.zone);
+      const payload = { type: input.type, user_id: user.id, data: input.data, base, urgent: Boolean(input.urgent) };
+      if (on.email) jobs.push({ queue: NOTIFY_QUEUES.email, payload, runAt, key: `email|${base}`, onKey: 'keep', maxAttempts: 8 });
+      if (on.push) jobs.push({ queue: NOTIFY_QUEUES.push, payload, runAt, key: `push|${base}`, onKey: 'keep', maxAttempts: 6 });
     }
-    // Quiet hours hold email and push (not the in-app row) until they end; emergencies go now.
-    const runAt = input.urgent ? undefined : quietUntil(new Date(), prefs.quiet_hours, prefs.zone);
-    const payload = { type: input.type, user_id: user.id, data: input.data, base, urgent: Boolean(input.urgent) };
-    if (on.email) await enqueueJob(db, { queue: NOTIFY_QUEUES.email, payload, runAt, key: `email|${base}`, onKey: 'keep', maxAttempts: 8 });
-    if (on.push) await enqueueJob(db, { queue: NOTIFY_QUEUES.push, payload, runAt, key: `push|${base}`, onKey: 'keep', maxAttempts: 6 });
+    await enqueueJobs(db, jobs);
   }
 
   /** Registers the delivery jobs on this instance's queue. */
@@ -146,28 +175,56 @@ export class Notifier {
       await deps.publishFrame(row.user_id, { type: 'notification', notification: toDto(row), unread_count: unread });
     });
 
-    queue.define(NOTIFY_QUEUES.email, async (payload) => {
-      const p = parse(payload);
-      const key = `${p.base}|email`;
-      const claim = await this.repo.claimDelivery(db, { key, userId: p.userId, channel: 'email', kind: p.type });
-      if (claim.status === 'sent' || claim.status === 'skipped') return;
-      const user = await this.users(db, p.userId);
-      if (!user || !user.email) return this.repo.finishDelivery(db, key, 'skipped', 'no such user or no email');
-      if (!deps.mailer.configured) return this.repo.finishDelivery(db, key, 'skipped', 'SMTP is not configured');
-      const prefs = await this.preferencesOf(db, user.id, user.time_zone);
-      const recipient: Recipient = { name: user.full_name, timeZone: prefs.zone, role: user.role };
-      const text = render(p.type, p.data, recipient, this.publicBaseUrl, this.outsideDetail);
-      // The one unavoidable window: a crash after the server accepted the message and before
-      // `sent` is recorded sends it again on retry. The Message-ID is derived from the ledger
-      // key, so the retry carries the same id and a receiver that de-duplicates drops it.
-      await deps.mailer.send({
-        to: user.email,
-        subject: text.email.subject,
-        text: text.email.text,
-        html: text.email.html,
-        messageId: `<n-${ledgerHash(key)}@${deps.mailDomain}>`,
+    // Email runs in batches (JobQueue.defineBatch): the ledger claims, the recipients and their
+    // preferences are one read each for every email a claim picked up; each message is still
+    // sent and recorded `sent` on its own, so the crash window stays one reply plus one UPDATE.
+    queue.defineBatch(NOTIFY_QUEUES.email, async (jobs) => {
+      const parsed = jobs.map(({ payload }) => {
+        try {
+          const p = parse(payload);
+          return { ...p, key: `${p.base}|email` };
+        } catch (err) {
+          return err as Error;
+        }
       });
-      await this.repo.finishDelivery(db, key, 'sent', null);
+      const valid = parsed.filter((p): p is Exclude<typeof p, Error> => !(p instanceof Error));
+      const claimed = await this.repo.claimDeliveries(
+        db,
+        valid.map((p) => ({ key: p.key, userId: p.userId, channel: 'email' as const, kind: p.type })),
+      );
+      const pending = valid.filter((p) => claimed.has(p.key)); // the others are already sent or skipped
+      const users = await this.usersMany(
+        db,
+        pending.map((p) => p.userId),
+      );
+      const preferences = await this.preferencesOfMany(db, users);
+      return Promise.all(
+        parsed.map(async (p) => {
+          if (p instanceof Error) return p;
+          if (!claimed.has(p.key)) return undefined;
+          try {
+            const user = users.get(p.userId);
+            if (!user || !user.email) return await this.repo.finishDelivery(db, p.key, 'skipped', 'no such user or no email');
+            if (!deps.mailer.configured) return await this.repo.finishDelivery(db, p.key, 'skipped', 'SMTP is not configured');
+            const recipient: Recipient = { name: user.full_name, timeZone: preferences.get(user.id)!.zone, role: user.role };
+            const text = render(p.type, p.data, recipient, this.publicBaseUrl, this.outsideDetail);
+            // The one unavoidable window: a crash after the server accepted the message and before
+            // `sent` is recorded sends it again on retry. The Message-ID is derived from the ledger
+            // key, so the retry carries the same id and a receiver that de-duplicates drops it.
+            await deps.mailer.send({
+              to: user.email,
+              subject: text.email.subject,
+              text: text.email.text,
+              html: text.email.html,
+              messageId: `<n-${ledgerHash(p.key)}@${deps.mailDomain}>`,
+            });
+            await this.repo.finishDelivery(db, p.key, 'sent', null);
+            return undefined;
+          } catch (err) {
+            return err;
+          }
+        }),
+      );
     });
 
     queue.define(NOTIFY_QUEUES.push, async (payload) => {
@@ -226,6 +283,15 @@ export class Notifier {
       if (transient) throw transient;
     });
   }
+}
+
+function toPreferences(
+  row: { time_zone: string | null; quiet_start: string | null; quiet_end: string | null; channels: unknown } | undefined,
+  accountZone: string,
+): Preferences & { zone: string } {
+  const channels = effectiveChannels(row ? (typeof row.channels === 'string' ? JSON.parse(row.channels) : row.channels) : null);
+  const quiet = row?.quiet_start && row.quiet_end ? { start: row.quiet_start, end: row.quiet_end } : null;
+  return { time_zone: row?.time_zone ?? null, quiet_hours: quiet, channels, zone: row?.time_zone ?? accountZone };
 }
 
 function parse(payload: Record<string, unknown>): { type: NotificationType; userId: string; data: Record<string, unknown>; base: string; urgent: boolean } {

@@ -3,8 +3,8 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Db, Executor, Tx } from '../../platform/database/index.js';
 import type { EventBus } from '../../platform/events.js';
 import type { CareRelationships } from '../../platform/access.js';
-import { cancelJobs, enqueueJob, PermanentJobError, type JobQueue } from '../../platform/jobs/index.js';
-import type { Notifier, UserLookup } from './notifications.service.js';
+import { cancelJobs, enqueueJob, PermanentJobError, type BatchJob, type JobQueue } from '../../platform/jobs/index.js';
+import type { Notifier, NotifyInput, UserLookup, UsersLookup } from './notifications.service.js';
 import type { NotificationType } from './templates.js';
 
 /** The appointment fields the `appointment.*` events carry (scheduling's AppointmentEvent). */
@@ -24,6 +24,8 @@ export interface SubscriptionDeps {
   care: CareRelationships;
   notifier: Notifier;
   users: UserLookup;
+  /** Several users in one read (a batch of reminders). */
+  usersMany: UsersLookup;
   /** Active doctors, for "every clinician with a care relationship" (identity's list). */
   activeDoctors: (db: Executor) => Promise<string[]>;
   /** Scheduling's read of one appointment (null when it no longer exists). */
@@ -248,34 +250,65 @@ export function defineChatNotifications(queue: JobQueue, deps: SubscriptionDeps)
   });
 }
 
-/** The reminder job: re-checks the appointment, then notifies both parties (once per version and offset). */
+/**
+ * The reminder job: re-checks the appointment, then notifies both parties (once per version
+ * and offset). Reminders fall due in bursts (every appointment of a morning), so the jobs one
+ * claim picks up run as a batch: each appointment is re-read, then one transaction notifies
+ * every party of the batch (one read of the users, one of their preferences, one INSERT of the
+ * email and push jobs). If that transaction fails, each reminder runs again on its own, so one
+ * bad reminder neither holds back nor fails the others.
+ */
 export function defineReminders(queue: JobQueue, deps: SubscriptionDeps): void {
-  queue.define(REMINDER_QUEUE, async (payload) => {
+  type Due = { appointmentId: string; patientId: string; doctorId: string; start: string; offset: number };
+  /** The appointment as it is now: the reminder to send, null when stale (cancelled or moved). */
+  const check = async ({ payload }: BatchJob): Promise<Due | null> => {
     const appointmentId = String(payload.appointment_id);
     const patientId = String(payload.patient_id);
     const start = String(payload.start);
-    const offset = Number(payload.offset_seconds);
     const appointment = await deps.appointmentOfPatient(deps.db, appointmentId, patientId);
     if (!appointment) throw new PermanentJobError('the appointment no longer exists');
     // Cancelled or moved after this job was claimed: the transaction that did it removed or
     // replaced the job; this stale run sends nothing.
-    if (!ACTIVE.has(appointment.status) || appointment.start_at.getTime() !== Date.parse(start)) return;
-    await deps.db.transaction().execute(async (trx) => {
-      const [patient, doctor] = await Promise.all([deps.users(trx, patientId), deps.users(trx, appointment.doctor_id)]);
-      const key = `reminder|${appointmentId}|${start}|${offset}`;
-      const data = { appointment_id: appointmentId, start, offset_seconds: offset };
-      await deps.notifier.notify(trx, {
-        type: 'appointment_reminder',
-        userId: patientId,
-        eventKey: key,
-        data: { ...data, other_party_name: doctor?.full_name ?? '' },
-      });
-      await deps.notifier.notify(trx, {
-        type: 'appointment_reminder',
-        userId: appointment.doctor_id,
-        eventKey: key,
-        data: { ...data, other_party_name: patient?.full_name ?? '' },
-      });
+    if (!ACTIVE.has(appointment.status) || appointment.start_at.getTime() !== Date.parse(start)) return null;
+    return { appointmentId, patientId, doctorId: appointment.doctor_id, start, offset: Number(payload.offset_seconds) };
+  };
+  const notifyAll = (due: Due[]) =>
+    deps.db.transaction().execute(async (trx) => {
+      const users = await deps.usersMany(
+        trx,
+        due.flatMap((d) => [d.patientId, d.doctorId]),
+      );
+      const inputs: NotifyInput[] = [];
+      for (const d of due) {
+        const key = `reminder|${d.appointmentId}|${d.start}|${d.offset}`;
+        const data = { appointment_id: d.appointmentId, start: d.start, offset_seconds: d.offset };
+        const common = { type: 'appointment_reminder' as const, eventKey: key };
+        inputs.push({ ...common, userId: d.patientId, data: { ...data, other_party_name: users.get(d.doctorId)?.full_name ?? '' } });
+        inputs.push({ ...common, userId: d.doctorId, data: { ...data, other_party_name: users.get(d.patientId)?.full_name ?? '' } });
+      }
+      await deps.notifier.notifyMany(trx, inputs);
     });
+  const one = async (job: BatchJob) => {
+    const due = await check(job);
+    if (due) await notifyAll([due]);
+  };
+  queue.defineBatch(REMINDER_QUEUE, async (jobs) => {
+    const checked = await Promise.all(jobs.map((job) => check(job).catch((err: unknown) => ({ err }))));
+    const due = checked.filter((c): c is Due => c !== null && !('err' in c));
+    try {
+      if (due.length) await notifyAll(due);
+    } catch (err) {
+      if (jobs.length === 1) throw err;
+      deps.log.warn({ err, jobs: jobs.length }, 'a batch of reminders failed; running them one by one');
+      return Promise.all(
+        jobs.map((job) =>
+          one(job).then(
+            () => undefined,
+            (e: unknown) => e,
+          ),
+        ),
+      );
+    }
+    return checked.map((c) => (c !== null && 'err' in c ? c.err : undefined));
   });
 }

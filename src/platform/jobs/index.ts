@@ -55,6 +55,32 @@ export async function enqueueJob(db: Executor, spec: JobSpec): Promise<string | 
   return rows[0]?.id ?? null;
 }
 
+/**
+ * Adds several jobs in one INSERT per kind (no key, `keep`, `replace`), with `enqueueJob`'s
+ * semantics for each; in a transaction when `db` is one. For `replace`, the last spec of a key wins.
+ */
+export async function enqueueJobs(db: Executor, specs: JobSpec[]): Promise<void> {
+  const groups: Record<'none' | 'keep' | 'replace', JobSpec[]> = { none: [], keep: [], replace: [] };
+  for (const spec of specs) groups[!spec.key ? 'none' : spec.onKey === 'keep' ? 'keep' : 'replace'].push(spec);
+  groups.replace = [...new Map(groups.replace.map((spec) => [spec.key, spec])).values()];
+  for (const [kind, group] of Object.entries(groups)) {
+    if (!group.length) continue;
+    const values = sql.join(
+      group.map(
+        (spec) =>
+          sql`(${spec.queue}, ${JSON.stringify(spec.payload ?? {})}::jsonb, ${spec.key ?? null}, ${spec.runAt ? sql`${spec.runAt.toISOString()}::timestamptz` : sql`now()`}, ${spec.maxAttempts ?? 8})`,
+      ),
+    );
+    const conflict =
+      kind === 'none'
+        ? sql``
+        : kind === 'keep'
+          ? sql`on conflict (key) where state = 'scheduled' and key is not null do nothing`
+          : sql`on conflict (key) where state = 'scheduled' and key is not null do update set queue = excluded.queue, payload = excluded.payload, run_at = excluded.run_at, max_attempts = excluded.max_attempts, attempts = 0, last_error = null, updated_at = now()`;
+    await sql`insert into jobs (queue, payload, key, run_at, max_attempts) values ${values} ${conflict}`.execute(db);
+  }
+}
+
 /** Removes the waiting jobs with these keys (a running one finishes; its handler re-checks). */
 export async function cancelJobs(db: Executor, keys: string[]): Promise<number> {
   if (!keys.length) return 0;
@@ -82,6 +108,19 @@ export interface RunningJob {
 }
 
 export type JobHandler = (payload: Record<string, unknown>, job: RunningJob) => Promise<void>;
+
+export interface BatchJob {
+  payload: Record<string, unknown>;
+  job: RunningJob;
+}
+
+/**
+ * Handles the due jobs of one queue that one claim picked up, together (one transaction, one
+ * read of the recipients instead of one per job). Returns, per job and in order, `undefined`
+ * for done or the error it failed with (retried or dead-lettered like a single job's); a
+ * throw fails every job of the batch with that error.
+ */
+export type BatchJobHandler = (jobs: BatchJob[]) => Promise<(unknown | undefined)[] | void>;
 
 export interface JobQueueOptions {
   /** Handlers running at once on this instance. */
@@ -126,7 +165,7 @@ export function backoffMs(attempt: number, baseMs: number, maxMs: number, random
 
 /** The worker side: runs the handlers registered with `define` once `start` is called. */
 export class JobQueue {
-  private readonly handlers = new Map<string, JobHandler>();
+  private readonly handlers = new Map<string, { one: JobHandler } | { batch: BatchJobHandler }>();
   private readonly inFlight = new Map<string, { token: string; abort: AbortController; done: Promise<void> }>();
   private readonly options: JobQueueOptions;
   private running = false;
@@ -147,7 +186,17 @@ export class JobQueue {
 
   define(queue: string, handler: JobHandler): void {
     if (this.handlers.has(queue)) throw new Error(`Job queue ${queue} is defined twice`);
-    this.handlers.set(queue, handler);
+    this.handlers.set(queue, { one: handler });
+  }
+
+  /**
+   * Like `define`, but the jobs of this queue that one claim picks up run as one batch: on
+   * PGlite (one session) every statement waits its turn, so a batch's shared reads and single
+   * completion UPDATE are what let one process keep up with thousands of reminders.
+   */
+  defineBatch(queue: string, handler: BatchJobHandler): void {
+    if (this.handlers.has(queue)) throw new Error(`Job queue ${queue} is defined twice`);
+    this.handlers.set(queue, { batch: handler });
   }
 
   /** Enqueue on the database (or `trx`) and wake this instance's worker. */
@@ -216,7 +265,13 @@ export class JobQueue {
         try {
           const rows = await this.claim(free);
           claimed = rows.length;
-          for (const row of rows) this.run(row);
+          const batches = new Map<string, ClaimedRow[]>();
+          for (const row of rows) {
+            const handler = this.handlers.get(row.queue)!;
+            if ('one' in handler) this.run(row, handler.one);
+            else batches.set(row.queue, [...(batches.get(row.queue) ?? []), row]);
+          }
+          for (const [queue, batch] of batches) this.runBatch(batch, (this.handlers.get(queue) as { batch: BatchJobHandler }).batch);
         } catch (err) {
           if (this.running) this.log.warn({ err }, 'job claim failed');
         }
@@ -258,11 +313,9 @@ export class JobQueue {
     return rows;
   }
 
-  private run(row: ClaimedRow): void {
-    const handler = this.handlers.get(row.queue)!;
+  private run(row: ClaimedRow, handler: JobHandler): void {
     const abort = new AbortController();
-    const payload = typeof row.payload === 'string' ? (JSON.parse(row.payload) as Record<string, unknown>) : row.payload;
-    const job: RunningJob = { id: row.id, queue: row.queue, key: row.key, attempt: row.attempts, maxAttempts: row.max_attempts, signal: abort.signal };
+    const { payload, job } = toBatchJob(row, abort.signal);
     const done = (async () => {
       try {
         await handler(payload, job);
@@ -279,6 +332,43 @@ export class JobQueue {
       this.wake();
     });
     this.inFlight.set(row.id, { token: row.lease_token, abort, done });
+  }
+
+  private runBatch(rows: ClaimedRow[], handler: BatchJobHandler): void {
+    const abort = new AbortController();
+    const done = (async () => {
+      let outcomes: (unknown | undefined)[] = [];
+      try {
+        outcomes = (await handler(rows.map((row) => toBatchJob(row, abort.signal)))) ?? [];
+      } catch (err) {
+        outcomes = rows.map(() => err);
+      }
+      if (abort.signal.aborted) return; // stop() handed the jobs back meanwhile
+      const succeeded = rows.filter((_, i) => outcomes[i] === undefined);
+      if (succeeded.length) {
+        // One fenced UPDATE for the whole batch: a job taken over meanwhile (expired lease) keeps its new owner's state.
+        const { rows: updated } = await sql<{ id: string }>`
+          update jobs set state = 'completed', lease_token = null, locked_until = null, last_error = null, finished_at = now(), updated_at = now()
+          where (id, lease_token) in (${sql.join(succeeded.map((row) => sql`(${row.id}::uuid, ${row.lease_token}::uuid)`))}) returning id`
+          .execute(this.db)
+          .catch((err) => {
+            this.log.warn({ err, jobs: succeeded.length }, 'could not record a batch of completed jobs');
+            return { rows: [] };
+          });
+        this.stats.completed += updated.length;
+      }
+      await Promise.all(
+        rows.map((row, i) =>
+          outcomes[i] === undefined
+            ? null
+            : this.fail(row, outcomes[i]).catch((e) => this.log.warn({ err: e, job_id: row.id }, 'could not record a job failure')),
+        ),
+      );
+    })().finally(() => {
+      for (const row of rows) this.inFlight.delete(row.id);
+      this.wake();
+    });
+    for (const row of rows) this.inFlight.set(row.id, { token: row.lease_token, abort, done });
   }
 
   private async fail(row: ClaimedRow, err: unknown): Promise<void> {
@@ -313,6 +403,11 @@ export class JobQueue {
       );
     }
   }
+}
+
+function toBatchJob(row: ClaimedRow, signal: AbortSignal): BatchJob {
+  const payload = typeof row.payload === 'string' ? (JSON.parse(row.payload) as Record<string, unknown>) : row.payload;
+  return { payload, job: { id: row.id, queue: row.queue, key: row.key, attempt: row.attempts, maxAttempts: row.max_attempts, signal } };
 }
 
 /** Jobs whose worker stopped renewing: due again now, or failed when out of attempts. */

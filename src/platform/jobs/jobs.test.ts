@@ -4,7 +4,7 @@ import { sql } from 'kysely';
 import { build } from '../../../test/helpers/build.js';
 import { createUser } from '../../../test/helpers/users.js';
 import { isAllowedPushHost, notificationsConfig } from './config.js';
-import { backoffMs, cancelJobs, enqueueJob, JobQueue, PermanentJobError, type JobQueueOptions } from './index.js';
+import { backoffMs, cancelJobs, enqueueJob, enqueueJobs, JobQueue, PermanentJobError, type JobQueueOptions } from './index.js';
 
 // One app (one database) for the file: each test uses queues of its own names.
 const built = await build({ after });
@@ -292,4 +292,68 @@ test('NOTIFICATION_EMAIL_DETAIL: minimal by default, names on request, anything 
   assert.equal(notificationsConfig({}, fail).outsideDetail, 'minimal');
   assert.equal(notificationsConfig({ NOTIFICATION_EMAIL_DETAIL: 'names' }, fail).outsideDetail, 'names');
   assert.throws(() => notificationsConfig({ NOTIFICATION_EMAIL_DETAIL: 'everything' }, fail), /NOTIFICATION_EMAIL_DETAIL/);
+});
+
+test('job queue: batches — one claim runs as one call; per-job outcomes (done, retried, dead); a taken-over job keeps its new owner; enqueueJobs keeps key semantics', async (t) => {
+  const { db, log } = built.ctx;
+  const queue = new JobQueue(db, log, { ...FAST, concurrency: 16 });
+  const calls: string[][] = [];
+  const attempts = new Map<string, number>();
+  queue.defineBatch('t.batch', async (jobs) => {
+    calls.push(jobs.map((j) => String(j.payload.name)));
+    return jobs.map(({ payload, job }) => {
+      attempts.set(String(payload.name), job.attempt);
+      if (payload.name === 'flaky' && job.attempt < 2) return new Error('temporary');
+      if (payload.name === 'bad') return new PermanentJobError('bad payload');
+      return undefined;
+    });
+  });
+  // Ten due jobs written together (one INSERT), before the worker starts: one claim takes them all.
+  await enqueueJobs(db, [
+    ...Array.from({ length: 8 }, (_, i) => ({ queue: 't.batch', payload: { name: `ok${i}` } })),
+    { queue: 't.batch', payload: { name: 'flaky' } },
+    { queue: 't.batch', payload: { name: 'bad' } },
+  ]);
+  queue.start();
+  t.after(() => queue.stop());
+  const rows = () => db.selectFrom('jobs').selectAll().where('queue', '=', 't.batch').execute();
+  await until(async () => (await rows()).every((r) => r.state === 'completed' || r.state === 'failed'));
+  assert.equal(calls[0]!.length, 10, 'the first call had the whole claim');
+  const byName = new Map((await rows()).map((r) => [String((r.payload as Record<string, unknown>).name), r]));
+  for (let i = 0; i < 8; i++) assert.equal(byName.get(`ok${i}`)!.state, 'completed');
+  assert.equal(byName.get('flaky')!.state, 'completed', 'a failed job of a batch is retried alone');
+  assert.equal(attempts.get('flaky'), 2);
+  assert.equal(byName.get('bad')!.state, 'failed', 'a permanent error dead-letters only that job');
+  assert.match(byName.get('bad')!.last_error!, /bad payload/);
+  assert.equal(queue.stats.completed, 9);
+
+  // Fencing: a job whose lease was taken over while its batch ran is not marked completed by the old batch.
+  let release!: () => void;
+  const held = new Promise<void>((r) => (release = r));
+  const slow = new JobQueue(db, log, { ...FAST, leaseMs: 60_000 });
+  slow.defineBatch('t.batch.fenced', async () => {
+    await held;
+  });
+  const id = await enqueueJob(db, { queue: 't.batch.fenced' });
+  slow.start();
+  t.after(() => slow.stop());
+  await until(async () => (await stateOf(db, id!)).state === 'active');
+  await sql`update jobs set lease_token = gen_random_uuid() where id = ${id}`.execute(db); // another worker's claim now
+  release();
+  await until(() => slow.inFlightCount === 0);
+  assert.equal((await stateOf(db, id!)).state, 'active', "the stale batch did not overwrite the new owner's job");
+
+  // enqueueJobs: `keep` leaves a waiting job with the key, `replace` moves it (last spec wins).
+  const later = new Date(Date.now() + 3_600_000);
+  await enqueueJobs(db, [
+    { queue: 't.batch.keys', key: 'bk-keep', onKey: 'keep', runAt: later, payload: { v: 1 } },
+    { queue: 't.batch.keys', key: 'bk-repl', runAt: later, payload: { v: 1 } },
+  ]);
+  await enqueueJobs(db, [
+    { queue: 't.batch.keys', key: 'bk-keep', onKey: 'keep', runAt: later, payload: { v: 2 } },
+    { queue: 't.batch.keys', key: 'bk-repl', runAt: later, payload: { v: 2 } },
+    { queue: 't.batch.keys', key: 'bk-repl', runAt: later, payload: { v: 3 } },
+  ]);
+  const keyed = await db.selectFrom('jobs').select(['key', 'payload']).where('queue', '=', 't.batch.keys').execute();
+  assert.deepEqual(Object.fromEntries(keyed.map((r) => [r.key, (r.payload as Record<string, unknown>).v])), { 'bk-keep': 1, 'bk-repl': 3 });
 });
