@@ -2,6 +2,7 @@
  * Chaos test of reminders (issue 13 item 8; docs/NOTIFICATIONS.md): `npm run chaos`.
  *
  *   npm run chaos -- [--backend=postgres|pglite|both] [--count=N] [--pglite-count=N] [--offset=S] [--instances=3]
+ *                    [--kill-every=MIN-MAX]  (seconds between SIGKILLs; 0 = none, to measure the queue alone)
  *
  * PostgreSQL + Redis: N appointments are booked (through scheduling's service, in-process:
  * the reminder jobs are written in the booking's transaction) while `--instances` real
@@ -15,7 +16,7 @@
  * longer than the test); the bookings and everything after them go through the real code.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
@@ -30,6 +31,8 @@ const args = Object.fromEntries(process.argv.slice(2).map((a) => a.replace(/^--/
 const backend = args.backend ?? 'both';
 const offsetSeconds = Number(args.offset ?? 20);
 const instances = Number(args.instances ?? 3);
+/** Seconds between SIGKILLs, "min-max" (default 2-5 on PostgreSQL, 10-20 on PGlite); "0" kills nothing. */
+const killEvery = args['kill-every'] === undefined ? null : args['kill-every'].split('-').map(Number);
 const LATENESS_LIMIT_MS = 60_000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const rand = (min: number, max: number) => min + Math.random() * (max - min);
@@ -49,6 +52,9 @@ interface Result {
   failedJobs: number;
   /** The slowest restart (spawn → listening): lateness includes it. */
   restartMaxMs: number;
+  /** CPU the servers spent starting (spawn → listening), and on everything after: the cost of the reminders. */
+  serverCpuStartupSeconds: number;
+  serverCpuWorkSeconds: number;
   seconds: number;
 }
 
@@ -105,8 +111,12 @@ async function run(kind: 'postgres' | 'pglite', count: number, dist: string): Pr
   );
 
   const servers: (Running | null)[] = [];
+  // CPU seconds of the servers (Linux /proc): start-up (spawn → listening) and the rest.
+  const cpu = { startup: 0, total: 0 };
   const start = async (i: number) => {
-    servers[i] = await startServer(site, [process.execPath, join(dist, 'main.js')]);
+    // CHAOS_NODE_ARGS: extra Node options for the servers (e.g. `--cpu-prof --cpu-prof-dir=...`).
+    servers[i] = await startServer(site, [process.execPath, ...(process.env.CHAOS_NODE_ARGS ?? '').split(' ').filter(Boolean), join(dist, 'main.js')]);
+    cpu.startup += cpuSeconds(servers[i]!.child.pid);
   };
   if (kind === 'postgres') await Promise.all(Array.from({ length: instances }, (_, i) => start(i)));
 
@@ -124,6 +134,7 @@ async function run(kind: 'postgres' | 'pglite', count: number, dist: string): Pr
 
   // Book, in start order, a few at a time: reminder jobs are written in each booking's transaction.
   let kills = 0;
+  const events: { at: number; what: string }[] = [];
   let chaos = true;
   let chaosLoop: Promise<void> = Promise.resolve();
   const restarts: Promise<void>[] = [];
@@ -132,21 +143,29 @@ async function run(kind: 'postgres' | 'pglite', count: number, dist: string): Pr
     while (chaos) {
       // PostgreSQL: the other instances carry on, so kills come often. PGlite: the one process
       // gets 10–20 s of life after each restart (its start-up, recovery included, takes seconds).
-      await sleep(kind === 'postgres' ? rand(2000, 5000) : rand(10_000, 20_000));
+      const [min, max] = killEvery ?? (kind === 'postgres' ? [2, 5] : [10, 20]);
+      if (!min) {
+        await sleep(250);
+        continue;
+      }
+      await sleep(rand(min * 1000, (max ?? min) * 1000));
       if (!chaos) break;
       const i = Math.floor(Math.random() * servers.length);
       const victim = servers[i];
       if (!victim) continue;
       servers[i] = null;
+      cpu.total += cpuSeconds(victim.child.pid);
       victim.child.kill('SIGKILL');
       await victim.exited;
       kills++;
+      events.push({ at: Date.now(), what: `kill ${i}` });
       // Restart in the background: the next kill may hit another instance meanwhile.
       const restart = (async () => {
         await sleep(rand(300, 2000));
         const t = Date.now();
         await start(i);
         startups.push(Date.now() - t);
+        events.push({ at: Date.now(), what: `up ${i} (${((Date.now() - t) / 1000).toFixed(1)} s)` });
       })();
       restarts.push(restart);
       if (kind === 'pglite') await restart;
@@ -185,6 +204,7 @@ async function run(kind: 'postgres' | 'pglite', count: number, dist: string): Pr
 
   // Chaos: SIGKILL a random instance every few seconds, restart it shortly after.
   const lastDue = Math.max(...slots.map((slot) => slot.start)) - offsetSeconds * 1000;
+  const firstDue = Math.min(...slots.map((slot) => slot.start)) - offsetSeconds * 1000;
   const expected = count * 2;
   const seen = () => new Set(smtp.received.filter((m) => /Reminder/.test(m.subject)).map((m) => m.messageId)).size;
   const deadline = lastDue + LATENESS_LIMIT_MS + 15_000;
@@ -226,15 +246,17 @@ async function run(kind: 'postgres' | 'pglite', count: number, dist: string): Pr
     }
   }
   lateness.sort((a, b) => a - b);
-  // Count failed jobs through a fresh connection (the servers are still up).
-  driver = await buildApp(config);
-  const failedJobs = Number((await sql<{ n: number }>`select count(*)::int as n from jobs where state = 'failed'`.execute(driver.ctx.db)).rows[0]!.n);
-  await driver.close();
+  if ('timeline' in args) printTimeline(kind, smtp.received, firstDue, events);
   for (const s of servers) {
     if (!s) continue;
+    cpu.total += cpuSeconds(s.child.pid);
     s.child.kill('SIGTERM');
     await s.exited;
   }
+  // Failed jobs, read once the servers are down (a PGlite data directory has one owner at a time).
+  driver = await buildApp(config);
+  const failedJobs = Number((await sql<{ n: number }>`select count(*)::int as n from jobs where state = 'failed'`.execute(driver.ctx.db)).rows[0]!.n);
+  await driver.close();
   await smtp.close();
   if (smtp.errors.length) throw new Error(`the SMTP capture failed: ${smtp.errors.map((e) => e.message).join('; ')}`);
   if (kind === 'postgres') {
@@ -257,8 +279,34 @@ async function run(kind: 'postgres' | 'pglite', count: number, dist: string): Pr
     lateP95Ms: lateness[Math.floor(lateness.length * 0.95)] ?? 0,
     failedJobs,
     restartMaxMs: Math.max(0, ...startups),
+    serverCpuStartupSeconds: Math.round(cpu.startup * 10) / 10,
+    serverCpuWorkSeconds: Math.round((cpu.total - cpu.startup) * 10) / 10,
     seconds: Math.round((Date.now() - t0) / 1000),
   };
+}
+
+/** utime + stime of a process in seconds (Linux; 0 where /proc is missing). */
+function cpuSeconds(pid: number | undefined): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8')
+      .replace(/^.*\) /, '')
+      .split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+/** `--timeline`: reminders received per 5 s from the first due time, with the kills and restarts. */
+function printTimeline(kind: string, received: { subject: string; receivedAt: number }[], firstDue: number, events: { at: number; what: string }[]) {
+  const bucket = (at: number) => Math.floor((at - firstDue) / 5000);
+  const counts = new Map<number, number>();
+  for (const m of received) if (/Reminder/.test(m.subject)) counts.set(bucket(m.receivedAt), (counts.get(bucket(m.receivedAt)) ?? 0) + 1);
+  const all = [...counts.keys(), ...events.map((e) => bucket(e.at))];
+  for (let b = Math.min(...all); b <= Math.max(...all); b++) {
+    const what = events.filter((e) => bucket(e.at) === b).map((e) => e.what);
+    process.stdout.write(`${kind} t=${String(b * 5).padStart(4)} s  ${String(counts.get(b) ?? 0).padStart(5)} sent  ${what.join(', ')}\n`);
+  }
 }
 
 const dist = buildProduction();
