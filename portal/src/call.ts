@@ -161,13 +161,19 @@ export class VisitCall {
         // Our own user in another tab is not the other party.
         if (frame.user_id === session.user?.id || typeof frame.peer_id !== 'string') return;
         this.peers = [...this.peers.filter((p) => p !== frame.peer_id), frame.peer_id];
+        // The other side's signalling socket came back during the call (media never stopped): its
+        // new peer id is where the call's frames go now, and where its hangup comes from.
+        if (this.callPeer && this.state.phase === 'in-call' && !this.peers.includes(this.callPeer)) this.callPeer = frame.peer_id;
         if (this.state.phase === 'waiting') this.update({ phase: 'ready', notice: `${this.other} has joined the visit.` });
         return;
       case 'peer_left': {
         this.peers = this.peers.filter((p) => p !== frame.peer_id);
         const phase = this.state.phase;
         // A call whose media still flows outlives the other side's signalling socket (it reconnects).
-        if (frame.peer_id === this.callPeer && !(phase === 'in-call' && this.pc?.connectionState === 'connected')) {
+        if (frame.peer_id === this.callPeer && phase === 'in-call' && this.pc?.connectionState === 'connected') {
+          // Its socket may already be back under a new peer id (then that one is the call's peer).
+          if (this.peers.length) this.callPeer = this.peers.at(-1)!;
+        } else if (frame.peer_id === this.callPeer) {
           this.endCall();
           this.update({ phase: this.peers.length ? 'ready' : 'waiting', notice: `${this.other} left the visit.` });
         } else if (!this.callPeer && this.peers.length === 0 && phase === 'ready') {
@@ -339,7 +345,7 @@ export class VisitCall {
     const peer = this.callPeer;
     stream.getTracks().forEach((track) => pc.addTrack(track, stream));
     pc.onicecandidate = (event) => {
-      if (this.pc === pc) this.send({ type: 'ice_candidate', candidate: event.candidate ? event.candidate.toJSON() : null, to: peer });
+      if (this.pc === pc) this.send({ type: 'ice_candidate', candidate: event.candidate ? event.candidate.toJSON() : null, to: this.callPeer ?? peer });
     };
     pc.ontrack = (event) => {
       if (this.pc === pc) this.update({ remoteStream: event.streams[0] ?? new MediaStream([event.track]) });
@@ -348,7 +354,7 @@ export class VisitCall {
       if (this.pc !== pc) return;
       this.update({ connection: pc.connectionState });
       if (pc.connectionState === 'failed') {
-        this.send({ type: 'hangup', reason: 'failed', to: peer });
+        this.send({ type: 'hangup', reason: 'failed', to: this.callPeer ?? peer });
         this.endCall();
         this.update({
           phase: this.peers.length ? 'ready' : 'waiting',
