@@ -53,6 +53,7 @@ export function capabilityStatement(fhir: FhirService, options: { baseUrl: strin
           ...(t.includes?.length && { searchInclude: t.includes }),
           ...(t.revIncludes?.length && { searchRevInclude: t.revIncludes }),
           searchParam: t.searchParams.map((p) => ({ name: p.name, type: p.type, documentation: p.documentation })),
+          ...(t.type === 'Patient' && { operation: [{ name: 'everything', definition: 'http://hl7.org/fhir/OperationDefinition/Patient-everything' }] }),
         })),
       },
     ],

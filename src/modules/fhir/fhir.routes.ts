@@ -128,6 +128,20 @@ export async function fhirRoutes(app: FastifyInstance, fhir: FhirService, metada
     },
   );
 
+  app.get<{ Params: { id: string } }>(
+    '/Patient/:id/$everything',
+    {
+      config: { access: anyUser, appTokens: true },
+      schema: { hide, params: { type: 'object', properties: { id: { type: 'string', maxLength: 64 } }, required: ['id'] } },
+    },
+    async (request, reply) => {
+      requireScope(request, 'Patient', 'r');
+      const granted = request.actor?.app?.scopes;
+      const bundle = await fhir.everything(requestMeta(request), request.params.id, baseOf(request), (type) => !granted || scopesAllow(granted, type, 's'));
+      return reply.type(FHIR_JSON).send(bundle);
+    },
+  );
+
   app.get<{ Params: { type: string; id: string; vid: string } }>(
     '/:type/:id/_history/:vid',
     {

@@ -36,6 +36,7 @@ import {
   encodeCursor,
   intersectDates,
   isId,
+  MAX_COUNT,
   parseCount,
   parseReference,
   rulesOut,
@@ -79,10 +80,23 @@ export interface Bundle {
   entry: { fullUrl: string; resource: Resource | OperationOutcome; search: { mode: 'match' | 'include' | 'outcome' } }[];
 }
 
-/** FHIR Appointment.status a PUT may set → the REST status change (scheduling's transition rules still apply). */
 /** The most resources one `_revinclude` adds to a page (the rest are a search away, which the Bundle names). */
 const REVINCLUDE_MAX = 100;
 
+/** Patient/$everything: the compartment types it gathers, and how many of each at most (ten keyset pages of 100). */
+const EVERYTHING_TYPES = [
+  'Condition',
+  'MedicationRequest',
+  'DiagnosticReport',
+  'Observation',
+  'Appointment',
+  'Encounter',
+  'DocumentReference',
+  'Communication',
+];
+const EVERYTHING_PAGES = 10;
+
+/** FHIR Appointment.status a PUT may set → the REST status change (scheduling's transition rules still apply). */
 const UPDATABLE_APPOINTMENT_STATUS: Record<string, 'cancelled' | 'in_progress' | 'completed' | 'no_show'> = {
   cancelled: 'cancelled',
   arrived: 'in_progress',
@@ -199,6 +213,52 @@ export class FhirService {
     if (!handler.read) throw new FhirError(405, 'not-supported', `${type} is searched, not read by id, here (GET /fhir/R4/metadata).`);
     if (!(handler.validId ?? isId)(id)) throw notFound(type, id);
     return handler.read(meta, id, base);
+  }
+
+  /**
+   * `GET /fhir/R4/Patient/{id}/$everything` (FHIR R4 Patient-everything): the Patient and the
+   * resources of their compartment this server holds, each type gathered by its own search as
+   * the caller (`patient=`), so the access rules and audit are those of the searches (a doctor
+   * gets their own appointments, the Communications of rooms they are in). A patient the caller
+   * may not see is a 404. At most EVERYTHING_PAGES pages of 100 per type: beyond that an
+   * OperationOutcome entry names the type's search, which pages on. `allowed` drops types a SMART
+   * app was not granted.
+   */
+  async everything(meta: RequestMeta, patientId: string, base: string, allowed: (type: string) => boolean = () => true): Promise<Bundle> {
+    const patient = await this.read(meta, 'Patient', patientId, base);
+    const fhirBase = `${base}/fhir/R4`;
+    const entry: Bundle['entry'] = [{ fullUrl: `${fhirBase}/Patient/${patient.id}`, resource: patient, search: { mode: 'match' } }];
+    for (const type of EVERYTHING_TYPES) {
+      if (!allowed(type)) continue;
+      let cursor: string | null = null;
+      let pages = 0;
+      do {
+        const query: Query = new Map([['patient', [`Patient/${patientId}`]]]);
+        if (cursor) query.set('_cursor', [cursor]);
+        const result = await this.typeOf(type).search(meta, query, MAX_COUNT, { base, total: false });
+        for (const resource of result.matches) entry.push({ fullUrl: `${fhirBase}/${type}/${resource.id}`, resource, search: { mode: 'match' } });
+        cursor = result.next;
+        pages++;
+      } while (cursor && pages < EVERYTHING_PAGES);
+      if (cursor)
+        entry.push({
+          fullUrl: `urn:uuid:${crypto.randomUUID()}`,
+          resource: outcome(
+            'information',
+            'too-costly',
+            `${type}: the first ${EVERYTHING_PAGES * MAX_COUNT} only; GET /fhir/R4/${type}?patient=Patient/${patientId}&_cursor=${cursor} continues.`,
+          ),
+          search: { mode: 'outcome' },
+        });
+    }
+    return {
+      resourceType: 'Bundle',
+      type: 'searchset',
+      // The total is the compartment's size only when nothing was cut.
+      ...(!entry.some((e) => e.search.mode === 'outcome') && { total: entry.length }),
+      link: [{ relation: 'self', url: `${fhirBase}/Patient/${patientId}/$everything` }],
+      entry,
+    };
   }
 
   /**

@@ -753,6 +753,54 @@ test('FHIR R4 facade: metadata, Patient, Practitioner, Observation, DiagnosticRe
     })) as unknown as { id: string; interpretation?: { coding: { code: string }[] }[] };
     assert.equal(posted.interpretation?.[0]?.coding[0]?.code, 'H', 'HbA1c 7.2 % is high against the built-in range');
     assert.equal(page2.entry?.length, Math.min(10, total + 1 - 10), 'the potassium result posted above is one more');
+    // The patient's everything, type by type through the library (no Patient/$everything operation):
+    // every compartment type answers, each resource valid and about this patient.
+    const everything: Record<string, number> = {};
+    for (const resourceType of [
+      'Condition',
+      'MedicationRequest',
+      'DiagnosticReport',
+      'Observation',
+      'Appointment',
+      'Encounter',
+      'DocumentReference',
+      'Communication',
+    ]) {
+      let bundle = (await client.search({ resourceType, searchParams: { patient: `Patient/${patient.id}`, _count: '100' } })) as unknown as MedplumBundle;
+      everything[resourceType] = 0;
+      for (;;) {
+        valid(bundle as never);
+        for (const entry of bundle.entry ?? []) {
+          valid(entry.resource as never);
+          const refs = JSON.stringify(entry.resource);
+          assert.ok(refs.includes(`Patient/${patient.id}`), `${resourceType}/${entry.resource?.id} is about the patient`);
+          everything[resourceType]!++;
+        }
+        if (!bundle.link?.some((l) => l.relation === 'next')) break;
+        bundle = (await client.nextPage({ bundle: bundle as never })) as unknown as MedplumBundle;
+      }
+    }
+    for (const type of ['MedicationRequest', 'DiagnosticReport', 'Observation', 'Appointment'])
+      assert.ok(everything[type]! > 0, `${type}: ${JSON.stringify(everything)}`);
+    assert.ok(everything.Observation! >= total + 1, JSON.stringify(everything));
+    // The same in one call: Patient/$everything gathers what the type-by-type reads found.
+    const all = (await client.operation({ name: '$everything', resourceType: 'Patient', id: patient.id, method: 'GET' })) as unknown as MedplumBundle;
+    valid(all as never);
+    const counted: Record<string, number> = {};
+    for (const entry of all.entry ?? []) {
+      valid(entry.resource as never);
+      counted[entry.resource!.resourceType] = (counted[entry.resource!.resourceType] ?? 0) + 1;
+    }
+    assert.deepEqual(counted, { Patient: 1, ...Object.fromEntries(Object.entries(everything).filter(([, n]) => n > 0)) });
+    assert.equal(all.total, all.entry?.length);
+    const other = await app.inject({ method: 'GET', url: `/fhir/R4/Patient/${patient.id}/$everything`, headers: otherPatient.auth });
+    assert.equal(other.statusCode, 404);
+    assert.equal(other.json().resourceType, 'OperationOutcome');
+    assert.equal((await app.inject({ method: 'GET', url: `/fhir/R4/Patient/${patient.id}/$everything`, headers: otherDoctor.auth })).statusCode, 404);
+    const metadata = (await app.inject({ method: 'GET', url: '/fhir/R4/metadata' })).json();
+    assert.deepEqual(metadata.rest[0].resource.find((r: { type: string }) => r.type === 'Patient').operation, [
+      { name: 'everything', definition: 'http://hl7.org/fhir/OperationDefinition/Patient-everything' },
+    ]);
   });
 
   await t.test('_lastUpdated, _total and _count bounds on every type that lists them', async () => {
@@ -875,7 +923,10 @@ test('FHIR R4 facade: metadata, Patient, Practitioner, Observation, DiagnosticRe
     const patientsVisits = included(withVisits, 'Appointment');
     assert.ok(patientsVisits.length >= 2, 'the booking made by linkCare and the completed visit');
     assert.ok(patientsVisits.every((a) => a.participant.some((p: { actor: { reference: string } }) => p.actor.reference === `Patient/${patient.id}`)));
-    assert.deepEqual(included(await get(otherPatient, `/Practitioner?_id=${doctor.id}&_revinclude=Appointment:practitioner`), 'Appointment'), []);
+    // Another patient sees only their own visits with the doctor (the slot race above may have given them one).
+    const theirs = included(await get(otherPatient, `/Practitioner?_id=${doctor.id}&_revinclude=Appointment:practitioner`), 'Appointment');
+    assert.ok(theirs.every((a) => a.participant.some((p: { actor: { reference: string } }) => p.actor.reference === `Patient/${otherPatient.id}`)));
+    assert.ok(theirs.every((a) => !patientsVisits.some((mine) => mine.id === a.id)));
     assert.deepEqual(included(await get(otherDoctor, `/Practitioner?_id=${doctor.id}&_revinclude=Appointment:practitioner`), 'Appointment'), []);
 
     // Pairs not offered are a 400; the CapabilityStatement lists the ones that are.

@@ -122,6 +122,8 @@ test('SMART: refresh tokens, confidential clients, EHR launch', async (t) => {
     assert.equal(grant2.patient, patient.id);
     assert.equal(second.headers['cache-control'], 'no-store');
     assert.equal((await fhir(grant2.access_token, `/fhir/R4/Observation?patient=Patient/${patient.id}`)).statusCode, 200);
+    // Patient/$everything needs Patient read, which this grant lacks.
+    assert.equal((await fhir(grant2.access_token, `/fhir/R4/Patient/${patient.id}/$everything`)).statusCode, 403);
 
     // A refresh may narrow the scope, never widen it.
     assertOAuthProblem(
@@ -205,6 +207,9 @@ test('SMART: refresh tokens, confidential clients, EHR launch', async (t) => {
     const grant = ok.json();
     assert.equal(grant.patient, patient.id);
     assert.equal((await fhir(grant.access_token, `/fhir/R4/Patient/${patient.id}`)).statusCode, 200);
+    const everything = await fhir(grant.access_token, `/fhir/R4/Patient/${patient.id}/$everything`);
+    assert.equal(everything.statusCode, 200, everything.body);
+    assert.equal(everything.json().entry[0].resource.id, patient.id);
     // Refreshing needs the secret too.
     assertOAuthProblem(await token({ grant_type: 'refresh_token', refresh_token: grant.refresh_token, client_id: 'secret-app' }), 401, 'invalid_client');
     assertOAuthProblem(await token({ grant_type: 'refresh_token', refresh_token: grant.refresh_token }, basic('secret-app', 'nope')), 401, 'invalid_client');
