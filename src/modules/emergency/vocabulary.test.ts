@@ -300,3 +300,11 @@ test('fourth pass (fresh3 dev classes): the left arm alone is not chest pain; wi
   conceptYes('pressure in my chest and my left arm feels heavy');
   conceptYes('her right arm and leg suddenly lost power');
 });
+
+test('fourth pass (fresh3 dev classes): a high place with a farewell, heat collapse with hot skin, new ketoacidosis without known diabetes', () => {
+  conceptYes("I'm up on the roof of the car park and I won't be coming home");
+  conceptNo('stood on the bridge taking photos of the sunset, lovely evening');
+  conceptYes('she fainted at the festival in the heat and now she is boiling hot to touch');
+  conceptYes('my 12 year old keeps vomiting, is drinking loads and breathing deep and fast');
+  conceptNo('tummy bug, vomiting since last night and thirsty');
+});
