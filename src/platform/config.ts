@@ -86,6 +86,11 @@ export interface Config {
   symptomLearningIntervalSeconds: number;
   /** An ONNX skin-image classifier (docs/DERMA.md "Pluggable model"); null: the rule-based analyser alone. */
   dermaModelPath: string | null;
+  /**
+   * Optional OpenAI-compatible model for the assistants (docs/ASSISTANTS.md "Optional model"): LLM_BASE_URL
+   * (…/v1), LLM_MODEL, LLM_API_KEY (may be empty for a local server). null: the owned understanding alone.
+   */
+  assistantModel: { baseUrl: string; model: string; apiKey: string | null } | null;
   /** Argon2id cost. Tests lower it so the suite stays fast; production keeps OWASP's recommendation. */
   argon2: { memoryCost: number; timeCost: number; parallelism: number };
   /** The longest a client may take to send one whole request, headers and body (slow clients are dropped). */
@@ -141,6 +146,14 @@ function bool(env: Env, name: string, fallback: boolean): boolean {
   if (/^(1|true|yes|on)$/i.test(raw)) return true;
   if (/^(0|false|no|off)$/i.test(raw)) return false;
   throw new ConfigError(name, `must be true or false, got "${raw}"`);
+}
+
+function assistantModelConfig(env: Env): Config['assistantModel'] {
+  const baseUrl = url(env, 'LLM_BASE_URL', ['http:', 'https:']);
+  const model = str(env, 'LLM_MODEL');
+  if (!baseUrl && !model) return null;
+  if (!baseUrl || !model) throw new ConfigError(baseUrl ? 'LLM_MODEL' : 'LLM_BASE_URL', 'must be set together with the other (LLM_BASE_URL and LLM_MODEL)');
+  return { baseUrl: baseUrl.replace(/\/+$/, ''), model, apiKey: str(env, 'LLM_API_KEY') };
 }
 
 function url(env: Env, name: string, protocols: string[]): string | null {
@@ -277,6 +290,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     azure: azureStorageConfig(env),
     symptomLearningIntervalSeconds: int(env, 'SYMPTOM_LEARNING_INTERVAL_SECONDS', 3600, 10, 7 * 24 * 3600),
     dermaModelPath: str(env, 'DERMA_MODEL_PATH'),
+    assistantModel: assistantModelConfig(env),
     argon2: inTest
       ? { memoryCost: 1024, timeCost: 1, parallelism: 1 }
       : { memoryCost: int(env, 'ARGON2_MEMORY_KIB', 19456, 1024, 1024 * 1024), timeCost: int(env, 'ARGON2_TIME_COST', 2, 1, 20), parallelism: 1 },
