@@ -9,6 +9,7 @@ import type { ChatService } from '../chat/index.js';
 import type { EmergencyCheck } from '../emergency/index.js';
 import type { AssistantActions } from './actions.js';
 import type { AssistantsRepository } from './assistants.repository.js';
+import type { IntentModel } from './llm.js';
 import { Dialogue, type ConversationState, type TurnResult } from './dialogue.js';
 import { understand } from './nlu/index.js';
 
@@ -74,9 +75,15 @@ export interface AssistantsDeps {
  */
 export class AssistantsService {
   private readonly dialogue: Dialogue;
+  private model: IntentModel | undefined;
 
   constructor(private readonly deps: AssistantsDeps) {
     this.dialogue = new Dialogue(deps.actions);
+  }
+
+  /** The optional model (llm.ts; LLM_BASE_URL and LLM_MODEL set). Without it the owned understanding answers alone. */
+  useModel(model: IntentModel): void {
+    this.model = model;
   }
 
   async converse(
@@ -148,7 +155,16 @@ export class AssistantsService {
       }
     } else {
       const zone = await this.deps.actions.zoneOf(actor.id);
-      result = await this.dialogue.turn({ meta, role, message, state, zone, now, ...(requireStepUp && { requireStepUp }) });
+      result = await this.dialogue.turn({
+        meta,
+        role,
+        message,
+        state,
+        zone,
+        now,
+        ...(requireStepUp && { requireStepUp }),
+        ...(this.model && { model: this.model }),
+      });
       // The patient's last message, for the emergency check of the next turn (expires with the conversation).
       if (role === 'patient') result.state = { ...result.state, recent: message.slice(-RECENT_CHARS) };
     }

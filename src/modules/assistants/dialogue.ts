@@ -3,9 +3,11 @@ import { AppError } from '../../platform/errors.js';
 import type { RequestMeta } from '../audit/index.js';
 import { findAnalyte } from '../reports/index.js';
 import type { AssistantActions, AppointmentOption, OverdueFollowUp, SlotOption } from './actions.js';
+import { MODEL_TASKS, type IntentModel } from './llm.js';
 import {
   clockTime,
   confirms,
+  entitiesFor,
   extractDate,
   isPlainQuestion,
   isQuestion,
@@ -120,7 +122,8 @@ export interface TurnInput {
   zone: string;
   now?: Date;
   /** Throws (401 step-up-required) unless the caller's token shows a recent second factor, as POST /prescriptions needs. */
-  requireStepUp?: () => void;
+  requireStepUp?: () => void; /** The optional model (llm.ts): asked to choose a task only when the rules found none. */
+  model?: IntentModel;
 }
 
 const PATIENT_SUGGESTIONS = ['Book an appointment', 'Show my appointments', 'Show my prescriptions', 'Show my lab results', 'Find a dermatologist'];
@@ -201,12 +204,18 @@ export class Dialogue {
   constructor(private readonly actions: AssistantActions) {}
 
   async turn(input: TurnInput): Promise<TurnResult> {
-    const u = understand(input.message, { role: input.role, zone: input.zone, ...(input.now && { now: input.now }) });
+    let u = understand(input.message, { role: input.role, zone: input.zone, ...(input.now && { now: input.now }) });
     const pending = input.state.pending;
     try {
       if (pending) {
         const contextual = await this.continuePending(input, pending, u);
         if (contextual) return contextual;
+      }
+      // The model only chooses among the role's tasks; the details and everything after come from the
+      // owned code, with the caller's permissions and the usual confirmations (llm.ts).
+      if (u.intent === OUT_OF_SCOPE && input.model && !u.blocked) {
+        const chosen = await input.model.choose({ message: input.message.slice(0, 2000), role: input.role, tasks: MODEL_TASKS[input.role] });
+        if (chosen) u = { ...u, intent: chosen as Intent, entities: entitiesFor(chosen as Intent, u.raw) };
       }
       return await this.fresh(input, u);
     } catch (err) {

@@ -11,6 +11,7 @@ import type { MedicalServices } from '../medical/index.js';
 import type { ReportsService } from '../reports/index.js';
 import type { SchedulingServices } from '../scheduling/index.js';
 import { AssistantActions } from './actions.js';
+import { OpenAiCompatibleModel } from './llm.js';
 import { AssistantsRepository } from './assistants.repository.js';
 import { assistantsRoutes } from './assistants.routes.js';
 import { AssistantsService } from './assistants.service.js';
@@ -80,6 +81,8 @@ export function buildAssistantsServices(deps: AssistantsDeps): AssistantsService
 export const assistantsModule: AppModule = {
   name: 'assistants',
   async routes(app, ctx) {
+    // The optional model is configuration of this module alone, so it is attached here rather than in services.ts.
+    if (ctx.config.assistantModel) ctx.services.assistants.useModel(new OpenAiCompatibleModel(ctx.config.assistantModel, ctx.log));
     await assistantsRoutes(app, ctx.services.assistants, ctx.authenticator);
   },
   /** Room copies still queued are written before the database closes. */

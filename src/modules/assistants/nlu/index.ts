@@ -143,6 +143,8 @@ export interface Understanding {
   entities: Entities;
   /** Every entity found, whatever the intent: an answer to a pending question ("a cardiologist", "no, Thursday") uses these. */
   raw: Entities;
+  /** Prompt injection or a request the role may not make: out of scope, and never handed to a model. */
+  blocked: boolean;
 }
 
 /** Lay phrases for a specialty that are not names of it (canonicalSpecialty, in scheduling, has the names and synonyms). */
@@ -263,13 +265,20 @@ export function understand(message: string, options: UnderstandOptions): Underst
     if (analyte) entities.analyte = analyte;
   }
   flags.analyte = options.role === 'patient' ? Boolean(entities.analyte) : Boolean(findAnalyteIn(text));
-  const { intent, score } = classify(text, options.role, flags);
-  // Entities only where the task uses them: "heart disease" in a records question is no specialty,
-  // "Good morning" no date, a doctor never books by specialty.
+  const { intent, score, blocked } = classify(text, options.role, flags);
   const raw = { ...entities };
+  return { intent: intent === OUT_OF_SCOPE ? OUT_OF_SCOPE : intent, score, text, entities: entitiesFor(intent, raw), raw, blocked };
+}
+
+/**
+ * Entities only where the task uses them: "heart disease" in a records question is no specialty,
+ * "Good morning" no date, a doctor never books by specialty. Also used when a model chose the intent.
+ */
+export function entitiesFor(intent: Intent, raw: Entities): Entities {
+  const entities = { ...raw };
   if (entities.specialty && !SPECIALTY_INTENTS.has(intent)) delete entities.specialty;
   if (entities.date && !DATE_INTENTS.has(intent)) delete entities.date;
-  return { intent: intent === OUT_OF_SCOPE ? OUT_OF_SCOPE : intent, score, text, entities, raw };
+  return entities;
 }
 
 export { normalize };

@@ -401,6 +401,8 @@ export interface IntentScore {
   intent: Intent;
   score: number;
   scores: Record<string, number>;
+  /** A cue of prompt injection or of a request the role may not make was seen: no model may reinterpret the message. */
+  blocked: boolean;
 }
 
 /** Facts found by the entity extractors, used as features too (weights documented in docs/ASSISTANTS.md). */
@@ -470,8 +472,9 @@ export function classify(text: string, role: AssistantRole, flags: Flags = {}): 
       best = intent;
     }
   }
-  if (bestScore < THRESHOLD) return { intent: OUT_OF_SCOPE, score: bestScore, scores };
-  return { intent: best as Intent, score: bestScore, scores };
+  const blocked = penalty <= -5;
+  if (bestScore < THRESHOLD) return { intent: OUT_OF_SCOPE, score: bestScore, scores, blocked };
+  return { intent: best as Intent, score: bestScore, scores, blocked };
 }
 
 /** Every word the features look for: the spelling corrector's vocabulary. */
