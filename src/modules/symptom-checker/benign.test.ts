@@ -108,3 +108,7 @@ test('fourth pass (fresh3 dev classes): biologic medicines weaken the immune sys
   assert.notEqual(mapped('the lid is swollen but the eye itself looks fine').red_eye, 'present');
   assert.equal(mapped('my son has a sore spot on his knee from football').rash, undefined);
 });
+
+test('fourth pass: a stye is an eye problem the checker recognises, so it can be self-care (NHS styes), after the eye discriminators are asked', () => {
+  selfCare({ age: 30, sex: 'male', text: 'tender red lump on the edge of my upper lid for two days, my vision is fine' }, 'stye');
+});
