@@ -10,7 +10,6 @@ import type {
   PrescriptionStatus,
   RecordType,
 } from './medical.tables.js';
-import { afterPosition } from '../../platform/database/keyset.js';
 import { invalidCursor } from '../../platform/http/pagination.js';
 
 export type RecordRow = Selectable<MedicalRecordsTable>;
@@ -39,13 +38,6 @@ export interface RecordContent {
   content: string;
   diagnoses: Diagnosis[];
   appointment_id: string | null;
-}
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- any Kysely select builder (their where() overloads have no common non-any type)
-function keyset<T extends { where: any }>(query: T, column: string, after: KeysetPosition | null, descending: boolean): T {
-  if (!after) return query;
-  const value = new Date(String(after.v));
-  return query.where(afterPosition(column, 'id', descending, value, after.id));
 }
 
 export class RecordsRepository {
@@ -150,6 +142,8 @@ export interface PrescriptionFilter {
   patientId?: string;
   status?: PrescriptionStatus;
   appointmentId?: string;
+  /** Only rows of patients in this doctor's care: `condition` is CareRelationships.sqlCondition. */
+  visibleTo?: { doctorId: string; condition: (doctor: string, patient: string) => string };
 }
 
 export class PrescriptionsRepository {
@@ -192,12 +186,29 @@ export class PrescriptionsRepository {
     return db.selectFrom('prescriptions').select(['id', 'items']).where('patient_id', '=', patientId).where('status', '=', 'active').limit(500).execute();
   }
 
+  /** One page, newest first, as fixed SQL text per filter shape (as RecordsRepository.list). */
   async list(db: Executor, filter: PrescriptionFilter, after: KeysetPosition | null, count: number): Promise<PrescriptionRow[]> {
-    let query = db.selectFrom('prescriptions').selectAll();
-    if (filter.patientId) query = query.where('patient_id', '=', filter.patientId);
-    if (filter.status) query = query.where('status', '=', filter.status);
-    if (filter.appointmentId) query = query.where('appointment_id', '=', filter.appointmentId);
-    query = keyset(query, 'created_at', after, true);
-    return query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(count).execute();
+    const values: unknown[] = [];
+    const where: string[] = [];
+    const add = (condition: (placeholder: string) => string, value: unknown) => {
+      values.push(value);
+      where.push(condition(`$${values.length}`));
+    };
+    if (filter.patientId) add((p) => `x.patient_id = ${p}`, filter.patientId);
+    if (filter.status) add((p) => `x.status = ${p}`, filter.status);
+    if (filter.appointmentId) add((p) => `x.appointment_id = ${p}`, filter.appointmentId);
+    if (filter.visibleTo) add((p) => filter.visibleTo!.condition(p, 'x.patient_id'), filter.visibleTo.doctorId);
+    if (after) {
+      const at = new Date(String(after.v));
+      if (Number.isNaN(at.getTime())) throw invalidCursor();
+      values.push(at, after.id);
+      where.push(`(x.created_at, x.id) < ($${values.length - 1}, $${values.length})`);
+    }
+    values.push(count);
+    const text =
+      'select x.* from prescriptions x' +
+      (where.length ? ` where ${where.join(' and ')}` : '') +
+      ` order by x.created_at desc, x.id desc limit $${values.length}`;
+    return (await db.executeQuery<PrescriptionRow>(CompiledQuery.raw(text, values))).rows;
   }
 }

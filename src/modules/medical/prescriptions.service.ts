@@ -155,14 +155,17 @@ export class PrescriptionsService {
   async list(meta: RequestMeta, query: PrescriptionListQuery) {
     const actor = meta.actor;
     const { patientId, everyRowVisible } = await this.care.listScope(this.db, actor, query.patient_id);
-    const filter = { patientId, status: query.status, appointmentId: query.appointment_id };
+    // As the records list: a doctor's list of all their patients applies the care relationship in SQL.
+    const compiled = !everyRowVisible && actor.role === 'doctor' && actor.status === 'active' && this.care.sqlCondition('', '') !== null;
+    const visibleTo = compiled ? { doctorId: actor.id, condition: (doctor: string, patient: string) => this.care.sqlCondition(doctor, patient)! } : undefined;
+    const filter = { patientId, status: query.status, appointmentId: query.appointment_id, visibleTo };
     const page = await visiblePage({
       db: this.db,
       care: this.care,
       actor,
       limit: query.limit ?? 20,
       after: decodeCursor(query.cursor),
-      prefiltered: everyRowVisible,
+      prefiltered: everyRowVisible || visibleTo !== undefined,
       fetch: (after, count) => this.prescriptions.list(this.db, filter, after, count),
       position: (row) => ({ v: iso(row.created_at), id: row.id }),
     });
