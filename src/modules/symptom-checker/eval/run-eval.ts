@@ -78,7 +78,8 @@ console.log(table);
 for (const split of devOnly ? (['dev'] as const) : (['test', 'dev'] as const)) {
   const { v, d } = reports[split];
   const unsafe = v.results.filter((r) => (r.expected_triage === 'emergency' || r.expected_triage === 'emergency_ambulance') && r.triage === 'self_care');
-  if (unsafe.length) console.log(`\n${split}: emergencies advised self-care: ${unsafe.map((r) => r.id).join(', ')}`);
+  // Ids only for dev: a test case named in a log becomes a case someone can tune on.
+  if (unsafe.length && split === 'dev') console.log(`\n${split}: emergencies advised self-care: ${unsafe.map((r) => r.id).join(', ')}`);
   if (verbose) {
     console.log(`\n${split}: cases with a different triage or the condition outside the top 3`);
     for (const r of v.results) {
