@@ -147,6 +147,17 @@ export class NotificationsRepository {
     return new Set(rows.map((row) => row.key));
   }
 
+  /** Records several deliveries `sent` in one UPDATE (the email batch's group commit). */
+  async markSent(db: Executor, keys: readonly string[]): Promise<void> {
+    if (!keys.length) return;
+    const now = new Date();
+    await db
+      .updateTable('notification_deliveries')
+      .set({ status: 'sent', detail: null, updated_at: now, sent_at: now })
+      .where('key', 'in', [...keys])
+      .execute();
+  }
+
   async finishDelivery(db: Executor, key: string, status: 'sent' | 'skipped' | 'failed', detail: string | null): Promise<void> {
     await db
       .updateTable('notification_deliveries')

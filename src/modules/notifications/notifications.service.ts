@@ -198,6 +198,10 @@ export class Notifier {
         pending.map((p) => p.userId),
       );
       const preferences = await this.preferencesOfMany(db, users);
+      // Group commit of `sent`: a message's key is written with whichever others were accepted
+      // while the previous UPDATE ran, instead of each waiting its turn behind 31 others (on
+      // PGlite, one session): the window between "accepted" and "recorded" stays short.
+      const recordSent = groupCommit((keys) => this.repo.markSent(db, keys));
       return Promise.all(
         parsed.map(async (p) => {
           if (p instanceof Error) return p;
@@ -218,7 +222,7 @@ export class Notifier {
               html: text.email.html,
               messageId: `<n-${ledgerHash(p.key)}@${deps.mailDomain}>`,
             });
-            await this.repo.finishDelivery(db, p.key, 'sent', null);
+            await recordSent(p.key);
             return undefined;
           } catch (err) {
             return err;
@@ -283,6 +287,34 @@ export class Notifier {
       if (transient) throw transient;
     });
   }
+}
+
+/**
+ * Calls `write` with every key handed in while the previous call ran (the first at once), and
+ * resolves each caller once its own key is written.
+ */
+function groupCommit(write: (keys: string[]) => Promise<void>): (key: string) => Promise<void> {
+  let waiting: { key: string; resolve: () => void; reject: (err: unknown) => void }[] = [];
+  let running = false;
+  const pump = async () => {
+    running = true;
+    while (waiting.length) {
+      const batch = waiting;
+      waiting = [];
+      try {
+        await write(batch.map((w) => w.key));
+        for (const w of batch) w.resolve();
+      } catch (err) {
+        for (const w of batch) w.reject(err);
+      }
+    }
+    running = false;
+  };
+  return (key) =>
+    new Promise<void>((resolve, reject) => {
+      waiting.push({ key, resolve, reject });
+      if (!running) void pump();
+    });
 }
 
 function toPreferences(
