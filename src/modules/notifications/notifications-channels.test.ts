@@ -1,8 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createUser, type TestUser } from '../../../test/helpers/users.js';
 import { createSlot, futureHour } from '../../../test/helpers/scheduling.js';
 import { upload } from '../../../test/helpers/files.js';
+import { enqueueJob } from '../../platform/jobs/index.js';
 import { PushKeys } from './testing.js';
 import { setup, until } from './test-setup.js';
 
@@ -109,4 +111,19 @@ test('notifications: every event reaches in-app, email and push', async (t) => {
   assert.equal(early.statusCode, 403);
   assert.equal((await api(admin, 'POST', `/users/${pending.id}/approve`)).statusCode, 200);
   await everywhere(pending, 'account_approved', /approved/i, { push: false });
+});
+
+test('notifications: a reminder for an appointment that was deleted is a visible failed job, at once (no retries)', async (t) => {
+  const { built, api } = await setup(t);
+  const [patient, doctor, admin] = await Promise.all([createUser(built, 'patient'), createUser(built, 'doctor'), createUser(built, 'admin', { stepUp: true })]);
+  const gone = randomUUID();
+  const payload = { appointment_id: gone, patient_id: patient.id, doctor_id: doctor.id, start: new Date().toISOString(), offset_seconds: 60 };
+  await enqueueJob(built.ctx.db, { queue: 'notify.reminder', key: `reminder|${gone}|60`, payload, maxAttempts: 10 });
+  built.ctx.services.notifications.jobs.wake();
+  const failed = await until(async () => {
+    const items = (await api(admin, 'GET', '/admin/jobs?state=failed')).json().items as { key: string; attempts: number; last_error: string }[];
+    return items.find((job) => job.key === `reminder|${gone}|60`);
+  });
+  assert.equal(failed.attempts, 1, 'a permanent failure: no retries');
+  assert.match(failed.last_error, /no longer exists/);
 });
