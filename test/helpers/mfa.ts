@@ -25,8 +25,12 @@ export function knownSecret(email: string): string | undefined {
 export function nextProof(email: string): { code: string } | { recovery_code: string } {
   const entry = known.get(email.toLowerCase());
   if (!entry) throw new Error(`no authenticator app known for ${email}`);
-  const now = Math.floor(Date.now() / 1000 / TOTP_PERIOD_SECONDS);
-  const step = Math.max(now - 1, entry.lastStep + 1);
+  const seconds = Date.now() / 1000;
+  const now = Math.floor(seconds / TOTP_PERIOD_SECONDS);
+  // The previous step's code is accepted only until the current step ends: in its second half
+  // too little time may be left to type it (a browser journey at load 40-65 ran out of it).
+  const oldest = seconds - now * TOTP_PERIOD_SECONDS > TOTP_PERIOD_SECONDS / 2 ? now : now - 1;
+  const step = Math.max(oldest, entry.lastStep + 1);
   if (step <= now + 1) {
     entry.lastStep = step;
     return { code: totpCode(entry.secret, step * TOTP_PERIOD_SECONDS * 1000) };
