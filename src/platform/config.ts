@@ -66,6 +66,8 @@ export interface Config {
   uploadLimitBytes: number;
   smtpUrl: string | null;
   mailFrom: string;
+  /** How long to wait for an SMTP server to connect and greet (a send may take 3× this). */
+  smtpTimeoutMs: number;
   publicBaseUrl: string;
   /** SMART on FHIR apps that may ask patients and clinicians for access (SMART_CLIENTS). */
   smartClients: SmartClientConfig[];
@@ -278,6 +280,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     uploadLimitBytes: int(env, 'UPLOAD_LIMIT_BYTES', 50 * 1024 * 1024, 1024, 5 * 1024 * 1024 * 1024),
     smtpUrl: url(env, 'SMTP_URL', ['smtp:', 'smtps:']),
     mailFrom: str(env, 'MAIL_FROM') ?? 'CareBridge <no-reply@carebridge.local>',
+    smtpTimeoutMs: int(env, 'SMTP_TIMEOUT_MS', 10_000, 100, 120_000),
     publicBaseUrl,
     s3: {
       endpoint: url(env, 'S3_ENDPOINT', ['http:', 'https:']),

@@ -102,17 +102,22 @@ export class Mailer {
   constructor(
     smtpUrl: string | null,
     private readonly from: string,
+    timeoutMs = 10_000,
   ) {
-    // Pooled connections; bounded waits so an unreachable or slow server fails the job (and
-    // it retries) instead of holding a worker slot for minutes.
+    // Bounded waits, so an unreachable or slow server fails the job (and it retries) instead of
+    // holding a worker slot for minutes. The settings go in one object with the URL: nodemailer
+    // reads a second argument as defaults for each message, so they were silently ignored there
+    // (a silent server then held each send for nodemailer's own 30 s greeting and 10 min socket
+    // timeouts; notifications-mail.test.ts "a slow SMTP server"). That also means sends have
+    // always used one connection per message — what every chaos run measured — so `pool` stays
+    // off until a pooled transport is measured under the same kills.
     // nodemailer is loaded only when SMTP is configured (~14 MB; docs/BENCHMARKS.md "Footprint").
     this.transport = smtpUrl
-      ? (createRequire(import.meta.url)('nodemailer') as typeof import('nodemailer')).createTransport(smtpUrl, {
-          pool: true,
-          maxConnections: 4,
-          connectionTimeout: 10_000,
-          greetingTimeout: 10_000,
-          socketTimeout: 30_000,
+      ? (createRequire(import.meta.url)('nodemailer') as typeof import('nodemailer')).createTransport({
+          url: smtpUrl,
+          connectionTimeout: timeoutMs,
+          greetingTimeout: timeoutMs,
+          socketTimeout: 3 * timeoutMs,
         } as never)
       : null;
   }

@@ -65,7 +65,7 @@ export function buildNotificationsServices(deps: NotificationsDeps): Notificatio
     leaseMs: settings.jobs.leaseMs,
     backoffBaseMs: settings.jobs.backoffBaseMs,
   });
-  const mailer = new Mailer(config.smtpUrl, config.mailFrom);
+  const mailer = new Mailer(config.smtpUrl, config.mailFrom, config.smtpTimeoutMs);
   const mailDomain = safeHost(config.publicBaseUrl);
   defineEmailOutbox(jobs, db, mailer, log, mailDomain, new OutboxSealer(config.jwtSecret));
   notifier.define(jobs, db, { mailer, publishFrame: deps.publishFrame, push: settings.vapid, pushAllowedHosts: settings.pushAllowedHosts, mailDomain });
