@@ -254,14 +254,7 @@ export class ChatRepository {
       .updateTable('chat_rooms as r')
       .set({ last_seq: sql`last_seq + 1`, last_message_at: at })
       .where('r.id', '=', roomId)
-      .returning([
-        'r.last_seq',
-        sql<
-          string[]
-        >`array(select p.user_id::text from chat_participants p join users u on u.id = p.user_id where p.room_id = r.id and p.left_at is null and u.role = 'patient' order by p.joined_at)`.as(
-          'patient_ids',
-        ),
-      ])
+      .returning(['r.last_seq', sql<string[]>`${sql.raw(roomPatientsSql('r.id'))}::text[]`.as('patient_ids')])
       .executeTakeFirstOrThrow();
     return { seq: row.last_seq, patientIds: row.patient_ids ?? [] };
   }
@@ -424,14 +417,21 @@ export class ChatRepository {
   }
 }
 
+/** The current patients of the room whose id is in `roomIdColumn`, oldest member first (a uuid[] expression). */
+function roomPatientsSql(roomIdColumn: string): string {
+  return (
+    'array(select p.user_id from chat_participants p join users u on u.id = p.user_id ' +
+    `where p.room_id = ${roomIdColumn} and p.left_at is null and u.role = 'patient' order by p.joined_at)`
+  );
+}
+
 function historyOfMemberSql(beforeSeq: boolean): string {
   // `me` is at most one row; `offset 0` keeps PostgreSQL from pulling it up, which would evaluate
   // the patients' sub-select once per message row. The patients go as one text value (parsed once
   // in historyOfMember) rather than an array pg would parse on every row.
   return (
     'select m.id, m.room_id, m.seq, m.sender_id, m.sender_role, m.kind, m.content, m.file_id, m.client_msg_id, m.created_at, me.patient_ids ' +
-    'from (select p0.room_id, array(select p.user_id from chat_participants p join users u on u.id = p.user_id ' +
-    "where p.room_id = p0.room_id and p.left_at is null and u.role = 'patient' order by p.joined_at)::text as patient_ids " +
+    `from (select p0.room_id, ${roomPatientsSql('p0.room_id')}::text as patient_ids ` +
     'from chat_participants p0 where p0.room_id = $1 and p0.user_id = $2 and p0.left_at is null offset 0) me ' +
     'left join lateral (select * from chat_messages where room_id = me.room_id' +
     (beforeSeq ? ' and seq < $4' : '') +

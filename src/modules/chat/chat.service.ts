@@ -447,7 +447,7 @@ export class ChatService {
       // patient in the room, one without a patient if none), in the same transaction.
       await this.deps.audit.record(
         trx,
-        { actor, ip: input.origin?.ip ?? null, userAgent: input.origin?.userAgent ?? null, requestId: input.origin?.requestId ?? null },
+        { actor, ...(input.origin ?? { ip: null, userAgent: null, requestId: null }) },
         (patientIds.length ? patientIds : [null]).map((patientId) => ({
           patientId,
           resourceType: 'chat_message',
